@@ -1,0 +1,99 @@
+"""Small helpers shared by the search agents: hyperparameter checks and fitness.
+
+Kept private (``_common``): agents' public API is their class and its constructor.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from archgym.evaluation import Evaluation
+
+#: fitness of an infeasible or failed design (below any finite reward)
+INFEASIBLE = -math.inf
+
+
+def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """Return ``value`` as an int, or raise ``ValueError`` naming the parameter and range."""
+    rng = f"[{low}, {high}]" if high is not None else f">= {low}"
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) and not (
+        isinstance(value, float) and value.is_integer()
+    ):
+        raise ValueError(f"{name} must be an integer {rng}, got {value!r}")
+    v = int(value)
+    if v < low or (high is not None and v > high):
+        raise ValueError(f"{name} must be an integer {rng}, got {v}")
+    return v
+
+
+def check_float(name: str, value: Any, low: float, high: float | None = None, *,
+                low_open: bool = False, high_open: bool = False) -> float:
+    """Return ``value`` as a float in the interval, or raise ``ValueError`` naming it."""
+    lb, rb = ("(" if low_open else "["), (")" if high_open else "]")
+    rng = f"in {lb}{low}, {high}{rb}" if high is not None else f"{'>' if low_open else '>='} {low}"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number {rng}, got {value!r}") from None
+    bad_low = v <= low if low_open else v < low
+    bad_high = high is not None and (v >= high if high_open else v > high)
+    if math.isnan(v) or bad_low or bad_high:
+        raise ValueError(f"{name} must be a number {rng}, got {value!r}")
+    return v
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
+    """Return ``value`` if it is one of ``choices``, else raise ``ValueError`` listing them."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def fitness(ev: Evaluation) -> float:
+    """What the population-based agents maximise: the reward, or ``-inf`` when infeasible."""
+    return float(ev.reward) if ev.feasible and math.isfinite(ev.reward) else INFEASIBLE
+
+
+def design_key(design: Mapping[str, Any]) -> tuple:
+    """Hashable identity of a (canonical) design, for duplicate checks."""
+    return tuple(design.values())
+
+
+def index_key(idx: Iterable[int]) -> tuple[int, ...]:
+    """Hashable identity of an index vector."""
+    return tuple(int(i) for i in idx)
+
+
+def mutate_indices(space: Any, idx: np.ndarray, rng: np.random.Generator, prob: float,
+                   step: int = 0, at_least_one: bool = False) -> np.ndarray:
+    """Mutate an index vector gene by gene.
+
+    Each parameter mutates with probability ``prob``; with ``at_least_one`` one random
+    mutable parameter mutates for sure. A categorical parameter jumps to another choice
+    uniformly; an ordered one is redrawn uniformly (``step == 0``) or moved by
+    ``1..step`` index positions up or down (``step > 0``), clipped to its range.
+    """
+    out = np.array(idx, dtype=np.int64, copy=True)
+    nvec = space.nvec
+    movable = np.flatnonzero(nvec > 1)
+    if movable.size == 0:
+        return out
+    mask = rng.random(len(nvec)) < prob
+    mask &= nvec > 1
+    if at_least_one and not mask.any():
+        mask[int(rng.choice(movable))] = True
+    for j in np.flatnonzero(mask):
+        p, n, cur = space.params[j], int(nvec[j]), int(out[j])
+        if p.is_categorical or step <= 0:
+            new = int(rng.integers(0, n - 1))
+            out[j] = new + (new >= cur)  # uniform over the other n - 1 values
+        else:
+            delta = int(rng.integers(1, step + 1)) * (1 if rng.random() < 0.5 else -1)
+            new = int(np.clip(cur + delta, 0, n - 1))
+            if new == cur:
+                new = int(np.clip(cur - delta, 0, n - 1))
+            out[j] = new
+    return out

@@ -1,0 +1,103 @@
+"""The agent interface: ``ask`` designs, ``tell`` their evaluations, ``run`` for a budget.
+
+Every search algorithm — random search, evolution, ant colony, Bayesian optimisation,
+reinforcement learning — is an :class:`Agent`. The budget is a number of simulator
+evaluations (duplicates included: see :mod:`archgym.evaluation`), the currency ArchGym
+compares algorithms on. ``run`` stops at the budget or, with ``stop_on_success``, as soon
+as a design meets the objective's target.
+
+Agents are seeded: the same space, hyperparameters and seed give the same sequence of
+designs. They hold no global state; all randomness comes from ``self.rng``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from archgym.design_space import DesignSpace
+from archgym.evaluation import Evaluation
+
+
+@dataclass
+class RunResult:
+    """Summary of one agent run."""
+
+    evaluations: int = 0
+    best: Evaluation | None = None
+    first_success_step: int | None = None
+    wall_time_s: float = 0.0
+    best_so_far: list[float] = field(default_factory=list)
+
+    def observe(self, ev: Evaluation) -> None:
+        """Update with one evaluation (used as an env recorder)."""
+        self.evaluations += 1
+        if ev.feasible and (self.best is None or not self.best.feasible or ev.reward > self.best.reward):
+            self.best = ev
+        elif self.best is None:
+            self.best = ev
+        if ev.success and self.first_success_step is None:
+            self.first_success_step = self.evaluations
+        self.best_so_far.append(self.best.reward if self.best.feasible else float("nan"))
+
+    @property
+    def success(self) -> bool:
+        return self.first_success_step is not None
+
+
+class Agent(ABC):
+    """Base class of all search agents.
+
+    Subclasses implement :meth:`ask` and :meth:`tell`; RL agents override :meth:`run`.
+    Constructor keyword arguments are the agent's hyperparameters (what Hydra configures);
+    :meth:`hyperparameters` reports them for the dataset.
+    """
+
+    #: short name used in configs and datasets, e.g. ``"random"``, ``"ga"``
+    name: ClassVar[str] = "agent"
+
+    def __init__(self, space: DesignSpace, seed: int = 0) -> None:
+        self.space = space
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(self.seed)
+
+    @abstractmethod
+    def ask(self) -> list[dict[str, Any]]:
+        """Propose the next batch of designs (at least one)."""
+
+    @abstractmethod
+    def tell(self, designs: Sequence[dict[str, Any]], evaluations: Sequence[Evaluation]) -> None:
+        """Learn from the evaluations of the designs last proposed."""
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The constructor arguments (besides space and seed) and their current values."""
+        params = inspect.signature(type(self).__init__).parameters
+        return {k: getattr(self, k) for k in params if k not in ("self", "space", "seed") and hasattr(self, k)}
+
+    def run(self, env: Any, budget: int, *, stop_on_success: bool = False) -> RunResult:
+        """Ask/evaluate/tell until ``budget`` evaluations are spent (or the target is met)."""
+        if budget < 1:
+            raise ValueError(f"budget must be >= 1 evaluation, got {budget}")
+        base = env.unwrapped
+        result = RunResult()
+        base.add_recorder(result.observe)
+        start = time.perf_counter()
+        try:
+            while result.evaluations < budget:
+                designs = self.ask()
+                if not designs:
+                    raise RuntimeError(f"agent {self.name!r} proposed no designs")
+                designs = designs[: budget - result.evaluations]
+                evaluations = base.evaluate(designs)
+                self.tell(designs, evaluations)
+                if stop_on_success and result.success:
+                    break
+        finally:
+            base.remove_recorder(result.observe)
+            result.wall_time_s = time.perf_counter() - start
+        return result

@@ -1,0 +1,161 @@
+"""The base environment: design space + simulator + workload + objective as a ``gymnasium.Env``.
+
+* **action**: one design, encoded by the design space — ``MultiDiscrete`` index vector
+  (default) or a ``[-1, 1]`` ``Box`` (``action_encoding="box"``, for continuous-action RL).
+* **observation**: the metric vector of the last evaluated design, each metric divided by
+  its reference scale (the objective's target, else the simulator's declared scale), so
+  values near 1 mean "near target". With ``observe_design=True`` the last design's
+  unit-cube encoding is appended. Before the first step the observation is all zeros.
+* **reward**: from the objective; **terminated** when the objective's success holds (e.g.
+  every target met within tolerance); **truncated** after ``episode_length`` steps.
+* **info**: ``design`` (decoded), ``metrics`` (raw, in the simulator's units), ``feasible``,
+  ``success``, ``error`` and ``evaluations`` (count so far in this run).
+
+Non-RL agents call :meth:`ArchGymEnv.evaluate` with whole batches of designs; both paths go
+through the same :class:`~archgym.evaluation.Evaluator`, so every evaluation is counted,
+cached and logged alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from archgym.design_space import DesignSpace
+from archgym.evaluation import Evaluation, Evaluator, Recorder
+from archgym.objective import Objective
+from archgym.simulator import Simulator
+
+ACTION_ENCODINGS = ("multidiscrete", "box")
+_OBS_LIMIT = 1e9  # observations are clipped here so they stay finite float32
+
+
+class ArchGymEnv(gym.Env):
+    """A hardware design-space exploration task as a gymnasium environment."""
+
+    metadata = {"render_modes": ["ansi"]}
+
+    def __init__(
+        self,
+        space: DesignSpace,
+        simulator: Simulator,
+        workload: Any,
+        objective: Objective,
+        *,
+        episode_length: int = 32,
+        action_encoding: str = "multidiscrete",
+        observe_design: bool = False,
+        render_mode: str | None = None,
+        env_id: str = "",
+        workload_name: str = "",
+    ) -> None:
+        if episode_length < 1:
+            raise ValueError(f"episode_length must be >= 1, got {episode_length}")
+        if action_encoding not in ACTION_ENCODINGS:
+            raise ValueError(f"action_encoding must be one of {', '.join(ACTION_ENCODINGS)}, got {action_encoding!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.space = space
+        self.simulator = simulator
+        self.workload = workload
+        self.objective = objective
+        self.evaluator = Evaluator(space, simulator, workload, objective)
+        self.episode_length = int(episode_length)
+        self.action_encoding = action_encoding
+        self.observe_design = bool(observe_design)
+        self.render_mode = render_mode
+        self.env_id = env_id
+        self.workload_name = workload_name
+
+        scales = {m.name: m.scale for m in simulator.metrics}
+        scales.update(objective.reference_scales())
+        self._scales = np.array([scales[m.name] for m in simulator.metrics], dtype=np.float64)
+        n_obs = len(simulator.metrics) + (len(space) if self.observe_design else 0)
+        self.observation_space = spaces.Box(-_OBS_LIMIT, _OBS_LIMIT, shape=(n_obs,), dtype=np.float32)
+        self.action_space = space.multidiscrete_space() if action_encoding == "multidiscrete" else space.box_space()
+        self._t = 0
+        self._last: Evaluation | None = None
+
+    # ------------------------------------------------------------- agents' API
+    def evaluate(self, designs: Sequence[Mapping[str, Any]]) -> list[Evaluation]:
+        """Evaluate a batch of designs (validated, cached, counted and recorded)."""
+        return self.evaluator(designs)
+
+    def add_recorder(self, recorder: Recorder) -> None:
+        """Register a callback run on every evaluation (the dataset logger uses this)."""
+        self.evaluator.add_recorder(recorder)
+
+    def remove_recorder(self, recorder: Recorder) -> None:
+        self.evaluator.remove_recorder(recorder)
+
+    @property
+    def n_evaluations(self) -> int:
+        return self.evaluator.count
+
+    def decode(self, action: Any) -> dict[str, Any]:
+        """Action (in this env's encoding) -> design dict."""
+        if self.action_encoding == "multidiscrete":
+            return self.space.from_indices(np.asarray(action, dtype=np.int64))
+        return self.space.from_box(np.asarray(action, dtype=np.float64))
+
+    def encode(self, design: Mapping[str, Any]) -> np.ndarray:
+        """Design dict -> action in this env's encoding."""
+        if self.action_encoding == "multidiscrete":
+            return self.space.to_indices(design)
+        return self.space.to_box(design)
+
+    # ---------------------------------------------------------- gymnasium API
+    def _observation(self, ev: Evaluation | None) -> np.ndarray:
+        n = len(self.simulator.metrics)
+        obs = np.zeros(self.observation_space.shape, dtype=np.float64)
+        if ev is not None and ev.metrics is not None:
+            vals = np.array([ev.metrics[m.name] for m in self.simulator.metrics], dtype=np.float64)
+            obs[:n] = np.nan_to_num(vals / self._scales, nan=0.0, posinf=_OBS_LIMIT, neginf=-_OBS_LIMIT)
+        if self.observe_design and ev is not None:
+            obs[n:] = self.space.to_unit(ev.design)
+        return np.clip(obs, -_OBS_LIMIT, _OBS_LIMIT).astype(np.float32)
+
+    def _info(self, ev: Evaluation | None) -> dict[str, Any]:
+        if ev is None:
+            return {"evaluations": self.n_evaluations}
+        return {
+            "design": ev.design,
+            "metrics": ev.metrics,
+            "feasible": ev.feasible,
+            "success": ev.success,
+            "error": ev.error,
+            "evaluations": self.n_evaluations,
+        }
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        self._t = 0
+        self._last = None
+        return self._observation(None), self._info(None)
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        design = self.decode(action)
+        ev = self.evaluate([design])[0]
+        self._t += 1
+        self._last = ev
+        terminated = bool(ev.success)
+        truncated = (not terminated) and self._t >= self.episode_length
+        return self._observation(ev), float(ev.reward), terminated, truncated, self._info(ev)
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        if self._last is None:
+            return f"{self.env_id or type(self).__name__} [{self.workload_name}]: no design evaluated yet\n"
+        ev = self._last
+        lines = [f"{self.env_id or type(self).__name__} [{self.workload_name}] step {self._t}: reward {ev.reward:.4f}"
+                 + (" (target met)" if ev.success else "") + ("" if ev.feasible else " (infeasible)")]
+        lines += [f"  {k} = {v}" for k, v in ev.design.items()]
+        if ev.metrics:
+            lines += [f"  -> {m.name} = {ev.metrics[m.name]:.4g} {m.unit}" for m in self.simulator.metrics]
+        if ev.error:
+            lines.append(f"  error: {ev.error}")
+        return "\n".join(lines) + "\n"

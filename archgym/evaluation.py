@@ -1,0 +1,95 @@
+"""Evaluation: one design through simulator and objective, with a per-run cache and a recorder hook.
+
+Everything that evaluates a design — an agent's batch, an RL agent's ``env.step`` — goes
+through :class:`Evaluator`, so every evaluation is counted, cached and logged the same way.
+
+Duplicates: a design evaluated before in the same run is answered from the cache (no
+simulator time, ``cached=True``) but still counts as one evaluation toward the budget, as
+ArchGym counts every query of the cost model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from archgym.design_space import DesignSpace
+from archgym.objective import Objective
+from archgym.simulator import Simulator, evaluate_safely
+
+
+@dataclass
+class Evaluation:
+    """One evaluated design: the row a dataset stores."""
+
+    design: dict[str, Any]
+    metrics: dict[str, float] | None
+    reward: float
+    feasible: bool
+    success: bool
+    error: str | None = None
+    wall_time_s: float = 0.0
+    cached: bool = False
+    step: int = 0  # 1-based position in the run's sequence of evaluations
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Recorder = Callable[[Evaluation], None]
+
+
+class Evaluator:
+    """Evaluates designs on one simulator + workload + objective, caching per run."""
+
+    def __init__(self, space: DesignSpace, simulator: Simulator, workload: Any, objective: Objective) -> None:
+        objective.check_metrics(simulator.metrics)
+        self.space, self.simulator, self.workload, self.objective = space, simulator, workload, objective
+        self._cache: dict[tuple, tuple[dict | None, str | None]] = {}
+        self._recorders: list[Recorder] = []
+        self.count = 0
+
+    def add_recorder(self, recorder: Recorder) -> None:
+        """Call ``recorder(evaluation)`` after every evaluation (e.g. a dataset logger)."""
+        self._recorders.append(recorder)
+
+    def remove_recorder(self, recorder: Recorder) -> None:
+        self._recorders.remove(recorder)
+
+    def reset_cache(self) -> None:
+        self._cache.clear()
+
+    def __call__(self, designs: Sequence[Mapping[str, Any]]) -> list[Evaluation]:
+        """Validate, evaluate (uncached designs as one batch), score, count and record."""
+        canon = [self.space.validate(d) for d in designs]
+        keys = [tuple(d.values()) for d in canon]
+        todo: dict[tuple, dict] = {}
+        for k, d in zip(keys, canon):
+            if k not in self._cache and k not in todo:
+                todo[k] = d
+        fresh = evaluate_safely(self.simulator, list(todo.values()), self.workload)
+        times = {}
+        for k, out in zip(todo, fresh):
+            self._cache[k] = (out.metrics, out.error)
+            times[k] = out.wall_time_s
+        results = []
+        seen_now: set[tuple] = set()
+        for k, d in zip(keys, canon):
+            metrics, error = self._cache[k]
+            first = k in times and k not in seen_now
+            seen_now.add(k)
+            score = self.objective(metrics)
+            self.count += 1
+            ev = Evaluation(
+                design=d,
+                metrics=dict(metrics) if metrics is not None else None,
+                reward=score.reward,
+                feasible=score.feasible and error is None,
+                success=score.success and error is None,
+                error=error,
+                wall_time_s=times[k] if first else 0.0,
+                cached=not first,
+                step=self.count,
+            )
+            for rec in self._recorders:
+                rec(ev)
+            results.append(ev)
+        return results
