@@ -9,7 +9,7 @@
 * **reward**: from the objective; **terminated** when the objective's success holds (e.g.
   every target met within tolerance); **truncated** after ``episode_length`` steps.
 * **info**: ``design`` (decoded), ``metrics`` (raw, in the simulator's units), ``feasible``,
-  ``success``, ``error`` and ``evaluations`` (count so far in this run).
+  ``success``, ``error`` and ``episode_step``.
 
 Non-RL agents call :meth:`ArchGymEnv.evaluate` with whole batches of designs; both paths go
 through the same :class:`~archgym.evaluation.Evaluator`, so every evaluation is counted,
@@ -120,14 +120,14 @@ class ArchGymEnv(gym.Env):
 
     def _info(self, ev: Evaluation | None) -> dict[str, Any]:
         if ev is None:
-            return {"evaluations": self.n_evaluations}
+            return {"episode_step": 0}
         return {
             "design": ev.design,
             "metrics": ev.metrics,
             "feasible": ev.feasible,
             "success": ev.success,
             "error": ev.error,
-            "evaluations": self.n_evaluations,
+            "episode_step": self._t,
         }
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:

@@ -128,7 +128,7 @@ def build(cfg: RunConfig) -> tuple[Any, Any]:
         raise
     except (ObjectiveError, FileNotFoundError, KeyError, ValueError, TypeError) as exc:
         msg = exc.args[0] if exc.args else str(exc)
-        raise ConfigError(f"env ({cfg.env_id}): {msg}") from None
+        raise ConfigError(f"env.kwargs ({cfg.env_id}): {msg}") from None
     agent = make_agent(cfg.agent, env.unwrapped.space, seed=cfg.seed, **cfg.agent_params)
     return env, agent
 

@@ -1,0 +1,35 @@
+# Two commands on a fresh machine (only Python 3.10+ needed):
+#   make demo   set up .venv, install archgym, run a short real exploration
+#   make test   set up .venv, install archgym + test tools, run the test suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.archgym-installed
+# torch first, pinned to the CPU build on disk; the project itself asks for torch>=2.2
+TORCH  ?= torch==2.13.0
+
+.PHONY: demo test test-all bench install clean
+
+$(STAMP): pyproject.toml setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/archgym run env=dram agent=random budget=100 seed=0
+
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+test-all: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) runs multirun outputs .pytest_cache
