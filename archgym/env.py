@@ -36,7 +36,7 @@ _OBS_LIMIT = 1e9  # observations are clipped here so they stay finite float32
 class ArchGymEnv(gym.Env):
     """A hardware design-space exploration task as a gymnasium environment."""
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(
         self,
@@ -78,6 +78,26 @@ class ArchGymEnv(gym.Env):
         self.action_space = space.multidiscrete_space() if action_encoding == "multidiscrete" else space.box_space()
         self._t = 0
         self._last: Evaluation | None = None
+
+    def set_simulator(self, simulator: Simulator) -> None:
+        """Swap the cost model (e.g. for a trained proxy) before any evaluation.
+
+        The new simulator must report the same metric names, in the same order, so that
+        observations, objectives and datasets keep their meaning. The evaluator (its cache
+        and counter) is rebuilt; recorders already registered are kept.
+
+        Raises:
+            ValueError: the metric names differ from the current simulator's.
+        """
+        old, new = tuple(m.name for m in self.simulator.metrics), tuple(m.name for m in simulator.metrics)
+        if old != new:
+            raise ValueError(f"{self.env_id or type(self).__name__}: the new simulator reports metrics {', '.join(new)}; "
+                             f"this env needs {', '.join(old)}")
+        recorders = list(self.evaluator._recorders)
+        self.simulator = simulator
+        self.evaluator = Evaluator(self.space, simulator, self.workload, self.objective)
+        for rec in recorders:
+            self.evaluator.add_recorder(rec)
 
     # ------------------------------------------------------------- agents' API
     def evaluate(self, designs: Sequence[Mapping[str, Any]]) -> list[Evaluation]:

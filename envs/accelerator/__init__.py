@@ -1,0 +1,25 @@
+"""DNN-accelerator environment: an analytical dataflow model (Timeloop/MAESTRO-style).
+
+Public API:
+
+* :func:`load_workload`, :func:`workload_names`, :func:`trace_layers`, :class:`Layer` --
+  workloads as layer lists, traced from ``torch.nn.Module`` definitions;
+* :class:`AcceleratorSimulator` -- the vectorised model behind the Simulator protocol;
+* :func:`accelerator_design_space`, :func:`make_accelerator_env`.
+
+The environment factory lives in :mod:`.env` (imported lazily by the registry).
+"""
+
+from .dataflows import DATAFLOWS
+from .layers import Layer, LayerArrays, to_arrays, total_macs
+from .networks import UnknownWorkloadError, Workload, load_workload, workload_names
+from .simulator import AcceleratorSimulator
+from .space import EYERISS_LIKE, accelerator_design_space
+from .technology import DEFAULT_TECHNOLOGY, Technology
+from .tracing import MatMul, TracingError, trace_layers
+
+__all__ = [
+    "DATAFLOWS", "DEFAULT_TECHNOLOGY", "EYERISS_LIKE", "AcceleratorSimulator", "Layer", "LayerArrays", "MatMul",
+    "Technology", "TracingError", "UnknownWorkloadError", "Workload", "accelerator_design_space", "load_workload",
+    "to_arrays", "total_macs", "trace_layers", "workload_names",
+]

@@ -1,0 +1,90 @@
+"""``archgym/Accelerator-v0``: DNN-accelerator design as an ArchGym environment."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from archgym.env import ArchGymEnv
+from archgym.objective import Constraint, TargetSpec
+
+from .networks import Workload, as_workload
+from .simulator import AcceleratorSimulator
+from .space import accelerator_design_space
+
+ENV_ID = "archgym/Accelerator-v0"
+TARGET_METRICS: tuple[str, ...] = ("latency_ms", "energy_uj", "area_mm2")
+
+
+def _round_up(x: float, digits: int = 2) -> float:
+    """Round up to ``digits`` significant digits (so a budget derived from a design still admits it)."""
+    if x <= 0 or not math.isfinite(x):
+        return x
+    exp = math.floor(math.log10(x)) - digits + 1
+    return round(math.ceil(x / 10.0**exp) * 10.0**exp, max(0, -exp))
+
+
+def default_targets(workload: Workload | str = "resnet18", n_samples: int = 512, seed: int = 0,
+                    simulator: AcceleratorSimulator | None = None) -> dict[str, float]:
+    """Achievable but demanding targets from the model's own range on ``workload``.
+
+    Draws ``n_samples`` designs uniformly (fixed ``seed``), keeps those with area at most the
+    sample's 25th percentile, and returns the metrics of the one with the least energy-delay
+    product among them, rounded up to two significant digits. Deterministic.
+    """
+    sim = simulator or AcceleratorSimulator()
+    space = accelerator_design_space()
+    rng = np.random.default_rng(seed)
+    designs = [space.from_indices(i) for i in space.sample_indices(rng, n_samples)]
+    m = sim.evaluate_arrays(designs, workload)
+    small = m["area_mm2"] <= np.percentile(m["area_mm2"], 25)
+    best = int(np.argmin(np.where(small, m["edp"], np.inf)))
+    return {k: _round_up(float(m[k][best])) for k in TARGET_METRICS}
+
+
+def make_accelerator_env(
+    workload: Workload | str | Iterable = "resnet18",
+    targets: Mapping[str, float] | None = None,
+    constraints: Iterable[Constraint | str | Mapping] | None = None,
+    tolerance: float = 0.05,
+    modes: Mapping[str, str] | None = None,
+    episode_length: int = 32,
+    area_budget_mm2: float | None = None,
+    batch: int = 1,
+    device: str = "cpu",
+    **kwargs: Any,
+) -> ArchGymEnv:
+    """Build the accelerator environment.
+
+    Args:
+        workload: registered network name (see :func:`~.networks.workload_names`), a
+            :class:`~.networks.Workload`, or a list of :class:`~.layers.Layer`.
+        targets: ``{metric: value}``; default: :func:`default_targets` on the workload.
+        constraints: hard limits such as ``"area_mm2<=20"``.
+        tolerance: relative tolerance for success.
+        modes: per-target ``exact`` / ``at_most`` / ``at_least``; default ``at_most`` for
+            every target (targets are budgets: latency, energy and area below them).
+        episode_length: steps per episode.
+        area_budget_mm2: shorthand for the constraint ``area_mm2 <= area_budget_mm2``.
+        batch: batch size when ``workload`` is a name.
+        device: ``cpu`` or ``cuda`` for the model.
+        **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
+            ``observe_design``, ``render_mode``).
+    """
+    if isinstance(workload, str):
+        from .networks import load_workload
+
+        wl = load_workload(workload, batch)
+    else:
+        wl = as_workload(workload)
+    sim = AcceleratorSimulator(device=device)
+    targets = dict(targets) if targets else default_targets(wl, simulator=sim)
+    modes = dict(modes) if modes else {k: "at_most" for k in targets}
+    cons = [Constraint.parse(c) for c in (constraints or ())]
+    if area_budget_mm2 is not None:
+        cons.append(Constraint("area_mm2", "<=", float(area_budget_mm2)))
+    objective = TargetSpec(targets, tolerance=tolerance, modes=modes, constraints=cons)
+    return ArchGymEnv(accelerator_design_space(), sim, wl, objective, episode_length=episode_length, env_id=ENV_ID,
+                      workload_name=wl.name, **kwargs)

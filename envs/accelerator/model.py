@@ -1,0 +1,241 @@
+"""The vectorised analytical model: a batch of designs x the layers of a workload.
+
+For each design and layer:
+
+1. **Tiling** -- the mapper (:mod:`.mapper`) picks the buffer tile and loop order with the
+   least DRAM traffic; it yields the DRAM refetch factors ``a`` per tensor.
+2. **Spatial mapping and reuse** -- the dataflow template (:mod:`.dataflows`) gives the PE
+   unrolling, the multicast/reduction fan-out ``c`` and register-file reuse ``d``.
+3. **Access counts** (words), with ``u = MACs / tensor size`` uses per datum and
+   ``b = u / (a c d)`` (Eyeriss analysis framework, Chen et al. ISCA 2016, Sec. VI-A)::
+
+       weights, inputs:  DRAM a*size   GLB MACs/(c d)   NoC MACs/d   RF MACs
+       partial sums:     DRAM (2a-1)*outputs   GLB 2(MACs/(c d) - a*outputs)
+                         NoC MACs/d * (1 - 1/c)   RF 2 MACs (1 - 1/d)
+
+4. **Energy** = accesses x per-access energy (:mod:`.technology`) + MACs x MAC energy.
+5. **Latency** (cycles) = max(compute, NoC, DRAM): compute = prod over dims of
+   ``ceil(D / unroll)``; NoC = GLB<->array words x bytes / ``noc_bw``; DRAM = DRAM bytes /
+   (``dram_bw`` / clock). A roofline with perfect double buffering; no fill/drain overhead.
+6. **Area** = PEs x (MAC + RF + NoC register) + GLB SRAM + NoC buses.
+
+Layers run one after another; network latency and energy are sums over layers.
+Everything is torch float64, so the same code runs on a GPU with ``device="cuda"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from .dataflows import DATAFLOWS, reuse
+from .layers import SOA_FIELDS, LayerArrays
+from .mapper import search_tiling
+from .technology import DEFAULT_TECHNOLOGY, Technology
+
+#: design fields in the order of :func:`design_matrix` columns
+DESIGN_FIELDS: tuple[str, ...] = ("dataflow", "pe_rows", "pe_cols", "rf_bytes", "glb_kib", "noc_bw", "dram_bw",
+                                  "clock_mhz", "precision_bits")
+LEVELS: tuple[str, ...] = ("dram", "glb", "noc", "rf", "mac")
+
+
+class InfeasibleDesignError(ValueError):
+    """No tiling of some layer fits the design's global buffer."""
+
+
+def design_matrix(designs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Designs (dicts) -> ``(B, 9)`` float64 matrix; the dataflow becomes its index in DATAFLOWS."""
+    out = np.empty((len(designs), len(DESIGN_FIELDS)), dtype=np.float64)
+    for i, d in enumerate(designs):
+        df = d["dataflow"]
+        if df not in DATAFLOWS:
+            raise ValueError(f"design {i}: unknown dataflow {df!r}; allowed: {', '.join(DATAFLOWS)}")
+        out[i, 0] = DATAFLOWS.index(df)
+        for j, k in enumerate(DESIGN_FIELDS[1:], 1):
+            out[i, j] = float(d[k])
+    if np.any(out[:, 1:] <= 0):
+        raise ValueError("all numeric design parameters must be > 0")
+    return out
+
+
+@dataclass
+class ModelResult:
+    """Per-layer ``(B, L)`` and per-network ``(B,)`` results (torch tensors)."""
+
+    layer_cycles: torch.Tensor
+    layer_compute_cycles: torch.Tensor
+    layer_noc_cycles: torch.Tensor
+    layer_dram_cycles: torch.Tensor
+    layer_energy: dict[str, torch.Tensor]  # level -> pJ, (B, L)
+    layer_dram_bytes: torch.Tensor
+    layer_macs: torch.Tensor  # (L,)
+    layer_utilization: torch.Tensor
+    area_mm2: torch.Tensor  # (B,)
+    area_breakdown: dict[str, torch.Tensor]
+    clock_mhz: torch.Tensor  # (B,)
+    pes: torch.Tensor  # (B,)
+
+    @property
+    def cycles(self) -> torch.Tensor:
+        return self.layer_cycles.sum(1)
+
+    @property
+    def latency_ms(self) -> torch.Tensor:
+        return self.cycles / (self.clock_mhz * 1e3)
+
+    @property
+    def energy(self) -> dict[str, torch.Tensor]:
+        return {k: v.sum(1) for k, v in self.layer_energy.items()}
+
+    @property
+    def energy_pj(self) -> torch.Tensor:
+        return sum(self.energy.values())
+
+    @property
+    def utilization(self) -> torch.Tensor:
+        return self.layer_macs.sum() / (self.cycles * self.pes)
+
+    def network_metrics(self) -> dict[str, np.ndarray]:
+        """Per-design network totals as numpy arrays, keyed by metric name."""
+        e = self.energy
+        e_tot = self.energy_pj
+        out = {
+            "latency_ms": self.latency_ms,
+            "latency_cycles": self.cycles,
+            "energy_uj": e_tot * 1e-6,
+            "edp": e_tot * 1e-6 * self.latency_ms,
+            "area_mm2": self.area_mm2,
+            "utilization": self.utilization,
+            "dram_mb": self.layer_dram_bytes.sum(1) / 1e6,
+            **{f"energy_{k}_pj": e[k] for k in LEVELS},
+        }
+        return {k: v.detach().cpu().numpy() for k, v in out.items()}
+
+
+class AcceleratorModel:
+    """Evaluates design matrices on layer arrays; caches mapper results per (workload, capacity)."""
+
+    def __init__(self, technology: Technology = DEFAULT_TECHNOLOGY, device: str | torch.device = "cpu") -> None:
+        self.tech = technology
+        self.device = torch.device(device)
+        self._tiling_cache: dict[tuple, Any] = {}
+
+    # ------------------------------------------------------------------ mapper
+    def _tilings(self, key: str, layers: torch.Tensor, glb_words: torch.Tensor):
+        """Mapper results for ``(B,)`` capacities, gathered as ``(B, L)`` tensors (cached)."""
+        uniq, inv = torch.unique(glb_words, return_inverse=True)
+        cache = self._tiling_cache.setdefault(key, {})
+        missing = [float(u) for u in uniq.tolist() if float(u) not in cache]
+        if missing:
+            t = search_tiling(layers, torch.tensor(missing, dtype=layers.dtype, device=self.device))
+            for i, u in enumerate(missing):
+                cache[u] = {k: getattr(t, k)[i] for k in ("dram_w", "dram_i", "dram_o", "a_w", "a_i", "a_o", "kt", "ct",
+                                                         "xt", "feasible")}
+        rows = [cache[float(u)] for u in uniq.tolist()]
+        stacked = {k: torch.stack([r[k] for r in rows]) for k in rows[0]}
+        return {k: v[inv] for k, v in stacked.items()}
+
+    # ------------------------------------------------------------------- model
+    def evaluate(self, designs: np.ndarray, arrays: LayerArrays, key: str | None = None) -> ModelResult:
+        """Evaluate a ``(B, 9)`` design matrix (see :func:`design_matrix`) on a workload."""
+        dev, dt = self.device, torch.float64
+        tech = self.tech
+        D = torch.as_tensor(designs, dtype=dt, device=dev)
+        lay = torch.as_tensor(arrays.matrix(), dtype=dt, device=dev)
+        key = key or repr(arrays.names) + repr(arrays.matrix().tobytes())
+        df, rows, cols, rf_b, glb_kib, noc_bw, dram_bw, clock, bits = D.T
+        B, L = D.shape[0], lay.shape[1]
+        wbytes = bits / 8
+        glb_words = torch.floor(glb_kib * 1024 / wbytes)
+        rf_words = torch.floor(rf_b / wbytes)
+        til = self._tilings(key, lay, glb_words)
+        if not bool(til["feasible"].all()):
+            bad = (~til["feasible"]).nonzero()[0].tolist()
+            raise InfeasibleDesignError(f"design {bad[0]}: layer {arrays.names[bad[1]]!r} has no tiling that fits a "
+                                        f"{float(glb_kib[bad[0]]):g} KiB global buffer")
+
+        f = dict(zip(SOA_FIELDS, lay))
+        macs = f["macs"]
+        dims = {k: f[k][None].expand(B, L) for k in ("N", "G", "K", "C", "R", "S", "P", "Q", "stride")}
+        w_sz = f["G"] * f["K"] * f["C"] * f["R"] * f["S"]
+        i_sz = f["N"] * f["G"] * f["C"] * f["H"] * f["W"]
+        o_sz = f["N"] * f["G"] * f["K"] * f["P"] * f["Q"]
+        z = torch.zeros(B, L, dtype=dt, device=dev)
+        c_w, c_i, c_o, d_w, d_i, d_o, comp = (z.clone() for _ in range(7))
+        for code, name in enumerate(DATAFLOWS):
+            idx = (df == code).nonzero().squeeze(1)
+            if idx.numel() == 0:
+                continue
+            sub = {k: v[idx] for k, v in dims.items()}
+            r = reuse(name, sub, rows[idx, None], cols[idx, None], rf_words[idx, None], til["kt"][idx], til["ct"][idx],
+                      til["xt"][idx])
+            cyc = torch.ones_like(sub["N"])
+            for k, fk in r.f.items():
+                cyc = cyc * torch.ceil(sub[k] / fk)
+            for dst, src in ((c_w, r.c_w), (c_i, r.c_i), (c_o, r.c_o), (d_w, r.d_w), (d_i, r.d_i), (d_o, r.d_o),
+                             (comp, cyc)):
+                dst[idx] = src.expand(len(idx), L)
+
+        # reuse bookkeeping: clamp so that a*c*d <= uses (b >= 1)
+        def clamp_cd(u, a, c, d):
+            c = torch.clamp(torch.minimum(c, u / a), min=1.0)
+            d = torch.clamp(torch.minimum(d, u / (a * c)), min=1.0)
+            return c, d
+
+        u_w, u_i, u_o = macs / w_sz, macs / i_sz, macs / o_sz
+        c_w, d_w = clamp_cd(u_w, til["a_w"], c_w, d_w)
+        c_i, d_i = clamp_cd(u_i, til["a_i"], c_i, d_i)
+        c_o, d_o = clamp_cd(u_o, til["a_o"], c_o, d_o)
+
+        glb_w, glb_i = macs / (c_w * d_w), macs / (c_i * d_i)
+        glb_o = 2 * torch.clamp(macs / (c_o * d_o) - til["a_o"] * o_sz, min=0.0)
+        noc = macs / d_w + macs / d_i + macs / d_o * (1 - 1 / c_o)
+        rf = 2 * macs + 2 * macs * (1 - 1 / d_o)
+        dram_words = til["dram_w"] + til["dram_i"] + til["dram_o"]
+
+        word = lambda level: tech.word_pj(level, 1.0) * bits[:, None]  # noqa: E731  pJ per word, (B, 1)
+        rf_scale = ((rf_b / tech.rf_ref_bytes) ** tech.capacity_exponent)[:, None]
+        glb_scale = ((glb_kib / tech.glb_ref_kib) ** tech.capacity_exponent)[:, None]
+        mac_pj = self._mac_pj(bits)
+        energy = {
+            "dram": dram_words * word("dram"),
+            "glb": (glb_w + glb_i + glb_o) * word("glb") * glb_scale,
+            "noc": noc * word("noc"),
+            "rf": rf * word("rf") * rf_scale,
+            "mac": macs[None] * mac_pj[:, None],
+        }
+
+        bytes_pc = (dram_bw * 1e3 / clock)[:, None]  # GB/s / MHz -> bytes per cycle
+        dram_bytes = dram_words * wbytes[:, None]
+        t_dram = dram_bytes / bytes_pc
+        t_noc = (glb_w + glb_i + glb_o) * wbytes[:, None] / noc_bw[:, None]
+        cycles = torch.maximum(comp, torch.maximum(t_noc, t_dram))
+        pes = rows * cols
+        util = macs[None] / (cycles * pes[:, None])
+        area, parts = self._area(rows, cols, rf_b, glb_kib, noc_bw, bits)
+        return ModelResult(cycles, comp, t_noc, t_dram, energy, dram_bytes, macs, util, area, parts, clock, pes)
+
+    def _mac_pj(self, bits: torch.Tensor) -> torch.Tensor:
+        u, inv = torch.unique(bits, return_inverse=True)
+        vals = torch.tensor([self.tech.mac_pj(float(b)) for b in u.tolist()], dtype=bits.dtype, device=bits.device)
+        return vals[inv]
+
+    def _area(self, rows, cols, rf_b, glb_kib, noc_bw, bits):
+        tech = self.tech
+        u, inv = torch.unique(bits, return_inverse=True)
+        mac_um2 = torch.tensor([tech.mac_um2(float(b)) for b in u.tolist()], dtype=bits.dtype, device=bits.device)[inv]
+        pes = rows * cols
+        rf_um2 = rf_b * 8 * tech.dff_um2_per_bit
+        reg_um2 = 3 * bits * tech.dff_um2_per_bit  # NoC pipeline register per operand
+        pe_side = torch.sqrt(mac_um2 + rf_um2 + reg_um2)
+        bus_um2 = noc_bw * 8 * tech.wire_pitch_um * (rows + cols) * pe_side
+        parts = {
+            "mac": pes * mac_um2 * 1e-6,
+            "rf": pes * rf_um2 * 1e-6,
+            "noc": (pes * reg_um2 + bus_um2) * 1e-6,
+            "glb": glb_kib * tech.glb_mm2_per_kib(),
+        }
+        return sum(parts.values()), parts

@@ -1,0 +1,102 @@
+"""``AcceleratorSimulator``: the analytical DNN-accelerator model behind the Simulator protocol."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from archgym.simulator import Metric, Metrics, SimulationError, Simulator
+
+from .model import DESIGN_FIELDS, AcceleratorModel, InfeasibleDesignError, ModelResult, design_matrix
+from .networks import Workload, as_workload
+from .technology import DEFAULT_TECHNOLOGY, Technology
+
+METRICS: tuple[Metric, ...] = (
+    Metric("latency_ms", "ms", "lower", 10.0, "inference latency of the whole workload"),
+    Metric("latency_cycles", "cycles", "lower", 1e7, "inference latency in clock cycles"),
+    Metric("energy_uj", "uJ", "lower", 1e4, "total energy: DRAM + buffer + NoC + RF + MAC"),
+    Metric("edp", "uJ*ms", "lower", 1e5, "energy-delay product"),
+    Metric("area_mm2", "mm^2", "lower", 10.0, "PE array + RFs + global buffer + NoC (45 nm)"),
+    Metric("utilization", "1", "higher", 0.5, "MACs / (cycles x PEs)"),
+    Metric("dram_mb", "MB", "lower", 100.0, "DRAM traffic"),
+    Metric("energy_dram_pj", "pJ", "lower", 1e10, "DRAM access energy"),
+    Metric("energy_glb_pj", "pJ", "lower", 1e9, "global-buffer access energy"),
+    Metric("energy_noc_pj", "pJ", "lower", 1e9, "network-on-chip (array) energy"),
+    Metric("energy_rf_pj", "pJ", "lower", 1e9, "register-file access energy"),
+    Metric("energy_mac_pj", "pJ", "lower", 1e9, "multiply-accumulate energy"),
+)
+
+
+class AcceleratorSimulator(Simulator):
+    """Analytical model of a 2-D PE-array DNN accelerator (four dataflows, built-in mapper).
+
+    Args:
+        device: ``"cpu"`` or ``"cuda"``: where the vectorised model runs.
+        technology: per-access energies and component areas.
+        cpu_threads: torch intra-op threads while the model runs on the CPU (restored after
+            each call). The model's tensors are small, so threading costs more than it
+            gains, especially on a loaded machine: the default is 1. ``None`` leaves torch's
+            setting alone.
+
+    The workload is a :class:`~.networks.Workload`, a registered name (``"resnet50"``) or a
+    list of :class:`~.layers.Layer` (e.g. from :func:`~.tracing.trace_layers`).
+    """
+
+    metrics = METRICS
+    version = "archgym-accelerator-model 0.1 (45nm: Horowitz ISSCC'14 + Eyeriss ISCA'16 ratios)"
+
+    def __init__(self, device: str | torch.device = "cpu", technology: Technology = DEFAULT_TECHNOLOGY,
+                 cpu_threads: int | None = 1) -> None:
+        self.model = AcceleratorModel(technology, device)
+        self.cpu_threads = cpu_threads
+
+    @contextmanager
+    def _threads(self) -> Iterator[None]:
+        if self.cpu_threads is None or self.model.device.type != "cpu":
+            yield
+            return
+        before = torch.get_num_threads()
+        torch.set_num_threads(int(self.cpu_threads))
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
+
+    @staticmethod
+    def _matrix(designs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        for i, d in enumerate(designs):
+            missing = [k for k in DESIGN_FIELDS if k not in d]
+            if missing:
+                raise SimulationError(f"design {i} lacks parameter(s) {', '.join(missing)}; "
+                                      f"an accelerator design needs: {', '.join(DESIGN_FIELDS)}")
+        try:
+            return design_matrix(designs)
+        except (TypeError, ValueError) as exc:
+            raise SimulationError(str(exc)) from None
+
+    def run(self, designs: Sequence[Mapping[str, Any]], workload: Workload | str | Sequence) -> ModelResult:
+        """Full per-layer result for a batch of designs (for analysis and tests)."""
+        wl = as_workload(workload)
+        try:
+            with self._threads():
+                return self.model.evaluate(self._matrix(designs), wl.arrays, key=f"{wl.name}:{hash(wl.layers)}")
+        except InfeasibleDesignError as exc:
+            raise SimulationError(str(exc)) from None
+
+    def evaluate_arrays(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> dict[str, np.ndarray]:
+        """Network metrics as ``{name: (B,) array}`` (the fastest batch form)."""
+        return self.run(designs, workload).network_metrics()
+
+    def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
+        return self.evaluate_many([design], workload)[0]
+
+    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
+        if not designs:
+            return []
+        cols = self.evaluate_arrays(designs, workload)
+        names = self.metric_names
+        table = np.stack([cols[n] for n in names], axis=1)
+        return [dict(zip(names, map(float, row))) for row in table]
