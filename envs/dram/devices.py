@@ -1,0 +1,244 @@
+"""DRAM device descriptions: data, not code.
+
+A :class:`DRAMDevice` holds the organisation, timing (in clock cycles of the device clock)
+and current/voltage parameters of one channel built from identical x8 devices. The
+simulator core reads nothing else, so adding a standard means adding one entry here.
+
+Sources (every number below carries its source in the ``citations`` mapping):
+
+* ``[JESD79-4B]`` JEDEC JESD79-4B, *DDR4 SDRAM*, June 2017: speed bin DDR4-2400R
+  (Table "DDR4-2400 Speed Bins"), timing parameters by speed bin (tRAS, tRC, tCCD_S/L,
+  tRRD_S/L for 1 KB page, tFAW for 1 KB page, tWR, tWTR_S/L, tRTP), refresh parameters
+  (tRFC1 for 4 Gb, tREFI for 0..85 C) and the read-to-write turnaround
+  ``RL + BL/2 - WL + 2 tCK``.
+* ``[MT40A512M8]`` Micron, *4Gb: x4, x8, x16 DDR4 SDRAM* (MT40A512M8, die A) IDD/IPP
+  table for DDR4-2400, as tabulated in DRAMSys' memspec ``MICRON_4Gb_DDR4-2400_8bit_A``
+  (tukl-msd/DRAMSys, configs/memspec), VDD = 1.2 V, VPP = 2.5 V.
+* ``[JESD79-3F]`` JEDEC JESD79-3F, *DDR3 SDRAM*, July 2012: speed bin DDR3-1600K
+  (11-11-11), tRAS/tRC, tRRD and tFAW for 1 KB page, tWR, tWTR, tRTP, tRFC for 1 Gb,
+  tREFI.
+* ``[MT41J128M8]`` Micron, *1Gb: x4, x8, x16 DDR3 SDRAM* (MT41J128M8, die G) IDD table
+  for DDR3-1600, as tabulated in DRAMSys' memspec ``MICRON_1Gb_DDR3-1600_8bit_G``,
+  VDD = 1.5 V.
+* ``[JESD209-4]`` JEDEC JESD209-4B, *LPDDR4*: 8 Gb die tRFCab = 280 ns, tRFCpb = 140 ns
+  (ratio 0.5), used to scale per-bank refresh for standards without one.
+* ``[JESD79-5]`` JEDEC JESD79-5, *DDR5*: 16 Gb die tRFC1 = 295 ns, tRFCsb = 130 ns
+  (ratio 0.44), used to scale same-bank refresh for standards without one.
+
+DDR4 and DDR3 have no per-bank or same-bank refresh in JEDEC. To let the ``PerBank`` and
+``SameBank`` refresh knobs act on them (as DRAMSys does for the standards that have them)
+we model tRFCpb = 0.5 x tRFC and tRFCsb = 0.44 x tRFC from the LPDDR4 and DDR5 ratios
+above, issued every tREFI / (number of refresh units).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+#: Timing parameters every device defines (all in device clock cycles).
+TIMING_NAMES: tuple[str, ...] = (
+    "CL", "CWL", "RCD", "RP", "RAS", "RC", "CCD_S", "CCD_L", "RRD_S", "RRD_L", "FAW",
+    "WR", "WTR_S", "WTR_L", "RTP", "RFC", "RFCpb", "RFCsb", "REFI", "RTW_EXTRA",
+)
+
+
+@dataclass(frozen=True)
+class DRAMDevice:
+    """One DRAM channel: organisation, timings (cycles) and IDD currents (A) per device.
+
+    Attributes:
+        name: e.g. ``"DDR4-2400"``.
+        standard: ``"DDR4"`` or ``"DDR3"``.
+        clock_mhz: command clock (data rate is twice this).
+        burst_length: BL (beats per column access).
+        bus_width_bits: channel data width (64 for a DIMM-style channel).
+        device_width_bits: DQ width of one device (x8).
+        bank_groups / banks_per_group / rows / columns: per device (= per rank).
+        timings: cycles, keys :data:`TIMING_NAMES`.
+        vdd, vpp: supply voltages (V); vpp = 0 when the standard has no VPP rail.
+        idd: currents in A per device: ``IDD0 IDD2N IDD3N IDD4R IDD4W IDD5B IPP0 IPP2N IPP3N``.
+        default_mapping: address mapping string used when none is given.
+        citations: parameter -> source tag (see the module docstring).
+    """
+
+    name: str
+    standard: str
+    clock_mhz: float
+    burst_length: int
+    bus_width_bits: int
+    device_width_bits: int
+    bank_groups: int
+    banks_per_group: int
+    rows: int
+    columns: int
+    timings: Mapping[str, int]
+    vdd: float
+    vpp: float
+    idd: Mapping[str, float]
+    default_mapping: str
+    citations: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        missing = [k for k in TIMING_NAMES if k not in self.timings]
+        if missing:
+            raise ValueError(f"device {self.name!r} misses timing parameter(s): {', '.join(missing)}")
+        for k in ("IDD0", "IDD2N", "IDD3N", "IDD4R", "IDD4W", "IDD5B", "IPP0", "IPP2N", "IPP3N"):
+            if k not in self.idd:
+                raise ValueError(f"device {self.name!r} misses current {k}")
+        object.__setattr__(self, "timings", MappingProxyType(dict(self.timings)))
+        object.__setattr__(self, "idd", MappingProxyType(dict(self.idd)))
+        object.__setattr__(self, "citations", MappingProxyType(dict(self.citations)))
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def tck_ns(self) -> float:
+        """Clock period in ns."""
+        return 1000.0 / self.clock_mhz
+
+    @property
+    def banks(self) -> int:
+        return self.bank_groups * self.banks_per_group
+
+    @property
+    def n_devices(self) -> int:
+        """Devices side by side on the channel (8 x8 devices on a 64-bit bus)."""
+        return self.bus_width_bits // self.device_width_bits
+
+    @property
+    def burst_cycles(self) -> int:
+        """Data-bus cycles of one burst (BL / 2 at double data rate)."""
+        return self.burst_length // 2
+
+    @property
+    def access_bytes(self) -> int:
+        """Bytes moved by one column command on the channel (64 B for BL8 x 64 bit)."""
+        return self.burst_length * self.bus_width_bits // 8
+
+    @property
+    def peak_bandwidth_gbps(self) -> float:
+        """Channel peak bandwidth in GB/s (10^9 bytes/s): 19.2 for DDR4-2400 x64."""
+        return 2.0 * self.clock_mhz * 1e6 * self.bus_width_bits / 8 / 1e9
+
+    @property
+    def capacity_bytes(self) -> int:
+        return self.banks * self.rows * self.columns * self.bus_width_bits // 8
+
+    @property
+    def column_bursts(self) -> int:
+        """Burst-aligned column addresses per row (columns / BL)."""
+        return self.columns // self.burst_length
+
+    def ns_to_cycles(self, ns: float) -> int:
+        """Round a duration in ns up to whole clock cycles (JEDEC rounding)."""
+        return int(math.ceil(ns / self.tck_ns - 1e-9))
+
+
+_DDR4_CITE = {
+    "CL/RCD/RP": "JESD79-4B DDR4-2400R speed bin 16-16-16 (13.32 ns)",
+    "CWL": "JESD79-4B DDR4-2400 CWL 12 (1 tCK write preamble)",
+    "RAS": "JESD79-4B tRAS min 32 ns -> 39 tCK",
+    "RC": "JESD79-4B tRC = tRAS + tRP = 45.32 ns -> 55 tCK",
+    "CCD_S/CCD_L": "JESD79-4B tCCD_S 4 tCK, tCCD_L max(5 tCK, 5 ns) -> 6 tCK",
+    "RRD_S/RRD_L": "JESD79-4B 1KB page: tRRD_S max(4 tCK, 3.3 ns) -> 4, tRRD_L max(4 tCK, 4.9 ns) -> 6",
+    "FAW": "JESD79-4B 1KB page tFAW 21 ns -> 26 tCK",
+    "WR": "JESD79-4B tWR 15 ns -> 18 tCK",
+    "WTR_S/WTR_L": "JESD79-4B tWTR_S max(2 tCK, 2.5 ns) -> 3, tWTR_L max(4 tCK, 7.5 ns) -> 9",
+    "RTP": "JESD79-4B tRTP max(4 tCK, 7.5 ns) -> 9",
+    "RFC": "JESD79-4B tRFC1 4 Gb = 260 ns -> 312 tCK",
+    "REFI": "JESD79-4B tREFI 7.8 us (0..85 C) -> 9360 tCK",
+    "RTW_EXTRA": "JESD79-4B read-to-write RL + BL/2 - WL + 2 tCK",
+    "RFCpb": "modelled: 0.5 x tRFC (LPDDR4 tRFCpb/tRFCab, JESD209-4B)",
+    "RFCsb": "modelled: 0.44 x tRFC (DDR5 tRFCsb/tRFC1, JESD79-5)",
+    "organisation": "MT40A512M8 4Gb x8: 4 bank groups x 4 banks, 32768 rows, 1024 columns",
+    "IDD": "MT40A512M8 die A DDR4-2400 IDD/IPP (as tabulated in DRAMSys MICRON_4Gb_DDR4-2400_8bit_A)",
+}
+
+DDR4_2400 = DRAMDevice(
+    name="DDR4-2400",
+    standard="DDR4",
+    clock_mhz=1200.0,
+    burst_length=8,
+    bus_width_bits=64,
+    device_width_bits=8,
+    bank_groups=4,
+    banks_per_group=4,
+    rows=32768,
+    columns=1024,
+    timings={
+        "CL": 16, "CWL": 12, "RCD": 16, "RP": 16, "RAS": 39, "RC": 55,
+        "CCD_S": 4, "CCD_L": 6, "RRD_S": 4, "RRD_L": 6, "FAW": 26,
+        "WR": 18, "WTR_S": 3, "WTR_L": 9, "RTP": 9,
+        "RFC": 312, "RFCpb": 156, "RFCsb": 138, "REFI": 9360, "RTW_EXTRA": 2,
+    },
+    vdd=1.2,
+    vpp=2.5,
+    idd={
+        "IDD0": 60.75e-3, "IDD2N": 38.25e-3, "IDD3N": 44.0e-3, "IDD4R": 184.5e-3,
+        "IDD4W": 168.75e-3, "IDD5B": 118.0e-3, "IPP0": 4.05e-3, "IPP2N": 0.0, "IPP3N": 0.0,
+    },
+    default_mapping="RoBaCoBg",
+    citations=_DDR4_CITE,
+)
+
+_DDR3_CITE = {
+    "CL/RCD/RP": "JESD79-3F DDR3-1600K speed bin 11-11-11 (13.75 ns)",
+    "CWL": "JESD79-3F DDR3-1600 CWL 8",
+    "RAS": "JESD79-3F tRAS 35 ns -> 28 tCK",
+    "RC": "JESD79-3F tRC 48.75 ns -> 39 tCK",
+    "CCD": "JESD79-3F tCCD 4 tCK (no bank groups: _S = _L)",
+    "RRD": "JESD79-3F 1KB page tRRD max(4 tCK, 6 ns) -> 5",
+    "FAW": "JESD79-3F 1KB page tFAW 30 ns -> 24 tCK",
+    "WR": "JESD79-3F tWR 15 ns -> 12 tCK",
+    "WTR": "JESD79-3F tWTR max(4 tCK, 7.5 ns) -> 6",
+    "RTP": "JESD79-3F tRTP max(4 tCK, 7.5 ns) -> 6",
+    "RFC": "JESD79-3F tRFC 1 Gb = 110 ns -> 88 tCK",
+    "REFI": "JESD79-3F tREFI 7.8 us -> 6240 tCK",
+    "RTW_EXTRA": "JESD79-3F read-to-write RL + tCCD - WL + 2 tCK",
+    "RFCpb": "modelled: 0.5 x tRFC (LPDDR4 tRFCpb/tRFCab, JESD209-4B)",
+    "RFCsb": "modelled: 0.44 x tRFC (DDR5 tRFCsb/tRFC1, JESD79-5)",
+    "organisation": "MT41J128M8 1Gb x8: 8 banks, 16384 rows, 1024 columns",
+    "IDD": "MT41J128M8 die G DDR3-1600 IDD (as tabulated in DRAMSys MICRON_1Gb_DDR3-1600_8bit_G)",
+}
+
+DDR3_1600 = DRAMDevice(
+    name="DDR3-1600",
+    standard="DDR3",
+    clock_mhz=800.0,
+    burst_length=8,
+    bus_width_bits=64,
+    device_width_bits=8,
+    bank_groups=1,
+    banks_per_group=8,
+    rows=16384,
+    columns=1024,
+    timings={
+        "CL": 11, "CWL": 8, "RCD": 11, "RP": 11, "RAS": 28, "RC": 39,
+        "CCD_S": 4, "CCD_L": 4, "RRD_S": 5, "RRD_L": 5, "FAW": 24,
+        "WR": 12, "WTR_S": 6, "WTR_L": 6, "RTP": 6,
+        "RFC": 88, "RFCpb": 44, "RFCsb": 39, "REFI": 6240, "RTW_EXTRA": 2,
+    },
+    vdd=1.5,
+    vpp=0.0,
+    idd={
+        "IDD0": 70.0e-3, "IDD2N": 45.0e-3, "IDD3N": 45.0e-3, "IDD4R": 140.0e-3,
+        "IDD4W": 145.0e-3, "IDD5B": 170.0e-3, "IPP0": 0.0, "IPP2N": 0.0, "IPP3N": 0.0,
+    },
+    default_mapping="RoBaCo",
+    citations=_DDR3_CITE,
+)
+
+#: Devices by name (read-only).
+DEVICES: Mapping[str, DRAMDevice] = MappingProxyType({d.name: d for d in (DDR4_2400, DDR3_1600)})
+
+
+def get_device(device: str | DRAMDevice) -> DRAMDevice:
+    """Look a device up by name (``"DDR4-2400"``, ``"DDR3-1600"``) or pass one through."""
+    if isinstance(device, DRAMDevice):
+        return device
+    try:
+        return DEVICES[device]
+    except KeyError:
+        raise KeyError(f"unknown DRAM device {device!r}; known devices: {', '.join(DEVICES)}") from None
