@@ -5,8 +5,10 @@ Kept private (``_common``): agents' public API is their class and its constructo
 
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Any, Iterable, Mapping, Sequence
+import random
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -97,3 +99,31 @@ def mutate_indices(space: Any, idx: np.ndarray, rng: np.random.Generator, prob: 
                 new = int(np.clip(cur - delta, 0, n - 1))
             out[j] = new
     return out
+
+
+@contextlib.contextmanager
+def isolated_global_rngs(seed: int, num_threads: int = 0, cuda: bool = False) -> Iterator[None]:
+    """Seed the global RNGs that libraries use internally, and restore them afterwards.
+
+    BoTorch and Stable-Baselines3 draw from torch's global generator (and SB3 also from
+    numpy's and python's legacy global ones). Inside this block they are seeded from the
+    agent's seed; on exit the previous states (and torch's CPU thread count, when
+    ``num_threads > 0`` changed it) are put back, so agents leave no global trace.
+    """
+    import torch
+
+    py_state, np_state, threads = random.getstate(), np.random.get_state(), torch.get_num_threads()
+    devices = list(range(torch.cuda.device_count())) if cuda else []
+    try:
+        if num_threads > 0:
+            torch.set_num_threads(num_threads)
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            random.seed(seed)
+            np.random.seed(seed % 2**32)
+            yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        if num_threads > 0:
+            torch.set_num_threads(threads)

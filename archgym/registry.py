@@ -24,6 +24,13 @@ ENV_ENTRY_POINTS: Mapping[str, str] = {
 AGENT_ENTRY_POINTS: Mapping[str, str] = {
     "random": "archgym.agents.random_search:RandomSearch",
     "rw": "archgym.agents.random_search:RandomWalk",
+    "ga": "archgym.agents.evolution:GeneticAlgorithm",
+    "aging": "archgym.agents.evolution:AgingEvolution",
+    "aco": "archgym.agents.ant_colony:AntColony",
+    "bo": "archgym.agents.bayesopt:BayesianOptimization",
+    "ppo": "archgym.agents.rl:PPOAgent",
+    "a2c": "archgym.agents.rl:A2CAgent",
+    "dqn": "archgym.agents.rl:DQNAgent",
 }
 
 

@@ -1,0 +1,102 @@
+"""Bayesian optimisation: valid unique proposals with every optimiser, infeasible and failed
+designs, multi-objective qLogNEHVI, device option, real-env target. Tiny settings throughout."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from _agent_fixtures import real_env, toy_env, toy_space
+from archgym.agents.bayesopt import BayesianOptimization
+from conftest import make_test_env
+
+TINY = dict(n_initial=4, fit_maxiter=10, num_restarts=2, raw_samples=32, mc_samples=32, num_threads=1)
+EASY_TARGETS = {"latency_ms": 6.0, "energy_uj": 10000.0, "area_mm2": 3.0}
+
+
+def run_recording(env, agent, budget):
+    seen = []
+    env.add_recorder(lambda ev: seen.append(ev))
+    agent.run(env, budget)
+    return seen
+
+
+@pytest.mark.parametrize("optimizer", ["enumerate", "alternating", "local_search"])
+def test_every_optimizer_proposes_valid_unseen_designs(optimizer):
+    env = toy_env(small=True)
+    agent = BayesianOptimization(env.space, seed=0, optimizer=optimizer, q=2, **TINY)
+    seen = run_recording(env, agent, 8)
+    keys = [tuple(ev.design.values()) for ev in seen]
+    assert len(keys) == 8 and len(set(keys)) == 8
+    assert not any(ev.cached for ev in seen)
+
+
+def test_mixed_space_with_a_real_parameter(real_space):
+    """Reals go through L-BFGS in the alternating optimiser; proposals decode to valid designs."""
+    agent = BayesianOptimization(real_space, seed=0, **TINY)
+    from archgym.evaluation import Evaluation
+
+    for _ in range(3):
+        designs = agent.ask()
+        for d in designs:
+            real_space.validate(d)
+        rewards = [1.0 / (1.0 + (d["x"] - 3.0) ** 2 + d["n"]) for d in designs]
+        agent.tell(designs, [Evaluation(d, {}, r, True, False) for d, r in zip(designs, rewards)])
+
+
+def test_failed_designs_are_imputed_not_fatal():
+    env = make_test_env()  # the quadratic test simulator raises for units == 13
+    agent = BayesianOptimization(env.space, seed=0, q=3, **TINY)
+    seen = run_recording(env, agent, 10)
+    assert len(seen) == 10
+    y = agent._training_data()[1]
+    assert torch.isfinite(y).all()
+
+
+def test_multi_objective_bo_uses_metric_directions():
+    env = toy_env(small=True)
+    agent = BayesianOptimization(env.space, seed=0, multi_objective=True, q=2, **TINY)
+    seen = run_recording(env, agent, 6)
+    assert len(seen) == 6
+    X, Y = agent._training_data()
+    assert Y.shape == (6, 2)  # latency (minimised: negated) and throughput (maximised)
+    lat = torch.tensor([ev.metrics["latency"] for ev in seen], dtype=Y.dtype)
+    assert torch.allclose(Y[:, 0], -torch.log(lat))
+
+
+def test_multi_objective_needs_the_env_for_directions():
+    agent = BayesianOptimization(toy_space(), seed=0, multi_objective=True, n_initial=2)
+    designs = agent.ask()
+    from archgym.evaluation import Evaluation
+
+    agent.tell(designs, [Evaluation(d, {"latency": 1.0, "throughput": 2.0}, 0.5, True, False) for d in designs])
+    with pytest.raises(RuntimeError, match="bind"):
+        agent.ask()
+    with pytest.raises(ValueError, match="at least 2 metrics"):
+        BayesianOptimization(toy_space(), multi_objective=True, metrics=["latency"])
+
+
+def test_enumerate_refuses_a_large_space():
+    with pytest.raises(ValueError, match="max_enumerate"):
+        BayesianOptimization(toy_space(), optimizer="enumerate", max_enumerate=100)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU error")
+def test_cuda_without_a_gpu_is_a_clear_error():
+    with pytest.raises(ValueError, match="device 'cuda'"):
+        BayesianOptimization(toy_space(), device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_runs_on_the_gpu():
+    env = toy_env(small=True)
+    agent = BayesianOptimization(env.space, seed=0, device="cuda", **TINY)
+    assert len(run_recording(env, agent, 8)) == 8
+
+
+def test_reaches_the_target_on_the_accelerator_env():
+    env = real_env(workload="resnet18", targets=EASY_TARGETS)
+    agent = BayesianOptimization(env.unwrapped.space, seed=0, n_initial=8, q=4, fit_maxiter=30, num_restarts=2,
+                                 raw_samples=64, num_threads=1)
+    result = agent.run(env, 40, stop_on_success=True)
+    assert result.success, f"best reward {result.best.reward:.3f}"
