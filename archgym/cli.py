@@ -12,6 +12,7 @@ package (``archgym.conf``), so ``archgym run`` works from any directory.
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib import resources
 from typing import Sequence
@@ -27,6 +28,12 @@ commands:
                                  `archgym run --help` lists every config key
   envs                           list environments (config name, gymnasium id, knobs)
   agents                         list agents and their hyperparameters
+  report SWEEP_DIR [--out DIR]   tables per agent/config + figures (best-so-far, lottery, Pareto)
+  dataset merge|export PATHS -o FILE
+                                 merge runs into one .parquet/.csv (merge dedupes designs)
+  proxy train|eval|info ...      train a proxy cost model on a dataset, score it, inspect it
+  generate --env ID -n N -o DIR  simulate N designs (random, sobol or replayed) into a dataset
+  (each of these takes --help)
 
 Datasets go to runs/... (or multirun/... for sweeps): one Parquet row per evaluated design,
 plus summary.json with the best design. Load them with archgym.dataset.load_dataset(path).
@@ -46,7 +53,7 @@ def check_group_overrides(args: Sequence[str]) -> None:
             continue
         key, _, value = arg.partition("=")
         key = key.lstrip("+~")
-        if key not in ("env", "agent", "logger"):
+        if key not in ("env", "agent", "logger", "simulator"):
             continue
         allowed = config_options(key)
         for choice in value.split(","):
@@ -55,7 +62,11 @@ def check_group_overrides(args: Sequence[str]) -> None:
 
 
 def _run(args: list[str]) -> int:
+    # env.simulator=proxy is the `simulator` config group (it fills env.simulator)
+    args = ["simulator=" + a.partition("=")[2] if a.startswith("env.simulator=") else a for a in args]
     check_group_overrides(args)
+    if "hydra/launcher=ray_local" in args:  # a single-machine Ray: every Ray server on 127.0.0.1 only
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     import hydra
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import DictConfig
@@ -118,6 +129,17 @@ def _list_agents() -> int:
     return 0
 
 
+def _tool(module: str, args: list[str]) -> int:
+    """Run ``module.main(args)``; a missing file or bad value becomes a one-line error."""
+    import importlib
+
+    try:
+        return importlib.import_module(module).main(args)
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        print(f"archgym: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``archgym`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -125,7 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE)
         return 0
     command, rest = args[0], args[1:]
-    commands = {"run": lambda: _run(rest), "envs": _list_envs, "agents": _list_agents}
+    commands = {"run": lambda: _run(rest), "envs": _list_envs, "agents": _list_agents,
+                "report": lambda: _tool("archgym.report", rest), "dataset": lambda: _tool("archgym.merge", rest),
+                "proxy": lambda: _tool("archgym.proxy.cli", rest), "generate": lambda: _tool("archgym.generate", rest)}
     if command not in commands:
         print(f"archgym: error: unknown command {command!r}; allowed: {', '.join(commands)}\n", file=sys.stderr)
         print(USAGE, file=sys.stderr)

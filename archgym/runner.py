@@ -6,6 +6,7 @@ called directly with a plain mapping (the same keys as ``conf/config.yaml``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -19,6 +20,7 @@ from archgym.agent import RunResult
 from archgym.logger import DatasetLogger, RunInfo
 from archgym.objective import ObjectiveError
 from archgym.registry import ConfigError, make_agent, make_env
+from archgym.sweep import prepare_run
 
 SUMMARY_FILE = "summary.json"
 DATASET_DIR = "dataset"
@@ -37,6 +39,7 @@ class RunConfig:
     stop_on_success: bool
     progress: bool
     flush_every: int
+    simulator: dict[str, Any] | None = None  # env.simulator: None/native, or {name: proxy, path: ...}
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> "RunConfig":
@@ -64,6 +67,7 @@ class RunConfig:
             stop_on_success=bool(cfg.get("stop_on_success", False)),
             progress=bool(cfg.get("progress", True)),
             flush_every=flush_every,
+            simulator=dict(env.get("simulator") or {}) or None,
         )
 
 
@@ -129,6 +133,10 @@ def build(cfg: RunConfig) -> tuple[Any, Any]:
     except (ObjectiveError, FileNotFoundError, KeyError, ValueError, TypeError) as exc:
         msg = exc.args[0] if exc.args else str(exc)
         raise ConfigError(f"env.kwargs ({cfg.env_id}): {msg}") from None
+    if cfg.simulator and cfg.simulator.get("name", "native") != "native":
+        from archgym.proxy.simulator import attach_simulator
+
+        attach_simulator(env, cfg.simulator)  # raises ConfigError naming env.simulator.*
     agent = make_agent(cfg.agent, env.unwrapped.space, seed=cfg.seed, **cfg.agent_params)
     return env, agent
 
@@ -157,10 +165,20 @@ def run_experiment(config: Mapping[str, Any], output_dir: str | os.PathLike) -> 
 
     The dataset is flushed even if the agent or simulator raises midway; the summary is
     written with ``complete: false`` in that case and the error re-raised.
+
+    With ``resume: true`` (the default) a directory holding a complete run of the same
+    config is not run again: its summary is returned. A cut-off run there is cleared and
+    run again (see :mod:`archgym.sweep`).
     """
-    cfg = RunConfig.from_mapping(_to_plain(config))
+    plain = _to_plain(config)
+    cfg = RunConfig.from_mapping(plain)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    previous = prepare_run(out, plain, resume=bool(plain.get("resume", True)))
+    if previous is not None:
+        print(f"archgym: skipping {out}: already complete (set resume=false to run it again)", file=sys.stderr)
+        known = {f.name for f in dataclasses.fields(RunSummary)}
+        return RunSummary(**{k: v for k, v in previous.items() if k in known})
     env, agent = build(cfg)
     base = env.unwrapped
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"

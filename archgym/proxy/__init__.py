@@ -1,0 +1,15 @@
+"""Proxy cost models: learn a simulator's metrics from a dataset, then use them as a simulator.
+
+* :mod:`archgym.proxy.features` — design parameters to features (one-hot, log2, standardised)
+* :mod:`archgym.proxy.models` — random forest, gradient-boosted trees, GP (GPyTorch), MLP (torch)
+* :mod:`archgym.proxy.core` — training table, train/score, save/load (:class:`ProxyModel`)
+* :mod:`archgym.proxy.simulator` — :class:`ProxySimulator` and swapping it into an env
+* :mod:`archgym.proxy.cli` — ``archgym proxy train|eval``
+"""
+
+from archgym.proxy.core import ProxyDataError, ProxyModel, score, train_proxy, training_table
+from archgym.proxy.models import MODELS
+from archgym.proxy.simulator import ProxySimulator, attach_simulator, check_compatible
+
+__all__ = ["MODELS", "ProxyDataError", "ProxyModel", "ProxySimulator", "attach_simulator", "check_compatible", "score",
+           "train_proxy", "training_table"]

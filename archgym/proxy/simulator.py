@@ -1,0 +1,86 @@
+"""A trained proxy as a :class:`~archgym.simulator.Simulator`, and swapping it into an env.
+
+``ProxySimulator.load(path)`` gives a simulator with the same protocol as the real one, so any
+env and any agent run against it unchanged; every dataset row it produces records
+``simulator_version = "proxy-<kind>[<simulator version it was trained on>]"``.
+:func:`attach_simulator` is what ``env.simulator=proxy env.simulator.path=FILE`` does: it
+checks that the proxy was trained on this env (same parameters, metrics, env id and, by
+default, workload) and replaces the env's simulator.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Sequence
+
+from archgym.proxy.core import ProxyModel
+from archgym.simulator import Metric, Metrics, Simulator
+
+
+class ProxySimulator(Simulator):
+    """Predicts metrics with a :class:`ProxyModel`; ``evaluate_many`` is one vectorised call."""
+
+    def __init__(self, model: ProxyModel, metrics: Sequence[Metric] | None = None, source: str = "") -> None:
+        self.model = model
+        self.source = source
+        names = model.metric_names
+        if metrics is None:
+            metrics = [Metric(n, "", "lower", 1.0, f"proxy prediction of {n}") for n in names]
+        if [m.name for m in metrics] != names:
+            raise ValueError(f"proxy predicts {', '.join(names)}; metric definitions given for {', '.join(m.name for m in metrics)}")
+        self.metrics = tuple(metrics)
+        self.version = f"proxy-{model.kind}[{model.simulator_version}]"
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, metrics: Sequence[Metric] | None = None) -> "ProxySimulator":
+        """Load a proxy file (see :meth:`ProxyModel.load`)."""
+        return cls(ProxyModel.load(path), metrics, source=str(path))
+
+    def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
+        return self.evaluate_many([design], workload)[0]
+
+    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
+        pred = self.model.predict(designs)
+        names = self.model.metric_names
+        return [{n: float(v) for n, v in zip(names, row)} for row in pred]
+
+
+def check_compatible(model: ProxyModel, env: Any, check_workload: bool = True) -> None:
+    """Raise ``ValueError`` (saying what differs) unless ``model`` was trained on ``env``'s task."""
+    base = env.unwrapped
+    where = f"proxy trained on {model.env_id} [{model.workload}]"
+    if base.env_id and model.env_id != base.env_id:
+        raise ValueError(f"{where} cannot stand in for {base.env_id}")
+    if list(base.space.names) != model.param_names:
+        raise ValueError(f"{where}: parameters {', '.join(model.param_names)} differ from the env's {', '.join(base.space.names)}")
+    if list(base.simulator.metric_names) != model.metric_names:
+        raise ValueError(f"{where}: it predicts {', '.join(model.metric_names)}, the env needs "
+                         f"{', '.join(base.simulator.metric_names)} (train on every metric)")
+    if check_workload and str(base.workload_name) != model.workload:
+        raise ValueError(f"{where}: the env runs workload {base.workload_name!r} "
+                         "(train a proxy on that workload, or set env.simulator.check_workload=false)")
+
+
+def attach_simulator(env: Any, spec: Mapping[str, Any]) -> None:
+    """Apply an ``env.simulator`` config (``{name: native}`` or ``{name: proxy, path: FILE}``) to ``env``.
+
+    Raises:
+        archgym.registry.ConfigError: unknown name, missing path or file, or an incompatible proxy.
+    """
+    from archgym.registry import ConfigError
+
+    name = str(spec.get("name", "native"))
+    if name == "native":
+        return
+    if name != "proxy":
+        raise ConfigError(f"env.simulator.name: unknown simulator {name!r}; allowed: native, proxy")
+    path = spec.get("path")
+    if not path or path == "???":
+        raise ConfigError("env.simulator.path: missing; give the file written by `archgym proxy train`")
+    try:
+        model = ProxyModel.load(path)
+        check_compatible(model, env, bool(spec.get("check_workload", True)))
+    except (FileNotFoundError, ValueError) as exc:
+        raise ConfigError(f"env.simulator.path: {exc}") from None
+    base = env.unwrapped
+    base.set_simulator(ProxySimulator(model, base.simulator.metrics, source=str(path)))

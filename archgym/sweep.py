@@ -1,0 +1,128 @@
+"""Resumable runs: skip a run that already finished, redo one that was cut off.
+
+A sweep is resumable when every job maps to the same directory each time the sweep is
+launched. ``conf/config.yaml`` names sweep jobs by their overrides
+(``hydra.sweep.subdir: ${hydra.job.override_dirname}``), so with a fixed sweep directory
+(``hydra.sweep.dir=multirun/my-study``, or a preset that sets one) re-running the same
+command finds each job's previous output. :func:`run_experiment` then calls
+:func:`prepare_run` before it builds anything:
+
+* **complete** — ``run.json`` holds the same config fingerprint, ``summary.json`` says
+  ``complete: true`` and the dataset has exactly ``summary.evaluations`` rows: the run is
+  skipped and its summary returned.
+* **anything else** (killed before the summary, ``complete: false``, a row count that does
+  not match, or a different config in the same directory): ``dataset/`` and ``summary.json``
+  are removed and the run starts again from scratch, so no dataset ever mixes two attempts.
+
+The fingerprint is the SHA-256 of the run's resolved config without the keys that do not
+change results (``progress``, ``resume``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import pyarrow.parquet as pq
+
+from archgym.logger import SHARD_GLOB
+
+RUN_FILE = "run.json"
+SUMMARY_FILE = "summary.json"
+DATASET_DIR = "dataset"
+#: config keys that do not change a run's results (left out of the fingerprint)
+VOLATILE_KEYS = ("progress", "resume")
+
+Status = Literal["absent", "complete", "incomplete", "changed"]
+
+
+@dataclass(frozen=True)
+class RunState:
+    """What :func:`inspect_run` found in a run directory."""
+
+    status: Status
+    reason: str
+    summary: dict[str, Any] | None = None
+
+
+def fingerprint(config: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of a plain config mapping, ignoring :data:`VOLATILE_KEYS`."""
+    kept = {k: v for k, v in config.items() if k not in VOLATILE_KEYS}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def dataset_rows(directory: str | os.PathLike) -> int:
+    """Rows in the complete shards of a run's dataset directory (0 when it does not exist)."""
+    d = Path(directory)
+    if not d.is_dir():
+        return 0
+    return sum(pq.ParquetFile(s).metadata.num_rows for s in sorted(d.glob(SHARD_GLOB)) if not s.name.startswith("."))
+
+
+def inspect_run(output_dir: str | os.PathLike, config_fingerprint: str) -> RunState:
+    """Classify a run directory as absent, complete, incomplete (cut off) or changed (other config)."""
+    out = Path(output_dir)
+    run_file, summary_file = out / RUN_FILE, out / SUMMARY_FILE
+    if not run_file.exists() and not summary_file.exists() and not (out / DATASET_DIR).exists():
+        return RunState("absent", "no previous run")
+    try:
+        recorded = json.loads(run_file.read_text()).get("fingerprint") if run_file.exists() else None
+    except (OSError, ValueError):
+        recorded = None
+    if recorded != config_fingerprint:
+        return RunState("changed", f"{run_file} is missing or records a different config")
+    if not summary_file.exists():
+        return RunState("incomplete", f"{summary_file} is missing (the run was cut off)")
+    try:
+        summary = json.loads(summary_file.read_text())
+    except (OSError, ValueError) as exc:
+        return RunState("incomplete", f"{summary_file} is unreadable ({exc})")
+    if not summary.get("complete", False):
+        return RunState("incomplete", f"{summary_file} says complete: false")
+    rows = dataset_rows(out / DATASET_DIR)
+    if rows != summary.get("evaluations"):
+        return RunState("incomplete", f"{out / DATASET_DIR} has {rows} rows, summary says {summary.get('evaluations')}")
+    return RunState("complete", f"complete ({rows} evaluations)", summary)
+
+
+def reset_run(output_dir: str | os.PathLike) -> None:
+    """Remove a previous attempt's dataset, summary and run file."""
+    out = Path(output_dir)
+    shutil.rmtree(out / DATASET_DIR, ignore_errors=True)
+    for name in (SUMMARY_FILE, RUN_FILE):
+        (out / name).unlink(missing_ok=True)
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write a text file via a temporary file and an atomic rename."""
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, p)
+
+
+def prepare_run(output_dir: str | os.PathLike, config: Mapping[str, Any], resume: bool = True) -> dict[str, Any] | None:
+    """Get a run directory ready; return the previous summary when the run can be skipped.
+
+    With ``resume`` a complete previous run with the same config is reused (its summary is
+    returned and nothing is touched). Otherwise any previous attempt is removed and
+    ``run.json`` (the config fingerprint) is written, and ``None`` returned: run it.
+    """
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fp = fingerprint(config)
+    state = inspect_run(out, fp)
+    if resume and state.status == "complete":
+        return state.summary
+    if state.status != "absent":
+        reset_run(out)
+    write_atomic(out / RUN_FILE, json.dumps({"fingerprint": fp, "previous": state.status, "reason": state.reason}, indent=2))
+    return None
+
+
+__all__ = ["RunState", "dataset_rows", "fingerprint", "inspect_run", "prepare_run", "reset_run", "write_atomic"]

@@ -1,0 +1,153 @@
+"""Proxy cost models: train each kind, score on a held-out split, save/load, run as a simulator in an env."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from archgym.dataset import load_dataset
+from archgym.generate import generate_dataset
+from archgym.proxy import (MODELS, ProxyDataError, ProxyModel, ProxySimulator, attach_simulator, check_compatible,
+                           score, train_proxy, training_table)
+from archgym.registry import ConfigError, make_agent
+from archgym.runner import run_experiment
+from conftest import make_test_env
+
+FAST = {"rf": {"n_estimators": 30}, "gbt": {"max_iter": 100}, "gp": {"iterations": 30, "max_train": 300},
+        "mlp": {"epochs": 60}}
+
+
+@pytest.fixture(scope="module")
+def quad_data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("quad") / "gen"
+    res = generate_dataset(make_test_env(), out, 400, "sobol", seed=1, progress=False)
+    assert res.designs == 400 and res.failed > 0  # units=13 fails in the test simulator
+    return out
+
+
+@pytest.fixture(scope="module")
+def rf_file(quad_data, tmp_path_factory):
+    model = train_proxy(training_table(load_dataset(quad_data)), "rf", **FAST["rf"])
+    return model.save(tmp_path_factory.mktemp("proxy") / "quad-rf.joblib")
+
+
+def test_training_table_drops_failures_and_duplicates(quad_data):
+    df = load_dataset(quad_data)
+    table = training_table(df)
+    assert len(table.designs) == int(df["error"].isna().sum())
+    assert list(table.designs.columns) == ["mode", "units", "buffer", "freq"]
+    assert list(table.targets.columns) == ["latency_ms", "power_mw"]
+    with pytest.raises(ProxyDataError, match="unknown metric"):
+        training_table(df, metrics=["nosuch"])
+    mixed = df.copy()
+    mixed.loc[:10, "workload"] = "other"
+    with pytest.raises(ProxyDataError, match="--workload"):
+        training_table(mixed)
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_every_model_trains_scores_and_round_trips(quad_data, tmp_path, kind):
+    table = training_table(load_dataset(quad_data))
+    model = train_proxy(table, kind, seed=0, **FAST[kind])
+    assert set(model.scores) == {"latency_ms", "power_mw"}
+    for s in model.scores.values():
+        assert set(s) == {"rmse", "rel_rmse", "mape", "spearman", "kendall", "n"} and s["n"] == round(0.2 * len(table.designs))
+        assert s["spearman"] > 0.8, (kind, model.scores)  # learns the ranking of a smooth model
+    path = model.save(tmp_path / f"{kind}.joblib")
+    again = ProxyModel.load(path)
+    x = table.designs.iloc[:16]
+    np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-6)
+    assert again.scores == model.scores and again.env_id == "test/Quadratic-v0"
+
+
+def test_score_is_exact_on_perfect_predictions():
+    y = np.array([[1.0, 10.0], [2.0, 30.0], [3.0, 20.0]])
+    s = score(y, y, ["a", "b"])
+    assert s["a"]["rmse"] == 0 and s["a"]["rel_rmse"] == 0 and s["b"]["spearman"] == pytest.approx(1.0)
+    s = score(y, y * 1.1, ["a", "b"])
+    assert s["a"]["rel_rmse"] == pytest.approx(0.1 * np.sqrt(np.mean(y[:, 0] ** 2)) / 2.0)
+
+
+def test_proxy_runs_as_the_env_simulator_with_any_agent(rf_file, tmp_path):
+    env = make_test_env()
+    attach_simulator(env, {"name": "proxy", "path": str(rf_file)})
+    assert isinstance(env.simulator, ProxySimulator) and env.simulator.version == "proxy-rf[quadratic-test-1]"
+    assert [m.unit for m in env.simulator.metrics] == ["ms", "mW"]  # the env's metric definitions are kept
+    obs, _ = env.reset(seed=0)
+    obs, reward, *_ , info = env.step(env.action_space.sample())
+    assert np.isfinite(obs).all() and 0 < reward <= 1 and info["metrics"]["latency_ms"] > 0
+    result = make_agent("rw", env.space, seed=0).run(env, budget=20)
+    assert result.evaluations == 20 and result.best is not None
+    # vectorised batch == one by one
+    designs = [env.space.sample(np.random.default_rng(i)) for i in range(8)]
+    batch = env.simulator.evaluate_many(designs, env.workload)
+    single = [env.simulator.evaluate(d, env.workload) for d in designs]
+    for b, o in zip(batch, single):
+        assert b == pytest.approx(o)
+
+
+def test_incompatible_or_missing_proxy_gives_clear_errors(rf_file, tmp_path):
+    with pytest.raises(ConfigError, match="env.simulator.path: no proxy file at .*missing.joblib"):
+        attach_simulator(make_test_env(), {"name": "proxy", "path": str(tmp_path / "missing.joblib")})
+    with pytest.raises(ConfigError, match="env.simulator.path: missing"):
+        attach_simulator(make_test_env(), {"name": "proxy", "path": "???"})
+    with pytest.raises(ConfigError, match="unknown simulator 'nosuch'"):
+        attach_simulator(make_test_env(), {"name": "nosuch"})
+    model = ProxyModel.load(rf_file)
+    other = make_test_env()
+    other.workload_name = "w128"
+    with pytest.raises(ValueError, match="workload 'w128'"):
+        check_compatible(model, other)
+    check_compatible(model, other, check_workload=False)
+    (tmp_path / "junk.joblib").write_text("not a proxy")
+    with pytest.raises(ConfigError, match="not a readable archgym proxy"):
+        attach_simulator(make_test_env(), {"name": "proxy", "path": str(tmp_path / "junk.joblib")})
+
+
+@pytest.fixture(scope="module")
+def accel_proxy(tmp_path_factory):
+    root = tmp_path_factory.mktemp("accel")
+    generate_dataset("archgym/Accelerator-v0", root / "gen", 150, "random", progress=False)
+    model = train_proxy(training_table(load_dataset(root / "gen")), "rf", n_estimators=20)
+    return model.save(root / "accel-rf.joblib")
+
+
+def test_runner_uses_proxy_from_config(accel_proxy, tmp_path):
+    cfg = {"env": {"id": "archgym/Accelerator-v0", "kwargs": {"workload": "resnet18"},
+                   "simulator": {"name": "proxy", "path": str(accel_proxy)}},
+           "agent": {"name": "random", "params": {}}, "budget": 12, "seed": 0, "progress": False}
+    summary = run_experiment(cfg, tmp_path / "run")
+    df = load_dataset(tmp_path / "run")
+    assert summary.complete and len(df) == 12
+    assert df["simulator_version"].str.startswith("proxy-rf[").all()
+    # a proxy trained on another workload is refused unless asked
+    cfg["env"]["kwargs"]["workload"] = "vgg16"
+    with pytest.raises(ConfigError, match="runs workload 'vgg16"):
+        run_experiment(cfg, tmp_path / "run2")
+
+
+@pytest.mark.slow
+def test_cli_train_then_run_with_env_simulator_proxy(tmp_path):
+    py = [sys.executable, "-m", "archgym.cli"]
+    gen = subprocess.run([*py, "generate", "--env", "archgym/Accelerator-v0", "-n", "60", "--sampler", "sobol",
+                          "-o", str(tmp_path / "gen"), "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert gen.returncode == 0, gen.stderr
+    assert "simulated 60 designs" in gen.stdout
+    train = subprocess.run([*py, "proxy", "train", str(tmp_path / "gen"), "-m", "gbt", "--param", "max_iter=50",
+                            "-o", str(tmp_path / "p.joblib")], capture_output=True, text=True, timeout=300)
+    assert train.returncode == 0, train.stderr
+    assert "rel RMSE" in train.stdout and "latency_ms" in train.stdout and (tmp_path / "p.joblib").exists()
+    run = subprocess.run([*py, "run", "env=accelerator", "agent=random", "budget=5", "progress=false",
+                          "env.simulator=proxy", f"env.simulator.path={tmp_path / 'p.joblib'}",
+                          f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["evaluations"] == 5
+    assert load_dataset(tmp_path / "run")["simulator_version"].iloc[0].startswith("proxy-gbt[")
+    bad = subprocess.run([*py, "run", "env=accelerator", "budget=5", "env.simulator=proxy",
+                          f"env.simulator.path={tmp_path / 'nope.joblib'}", f"hydra.run.dir={tmp_path / 'r2'}"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "archgym: error: env.simulator.path: no proxy file at" in bad.stderr
+    missing = subprocess.run([*py, "proxy", "info", str(tmp_path / "nope.joblib")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "nope.joblib" in missing.stderr
