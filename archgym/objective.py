@@ -233,6 +233,14 @@ class WeightedSum(Objective):
         return dict(self.scales)
 
 
+def round_up_significant(x: float, digits: int = 2) -> float:
+    """Round ``x`` up to ``digits`` significant digits, so a budget derived from a design still admits it."""
+    if x <= 0 or not math.isfinite(x):
+        return x
+    exp = math.floor(math.log10(x)) - digits + 1
+    return round(math.ceil(x / 10.0**exp) * 10.0**exp, max(0, -exp))
+
+
 def build_objective(spec: Mapping | Objective | None, **defaults) -> Objective:
     """Build an objective from a config mapping.
 
@@ -250,4 +258,4 @@ def build_objective(spec: Mapping | Objective | None, **defaults) -> Objective:
     raise ObjectiveError("an objective needs 'targets' (target specification) or 'weights' (weighted sum)")
 
 
-__all__ = ["Constraint", "Objective", "ObjectiveError", "Score", "TargetSpec", "WeightedSum", "build_objective"]
+__all__ = ["Constraint", "Objective", "ObjectiveError", "Score", "TargetSpec", "WeightedSum", "build_objective", "round_up_significant"]

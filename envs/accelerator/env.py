@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from archgym.env import ArchGymEnv
-from archgym.objective import Constraint, TargetSpec
+from archgym.objective import Constraint, TargetSpec, round_up_significant
 
 from .networks import Workload, as_workload
 from .simulator import AcceleratorSimulator
@@ -16,14 +15,6 @@ from .space import accelerator_design_space
 
 ENV_ID = "archgym/Accelerator-v0"
 TARGET_METRICS: tuple[str, ...] = ("latency_ms", "energy_uj", "area_mm2")
-
-
-def _round_up(x: float, digits: int = 2) -> float:
-    """Round up to ``digits`` significant digits (so a budget derived from a design still admits it)."""
-    if x <= 0 or not math.isfinite(x):
-        return x
-    exp = math.floor(math.log10(x)) - digits + 1
-    return round(math.ceil(x / 10.0**exp) * 10.0**exp, max(0, -exp))
 
 
 def default_targets(workload: Workload | str = "resnet18", n_samples: int = 512, seed: int = 0,
@@ -41,7 +32,7 @@ def default_targets(workload: Workload | str = "resnet18", n_samples: int = 512,
     m = sim.evaluate_arrays(designs, workload)
     small = m["area_mm2"] <= np.percentile(m["area_mm2"], 25)
     best = int(np.argmin(np.where(small, m["edp"], np.inf)))
-    return {k: _round_up(float(m[k][best])) for k in TARGET_METRICS}
+    return {k: round_up_significant(float(m[k][best])) for k in TARGET_METRICS}
 
 
 def make_accelerator_env(

@@ -3,13 +3,12 @@ and power targets (ArchGym's DRAMSys case study) on the simulator of this packag
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from archgym.env import ArchGymEnv
-from archgym.objective import Constraint, TargetSpec
+from archgym.objective import Constraint, TargetSpec, round_up_significant
 
 from .simulator import DRAMSimulator
 from .space import dram_design_space
@@ -28,14 +27,6 @@ STANDARD_TARGETS: Mapping[str, Mapping[str, float]] = {
     "cloud-1": {"avg_read_latency_ns": 110.0, "power_mw": 1700.0},
     "cloud-2": {"avg_read_latency_ns": 240.0, "power_mw": 2700.0},
 }
-
-
-def _round_up(x: float, digits: int = 2) -> float:
-    """Round up to ``digits`` significant digits (a budget derived from a design still admits it)."""
-    if x <= 0 or not math.isfinite(x):
-        return x
-    exp = math.floor(math.log10(x)) - digits + 1
-    return round(math.ceil(x / 10.0**exp) * 10.0**exp, max(0, -exp))
 
 
 def default_targets(workload: Trace | str = "stream", n_samples: int = 256, seed: int = 0,
@@ -57,7 +48,7 @@ def default_targets(workload: Trace | str = "stream", n_samples: int = 256, seed
     lat = np.array([m["avg_read_latency_ns"] for m in ms])
     pw = np.array([m["power_mw"] for m in ms])
     best = int(np.argmin(lat / lat.min() + pw / pw.min()))
-    return {"avg_read_latency_ns": _round_up(float(lat[best])), "power_mw": _round_up(float(pw[best]))}
+    return {"avg_read_latency_ns": round_up_significant(float(lat[best])), "power_mw": round_up_significant(float(pw[best]))}
 
 
 def make_dram_env(
