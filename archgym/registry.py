@@ -18,6 +18,8 @@ import gymnasium
 ENV_ENTRY_POINTS: Mapping[str, str] = {
     "archgym/DRAMController-v0": "archgym.envs.dram.env:make_dram_env",
     "archgym/Accelerator-v0": "archgym.envs.accelerator.env:make_accelerator_env",
+    "archgym/NAS-v0": "archgym.envs.nas.env:make_nas_env",
+    "archgym/CoDesign-v0": "archgym.envs.nas.codesign:make_codesign_env",
 }
 
 #: config name -> agent class ("module:Class")

@@ -1,0 +1,169 @@
+"""``NASSimulator``: the NAS "simulator" -- network evaluators plus the accelerator's hardware cost.
+
+A design of a :class:`~.search_space.NetworkSpace` is scored by
+
+* one or more **network evaluators**, chosen by name:
+
+  - ``"proxy"`` -- zero-cost proxies (:mod:`.proxies`) on one minibatch: cheap (about a
+    tenth of a second per network on one CPU core), the default;
+  - ``"train"`` -- validation accuracy after a short seeded training run (:mod:`.training`);
+
+* and, optionally, **hardware cost** (:mod:`.hardware`): latency, energy and area of the
+  network's traced layers on an accelerator design, from the accelerator environment's model.
+
+Network results and traced layers are cached per architecture by the evaluators; the
+simulator's metrics are the evaluators' metrics followed by the hardware metrics.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Protocol, Sequence
+
+from archgym.simulator import Metric, Metrics, SimulationError, Simulator
+
+from .data import ImageData
+from .hardware import HardwareCost
+from .proxies import COST_PROXIES, PROXY_SCALES, ProxyEvaluator, ProxySettings, check_proxy_names
+from .search_space import NetworkSpace
+from .training import TrainEvaluator, TrainSettings
+
+EVALUATORS: tuple[str, ...] = ("proxy", "train")
+
+_PROXY_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "synflow": ("1", "ln(1 + synaptic flow) at initialisation (Tanaka et al. 2020)"),
+    "naswot": ("1", "log-determinant of the ReLU-code kernel (Mellor et al. 2021)"),
+    "jacov": ("1", "Jacobian-covariance score (Mellor et al. 2020, v1)"),
+    "grad_norm": ("1", "sum of per-layer loss-gradient norms at initialisation"),
+    "params_m": ("M", "trainable parameters, millions"),
+    "flops_m": ("MFLOP", "2 x MACs of one image through conv/linear layers, millions"),
+}
+
+
+class NetworkEvaluator(Protocol):
+    """Scores one network design: ``metrics`` declares what ``__call__`` returns."""
+
+    metrics: tuple[Metric, ...]
+
+    def __call__(self, design: Mapping[str, Any]) -> dict[str, float]: ...
+
+
+class ProxyMetrics:
+    """Zero-cost proxies as a :class:`NetworkEvaluator`."""
+
+    def __init__(self, space: NetworkSpace, data: ImageData, names: Sequence[str], settings: ProxySettings) -> None:
+        self.evaluator = ProxyEvaluator(space, data, check_proxy_names(names), settings)
+        self.metrics = tuple(
+            Metric(n, _PROXY_DESCRIPTIONS[n][0], "lower" if n in COST_PROXIES else "higher", PROXY_SCALES[n],
+                   _PROXY_DESCRIPTIONS[n][1]) for n in self.evaluator.names)
+
+    def __call__(self, design: Mapping[str, Any]) -> dict[str, float]:
+        return self.evaluator(design)
+
+
+class TrainMetrics:
+    """Trained validation accuracy (and last-epoch training loss) as a :class:`NetworkEvaluator`."""
+
+    metrics = (
+        Metric("accuracy", "1", "higher", 1.0, "validation accuracy after a short seeded training run"),
+        Metric("train_loss", "1", "lower", 1.0, "mean cross-entropy over the last training epoch"),
+    )
+
+    def __init__(self, space: NetworkSpace, data: ImageData, settings: TrainSettings) -> None:
+        self.evaluator = TrainEvaluator(space, data, settings)
+
+    def __call__(self, design: Mapping[str, Any]) -> dict[str, float]:
+        return self.evaluator(design)
+
+
+def make_network_evaluators(space: NetworkSpace, data: ImageData, evaluator: str | Sequence[str] = "proxy", *,
+                            proxies: Sequence[str], proxy_settings: ProxySettings | None = None,
+                            train_settings: TrainSettings | None = None) -> list[NetworkEvaluator]:
+    """Network evaluators by name: ``"proxy"``, ``"train"`` or a list of both."""
+    names = [evaluator] if isinstance(evaluator, str) else list(evaluator)
+    bad = [n for n in names if n not in EVALUATORS]
+    if bad or not names or len(set(names)) != len(names):
+        raise ValueError(f"evaluator must be one of {', '.join(EVALUATORS)} or a list of distinct ones; got {evaluator!r}")
+    out: list[NetworkEvaluator] = []
+    for n in names:
+        if n == "proxy":
+            out.append(ProxyMetrics(space, data, proxies, proxy_settings or ProxySettings()))
+        else:
+            out.append(TrainMetrics(space, data, train_settings or TrainSettings()))
+    return out
+
+
+class NASSimulator(Simulator):
+    """Network evaluators + hardware cost of a fixed accelerator design, behind the Simulator protocol.
+
+    Args:
+        space: the network space (designs are its parameter dicts).
+        data: the dataset; its ``name`` is the workload the environment passes.
+        evaluators: network evaluators (see :func:`make_network_evaluators`).
+        hardware: hardware-cost model, or ``None`` to report no hardware metrics.
+        accelerator: the fixed accelerator design (required with ``hardware``).
+    """
+
+    def __init__(self, space: NetworkSpace, data: ImageData, evaluators: Sequence[NetworkEvaluator],
+                 hardware: HardwareCost | None = None, accelerator: Mapping[str, Any] | None = None) -> None:
+        if not evaluators and hardware is None:
+            raise ValueError("a NAS simulator needs at least one network evaluator or hardware cost")
+        self.space = space
+        self.data = data
+        self.evaluators = tuple(evaluators)
+        self.hardware = hardware
+        self.accelerator: dict[str, Any] | None = None
+        if hardware is not None:
+            if accelerator is None:
+                raise ValueError("hardware cost needs an accelerator design")
+            self.accelerator = hardware.accelerator_space.validate(accelerator)
+        metrics = [m for e in self.evaluators for m in e.metrics]
+        if hardware is not None:
+            metrics += list(hardware.metrics)
+        names = [m.name for m in metrics]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate metric names across evaluators: {names}")
+        self.metrics = tuple(metrics)
+        hw = f"; hw: {hardware.simulator.version}" if hardware is not None else ""
+        self.version = f"archgym-nas 0.1 ({space.name}[{space.config_key()}], {data.name}{hw})"
+
+    def _check_workload(self, workload: Any) -> None:
+        if workload not in (None, self.data.name):
+            raise SimulationError(f"this NAS simulator evaluates on {self.data.name!r}, not {workload!r}")
+
+    def network_metrics(self, design: Mapping[str, Any]) -> dict[str, float]:
+        """Metrics of the network evaluators only (cached per architecture)."""
+        out: dict[str, float] = {}
+        for e in self.evaluators:
+            out.update(e(design))
+        return out
+
+    def evaluate_pairs(self, networks: Sequence[Mapping[str, Any]],
+                       accelerators: Sequence[Mapping[str, Any]] | None) -> list[Metrics]:
+        """Metrics of (network, accelerator) pairs; the hardware model runs once per distinct network.
+
+        ``accelerators`` is ignored (may be ``None``) when there is no hardware cost.
+        """
+        nets = [self.space.space.validate(n) for n in networks]
+        results: list[Metrics] = [self.network_metrics(n) for n in nets]
+        if self.hardware is None:
+            return results
+        assert accelerators is not None and len(accelerators) == len(nets)
+        groups: dict[str, list[int]] = {}
+        for i, n in enumerate(nets):
+            groups.setdefault(self.space.cache_key(n), []).append(i)
+        for idx in groups.values():
+            costs = self.hardware.cost(nets[idx[0]], [accelerators[i] for i in idx])
+            for i, c in zip(idx, costs):
+                results[i].update(c)
+        return results
+
+    def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
+        return self.evaluate_many([design], workload)[0]
+
+    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
+        self._check_workload(workload)
+        accs = None if self.accelerator is None else [self.accelerator] * len(designs)
+        return self.evaluate_pairs(designs, accs)
+
+
+__all__ = ["EVALUATORS", "NASSimulator", "NetworkEvaluator", "ProxyMetrics", "TrainMetrics", "make_network_evaluators"]
