@@ -25,6 +25,7 @@ Everything is torch float64, so the same code runs on a GPU with ``device="cuda"
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -87,6 +88,16 @@ class ModelResult:
         return self.cycles / (self.clock_mhz * 1e3)
 
     @property
+    def layer_latency_ms(self) -> torch.Tensor:
+        """``(B, L)`` latency of each layer; sums over layers to :attr:`latency_ms`."""
+        return self.layer_cycles / (self.clock_mhz[:, None] * 1e3)
+
+    @property
+    def layer_energy_pj(self) -> torch.Tensor:
+        """``(B, L)`` total energy of each layer (all levels); sums over layers to :attr:`energy_pj`."""
+        return sum(self.layer_energy.values())
+
+    @property
     def energy(self) -> dict[str, torch.Tensor]:
         return {k: v.sum(1) for k, v in self.layer_energy.items()}
 
@@ -118,16 +129,22 @@ class ModelResult:
 class AcceleratorModel:
     """Evaluates design matrices on layer arrays; caches mapper results per (workload, capacity)."""
 
+    #: workloads whose mapper results are kept (least recently used ones are dropped)
+    max_cached_workloads: int = 256
+
     def __init__(self, technology: Technology = DEFAULT_TECHNOLOGY, device: str | torch.device = "cpu") -> None:
         self.tech = technology
         self.device = torch.device(device)
-        self._tiling_cache: dict[tuple, Any] = {}
+        self._tiling_cache: OrderedDict[str, dict[float, Any]] = OrderedDict()
 
     # ------------------------------------------------------------------ mapper
     def _tilings(self, key: str, layers: torch.Tensor, glb_words: torch.Tensor):
         """Mapper results for ``(B,)`` capacities, gathered as ``(B, L)`` tensors (cached)."""
         uniq, inv = torch.unique(glb_words, return_inverse=True)
         cache = self._tiling_cache.setdefault(key, {})
+        self._tiling_cache.move_to_end(key)
+        while len(self._tiling_cache) > self.max_cached_workloads:
+            self._tiling_cache.popitem(last=False)  # bounded: a long NAS search sees many workloads
         missing = [float(u) for u in uniq.tolist() if float(u) not in cache]
         if missing:
             t = search_tiling(layers, torch.tensor(missing, dtype=layers.dtype, device=self.device))

@@ -86,8 +86,8 @@ class HardwareCost:
         acc = self.accelerator_space.validate(accelerator)
         layers = self.layers(design)
         res = self.simulator.run([acc], list(layers))
-        lat = (res.layer_cycles[0] / (res.clock_mhz[0] * 1e3)).cpu().numpy()
-        energy = (sum(res.layer_energy.values())[0] * 1e-6).cpu().numpy()
+        lat = res.layer_latency_ms[0].cpu().numpy()
+        energy = (res.layer_energy_pj[0] * 1e-6).cpu().numpy()
         return [{"layer": l.name, "latency_ms": float(lat[i]), "energy_uj": float(energy[i])}
                 for i, l in enumerate(layers)]
 
