@@ -93,11 +93,8 @@ class ArchGymEnv(gym.Env):
         if old != new:
             raise ValueError(f"{self.env_id or type(self).__name__}: the new simulator reports metrics {', '.join(new)}; "
                              f"this env needs {', '.join(old)}")
-        recorders = list(self.evaluator._recorders)
+        self.evaluator = self.evaluator.with_simulator(simulator)
         self.simulator = simulator
-        self.evaluator = Evaluator(self.space, simulator, self.workload, self.objective)
-        for rec in recorders:
-            self.evaluator.add_recorder(rec)
 
     # ------------------------------------------------------------- agents' API
     def evaluate(self, designs: Sequence[Mapping[str, Any]]) -> list[Evaluation]:

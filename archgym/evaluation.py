@@ -51,6 +51,12 @@ class Evaluator:
         """Call ``recorder(evaluation)`` after every evaluation (e.g. a dataset logger)."""
         self._recorders.append(recorder)
 
+    def with_simulator(self, simulator: Simulator) -> "Evaluator":
+        """A fresh evaluator (empty cache, count 0) on another simulator, keeping the recorders."""
+        other = Evaluator(self.space, simulator, self.workload, self.objective)
+        other._recorders = list(self._recorders)
+        return other
+
     def remove_recorder(self, recorder: Recorder) -> None:
         self._recorders.remove(recorder)
 
