@@ -20,10 +20,7 @@ from archgym.agent import RunResult
 from archgym.logger import DatasetLogger, RunInfo
 from archgym.objective import ObjectiveError
 from archgym.registry import ConfigError, make_agent, make_env
-from archgym.sweep import prepare_run
-
-SUMMARY_FILE = "summary.json"
-DATASET_DIR = "dataset"
+from archgym.sweep import DATASET_DIR, SUMMARY_FILE, prepare_run, write_atomic
 
 
 @dataclass(frozen=True)
@@ -204,7 +201,7 @@ def run_experiment(config: Mapping[str, Any], output_dir: str | os.PathLike) -> 
         logger.close()
         progress.close()
         summary = _summarise(cfg, info, result, time.perf_counter() - start, out / DATASET_DIR, logger.rows_written)
-        _write_atomic(out / SUMMARY_FILE, summary.to_json())
+        write_atomic(out / SUMMARY_FILE, summary.to_json())
         env.close()
     return summary
 
@@ -229,12 +226,6 @@ def _summarise(cfg: RunConfig, info: RunInfo, result: RunResult | None, wall: fl
         dataset=str(dataset),
         complete=result is not None,
     )
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def format_summary(summary: RunSummary) -> str:

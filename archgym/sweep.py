@@ -10,9 +10,12 @@ command finds each job's previous output. :func:`run_experiment` then calls
 * **complete** — ``run.json`` holds the same config fingerprint, ``summary.json`` says
   ``complete: true`` and the dataset has exactly ``summary.evaluations`` rows: the run is
   skipped and its summary returned.
-* **anything else** (killed before the summary, ``complete: false``, a row count that does
-  not match, or a different config in the same directory): ``dataset/`` and ``summary.json``
-  are removed and the run starts again from scratch, so no dataset ever mixes two attempts.
+* **incomplete** (killed before the summary, ``complete: false``, a row count that does
+  not match): ``dataset/`` and ``summary.json`` are removed and the run starts again from
+  scratch, so no dataset ever mixes two attempts.
+* **changed** (the directory holds the dataset of a *different* config): refused with a
+  :class:`~archgym.registry.ConfigError`, so no finished dataset is ever deleted by accident;
+  ``resume=false`` replaces it explicitly.
 
 The fingerprint is the SHA-256 of the run's resolved config without the keys that do not
 change results (``progress``, ``resume``).
@@ -31,6 +34,7 @@ from typing import Any, Literal, Mapping
 import pyarrow.parquet as pq
 
 from archgym.logger import SHARD_GLOB
+from archgym.registry import ConfigError
 
 RUN_FILE = "run.json"
 SUMMARY_FILE = "summary.json"
@@ -119,6 +123,9 @@ def prepare_run(output_dir: str | os.PathLike, config: Mapping[str, Any], resume
     state = inspect_run(out, fp)
     if resume and state.status == "complete":
         return state.summary
+    if resume and state.status == "changed" and dataset_rows(out / DATASET_DIR) > 0:
+        raise ConfigError(f"hydra.run.dir / hydra.sweep.dir: {out} already holds the dataset of a run with a different "
+                          f"config; choose another directory, or set resume=false to replace it")
     if state.status != "absent":
         reset_run(out)
     write_atomic(out / RUN_FILE, json.dumps({"fingerprint": fp, "previous": state.status, "reason": state.reason}, indent=2))

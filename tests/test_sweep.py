@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from archgym.dataset import load_dataset
+from archgym.registry import ConfigError
 from archgym.runner import run_experiment
 from archgym.sweep import RUN_FILE, fingerprint, inspect_run, prepare_run
 
@@ -100,7 +101,10 @@ def test_run_states(tmp_path):
     assert inspect_run(out, fingerprint({**DRAM, "seed": 1})).status == "changed"
     third = run_experiment({**DRAM, "resume": False}, out)                        # resume=false always runs
     assert third.run_id != first.run_id and len(load_dataset(out)) == 6
-    changed = run_experiment({**DRAM, "budget": 4}, out)                          # another config: run afresh
+    with pytest.raises(ConfigError, match="different config"):                   # never deletes a finished dataset
+        run_experiment({**DRAM, "budget": 4}, out)
+    assert len(load_dataset(out)) == 6
+    changed = run_experiment({**DRAM, "budget": 4, "resume": False}, out)         # replaced only on request
     assert changed.evaluations == 4 and len(load_dataset(out)) == 4
     (out / "dataset" / "part-00000.parquet").unlink()
     assert inspect_run(out, fingerprint({**DRAM, "budget": 4})).status == "incomplete"
