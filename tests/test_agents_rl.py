@@ -91,3 +91,16 @@ def test_reaches_the_target_on_the_accelerator_env(cls):
     result = cls(env.unwrapped.space, seed=0).run(env, 300, stop_on_success=True)
     assert result.success, f"best reward {result.best.reward:.3f}"
     assert result.evaluations == result.first_success_step
+
+
+def test_agent_episode_length_truncates_and_restarts_from_the_incumbent():
+    env = IncrementalActionWrapper(toy_env(), moves="step", start="best", episode_length=2)
+    env.reset(seed=0)
+    assert env.step(0)[3] is False
+    assert env.step(1)[3] is True  # truncated after 2 moves, well before the env's 16
+    best = env._best[1].copy()
+    env.reset()
+    assert env._current.tolist() == best.tolist()
+    direct = PPOAgent(toy_space(), seed=0, action_mode="direct", episode_length=3).wrap(toy_env())
+    direct.reset(seed=0)
+    assert [direct.step(direct.action_space.sample())[3] for _ in range(3)] == [False, False, True]
