@@ -62,6 +62,41 @@ def test_every_model_trains_scores_and_round_trips(quad_data, tmp_path, kind):
     assert again.scores == model.scores and again.env_id == "test/Quadratic-v0"
 
 
+def test_feature_encoder_levels_and_vectorised_transform():
+    import pandas as pd
+
+    from archgym.proxy.features import FeatureEncoder
+
+    frame = pd.DataFrame({"mode": ["a", "b", "c", "a"], "size": [1, 2, 4, 8], "gain": [0.5, 1.5, 1.5, 0.5]})
+    enc = FeatureEncoder.fit(frame)
+    kinds = {f.name: (f.kind, f.levels) for f in enc.features}
+    assert kinds == {"mode": ("onehot", []), "size": ("log2", [1, 2, 4, 8]), "gain": ("linear", [])}  # 2 levels: no block
+    assert enc.width == 3 + 5 + 1
+    x = enc.transform(frame)
+    np.testing.assert_array_equal(x, enc.transform(frame.to_dict("records")))  # frame == list of dicts
+    np.testing.assert_array_equal(x[:, 4:8], np.eye(4))  # one level each
+    np.testing.assert_allclose(x[:, 3], (np.log2([1, 2, 4, 8]) - 1.5) / np.std(np.log2([1, 2, 4, 8])))
+    new = enc.transform([{"mode": "zz", "size": 3, "gain": 1.0}])  # unseen category and level: zeros, numeric kept
+    assert not new[0, :3].any() and not new[0, 4:8].any() and new[0, 3] != 0
+    assert FeatureEncoder.from_dict(enc.to_dict()).transform(frame).tolist() == x.tolist()
+    with pytest.raises(KeyError, match="lack parameter.*gain"):
+        enc.transform([{"mode": "a", "size": 1}])
+
+
+def test_mlp_early_stopping_and_ensemble(quad_data):
+    table = training_table(load_dataset(quad_data))
+    model = train_proxy(table, "mlp", seed=0, epochs=40, hidden=64, layers=2, ensemble=3)
+    reg = model.regressor
+    assert len(reg.nets) == 3 and all(0 <= e < 40 for e in reg.best_epochs)
+    x = model.encoder.transform(table.designs.iloc[:8])
+    import torch
+
+    with torch.no_grad():  # the batched forward pass is the mean of the members
+        members = np.mean([net(torch.as_tensor(x, dtype=torch.float32)).numpy() for net in reg.nets], axis=0)
+    np.testing.assert_allclose(reg.predict(x), members, rtol=1e-4, atol=1e-5)
+    assert all(s["spearman"] > 0.8 for s in model.scores.values()), model.scores
+
+
 def test_score_is_exact_on_perfect_predictions():
     y = np.array([[1.0, 10.0], [2.0, 30.0], [3.0, 20.0]])
     s = score(y, y, ["a", "b"])

@@ -6,19 +6,31 @@ Features are learnt from the data alone (a proxy needs no env to train):
   seen in training encodes as all zeros;
 * a numeric column whose values are all powers of two becomes ``log2(value)``;
 * any other numeric column is used as is;
+* a numeric column with at most ``max_levels`` (16) distinct values (an ordinal knob) also
+  gets a one-hot block of its levels, so that a model can fit effects that are not smooth in
+  the value (a queue that saturates below some size); a value between or outside the
+  training levels encodes as all zeros there and keeps its numeric feature;
 
 and every numeric feature is standardised (zero mean, unit variance on the training set).
 Targets are ``log(value)`` when a metric is positive on every training row (relative
 errors matter for latency, power, energy), then standardised.
+
+:meth:`FeatureEncoder.transform` is vectorised per parameter (one pass over the designs to
+pick the values, no per-value Python work beyond a dictionary look-up for categories): it is
+the hot path of :meth:`~archgym.proxy.simulator.ProxySimulator.evaluate_many`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+#: numeric parameters with at most this many distinct training values also get a one-hot block
+MAX_LEVELS = 16
 
 
 def _is_pow2(values: np.ndarray) -> bool:
@@ -38,10 +50,11 @@ class ParamFeature:
     categories: list[str] = field(default_factory=list)
     mean: float = 0.0
     std: float = 1.0
+    levels: list[float] = field(default_factory=list)  # numeric kinds: one-hot levels (may be empty)
 
     @property
     def width(self) -> int:
-        return len(self.categories) if self.kind == "onehot" else 1
+        return len(self.categories) if self.kind == "onehot" else 1 + len(self.levels)
 
 
 class FeatureEncoder:
@@ -49,6 +62,9 @@ class FeatureEncoder:
 
     def __init__(self, features: Sequence[ParamFeature]) -> None:
         self.features = list(features)
+        self._getter = itemgetter(*self.names) if self.features else None
+        self._lookup = [{c: k for k, c in enumerate(f.categories)} if f.kind == "onehot" else
+                        {v: k for k, v in enumerate(f.levels)} for f in self.features]
 
     @property
     def names(self) -> list[str]:
@@ -59,7 +75,7 @@ class FeatureEncoder:
         return sum(f.width for f in self.features)
 
     @classmethod
-    def fit(cls, designs: pd.DataFrame) -> "FeatureEncoder":
+    def fit(cls, designs: pd.DataFrame, max_levels: int = MAX_LEVELS) -> "FeatureEncoder":
         """Learn the encoding from a frame with one column per parameter (no ``param.`` prefix)."""
         feats = []
         for name in designs.columns:
@@ -71,28 +87,51 @@ class FeatureEncoder:
             kind = "log2" if _is_pow2(x) else "linear"
             z = np.log2(x) if kind == "log2" else x
             std = float(np.nanstd(z))
-            feats.append(ParamFeature(name, kind, mean=float(np.nanmean(z)), std=std if std > 0 else 1.0))
+            uniq = np.unique(x[np.isfinite(x)])
+            levels = uniq.tolist() if 2 < len(uniq) <= max_levels else []
+            feats.append(ParamFeature(name, kind, mean=float(np.nanmean(z)), std=std if std > 0 else 1.0, levels=levels))
         return cls(feats)
 
-    def transform(self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]) -> np.ndarray:
+    def _columns(self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]) -> list[Sequence[Any]]:
+        """The designs' values, one sequence per parameter (in encoder order)."""
+        if isinstance(designs, pd.DataFrame):
+            missing = [n for n in self.names if n not in designs.columns]
+            if not missing:
+                return [designs[n].to_numpy() for n in self.names]
+        else:
+            try:
+                rows = [self._getter(d) for d in designs]
+            except KeyError:
+                rows = None
+            if rows is not None:
+                if len(self.features) == 1:
+                    return [rows]
+                return list(zip(*rows)) if rows else [() for _ in self.features]
+            missing = sorted({n for d in designs for n in self.names if n not in d}, key=self.names.index)
+        raise KeyError(f"designs lack parameter(s) {', '.join(missing)}; the proxy needs {', '.join(self.names)}")
+
+    def transform(self, designs: pd.DataFrame | Sequence[Mapping[str, Any]], dtype: Any = np.float64) -> np.ndarray:
         """Encode designs (a frame or a list of dicts keyed by parameter name)."""
-        frame = isinstance(designs, pd.DataFrame)
-        have = designs.columns if frame else (designs[0].keys() if len(designs) else self.names)
-        missing = [f.name for f in self.features if f.name not in have]
-        if missing:
-            raise KeyError(f"designs lack parameter(s) {', '.join(missing)}; the proxy needs {', '.join(self.names)}")
-        out = np.zeros((len(designs), self.width), dtype=np.float64)
+        cols = self._columns(designs)
+        n = len(designs)
+        out = np.zeros((n, self.width), dtype=dtype)
+        rows = np.arange(n)
         j = 0
-        for f in self.features:
-            col = designs[f.name].tolist() if frame else [d[f.name] for d in designs]
+        for f, lookup, col in zip(self.features, self._lookup, cols):
             if f.kind == "onehot":
-                vals = np.array([str(v) for v in col], dtype=object)
-                for k, cat in enumerate(f.categories):
-                    out[:, j + k] = vals == cat
+                get = lookup.get
+                idx = np.fromiter((get(v if type(v) is str else str(v), -1) for v in col), dtype=np.int64, count=n)
+                hit = idx >= 0
+                out[rows[hit], j + idx[hit]] = 1.0
             else:
                 x = np.asarray(col, dtype=np.float64)
                 z = np.log2(np.maximum(x, 1e-300)) if f.kind == "log2" else x
                 out[:, j] = (z - f.mean) / f.std
+                if f.levels:
+                    idx = np.searchsorted(f.levels, x)
+                    idx_c = np.minimum(idx, len(f.levels) - 1)
+                    hit = np.asarray(f.levels)[idx_c] == x
+                    out[rows[hit], j + 1 + idx_c[hit]] = 1.0
             j += f.width
         return out
 

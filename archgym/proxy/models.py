@@ -9,7 +9,8 @@ rebuilt from it (``from_state``), so a proxy file holds no pickled torch modules
 ``gbt``  gradient-boosted trees (scikit-learn ``HistGradientBoostingRegressor``), one per metric
 ``gp``   exact Gaussian process (GPyTorch), Matern-5/2 ARD kernel, one per metric; trained
          on at most ``max_train`` rows (default 1000; exact GPs scale as n^3)
-``mlp``  multilayer perceptron (torch), all metrics at once
+``mlp``  multilayer perceptron (torch), all metrics at once; early stopping on a validation
+         split carved from the training rows, optionally an ensemble of seeds
 =======  ======================================================================
 """
 
@@ -217,45 +218,97 @@ def _mlp(n_in: int, n_out: int, hidden: int, layers: int):
 
 
 class MLP(Regressor):
-    """torch MLP; ``hidden`` (256), ``layers`` (3), ``epochs`` (400), ``lr`` (3e-3), ``batch_size`` (128), ``weight_decay`` (1e-5)."""
+    """torch MLP, all metrics at once.
+
+    ``hidden`` (384), ``layers`` (4), ``epochs`` (400), ``lr`` (3e-3, one-cycle schedule),
+    ``batch_size`` (128), ``weight_decay`` (1e-5), ``val_fraction`` (0.1: rows carved from the
+    *training* set to pick the epoch with the lowest validation loss, whose weights are kept;
+    0 keeps the last epoch), ``ensemble`` (1: the mean of that many networks trained from
+    different seeds; each costs a full training and a full forward pass).
+    """
 
     kind = "mlp"
+    defaults: ClassVar[dict[str, Any]] = {"hidden": 384, "layers": 4, "epochs": 400, "lr": 3e-3, "batch_size": 128,
+                                          "weight_decay": 1e-5, "val_fraction": 0.1, "ensemble": 1}
 
     def fit(self, x, z, progress=False):
         import torch
         from tqdm.auto import tqdm
 
-        p = {"hidden": 256, "layers": 3, "epochs": 400, "lr": 3e-3, "batch_size": 128, "weight_decay": 1e-5, **self.params}
+        p = {**self.defaults, **self.params}
         self.arch = (x.shape[1], z.shape[1], int(p["hidden"]), int(p["layers"]))
-        gen = torch.Generator().manual_seed(self.seed)
-        torch.manual_seed(self.seed)
-        net = _mlp(*self.arch)
-        tx, tz = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(z, dtype=torch.float32)
-        epochs, bs = int(p["epochs"]), int(p["batch_size"])
-        opt = torch.optim.AdamW(net.parameters(), lr=float(p["lr"]), weight_decay=float(p["weight_decay"]))
-        steps = epochs * math.ceil(len(tx) / bs)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=float(p["lr"]), total_steps=steps)
-        for _ in tqdm(range(epochs), desc="mlp", unit="epoch", disable=not progress, leave=False):
-            perm = torch.randperm(len(tx), generator=gen)
-            for s in range(0, len(tx), bs):
-                b = perm[s:s + bs]
-                opt.zero_grad()
-                loss = torch.nn.functional.mse_loss(net(tx[b]), tz[b])
-                loss.backward()
-                opt.step()
-                sched.step()
-        self.net = net.eval()
+        epochs, bs, members = int(p["epochs"]), int(p["batch_size"]), max(1, int(p["ensemble"]))
+        rng = np.random.default_rng(self.seed)
+        n_val = int(round(len(x) * float(p["val_fraction"]))) if len(x) >= 20 else 0
+        perm = rng.permutation(len(x))
+        val, fit_rows = perm[:n_val], perm[n_val:]
+        tx, tz = torch.as_tensor(x[fit_rows], dtype=torch.float32), torch.as_tensor(z[fit_rows], dtype=torch.float32)
+        vx, vz = torch.as_tensor(x[val], dtype=torch.float32), torch.as_tensor(z[val], dtype=torch.float32)
+        self.nets, self.best_epochs = [], []
+        bar = tqdm(total=members * epochs, desc="mlp", unit="epoch", disable=not progress, leave=False)
+        for m in range(members):
+            seed = self.seed + 1000 * m
+            gen = torch.Generator().manual_seed(seed)
+            torch.manual_seed(seed)
+            net = _mlp(*self.arch)
+            opt = torch.optim.AdamW(net.parameters(), lr=float(p["lr"]), weight_decay=float(p["weight_decay"]))
+            steps = epochs * math.ceil(len(tx) / bs)
+            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=float(p["lr"]), total_steps=steps)
+            best, best_state, best_epoch = math.inf, None, epochs - 1
+            for epoch in range(epochs):
+                net.train()
+                order = torch.randperm(len(tx), generator=gen)
+                for s in range(0, len(tx), bs):
+                    b = order[s:s + bs]
+                    opt.zero_grad()
+                    loss = torch.nn.functional.mse_loss(net(tx[b]), tz[b])
+                    loss.backward()
+                    opt.step()
+                    sched.step()
+                if n_val:
+                    with torch.inference_mode():
+                        v = float(torch.nn.functional.mse_loss(net(vx), vz))
+                    if v < best:
+                        best, best_epoch = v, epoch
+                        best_state = {k: t.detach().clone() for k, t in net.state_dict().items()}
+                bar.update(1)
+            if best_state is not None:
+                net.load_state_dict(best_state)
+            self.nets.append(net.eval())
+            self.best_epochs.append(best_epoch)
+        bar.close()
+        self._stack()
         return self
+
+    def _stack(self) -> None:
+        """Layer weights of every member stacked, for one batched forward pass (``predict``)."""
+        import torch
+
+        linears = [[mod for mod in net if isinstance(mod, torch.nn.Linear)] for net in self.nets]
+        self._w = [torch.stack([ls[i].weight.detach().T for ls in linears]).contiguous() for i in range(len(linears[0]))]
+        self._b = [torch.stack([ls[i].bias.detach() for ls in linears]).unsqueeze(1).contiguous() for i in range(len(linears[0]))]
 
     def predict(self, x):
         import torch
 
-        with torch.no_grad():
-            return self.net(torch.as_tensor(x, dtype=torch.float32)).double().numpy()
+        with torch.inference_mode():
+            h = torch.as_tensor(x, dtype=torch.float32)
+            if len(self._w[0]) == 1:  # one network: plain matmuls
+                for i, (w, b) in enumerate(zip(self._w, self._b)):
+                    h = torch.addmm(b[0], h, w[0])
+                    if i < len(self._w) - 1:
+                        h = torch.nn.functional.silu(h)
+                return h.double().numpy()
+            h = h.expand(len(self._w[0]), *h.shape)
+            for i, (w, b) in enumerate(zip(self._w, self._b)):
+                h = torch.baddbmm(b, h, w)
+                if i < len(self._w) - 1:
+                    h = torch.nn.functional.silu(h)
+            return h.mean(dim=0).double().numpy()
 
     def state(self):
         return {"seed": self.seed, "params": self.params, "arch": self.arch,
-                "weights": {k: v.numpy() for k, v in self.net.state_dict().items()}}
+                "members": [{k: v.numpy() for k, v in net.state_dict().items()} for net in self.nets]}
 
     @classmethod
     def from_state(cls, state):
@@ -263,9 +316,13 @@ class MLP(Regressor):
 
         obj = cls(state["seed"], **state["params"])
         obj.arch = tuple(state["arch"])
-        obj.net = _mlp(*obj.arch)
-        obj.net.load_state_dict({k: torch.as_tensor(v) for k, v in state["weights"].items()})
-        obj.net.eval()
+        members = state["members"] if "members" in state else [state["weights"]]  # "weights": one net (older files)
+        obj.nets = []
+        for weights in members:
+            net = _mlp(*obj.arch)
+            net.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
+            obj.nets.append(net.eval())
+        obj._stack()
         return obj
 
 
