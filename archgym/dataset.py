@@ -1,7 +1,7 @@
 """Loading datasets written by :class:`archgym.logger.DatasetLogger`.
 
 :func:`load_dataset` takes any mix of shard files, run directories and sweep directories
-and returns one pandas DataFrame. Temporary files of an interrupted flush (``.part-*.tmp``)
+and returns one pandas DataFrame. Temporary files of an interrupted flush (``.part-*.tmp.parquet``)
 are never read, so a killed run loads with every flushed row.
 """
 

@@ -116,7 +116,8 @@ def generate_dataset(env_id: str | Any, output_dir: str | Path, n: int, sampler:
     from archgym.logger import DatasetLogger, RunInfo
     from archgym.registry import make_env
     from archgym.runner import RunSummary
-    from archgym.sweep import reset_run, write_atomic
+    from archgym.atomic import write_text_atomic
+    from archgym.sweep import reset_run
 
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
@@ -164,7 +165,7 @@ def generate_dataset(env_id: str | Any, output_dir: str | Path, n: int, sampler:
             best_metrics=best.metrics if best else None, wall_time_s=round(wall, 4), dataset=str(out / "dataset"),
             complete=done >= n or picker.exhausted,
         )
-        write_atomic(out / "summary.json", summary.to_json())
+        write_text_atomic(out / "summary.json", summary.to_json())
         if owned:
             env.close()
     return GenerateResult(out, done, failed, wall, picker.exhausted and done < n)

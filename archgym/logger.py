@@ -43,6 +43,7 @@ from typing import Any, Mapping
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from archgym.atomic import atomic_path
 from archgym.design_space import Categorical, DesignSpace, Real
 from archgym.evaluation import Evaluation
 
@@ -160,11 +161,8 @@ class DatasetLogger:
             return None
         table = pa.Table.from_pylist(self._rows, schema=self._schema())
         final = self.directory / f"part-{self._next_shard:05d}.parquet"
-        tmp = final.with_name(f".{final.name}.tmp")
-        pq.write_table(table, tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        with atomic_path(final) as tmp:
+            pq.write_table(table, tmp)
         self._next_shard += 1
         self.rows_written += len(self._rows)
         self._rows.clear()

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from archgym.atomic import atomic_path
 from archgym.dataset import find_shards, param_columns
 from archgym.logger import SHARD_GLOB
 
@@ -97,16 +98,15 @@ def export_dataset(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     if out.suffix not in EXPORT_FORMATS:
         raise ValueError(f"{out}: unknown export format {out.suffix!r}; allowed: {', '.join(EXPORT_FORMATS)}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
     df = df[ordered_columns(df)]
-    if out.suffix == ".parquet":
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        # the logger's string columns are Arrow `string`; pandas may hand back `large_string`
-        schema = pa.schema([f.with_type(pa.string()) if f.type == pa.large_string() else f for f in table.schema])
-        pq.write_table(table.cast(schema).replace_schema_metadata(None), tmp)
-    else:
-        df.to_csv(tmp, index=False)
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp:
+        if out.suffix == ".parquet":
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            # the logger's string columns are Arrow `string`; pandas may hand back `large_string`
+            schema = pa.schema([f.with_type(pa.string()) if f.type == pa.large_string() else f for f in table.schema])
+            pq.write_table(table.cast(schema).replace_schema_metadata(None), tmp)
+        else:
+            df.to_csv(tmp, index=False)
     return out
 
 

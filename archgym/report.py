@@ -34,6 +34,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from archgym.atomic import atomic_path, write_text_atomic
 from archgym.dataset import load_dataset
 from archgym.logger import METRIC_PREFIX
 
@@ -133,16 +134,9 @@ def _markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def _save_fig(fig: Any, path: Path) -> Path:
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
     return path
 
 
@@ -310,9 +304,9 @@ def make_report(sweep_dir: str | os.PathLike, out_dir: str | os.PathLike | None 
     agents, configs = agent_table(data.runs), config_table(data.runs)
     files: dict[str, Path] = {}
     for name, df in (("agents", agents), ("configs", configs)):
-        _write_atomic(out / f"{name}.csv", df.to_csv(index=False))
+        write_text_atomic(out / f"{name}.csv", df.to_csv(index=False))
         files[f"{name}.csv"] = out / f"{name}.csv"
-    _write_atomic(out / "agents.md", _markdown(agents.drop(columns=["best_config"])))
+    write_text_atomic(out / "agents.md", _markdown(agents.drop(columns=["best_config"])))
     files["agents.md"] = out / "agents.md"
     files["best_so_far.png"] = plot_best_so_far(data, out / "best_so_far.png")
     files["lottery.png"] = plot_lottery(data, out / "lottery.png")

@@ -20,7 +20,8 @@ from archgym.agent import RunResult
 from archgym.logger import DatasetLogger, RunInfo
 from archgym.objective import ObjectiveError
 from archgym.registry import ConfigError, make_agent, make_env
-from archgym.sweep import DATASET_DIR, SUMMARY_FILE, prepare_run, write_atomic
+from archgym.atomic import write_text_atomic
+from archgym.sweep import DATASET_DIR, SUMMARY_FILE, prepare_run
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ def run_experiment(config: Mapping[str, Any], output_dir: str | os.PathLike) -> 
         logger.close()
         progress.close()
         summary = _summarise(cfg, info, result, time.perf_counter() - start, out / DATASET_DIR, logger.rows_written)
-        write_atomic(out / SUMMARY_FILE, summary.to_json())
+        write_text_atomic(out / SUMMARY_FILE, summary.to_json())
         env.close()
     return summary
 

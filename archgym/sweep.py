@@ -33,6 +33,7 @@ from typing import Any, Literal, Mapping
 
 import pyarrow.parquet as pq
 
+from archgym.atomic import write_text_atomic
 from archgym.logger import SHARD_GLOB
 from archgym.registry import ConfigError
 
@@ -102,14 +103,6 @@ def reset_run(output_dir: str | os.PathLike) -> None:
         (out / name).unlink(missing_ok=True)
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write a text file via a temporary file and an atomic rename."""
-    p = Path(path)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, p)
-
-
 def prepare_run(output_dir: str | os.PathLike, config: Mapping[str, Any], resume: bool = True) -> dict[str, Any] | None:
     """Get a run directory ready; return the previous summary when the run can be skipped.
 
@@ -128,8 +121,8 @@ def prepare_run(output_dir: str | os.PathLike, config: Mapping[str, Any], resume
                           f"config; choose another directory, or set resume=false to replace it")
     if state.status != "absent":
         reset_run(out)
-    write_atomic(out / RUN_FILE, json.dumps({"fingerprint": fp, "previous": state.status, "reason": state.reason}, indent=2))
+    write_text_atomic(out / RUN_FILE, json.dumps({"fingerprint": fp, "previous": state.status, "reason": state.reason}, indent=2))
     return None
 
 
-__all__ = ["RunState", "dataset_rows", "fingerprint", "inspect_run", "prepare_run", "reset_run", "write_atomic"]
+__all__ = ["RunState", "dataset_rows", "fingerprint", "inspect_run", "prepare_run", "reset_run"]

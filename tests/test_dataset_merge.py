@@ -42,7 +42,7 @@ def test_merge_dedupes_identical_designs_across_runs(tmp_path):
 def test_export_schema(tmp_path, suffix):
     _run(tmp_path, "run-a", [D1, D2])
     out = export_dataset(merge_datasets([tmp_path]), tmp_path / f"out/merged{suffix}")
-    assert out.exists() and not list(out.parent.glob(".*.tmp"))
+    assert out.exists() and not list(out.parent.glob(".*.tmp*"))
     df = load_export(out)
     cols = list(df.columns)
     params = ["param.mode", "param.units", "param.buffer", "param.freq"]

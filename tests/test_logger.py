@@ -63,7 +63,7 @@ def test_flush_is_atomic_and_appends(tmp_path):
     _log_n(env, logger, 5)
     assert not list(tmp_path.glob("*.parquet"))  # nothing flushed yet
     logger.flush()
-    (tmp_path / ".part-00001.parquet.tmp").write_bytes(b"half-written garbage")  # an interrupted flush
+    (tmp_path / ".part-00001.tmp.parquet").write_bytes(b"half-written garbage")  # an interrupted flush
     assert len(load_dataset(tmp_path)) == 5
     logger.close()
     env.remove_recorder(logger)

@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from archgym.atomic import atomic_path
 from archgym.logger import METRIC_PREFIX, PARAM_PREFIX
 from archgym.proxy.features import FeatureEncoder, TargetScaler
 from archgym.proxy.models import MODELS, Regressor, limited_threads, make_regressor
@@ -158,9 +159,8 @@ class ProxyModel:
             "simulator_version": self.simulator_version, "n_train": self.n_train, "scores": self.scores,
             "train_time_s": self.train_time_s, "created": self.created,
         }
-        tmp = out.with_name(f".{out.name}.tmp")
-        joblib.dump(payload, tmp, compress=3)
-        os.replace(tmp, out)
+        with atomic_path(out) as tmp:
+            joblib.dump(payload, tmp, compress=3)
         return out
 
     @classmethod
