@@ -3,6 +3,7 @@
 ``envs/`` installs as ``archgym.envs``, ``agents/`` as ``archgym.agents`` and
 ``conf/`` (the Hydra configs) as ``archgym.conf``; everything else is in pyproject.toml.
 """
+
 from setuptools import find_namespace_packages, setup
 
 ROOTS = {"archgym": "archgym", "archgym.envs": "envs", "archgym.agents": "agents", "archgym.conf": "conf"}
@@ -10,6 +11,8 @@ ROOTS = {"archgym": "archgym", "archgym.envs": "envs", "archgym.agents": "agents
 packages = []
 for name, folder in ROOTS.items():
     packages.append(name)
-    packages += [f"{name}.{sub}" for sub in find_namespace_packages(folder, exclude=["__pycache__*", "*.__pycache__*"])]
+    packages += [
+        f"{name}.{sub}" for sub in find_namespace_packages(folder, exclude=["__pycache__*", "*.__pycache__*"])
+    ]
 
 setup(packages=packages)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import contextlib
 import math
 import random
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -21,8 +22,10 @@ INFEASIBLE = -math.inf
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     """Return ``value`` as an int, or raise ``ValueError`` naming the parameter and range."""
     rng = f"[{low}, {high}]" if high is not None else f">= {low}"
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) and not (
-        isinstance(value, float) and value.is_integer()
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        and not (isinstance(value, float) and value.is_integer())
     ):
         raise ValueError(f"{name} must be an integer {rng}, got {value!r}")
     v = int(value)
@@ -31,8 +34,15 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     return v
 
 
-def check_float(name: str, value: Any, low: float, high: float | None = None, *,
-                low_open: bool = False, high_open: bool = False) -> float:
+def check_float(
+    name: str,
+    value: Any,
+    low: float,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     """Return ``value`` as a float in the interval, or raise ``ValueError`` naming it."""
     lb, rb = ("(" if low_open else "["), (")" if high_open else "]")
     rng = f"in {lb}{low}, {high}{rb}" if high is not None else f"{'>' if low_open else '>='} {low}"
@@ -69,8 +79,14 @@ def index_key(idx: Iterable[int]) -> tuple[int, ...]:
     return tuple(int(i) for i in idx)
 
 
-def mutate_indices(space: Any, idx: np.ndarray, rng: np.random.Generator, prob: float,
-                   step: int = 0, at_least_one: bool = False) -> np.ndarray:
+def mutate_indices(
+    space: Any,
+    idx: np.ndarray,
+    rng: np.random.Generator,
+    prob: float,
+    step: int = 0,
+    at_least_one: bool = False,
+) -> np.ndarray:
     """Mutate an index vector gene by gene.
 
     Each parameter mutates with probability ``prob``; with ``at_least_one`` one random

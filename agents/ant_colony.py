@@ -20,12 +20,13 @@ with value ``v`` of parameter ``j`` (at least 0.1 so seen values stay reachable)
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from archgym.agents._common import INFEASIBLE, check_float, check_int, fitness, index_key, mutate_indices
 from archgym.agent import Agent
+from archgym.agents._common import INFEASIBLE, check_float, check_int, fitness, index_key, mutate_indices
 from archgym.design_space import DesignSpace
 from archgym.evaluation import Evaluation
 
@@ -114,7 +115,11 @@ class AntColony(Agent):
             tries = 0
             while self.avoid_duplicates and index_key(idx) in self._seen and tries < 2 * _MAX_RETRIES:
                 # rebuild first; if the trails have converged, perturb one parameter instead
-                idx = self._construct() if tries < _MAX_RETRIES else mutate_indices(self.space, idx, self.rng, 0.0, at_least_one=True)
+                idx = (
+                    self._construct()
+                    if tries < _MAX_RETRIES
+                    else mutate_indices(self.space, idx, self.rng, 0.0, at_least_one=True)
+                )
                 tries += 1
             self._seen.add(index_key(idx))
             ants.append(idx)

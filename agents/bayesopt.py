@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -114,15 +115,19 @@ class BayesianOptimization(Agent):
         self.multi_objective = bool(multi_objective)
         self.metrics = None if metrics is None else [str(m) for m in metrics]
         if self.multi_objective and self.metrics is not None and len(self.metrics) < 2:
-            raise ValueError(f"metrics must name at least 2 metrics for multi-objective BO, got {self.metrics}")
+            raise ValueError(
+                f"metrics must name at least 2 metrics for multi-objective BO, got {self.metrics}"
+            )
         self.log_metrics = bool(log_metrics)
         self.optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
         self.max_enumerate = check_int("max_enumerate", max_enumerate, 1)
         if self.optimizer == "local_search" and not all(p.is_discrete for p in space.params):
             raise ValueError("optimizer 'local_search' needs an all-discrete design space; use 'alternating'")
         if self.optimizer == "enumerate" and space.size > self.max_enumerate:
-            raise ValueError(f"optimizer 'enumerate': the space has {space.size:g} designs, more than "
-                             f"max_enumerate={self.max_enumerate}; raise max_enumerate or use 'alternating'")
+            raise ValueError(
+                f"optimizer 'enumerate': the space has {space.size:g} designs, more than "
+                f"max_enumerate={self.max_enumerate}; raise max_enumerate or use 'alternating'"
+            )
         self.num_restarts = check_int("num_restarts", num_restarts, 1)
         self.raw_samples = check_int("raw_samples", raw_samples, 1)
         self.mc_samples = check_int("mc_samples", mc_samples, 1)
@@ -132,20 +137,24 @@ class BayesianOptimization(Agent):
         if device == "cuda" and not torch.cuda.is_available():
             raise ValueError("device 'cuda' requested but torch sees no CUDA device; use 'cpu' or 'auto'")
         self.num_threads = check_int("num_threads", num_threads, 0)
-        self._device = torch.device("cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu")
+        self._device = torch.device(
+            "cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu"
+        )
         self._dtype = torch.float64
 
-        self._X: list[np.ndarray] = []          # unit encodings of evaluated designs
-        self._fit: list[float] = []             # reward (nan when infeasible)
+        self._X: list[np.ndarray] = []  # unit encodings of evaluated designs
+        self._fit: list[float] = []  # reward (nan when infeasible)
         self._metric_rows: list[dict[str, float] | None] = []  # metrics of feasible designs
-        self._keys: set[tuple] = set()          # designs evaluated or proposed in this run
-        self._sobol = torch.quasirandom.SobolEngine(len(space), scramble=True, seed=int(self.rng.integers(2**31)))
+        self._keys: set[tuple] = set()  # designs evaluated or proposed in this run
+        self._sobol = torch.quasirandom.SobolEngine(
+            len(space), scramble=True, seed=int(self.rng.integers(2**31))
+        )
         self._n_initial_proposed = 0
         self._n_model_updates = 0
         self._hypers: dict[str, torch.Tensor] | None = None
         self._directions: dict[str, float] | None = None  # metric -> +1 maximise / -1 minimise
         self._objective_metrics: tuple[str, ...] = ()
-        self._grid: np.ndarray | None = None   # every index vector (enumerate optimiser)
+        self._grid: np.ndarray | None = None  # every index vector (enumerate optimiser)
 
     # ----------------------------------------------------------- env binding
     def bind(self, env: Any) -> None:
@@ -160,11 +169,15 @@ class BayesianOptimization(Agent):
 
     def _mo_metrics(self) -> list[str]:
         if self._directions is None:
-            raise RuntimeError("multi-objective BO needs the metrics' directions: call run(env, ...) or bind(env) first")
+            raise RuntimeError(
+                "multi-objective BO needs the metrics' directions: call run(env, ...) or bind(env) first"
+            )
         if self.metrics is not None:
             unknown = [m for m in self.metrics if m not in self._directions]
             if unknown:
-                raise ValueError(f"metrics: unknown metric(s) {unknown}; allowed: {', '.join(self._directions)}")
+                raise ValueError(
+                    f"metrics: unknown metric(s) {unknown}; allowed: {', '.join(self._directions)}"
+                )
             return list(self.metrics)
         names = list(self._objective_metrics) if len(self._objective_metrics) >= 2 else list(self._directions)
         if len(names) < 2:
@@ -210,7 +223,12 @@ class BayesianOptimization(Agent):
         data = self._training_data()
         if data is None:  # not enough usable observations to fit a model yet
             return [self._random_unseen() for _ in range(self.q)]
-        with isolated_global_rngs(int(self.rng.integers(2**31)), self.num_threads, self._device.type == "cuda"), warnings.catch_warnings():
+        with (
+            isolated_global_rngs(
+                int(self.rng.integers(2**31)), self.num_threads, self._device.type == "cuda"
+            ),
+            warnings.catch_warnings(),
+        ):
             warnings.filterwarnings("ignore", module=r"botorch|gpytorch|linear_operator")
             model = self._fit_model(*data)
             acqf = self._acquisition(model, *data)
@@ -235,8 +253,11 @@ class BayesianOptimization(Agent):
         X = np.asarray(self._X, dtype=np.float64)
         if self.multi_objective:
             names = self._mo_metrics()
-            rows = [(x, r) for x, r in zip(X, self._metric_rows)
-                    if r is not None and all(math.isfinite(r.get(n, math.nan)) for n in names)]
+            rows = [
+                (x, r)
+                for x, r in zip(X, self._metric_rows)
+                if r is not None and all(math.isfinite(r.get(n, math.nan)) for n in names)
+            ]
             if len(rows) < 2:
                 return None
             Y = np.array([[r[n] for n in names] for _, r in rows], dtype=np.float64)
@@ -265,18 +286,23 @@ class BayesianOptimization(Agent):
             mll = ExactMarginalLogLikelihood(model.likelihood, model)
             try:
                 fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": self.fit_maxiter}})
-            except Exception:  # noqa: BLE001 - a failed fit keeps the (warm-started/default) hyperparameters
+            except Exception:
                 pass
         self._n_model_updates += 1
-        self._hypers = {k: v.detach().clone() for k, v in model.state_dict().items()
-                        if not k.startswith("outcome_transform")}
+        self._hypers = {
+            k: v.detach().clone()
+            for k, v in model.state_dict().items()
+            if not k.startswith("outcome_transform")
+        }
         model.eval()
         return model
 
     def _acquisition(self, model: Any, X: torch.Tensor, Y: torch.Tensor) -> Any:
         from botorch.sampling import SobolQMCNormalSampler
 
-        sampler = SobolQMCNormalSampler(sample_shape=torch.Size([self.mc_samples]), seed=int(torch.randint(2**31, ()).item()))
+        sampler = SobolQMCNormalSampler(
+            sample_shape=torch.Size([self.mc_samples]), seed=int(torch.randint(2**31, ()).item())
+        )
         if not self.multi_objective:
             from botorch.acquisition.logei import qLogExpectedImprovement
 
@@ -286,8 +312,9 @@ class BayesianOptimization(Agent):
         from botorch.utils.multi_objective.pareto import is_non_dominated
 
         ref_point = infer_reference_point(Y[is_non_dominated(Y)])
-        return qLogNoisyExpectedHypervolumeImprovement(model, ref_point=ref_point, X_baseline=X, sampler=sampler,
-                                                        prune_baseline=True, cache_root=False)
+        return qLogNoisyExpectedHypervolumeImprovement(
+            model, ref_point=ref_point, X_baseline=X, sampler=sampler, prune_baseline=True, cache_root=False
+        )
 
     # ----------------------------------------------------------- optimiser
     def _unit_values(self, j: int) -> list[float]:
@@ -299,15 +326,20 @@ class BayesianOptimization(Agent):
         nvec = tuple(int(n) for n in self.space.nvec)
         if self._grid is None:
             self._grid = np.indices(nvec).reshape(len(nvec), -1).T
-        taken = [np.ravel_multi_index(tuple(self.space.to_indices(dict(zip(self.space.names, k)))), nvec)
-                 for k in self._keys]
+        taken = [
+            np.ravel_multi_index(tuple(self.space.to_indices(dict(zip(self.space.names, k)))), nvec)
+            for k in self._keys
+        ]
         mask = np.ones(self._grid.shape[0], dtype=bool)
         mask[np.asarray(taken, dtype=np.int64)] = False
         return self._tensor((self._grid[mask] + 0.5) / np.asarray(nvec, dtype=np.float64))
 
     def _optimize(self, acqf: Any) -> torch.Tensor:
-        from botorch.optim import (optimize_acqf_discrete, optimize_acqf_discrete_local_search,
-                                   optimize_acqf_mixed_alternating)
+        from botorch.optim import (
+            optimize_acqf_discrete,
+            optimize_acqf_discrete_local_search,
+            optimize_acqf_mixed_alternating,
+        )
 
         method = self.optimizer
         if method == "auto":
@@ -322,9 +354,14 @@ class BayesianOptimization(Agent):
         if method == "local_search":
             choices = [self._tensor(self._unit_values(j)) for j in range(len(self.space))]
             X_avoid = self._tensor(np.asarray(self._X)) if self._X else None
-            cand, _ = optimize_acqf_discrete_local_search(acqf, discrete_choices=choices, q=self.q,
-                                                          num_restarts=self.num_restarts, raw_samples=self.raw_samples,
-                                                          X_avoid=X_avoid)
+            cand, _ = optimize_acqf_discrete_local_search(
+                acqf,
+                discrete_choices=choices,
+                q=self.q,
+                num_restarts=self.num_restarts,
+                raw_samples=self.raw_samples,
+                X_avoid=X_avoid,
+            )
             return cand
         d = len(self.space)
         bounds = torch.zeros(2, d, dtype=self._dtype, device=self._device)
@@ -340,7 +377,13 @@ class BayesianOptimization(Agent):
             bounds[0, j], bounds[1, j] = vals[0], vals[-1]
             (categorical if p.is_categorical else discrete)[j] = vals
         cand, _ = optimize_acqf_mixed_alternating(
-            acqf, bounds=bounds, discrete_dims=discrete or None, cat_dims=categorical or None,
-            fixed_features=fixed or None, q=self.q, num_restarts=self.num_restarts, raw_samples=self.raw_samples,
+            acqf,
+            bounds=bounds,
+            discrete_dims=discrete or None,
+            cat_dims=categorical or None,
+            fixed_features=fixed or None,
+            q=self.q,
+            num_restarts=self.num_restarts,
+            raw_samples=self.raw_samples,
         )
         return cand

@@ -19,12 +19,13 @@ and are proposed anyway.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from archgym.agents._common import check_choice, check_float, check_int, fitness, index_key, mutate_indices
 from archgym.agent import Agent
+from archgym.agents._common import check_choice, check_float, check_int, fitness, index_key, mutate_indices
 from archgym.design_space import DesignSpace
 from archgym.evaluation import Evaluation
 
@@ -48,7 +49,9 @@ class _IndexAgent(Agent):
         if self.avoid_duplicates:
             tries = 0
             while index_key(idx) in self._seen and tries < _MAX_RETRIES:
-                idx = mutate_indices(self.space, idx, self.rng, mutation_prob, mutation_step, at_least_one=True)
+                idx = mutate_indices(
+                    self.space, idx, self.rng, mutation_prob, mutation_step, at_least_one=True
+                )
                 tries += 1
         self._seen.add(index_key(idx))
         return idx
@@ -66,7 +69,9 @@ class _IndexAgent(Agent):
             out.append(idx)
         return out
 
-    def _told(self, designs: Sequence[dict[str, Any]], evaluations: Sequence[Evaluation]) -> list[tuple[np.ndarray, float]]:
+    def _told(
+        self, designs: Sequence[dict[str, Any]], evaluations: Sequence[Evaluation]
+    ) -> list[tuple[np.ndarray, float]]:
         pairs = []
         for d, ev in zip(designs, evaluations):
             idx = self.space.to_indices(d)
@@ -246,7 +251,9 @@ class AgingEvolution(_IndexAgent):
             k = min(self.sample_size, len(pop))
             sample = self.rng.choice(len(pop), size=k, replace=False)
             parent = pop[int(max(sample, key=lambda i: (pop[i][1], i)))][0]  # ties: the younger
-            child = mutate_indices(self.space, parent, self.rng, self.mutation_prob, self.mutation_step, at_least_one=True)
+            child = mutate_indices(
+                self.space, parent, self.rng, self.mutation_prob, self.mutation_step, at_least_one=True
+            )
             children.append(self._fresh(child, self.mutation_prob, self.mutation_step))
         return [self.space.from_indices(c) for c in children]
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from archgym.agent import Agent
 from archgym.design_space import DesignSpace
@@ -43,8 +44,14 @@ class RandomWalk(Agent):
 
     name = "rw"
 
-    def __init__(self, space: DesignSpace, seed: int = 0, step_size: int = 1, restart_prob: float = 0.0,
-                 greedy: bool = False) -> None:
+    def __init__(
+        self,
+        space: DesignSpace,
+        seed: int = 0,
+        step_size: int = 1,
+        restart_prob: float = 0.0,
+        greedy: bool = False,
+    ) -> None:
         super().__init__(space, seed)
         if step_size < 1:
             raise ValueError(f"step_size must be >= 1, got {step_size}")

@@ -42,7 +42,8 @@ agent's seed and restores them afterwards. Same seed and config -> same designs.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -86,7 +87,9 @@ class IncrementalActionWrapper(gym.Wrapper):
             a few parameters of the incumbent.
     """
 
-    def __init__(self, env: gym.Env, moves: str = "step", start: str = "best", episode_length: int = 0) -> None:
+    def __init__(
+        self, env: gym.Env, moves: str = "step", start: str = "best", episode_length: int = 0
+    ) -> None:
         super().__init__(env)
         self.episode_length = check_int("episode_length", episode_length, 0)
         self._t = 0
@@ -111,7 +114,9 @@ class IncrementalActionWrapper(gym.Wrapper):
         unit = self.space.to_unit(self.space.from_indices(self._current))
         return np.concatenate([np.asarray(inner_obs, dtype=np.float32), unit.astype(np.float32)])
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict]:
         if seed is not None:
             self._rng = np.random.default_rng(seed)
         obs, info = self.env.reset(seed=seed, options=options)
@@ -162,8 +167,10 @@ class FlatDiscreteWrapper(gym.ActionWrapper):
         super().__init__(env)
         self.space: DesignSpace = env.unwrapped.space
         if not self.space.size <= max_size:
-            raise ValueError(f"action_mode 'flat' needs a discrete space of at most {max_size} designs, "
-                             f"this one has {self.space.size:g}; use 'incremental'")
+            raise ValueError(
+                f"action_mode 'flat' needs a discrete space of at most {max_size} designs, "
+                f"this one has {self.space.size:g}; use 'incremental'"
+            )
         self.action_space = spaces.Discrete(int(self.space.size))
 
     def action(self, action: Any) -> np.ndarray:
@@ -189,7 +196,9 @@ def _net_arch(value: Any) -> list[int]:
     try:
         arch = [int(v) for v in value]
     except (TypeError, ValueError):
-        raise ValueError(f"net_arch must be a list of positive layer sizes, e.g. [64, 64], got {value!r}") from None
+        raise ValueError(
+            f"net_arch must be a list of positive layer sizes, e.g. [64, 64], got {value!r}"
+        ) from None
     if not arch or any(v < 1 for v in arch):
         raise ValueError(f"net_arch must be a non-empty list of positive layer sizes, got {value!r}")
     return arch
@@ -223,8 +232,19 @@ class SB3Agent(Agent):
     #: action modes this algorithm supports
     action_modes: ClassVar[tuple[str, ...]] = ACTION_MODES
 
-    def __init__(self, space: DesignSpace, seed: int, learning_rate: float, gamma: float, net_arch: Sequence[int],
-                 action_mode: str, start: str, episode_length: int, device: str, num_threads: int) -> None:
+    def __init__(
+        self,
+        space: DesignSpace,
+        seed: int,
+        learning_rate: float,
+        gamma: float,
+        net_arch: Sequence[int],
+        action_mode: str,
+        start: str,
+        episode_length: int,
+        device: str,
+        num_threads: int,
+    ) -> None:
         super().__init__(space, seed)
         self.learning_rate = check_float("learning_rate", learning_rate, 0.0, low_open=True)
         self.gamma = check_float("gamma", gamma, 0.0, 1.0)
@@ -235,7 +255,9 @@ class SB3Agent(Agent):
         self.device = check_choice("device", device, ("cpu", "cuda", "auto"))
         self.num_threads = check_int("num_threads", num_threads, 0)
         if self.action_mode == "flat" and not space.size <= _MAX_FLAT:
-            raise ValueError(f"action_mode 'flat' needs at most {_MAX_FLAT} designs, the space has {space.size:g}")
+            raise ValueError(
+                f"action_mode 'flat' needs at most {_MAX_FLAT} designs, the space has {space.size:g}"
+            )
         self.model: Any = None  # the trained SB3 model after run()
 
     # RL agents learn from env steps, not from ask/tell batches.
@@ -249,7 +271,9 @@ class SB3Agent(Agent):
         """The env as the policy sees it, per ``action_mode``."""
         if self.action_mode in ("incremental", "assign"):
             moves = "step" if self.action_mode == "incremental" else "assign"
-            return IncrementalActionWrapper(env, moves=moves, start=self.start, episode_length=self.episode_length)
+            return IncrementalActionWrapper(
+                env, moves=moves, start=self.start, episode_length=self.episode_length
+            )
         if self.action_mode == "flat":
             env = FlatDiscreteWrapper(env)
         if self.episode_length:
@@ -265,9 +289,17 @@ class SB3Agent(Agent):
         import stable_baselines3 as sb3
 
         cls = getattr(sb3, self.algorithm)
-        return cls("MlpPolicy", env, learning_rate=self.learning_rate, gamma=self.gamma,
-                   policy_kwargs={"net_arch": list(self.net_arch)}, seed=self.seed, device=self.device, verbose=0,
-                   **self._algo_kwargs())
+        return cls(
+            "MlpPolicy",
+            env,
+            learning_rate=self.learning_rate,
+            gamma=self.gamma,
+            policy_kwargs={"net_arch": list(self.net_arch)},
+            seed=self.seed,
+            device=self.device,
+            verbose=0,
+            **self._algo_kwargs(),
+        )
 
     def run(self, env: Any, budget: int, *, stop_on_success: bool = False) -> RunResult:
         """Learn for exactly ``budget`` env steps (= evaluations), or until the first success."""
@@ -284,7 +316,9 @@ class SB3Agent(Agent):
         try:
             with isolated_global_rngs(self.seed, self.num_threads, cuda=self.device != "cpu"):
                 self.model = self.build(self.wrap(env))
-                self.model.learn(total_timesteps=budget, callback=_budget_callback(result, budget, stop_on_success))
+                self.model.learn(
+                    total_timesteps=budget, callback=_budget_callback(result, budget, stop_on_success)
+                )
         finally:
             base.remove_recorder(result.observe)
             result.wall_time_s = time.perf_counter() - start
@@ -306,13 +340,37 @@ class PPOAgent(SB3Agent):
     name = "ppo"
     algorithm = "PPO"
 
-    def __init__(self, space: DesignSpace, seed: int = 0, learning_rate: float = 3e-4, n_steps: int = 32,
-                 batch_size: int = 32, n_epochs: int = 4, gamma: float = 0.9, gae_lambda: float = 0.95,
-                 ent_coef: float = 0.01, clip_range: float = 0.2, net_arch: Sequence[int] = (64, 64),
-                 action_mode: str = "incremental", start: str = "best", episode_length: int = 1, device: str = "cpu",
-                 num_threads: int = 1) -> None:
-        super().__init__(space, seed, learning_rate, gamma, net_arch, action_mode, start, episode_length, device,
-                         num_threads)
+    def __init__(
+        self,
+        space: DesignSpace,
+        seed: int = 0,
+        learning_rate: float = 3e-4,
+        n_steps: int = 32,
+        batch_size: int = 32,
+        n_epochs: int = 4,
+        gamma: float = 0.9,
+        gae_lambda: float = 0.95,
+        ent_coef: float = 0.01,
+        clip_range: float = 0.2,
+        net_arch: Sequence[int] = (64, 64),
+        action_mode: str = "incremental",
+        start: str = "best",
+        episode_length: int = 1,
+        device: str = "cpu",
+        num_threads: int = 1,
+    ) -> None:
+        super().__init__(
+            space,
+            seed,
+            learning_rate,
+            gamma,
+            net_arch,
+            action_mode,
+            start,
+            episode_length,
+            device,
+            num_threads,
+        )
         self.n_steps = check_int("n_steps", n_steps, 2)
         self.batch_size = check_int("batch_size", batch_size, 2)
         self.n_epochs = check_int("n_epochs", n_epochs, 1)
@@ -321,8 +379,14 @@ class PPOAgent(SB3Agent):
         self.clip_range = check_float("clip_range", clip_range, 0.0, 1.0, low_open=True)
 
     def _algo_kwargs(self) -> dict[str, Any]:
-        return dict(n_steps=self.n_steps, batch_size=self.batch_size, n_epochs=self.n_epochs,
-                    gae_lambda=self.gae_lambda, ent_coef=self.ent_coef, clip_range=self.clip_range)
+        return dict(
+            n_steps=self.n_steps,
+            batch_size=self.batch_size,
+            n_epochs=self.n_epochs,
+            gae_lambda=self.gae_lambda,
+            ent_coef=self.ent_coef,
+            clip_range=self.clip_range,
+        )
 
 
 class A2CAgent(SB3Agent):
@@ -338,19 +402,44 @@ class A2CAgent(SB3Agent):
     name = "a2c"
     algorithm = "A2C"
 
-    def __init__(self, space: DesignSpace, seed: int = 0, learning_rate: float = 7e-4, n_steps: int = 8,
-                 gamma: float = 0.9, gae_lambda: float = 1.0, ent_coef: float = 0.01, vf_coef: float = 0.5,
-                 net_arch: Sequence[int] = (64, 64), action_mode: str = "incremental", start: str = "best",
-                 episode_length: int = 1, device: str = "cpu", num_threads: int = 1) -> None:
-        super().__init__(space, seed, learning_rate, gamma, net_arch, action_mode, start, episode_length, device,
-                         num_threads)
+    def __init__(
+        self,
+        space: DesignSpace,
+        seed: int = 0,
+        learning_rate: float = 7e-4,
+        n_steps: int = 8,
+        gamma: float = 0.9,
+        gae_lambda: float = 1.0,
+        ent_coef: float = 0.01,
+        vf_coef: float = 0.5,
+        net_arch: Sequence[int] = (64, 64),
+        action_mode: str = "incremental",
+        start: str = "best",
+        episode_length: int = 1,
+        device: str = "cpu",
+        num_threads: int = 1,
+    ) -> None:
+        super().__init__(
+            space,
+            seed,
+            learning_rate,
+            gamma,
+            net_arch,
+            action_mode,
+            start,
+            episode_length,
+            device,
+            num_threads,
+        )
         self.n_steps = check_int("n_steps", n_steps, 1)
         self.gae_lambda = check_float("gae_lambda", gae_lambda, 0.0, 1.0)
         self.ent_coef = check_float("ent_coef", ent_coef, 0.0)
         self.vf_coef = check_float("vf_coef", vf_coef, 0.0)
 
     def _algo_kwargs(self) -> dict[str, Any]:
-        return dict(n_steps=self.n_steps, gae_lambda=self.gae_lambda, ent_coef=self.ent_coef, vf_coef=self.vf_coef)
+        return dict(
+            n_steps=self.n_steps, gae_lambda=self.gae_lambda, ent_coef=self.ent_coef, vf_coef=self.vf_coef
+        )
 
 
 class DQNAgent(SB3Agent):
@@ -377,26 +466,58 @@ class DQNAgent(SB3Agent):
     algorithm = "DQN"
     action_modes = ("incremental", "assign", "flat")
 
-    def __init__(self, space: DesignSpace, seed: int = 0, learning_rate: float = 1e-3, buffer_size: int = 10000,
-                 learning_starts: int = 32, batch_size: int = 32, gamma: float = 0.9, train_freq: int = 1,
-                 target_update_interval: int = 64, exploration_fraction: float = 0.5,
-                 exploration_initial_eps: float = 1.0, exploration_final_eps: float = 0.3,
-                 net_arch: Sequence[int] = (64, 64), action_mode: str = "assign", start: str = "best",
-                 episode_length: int = 1, device: str = "cpu", num_threads: int = 1) -> None:
-        super().__init__(space, seed, learning_rate, gamma, net_arch, action_mode, start, episode_length, device,
-                         num_threads)
+    def __init__(
+        self,
+        space: DesignSpace,
+        seed: int = 0,
+        learning_rate: float = 1e-3,
+        buffer_size: int = 10000,
+        learning_starts: int = 32,
+        batch_size: int = 32,
+        gamma: float = 0.9,
+        train_freq: int = 1,
+        target_update_interval: int = 64,
+        exploration_fraction: float = 0.5,
+        exploration_initial_eps: float = 1.0,
+        exploration_final_eps: float = 0.3,
+        net_arch: Sequence[int] = (64, 64),
+        action_mode: str = "assign",
+        start: str = "best",
+        episode_length: int = 1,
+        device: str = "cpu",
+        num_threads: int = 1,
+    ) -> None:
+        super().__init__(
+            space,
+            seed,
+            learning_rate,
+            gamma,
+            net_arch,
+            action_mode,
+            start,
+            episode_length,
+            device,
+            num_threads,
+        )
         self.buffer_size = check_int("buffer_size", buffer_size, 1)
         self.learning_starts = check_int("learning_starts", learning_starts, 0)
         self.batch_size = check_int("batch_size", batch_size, 1)
         self.train_freq = check_int("train_freq", train_freq, 1)
         self.target_update_interval = check_int("target_update_interval", target_update_interval, 1)
         self.exploration_fraction = check_float("exploration_fraction", exploration_fraction, 0.0, 1.0)
-        self.exploration_initial_eps = check_float("exploration_initial_eps", exploration_initial_eps, 0.0, 1.0)
+        self.exploration_initial_eps = check_float(
+            "exploration_initial_eps", exploration_initial_eps, 0.0, 1.0
+        )
         self.exploration_final_eps = check_float("exploration_final_eps", exploration_final_eps, 0.0, 1.0)
 
     def _algo_kwargs(self) -> dict[str, Any]:
-        return dict(buffer_size=self.buffer_size, learning_starts=self.learning_starts, batch_size=self.batch_size,
-                    train_freq=self.train_freq, target_update_interval=self.target_update_interval,
-                    exploration_fraction=self.exploration_fraction,
-                    exploration_initial_eps=self.exploration_initial_eps,
-                    exploration_final_eps=self.exploration_final_eps)
+        return dict(
+            buffer_size=self.buffer_size,
+            learning_starts=self.learning_starts,
+            batch_size=self.batch_size,
+            train_freq=self.train_freq,
+            target_update_interval=self.target_update_interval,
+            exploration_fraction=self.exploration_fraction,
+            exploration_initial_eps=self.exploration_initial_eps,
+            exploration_final_eps=self.exploration_final_eps,
+        )

@@ -15,8 +15,9 @@ from __future__ import annotations
 import inspect
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -37,9 +38,7 @@ class RunResult:
     def observe(self, ev: Evaluation) -> None:
         """Update with one evaluation (used as an env recorder)."""
         self.evaluations += 1
-        if ev.feasible and (self.best is None or not self.best.feasible or ev.reward > self.best.reward):
-            self.best = ev
-        elif self.best is None:
+        if ev.feasible and (self.best is None or not self.best.feasible or ev.reward > self.best.reward) or self.best is None:
             self.best = ev
         if ev.success and self.first_success_step is None:
             self.first_success_step = self.evaluations
@@ -77,7 +76,9 @@ class Agent(ABC):
     def hyperparameters(self) -> dict[str, Any]:
         """The constructor arguments (besides space and seed) and their current values."""
         params = inspect.signature(type(self).__init__).parameters
-        return {k: getattr(self, k) for k in params if k not in ("self", "space", "seed") and hasattr(self, k)}
+        return {
+            k: getattr(self, k) for k in params if k not in ("self", "space", "seed") and hasattr(self, k)
+        }
 
     def run(self, env: Any, budget: int, *, stop_on_success: bool = False) -> RunResult:
         """Ask/evaluate/tell until ``budget`` evaluations are spent (or the target is met)."""

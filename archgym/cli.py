@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from importlib import resources
-from typing import Sequence
 
 from archgym.registry import AGENT_ENTRY_POINTS, ENV_ENTRY_POINTS, ConfigError
 
@@ -123,7 +123,9 @@ def _list_agents() -> int:
             print(f"{name}: unavailable ({exc})")
             continue
         sig = inspect.signature(cls.__init__)
-        params = [f"{p}={v.default!r}" for p, v in sig.parameters.items() if p not in ("self", "space", "seed")]
+        params = [
+            f"{p}={v.default!r}" for p, v in sig.parameters.items() if p not in ("self", "space", "seed")
+        ]
         doc = (inspect.getdoc(cls) or "").splitlines()[0]
         print(f"agent={name:<8} {doc}\n    {', '.join(params)}")
     return 0
@@ -147,11 +149,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE)
         return 0
     command, rest = args[0], args[1:]
-    commands = {"run": lambda: _run(rest), "envs": _list_envs, "agents": _list_agents,
-                "report": lambda: _tool("archgym.report", rest), "dataset": lambda: _tool("archgym.merge", rest),
-                "proxy": lambda: _tool("archgym.proxy.cli", rest), "generate": lambda: _tool("archgym.generate", rest)}
+    commands = {
+        "run": lambda: _run(rest),
+        "envs": _list_envs,
+        "agents": _list_agents,
+        "report": lambda: _tool("archgym.report", rest),
+        "dataset": lambda: _tool("archgym.merge", rest),
+        "proxy": lambda: _tool("archgym.proxy.cli", rest),
+        "generate": lambda: _tool("archgym.generate", rest),
+    }
     if command not in commands:
-        print(f"archgym: error: unknown command {command!r}; allowed: {', '.join(commands)}\n", file=sys.stderr)
+        print(
+            f"archgym: error: unknown command {command!r}; allowed: {', '.join(commands)}\n", file=sys.stderr
+        )
         print(USAGE, file=sys.stderr)
         return 2
     try:

@@ -8,8 +8,8 @@ are never read, so a killed run loads with every flushed row.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 import pyarrow.parquet as pq

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -105,7 +106,9 @@ class Categorical(Parameter):
         try:
             return self.choices.index(value)
         except ValueError:
-            raise InvalidDesignError(f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}") from None
+            raise InvalidDesignError(
+                f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}"
+            ) from None
 
     def allowed(self) -> str:
         return ", ".join(map(str, self.choices))
@@ -134,11 +137,15 @@ class Ordinal(Parameter):
 
     def to_index(self, value: Any) -> int:
         if isinstance(value, (bool, str)) or value is None:
-            raise InvalidDesignError(f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}")
+            raise InvalidDesignError(
+                f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}"
+            )
         for i, v in enumerate(self.values):
             if v == value:
                 return i
-        raise InvalidDesignError(f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}")
+        raise InvalidDesignError(
+            f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}"
+        )
 
     def allowed(self) -> str:
         return ", ".join(map(str, self.values))
@@ -165,7 +172,9 @@ class Integer(Ordinal):
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             value = int(value)
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-            raise InvalidDesignError(f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}")
+            raise InvalidDesignError(
+                f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}"
+            )
         return super().to_index(int(value))
 
     def from_index(self, i: int) -> int:
@@ -211,7 +220,9 @@ class Real(Parameter):
         return False
 
     def _fwd(self, x: float) -> float:
-        lo, hi, x = (math.log(self.low), math.log(self.high), math.log(x)) if self.log else (self.low, self.high, x)
+        lo, hi, x = (
+            (math.log(self.low), math.log(self.high), math.log(x)) if self.log else (self.low, self.high, x)
+        )
         return (x - lo) / (hi - lo)
 
     def _inv(self, u: float) -> float:
@@ -230,10 +241,14 @@ class Real(Parameter):
 
     def _check(self, value: Any) -> float:
         if isinstance(value, (bool, str)) or value is None:
-            raise InvalidDesignError(f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}")
+            raise InvalidDesignError(
+                f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}"
+            )
         v = float(value)
         if not (self.low <= v <= self.high):
-            raise InvalidDesignError(f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}")
+            raise InvalidDesignError(
+                f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}"
+            )
         return v
 
     def validate(self, value: Any) -> float:
@@ -242,7 +257,9 @@ class Real(Parameter):
         except (TypeError, ValueError) as exc:
             if isinstance(exc, InvalidDesignError):
                 raise
-            raise InvalidDesignError(f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}") from None
+            raise InvalidDesignError(
+                f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}"
+            ) from None
 
     def to_unit(self, value: Any) -> float:
         return self._fwd(self._check(value))
@@ -300,10 +317,14 @@ class DesignSpace:
             InvalidDesignError: naming the parameter, the bad value and the allowed values.
         """
         if not isinstance(design, Mapping):
-            raise InvalidDesignError(f"a design must be a mapping of parameter -> value, got {type(design).__name__}")
+            raise InvalidDesignError(
+                f"a design must be a mapping of parameter -> value, got {type(design).__name__}"
+            )
         unknown = [k for k in design if k not in self._by_name]
         if unknown:
-            raise InvalidDesignError(f"unknown parameter(s) {', '.join(map(repr, unknown))}; parameters are: {', '.join(self.names)}")
+            raise InvalidDesignError(
+                f"unknown parameter(s) {', '.join(map(repr, unknown))}; parameters are: {', '.join(self.names)}"
+            )
         missing = [n for n in self.names if n not in design]
         if missing:
             raise InvalidDesignError(f"design is missing parameter(s): {', '.join(missing)}")
@@ -327,7 +348,9 @@ class DesignSpace:
     def from_indices(self, idx: Sequence[int] | np.ndarray) -> dict[str, Any]:
         idx = np.asarray(idx).reshape(-1)
         if idx.shape[0] != len(self):
-            raise InvalidDesignError(f"index vector has {idx.shape[0]} entries, the design space has {len(self)} parameters")
+            raise InvalidDesignError(
+                f"index vector has {idx.shape[0]} entries, the design space has {len(self)} parameters"
+            )
         return {p.name: p.from_index(int(i)) for p, i in zip(self.params, idx)}
 
     def neighbour(self, idx: np.ndarray, rng: np.random.Generator, step: int = 1) -> np.ndarray:
@@ -361,7 +384,9 @@ class DesignSpace:
     def from_unit(self, u: Sequence[float] | np.ndarray) -> dict[str, Any]:
         u = np.asarray(u, dtype=np.float64).reshape(-1)
         if u.shape[0] != len(self):
-            raise InvalidDesignError(f"unit vector has {u.shape[0]} entries, the design space has {len(self)} parameters")
+            raise InvalidDesignError(
+                f"unit vector has {u.shape[0]} entries, the design space has {len(self)} parameters"
+            )
         return {p.name: p.from_unit(float(x)) for p, x in zip(self.params, u)}
 
     @property

@@ -18,7 +18,8 @@ cached and logged alike.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -55,9 +56,13 @@ class ArchGymEnv(gym.Env):
         if episode_length < 1:
             raise ValueError(f"episode_length must be >= 1, got {episode_length}")
         if action_encoding not in ACTION_ENCODINGS:
-            raise ValueError(f"action_encoding must be one of {', '.join(ACTION_ENCODINGS)}, got {action_encoding!r}")
+            raise ValueError(
+                f"action_encoding must be one of {', '.join(ACTION_ENCODINGS)}, got {action_encoding!r}"
+            )
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
+            )
         self.space = space
         self.simulator = simulator
         self.workload = workload
@@ -75,7 +80,9 @@ class ArchGymEnv(gym.Env):
         self._scales = np.array([scales[m.name] for m in simulator.metrics], dtype=np.float64)
         n_obs = len(simulator.metrics) + (len(space) if self.observe_design else 0)
         self.observation_space = spaces.Box(-_OBS_LIMIT, _OBS_LIMIT, shape=(n_obs,), dtype=np.float32)
-        self.action_space = space.multidiscrete_space() if action_encoding == "multidiscrete" else space.box_space()
+        self.action_space = (
+            space.multidiscrete_space() if action_encoding == "multidiscrete" else space.box_space()
+        )
         self._t = 0
         self._last: Evaluation | None = None
 
@@ -91,8 +98,10 @@ class ArchGymEnv(gym.Env):
         """
         old, new = tuple(m.name for m in self.simulator.metrics), tuple(m.name for m in simulator.metrics)
         if old != new:
-            raise ValueError(f"{self.env_id or type(self).__name__}: the new simulator reports metrics {', '.join(new)}; "
-                             f"this env needs {', '.join(old)}")
+            raise ValueError(
+                f"{self.env_id or type(self).__name__}: the new simulator reports metrics {', '.join(new)}; "
+                f"this env needs {', '.join(old)}"
+            )
         self.evaluator = self.evaluator.with_simulator(simulator)
         self.simulator = simulator
 
@@ -147,7 +156,9 @@ class ArchGymEnv(gym.Env):
             "episode_step": self._t,
         }
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         self._t = 0
         self._last = None
@@ -168,8 +179,11 @@ class ArchGymEnv(gym.Env):
         if self._last is None:
             return f"{self.env_id or type(self).__name__} [{self.workload_name}]: no design evaluated yet\n"
         ev = self._last
-        lines = [f"{self.env_id or type(self).__name__} [{self.workload_name}] step {self._t}: reward {ev.reward:.4f}"
-                 + (" (target met)" if ev.success else "") + ("" if ev.feasible else " (infeasible)")]
+        lines = [
+            f"{self.env_id or type(self).__name__} [{self.workload_name}] step {self._t}: reward {ev.reward:.4f}"
+            + (" (target met)" if ev.success else "")
+            + ("" if ev.feasible else " (infeasible)")
+        ]
         lines += [f"  {k} = {v}" for k, v in ev.design.items()]
         if ev.metrics:
             lines += [f"  -> {m.name} = {ev.metrics[m.name]:.4g} {m.unit}" for m in self.simulator.metrics]

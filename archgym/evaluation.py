@@ -10,8 +10,9 @@ ArchGym counts every query of the cost model.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from archgym.design_space import DesignSpace
 from archgym.objective import Objective
@@ -51,7 +52,7 @@ class Evaluator:
         """Call ``recorder(evaluation)`` after every evaluation (e.g. a dataset logger)."""
         self._recorders.append(recorder)
 
-    def with_simulator(self, simulator: Simulator) -> "Evaluator":
+    def with_simulator(self, simulator: Simulator) -> Evaluator:
         """A fresh evaluator (empty cache, count 0) on another simulator, keeping the recorders."""
         other = Evaluator(self.space, simulator, self.workload, self.objective)
         other._recorders = list(self._recorders)

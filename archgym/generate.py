@@ -21,9 +21,10 @@ import json
 import sys
 import time
 import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +34,9 @@ SAMPLERS = ("random", "sobol", "replay")
 _MAX_REPEAT_FACTOR = 50  # give up after this many draws per wanted design
 
 
-def design_stream(space: DesignSpace, sampler: str, seed: int = 0, source: Sequence[str] = (),
-                  batch: int = 256) -> Iterator[dict[str, Any]]:
+def design_stream(
+    space: DesignSpace, sampler: str, seed: int = 0, source: Sequence[str] = (), batch: int = 256
+) -> Iterator[dict[str, Any]]:
     """An endless (``random``, ``sobol``) or finite (``replay``) stream of designs."""
     if sampler == "random":
         rng = np.random.default_rng(seed)
@@ -58,7 +60,9 @@ def design_stream(space: DesignSpace, sampler: str, seed: int = 0, source: Seque
         cols = [PARAM_PREFIX + n for n in space.names]
         missing = [c for c in cols if c not in df.columns]
         if missing:
-            raise ValueError(f"the datasets under {', '.join(source)} lack column(s) {', '.join(missing)} of this env")
+            raise ValueError(
+                f"the datasets under {', '.join(source)} lack column(s) {', '.join(missing)} of this env"
+            )
         for row in df[cols].dropna().itertuples(index=False):
             yield space.validate(dict(zip(space.names, row)))
     else:
@@ -102,10 +106,21 @@ class GenerateResult:
     exhausted: bool
 
 
-def generate_dataset(env_id: str | Any, output_dir: str | Path, n: int, sampler: str = "random", *, seed: int = 0,
-                     env_kwargs: Mapping[str, Any] | None = None, source: Sequence[str] = (), unique: bool = True,
-                     batch_size: int = 32, flush_every: int = 500, progress: bool = True,
-                     simulator: Mapping[str, Any] | None = None) -> GenerateResult:
+def generate_dataset(
+    env_id: str | Any,
+    output_dir: str | Path,
+    n: int,
+    sampler: str = "random",
+    *,
+    seed: int = 0,
+    env_kwargs: Mapping[str, Any] | None = None,
+    source: Sequence[str] = (),
+    unique: bool = True,
+    batch_size: int = 32,
+    flush_every: int = 500,
+    progress: bool = True,
+    simulator: Mapping[str, Any] | None = None,
+) -> GenerateResult:
     """Simulate ``n`` designs of an env and write them as a run directory (see module doc).
 
     ``env_id`` is a registered gymnasium id (built with ``env_kwargs``) or an env instance.
@@ -113,10 +128,10 @@ def generate_dataset(env_id: str | Any, output_dir: str | Path, n: int, sampler:
     """
     from tqdm.auto import tqdm
 
+    from archgym.atomic import write_text_atomic
     from archgym.logger import DatasetLogger, RunInfo
     from archgym.registry import make_env
     from archgym.runner import RunSummary
-    from archgym.atomic import write_text_atomic
     from archgym.sweep import reset_run
 
     if n < 1:
@@ -133,15 +148,25 @@ def generate_dataset(env_id: str | Any, output_dir: str | Path, n: int, sampler:
     env_id = base.env_id or str(env_id)
     out = Path(output_dir)
     reset_run(out)
-    params = {"sampler": sampler, "n": n, "unique": unique, "source": list(source), "env_kwargs": dict(env_kwargs or {})}
+    params = {
+        "sampler": sampler,
+        "n": n,
+        "unique": unique,
+        "source": list(source),
+        "env_kwargs": dict(env_kwargs or {}),
+    }
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    info = RunInfo(run_id, env_id, str(base.workload_name), base.simulator.version, f"generate-{sampler}", seed, params)
+    info = RunInfo(
+        run_id, env_id, str(base.workload_name), base.simulator.version, f"generate-{sampler}", seed, params
+    )
     logger = DatasetLogger(out / "dataset", info, base.space, base.simulator.metric_names, flush_every)
     base.add_recorder(logger)
     picker = _Picker(design_stream(base.space, sampler, seed, source), unique, _MAX_REPEAT_FACTOR * n)
     done = failed = 0
     best = None
-    bar = tqdm(total=n, desc=f"{sampler} designs of {env_id}", unit="design", disable=not progress, file=sys.stderr)
+    bar = tqdm(
+        total=n, desc=f"{sampler} designs of {env_id}", unit="design", disable=not progress, file=sys.stderr
+    )
     start = time.perf_counter()
     try:
         while done < n and not picker.exhausted:
@@ -159,10 +184,21 @@ def generate_dataset(env_id: str | Any, output_dir: str | Path, n: int, sampler:
         logger.close()
         wall = time.perf_counter() - start
         summary = RunSummary(
-            run_id=run_id, env_id=env_id, workload=info.workload, agent=info.agent, agent_params=params, seed=seed,
-            budget=n, evaluations=logger.rows_written, success=bool(best and best.success), evaluations_to_target=None,
-            best_reward=best.reward if best else None, best_design=best.design if best else None,
-            best_metrics=best.metrics if best else None, wall_time_s=round(wall, 4), dataset=str(out / "dataset"),
+            run_id=run_id,
+            env_id=env_id,
+            workload=info.workload,
+            agent=info.agent,
+            agent_params=params,
+            seed=seed,
+            budget=n,
+            evaluations=logger.rows_written,
+            success=bool(best and best.success),
+            evaluations_to_target=None,
+            best_reward=best.reward if best else None,
+            best_design=best.design if best else None,
+            best_metrics=best.metrics if best else None,
+            wall_time_s=round(wall, 4),
+            dataset=str(out / "dataset"),
             complete=done >= n or picker.exhausted,
         )
         write_text_atomic(out / "summary.json", summary.to_json())
@@ -196,29 +232,53 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="archgym generate",
         description="Simulate N designs of an environment chosen by a sampler (random, sobol, or replay of existing "
-                    "datasets such as agent runs) and write them as a dataset: OUT/dataset/part-*.parquet + "
-                    "OUT/summary.json. Each design is simulated once (unless --allow-duplicates).",
+        "datasets such as agent runs) and write them as a dataset: OUT/dataset/part-*.parquet + "
+        "OUT/summary.json. Each design is simulated once (unless --allow-duplicates).",
         epilog="example: archgym generate --env archgym/DRAMController-v0 -n 5000 --sampler sobol "
-               "--env-arg workload=random -o data/dram-sobol",
+        "--env-arg workload=random -o data/dram-sobol",
     )
     parser.add_argument("--env", required=True, help=f"gymnasium id: {', '.join(ENV_ENTRY_POINTS)}")
     parser.add_argument("-n", type=int, required=True, help="number of designs to simulate")
-    parser.add_argument("-o", "--out", required=True, help="output run directory (a previous dataset there is replaced)")
-    parser.add_argument("--sampler", default="random", choices=SAMPLERS, help="random | sobol | replay (default random)")
-    parser.add_argument("--from", dest="source", nargs="+", default=[], help="datasets to replay (with --sampler replay)")
+    parser.add_argument(
+        "-o", "--out", required=True, help="output run directory (a previous dataset there is replaced)"
+    )
+    parser.add_argument(
+        "--sampler", default="random", choices=SAMPLERS, help="random | sobol | replay (default random)"
+    )
+    parser.add_argument(
+        "--from", dest="source", nargs="+", default=[], help="datasets to replay (with --sampler replay)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="sampler seed (default 0)")
-    parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
-                        help="env keyword argument (as in env.kwargs), e.g. workload=random; dotted keys nest")
+    parser.add_argument(
+        "--env-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="env keyword argument (as in env.kwargs), e.g. workload=random; dotted keys nest",
+    )
     parser.add_argument("--batch-size", type=int, default=32, help="designs per simulator batch (default 32)")
-    parser.add_argument("--allow-duplicates", action="store_true", help="do not skip designs already simulated")
+    parser.add_argument(
+        "--allow-duplicates", action="store_true", help="do not skip designs already simulated"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(list(argv))
-    res = generate_dataset(args.env, args.out, args.n, args.sampler, seed=args.seed, env_kwargs=_kv(args.env_arg),
-                           source=args.source, unique=not args.allow_duplicates, batch_size=args.batch_size,
-                           progress=not args.no_progress)
+    res = generate_dataset(
+        args.env,
+        args.out,
+        args.n,
+        args.sampler,
+        seed=args.seed,
+        env_kwargs=_kv(args.env_arg),
+        source=args.source,
+        unique=not args.allow_duplicates,
+        batch_size=args.batch_size,
+        progress=not args.no_progress,
+    )
     rate = res.designs / res.wall_time_s if res.wall_time_s > 0 else float("inf")
-    print(f"simulated {res.designs} designs ({res.failed} failed) in {res.wall_time_s:.1f} s ({rate:.1f}/s) -> "
-          f"{res.output_dir}/dataset")
+    print(
+        f"simulated {res.designs} designs ({res.failed} failed) in {res.wall_time_s:.1f} s ({rate:.1f}/s) -> "
+        f"{res.output_dir}/dataset"
+    )
     if res.exhausted:
         print(f"note: the sampler ran out of new designs before {args.n}", file=sys.stderr)
     return 0

@@ -36,9 +36,10 @@ import datetime as _dt
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -97,8 +98,14 @@ class DatasetLogger:
         flush_every: rows per shard (the most a killed run can lose).
     """
 
-    def __init__(self, directory: str | os.PathLike, run: RunInfo, space: DesignSpace,
-                 metric_names: Sequence[str], flush_every: int = 100) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        run: RunInfo,
+        space: DesignSpace,
+        metric_names: Sequence[str],
+        flush_every: int = 100,
+    ) -> None:
         if flush_every < 1:
             raise ValueError(f"logger.flush_every must be >= 1, got {flush_every}")
         self.directory = Path(directory)
@@ -170,17 +177,28 @@ class DatasetLogger:
 
     def _schema(self) -> pa.Schema:
         fields = [
-            pa.field("run_id", pa.string()), pa.field("env_id", pa.string()), pa.field("workload", pa.string()),
-            pa.field("simulator_version", pa.string()), pa.field("agent", pa.string()),
-            pa.field("agent_params", pa.string()), pa.field("agent_params_hash", pa.string()),
-            pa.field("seed", pa.int64()), pa.field("step", pa.int64()), pa.field("wall_time_s", pa.float64()),
+            pa.field("run_id", pa.string()),
+            pa.field("env_id", pa.string()),
+            pa.field("workload", pa.string()),
+            pa.field("simulator_version", pa.string()),
+            pa.field("agent", pa.string()),
+            pa.field("agent_params", pa.string()),
+            pa.field("agent_params_hash", pa.string()),
+            pa.field("seed", pa.int64()),
+            pa.field("step", pa.int64()),
+            pa.field("wall_time_s", pa.float64()),
             pa.field("cached", pa.bool_()),
         ]
         for name in self.param_names:
             fields.append(pa.field(PARAM_PREFIX + name, self._param_types[name]))
         fields += [pa.field(METRIC_PREFIX + n, pa.float64()) for n in self.metric_names]
-        fields += [pa.field("reward", pa.float64()), pa.field("feasible", pa.bool_()), pa.field("success", pa.bool_()),
-                   pa.field("error", pa.string()), pa.field("timestamp", pa.string())]
+        fields += [
+            pa.field("reward", pa.float64()),
+            pa.field("feasible", pa.bool_()),
+            pa.field("success", pa.bool_()),
+            pa.field("error", pa.string()),
+            pa.field("timestamp", pa.string()),
+        ]
         return pa.schema(fields)
 
     def close(self) -> None:
@@ -189,7 +207,7 @@ class DatasetLogger:
             self.flush()
             self._closed = True
 
-    def __enter__(self) -> "DatasetLogger":
+    def __enter__(self) -> DatasetLogger:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -39,8 +39,19 @@ SOURCE_SHARD = "source_shard"
 OCCURRENCES = "n_occurrences"
 PROVENANCE_COLUMNS = (SOURCE_RUN_DIR, SOURCE_SHARD, OCCURRENCES)
 #: columns every logger shard holds, in order (param.* and metric.* sit between cached and reward)
-CORE_COLUMNS = ("run_id", "env_id", "workload", "simulator_version", "agent", "agent_params", "agent_params_hash",
-                "seed", "step", "wall_time_s", "cached")
+CORE_COLUMNS = (
+    "run_id",
+    "env_id",
+    "workload",
+    "simulator_version",
+    "agent",
+    "agent_params",
+    "agent_params_hash",
+    "seed",
+    "step",
+    "wall_time_s",
+    "cached",
+)
 TAIL_COLUMNS = ("reward", "feasible", "success", "error", "timestamp")
 #: what identifies a unique evaluation besides the param.* columns
 DEDUPE_KEYS = ("env_id", "workload", "simulator_version")
@@ -55,7 +66,9 @@ def _read_shard(shard: Path) -> pd.DataFrame:
     return df
 
 
-def merge_datasets(paths: Sequence[str | os.PathLike], dedupe: bool = True, progress: bool = False) -> pd.DataFrame:
+def merge_datasets(
+    paths: Sequence[str | os.PathLike], dedupe: bool = True, progress: bool = False
+) -> pd.DataFrame:
     """One DataFrame from every shard under ``paths``, with provenance columns (see module doc).
 
     Raises:
@@ -103,7 +116,9 @@ def export_dataset(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         if out.suffix == ".parquet":
             table = pa.Table.from_pandas(df, preserve_index=False)
             # the logger's string columns are Arrow `string`; pandas may hand back `large_string`
-            schema = pa.schema([f.with_type(pa.string()) if f.type == pa.large_string() else f for f in table.schema])
+            schema = pa.schema(
+                [f.with_type(pa.string()) if f.type == pa.large_string() else f for f in table.schema]
+            )
             pq.write_table(table.cast(schema).replace_schema_metadata(None), tmp)
         else:
             df.to_csv(tmp, index=False)
@@ -123,12 +138,15 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="archgym dataset",
         description="Combine the Parquet shards of many runs (run or sweep directories, or shard files) into one "
-                    "file. `merge` keeps one row per identical (env, workload, simulator version, design) and counts "
-                    "duplicates in n_occurrences; `export` keeps every row. Both add the provenance columns "
-                    "source_run_dir and source_shard. The output format follows the suffix: .parquet or .csv.",
+        "file. `merge` keeps one row per identical (env, workload, simulator version, design) and counts "
+        "duplicates in n_occurrences; `export` keeps every row. Both add the provenance columns "
+        "source_run_dir and source_shard. The output format follows the suffix: .parquet or .csv.",
     )
     sub = parser.add_subparsers(dest="action", required=True, metavar="{merge,export}")
-    for name, helptext in (("merge", "merge and dedupe identical designs"), ("export", "concatenate every row (no dedupe)")):
+    for name, helptext in (
+        ("merge", "merge and dedupe identical designs"),
+        ("export", "concatenate every row (no dedupe)"),
+    ):
         p = sub.add_parser(name, help=helptext, description=helptext)
         p.add_argument("paths", nargs="+", help="run directories, sweep directories or part-*.parquet files")
         p.add_argument("-o", "--out", required=True, help="output file, .parquet or .csv")
@@ -136,10 +154,28 @@ def main(argv: Sequence[str]) -> int:
     df = merge_datasets(args.paths, dedupe=args.action == "merge", progress=True)
     out = export_dataset(df, args.out)
     runs = df["run_id"].nunique() if "run_id" in df else 0
-    print(f"wrote {len(df)} rows from {runs} runs to {out}"
-          + (f" ({int(df[OCCURRENCES].sum()) - len(df)} duplicate rows dropped)" if args.action == "merge" else ""))
+    print(
+        f"wrote {len(df)} rows from {runs} runs to {out}"
+        + (
+            f" ({int(df[OCCURRENCES].sum()) - len(df)} duplicate rows dropped)"
+            if args.action == "merge"
+            else ""
+        )
+    )
     return 0
 
 
-__all__ = ["CORE_COLUMNS", "OCCURRENCES", "PROVENANCE_COLUMNS", "SOURCE_RUN_DIR", "SOURCE_SHARD", "TAIL_COLUMNS",
-           "dedupe_designs", "export_dataset", "load_export", "merge_datasets", "ordered_columns", "main"]
+__all__ = [
+    "CORE_COLUMNS",
+    "OCCURRENCES",
+    "PROVENANCE_COLUMNS",
+    "SOURCE_RUN_DIR",
+    "SOURCE_SHARD",
+    "TAIL_COLUMNS",
+    "dedupe_designs",
+    "export_dataset",
+    "load_export",
+    "merge_datasets",
+    "ordered_columns",
+    "main",
+]

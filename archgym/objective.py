@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Mapping, Sequence
+from typing import Literal
 
 from archgym.simulator import Metric
 
@@ -62,7 +63,7 @@ class Constraint:
         return v <= self.bound if self.op == "<=" else v >= self.bound
 
     @classmethod
-    def parse(cls, spec: str | Mapping | "Constraint") -> "Constraint":
+    def parse(cls, spec: str | Mapping | Constraint) -> Constraint:
         """Accept ``"area_mm2<=5"``, ``{"metric":..., "op":..., "bound":...}`` or a Constraint."""
         if isinstance(spec, Constraint):
             return spec
@@ -78,7 +79,9 @@ class Constraint:
 class Objective(ABC):
     """Base class: holds constraints and checks metric names against a simulator."""
 
-    def __init__(self, constraints: Iterable[Constraint | str | Mapping] = (), infeasible_reward: float = 0.0) -> None:
+    def __init__(
+        self, constraints: Iterable[Constraint | str | Mapping] = (), infeasible_reward: float = 0.0
+    ) -> None:
         self.constraints: tuple[Constraint, ...] = tuple(Constraint.parse(c) for c in constraints)
         self.infeasible_reward = float(infeasible_reward)
 
@@ -143,20 +146,24 @@ class TargetSpec(Objective):
         for k, v in self.targets.items():
             if v == 0 or not math.isfinite(v):
                 raise ObjectiveError(f"target for {k!r} must be a non-zero finite number, got {v}")
-        if not 0 <= tolerance:
+        if not tolerance >= 0:
             raise ObjectiveError(f"tolerance must be >= 0, got {tolerance}")
         self.tolerance = float(tolerance)
         self.modes: dict[str, TargetMode] = {k: "exact" for k in self.targets}
         for k, m in (modes or {}).items():
             if k not in self.targets:
-                raise ObjectiveError(f"mode given for {k!r}, which has no target; targets: {', '.join(self.targets)}")
+                raise ObjectiveError(
+                    f"mode given for {k!r}, which has no target; targets: {', '.join(self.targets)}"
+                )
             if m not in _MODES:
                 raise ObjectiveError(f"mode for {k!r} must be one of {', '.join(_MODES)}, got {m!r}")
             self.modes[k] = m
         self.weights = {k: 1.0 for k in self.targets}
         for k, w in (weights or {}).items():
             if k not in self.targets:
-                raise ObjectiveError(f"weight given for {k!r}, which has no target; targets: {', '.join(self.targets)}")
+                raise ObjectiveError(
+                    f"weight given for {k!r}, which has no target; targets: {', '.join(self.targets)}"
+                )
             if w < 0:
                 raise ObjectiveError(f"weight for {k!r} must be >= 0, got {w}")
             self.weights[k] = float(w)
@@ -258,4 +265,13 @@ def build_objective(spec: Mapping | Objective | None, **defaults) -> Objective:
     raise ObjectiveError("an objective needs 'targets' (target specification) or 'weights' (weighted sum)")
 
 
-__all__ = ["Constraint", "Objective", "ObjectiveError", "Score", "TargetSpec", "WeightedSum", "build_objective", "round_up_significant"]
+__all__ = [
+    "Constraint",
+    "Objective",
+    "ObjectiveError",
+    "Score",
+    "TargetSpec",
+    "WeightedSum",
+    "build_objective",
+    "round_up_significant",
+]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import gymnasium
 
@@ -76,7 +77,9 @@ def make_agent(name: str, space: Any, seed: int = 0, **hyperparameters: Any) -> 
     known = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "space", "seed")]
     unknown = [k for k in hyperparameters if k not in known]
     if unknown:
-        raise ConfigError(f"agent {name!r}: unknown hyperparameter(s) {', '.join(unknown)}; allowed: {', '.join(known)}")
+        raise ConfigError(
+            f"agent {name!r}: unknown hyperparameter(s) {', '.join(unknown)}; allowed: {', '.join(known)}"
+        )
     try:
         return cls(space, seed=seed, **hyperparameters)
     except (TypeError, ValueError) as exc:

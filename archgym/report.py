@@ -27,9 +27,10 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,9 @@ class SweepData:
     """The runs of a sweep: one row per run, best-so-far curves, and every evaluated row."""
 
     runs: pd.DataFrame
-    curves: dict[str, np.ndarray]  # run_dir -> best reward so far after each evaluation (NaN before a feasible one)
+    curves: dict[
+        str, np.ndarray
+    ]  # run_dir -> best reward so far after each evaluation (NaN before a feasible one)
     rows: pd.DataFrame
     incomplete: int
 
@@ -82,14 +85,25 @@ def load_sweep(sweep_dir: str | os.PathLike, progress: bool = False) -> SweepDat
         curves[key] = best_so_far(df)
         frames.append(df.assign(run_dir=key))
         params = s.get("agent_params") or {}
-        records.append({
-            "run_dir": key, "env_id": s.get("env_id"), "workload": s.get("workload"), "agent": s.get("agent"),
-            "params": json.dumps(params, sort_keys=True, default=str), "seed": s.get("seed"),
-            "evaluations": s.get("evaluations"), "best_reward": s.get("best_reward"), "success": bool(s.get("success")),
-            "evaluations_to_target": s.get("evaluations_to_target"), "wall_time_s": s.get("wall_time_s"),
-        })
+        records.append(
+            {
+                "run_dir": key,
+                "env_id": s.get("env_id"),
+                "workload": s.get("workload"),
+                "agent": s.get("agent"),
+                "params": json.dumps(params, sort_keys=True, default=str),
+                "seed": s.get("seed"),
+                "evaluations": s.get("evaluations"),
+                "best_reward": s.get("best_reward"),
+                "success": bool(s.get("success")),
+                "evaluations_to_target": s.get("evaluations_to_target"),
+                "wall_time_s": s.get("wall_time_s"),
+            }
+        )
     if not records:
-        raise FileNotFoundError(f"no complete run (a directory with {SUMMARY_FILE} and dataset/) under {root}")
+        raise FileNotFoundError(
+            f"no complete run (a directory with {SUMMARY_FILE} and dataset/) under {root}"
+        )
     runs = pd.DataFrame(records)
     runs["best_reward"] = runs["best_reward"].astype(float)
     runs["evaluations_to_target"] = runs["evaluations_to_target"].astype(float)
@@ -99,17 +113,28 @@ def load_sweep(sweep_dir: str | os.PathLike, progress: bool = False) -> SweepDat
 def config_table(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per (env, workload, agent, hyperparameter config), aggregated over seeds."""
     g = runs.groupby(["env_id", "workload", "agent", "params"], sort=True, dropna=False)
-    out = g.agg(seeds=("seed", "nunique"), runs=("run_dir", "size"), success_rate=("success", "mean"),
-                best_reward=("best_reward", "max"), median_best_reward=("best_reward", "median"),
-                median_evals_to_target=("evaluations_to_target", "median"),
-                median_wall_time_s=("wall_time_s", "median")).reset_index()
-    return out.sort_values(["agent", "success_rate", "median_best_reward"], ascending=[True, False, False]).reset_index(drop=True)
+    out = g.agg(
+        seeds=("seed", "nunique"),
+        runs=("run_dir", "size"),
+        success_rate=("success", "mean"),
+        best_reward=("best_reward", "max"),
+        median_best_reward=("best_reward", "median"),
+        median_evals_to_target=("evaluations_to_target", "median"),
+        median_wall_time_s=("wall_time_s", "median"),
+    ).reset_index()
+    return out.sort_values(
+        ["agent", "success_rate", "median_best_reward"], ascending=[True, False, False]
+    ).reset_index(drop=True)
 
 
 def best_configs(configs: pd.DataFrame) -> pd.DataFrame:
     """Each (env, workload, agent)'s best config: highest success rate, then median best reward."""
     ranked = configs.sort_values(["success_rate", "median_best_reward"], ascending=False)
-    return ranked.groupby(["env_id", "workload", "agent"], sort=True, dropna=False).head(1).reset_index(drop=True)
+    return (
+        ranked.groupby(["env_id", "workload", "agent"], sort=True, dropna=False)
+        .head(1)
+        .reset_index(drop=True)
+    )
 
 
 def agent_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -117,10 +142,16 @@ def agent_table(runs: pd.DataFrame) -> pd.DataFrame:
     configs = config_table(runs)
     best = best_configs(configs).set_index(["env_id", "workload", "agent"])
     g = runs.groupby(["env_id", "workload", "agent"], sort=True, dropna=False)
-    out = g.agg(runs=("run_dir", "size"), configs=("params", "nunique"), seeds=("seed", "nunique"),
-                best_reward=("best_reward", "max"), median_best_reward=("best_reward", "median"),
-                success_rate=("success", "mean"), median_evals_to_target=("evaluations_to_target", "median"),
-                median_wall_time_s=("wall_time_s", "median"))
+    out = g.agg(
+        runs=("run_dir", "size"),
+        configs=("params", "nunique"),
+        seeds=("seed", "nunique"),
+        best_reward=("best_reward", "max"),
+        median_best_reward=("best_reward", "median"),
+        success_rate=("success", "mean"),
+        median_evals_to_target=("evaluations_to_target", "median"),
+        median_wall_time_s=("wall_time_s", "median"),
+    )
     out["best_config_success_rate"] = best["success_rate"]
     out["best_config"] = best["params"]
     return out.reset_index()
@@ -154,8 +185,12 @@ def plot_best_so_far(data: SweepData, path: Path) -> Path:
     best = best_configs(configs)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for row in best.itertuples(index=False):
-        sel = data.runs[(data.runs["agent"] == row.agent) & (data.runs["params"] == row.params)
-                        & (data.runs["env_id"] == row.env_id) & (data.runs["workload"] == row.workload)]
+        sel = data.runs[
+            (data.runs["agent"] == row.agent)
+            & (data.runs["params"] == row.params)
+            & (data.runs["env_id"] == row.env_id)
+            & (data.runs["workload"] == row.workload)
+        ]
         curves = [data.curves[d] for d in sel["run_dir"] if len(data.curves[d])]
         if not curves:
             continue
@@ -167,7 +202,7 @@ def plot_best_so_far(data: SweepData, path: Path) -> Path:
         label = f"{row.agent} (best of {n_cfg} configs, {len(curves)} seeds)"
         if data.runs["workload"].nunique() > 1:
             label += f" [{row.workload}]"
-        line, = ax.plot(x, med, label=label)
+        (line,) = ax.plot(x, med, label=label)
         ax.fill_between(x, lo, hi, alpha=0.2, color=line.get_color())
     ax.set_xlabel("evaluations")
     ax.set_ylabel("best reward so far")
@@ -201,8 +236,10 @@ def plot_lottery(data: SweepData, path: Path) -> Path:
     agents = sorted(configs["agent"].unique())
     rng = np.random.default_rng(0)
     fig, axes = plt.subplots(1, 2, figsize=(max(7, 1.6 * len(agents) + 3), 4.5))
-    for ax, col, label in ((axes[0], "median_best_reward", "median best reward over seeds"),
-                           (axes[1], "success_rate", "success rate over seeds")):
+    for ax, col, label in (
+        (axes[0], "median_best_reward", "median best reward over seeds"),
+        (axes[1], "success_rate", "success rate over seeds"),
+    ):
         values = [configs.loc[configs["agent"] == a, col].dropna().to_numpy() for a in agents]
         ax.boxplot([v if len(v) else [np.nan] for v in values], showfliers=False)
         ax.set_xticks(range(1, len(agents) + 1), agents)
@@ -212,8 +249,11 @@ def plot_lottery(data: SweepData, path: Path) -> Path:
         ax.grid(alpha=0.3, axis="y")
     axes[1].set_ylim(-0.05, 1.05)
     n = configs.groupby("agent").size()
-    axes[0].set_title("Hyperparameter lottery: one point per config (" + ", ".join(f"{a}: {n[a]}" for a in agents) + ")",
-                      fontsize=9, loc="left")
+    axes[0].set_title(
+        "Hyperparameter lottery: one point per config (" + ", ".join(f"{a}: {n[a]}" for a in agents) + ")",
+        fontsize=9,
+        loc="left",
+    )
     fig.tight_layout()
     out = _save_fig(fig, path)
     plt.close(fig)
@@ -244,7 +284,10 @@ def env_metric_info(env_id: str, run_dir: str | None = None) -> tuple[dict[str, 
         if cfg_file is not None and cfg_file.exists():
             from omegaconf import OmegaConf
 
-            kwargs = OmegaConf.to_container(OmegaConf.load(cfg_file), resolve=False).get("env", {}).get("kwargs") or {}
+            kwargs = (
+                OmegaConf.to_container(OmegaConf.load(cfg_file), resolve=False).get("env", {}).get("kwargs")
+                or {}
+            )
         env = make_env(env_id, **kwargs)
         base = env.unwrapped
         out = {m.name: m.better for m in base.simulator.metrics}, list(base.objective.metric_names)
@@ -260,28 +303,47 @@ def plot_pareto(data: SweepData, path: Path, metrics: Sequence[str] | None = Non
 
     rows = data.rows
     env_id = str(rows["env_id"].iloc[0])
-    rows = rows[(rows["env_id"] == env_id) & rows["error"].isna()] if "error" in rows else rows[rows["env_id"] == env_id]
-    available = [c[len(METRIC_PREFIX):] for c in rows.columns if c.startswith(METRIC_PREFIX) and rows[c].notna().any()]
+    rows = (
+        rows[(rows["env_id"] == env_id) & rows["error"].isna()]
+        if "error" in rows
+        else rows[rows["env_id"] == env_id]
+    )
+    available = [
+        c[len(METRIC_PREFIX) :] for c in rows.columns if c.startswith(METRIC_PREFIX) and rows[c].notna().any()
+    ]
     better, objective = env_metric_info(env_id, str(rows["run_dir"].iloc[0]) if "run_dir" in rows else None)
     # default: the objective's metrics, then the first others
     preferred = [m for m in objective if m in available] + [m for m in available if m not in objective]
     chosen = list(metrics) if metrics else preferred[:2]
     unknown = [m for m in chosen if m not in available]
     if unknown:
-        raise ValueError(f"unknown metric(s) {', '.join(unknown)} for --pareto; available: {', '.join(available)}")
+        raise ValueError(
+            f"unknown metric(s) {', '.join(unknown)} for --pareto; available: {', '.join(available)}"
+        )
     if len(chosen) < 2:
         return None
     mx, my = chosen[:2]
     sign = np.array([1.0 if better.get(m, "lower") == "lower" else -1.0 for m in (mx, my)])
     fig, ax = plt.subplots(figsize=(6.5, 5))
     for agent in sorted(rows["agent"].unique()):
-        pts = rows.loc[rows["agent"] == agent, [METRIC_PREFIX + mx, METRIC_PREFIX + my]].dropna().to_numpy(np.float64)
+        pts = (
+            rows.loc[rows["agent"] == agent, [METRIC_PREFIX + mx, METRIC_PREFIX + my]]
+            .dropna()
+            .to_numpy(np.float64)
+        )
         if not len(pts):
             continue
         sc = ax.scatter(pts[:, 0], pts[:, 1], s=6, alpha=0.25)
         front = pts[pareto_mask(pts * sign)]
         front = front[np.argsort(front[:, 0])]
-        ax.plot(front[:, 0], front[:, 1], "o-", ms=4, color=sc.get_facecolor()[0][:3], label=f"{agent} ({len(front)} on front)")
+        ax.plot(
+            front[:, 0],
+            front[:, 1],
+            "o-",
+            ms=4,
+            color=sc.get_facecolor()[0][:3],
+            label=f"{agent} ({len(front)} on front)",
+        )
     ax.set_xlabel(f"{mx} ({better.get(mx, 'lower')} is better)")
     ax.set_ylabel(f"{my} ({better.get(my, 'lower')} is better)")
     ax.set_title(f"Pareto fronts: {env_id}", fontsize=10)
@@ -292,8 +354,12 @@ def plot_pareto(data: SweepData, path: Path, metrics: Sequence[str] | None = Non
     return out
 
 
-def make_report(sweep_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None,
-                pareto_metrics: Sequence[str] | None = None, progress: bool = False) -> dict[str, Path]:
+def make_report(
+    sweep_dir: str | os.PathLike,
+    out_dir: str | os.PathLike | None = None,
+    pareto_metrics: Sequence[str] | None = None,
+    progress: bool = False,
+) -> dict[str, Path]:
     """Write the tables and figures of a sweep (see module doc); returns ``{name: path}``."""
     import matplotlib
 
@@ -318,9 +384,21 @@ def make_report(sweep_dir: str | os.PathLike, out_dir: str | os.PathLike | None 
 
 def format_agents(agents: pd.DataFrame) -> str:
     """The agent table as fixed-width text."""
-    cols = ["agent", "runs", "configs", "seeds", "best_reward", "median_best_reward", "success_rate",
-            "best_config_success_rate", "median_evals_to_target", "median_wall_time_s"]
-    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format):
+    cols = [
+        "agent",
+        "runs",
+        "configs",
+        "seeds",
+        "best_reward",
+        "median_best_reward",
+        "success_rate",
+        "best_config_success_rate",
+        "median_evals_to_target",
+        "median_wall_time_s",
+    ]
+    with pd.option_context(
+        "display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format
+    ):
         return agents[cols].to_string(index=False)
 
 
@@ -329,15 +407,21 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="archgym report",
         description="Summarise a sweep directory: a table per agent (best reward, evaluations to reach the target, "
-                    "success rate over seeds, wall time), a table per hyperparameter config, and PNG figures: best "
-                    "reward vs evaluations per agent (median and spread over seeds), the hyperparameter lottery "
-                    "(outcomes over each agent's grid) and the Pareto front of two metrics.",
+        "success rate over seeds, wall time), a table per hyperparameter config, and PNG figures: best "
+        "reward vs evaluations per agent (median and spread over seeds), the hyperparameter lottery "
+        "(outcomes over each agent's grid) and the Pareto front of two metrics.",
     )
-    parser.add_argument("sweep_dir", help="a sweep directory (e.g. multirun/lottery_dram) or any directory of runs")
+    parser.add_argument(
+        "sweep_dir", help="a sweep directory (e.g. multirun/lottery_dram) or any directory of runs"
+    )
     parser.add_argument("-o", "--out", help="output directory (default SWEEP_DIR/report)")
-    parser.add_argument("--pareto", help="two comma-separated metrics for pareto.png (default: the first two)")
+    parser.add_argument(
+        "--pareto", help="two comma-separated metrics for pareto.png (default: the first two)"
+    )
     args = parser.parse_args(list(argv))
-    files = make_report(args.sweep_dir, args.out, args.pareto.split(",") if args.pareto else None, progress=True)
+    files = make_report(
+        args.sweep_dir, args.out, args.pareto.split(",") if args.pareto else None, progress=True
+    )
     data_agents = pd.read_csv(files["agents.csv"])
     print(format_agents(data_agents))
     print()
@@ -346,8 +430,20 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
-__all__ = ["SweepData", "agent_table", "best_so_far", "config_table", "load_sweep", "make_report", "pareto_mask",
-           "plot_best_so_far", "plot_lottery", "plot_pareto", "env_metric_info", "main"]
+__all__ = [
+    "SweepData",
+    "agent_table",
+    "best_so_far",
+    "config_table",
+    "load_sweep",
+    "make_report",
+    "pareto_mask",
+    "plot_best_so_far",
+    "plot_lottery",
+    "plot_pareto",
+    "env_metric_info",
+    "main",
+]
 
 
 if __name__ == "__main__":  # pragma: no cover

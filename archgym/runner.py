@@ -12,15 +12,16 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from archgym.agent import RunResult
+from archgym.atomic import write_text_atomic
 from archgym.logger import DatasetLogger, RunInfo
 from archgym.objective import ObjectiveError
 from archgym.registry import ConfigError, make_agent, make_env
-from archgym.atomic import write_text_atomic
 from archgym.sweep import DATASET_DIR, SUMMARY_FILE, prepare_run
 
 
@@ -40,7 +41,7 @@ class RunConfig:
     simulator: dict[str, Any] | None = None  # env.simulator: None/native, or {name: proxy, path: ...}
 
     @classmethod
-    def from_mapping(cls, cfg: Mapping[str, Any]) -> "RunConfig":
+    def from_mapping(cls, cfg: Mapping[str, Any]) -> RunConfig:
         """Validate a config mapping; raises :class:`ConfigError` naming the bad key."""
         env = _section(cfg, "env")
         agent = _section(cfg, "agent")
@@ -145,7 +146,9 @@ class _Progress:
     def __init__(self, total: int, desc: str, enabled: bool) -> None:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=total, desc=desc, unit="eval", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total, desc=desc, unit="eval", disable=not enabled, file=sys.stderr, dynamic_ncols=True
+        )
         self.best = float("-inf")
 
     def __call__(self, ev: Any) -> None:
@@ -174,7 +177,9 @@ def run_experiment(config: Mapping[str, Any], output_dir: str | os.PathLike) -> 
     out.mkdir(parents=True, exist_ok=True)
     previous = prepare_run(out, plain, resume=bool(plain.get("resume", True)))
     if previous is not None:
-        print(f"archgym: skipping {out}: already complete (set resume=false to run it again)", file=sys.stderr)
+        print(
+            f"archgym: skipping {out}: already complete (set resume=false to run it again)", file=sys.stderr
+        )
         known = {f.name for f in dataclasses.fields(RunSummary)}
         return RunSummary(**{k: v for k, v in previous.items() if k in known})
     env, agent = build(cfg)
@@ -201,13 +206,17 @@ def run_experiment(config: Mapping[str, Any], output_dir: str | os.PathLike) -> 
     finally:
         logger.close()
         progress.close()
-        summary = _summarise(cfg, info, result, time.perf_counter() - start, out / DATASET_DIR, logger.rows_written)
+        summary = _summarise(
+            cfg, info, result, time.perf_counter() - start, out / DATASET_DIR, logger.rows_written
+        )
         write_text_atomic(out / SUMMARY_FILE, summary.to_json())
         env.close()
     return summary
 
 
-def _summarise(cfg: RunConfig, info: RunInfo, result: RunResult | None, wall: float, dataset: Path, rows: int) -> RunSummary:
+def _summarise(
+    cfg: RunConfig, info: RunInfo, result: RunResult | None, wall: float, dataset: Path, rows: int
+) -> RunSummary:
     best = result.best if result else None
     return RunSummary(
         run_id=info.run_id,
@@ -231,8 +240,10 @@ def _summarise(cfg: RunConfig, info: RunInfo, result: RunResult | None, wall: fl
 
 def format_summary(summary: RunSummary) -> str:
     """A short human-readable report of a run."""
-    lines = [f"run {summary.run_id}: {summary.agent} (seed {summary.seed}) on {summary.env_id} [{summary.workload}]",
-             f"  evaluations: {summary.evaluations}/{summary.budget} in {summary.wall_time_s:.2f} s"]
+    lines = [
+        f"run {summary.run_id}: {summary.agent} (seed {summary.seed}) on {summary.env_id} [{summary.workload}]",
+        f"  evaluations: {summary.evaluations}/{summary.budget} in {summary.wall_time_s:.2f} s",
+    ]
     if summary.success:
         lines.append(f"  target met after {summary.evaluations_to_target} evaluations")
     else:
@@ -241,6 +252,8 @@ def format_summary(summary: RunSummary) -> str:
         lines.append(f"  best reward: {summary.best_reward:.4f}")
         lines.append("  best design: " + ", ".join(f"{k}={v}" for k, v in summary.best_design.items()))
         if summary.best_metrics:
-            lines.append("  best metrics: " + ", ".join(f"{k}={v:.4g}" for k, v in summary.best_metrics.items()))
+            lines.append(
+                "  best metrics: " + ", ".join(f"{k}={v:.4g}" for k, v in summary.best_metrics.items())
+            )
     lines.append(f"  dataset: {summary.dataset}")
     return "\n".join(lines)

@@ -15,8 +15,9 @@ from __future__ import annotations
 import time
 import traceback
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 Design = dict[str, Any]
 Metrics = dict[str, float]
@@ -101,7 +102,9 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def evaluate_safely(simulator: Simulator, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Outcome]:
+def evaluate_safely(
+    simulator: Simulator, designs: Sequence[Mapping[str, Any]], workload: Any
+) -> list[Outcome]:
     """Evaluate designs, catching errors per design.
 
     Tries the (possibly vectorised) batch call first; if it raises, falls back to one
@@ -115,7 +118,9 @@ def evaluate_safely(simulator: Simulator, designs: Sequence[Mapping[str, Any]], 
         results = simulator.evaluate_many(designs, workload)
         per = (time.perf_counter() - start) / len(designs)
         if len(results) != len(designs):
-            raise SimulationError(f"{type(simulator).__name__}.evaluate_many returned {len(results)} results for {len(designs)} designs")
+            raise SimulationError(
+                f"{type(simulator).__name__}.evaluate_many returned {len(results)} results for {len(designs)} designs"
+            )
         return [_checked(simulator, r, per) for r in results]
     except (KeyboardInterrupt, SystemExit):
         raise

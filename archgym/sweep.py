@@ -27,9 +27,10 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import pyarrow.parquet as pq
 
@@ -66,7 +67,9 @@ def dataset_rows(directory: str | os.PathLike) -> int:
     d = Path(directory)
     if not d.is_dir():
         return 0
-    return sum(pq.ParquetFile(s).metadata.num_rows for s in sorted(d.glob(SHARD_GLOB)) if not s.name.startswith("."))
+    return sum(
+        pq.ParquetFile(s).metadata.num_rows for s in sorted(d.glob(SHARD_GLOB)) if not s.name.startswith(".")
+    )
 
 
 def inspect_run(output_dir: str | os.PathLike, config_fingerprint: str) -> RunState:
@@ -91,7 +94,9 @@ def inspect_run(output_dir: str | os.PathLike, config_fingerprint: str) -> RunSt
         return RunState("incomplete", f"{summary_file} says complete: false")
     rows = dataset_rows(out / DATASET_DIR)
     if rows != summary.get("evaluations"):
-        return RunState("incomplete", f"{out / DATASET_DIR} has {rows} rows, summary says {summary.get('evaluations')}")
+        return RunState(
+            "incomplete", f"{out / DATASET_DIR} has {rows} rows, summary says {summary.get('evaluations')}"
+        )
     return RunState("complete", f"complete ({rows} evaluations)", summary)
 
 
@@ -103,7 +108,9 @@ def reset_run(output_dir: str | os.PathLike) -> None:
         (out / name).unlink(missing_ok=True)
 
 
-def prepare_run(output_dir: str | os.PathLike, config: Mapping[str, Any], resume: bool = True) -> dict[str, Any] | None:
+def prepare_run(
+    output_dir: str | os.PathLike, config: Mapping[str, Any], resume: bool = True
+) -> dict[str, Any] | None:
     """Get a run directory ready; return the previous summary when the run can be skipped.
 
     With ``resume`` a complete previous run with the same config is reused (its summary is
@@ -117,11 +124,16 @@ def prepare_run(output_dir: str | os.PathLike, config: Mapping[str, Any], resume
     if resume and state.status == "complete":
         return state.summary
     if resume and state.status == "changed" and dataset_rows(out / DATASET_DIR) > 0:
-        raise ConfigError(f"hydra.run.dir / hydra.sweep.dir: {out} already holds the dataset of a run with a different "
-                          f"config; choose another directory, or set resume=false to replace it")
+        raise ConfigError(
+            f"hydra.run.dir / hydra.sweep.dir: {out} already holds the dataset of a run with a different "
+            f"config; choose another directory, or set resume=false to replace it"
+        )
     if state.status != "absent":
         reset_run(out)
-    write_text_atomic(out / RUN_FILE, json.dumps({"fingerprint": fp, "previous": state.status, "reason": state.reason}, indent=2))
+    write_text_atomic(
+        out / RUN_FILE,
+        json.dumps({"fingerprint": fp, "previous": state.status, "reason": state.reason}, indent=2),
+    )
     return None
 
 

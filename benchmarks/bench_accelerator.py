@@ -18,10 +18,10 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from archgym.envs.accelerator import AcceleratorSimulator, accelerator_design_space, load_workload  # noqa: E402
+from archgym.envs.accelerator import AcceleratorSimulator, accelerator_design_space, load_workload
 
 
 def _sync(device: str) -> None:
@@ -42,8 +42,10 @@ def main() -> None:
     space = accelerator_design_space()
     rng = np.random.default_rng(0)
     dev = torch.cuda.get_device_name() if args.device.startswith("cuda") else "1 CPU core"
-    print(f"workload {wl.name}: {len(wl)} layers, {wl.macs / 1e9:.2f} GMACs; device {args.device} ({dev}); "
-          f"torch {torch.__version__}")
+    print(
+        f"workload {wl.name}: {len(wl)} layers, {wl.macs / 1e9:.2f} GMACs; device {args.device} ({dev}); "
+        f"torch {torch.__version__}"
+    )
     print(f"{'batch':>7} {'cold s':>8} {'warm s':>8} {'designs/s':>11} {'layer-evals/s':>14}")
     for b in (int(x) for x in args.batches.split(",")):
         designs = [space.from_indices(i) for i in space.sample_indices(rng, b)]

@@ -21,8 +21,9 @@ import argparse
 import math
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,7 +39,9 @@ ALL_AGENTS = ("random", "rw", "ga", "aging", "aco", "bo", "ppo", "a2c", "dqn")
 
 def bo_params(device: str) -> dict[str, Any]:
     """BO settings for the benchmark (smaller acquisition search than the defaults)."""
-    return dict(n_initial=10, q=4, fit_maxiter=50, num_restarts=4, raw_samples=128, num_threads=1, device=device)
+    return dict(
+        n_initial=10, q=4, fit_maxiter=50, num_restarts=4, raw_samples=128, num_threads=1, device=device
+    )
 
 
 @dataclass
@@ -53,7 +56,9 @@ def make_accelerator(workload: str):
     return make_env("archgym/Accelerator-v0", workload=workload, targets=TARGETS)
 
 
-def run_one(name: str, seed: int, budget: int, workload: str, params: dict[str, Any]) -> tuple[RunResult, float]:
+def run_one(
+    name: str, seed: int, budget: int, workload: str, params: dict[str, Any]
+) -> tuple[RunResult, float]:
     env = make_accelerator(workload)
     sim_time = [0.0]
     env.unwrapped.add_recorder(lambda ev: sim_time.__setitem__(0, sim_time[0] + ev.wall_time_s))
@@ -80,7 +85,9 @@ def summarise(results: Sequence[RunResult], budget: int) -> tuple[float, float, 
     return best, rate, (f"{statistics.fmean(steps):.0f}" if steps else "-")
 
 
-def compare(agents: Sequence[str], seeds: int, budget: int, bo_budget: int, workload: str, device: str) -> list[Row]:
+def compare(
+    agents: Sequence[str], seeds: int, budget: int, bo_budget: int, workload: str, device: str
+) -> list[Row]:
     rows = []
     for name in agents:
         b = bo_budget if name == "bo" else budget
@@ -91,7 +98,9 @@ def compare(agents: Sequence[str], seeds: int, budget: int, bo_budget: int, work
             r, o = run_one(name, seed, b, workload, params)
             results.append(r)
             overheads.append(o)
-        print(f"  ran {name:<6} {seeds} seeds x {b} evaluations in {time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            f"  ran {name:<6} {seeds} seeds x {b} evaluations in {time.perf_counter() - t0:.1f} s", flush=True
+        )
         rows.append(Row(name, b, results, overheads))
     return rows
 
@@ -99,7 +108,9 @@ def compare(agents: Sequence[str], seeds: int, budget: int, bo_budget: int, work
 def print_table(rows: list[Row]) -> None:
     random_row = next((r for r in rows if r.agent == "random"), None)
     print()
-    print(f"(a) fixed-budget comparison on archgym/Accelerator-v0, targets {TARGETS} (at_most, 5 % tolerance)")
+    print(
+        f"(a) fixed-budget comparison on archgym/Accelerator-v0, targets {TARGETS} (at_most, 5 % tolerance)"
+    )
     head = f"{'agent':<7} {'budget':>6} {'seeds':>5} {'mean best reward':>16} {'success rate':>12} {'mean evals to target':>20}"
     if random_row:
         head += f" | {'random: best':>12} {'success':>8}"
@@ -123,8 +134,10 @@ def print_table(rows: list[Row]) -> None:
 def bo_overhead(observations: Sequence[int], workload: str, device: str, repeats: int, seed: int = 0) -> None:
     """Time one BO ask (fit + acquisition, q = 1) after n random observations."""
     print()
-    print(f"(b) BO overhead per proposed design after n observations (q=1, device={device}, "
-          f"torch threads={torch.get_num_threads()}, 1 thread inside BO)")
+    print(
+        f"(b) BO overhead per proposed design after n observations (q=1, device={device}, "
+        f"torch threads={torch.get_num_threads()}, 1 thread inside BO)"
+    )
     print(f"{'observations':>12} {'fit+acq ms/design (median)':>28} {'min':>10} {'max':>10}")
     env = make_accelerator(workload).unwrapped
     rng = np.random.default_rng(seed)
@@ -133,27 +146,41 @@ def bo_overhead(observations: Sequence[int], workload: str, device: str, repeats
     for n in observations:
         times = []
         for r in range(repeats):
-            agent = make_agent("bo", env.space, seed=seed + r, **{**bo_params(device), "q": 1, "n_initial": 1})
+            agent = make_agent(
+                "bo", env.space, seed=seed + r, **{**bo_params(device), "q": 1, "n_initial": 1}
+            )
             agent.bind(env)
             agent._n_initial_proposed = agent.n_initial  # the observations below replace the initial design
             agent.tell(designs[:n], evaluations[:n])
             t0 = time.perf_counter()
             proposal = agent.ask()
             times.append((time.perf_counter() - t0) * 1e3 / len(proposal))
-        print(f"{n:>12} {statistics.median(times):>28.0f} {min(times):>10.0f} {max(times):>10.0f}", flush=True)
+        print(
+            f"{n:>12} {statistics.median(times):>28.0f} {min(times):>10.0f} {max(times):>10.0f}", flush=True
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--agents", default=",".join(ALL_AGENTS), help="comma-separated agent names (default: all)")
+    ap.add_argument(
+        "--agents", default=",".join(ALL_AGENTS), help="comma-separated agent names (default: all)"
+    )
     ap.add_argument("--seeds", type=int, default=5, help="seeds per agent (default 5)")
     ap.add_argument("--budget", type=int, default=300, help="evaluations per run (default 300)")
     ap.add_argument("--bo-budget", type=int, default=100, help="evaluations per BO run (default 100)")
     ap.add_argument("--workload", default="resnet18", help="accelerator workload (default resnet18)")
-    ap.add_argument("--bo-obs", default="100,300,1000", help="observation counts for the BO overhead (default 100,300,1000)")
+    ap.add_argument(
+        "--bo-obs",
+        default="100,300,1000",
+        help="observation counts for the BO overhead (default 100,300,1000)",
+    )
     ap.add_argument("--bo-repeats", type=int, default=2, help="timed asks per observation count (default 2)")
-    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", choices=("cpu", "cuda"),
-                    help="BO device (default: cuda when available)")
+    ap.add_argument(
+        "--device",
+        default="cuda" if torch.cuda.is_available() else "cpu",
+        choices=("cpu", "cuda"),
+        help="BO device (default: cuda when available)",
+    )
     ap.add_argument("--skip-compare", action="store_true", help="only the BO overhead part")
     ap.add_argument("--skip-bo-overhead", action="store_true", help="only the comparison part")
     args = ap.parse_args(argv)

@@ -15,7 +15,7 @@ import time
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # the kernel is single-threaded anyway
 
-from archgym.envs.dram import DEFAULT_DESIGN, DRAMSimulator, random_uniform, sequential  # noqa: E402
+from archgym.envs.dram import DEFAULT_DESIGN, DRAMSimulator, random_uniform, sequential
 
 
 def main() -> None:
@@ -39,12 +39,20 @@ def main() -> None:
     }
     designs = {
         "default (Open, FrFcfs, Bankwise, AllBank)": dict(DEFAULT_DESIGN),
-        "Closed, Fifo, Shared, PerBank, Reorder": {**DEFAULT_DESIGN, "page_policy": "Closed", "scheduler": "Fifo",
-                                                    "scheduler_buffer": "Shared", "refresh_policy": "PerBank",
-                                                    "arbiter": "Reorder", "response_queue": "Reorder",
-                                                    "max_active_transactions": 32},
+        "Closed, Fifo, Shared, PerBank, Reorder": {
+            **DEFAULT_DESIGN,
+            "page_policy": "Closed",
+            "scheduler": "Fifo",
+            "scheduler_buffer": "Shared",
+            "refresh_policy": "PerBank",
+            "arbiter": "Reorder",
+            "response_queue": "Reorder",
+            "max_active_transactions": 32,
+        },
     }
-    print(f"{'trace':<11} {'design':<42} {'requests':>9} {'wall s':>7} {'req/s wall':>12} {'req/s CPU':>12}  metrics")
+    print(
+        f"{'trace':<11} {'design':<42} {'requests':>9} {'wall s':>7} {'req/s wall':>12} {'req/s CPU':>12}  metrics"
+    )
     for dname, design in designs.items():
         for tname, trace in traces.items():
             decoded = sim.decode_trace(trace)
@@ -55,15 +63,19 @@ def main() -> None:
                 best = min(best, time.perf_counter() - t0)
                 best_cpu = min(best_cpu, time.process_time() - c0)
             m = res.metrics
-            print(f"{tname:<11} {dname:<42} {n:>9} {best:>7.3f} {n / best:>12,.0f} {n / best_cpu:>12,.0f}  "
-                  f"bw {m['bandwidth_gbps']:.2f} GB/s, "
-                  f"hit {m['row_hit_rate']:.3f}, {m['power_mw']:.0f} mW")
+            print(
+                f"{tname:<11} {dname:<42} {n:>9} {best:>7.3f} {n / best:>12,.0f} {n / best_cpu:>12,.0f}  "
+                f"bw {m['bandwidth_gbps']:.2f} GB/s, "
+                f"hit {m['row_hit_rate']:.3f}, {m['power_mw']:.0f} mW"
+            )
     # end to end including address decoding (what evaluate() costs)
     t0, c0 = time.perf_counter(), time.process_time()
     sim.evaluate(DEFAULT_DESIGN, traces["random"])
     dt, dc = time.perf_counter() - t0, time.process_time() - c0
-    print(f"end-to-end evaluate() on random incl. address decoding and metrics: {dt:.3f} s wall "
-          f"({n / dt:,.0f} req/s), {dc:.3f} s CPU ({n / dc:,.0f} req/s)")
+    print(
+        f"end-to-end evaluate() on random incl. address decoding and metrics: {dt:.3f} s wall "
+        f"({n / dt:,.0f} req/s), {dc:.3f} s CPU ({n / dc:,.0f} req/s)"
+    )
 
 
 if __name__ == "__main__":

@@ -61,27 +61,43 @@ def rate(n: int, seconds: float) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--space", choices=("cell", "block"), default="cell")
-    ap.add_argument("--archs", type=int, default=60, help="architectures to train and score (>= 50 for the tau report)")
+    ap.add_argument(
+        "--archs", type=int, default=60, help="architectures to train and score (>= 50 for the tau report)"
+    )
     ap.add_argument("--epochs", type=int, default=4, help="training epochs per architecture")
     ap.add_argument("--proxy-batch", type=int, default=64, help="minibatch size of the proxies")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads for proxies and training")
     ap.add_argument("--device", default="cpu", help="cpu | cuda | auto")
-    ap.add_argument("--hw-accelerators", type=int, default=1024, help="accelerators per network in the co-design batch timing")
+    ap.add_argument(
+        "--hw-accelerators",
+        type=int,
+        default=1024,
+        help="accelerators per network in the co-design batch timing",
+    )
     args = ap.parse_args()
 
     data = load_digits_data(seed=args.seed)
     space = make_space(args.space, data.input_shape, data.num_classes)
     designs = distinct_designs(space, args.archs, args.seed)
-    print(f"NAS benchmark: space={args.space} [{space.config_key()}], {len(designs)} architectures, "
-          f"data={data.name} ({len(data.y_train)} train / {len(data.y_val)} val, 8x8), epochs={args.epochs}, "
-          f"proxy batch={args.proxy_batch}, threads={args.threads}, device={args.device}")
-    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"{torch.get_num_threads()} default threads; timings are wall-clock on a shared machine")
+    print(
+        f"NAS benchmark: space={args.space} [{space.config_key()}], {len(designs)} architectures, "
+        f"data={data.name} ({len(data.y_train)} train / {len(data.y_val)} val, 8x8), epochs={args.epochs}, "
+        f"proxy batch={args.proxy_batch}, threads={args.threads}, device={args.device}"
+    )
+    print(
+        f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} default threads; timings are wall-clock on a shared machine"
+    )
 
     # ---- zero-cost proxies: all proxies together per design (network build included)
-    pe = ProxyEvaluator(space, data, settings=ProxySettings(batch_size=args.proxy_batch, seed=args.seed,
-                                                            device=args.device, cpu_threads=args.threads))
+    pe = ProxyEvaluator(
+        space,
+        data,
+        settings=ProxySettings(
+            batch_size=args.proxy_batch, seed=args.seed, device=args.device, cpu_threads=args.threads
+        ),
+    )
     pe(designs[0])  # warm-up (first-call allocations), not timed
     pe.cache.clear()
     t0 = time.perf_counter()
@@ -120,8 +136,11 @@ def main() -> None:
     t_codesign = time.perf_counter() - t0
 
     # ---- trained accuracy
-    te = TrainEvaluator(space, data, TrainSettings(epochs=args.epochs, seed=args.seed, device=args.device,
-                                                   cpu_threads=args.threads))
+    te = TrainEvaluator(
+        space,
+        data,
+        TrainSettings(epochs=args.epochs, seed=args.seed, device=args.device, cpu_threads=args.threads),
+    )
     t0 = time.perf_counter()
     acc_vals = np.array([te.result(d).val_accuracy for d in designs])
     t_train = time.perf_counter() - t0
@@ -133,20 +152,28 @@ def main() -> None:
     print(f"  trained accuracy ({args.epochs} epochs)            {rate(len(designs), t_train)}")
     print(f"  hardware cost, new network (trace+model) {rate(len(designs), t_hw)}")
     print(f"  hardware cost, cached layers (model)     {rate(len(designs), t_hw_cached)}")
-    print(f"  co-design: 1 network x {args.hw_accelerators} accelerators  {rate(args.hw_accelerators, t_codesign)}")
+    print(
+        f"  co-design: 1 network x {args.hw_accelerators} accelerators  {rate(args.hw_accelerators, t_codesign)}"
+    )
 
-    print(f"\nTrained accuracy: mean {acc_vals.mean():.3f}, min {acc_vals.min():.3f}, max {acc_vals.max():.3f}, "
-          f"{int((acc_vals < 0.2).sum())} of {len(acc_vals)} at chance (< 0.2)")
+    print(
+        f"\nTrained accuracy: mean {acc_vals.mean():.3f}, min {acc_vals.min():.3f}, max {acc_vals.max():.3f}, "
+        f"{int((acc_vals < 0.2).sum())} of {len(acc_vals)} at chance (< 0.2)"
+    )
     lat = np.array([r["latency_ms"] for r in hw_rows])
     print(f"Latency on the Eyeriss-like accelerator: {lat.min() * 1e3:.2f} .. {lat.max() * 1e3:.2f} us")
     ok = acc_vals >= 0.2
-    print(f"\nKendall tau vs trained accuracy (n={len(designs)}; right column: the {int(ok.sum())} above chance)")
+    print(
+        f"\nKendall tau vs trained accuracy (n={len(designs)}; right column: the {int(ok.sum())} above chance)"
+    )
     for n in PROXIES:
         v = np.array([s[n] for s in proxy_scores])
         print(f"  {n:<10} {kendall_tau_b(v, acc_vals):+.3f}   {kendall_tau_b(v[ok], acc_vals[ok]):+.3f}")
     v = np.array([r["latency_ms"] for r in hw_rows])
-    print(f"  {'latency':<10} {kendall_tau_b(v, acc_vals):+.3f}   {kendall_tau_b(v[ok], acc_vals[ok]):+.3f}"
-          "   (hardware latency, for reference)")
+    print(
+        f"  {'latency':<10} {kendall_tau_b(v, acc_vals):+.3f}   {kendall_tau_b(v[ok], acc_vals[ok]):+.3f}"
+        "   (hardware latency, for reference)"
+    )
 
 
 if __name__ == "__main__":

@@ -41,9 +41,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=5000, help="designs to simulate (default 5000)")
     parser.add_argument("--workload", default="random", help="DRAM workload (default random)")
-    parser.add_argument("--n-requests", type=int, default=None, help="requests per simulation (default: all 10,000)")
+    parser.add_argument(
+        "--n-requests", type=int, default=None, help="requests per simulation (default: all 10,000)"
+    )
     parser.add_argument("--models", default="rf,gbt,gp,mlp", help="comma-separated proxy kinds")
-    parser.add_argument("--data", default="runs/bench_proxy/dram-sobol", help="dataset directory (reused when complete)")
+    parser.add_argument(
+        "--data", default="runs/bench_proxy/dram-sobol", help="dataset directory (reused when complete)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -59,14 +63,21 @@ def main() -> None:
     reuse = False
     if summary_file.exists():
         s = json.loads(summary_file.read_text())
-        reuse = s.get("complete") and s.get("evaluations") == args.n and s.get("agent_params", {}).get("env_kwargs") == kwargs
+        reuse = (
+            s.get("complete")
+            and s.get("evaluations") == args.n
+            and s.get("agent_params", {}).get("env_kwargs") == kwargs
+        )
     from archgym.registry import make_env
 
     base = make_env(env_id, **kwargs).unwrapped
     if reuse:
         reuse = _matches_simulator(load_dataset(data), base)
-        print(f"reusing the dataset in {data} ({args.n} designs of {env_id} {kwargs})" if reuse else
-              f"the dataset in {data} does not match the simulator now (written by an older version): regenerating")
+        print(
+            f"reusing the dataset in {data} ({args.n} designs of {env_id} {kwargs})"
+            if reuse
+            else f"the dataset in {data} does not match the simulator now (written by an older version): regenerating"
+        )
     if not reuse:
         print(f"simulating {args.n} Sobol designs of {env_id} {kwargs} ...", flush=True)
         res = generate_dataset(env_id, data, args.n, "sobol", seed=args.seed, env_kwargs=kwargs)
@@ -74,21 +85,29 @@ def main() -> None:
     df = load_dataset(data)
     table = training_table(df)
     logged_s = float(df.loc[~df["cached"], "wall_time_s"].mean())
-    print(f"dataset: {len(df)} rows, {len(table.designs)} unique successful designs; workload {table.workload}; "
-          f"simulator {table.simulator_version}")
+    print(
+        f"dataset: {len(df)} rows, {len(table.designs)} unique successful designs; workload {table.workload}; "
+        f"simulator {table.simulator_version}"
+    )
 
     rng = np.random.default_rng(1)
     designs = [dict(zip(table.designs.columns, row)) for row in table.designs.itertuples(index=False)]
-    batches = {n: [designs[i] for i in rng.choice(len(designs), n, replace=len(designs) < n)] for n in BATCHES}
-    batches = {n: batches[BATCHES[0]] + b[BATCHES[0]:] for n, b in batches.items()}  # all start with the same designs
+    batches = {
+        n: [designs[i] for i in rng.choice(len(designs), n, replace=len(designs) < n)] for n in BATCHES
+    }
+    batches = {
+        n: batches[BATCHES[0]] + b[BATCHES[0] :] for n, b in batches.items()
+    }  # all start with the same designs
     sim_batch = batches[BATCHES[0]]
     # time the simulator now, on the designs the proxies are timed on, so both timings share the machine's load
     base.simulator.evaluate_many(sim_batch[:2], base.workload)  # warm-up (numba compilation, trace decoding)
     t0 = time.perf_counter()
     base.simulator.evaluate_many(sim_batch, base.workload)
     sim_s = (time.perf_counter() - t0) / len(sim_batch)
-    print(f"simulator: {sim_s * 1e3:.2f} ms per evaluation (batch of {len(sim_batch):,} timed now; "
-          f"{logged_s * 1e3:.2f} ms mean while generating the dataset)\n")
+    print(
+        f"simulator: {sim_s * 1e3:.2f} ms per evaluation (batch of {len(sim_batch):,} timed now; "
+        f"{logged_s * 1e3:.2f} ms mean while generating the dataset)\n"
+    )
     rows = []
     for kind in args.models.split(","):
         t0 = time.perf_counter()
@@ -105,21 +124,46 @@ def main() -> None:
         for d in sim_batch[:100]:
             sim.evaluate(d, None)
         single_s = (time.perf_counter() - t0) / 100
-        print(format_scores(model.scores, f"== {kind}: trained on {model.n_train} designs in {train_s:.1f} s; "
-                                          f"held-out scores on {model.scores[GOAL_METRICS[0]]['n']} designs"))
-        print("  time per evaluation: " + ", ".join(
-            f"batch of {n:,} {t * 1e6:.1f} us ({sim_s / t:,.0f}x faster than the simulator)" for n, t in batch_s.items())
-              + f", one at a time {single_s * 1e3:.2f} ms ({sim_s / single_s:,.0f}x)\n", flush=True)
-        rows.append((kind, *(model.scores[m]["rel_rmse"] for m in GOAL_METRICS), *(sim_s / batch_s[n] for n in BATCHES),
-                     sim_s / single_s))
+        print(
+            format_scores(
+                model.scores,
+                f"== {kind}: trained on {model.n_train} designs in {train_s:.1f} s; "
+                f"held-out scores on {model.scores[GOAL_METRICS[0]]['n']} designs",
+            )
+        )
+        print(
+            "  time per evaluation: "
+            + ", ".join(
+                f"batch of {n:,} {t * 1e6:.1f} us ({sim_s / t:,.0f}x faster than the simulator)"
+                for n, t in batch_s.items()
+            )
+            + f", one at a time {single_s * 1e3:.2f} ms ({sim_s / single_s:,.0f}x)\n",
+            flush=True,
+        )
+        rows.append(
+            (
+                kind,
+                *(model.scores[m]["rel_rmse"] for m in GOAL_METRICS),
+                *(sim_s / batch_s[n] for n in BATCHES),
+                sim_s / single_s,
+            )
+        )
 
-    print("summary (goal: relative RMSE <= 1% on latency and power, >= 1,000x faster than the simulator;\n"
-          "         relative RMSE = held-out RMSE / mean |y|)")
-    print(f"  {'model':<6} {'latency rel RMSE':>17} {'power rel RMSE':>15} "
-          + " ".join(f"{f'speed-up (batch {n:,})':>24}" for n in BATCHES) + f" {'speed-up (single)':>18}")
+    print(
+        "summary (goal: relative RMSE <= 1% on latency and power, >= 1,000x faster than the simulator;\n"
+        "         relative RMSE = held-out RMSE / mean |y|)"
+    )
+    print(
+        f"  {'model':<6} {'latency rel RMSE':>17} {'power rel RMSE':>15} "
+        + " ".join(f"{f'speed-up (batch {n:,})':>24}" for n in BATCHES)
+        + f" {'speed-up (single)':>18}"
+    )
     for kind, lat, pw, *speed in rows:
-        print(f"  {kind:<6} {100 * lat:>16.3f}% {100 * pw:>14.3f}% "
-              + " ".join(f"{x:>23,.0f}x" for x in speed[:-1]) + f" {speed[-1]:>17,.0f}x")
+        print(
+            f"  {kind:<6} {100 * lat:>16.3f}% {100 * pw:>14.3f}% "
+            + " ".join(f"{x:>23,.0f}x" for x in speed[:-1])
+            + f" {speed[-1]:>17,.0f}x"
+        )
 
 
 def _matches_simulator(df, base, n: int = 8) -> bool:
@@ -132,6 +176,7 @@ def _matches_simulator(df, base, n: int = 8) -> bool:
     now = base.simulator.evaluate_many(designs, base.workload)
     logged = table.targets.iloc[rows].to_dict("records")
     return all(np.isclose(m[k], r[k], rtol=1e-9, atol=0) for m, r in zip(now, logged) for k in r)
+
 
 if __name__ == "__main__":
     main()

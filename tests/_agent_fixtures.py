@@ -10,7 +10,8 @@ accelerator environment instead (see ``real_env`` below).
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -24,12 +25,14 @@ _OFFSET = {"fifo": 0.0, "lru": 8.0, "random": 20.0}
 
 def toy_space(small: bool = False) -> DesignSpace:
     """5376 designs (``small``: 8 x 8 x 3 x 4 = 768, for the costlier BO tests)."""
-    return DesignSpace([
-        Integer("x1", 0, 7 if small else 15),
-        Integer("x2", 0, 7 if small else 15),
-        Categorical("policy", ("fifo", "lru", "random")),
-        Integer("buffer", 1, 8 if small else 64, log2=True),
-    ])
+    return DesignSpace(
+        [
+            Integer("x1", 0, 7 if small else 15),
+            Integer("x2", 0, 7 if small else 15),
+            Categorical("policy", ("fifo", "lru", "random")),
+            Integer("buffer", 1, 8 if small else 64, log2=True),
+        ]
+    )
 
 
 class ToySimulator(Simulator):
@@ -43,15 +46,18 @@ class ToySimulator(Simulator):
         x1 = -5.0 + 15.0 * design["x1"] / 15.0
         x2 = 15.0 * design["x2"] / 15.0
         b = 5.1 / (4 * math.pi**2)
-        branin = (x2 - b * x1**2 + 5 / math.pi * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1) + 10
+        branin = (
+            (x2 - b * x1**2 + 5 / math.pi * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1) + 10
+        )
         buf = math.log2(design["buffer"])
         latency = branin + _OFFSET[design["policy"]] + 0.5 * (buf - 3) ** 2 + 1.0
         throughput = 2.0 + buf + 0.1 * design["x2"]
         return {"latency": latency, "throughput": throughput}
 
 
-def toy_env(target: float = 2.5, tolerance: float = 0.05, episode_length: int = 16, small: bool = False,
-            **kw: Any) -> ArchGymEnv:
+def toy_env(
+    target: float = 2.5, tolerance: float = 0.05, episode_length: int = 16, small: bool = False, **kw: Any
+) -> ArchGymEnv:
     """Toy env whose objective is a latency target (the optimum latency is about 1.5)."""
     objective = TargetSpec({"latency": target}, tolerance=tolerance, modes={"latency": "at_most"})
     return ArchGymEnv(toy_space(small), ToySimulator(), None, objective, episode_length=episode_length, **kw)

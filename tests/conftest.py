@@ -18,12 +18,14 @@ from archgym.simulator import Metric, SimulationError, Simulator
 
 
 def mixed_space() -> DesignSpace:
-    return DesignSpace([
-        Categorical("mode", ("a", "b", "c")),
-        Integer("units", 1, 16),
-        Integer("buffer", 1, 128, log2=True),
-        Ordinal("freq", (0.5, 1.0, 1.5, 2.0)),
-    ])
+    return DesignSpace(
+        [
+            Categorical("mode", ("a", "b", "c")),
+            Integer("units", 1, 16),
+            Integer("buffer", 1, 128, log2=True),
+            Ordinal("freq", (0.5, 1.0, 1.5, 2.0)),
+        ]
+    )
 
 
 class QuadraticSimulator(Simulator):
@@ -47,8 +49,15 @@ class QuadraticSimulator(Simulator):
 
 def make_test_env(**kw) -> ArchGymEnv:
     targets = kw.pop("targets", {"latency_ms": 5.0, "power_mw": 10.0})
-    return ArchGymEnv(mixed_space(), QuadraticSimulator(), 64.0, TargetSpec(targets, tolerance=0.2), env_id="test/Quadratic-v0",
-                      workload_name="w64", **kw)
+    return ArchGymEnv(
+        mixed_space(),
+        QuadraticSimulator(),
+        64.0,
+        TargetSpec(targets, tolerance=0.2),
+        env_id="test/Quadratic-v0",
+        workload_name="w64",
+        **kw,
+    )
 
 
 @pytest.fixture

@@ -15,8 +15,11 @@ CONF = Path(__file__).resolve().parents[1] / "conf" / "env" / "accelerator.yaml"
 
 
 def test_make_and_step():
-    env = gymnasium.make("archgym/Accelerator-v0", workload="alexnet",
-                         targets={"latency_ms": 5.0, "energy_uj": 3000.0, "area_mm2": 5.0})
+    env = gymnasium.make(
+        "archgym/Accelerator-v0",
+        workload="alexnet",
+        targets={"latency_ms": 5.0, "energy_uj": 3000.0, "area_mm2": 5.0},
+    )
     obs, info = env.reset(seed=0)
     assert obs.shape == env.observation_space.shape and not obs.any()
     obs, reward, terminated, truncated, info = env.step(env.action_space.sample())

@@ -5,7 +5,13 @@ import itertools
 import numpy as np
 import pytest
 
-from archgym.envs.accelerator import DATAFLOWS, EYERISS_LIKE, AcceleratorSimulator, accelerator_design_space, load_workload
+from archgym.envs.accelerator import (
+    DATAFLOWS,
+    EYERISS_LIKE,
+    AcceleratorSimulator,
+    accelerator_design_space,
+    load_workload,
+)
 from archgym.envs.accelerator.space import GLB_KIB, PE_DIMS
 from archgym.simulator import SimulationError
 
@@ -109,7 +115,9 @@ def _grid(**overrides):
 def test_more_pes_never_slower_when_compute_bound(sim, workload):
     for df, bits in itertools.product(DATAFLOWS, (8, 16)):
         for axis in ("pe_rows", "pe_cols"):
-            designs = _grid(**{axis: PE_DIMS}, dataflow=[df], precision_bits=[bits], noc_bw=[512], dram_bw=[409.6])
+            designs = _grid(
+                **{axis: PE_DIMS}, dataflow=[df], precision_bits=[bits], noc_bw=[512], dram_bw=[409.6]
+            )
             r = sim.run(designs, workload)
             comp = r.layer_compute_cycles.numpy()
             lat = r.layer_cycles.numpy()
@@ -130,9 +138,14 @@ def test_larger_buffer_never_increases_dram_traffic(sim, workload):
 
 
 def test_area_grows_with_pes_and_buffers(sim):
-    for key, values in (("pe_rows", PE_DIMS), ("pe_cols", PE_DIMS), ("glb_kib", GLB_KIB),
-                        ("rf_bytes", (16, 32, 64, 128, 256, 512, 1024)), ("noc_bw", (8, 16, 32, 64, 128, 256, 512)),
-                        ("precision_bits", (8, 16, 32))):
+    for key, values in (
+        ("pe_rows", PE_DIMS),
+        ("pe_cols", PE_DIMS),
+        ("glb_kib", GLB_KIB),
+        ("rf_bytes", (16, 32, 64, 128, 256, 512, 1024)),
+        ("noc_bw", (8, 16, 32, 64, 128, 256, 512)),
+        ("precision_bits", (8, 16, 32)),
+    ):
         area = [m["area_mm2"] for m in sim.evaluate_many(_grid(**{key: values}), "alexnet")]
         assert np.all(np.diff(area) > 0), key
 

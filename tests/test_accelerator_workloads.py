@@ -4,20 +4,30 @@ import pytest
 import torch
 from torch import nn
 
-from archgym.envs.accelerator import (Layer, MatMul, TracingError, UnknownWorkloadError, load_workload, trace_layers,
-                                      workload_names)
+from archgym.envs.accelerator import (
+    Layer,
+    MatMul,
+    TracingError,
+    UnknownWorkloadError,
+    load_workload,
+    trace_layers,
+    workload_names,
+)
 
 
 # Known totals (multiply-accumulates, 224x224, batch 1, FC layers included):
 #   ResNet-50 4.1 G, ResNet-18 1.8 G (He et al. 2016 report 3.8/1.8 GFLOPs as multiply-adds for the
 #   stride-on-1x1 variant; the stride-on-3x3 "v1.5" variant is 4.09 G), VGG-16 15.5 G, MobileNetV2 0.30 G
 #   (Sandler et al. 2018, Table 4: 300 M multiply-adds), AlexNet CONV layers 666 M (Chen et al., ISSCC 2016).
-@pytest.mark.parametrize("name, expected, rel", [
-    ("resnet50", 4.1e9, 0.02),
-    ("resnet18", 1.8e9, 0.02),
-    ("vgg16", 15.5e9, 0.01),
-    ("mobilenetv2", 0.30e9, 0.02),
-])
+@pytest.mark.parametrize(
+    "name, expected, rel",
+    [
+        ("resnet50", 4.1e9, 0.02),
+        ("resnet18", 1.8e9, 0.02),
+        ("vgg16", 15.5e9, 0.01),
+        ("mobilenetv2", 0.30e9, 0.02),
+    ],
+)
 def test_network_mac_totals(name, expected, rel):
     assert load_workload(name).macs == pytest.approx(expected, rel=rel)
 

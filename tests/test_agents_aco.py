@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from _agent_fixtures import real_env, toy_space
+
 from archgym.agents.ant_colony import AntColony
 from archgym.evaluation import Evaluation
 
@@ -12,7 +12,10 @@ EASY_TARGETS = {"latency_ms": 6.0, "energy_uj": 10000.0, "area_mm2": 3.0}
 
 
 def evals(designs, rewards, feasible=True):
-    return [Evaluation(design=d, metrics={}, reward=r, feasible=feasible, success=False) for d, r in zip(designs, rewards)]
+    return [
+        Evaluation(design=d, metrics={}, reward=r, feasible=feasible, success=False)
+        for d, r in zip(designs, rewards)
+    ]
 
 
 def test_infeasible_colony_only_evaporates_to_the_floor():

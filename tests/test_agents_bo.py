@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from _agent_fixtures import real_env, toy_env, toy_space
-from archgym.agents.bayesopt import BayesianOptimization
 from conftest import make_test_env
+
+from archgym.agents.bayesopt import BayesianOptimization
 
 TINY = dict(n_initial=4, fit_maxiter=10, num_restarts=2, raw_samples=32, mc_samples=32, num_threads=1)
 EASY_TARGETS = {"latency_ms": 6.0, "energy_uj": 10000.0, "area_mm2": 3.0}
@@ -69,7 +69,9 @@ def test_multi_objective_needs_the_env_for_directions():
     designs = agent.ask()
     from archgym.evaluation import Evaluation
 
-    agent.tell(designs, [Evaluation(d, {"latency": 1.0, "throughput": 2.0}, 0.5, True, False) for d in designs])
+    agent.tell(
+        designs, [Evaluation(d, {"latency": 1.0, "throughput": 2.0}, 0.5, True, False) for d in designs]
+    )
     with pytest.raises(RuntimeError, match="bind"):
         agent.ask()
     with pytest.raises(ValueError, match="at least 2 metrics"):
@@ -96,7 +98,15 @@ def test_runs_on_the_gpu():
 
 def test_reaches_the_target_on_the_accelerator_env():
     env = real_env(workload="resnet18", targets=EASY_TARGETS)
-    agent = BayesianOptimization(env.unwrapped.space, seed=0, n_initial=8, q=4, fit_maxiter=30, num_restarts=2,
-                                 raw_samples=64, num_threads=1)
+    agent = BayesianOptimization(
+        env.unwrapped.space,
+        seed=0,
+        n_initial=8,
+        q=4,
+        fit_maxiter=30,
+        num_restarts=2,
+        raw_samples=64,
+        num_threads=1,
+    )
     result = agent.run(env, 40, stop_on_success=True)
     assert result.success, f"best reward {result.best.reward:.3f}"

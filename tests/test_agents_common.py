@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 import yaml
-
 from _agent_fixtures import toy_env, toy_space
+
 from archgym.registry import AGENT_ENTRY_POINTS, ConfigError, agent_class, make_agent
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "agent"
@@ -26,8 +26,15 @@ FAST: dict[str, dict[str, Any]] = {
     "ga": {"population_size": 6},
     "aging": {"population_size": 6, "sample_size": 3, "batch_size": 2},
     "aco": {"n_ants": 5},
-    "bo": {"n_initial": 4, "q": 3, "fit_maxiter": 5, "num_restarts": 2, "raw_samples": 32, "mc_samples": 32,
-           "num_threads": 1},
+    "bo": {
+        "n_initial": 4,
+        "q": 3,
+        "fit_maxiter": 5,
+        "num_restarts": 2,
+        "raw_samples": 32,
+        "mc_samples": 32,
+        "num_threads": 1,
+    },
     "ppo": {"n_steps": 8, "batch_size": 8, "n_epochs": 1, "net_arch": [16]},
     "a2c": {"n_steps": 4, "net_arch": [16]},
     "dqn": {"learning_starts": 4, "batch_size": 8, "net_arch": [16]},
@@ -124,7 +131,11 @@ def test_every_agent_config_line_is_commented():
         ("aco", {"evaporation": 0.0}, "evaporation must be a number in (0.0, 1.0]"),
         ("aco", {"greediness": -0.1}, "greediness must be a number in [0.0, 1.0]"),
         ("bo", {"q": 0}, "q must be an integer >= 1"),
-        ("bo", {"optimizer": "adam"}, "optimizer must be one of 'auto', 'enumerate', 'alternating', 'local_search'"),
+        (
+            "bo",
+            {"optimizer": "adam"},
+            "optimizer must be one of 'auto', 'enumerate', 'alternating', 'local_search'",
+        ),
         ("ppo", {"learning_rate": 0}, "learning_rate must be a number > 0"),
         ("ppo", {"net_arch": []}, "net_arch must be a non-empty list"),
         ("dqn", {"action_mode": "direct"}, "action_mode must be one of 'incremental', 'assign', 'flat'"),
@@ -153,10 +164,24 @@ def test_hydra_sweep_over_an_agent_hyperparameter(tmp_path):
     from archgym.dataset import load_dataset
 
     proc = subprocess.run(
-        [sys.executable, "-m", "archgym.cli", "run", "--multirun", "env=accelerator", "agent=ga",
-         "agent.params.mutation_prob=0.01,0.1", "seed=0,1", "budget=6", "progress=false",
-         f"hydra.sweep.dir={tmp_path}/sweep"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "archgym.cli",
+            "run",
+            "--multirun",
+            "env=accelerator",
+            "agent=ga",
+            "agent.params.mutation_prob=0.01,0.1",
+            "seed=0,1",
+            "budget=6",
+            "progress=false",
+            f"hydra.sweep.dir={tmp_path}/sweep",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     df = load_dataset(tmp_path / "sweep")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from _agent_fixtures import real_env, toy_env, toy_space
+
 from archgym.agents.evolution import AgingEvolution, GeneticAlgorithm
 from archgym.evaluation import Evaluation
 
@@ -13,7 +13,10 @@ EASY_TARGETS = {"latency_ms": 6.0, "energy_uj": 10000.0, "area_mm2": 3.0}  # ~1.
 
 
 def fake_evals(designs, rewards):
-    return [Evaluation(design=d, metrics={}, reward=r, feasible=True, success=False) for d, r in zip(designs, rewards)]
+    return [
+        Evaluation(design=d, metrics={}, reward=r, feasible=True, success=False)
+        for d, r in zip(designs, rewards)
+    ]
 
 
 def test_ga_first_generation_is_distinct_random_designs():
@@ -38,8 +41,9 @@ def test_ga_keeps_the_best_design(selection):
 
 
 def test_ga_without_variation_copies_parents():
-    ga = GeneticAlgorithm(toy_space(), seed=3, population_size=6, crossover_prob=0.0, mutation_prob=0.0,
-                          avoid_duplicates=False)
+    ga = GeneticAlgorithm(
+        toy_space(), seed=3, population_size=6, crossover_prob=0.0, mutation_prob=0.0, avoid_duplicates=False
+    )
     pop = ga.ask()
     ga.tell(pop, fake_evals(pop, range(6)))
     parents = {tuple(d.values()) for d in pop}
@@ -97,8 +101,9 @@ def test_evolution_works_on_spaces_with_real_parameters(real_space):
             agent.tell(designs, fake_evals(designs, np.arange(len(designs), dtype=float)))
 
 
-@pytest.mark.parametrize("cls, kw", [(GeneticAlgorithm, {}), (GeneticAlgorithm, {"selection": "elitist"}),
-                                     (AgingEvolution, {})])
+@pytest.mark.parametrize(
+    "cls, kw", [(GeneticAlgorithm, {}), (GeneticAlgorithm, {"selection": "elitist"}), (AgingEvolution, {})]
+)
 def test_reaches_the_target_on_the_accelerator_env(cls, kw):
     env = real_env(workload="resnet18", targets=EASY_TARGETS)
     result = cls(env.unwrapped.space, seed=0, **kw).run(env, 300, stop_on_success=True)

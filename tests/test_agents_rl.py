@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _agent_fixtures import real_env, toy_env, toy_space
 from gymnasium import spaces
 
-from _agent_fixtures import real_env, toy_env, toy_space
 from archgym.agents.rl import A2CAgent, DQNAgent, FlatDiscreteWrapper, IncrementalActionWrapper, PPOAgent
 
 EASY_TARGETS = {"latency_ms": 6.0, "energy_uj": 10000.0, "area_mm2": 3.0}
@@ -20,11 +20,11 @@ def test_incremental_step_moves_clip_ordered_and_cycle_categorical():
     obs, _ = env.reset(seed=0)
     assert obs.shape == (2 + 4,)
     env._current = np.array([0, 15, 2, 6])
-    assert env.move(0).tolist() == [0, 15, 2, 6]      # x1 down at 0: clipped
-    assert env.move(3).tolist() == [0, 15, 2, 6]      # x2 up at 15: clipped
-    assert env.move(5).tolist() == [0, 15, 0, 6]      # policy next: cycles to the first choice
-    assert env.move(4).tolist() == [0, 15, 1, 6]      # policy previous
-    assert env.move(6).tolist() == [0, 15, 2, 5]      # buffer down
+    assert env.move(0).tolist() == [0, 15, 2, 6]  # x1 down at 0: clipped
+    assert env.move(3).tolist() == [0, 15, 2, 6]  # x2 up at 15: clipped
+    assert env.move(5).tolist() == [0, 15, 0, 6]  # policy next: cycles to the first choice
+    assert env.move(4).tolist() == [0, 15, 1, 6]  # policy previous
+    assert env.move(6).tolist() == [0, 15, 2, 5]  # buffer down
 
 
 def test_assign_moves_set_one_parameter_to_any_value():
@@ -41,7 +41,7 @@ def test_incremental_step_evaluates_and_observes_the_current_design():
     base = toy_env()
     env = IncrementalActionWrapper(base, moves="assign", start="best")
     env.reset(seed=0)
-    obs, reward, *_ , info = env.step(0)  # x1 := 0
+    obs, reward, *_, info = env.step(0)  # x1 := 0
     assert info["design"]["x1"] == 0 and base.n_evaluations == 1
     assert np.allclose(obs[2:], base.space.to_unit(info["design"]))
     env.reset()
@@ -74,7 +74,9 @@ def test_ask_and_tell_point_to_run(cls):
 @pytest.mark.parametrize("mode", ["incremental", "assign", "flat"])
 def test_dqn_action_modes_run_for_the_exact_budget(mode):
     env = toy_env()
-    result = DQNAgent(env.space, seed=0, action_mode=mode, learning_starts=4, batch_size=8, **SMALL).run(env, 20)
+    result = DQNAgent(env.space, seed=0, action_mode=mode, learning_starts=4, batch_size=8, **SMALL).run(
+        env, 20
+    )
     assert result.evaluations == 20
 
 

@@ -20,7 +20,9 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def single_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("single")
-    proc = run_cli("run", "env=dram", "agent=random", "budget=24", "seed=3", *FAST, f"hydra.run.dir={out}/run", cwd=out)
+    proc = run_cli(
+        "run", "env=dram", "agent=random", "budget=24", "seed=3", *FAST, f"hydra.run.dir={out}/run", cwd=out
+    )
     return proc, out / "run"
 
 
@@ -37,8 +39,16 @@ def test_single_run_writes_dataset_and_summary(single_run):
 
 
 def test_multirun_over_two_values_gives_two_runs(tmp_path):
-    proc = run_cli("run", "--multirun", "env=dram", "agent=random,rw", "budget=8", *FAST,
-                   f"hydra.sweep.dir={tmp_path}/sweep", cwd=tmp_path)
+    proc = run_cli(
+        "run",
+        "--multirun",
+        "env=dram",
+        "agent=random,rw",
+        "budget=8",
+        *FAST,
+        f"hydra.sweep.dir={tmp_path}/sweep",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     runs = sorted(p for p in (tmp_path / "sweep").iterdir() if p.is_dir() and (p / "summary.json").exists())
     assert len(runs) == 2
@@ -57,8 +67,14 @@ def test_multirun_over_two_values_gives_two_runs(tmp_path):
     ],
 )
 def test_bad_config_gives_one_line_error(tmp_path, override, expected):
-    proc = run_cli("run", override, "budget=5" if not override.startswith("budget") else "seed=0", *FAST,
-                   f"hydra.run.dir={tmp_path}/r", cwd=tmp_path)
+    proc = run_cli(
+        "run",
+        override,
+        "budget=5" if not override.startswith("budget") else "seed=0",
+        *FAST,
+        f"hydra.run.dir={tmp_path}/r",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
     assert len(lines) == 1 and lines[0].startswith("archgym: error: "), proc.stderr

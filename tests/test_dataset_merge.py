@@ -2,17 +2,28 @@
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import make_test_env
 
 from archgym.logger import DatasetLogger, RunInfo
-from archgym.merge import (CORE_COLUMNS, OCCURRENCES, PROVENANCE_COLUMNS, SOURCE_RUN_DIR, SOURCE_SHARD, TAIL_COLUMNS,
-                           export_dataset, load_export, merge_datasets)
-from conftest import make_test_env
+from archgym.merge import (
+    CORE_COLUMNS,
+    OCCURRENCES,
+    PROVENANCE_COLUMNS,
+    SOURCE_RUN_DIR,
+    SOURCE_SHARD,
+    TAIL_COLUMNS,
+    export_dataset,
+    load_export,
+    merge_datasets,
+)
 
 
 def _run(tmp_path, name, designs, agent="random"):
     env = make_test_env()
     info = RunInfo(name, env.env_id, env.workload_name, env.simulator.version, agent, 0, {"k": 1})
-    with DatasetLogger(tmp_path / name / "dataset", info, env.space, env.simulator.metric_names, flush_every=2) as log:
+    with DatasetLogger(
+        tmp_path / name / "dataset", info, env.space, env.simulator.metric_names, flush_every=2
+    ) as log:
         env.add_recorder(log)
         env.evaluate(designs)
     return tmp_path / name
@@ -24,8 +35,8 @@ D3 = {"mode": "c", "units": 13, "buffer": 1, "freq": 0.5}  # a failing design (e
 
 
 def test_merge_dedupes_identical_designs_across_runs(tmp_path):
-    _run(tmp_path, "run-a", [D1, D2, D1])           # D1 twice in one run (second is cached)
-    _run(tmp_path, "run-b", [D2, D3], agent="rw")   # D2 again in another run
+    _run(tmp_path, "run-a", [D1, D2, D1])  # D1 twice in one run (second is cached)
+    _run(tmp_path, "run-b", [D2, D3], agent="rw")  # D2 again in another run
     merged = merge_datasets([tmp_path])
     assert len(merged) == 3
     occ = {(r["param.mode"], r["param.units"]): r[OCCURRENCES] for _, r in merged.iterrows()}
@@ -50,8 +61,14 @@ def test_export_schema(tmp_path, suffix):
     assert cols == [*CORE_COLUMNS, *params, *metrics, *TAIL_COLUMNS, *PROVENANCE_COLUMNS]
     if suffix == ".parquet":
         schema = pq.read_schema(out)
-        assert str(schema.field("param.mode").type) == "string" and str(schema.field("param.units").type) == "int64"
-        assert str(schema.field("metric.power_mw").type) == "double" and str(schema.field(OCCURRENCES).type) == "int64"
+        assert (
+            str(schema.field("param.mode").type) == "string"
+            and str(schema.field("param.units").type) == "int64"
+        )
+        assert (
+            str(schema.field("metric.power_mw").type) == "double"
+            and str(schema.field(OCCURRENCES).type) == "int64"
+        )
         assert str(schema.field("seed").type) == "int64" and str(schema.field("feasible").type) == "bool"
 
 

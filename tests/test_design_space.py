@@ -7,7 +7,9 @@ from archgym.design_space import Categorical, DesignSpace, Integer, InvalidDesig
 
 
 def test_index_round_trip_covers_every_design(space):
-    grid = np.stack(np.meshgrid(*[np.arange(n) for n in space.nvec], indexing="ij"), -1).reshape(-1, len(space))
+    grid = np.stack(np.meshgrid(*[np.arange(n) for n in space.nvec], indexing="ij"), -1).reshape(
+        -1, len(space)
+    )
     assert len(grid) == space.size == 3 * 16 * 8 * 4
     seen = set()
     for idx in grid:
@@ -47,10 +49,22 @@ def test_log2_integer_values():
 @pytest.mark.parametrize(
     "design, fragment",
     [
-        ({"mode": "z", "units": 1, "buffer": 1, "freq": 1.0}, "parameter 'mode': invalid value 'z'; allowed: a, b, c"),
-        ({"mode": "a", "units": 17, "buffer": 1, "freq": 1.0}, "parameter 'units': invalid value 17; allowed: integers 1..16"),
-        ({"mode": "a", "units": 1, "buffer": 3, "freq": 1.0}, "parameter 'buffer': invalid value 3; allowed: powers of two 1, 2, 4"),
-        ({"mode": "a", "units": 1, "buffer": 1, "freq": 0.7}, "parameter 'freq': invalid value 0.7; allowed: 0.5, 1.0, 1.5, 2.0"),
+        (
+            {"mode": "z", "units": 1, "buffer": 1, "freq": 1.0},
+            "parameter 'mode': invalid value 'z'; allowed: a, b, c",
+        ),
+        (
+            {"mode": "a", "units": 17, "buffer": 1, "freq": 1.0},
+            "parameter 'units': invalid value 17; allowed: integers 1..16",
+        ),
+        (
+            {"mode": "a", "units": 1, "buffer": 3, "freq": 1.0},
+            "parameter 'buffer': invalid value 3; allowed: powers of two 1, 2, 4",
+        ),
+        (
+            {"mode": "a", "units": 1, "buffer": 1, "freq": 0.7},
+            "parameter 'freq': invalid value 0.7; allowed: 0.5, 1.0, 1.5, 2.0",
+        ),
         ({"mode": "a", "units": 1, "buffer": 1}, "missing parameter(s): freq"),
         ({"mode": "a", "units": 1, "buffer": 1, "freq": 1.0, "bogus": 2}, "unknown parameter(s) 'bogus'"),
     ],

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-import archgym  # noqa: F401  (registers the archgym/ envs)
+import archgym
 from archgym.envs.dram import DEFAULT_DESIGN, DRAMSimulator, dram_design_space, load_workload
 from archgym.envs.dram.env import ENV_ID, STANDARD_TARGETS, default_targets, make_dram_env
 from archgym.registry import make_env
@@ -32,12 +32,20 @@ def test_reward_is_bounded_smooth_and_one_on_target():
     env = make_dram_env("cloud-1", n_requests=2000, targets={"avg_read_latency_ns": 1.0, "power_mw": 1.0})
     ev = env.evaluate([dict(DEFAULT_DESIGN)])[0]
     m = ev.metrics
-    exact = make_dram_env("cloud-1", n_requests=2000, targets={"avg_read_latency_ns": m["avg_read_latency_ns"],
-                                                               "power_mw": m["power_mw"]}, modes={})
+    exact = make_dram_env(
+        "cloud-1",
+        n_requests=2000,
+        targets={"avg_read_latency_ns": m["avg_read_latency_ns"], "power_mw": m["power_mw"]},
+        modes={},
+    )
     on = exact.evaluate([dict(DEFAULT_DESIGN)])[0]
     assert on.reward == pytest.approx(1.0) and on.success
-    far = make_dram_env("cloud-1", n_requests=2000, modes={"avg_read_latency_ns": "exact", "power_mw": "exact"},
-                        targets={"avg_read_latency_ns": m["avg_read_latency_ns"] * 2, "power_mw": m["power_mw"]})
+    far = make_dram_env(
+        "cloud-1",
+        n_requests=2000,
+        modes={"avg_read_latency_ns": "exact", "power_mw": "exact"},
+        targets={"avg_read_latency_ns": m["avg_read_latency_ns"] * 2, "power_mw": m["power_mw"]},
+    )
     r = far.evaluate([dict(DEFAULT_DESIGN)])[0]
     # d = 0.5 on latency, 0 on power: 1 / (1 + 0.25 / 2)
     assert r.reward == pytest.approx(1 / (1 + 0.125)) and not r.success
@@ -69,7 +77,9 @@ def test_default_targets_derivation_is_reachable():
     space = dram_design_space()
     designs = [space.from_indices(i) for i in space.sample_indices(np.random.default_rng(0), 24)]
     ms = sim.evaluate_many(designs, tr)
-    met = [m["avg_read_latency_ns"] <= tg["avg_read_latency_ns"] and m["power_mw"] <= tg["power_mw"] for m in ms]
+    met = [
+        m["avg_read_latency_ns"] <= tg["avg_read_latency_ns"] and m["power_mw"] <= tg["power_mw"] for m in ms
+    ]
     assert 1 <= sum(met) < len(met)
     assert default_targets(tr, n_samples=24, simulator=sim) == tg  # deterministic
 
@@ -81,13 +91,23 @@ def test_stored_standard_targets_match_the_model(name):
 
 
 def test_env_options():
-    env = make_dram_env("random", n_requests=500, max_active_encoding="linear", action_encoding="box",
-                        address_mapping="RoBaBgCo", device="DDR4-2400")
+    env = make_dram_env(
+        "random",
+        n_requests=500,
+        max_active_encoding="linear",
+        action_encoding="box",
+        address_mapping="RoBaBgCo",
+        device="DDR4-2400",
+    )
     assert env.space["max_active_transactions"].n == 128
     assert env.action_space.shape == (10,)
     assert "RoBaBgCo" in env.simulator.version
-    ddr3 = make_dram_env("random:span_bytes=1073741824", n_requests=500, device="DDR3-1600",
-                         targets={"avg_read_latency_ns": 50, "power_mw": 900})
+    ddr3 = make_dram_env(
+        "random:span_bytes=1073741824",
+        n_requests=500,
+        device="DDR3-1600",
+        targets={"avg_read_latency_ns": 50, "power_mw": 900},
+    )
     assert "DDR3-1600" in ddr3.simulator.version
     with pytest.raises(FileNotFoundError, match="no-such-workload"):
         make_dram_env("no-such-workload")

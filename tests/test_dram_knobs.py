@@ -6,8 +6,18 @@ import numpy as np
 import pytest
 
 from archgym.design_space import InvalidDesignError
-from archgym.envs.dram import (DDR4_2400, DEFAULT_DESIGN, DRAMSimulator, Trace, dram_design_space, load_workload,
-                               mixed, random_uniform, sequential, stream_triad)
+from archgym.envs.dram import (
+    DDR4_2400,
+    DEFAULT_DESIGN,
+    DRAMSimulator,
+    Trace,
+    dram_design_space,
+    load_workload,
+    mixed,
+    random_uniform,
+    sequential,
+    stream_triad,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +37,25 @@ def bank_round_robin(n=3000, rows_per_bank=2, write_ratio=0.3, banks=16, seed=0)
     b = np.arange(n) % banks
     rows = rng.integers(0, rows_per_bank, n) * 7 + b
     cols = rng.integers(0, 128, n)
-    addr = [m.encode(bankgroup=int(x % 4), bank=int(x // 4), row=int(r), column=int(c)) for x, r, c in zip(b, rows, cols)]
+    addr = [
+        m.encode(bankgroup=int(x % 4), bank=int(x // 4), row=int(r), column=int(c))
+        for x, r, c in zip(b, rows, cols)
+    ]
     return Trace(np.zeros(n), np.array(addr, np.uint64), rng.random(n) < write_ratio, "bank-rr")
 
 
 def bursts(n_bursts=40, burst=60, gap_ns=6000):
     """Bursts of mixed traffic separated by idle gaps (room for refreshes to be pulled in)."""
-    parts = [mixed(burst, seq_fraction=0.7, read_ratio=0.7, interval_ns=3, arrivals="fixed", seed=k) for k in range(n_bursts)]
-    return Trace(np.concatenate([p.time_ns + k * gap_ns for k, p in enumerate(parts)]),
-                 np.concatenate([p.address for p in parts]), np.concatenate([p.is_write for p in parts]), "bursts")
+    parts = [
+        mixed(burst, seq_fraction=0.7, read_ratio=0.7, interval_ns=3, arrivals="fixed", seed=k)
+        for k in range(n_bursts)
+    ]
+    return Trace(
+        np.concatenate([p.time_ns + k * gap_ns for k, p in enumerate(parts)]),
+        np.concatenate([p.address for p in parts]),
+        np.concatenate([p.is_write for p in parts]),
+        "bursts",
+    )
 
 
 TRACES = {
@@ -76,14 +96,21 @@ def test_no_dead_knob_values(sim, traces, knob):
     values = dram_design_space("pow2")[knob]
     values = values.choices if hasattr(values, "choices") else values.values
     results = [tuple(sim.evaluate(design(**base, **{knob: v}), traces[tname]).values()) for v in values]
-    same = [(values[i], values[j]) for i, j in itertools.combinations(range(len(values)), 2) if results[i] == results[j]]
+    same = [
+        (values[i], values[j])
+        for i, j in itertools.combinations(range(len(values)), 2)
+        if results[i] == results[j]
+    ]
     assert not same, f"{knob}: these values give identical metrics on {tname}: {same}"
 
 
 def test_max_active_linear_values_act(sim, traces):
     """With the linear encoding, each step of max_active_transactions from 1 to 64 changes the metrics."""
     tr = traces["bank-rr"]
-    res = [tuple(sim.evaluate(design(arbiter="Fifo", max_active_transactions=k), tr).values()) for k in range(1, 65)]
+    res = [
+        tuple(sim.evaluate(design(arbiter="Fifo", max_active_transactions=k), tr).values())
+        for k in range(1, 65)
+    ]
     assert all(a != b for a, b in zip(res, res[1:]))
 
 
@@ -106,8 +133,10 @@ def test_page_policies(sim):
     assert opened.metrics["row_hit_rate"] > 0.95 and opened.counts["auto_pre"] == 0
     # random traffic: closing early hides tRP, so closed-page reads are faster than open-page ones
     rnd = random_uniform(3000, interval_ns=20, read_ratio=1.0, seed=1)
-    assert (sim.evaluate(design(page_policy="Closed"), rnd)["avg_read_latency_ns"]
-            < sim.evaluate(design(page_policy="Open"), rnd)["avg_read_latency_ns"])
+    assert (
+        sim.evaluate(design(page_policy="Closed"), rnd)["avg_read_latency_ns"]
+        < sim.evaluate(design(page_policy="Open"), rnd)["avg_read_latency_ns"]
+    )
     # ClosedAdaptive keeps the row open while a hit is waiting: saturated streaming still hits
     ca = sim.simulate(design(page_policy="ClosedAdaptive"), sequential(4000, interval_ns=0))
     assert ca.metrics["row_hit_rate"] > 0.9 and ca.counts["auto_pre"] > 0
@@ -136,8 +165,10 @@ def test_scheduler_buffer_partitioning(sim):
     """Bankwise holds request_buffer_size per bank (16x), ReadWrite per direction (2x), Shared 1x:
     with everything sent at time 0, more buffer means more reordering and more row hits."""
     tr = bank_round_robin(write_ratio=0.5, banks=4, rows_per_bank=3)
-    hits = {b: sim.evaluate(design(scheduler_buffer=b, request_buffer_size=2), tr)["row_hit_rate"]
-            for b in ("Bankwise", "ReadWrite", "Shared")}
+    hits = {
+        b: sim.evaluate(design(scheduler_buffer=b, request_buffer_size=2), tr)["row_hit_rate"]
+        for b in ("Bankwise", "ReadWrite", "Shared")
+    }
     assert hits["Bankwise"] > hits["ReadWrite"] > hits["Shared"]
 
 
@@ -148,7 +179,9 @@ def test_reorder_restores_request_order(sim):
         assert np.all(np.diff(r.response_ns) >= 0), kw
     fifo = sim.simulate(design(), tr)
     assert np.any(np.diff(fifo.response_ns) < 0)  # FR-FCFS completes out of order
-    assert sim.evaluate(design(response_queue="Reorder"), tr)["avg_latency_ns"] > fifo.metrics["avg_latency_ns"]
+    assert (
+        sim.evaluate(design(response_queue="Reorder"), tr)["avg_latency_ns"] > fifo.metrics["avg_latency_ns"]
+    )
 
 
 def test_request_buffer_size_back_pressure(sim):
@@ -180,7 +213,9 @@ def test_deterministic(sim):
         assert a.metrics == b.metrics and np.array_equal(a.latency_ns, b.latency_ns)
     assert DRAMSimulator().evaluate(design(), tr) == sim.evaluate(design(), tr)
     assert sim.evaluate_many([design(), design(page_policy="Closed")], tr) == [
-        sim.evaluate(design(), tr), sim.evaluate(design(page_policy="Closed"), tr)]
+        sim.evaluate(design(), tr),
+        sim.evaluate(design(page_policy="Closed"), tr),
+    ]
 
 
 def test_invalid_designs_are_rejected(sim):
@@ -198,9 +233,22 @@ def test_design_space_encodings():
     lin = dram_design_space("linear")
     assert pow2["max_active_transactions"].values == (1, 2, 4, 8, 16, 32, 64, 128)
     assert lin["max_active_transactions"].values == tuple(range(1, 129))
-    assert pow2.names == lin.names == (
-        "page_policy", "scheduler", "scheduler_buffer", "response_queue", "refresh_policy", "refresh_max_postponed",
-        "refresh_max_pulledin", "arbiter", "request_buffer_size", "max_active_transactions")
+    assert (
+        pow2.names
+        == lin.names
+        == (
+            "page_policy",
+            "scheduler",
+            "scheduler_buffer",
+            "response_queue",
+            "refresh_policy",
+            "refresh_max_postponed",
+            "refresh_max_pulledin",
+            "arbiter",
+            "request_buffer_size",
+            "max_active_transactions",
+        )
+    )
     assert pow2.validate(DEFAULT_DESIGN) == dict(DEFAULT_DESIGN)
     with pytest.raises(ValueError):
         dram_design_space("log")

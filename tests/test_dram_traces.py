@@ -3,11 +3,30 @@
 import numpy as np
 import pytest
 
-from archgym.envs.dram import (DDR3_1600, DDR4_2400, GENERATORS, STANDARD_WORKLOADS, AddressMapping,
-                               AddressMappingError, Trace, TraceFormatError, cloud, load_workload, mixed,
-                               random_uniform, read_dramsys, read_ramulator, read_trace, sequential,
-                               shipped_trace_path, standard_workload, stream_triad, strided, write_dramsys,
-                               write_ramulator)
+from archgym.envs.dram import (
+    DDR3_1600,
+    DDR4_2400,
+    GENERATORS,
+    STANDARD_WORKLOADS,
+    AddressMapping,
+    AddressMappingError,
+    Trace,
+    TraceFormatError,
+    cloud,
+    load_workload,
+    mixed,
+    random_uniform,
+    read_dramsys,
+    read_ramulator,
+    read_trace,
+    sequential,
+    shipped_trace_path,
+    standard_workload,
+    stream_triad,
+    strided,
+    write_dramsys,
+    write_ramulator,
+)
 
 
 def write(tmp_path, name, text):
@@ -18,8 +37,12 @@ def write(tmp_path, name, text):
 
 # ------------------------------------------------------------------ DRAMSys format
 def test_read_dramsys(tmp_path):
-    p = write(tmp_path, "t.stl", "# comment\n\n10: read 0x1000\n12: write 0x2040  # trailing\n15: (128) read 0x3000\n"
-                                  "20: write 0x40 0xdeadbeef\n")
+    p = write(
+        tmp_path,
+        "t.stl",
+        "# comment\n\n10: read 0x1000\n12: write 0x2040  # trailing\n15: (128) read 0x3000\n"
+        "20: write 0x40 0xdeadbeef\n",
+    )
     t = read_dramsys(p)
     assert len(t) == 5  # the 128-byte read is split into two bursts
     assert t.time_ns.tolist() == [10, 12, 15, 15, 20]
@@ -28,15 +51,18 @@ def test_read_dramsys(tmp_path):
     assert read_dramsys(p, clock_mhz=500).time_ns[0] == 20.0  # stamps are cycles of a 2 ns clock
 
 
-@pytest.mark.parametrize("line,msg", [
-    ("10 read 0x10", "expected '<time>: read|write"),
-    ("ten: read 0x10", "not a number"),
-    ("10: fetch 0x10", "neither 'read' nor 'write'"),
-    ("10: read 0xZZ", "not hexadecimal"),
-    ("10: read", "expected a command"),
-    ("10: (x) read 0x10", "length"),
-    ("-5: read 0x10", ">= 0"),
-])
+@pytest.mark.parametrize(
+    "line,msg",
+    [
+        ("10 read 0x10", "expected '<time>: read|write"),
+        ("ten: read 0x10", "not a number"),
+        ("10: fetch 0x10", "neither 'read' nor 'write'"),
+        ("10: read 0xZZ", "not hexadecimal"),
+        ("10: read", "expected a command"),
+        ("10: (x) read 0x10", "length"),
+        ("-5: read 0x10", ">= 0"),
+    ],
+)
 def test_dramsys_errors_name_file_line_and_content(tmp_path, line, msg):
     p = write(tmp_path, "bad.stl", "1: read 0x0\n# fine\n" + line + "\n")
     with pytest.raises(TraceFormatError) as exc:
@@ -61,12 +87,15 @@ def test_read_ramulator(tmp_path):
     assert read_ramulator(p, interval_ns=2.5).time_ns.tolist() == [0, 2.5, 5.0]
 
 
-@pytest.mark.parametrize("line,msg", [
-    ("0x10", "expected '0x<address> R|W'"),
-    ("0x10 R extra", "expected '0x<address> R|W'"),
-    ("0xQQ R", "not hexadecimal"),
-    ("0x10 X", "neither 'R' nor 'W'"),
-])
+@pytest.mark.parametrize(
+    "line,msg",
+    [
+        ("0x10", "expected '0x<address> R|W'"),
+        ("0x10 R extra", "expected '0x<address> R|W'"),
+        ("0xQQ R", "not hexadecimal"),
+        ("0x10 X", "neither 'R' nor 'W'"),
+    ],
+)
 def test_ramulator_errors_name_file_line_and_content(tmp_path, line, msg):
     p = write(tmp_path, "bad.trace.txt", "0x0 R\n" + line + "\n")
     with pytest.raises(TraceFormatError) as exc:
@@ -182,7 +211,10 @@ def test_address_mapping_decode_encode():
     assert lines["bankgroup"].tolist() == [0, 1, 2, 3, 0, 1, 2, 3]  # bank groups interleave first
     split = AddressMapping.parse("RoBaCo5BgCo2", DDR4_2400)
     lines = split.decode(np.arange(8, dtype=np.uint64) * 64)
-    assert lines["bankgroup"].tolist() == [0, 0, 0, 0, 1, 1, 1, 1] and lines["column"].tolist() == [0, 1, 2, 3] * 2
+    assert (
+        lines["bankgroup"].tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+        and lines["column"].tolist() == [0, 1, 2, 3] * 2
+    )
     wrapped = m.decode(np.array([a + (1 << 32)], np.uint64))  # addresses wrap at the capacity
     assert wrapped["row"][0] == 1234
     assert AddressMapping.parse("RoBaCo", DDR3_1600).address_bits == 30
@@ -190,12 +222,15 @@ def test_address_mapping_decode_encode():
     assert two.decode(np.array([0, 64], np.uint64))["channel"].tolist() == [0, 1]
 
 
-@pytest.mark.parametrize("spec,msg", [
-    ("RoBaCo", "lacks field Bg"),
-    ("RoBaBgCoXy", "cannot read token"),
-    ("RoBaBgCo3", "field Co has 7 bits"),
-    ("RoBaCoBgCo", "appears twice"),
-])
+@pytest.mark.parametrize(
+    "spec,msg",
+    [
+        ("RoBaCo", "lacks field Bg"),
+        ("RoBaBgCoXy", "cannot read token"),
+        ("RoBaBgCo3", "field Co has 7 bits"),
+        ("RoBaCoBgCo", "appears twice"),
+    ],
+)
 def test_address_mapping_errors(spec, msg):
     with pytest.raises(AddressMappingError, match=msg):
         AddressMapping.parse(spec, DDR4_2400)

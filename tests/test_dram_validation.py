@@ -7,8 +7,15 @@ Each test states the number it expects and where it comes from (timings in
 import numpy as np
 import pytest
 
-from archgym.envs.dram import (DDR3_1600, DDR4_2400, DEFAULT_DESIGN, DRAMSimulator, random_uniform, sequential,
-                               strided)
+from archgym.envs.dram import (
+    DDR3_1600,
+    DDR4_2400,
+    DEFAULT_DESIGN,
+    DRAMSimulator,
+    random_uniform,
+    sequential,
+    strided,
+)
 from archgym.envs.dram.power import background_power_mw, per_command_energy_nj
 from archgym.envs.dram.simulator import ARBITRATION_DELAY_CYCLES
 
@@ -134,13 +141,17 @@ def test_streaming_read_energy_per_bit_in_published_ddr4_range(sim):
     burst_pj_per_bit = e["read"] * 1e3 / 512  # (IDD4R - IDD3N) * VDD * 4 tCK * 8 devices / 512 bits
     assert burst_pj_per_bit == pytest.approx(8.78, rel=0.01)
     assert m["energy_per_bit_pj"] > burst_pj_per_bit
-    assert m["energy_nj"] == pytest.approx(m["power_mw"] * 1e-3 * (20_000 * 64 / m["bandwidth_gbps"]), rel=0.01)
+    assert m["energy_nj"] == pytest.approx(
+        m["power_mw"] * 1e-3 * (20_000 * 64 / m["bandwidth_gbps"]), rel=0.01
+    )
 
 
 def test_random_traffic_is_activation_bound(sim):
     """Closed rows, uniformly random lines: every access needs ACT, so hit rate ~0 and the channel
     saturates well below peak (tFAW / tRRD / tRC limits), above 40 % of it with 16 banks."""
-    m = sim.evaluate(design(page_policy="Closed"), random_uniform(20_000, interval_ns=0, read_ratio=1.0, seed=4))
+    m = sim.evaluate(
+        design(page_policy="Closed"), random_uniform(20_000, interval_ns=0, read_ratio=1.0, seed=4)
+    )
     assert m["row_hit_rate"] < 0.01
     assert 0.4 < m["bandwidth_fraction"] < 0.9
 
@@ -149,8 +160,10 @@ def test_ddr3_device_runs_and_is_slower():
     """The model is general: DDR3-1600 (8 banks, no bank groups, 12.8 GB/s peak)."""
     sim3 = DRAMSimulator("DDR3-1600")
     assert DDR3_1600.peak_bandwidth_gbps == pytest.approx(12.8)
-    lat = sim3.evaluate(design(page_policy="Closed", refresh_policy="NoRefresh"),
-                        random_uniform(300, read_ratio=1.0, interval_ns=500, arrivals="fixed", span_bytes=1 << 30))
+    lat = sim3.evaluate(
+        design(page_policy="Closed", refresh_policy="NoRefresh"),
+        random_uniform(300, read_ratio=1.0, interval_ns=500, arrivals="fixed", span_bytes=1 << 30),
+    )
     t3 = DDR3_1600.timings
     expected = (t3["RCD"] + t3["CL"] + 4 + 2) * DDR3_1600.tck_ns  # 28 cycles at 1.25 ns = 35 ns
     assert lat["avg_read_latency_ns"] == pytest.approx(expected, rel=0.05)

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from conftest import make_test_env
 from gymnasium.utils.env_checker import check_env
 
 from archgym.agent import RunResult
 from archgym.design_space import InvalidDesignError
-from conftest import make_test_env
 
 
 def test_step_returns_normalised_metrics_and_info(test_env):
@@ -33,10 +33,12 @@ def test_success_terminates_and_length_truncates():
 
 
 def test_simulator_error_is_recorded_and_run_continues(test_env):
-    evs = test_env.evaluate([
-        {"mode": "a", "units": 13, "buffer": 1, "freq": 1.0},
-        {"mode": "a", "units": 12, "buffer": 1, "freq": 1.0},
-    ])
+    evs = test_env.evaluate(
+        [
+            {"mode": "a", "units": 13, "buffer": 1, "freq": 1.0},
+            {"mode": "a", "units": 12, "buffer": 1, "freq": 1.0},
+        ]
+    )
     assert evs[0].metrics is None and not evs[0].feasible
     assert "units=13 is unsupported" in evs[0].error and "SimulationError" in evs[0].error
     assert evs[1].error is None and evs[1].metrics is not None
@@ -60,7 +62,7 @@ def test_box_encoding_and_design_observation():
     env = make_test_env(action_encoding="box", observe_design=True)
     env.reset(seed=0)
     d = {"mode": "c", "units": 3, "buffer": 64, "freq": 1.5}
-    obs, *_ , info = env.step(env.encode(d))
+    obs, *_, info = env.step(env.encode(d))
     assert info["design"] == d and obs.shape == (2 + 4,)
     assert np.allclose(obs[2:], env.space.to_unit(d), atol=1e-6)
 
@@ -73,7 +75,9 @@ def test_ansi_render(test_env):
     assert "latency_ms" in text and "reward" in text
 
 
-@pytest.mark.filterwarnings("ignore:.*not having a spec")  # only because this env is built without gymnasium.make
+@pytest.mark.filterwarnings(
+    "ignore:.*not having a spec"
+)  # only because this env is built without gymnasium.make
 @pytest.mark.filterwarnings("error")
 def test_gymnasium_checker_passes_on_test_env():
     check_env(make_test_env(), skip_render_check=False)

@@ -10,13 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_test_env
 
 from archgym.dataset import load_dataset, metric_columns, param_columns
 from archgym.logger import DatasetLogger, RunInfo, params_hash
-from conftest import make_test_env
 
-RUN = RunInfo(run_id="r1", env_id="test/Quadratic-v0", workload="w64", simulator_version="quadratic-test-1",
-              agent="random", seed=7, agent_params={"batch_size": 4})
+RUN = RunInfo(
+    run_id="r1",
+    env_id="test/Quadratic-v0",
+    workload="w64",
+    simulator_version="quadratic-test-1",
+    agent="random",
+    seed=7,
+    agent_params={"batch_size": 4},
+)
 
 
 def _log_n(env, logger, n, seed=0):
@@ -35,8 +42,24 @@ def test_rows_have_every_column_and_reload(tmp_path):
     assert len(df) == 10
     assert param_columns(df) == ["param.mode", "param.units", "param.buffer", "param.freq"]
     assert metric_columns(df) == ["metric.latency_ms", "metric.power_mw"]
-    for col in ["run_id", "env_id", "workload", "simulator_version", "agent", "agent_params", "agent_params_hash",
-                "seed", "step", "wall_time_s", "cached", "reward", "feasible", "success", "error", "timestamp"]:
+    for col in [
+        "run_id",
+        "env_id",
+        "workload",
+        "simulator_version",
+        "agent",
+        "agent_params",
+        "agent_params_hash",
+        "seed",
+        "step",
+        "wall_time_s",
+        "cached",
+        "reward",
+        "feasible",
+        "success",
+        "error",
+        "timestamp",
+    ]:
         assert col in df.columns, col
     assert list(df["step"]) == list(range(1, 11))
     assert (df["seed"] == 7).all() and (df["agent_params_hash"] == params_hash({"batch_size": 4})).all()

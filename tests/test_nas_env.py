@@ -5,6 +5,7 @@ import math
 import gymnasium
 import numpy as np
 import pytest
+from _nas_fixtures import one_torch_thread  # noqa: F401
 
 import archgym  # noqa: F401  (registers the envs)
 from archgym.envs.accelerator import EYERISS_LIKE, accelerator_design_space
@@ -13,8 +14,6 @@ from archgym.envs.nas.codesign import join_design, make_codesign_env, split_desi
 from archgym.envs.nas.env import make_nas_env
 from archgym.objective import ObjectiveError, TargetSpec, WeightedSum
 from archgym.registry import make_env
-
-from _nas_fixtures import one_torch_thread  # noqa: F401
 
 FAST_PROXIES = ("naswot", "params_m", "flops_m")
 
@@ -59,15 +58,24 @@ def test_trained_accuracy_evaluator_and_accuracy_target():
 
 
 def test_objectives_from_config():
-    env = make_nas_env(proxies=FAST_PROXIES, objective={"weights": {"naswot": -1.0, "latency_ms": 1.0},
-                                                         "scales": {"naswot": 500.0, "latency_ms": 0.01}},
-                       latency_budget_ms=0.02)
+    env = make_nas_env(
+        proxies=FAST_PROXIES,
+        objective={
+            "weights": {"naswot": -1.0, "latency_ms": 1.0},
+            "scales": {"naswot": 500.0, "latency_ms": 0.01},
+        },
+        latency_budget_ms=0.02,
+    )
     assert isinstance(env.objective, WeightedSum)
     assert [c.metric for c in env.objective.constraints] == ["latency_ms"]
     big = env.evaluate([uniform_cell("conv3x3")])[0]
     assert not big.feasible  # over the latency budget
-    multi = make_nas_env(proxies=FAST_PROXIES, targets={"naswot": 450.0, "latency_ms": 0.02, "energy_uj": 10.0},
-                         weights={"naswot": 2.0}, constraints=["area_mm2<=10"])
+    multi = make_nas_env(
+        proxies=FAST_PROXIES,
+        targets={"naswot": 450.0, "latency_ms": 0.02, "energy_uj": 10.0},
+        weights={"naswot": 2.0},
+        constraints=["area_mm2<=10"],
+    )
     assert multi.objective.modes["energy_uj"] == "at_most" and multi.objective.weights["naswot"] == 2.0
     with pytest.raises(ValueError, match="unknown target metric"):
         make_nas_env(proxies=FAST_PROXIES, targets={"accuracy": 0.9})
@@ -101,7 +109,9 @@ def test_block_space_env_and_fixed_accelerator():
 def test_codesign_env_joint_space_and_batches():
     env = make_codesign_env(proxies=FAST_PROXIES)
     hw_names = accelerator_design_space().names
-    assert env.space.names == tuple("net." + n for n in CellSpace().space.names) + tuple("hw." + n for n in hw_names)
+    assert env.space.names == tuple("net." + n for n in CellSpace().space.names) + tuple(
+        "hw." + n for n in hw_names
+    )
     assert set(env.objective.targets) == {"naswot", "latency_ms", "energy_uj", "area_mm2"}
     assert all(env.objective.modes[k] == "at_most" for k in ("latency_ms", "energy_uj", "area_mm2"))
     rng = np.random.default_rng(0)
@@ -120,6 +130,10 @@ def test_codesign_env_joint_space_and_batches():
 
 
 def test_codesign_default_training_target():
-    env = make_codesign_env(evaluator="train", train={"epochs": 1}, space_config={"channels": 4},
-                            targets={"accuracy": 0.9, "latency_ms": 0.01, "area_mm2": 2.0})
+    env = make_codesign_env(
+        evaluator="train",
+        train={"epochs": 1},
+        space_config={"channels": 4},
+        targets={"accuracy": 0.9, "latency_ms": 0.01, "area_mm2": 2.0},
+    )
     assert env.objective.modes == {"accuracy": "at_least", "latency_ms": "at_most", "area_mm2": "at_most"}

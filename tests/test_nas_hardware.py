@@ -2,28 +2,53 @@
 
 import numpy as np
 import pytest
+from _nas_fixtures import one_torch_thread  # noqa: F401
 
-from archgym.envs.accelerator import EYERISS_LIKE, AcceleratorSimulator, accelerator_design_space, trace_layers
+from archgym.envs.accelerator import (
+    EYERISS_LIKE,
+    AcceleratorSimulator,
+    accelerator_design_space,
+    trace_layers,
+)
 from archgym.envs.nas.block_space import BlockSpace
 from archgym.envs.nas.cell_space import CellSpace, uniform_cell
 from archgym.envs.nas.hardware import HW_METRICS, HardwareCost
 from archgym.envs.nas.runtime import seeded
 
-from _nas_fixtures import one_torch_thread  # noqa: F401
-
 ACCELERATORS = [
     dict(EYERISS_LIKE),
-    dict(dataflow="ws", pe_rows=16, pe_cols=16, rf_bytes=64, glb_kib=256, noc_bw=128, dram_bw=51.2, clock_mhz=1000,
-         precision_bits=8),
-    dict(dataflow="os", pe_rows=8, pe_cols=32, rf_bytes=32, glb_kib=64, noc_bw=32, dram_bw=12.8, clock_mhz=600,
-         precision_bits=16),
+    dict(
+        dataflow="ws",
+        pe_rows=16,
+        pe_cols=16,
+        rf_bytes=64,
+        glb_kib=256,
+        noc_bw=128,
+        dram_bw=51.2,
+        clock_mhz=1000,
+        precision_bits=8,
+    ),
+    dict(
+        dataflow="os",
+        pe_rows=8,
+        pe_cols=32,
+        rf_bytes=32,
+        glb_kib=64,
+        noc_bw=32,
+        dram_bw=12.8,
+        clock_mhz=600,
+        precision_bits=16,
+    ),
 ]
 
 
-@pytest.mark.parametrize("space,design", [
-    (CellSpace(), {**uniform_cell("conv3x3"), "edge_0_3": "skip", "edge_1_2": "avgpool3x3"}),
-    (BlockSpace(), {**BlockSpace().smallest(), "stage2_kernel": 5, "stage3_expand": 6, "resolution": 12}),
-])
+@pytest.mark.parametrize(
+    "space,design",
+    [
+        (CellSpace(), {**uniform_cell("conv3x3"), "edge_0_3": "skip", "edge_1_2": "avgpool3x3"}),
+        (BlockSpace(), {**BlockSpace().smallest(), "stage2_kernel": 5, "stage3_expand": 6, "resolution": 12}),
+    ],
+)
 @pytest.mark.parametrize("acc", ACCELERATORS, ids=["eyeriss", "ws", "os"])
 def test_network_cost_is_the_sum_of_its_layers(space, design, acc):
     hw = HardwareCost(space)

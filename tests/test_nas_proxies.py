@@ -5,15 +5,22 @@ import math
 import numpy as np
 import pytest
 import torch
+from _nas_fixtures import digits, one_torch_thread  # noqa: F401
 
 from archgym.envs.accelerator.layers import total_macs
 from archgym.envs.accelerator.tracing import trace_layers
 from archgym.envs.nas.block_space import BlockSpace
 from archgym.envs.nas.cell_space import CellSpace, uniform_cell
-from archgym.envs.nas.proxies import (COST_PROXIES, DEFAULT_PROXIES, PROXIES, ProxyEvaluator, ProxySettings,
-                                      check_proxy_names, naswot, synflow)
-
-from _nas_fixtures import digits, one_torch_thread  # noqa: F401
+from archgym.envs.nas.proxies import (
+    COST_PROXIES,
+    DEFAULT_PROXIES,
+    PROXIES,
+    ProxyEvaluator,
+    ProxySettings,
+    check_proxy_names,
+    naswot,
+    synflow,
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +86,9 @@ def test_naswot_and_synflow_on_simple_cases(digits):
     x, _ = digits.minibatch(16)
     y = torch.zeros(16, dtype=torch.long)
     torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    net = torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10)
+    )
     # distinct images give distinct codes: K is positive definite and log det is finite and large
     assert naswot(net, x, y) > 16 * math.log(1.0)
     # identical images: singular kernel, far lower score

@@ -3,15 +3,21 @@
 import numpy as np
 import pytest
 import torch
+from _nas_fixtures import one_torch_thread  # noqa: F401  (autouse)
 
 from archgym.design_space import InvalidDesignError
-from archgym.envs.nas.block_space import BlockSpace, make_divisible
-from archgym.envs.nas.cell_space import (EDGES, OPS, CellSpace, arch_string, edge_name, parse_arch_string,
-                                         uniform_cell)
-from archgym.envs.nas.runtime import seeded
 from archgym.envs.accelerator.tracing import trace_layers
-
-from _nas_fixtures import one_torch_thread  # noqa: F401  (autouse)
+from archgym.envs.nas.block_space import BlockSpace, make_divisible
+from archgym.envs.nas.cell_space import (
+    EDGES,
+    OPS,
+    CellSpace,
+    arch_string,
+    edge_name,
+    parse_arch_string,
+    uniform_cell,
+)
+from archgym.envs.nas.runtime import seeded
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +68,18 @@ def test_cell_macro_settings(batch):
 
 
 def test_arch_string_round_trip():
-    d = {"edge_0_1": "conv3x3", "edge_0_2": "conv3x3", "edge_1_2": "avgpool3x3",
-         "edge_0_3": "skip", "edge_1_3": "conv3x3", "edge_2_3": "skip"}
+    d = {
+        "edge_0_1": "conv3x3",
+        "edge_0_2": "conv3x3",
+        "edge_1_2": "avgpool3x3",
+        "edge_0_3": "skip",
+        "edge_1_3": "conv3x3",
+        "edge_2_3": "skip",
+    }
     s = arch_string(d)
-    assert s == ("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+"
-                 "|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
+    assert s == (
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    )
     assert parse_arch_string(s) == d
     assert CellSpace().arch_key(d) == s
     with pytest.raises(ValueError):
@@ -91,7 +104,7 @@ def test_block_space_knobs_change_the_network():
     # resolution: the stem sees the searched resolution (the network resizes its 8x8 input)
     for r in space.config.resolutions:
         layers = trace_layers(space.build({**base, "resolution": r}), (1, 1, 8, 8))
-        assert layers[0].P == r
+        assert r == layers[0].P
     # kernel size reaches the depthwise convolutions
     layers = trace_layers(space.build({**base, "stage2_kernel": 7}), (1, 1, 8, 8))
     assert any(l.kind == "dwconv" and l.R == 7 for l in layers)

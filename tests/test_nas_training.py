@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from _nas_fixtures import digits, one_torch_thread  # noqa: F401
 
 from archgym.envs.nas.block_space import BlockSpace
 from archgym.envs.nas.cell_space import CellSpace, parse_arch_string, uniform_cell
@@ -9,10 +10,10 @@ from archgym.envs.nas.data import DIGITS_SHAPE, load_digits_data
 from archgym.envs.nas.runtime import resolve_device
 from archgym.envs.nas.training import TrainEvaluator, TrainSettings
 
-from _nas_fixtures import digits, one_torch_thread  # noqa: F401
-
 #: a reasonable NAS-Bench-201 cell (convolutions plus a skip path)
-GOOD_CELL = parse_arch_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|")
+GOOD_CELL = parse_arch_string(
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+)
 TINY = TrainSettings(epochs=2, batch_size=64, lr=0.05)
 
 

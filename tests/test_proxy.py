@@ -6,17 +6,30 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import make_test_env
 
 from archgym.dataset import load_dataset
 from archgym.generate import generate_dataset
-from archgym.proxy import (MODELS, ProxyDataError, ProxyModel, ProxySimulator, attach_simulator, check_compatible,
-                           score, train_proxy, training_table)
+from archgym.proxy import (
+    MODELS,
+    ProxyDataError,
+    ProxyModel,
+    ProxySimulator,
+    attach_simulator,
+    check_compatible,
+    score,
+    train_proxy,
+    training_table,
+)
 from archgym.registry import ConfigError, make_agent
 from archgym.runner import run_experiment
-from conftest import make_test_env
 
-FAST = {"rf": {"n_estimators": 30}, "gbt": {"max_iter": 100}, "gp": {"iterations": 30, "max_train": 300},
-        "mlp": {"epochs": 60}}
+FAST = {
+    "rf": {"n_estimators": 30},
+    "gbt": {"max_iter": 100},
+    "gp": {"iterations": 30, "max_train": 300},
+    "mlp": {"epochs": 60},
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +66,9 @@ def test_every_model_trains_scores_and_round_trips(quad_data, tmp_path, kind):
     model = train_proxy(table, kind, seed=0, **FAST[kind])
     assert set(model.scores) == {"latency_ms", "power_mw"}
     for s in model.scores.values():
-        assert set(s) == {"rmse", "rel_rmse", "mape", "spearman", "kendall", "n"} and s["n"] == round(0.2 * len(table.designs))
+        assert set(s) == {"rmse", "rel_rmse", "mape", "spearman", "kendall", "n"} and s["n"] == round(
+            0.2 * len(table.designs)
+        )
         assert s["spearman"] > 0.8, (kind, model.scores)  # learns the ranking of a smooth model
     path = model.save(tmp_path / f"{kind}.joblib")
     again = ProxyModel.load(path)
@@ -70,13 +85,19 @@ def test_feature_encoder_levels_and_vectorised_transform():
     frame = pd.DataFrame({"mode": ["a", "b", "c", "a"], "size": [1, 2, 4, 8], "gain": [0.5, 1.5, 1.5, 0.5]})
     enc = FeatureEncoder.fit(frame)
     kinds = {f.name: (f.kind, f.levels) for f in enc.features}
-    assert kinds == {"mode": ("onehot", []), "size": ("log2", [1, 2, 4, 8]), "gain": ("linear", [])}  # 2 levels: no block
+    assert kinds == {
+        "mode": ("onehot", []),
+        "size": ("log2", [1, 2, 4, 8]),
+        "gain": ("linear", []),
+    }  # 2 levels: no block
     assert enc.width == 3 + 5 + 1
     x = enc.transform(frame)
     np.testing.assert_array_equal(x, enc.transform(frame.to_dict("records")))  # frame == list of dicts
     np.testing.assert_array_equal(x[:, 4:8], np.eye(4))  # one level each
     np.testing.assert_allclose(x[:, 3], (np.log2([1, 2, 4, 8]) - 1.5) / np.std(np.log2([1, 2, 4, 8])))
-    new = enc.transform([{"mode": "zz", "size": 3, "gain": 1.0}])  # unseen category and level: zeros, numeric kept
+    new = enc.transform(
+        [{"mode": "zz", "size": 3, "gain": 1.0}]
+    )  # unseen category and level: zeros, numeric kept
     assert not new[0, :3].any() and not new[0, 4:8].any() and new[0, 3] != 0
     assert FeatureEncoder.from_dict(enc.to_dict()).transform(frame).tolist() == x.tolist()
     with pytest.raises(KeyError, match="lack parameter.*gain"):
@@ -111,7 +132,7 @@ def test_proxy_runs_as_the_env_simulator_with_any_agent(rf_file, tmp_path):
     assert isinstance(env.simulator, ProxySimulator) and env.simulator.version == "proxy-rf[quadratic-test-1]"
     assert [m.unit for m in env.simulator.metrics] == ["ms", "mW"]  # the env's metric definitions are kept
     obs, _ = env.reset(seed=0)
-    obs, reward, *_ , info = env.step(env.action_space.sample())
+    obs, reward, *_, info = env.step(env.action_space.sample())
     assert np.isfinite(obs).all() and 0 < reward <= 1 and info["metrics"]["latency_ms"] > 0
     result = make_agent("rw", env.space, seed=0).run(env, budget=20)
     assert result.evaluations == 20 and result.best is not None
@@ -150,9 +171,17 @@ def accel_proxy(tmp_path_factory):
 
 
 def test_runner_uses_proxy_from_config(accel_proxy, tmp_path):
-    cfg = {"env": {"id": "archgym/Accelerator-v0", "kwargs": {"workload": "resnet18"},
-                   "simulator": {"name": "proxy", "path": str(accel_proxy)}},
-           "agent": {"name": "random", "params": {}}, "budget": 12, "seed": 0, "progress": False}
+    cfg = {
+        "env": {
+            "id": "archgym/Accelerator-v0",
+            "kwargs": {"workload": "resnet18"},
+            "simulator": {"name": "proxy", "path": str(accel_proxy)},
+        },
+        "agent": {"name": "random", "params": {}},
+        "budget": 12,
+        "seed": 0,
+        "progress": False,
+    }
     summary = run_experiment(cfg, tmp_path / "run")
     df = load_dataset(tmp_path / "run")
     assert summary.complete and len(df) == 12
@@ -166,23 +195,80 @@ def test_runner_uses_proxy_from_config(accel_proxy, tmp_path):
 @pytest.mark.slow
 def test_cli_train_then_run_with_env_simulator_proxy(tmp_path):
     py = [sys.executable, "-m", "archgym.cli"]
-    gen = subprocess.run([*py, "generate", "--env", "archgym/Accelerator-v0", "-n", "60", "--sampler", "sobol",
-                          "-o", str(tmp_path / "gen"), "--no-progress"], capture_output=True, text=True, timeout=300)
+    gen = subprocess.run(
+        [
+            *py,
+            "generate",
+            "--env",
+            "archgym/Accelerator-v0",
+            "-n",
+            "60",
+            "--sampler",
+            "sobol",
+            "-o",
+            str(tmp_path / "gen"),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert gen.returncode == 0, gen.stderr
     assert "simulated 60 designs" in gen.stdout
-    train = subprocess.run([*py, "proxy", "train", str(tmp_path / "gen"), "-m", "gbt", "--param", "max_iter=50",
-                            "-o", str(tmp_path / "p.joblib")], capture_output=True, text=True, timeout=300)
+    train = subprocess.run(
+        [
+            *py,
+            "proxy",
+            "train",
+            str(tmp_path / "gen"),
+            "-m",
+            "gbt",
+            "--param",
+            "max_iter=50",
+            "-o",
+            str(tmp_path / "p.joblib"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert train.returncode == 0, train.stderr
     assert "rel RMSE" in train.stdout and "latency_ms" in train.stdout and (tmp_path / "p.joblib").exists()
-    run = subprocess.run([*py, "run", "env=accelerator", "agent=random", "budget=5", "progress=false",
-                          "env.simulator=proxy", f"env.simulator.path={tmp_path / 'p.joblib'}",
-                          f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            *py,
+            "run",
+            "env=accelerator",
+            "agent=random",
+            "budget=5",
+            "progress=false",
+            "env.simulator=proxy",
+            f"env.simulator.path={tmp_path / 'p.joblib'}",
+            f"hydra.run.dir={tmp_path / 'run'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["evaluations"] == 5
     assert load_dataset(tmp_path / "run")["simulator_version"].iloc[0].startswith("proxy-gbt[")
-    bad = subprocess.run([*py, "run", "env=accelerator", "budget=5", "env.simulator=proxy",
-                          f"env.simulator.path={tmp_path / 'nope.joblib'}", f"hydra.run.dir={tmp_path / 'r2'}"],
-                         capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        [
+            *py,
+            "run",
+            "env=accelerator",
+            "budget=5",
+            "env.simulator=proxy",
+            f"env.simulator.path={tmp_path / 'nope.joblib'}",
+            f"hydra.run.dir={tmp_path / 'r2'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert bad.returncode == 2 and "archgym: error: env.simulator.path: no proxy file at" in bad.stderr
-    missing = subprocess.run([*py, "proxy", "info", str(tmp_path / "nope.joblib")], capture_output=True, text=True)
+    missing = subprocess.run(
+        [*py, "proxy", "info", str(tmp_path / "nope.joblib")], capture_output=True, text=True
+    )
     assert missing.returncode == 2 and "nope.joblib" in missing.stderr

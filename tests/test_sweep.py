@@ -14,8 +14,16 @@ from archgym.sweep import RUN_FILE, fingerprint, inspect_run, prepare_run
 
 ARCHGYM = [sys.executable, "-m", "archgym.cli"]
 # 5 grid points (random: 1, rw: 2, ga: 2) x 2 seeds, short DRAM traces
-LOTTERY = ["run", "--multirun", "+experiment=lottery_dram", "+lottery=glob([random-b4,rw-s1-*,ga-p8-*])", "seed=0,1",
-           "budget=12", "stop_on_success=false", "+env.kwargs.n_requests=300"]
+LOTTERY = [
+    "run",
+    "--multirun",
+    "+experiment=lottery_dram",
+    "+lottery=glob([random-b4,rw-s1-*,ga-p8-*])",
+    "seed=0,1",
+    "budget=12",
+    "stop_on_success=false",
+    "+env.kwargs.n_requests=300",
+]
 
 
 def cli(*args, cwd):
@@ -37,12 +45,17 @@ def lottery_sweep(tmp_path_factory):
 def test_lottery_preset_runs_every_grid_point_and_seed(lottery_sweep):
     runs = _runs(lottery_sweep / "sweep")
     assert len(runs) == 10
-    assert all(s["complete"] and s["evaluations"] == 12 and s["env_id"] == "archgym/DRAMController-v0" for s in runs.values())
+    assert all(
+        s["complete"] and s["evaluations"] == 12 and s["env_id"] == "archgym/DRAMController-v0"
+        for s in runs.values()
+    )
     assert sorted({s["agent"] for s in runs.values()}) == ["ga", "random", "rw"]
     grid = {(s["agent"], json.dumps(s["agent_params"], sort_keys=True)) for s in runs.values()}
     assert len(grid) == 5  # every grid point is a distinct hyperparameter config
-    assert "+env.kwargs.n_requests=300,+experiment=lottery_dram,+lottery=ga-p8-m0.05,budget=12,seed=1,stop_on_success=False" \
-        in runs  # run directories are named by their overrides, so a re-run finds them
+    assert (
+        "+env.kwargs.n_requests=300,+experiment=lottery_dram,+lottery=ga-p8-m0.05,budget=12,seed=1,stop_on_success=False"
+        in runs
+    )  # run directories are named by their overrides, so a re-run finds them
 
 
 def test_report_makes_tables_and_figures(lottery_sweep, tmp_path):
@@ -68,9 +81,9 @@ def test_rerun_skips_complete_runs_and_redoes_cut_off_ones(lottery_sweep):
     before = _runs(sweep)
     names = sorted(before)
     killed, failed, untouched = names[0], names[1], names[2:]
-    (sweep / killed / "summary.json").unlink()                      # killed before the summary was written
+    (sweep / killed / "summary.json").unlink()  # killed before the summary was written
     for shard in sorted((sweep / killed / "dataset").glob("part-*.parquet"))[1:]:
-        shard.unlink()                                               # ... and before its last shards
+        shard.unlink()  # ... and before its last shards
     s = json.loads((sweep / failed / "summary.json").read_text())
     (sweep / failed / "summary.json").write_text(json.dumps({**s, "complete": False}))  # the agent raised
     proc = cli(*LOTTERY, f"hydra.sweep.dir={sweep}", cwd=lottery_sweep)
@@ -79,15 +92,20 @@ def test_rerun_skips_complete_runs_and_redoes_cut_off_ones(lottery_sweep):
     after = _runs(sweep)
     assert set(after) == set(before)
     for name in untouched:
-        assert after[name]["run_id"] == before[name]["run_id"]     # skipped, not re-run
+        assert after[name]["run_id"] == before[name]["run_id"]  # skipped, not re-run
     for name in (killed, failed):
         assert after[name]["run_id"] != before[name]["run_id"] and after[name]["complete"]
         df = load_dataset(sweep / name)
-        assert len(df) == 12 and df["run_id"].nunique() == 1        # the old attempt's rows are gone
+        assert len(df) == 12 and df["run_id"].nunique() == 1  # the old attempt's rows are gone
 
 
-DRAM = {"env": {"id": "archgym/DRAMController-v0", "kwargs": {"workload": "random", "n_requests": 200}},
-        "agent": {"name": "random", "params": {}}, "budget": 6, "seed": 0, "progress": False}
+DRAM = {
+    "env": {"id": "archgym/DRAMController-v0", "kwargs": {"workload": "random", "n_requests": 200}},
+    "agent": {"name": "random", "params": {}},
+    "budget": 6,
+    "seed": 0,
+    "progress": False,
+}
 
 
 def test_run_states(tmp_path):
@@ -96,15 +114,15 @@ def test_run_states(tmp_path):
     assert inspect_run(out, fp).status == "absent"
     first = run_experiment(DRAM, out)
     assert inspect_run(out, fp).status == "complete"
-    assert run_experiment(DRAM, out).run_id == first.run_id                       # skipped
-    assert fingerprint({**DRAM, "progress": True}) == fp                          # volatile keys do not count
+    assert run_experiment(DRAM, out).run_id == first.run_id  # skipped
+    assert fingerprint({**DRAM, "progress": True}) == fp  # volatile keys do not count
     assert inspect_run(out, fingerprint({**DRAM, "seed": 1})).status == "changed"
-    third = run_experiment({**DRAM, "resume": False}, out)                        # resume=false always runs
+    third = run_experiment({**DRAM, "resume": False}, out)  # resume=false always runs
     assert third.run_id != first.run_id and len(load_dataset(out)) == 6
-    with pytest.raises(ConfigError, match="different config"):                   # never deletes a finished dataset
+    with pytest.raises(ConfigError, match="different config"):  # never deletes a finished dataset
         run_experiment({**DRAM, "budget": 4}, out)
     assert len(load_dataset(out)) == 6
-    changed = run_experiment({**DRAM, "budget": 4, "resume": False}, out)         # replaced only on request
+    changed = run_experiment({**DRAM, "budget": 4, "resume": False}, out)  # replaced only on request
     assert changed.evaluations == 4 and len(load_dataset(out)) == 4
     (out / "dataset" / "part-00000.parquet").unlink()
     assert inspect_run(out, fingerprint({**DRAM, "budget": 4})).status == "incomplete"

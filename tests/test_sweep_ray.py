@@ -7,15 +7,30 @@ import sys
 
 import pytest
 
-pytest.importorskip("hydra_plugins.hydra_ray_launcher", reason="Ray launcher not installed (pip install -e .[ray])")
+pytest.importorskip(
+    "hydra_plugins.hydra_ray_launcher", reason="Ray launcher not installed (pip install -e .[ray])"
+)
 
 pytestmark = pytest.mark.slow
 
 
 def test_small_sweep_on_local_ray(tmp_path):
-    args = [sys.executable, "-m", "archgym.cli", "run", "--multirun", "hydra/launcher=ray_local",
-            "hydra.launcher.ray.init.num_cpus=2", "env=dram_random", "agent=random,rw", "seed=0", "budget=6",
-            "+env.kwargs.n_requests=300", "progress=false", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+    args = [
+        sys.executable,
+        "-m",
+        "archgym.cli",
+        "run",
+        "--multirun",
+        "hydra/launcher=ray_local",
+        "hydra.launcher.ray.init.num_cpus=2",
+        "env=dram_random",
+        "agent=random,rw",
+        "seed=0",
+        "budget=6",
+        "+env.kwargs.n_requests=300",
+        "progress=false",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    ]
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_DEDUP_LOGS": "0"}
     proc = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -11,5 +11,14 @@ from archgym.proxy.core import ProxyDataError, ProxyModel, score, train_proxy, t
 from archgym.proxy.models import MODELS
 from archgym.proxy.simulator import ProxySimulator, attach_simulator, check_compatible
 
-__all__ = ["MODELS", "ProxyDataError", "ProxyModel", "ProxySimulator", "attach_simulator", "check_compatible", "score",
-           "train_proxy", "training_table"]
+__all__ = [
+    "MODELS",
+    "ProxyDataError",
+    "ProxyModel",
+    "ProxySimulator",
+    "attach_simulator",
+    "check_compatible",
+    "score",
+    "train_proxy",
+    "training_table",
+]

@@ -16,9 +16,10 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,8 +49,12 @@ class TrainingTable:
     simulator_version: str
 
 
-def training_table(df: pd.DataFrame, workload: str | None = None, metrics: Sequence[str] | None = None,
-                   simulator_version: str | None = None) -> TrainingTable:
+def training_table(
+    df: pd.DataFrame,
+    workload: str | None = None,
+    metrics: Sequence[str] | None = None,
+    simulator_version: str | None = None,
+) -> TrainingTable:
     """Select one group, drop failed rows and proxy-generated rows, dedupe designs.
 
     Raises:
@@ -65,18 +70,24 @@ def training_table(df: pd.DataFrame, workload: str | None = None, metrics: Seque
         df = df[df["simulator_version"] == simulator_version]
     groups = df[list(GROUP_KEYS)].drop_duplicates()
     if len(groups) == 0:
-        raise ProxyDataError("no simulator rows left to train on" + (f" for workload {workload!r}" if workload else ""))
+        raise ProxyDataError(
+            "no simulator rows left to train on" + (f" for workload {workload!r}" if workload else "")
+        )
     if len(groups) > 1:
         listed = "; ".join(" / ".join(map(str, r)) for r in groups.itertuples(index=False))
-        raise ProxyDataError(f"the dataset mixes {len(groups)} env/workload/simulator groups ({listed}); "
-                             "choose one with --workload (and --simulator-version)")
+        raise ProxyDataError(
+            f"the dataset mixes {len(groups)} env/workload/simulator groups ({listed}); "
+            "choose one with --workload (and --simulator-version)"
+        )
     env_id, wl, ver = groups.iloc[0]
     df = df.loc[:, df.notna().any()]  # drop other envs' all-null columns
-    all_metrics = [c[len(METRIC_PREFIX):] for c in df.columns if c.startswith(METRIC_PREFIX)]
+    all_metrics = [c[len(METRIC_PREFIX) :] for c in df.columns if c.startswith(METRIC_PREFIX)]
     chosen = list(metrics) if metrics else all_metrics
     unknown = [m for m in chosen if m not in all_metrics]
     if unknown:
-        raise ProxyDataError(f"unknown metric(s) {', '.join(unknown)}; the dataset has {', '.join(all_metrics)}")
+        raise ProxyDataError(
+            f"unknown metric(s) {', '.join(unknown)}; the dataset has {', '.join(all_metrics)}"
+        )
     pcols = [c for c in df.columns if c.startswith(PARAM_PREFIX)]
     mcols = [METRIC_PREFIX + m for m in chosen]
     ok = df["error"].isna() if "error" in df else True
@@ -84,8 +95,8 @@ def training_table(df: pd.DataFrame, workload: str | None = None, metrics: Seque
     df = df.drop_duplicates(subset=pcols).reset_index(drop=True)
     if len(df) < 4:
         raise ProxyDataError(f"only {len(df)} unique successful designs: too few to train a proxy")
-    designs = df[pcols].rename(columns=lambda c: c[len(PARAM_PREFIX):])
-    targets = df[mcols].rename(columns=lambda c: c[len(METRIC_PREFIX):]).astype(np.float64)
+    designs = df[pcols].rename(columns=lambda c: c[len(PARAM_PREFIX) :])
+    targets = df[mcols].rename(columns=lambda c: c[len(METRIC_PREFIX) :]).astype(np.float64)
     return TrainingTable(designs, targets, str(env_id), str(wl), str(ver))
 
 
@@ -153,18 +164,26 @@ class ProxyModel:
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         payload = {
-            "format": FILE_FORMAT, "version": FILE_VERSION, "kind": self.kind,
-            "encoder": self.encoder.to_dict(), "scaler": self.scaler.__dict__.copy(),
-            "regressor": self.regressor.state(), "env_id": self.env_id, "workload": self.workload,
-            "simulator_version": self.simulator_version, "n_train": self.n_train, "scores": self.scores,
-            "train_time_s": self.train_time_s, "created": self.created,
+            "format": FILE_FORMAT,
+            "version": FILE_VERSION,
+            "kind": self.kind,
+            "encoder": self.encoder.to_dict(),
+            "scaler": self.scaler.__dict__.copy(),
+            "regressor": self.regressor.state(),
+            "env_id": self.env_id,
+            "workload": self.workload,
+            "simulator_version": self.simulator_version,
+            "n_train": self.n_train,
+            "scores": self.scores,
+            "train_time_s": self.train_time_s,
+            "created": self.created,
         }
         with atomic_path(out) as tmp:
             joblib.dump(payload, tmp, compress=3)
         return out
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "ProxyModel":
+    def load(cls, path: str | os.PathLike) -> ProxyModel:
         """Read a proxy file written by :meth:`save`.
 
         Raises:
@@ -179,16 +198,27 @@ class ProxyModel:
         try:
             data = joblib.load(p)
         except Exception as exc:
-            raise ValueError(f"{p} is not a readable archgym proxy file ({type(exc).__name__}: {exc})") from None
+            raise ValueError(
+                f"{p} is not a readable archgym proxy file ({type(exc).__name__}: {exc})"
+            ) from None
         if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
             raise ValueError(f"{p} is not an archgym proxy file")
         if int(data.get("version", 0)) > FILE_VERSION:
-            raise ValueError(f"{p} has proxy file version {data['version']}; this archgym reads up to {FILE_VERSION}")
+            raise ValueError(
+                f"{p} has proxy file version {data['version']}; this archgym reads up to {FILE_VERSION}"
+            )
         return cls(
-            kind=data["kind"], encoder=FeatureEncoder.from_dict(data["encoder"]), scaler=TargetScaler(**data["scaler"]),
-            regressor=MODELS[data["kind"]].from_state(data["regressor"]), env_id=data["env_id"],
-            workload=data["workload"], simulator_version=data["simulator_version"], n_train=int(data["n_train"]),
-            scores=data.get("scores", {}), train_time_s=float(data.get("train_time_s", 0.0)), created=data.get("created", ""),
+            kind=data["kind"],
+            encoder=FeatureEncoder.from_dict(data["encoder"]),
+            scaler=TargetScaler(**data["scaler"]),
+            regressor=MODELS[data["kind"]].from_state(data["regressor"]),
+            env_id=data["env_id"],
+            workload=data["workload"],
+            simulator_version=data["simulator_version"],
+            n_train=int(data["n_train"]),
+            scores=data.get("scores", {}),
+            train_time_s=float(data.get("train_time_s", 0.0)),
+            created=data.get("created", ""),
         )
 
 
@@ -201,8 +231,17 @@ def split_indices(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, 
     return perm[n_test:], perm[:n_test]
 
 
-def train_proxy(table: TrainingTable, kind: str = "rf", *, test_fraction: float = 0.2, seed: int = 0,
-                progress: bool = False, refit_all: bool = False, threads: int = 1, **params: Any) -> ProxyModel:
+def train_proxy(
+    table: TrainingTable,
+    kind: str = "rf",
+    *,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    progress: bool = False,
+    refit_all: bool = False,
+    threads: int = 1,
+    **params: Any,
+) -> ProxyModel:
     """Fit a proxy on a random ``1 - test_fraction`` of the table and score it on the rest.
 
     With ``refit_all`` the returned model is refitted on every row after scoring (the
@@ -218,13 +257,24 @@ def train_proxy(table: TrainingTable, kind: str = "rf", *, test_fraction: float 
         sc = TargetScaler.fit(y[rows], names)
         t0 = time.perf_counter()
         with limited_threads(threads):
-            reg = make_regressor(kind, seed, **params).fit(enc.transform(table.designs.iloc[rows]), sc.transform(y[rows]), progress)
+            reg = make_regressor(kind, seed, **params).fit(
+                enc.transform(table.designs.iloc[rows]), sc.transform(y[rows]), progress
+            )
         return enc, sc, reg, time.perf_counter() - t0
 
     enc, sc, reg, elapsed = fit(train)
-    model = ProxyModel(kind, enc, sc, reg, table.env_id, table.workload, table.simulator_version,
-                       int(getattr(reg, "n_fit", len(train))),
-                       train_time_s=elapsed, created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    model = ProxyModel(
+        kind,
+        enc,
+        sc,
+        reg,
+        table.env_id,
+        table.workload,
+        table.simulator_version,
+        int(getattr(reg, "n_fit", len(train))),
+        train_time_s=elapsed,
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    )
     model.scores = score(y[test], model.predict(table.designs.iloc[test]), names)
     if refit_all:
         model.encoder, model.scaler, model.regressor, model.train_time_s = fit(np.arange(len(y)))
@@ -235,8 +285,12 @@ def train_proxy(table: TrainingTable, kind: str = "rf", *, test_fraction: float 
 def format_scores(scores: Mapping[str, Mapping[str, float]], title: str = "") -> str:
     """A fixed-width table of :func:`score` results."""
     lines = [title] if title else []
-    lines.append(f"  {'metric':<28} {'RMSE':>12} {'rel RMSE':>9} {'MAPE':>8} {'Spearman':>9} {'Kendall':>8} {'n':>6}")
+    lines.append(
+        f"  {'metric':<28} {'RMSE':>12} {'rel RMSE':>9} {'MAPE':>8} {'Spearman':>9} {'Kendall':>8} {'n':>6}"
+    )
     for name, s in scores.items():
-        lines.append(f"  {name:<28} {s['rmse']:>12.5g} {100 * s['rel_rmse']:>8.3f}% {100 * s['mape']:>7.3f}% "
-                     f"{s['spearman']:>9.4f} {s['kendall']:>8.4f} {s['n']:>6d}")
+        lines.append(
+            f"  {name:<28} {s['rmse']:>12.5g} {100 * s['rel_rmse']:>8.3f}% {100 * s['mape']:>7.3f}% "
+            f"{s['spearman']:>9.4f} {s['kendall']:>8.4f} {s['n']:>6d}"
+        )
     return "\n".join(lines)

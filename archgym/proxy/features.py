@@ -22,9 +22,10 @@ the hot path of :meth:`~archgym.proxy.simulator.ProxySimulator.evaluate_many`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,8 +64,12 @@ class FeatureEncoder:
     def __init__(self, features: Sequence[ParamFeature]) -> None:
         self.features = list(features)
         self._getter = itemgetter(*self.names) if self.features else None
-        self._lookup = [{c: k for k, c in enumerate(f.categories)} if f.kind == "onehot" else
-                        {v: k for k, v in enumerate(f.levels)} for f in self.features]
+        self._lookup = [
+            {c: k for k, c in enumerate(f.categories)}
+            if f.kind == "onehot"
+            else {v: k for k, v in enumerate(f.levels)}
+            for f in self.features
+        ]
 
     @property
     def names(self) -> list[str]:
@@ -75,7 +80,7 @@ class FeatureEncoder:
         return sum(f.width for f in self.features)
 
     @classmethod
-    def fit(cls, designs: pd.DataFrame, max_levels: int = MAX_LEVELS) -> "FeatureEncoder":
+    def fit(cls, designs: pd.DataFrame, max_levels: int = MAX_LEVELS) -> FeatureEncoder:
         """Learn the encoding from a frame with one column per parameter (no ``param.`` prefix)."""
         feats = []
         for name in designs.columns:
@@ -89,7 +94,11 @@ class FeatureEncoder:
             std = float(np.nanstd(z))
             uniq = np.unique(x[np.isfinite(x)])
             levels = uniq.tolist() if 2 < len(uniq) <= max_levels else []
-            feats.append(ParamFeature(name, kind, mean=float(np.nanmean(z)), std=std if std > 0 else 1.0, levels=levels))
+            feats.append(
+                ParamFeature(
+                    name, kind, mean=float(np.nanmean(z)), std=std if std > 0 else 1.0, levels=levels
+                )
+            )
         return cls(feats)
 
     def _columns(self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]) -> list[Sequence[Any]]:
@@ -108,9 +117,13 @@ class FeatureEncoder:
                     return [rows]
                 return list(zip(*rows)) if rows else [() for _ in self.features]
             missing = sorted({n for d in designs for n in self.names if n not in d}, key=self.names.index)
-        raise KeyError(f"designs lack parameter(s) {', '.join(missing)}; the proxy needs {', '.join(self.names)}")
+        raise KeyError(
+            f"designs lack parameter(s) {', '.join(missing)}; the proxy needs {', '.join(self.names)}"
+        )
 
-    def transform(self, designs: pd.DataFrame | Sequence[Mapping[str, Any]], dtype: Any = np.float64) -> np.ndarray:
+    def transform(
+        self, designs: pd.DataFrame | Sequence[Mapping[str, Any]], dtype: Any = np.float64
+    ) -> np.ndarray:
         """Encode designs (a frame or a list of dicts keyed by parameter name)."""
         cols = self._columns(designs)
         n = len(designs)
@@ -120,7 +133,9 @@ class FeatureEncoder:
         for f, lookup, col in zip(self.features, self._lookup, cols):
             if f.kind == "onehot":
                 get = lookup.get
-                idx = np.fromiter((get(v if type(v) is str else str(v), -1) for v in col), dtype=np.int64, count=n)
+                idx = np.fromiter(
+                    (get(v if type(v) is str else str(v), -1) for v in col), dtype=np.int64, count=n
+                )
                 hit = idx >= 0
                 out[rows[hit], j + idx[hit]] = 1.0
             else:
@@ -139,7 +154,7 @@ class FeatureEncoder:
         return [f.__dict__.copy() for f in self.features]
 
     @classmethod
-    def from_dict(cls, data: Sequence[Mapping[str, Any]]) -> "FeatureEncoder":
+    def from_dict(cls, data: Sequence[Mapping[str, Any]]) -> FeatureEncoder:
         return cls([ParamFeature(**d) for d in data])
 
 
@@ -153,7 +168,7 @@ class TargetScaler:
     std: list[float]
 
     @classmethod
-    def fit(cls, y: np.ndarray, names: Sequence[str]) -> "TargetScaler":
+    def fit(cls, y: np.ndarray, names: Sequence[str]) -> TargetScaler:
         logs = [bool(np.all(y[:, i] > 0)) for i in range(y.shape[1])]
         z = np.column_stack([np.log(y[:, i]) if logs[i] else y[:, i] for i in range(y.shape[1])])
         std = z.std(axis=0)

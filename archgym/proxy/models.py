@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any, ClassVar, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -52,7 +53,7 @@ class Regressor:
         self.seed = int(seed)
         self.params = params
 
-    def fit(self, x: np.ndarray, z: np.ndarray, progress: bool = False) -> "Regressor":
+    def fit(self, x: np.ndarray, z: np.ndarray, progress: bool = False) -> Regressor:
         raise NotImplementedError
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -63,7 +64,7 @@ class Regressor:
         raise NotImplementedError
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> "Regressor":
+    def from_state(cls, state: Mapping[str, Any]) -> Regressor:
         raise NotImplementedError
 
 
@@ -101,8 +102,17 @@ class GradientBoosting(Regressor):
     def fit(self, x, z, progress=False):
         from sklearn.ensemble import HistGradientBoostingRegressor
 
-        p = {"max_iter": 1000, "learning_rate": 0.1, "max_leaf_nodes": 31, "early_stopping": False, **self.params}
-        self.models = [HistGradientBoostingRegressor(random_state=self.seed, **p).fit(x, z[:, i]) for i in range(z.shape[1])]
+        p = {
+            "max_iter": 1000,
+            "learning_rate": 0.1,
+            "max_leaf_nodes": 31,
+            "early_stopping": False,
+            **self.params,
+        }
+        self.models = [
+            HistGradientBoostingRegressor(random_state=self.seed, **p).fit(x, z[:, i])
+            for i in range(z.shape[1])
+        ]
         return self
 
     def predict(self, x):
@@ -126,7 +136,8 @@ def _exact_gp(train_x, train_y, likelihood):
             super().__init__(train_x, train_y, likelihood)
             self.mean_module = gpytorch.means.ConstantMean()
             self.covar_module = gpytorch.kernels.ScaleKernel(
-                gpytorch.kernels.MaternKernel(nu=2.5, ard_num_dims=train_x.shape[1]))
+                gpytorch.kernels.MaternKernel(nu=2.5, ard_num_dims=train_x.shape[1])
+            )
 
         def forward(self, x):
             return gpytorch.distributions.MultivariateNormal(self.mean_module(x), self.covar_module(x))
@@ -152,11 +163,16 @@ class GaussianProcess(Regressor):
         self.train_x = torch.as_tensor(x[idx], dtype=torch.float64)
         self.train_z = torch.as_tensor(z[idx], dtype=torch.float64)
         self.states = []
-        bar = tqdm(total=z.shape[1] * int(p["iterations"]), desc="gp", unit="it", disable=not progress, leave=False)
+        bar = tqdm(
+            total=z.shape[1] * int(p["iterations"]), desc="gp", unit="it", disable=not progress, leave=False
+        )
         for i in range(z.shape[1]):
-            lik = gpytorch.likelihoods.GaussianLikelihood(noise_constraint=gpytorch.constraints.GreaterThan(1e-6)).double()
+            lik = gpytorch.likelihoods.GaussianLikelihood(
+                noise_constraint=gpytorch.constraints.GreaterThan(1e-6)
+            ).double()
             model = _exact_gp(self.train_x, self.train_z[:, i], lik).double()
-            model.train(); lik.train()
+            model.train()
+            lik.train()
             opt = torch.optim.Adam(model.parameters(), lr=float(p["lr"]))
             mll = gpytorch.mlls.ExactMarginalLogLikelihood(lik, model)
             for _ in range(int(p["iterations"])):
@@ -175,10 +191,13 @@ class GaussianProcess(Regressor):
 
         self.models = []
         for i, st in enumerate(self.states):
-            lik = gpytorch.likelihoods.GaussianLikelihood(noise_constraint=gpytorch.constraints.GreaterThan(1e-6)).double()
+            lik = gpytorch.likelihoods.GaussianLikelihood(
+                noise_constraint=gpytorch.constraints.GreaterThan(1e-6)
+            ).double()
             model = _exact_gp(self.train_x, self.train_z[:, i], lik).double()
             model.load_state_dict(st)
-            model.eval(); lik.eval()
+            model.eval()
+            lik.eval()
             self.models.append(model)
 
     def predict(self, x):
@@ -190,8 +209,13 @@ class GaussianProcess(Regressor):
             return np.column_stack([m(tx).mean.numpy() for m in self.models])
 
     def state(self):
-        return {"seed": self.seed, "params": self.params, "train_x": self.train_x.numpy(), "train_z": self.train_z.numpy(),
-                "states": [{k: v.numpy() for k, v in s.items()} for s in self.states]}
+        return {
+            "seed": self.seed,
+            "params": self.params,
+            "train_x": self.train_x.numpy(),
+            "train_z": self.train_z.numpy(),
+            "states": [{k: v.numpy() for k, v in s.items()} for s in self.states],
+        }
 
     @classmethod
     def from_state(cls, state):
@@ -228,8 +252,16 @@ class MLP(Regressor):
     """
 
     kind = "mlp"
-    defaults: ClassVar[dict[str, Any]] = {"hidden": 384, "layers": 4, "epochs": 400, "lr": 3e-3, "batch_size": 128,
-                                          "weight_decay": 1e-5, "val_fraction": 0.1, "ensemble": 1}
+    defaults: ClassVar[dict[str, Any]] = {
+        "hidden": 384,
+        "layers": 4,
+        "epochs": 400,
+        "lr": 3e-3,
+        "batch_size": 128,
+        "weight_decay": 1e-5,
+        "val_fraction": 0.1,
+        "ensemble": 1,
+    }
 
     def fit(self, x, z, progress=False):
         import torch
@@ -242,7 +274,10 @@ class MLP(Regressor):
         n_val = int(round(len(x) * float(p["val_fraction"]))) if len(x) >= 20 else 0
         perm = rng.permutation(len(x))
         val, fit_rows = perm[:n_val], perm[n_val:]
-        tx, tz = torch.as_tensor(x[fit_rows], dtype=torch.float32), torch.as_tensor(z[fit_rows], dtype=torch.float32)
+        tx, tz = (
+            torch.as_tensor(x[fit_rows], dtype=torch.float32),
+            torch.as_tensor(z[fit_rows], dtype=torch.float32),
+        )
         vx, vz = torch.as_tensor(x[val], dtype=torch.float32), torch.as_tensor(z[val], dtype=torch.float32)
         self.nets, self.best_epochs = [], []
         bar = tqdm(total=members * epochs, desc="mlp", unit="epoch", disable=not progress, leave=False)
@@ -251,7 +286,9 @@ class MLP(Regressor):
             gen = torch.Generator().manual_seed(seed)
             torch.manual_seed(seed)
             net = _mlp(*self.arch)
-            opt = torch.optim.AdamW(net.parameters(), lr=float(p["lr"]), weight_decay=float(p["weight_decay"]))
+            opt = torch.optim.AdamW(
+                net.parameters(), lr=float(p["lr"]), weight_decay=float(p["weight_decay"])
+            )
             steps = epochs * math.ceil(len(tx) / bs)
             sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=float(p["lr"]), total_steps=steps)
             best, best_state, best_epoch = math.inf, None, epochs - 1
@@ -259,7 +296,7 @@ class MLP(Regressor):
                 net.train()
                 order = torch.randperm(len(tx), generator=gen)
                 for s in range(0, len(tx), bs):
-                    b = order[s:s + bs]
+                    b = order[s : s + bs]
                     opt.zero_grad()
                     loss = torch.nn.functional.mse_loss(net(tx[b]), tz[b])
                     loss.backward()
@@ -285,8 +322,14 @@ class MLP(Regressor):
         import torch
 
         linears = [[mod for mod in net if isinstance(mod, torch.nn.Linear)] for net in self.nets]
-        self._w = [torch.stack([ls[i].weight.detach().T for ls in linears]).contiguous() for i in range(len(linears[0]))]
-        self._b = [torch.stack([ls[i].bias.detach() for ls in linears]).unsqueeze(1).contiguous() for i in range(len(linears[0]))]
+        self._w = [
+            torch.stack([ls[i].weight.detach().T for ls in linears]).contiguous()
+            for i in range(len(linears[0]))
+        ]
+        self._b = [
+            torch.stack([ls[i].bias.detach() for ls in linears]).unsqueeze(1).contiguous()
+            for i in range(len(linears[0]))
+        ]
 
     def predict(self, x):
         import torch
@@ -307,8 +350,12 @@ class MLP(Regressor):
             return h.mean(dim=0).double().numpy()
 
     def state(self):
-        return {"seed": self.seed, "params": self.params, "arch": self.arch,
-                "members": [{k: v.numpy() for k, v in net.state_dict().items()} for net in self.nets]}
+        return {
+            "seed": self.seed,
+            "params": self.params,
+            "arch": self.arch,
+            "members": [{k: v.numpy() for k, v in net.state_dict().items()} for net in self.nets],
+        }
 
     @classmethod
     def from_state(cls, state):
@@ -316,7 +363,9 @@ class MLP(Regressor):
 
         obj = cls(state["seed"], **state["params"])
         obj.arch = tuple(state["arch"])
-        members = state["members"] if "members" in state else [state["weights"]]  # "weights": one net (older files)
+        members = (
+            state["members"] if "members" in state else [state["weights"]]
+        )  # "weights": one net (older files)
         obj.nets = []
         for weights in members:
             net = _mlp(*obj.arch)
@@ -326,7 +375,9 @@ class MLP(Regressor):
         return obj
 
 
-MODELS: dict[str, type[Regressor]] = {c.kind: c for c in (RandomForest, GradientBoosting, GaussianProcess, MLP)}
+MODELS: dict[str, type[Regressor]] = {
+    c.kind: c for c in (RandomForest, GradientBoosting, GaussianProcess, MLP)
+}
 
 
 def make_regressor(kind: str, seed: int = 0, **params: Any) -> Regressor:

@@ -11,7 +11,8 @@ default, workload) and replaces the env's simulator.
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from archgym.proxy.core import ProxyModel
 from archgym.simulator import Metric, Metrics, Simulator
@@ -27,12 +28,14 @@ class ProxySimulator(Simulator):
         if metrics is None:
             metrics = [Metric(n, "", "lower", 1.0, f"proxy prediction of {n}") for n in names]
         if [m.name for m in metrics] != names:
-            raise ValueError(f"proxy predicts {', '.join(names)}; metric definitions given for {', '.join(m.name for m in metrics)}")
+            raise ValueError(
+                f"proxy predicts {', '.join(names)}; metric definitions given for {', '.join(m.name for m in metrics)}"
+            )
         self.metrics = tuple(metrics)
         self.version = f"proxy-{model.kind}[{model.simulator_version}]"
 
     @classmethod
-    def load(cls, path: str | os.PathLike, metrics: Sequence[Metric] | None = None) -> "ProxySimulator":
+    def load(cls, path: str | os.PathLike, metrics: Sequence[Metric] | None = None) -> ProxySimulator:
         """Load a proxy file (see :meth:`ProxyModel.load`)."""
         return cls(ProxyModel.load(path), metrics, source=str(path))
 
@@ -41,7 +44,9 @@ class ProxySimulator(Simulator):
 
     def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
         names = self.model.metric_names
-        return [dict(zip(names, row)) for row in self.model.predict(designs).tolist()]  # tolist: Python floats, fast
+        return [
+            dict(zip(names, row)) for row in self.model.predict(designs).tolist()
+        ]  # tolist: Python floats, fast
 
 
 def check_compatible(model: ProxyModel, env: Any, check_workload: bool = True) -> None:
@@ -51,13 +56,19 @@ def check_compatible(model: ProxyModel, env: Any, check_workload: bool = True) -
     if base.env_id and model.env_id != base.env_id:
         raise ValueError(f"{where} cannot stand in for {base.env_id}")
     if list(base.space.names) != model.param_names:
-        raise ValueError(f"{where}: parameters {', '.join(model.param_names)} differ from the env's {', '.join(base.space.names)}")
+        raise ValueError(
+            f"{where}: parameters {', '.join(model.param_names)} differ from the env's {', '.join(base.space.names)}"
+        )
     if list(base.simulator.metric_names) != model.metric_names:
-        raise ValueError(f"{where}: it predicts {', '.join(model.metric_names)}, the env needs "
-                         f"{', '.join(base.simulator.metric_names)} (train on every metric)")
+        raise ValueError(
+            f"{where}: it predicts {', '.join(model.metric_names)}, the env needs "
+            f"{', '.join(base.simulator.metric_names)} (train on every metric)"
+        )
     if check_workload and str(base.workload_name) != model.workload:
-        raise ValueError(f"{where}: the env runs workload {base.workload_name!r} "
-                         "(train a proxy on that workload, or set env.simulator.check_workload=false)")
+        raise ValueError(
+            f"{where}: the env runs workload {base.workload_name!r} "
+            "(train a proxy on that workload, or set env.simulator.check_workload=false)"
+        )
 
 
 def attach_simulator(env: Any, spec: Mapping[str, Any]) -> None:

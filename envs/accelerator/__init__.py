@@ -19,7 +19,21 @@ from .technology import DEFAULT_TECHNOLOGY, Technology
 from .tracing import MatMul, TracingError, trace_layers
 
 __all__ = [
-    "DATAFLOWS", "DEFAULT_TECHNOLOGY", "EYERISS_LIKE", "AcceleratorSimulator", "Layer", "LayerArrays", "MatMul",
-    "Technology", "TracingError", "UnknownWorkloadError", "Workload", "accelerator_design_space", "load_workload",
-    "to_arrays", "total_macs", "trace_layers", "workload_names",
+    "DATAFLOWS",
+    "DEFAULT_TECHNOLOGY",
+    "EYERISS_LIKE",
+    "AcceleratorSimulator",
+    "Layer",
+    "LayerArrays",
+    "MatMul",
+    "Technology",
+    "TracingError",
+    "UnknownWorkloadError",
+    "Workload",
+    "accelerator_design_space",
+    "load_workload",
+    "to_arrays",
+    "total_macs",
+    "trace_layers",
+    "workload_names",
 ]

@@ -80,8 +80,16 @@ def _cdiv(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.ceil(a / b)
 
 
-def reuse(df: str, dims: dict[str, torch.Tensor], rows: torch.Tensor, cols: torch.Tensor, rf_words: torch.Tensor,
-          kt: torch.Tensor, ct: torch.Tensor, xt: torch.Tensor) -> Reuse:
+def reuse(
+    df: str,
+    dims: dict[str, torch.Tensor],
+    rows: torch.Tensor,
+    cols: torch.Tensor,
+    rf_words: torch.Tensor,
+    kt: torch.Tensor,
+    ct: torch.Tensor,
+    xt: torch.Tensor,
+) -> Reuse:
     """Spatial mapping and reuse factors of template ``df``.
 
     Args:

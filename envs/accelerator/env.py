@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -17,8 +18,12 @@ ENV_ID = "archgym/Accelerator-v0"
 TARGET_METRICS: tuple[str, ...] = ("latency_ms", "energy_uj", "area_mm2")
 
 
-def default_targets(workload: Workload | str = "resnet18", n_samples: int = 512, seed: int = 0,
-                    simulator: AcceleratorSimulator | None = None) -> dict[str, float]:
+def default_targets(
+    workload: Workload | str = "resnet18",
+    n_samples: int = 512,
+    seed: int = 0,
+    simulator: AcceleratorSimulator | None = None,
+) -> dict[str, float]:
     """Achievable but demanding targets from the model's own range on ``workload``.
 
     Draws ``n_samples`` designs uniformly (fixed ``seed``), keeps those with area at most the
@@ -77,5 +82,13 @@ def make_accelerator_env(
     if area_budget_mm2 is not None:
         cons.append(Constraint("area_mm2", "<=", float(area_budget_mm2)))
     objective = TargetSpec(targets, tolerance=tolerance, modes=modes, constraints=cons)
-    return ArchGymEnv(accelerator_design_space(), sim, wl, objective, episode_length=episode_length, env_id=ENV_ID,
-                      workload_name=wl.name, **kwargs)
+    return ArchGymEnv(
+        accelerator_design_space(),
+        sim,
+        wl,
+        objective,
+        episode_length=episode_length,
+        env_id=ENV_ID,
+        workload_name=wl.name,
+        **kwargs,
+    )

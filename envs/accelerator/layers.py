@@ -14,8 +14,9 @@ each head has its own "weight" operand (the other activation matrix).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -46,13 +47,17 @@ class Layer:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"layer {self.name!r}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+            raise ValueError(
+                f"layer {self.name!r}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}"
+            )
         for dim in ("N", "K", "C", "R", "S", "P", "Q", "stride", "groups"):
             v = getattr(self, dim)
             if not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"layer {self.name!r}: {dim} must be a positive integer, got {v!r}")
         if self.C % self.groups or self.K % self.groups:
-            raise ValueError(f"layer {self.name!r}: C={self.C} and K={self.K} must be divisible by groups={self.groups}")
+            raise ValueError(
+                f"layer {self.name!r}: C={self.C} and K={self.K} must be divisible by groups={self.groups}"
+            )
 
     @property
     def c_per_group(self) -> int:
@@ -88,10 +93,22 @@ class Layer:
     def output_count(self) -> int:
         return self.N * self.K * self.P * self.Q
 
-    def with_batch(self, n: int) -> "Layer":
+    def with_batch(self, n: int) -> Layer:
         """The same layer at batch size ``n`` (GEMM layers whose rows are tokens keep ``P``)."""
-        return Layer(self.name, self.kind, int(n), self.K, self.C, self.R, self.S, self.P, self.Q,
-                     self.stride, self.groups, dict(self.meta))
+        return Layer(
+            self.name,
+            self.kind,
+            int(n),
+            self.K,
+            self.C,
+            self.R,
+            self.S,
+            self.P,
+            self.Q,
+            self.stride,
+            self.groups,
+            dict(self.meta),
+        )
 
 
 #: field order of the struct-of-arrays form
@@ -138,10 +155,18 @@ def to_arrays(layers: Sequence[Layer]) -> LayerArrays:
 
     return LayerArrays(
         names=tuple(l.name for l in layers),
-        N=col(lambda l: l.N), G=col(lambda l: l.groups), K=col(lambda l: l.k_per_group),
-        C=col(lambda l: l.c_per_group), R=col(lambda l: l.R), S=col(lambda l: l.S),
-        P=col(lambda l: l.P), Q=col(lambda l: l.Q), stride=col(lambda l: l.stride),
-        H=col(lambda l: l.H), W=col(lambda l: l.W), macs=col(lambda l: l.macs),
+        N=col(lambda l: l.N),
+        G=col(lambda l: l.groups),
+        K=col(lambda l: l.k_per_group),
+        C=col(lambda l: l.c_per_group),
+        R=col(lambda l: l.R),
+        S=col(lambda l: l.S),
+        P=col(lambda l: l.P),
+        Q=col(lambda l: l.Q),
+        stride=col(lambda l: l.stride),
+        H=col(lambda l: l.H),
+        W=col(lambda l: l.W),
+        macs=col(lambda l: l.macs),
     )
 
 

@@ -77,8 +77,12 @@ def search_tiling(layers: torch.Tensor, glb_words: torch.Tensor) -> Tiling:
 
     kt = torch.clamp(torch.ceil(ktot[:, None] / pw(jk)), min=1)  # (L, jk)
     ct = torch.clamp(torch.ceil(C[:, None] / pw(jc)), min=1)  # (L, jc)
-    nt = torch.cat([torch.clamp(torch.ceil(N[:, None] / pw(jn)), min=1), torch.ones(len(N), jp, device=dev, dtype=dt)], 1)
-    pt = torch.cat([P[:, None].expand(-1, jn), torch.clamp(torch.ceil(P[:, None] / pw(jp + 1)[1:]), min=1)], 1)
+    nt = torch.cat(
+        [torch.clamp(torch.ceil(N[:, None] / pw(jn)), min=1), torch.ones(len(N), jp, device=dev, dtype=dt)], 1
+    )
+    pt = torch.cat(
+        [P[:, None].expand(-1, jn), torch.clamp(torch.ceil(P[:, None] / pw(jp + 1)[1:]), min=1)], 1
+    )
     # broadcast to (L, jk, jc, jx)
     kt, ct = kt[:, :, None, None], ct[:, None, :, None]
     nt, pt = nt[:, None, None, :], pt[:, None, None, :]
@@ -140,5 +144,15 @@ def search_tiling(layers: torch.Tensor, glb_words: torch.Tensor) -> Tiling:
     wsz = (ktot * C * R * S)[None]
     isz = (N * G * C * H * W)[None]
     osz = (N * ktot * P * Q)[None]
-    return Tiling(dram_w=wsz * aw, dram_i=isz * hl * ai, dram_o=osz * (2 * ao - 1), a_w=aw, a_i=ai * hl, a_o=ao,
-                  kt=g(kt_f), ct=g(ct_f), xt=g(xt_f), feasible=feasible)
+    return Tiling(
+        dram_w=wsz * aw,
+        dram_i=isz * hl * ai,
+        dram_o=osz * (2 * ao - 1),
+        a_w=aw,
+        a_i=ai * hl,
+        a_o=ao,
+        kt=g(kt_f),
+        ct=g(ct_f),
+        xt=g(xt_f),
+        feasible=feasible,
+    )

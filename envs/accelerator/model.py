@@ -26,8 +26,9 @@ Everything is torch float64, so the same code runs on a GPU with ``device="cuda"
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,8 +39,17 @@ from .mapper import search_tiling
 from .technology import DEFAULT_TECHNOLOGY, Technology
 
 #: design fields in the order of :func:`design_matrix` columns
-DESIGN_FIELDS: tuple[str, ...] = ("dataflow", "pe_rows", "pe_cols", "rf_bytes", "glb_kib", "noc_bw", "dram_bw",
-                                  "clock_mhz", "precision_bits")
+DESIGN_FIELDS: tuple[str, ...] = (
+    "dataflow",
+    "pe_rows",
+    "pe_cols",
+    "rf_bytes",
+    "glb_kib",
+    "noc_bw",
+    "dram_bw",
+    "clock_mhz",
+    "precision_bits",
+)
 LEVELS: tuple[str, ...] = ("dram", "glb", "noc", "rf", "mac")
 
 
@@ -132,7 +142,9 @@ class AcceleratorModel:
     #: workloads whose mapper results are kept (least recently used ones are dropped)
     max_cached_workloads: int = 256
 
-    def __init__(self, technology: Technology = DEFAULT_TECHNOLOGY, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self, technology: Technology = DEFAULT_TECHNOLOGY, device: str | torch.device = "cpu"
+    ) -> None:
         self.tech = technology
         self.device = torch.device(device)
         self._tiling_cache: OrderedDict[str, dict[float, Any]] = OrderedDict()
@@ -149,8 +161,10 @@ class AcceleratorModel:
         if missing:
             t = search_tiling(layers, torch.tensor(missing, dtype=layers.dtype, device=self.device))
             for i, u in enumerate(missing):
-                cache[u] = {k: getattr(t, k)[i] for k in ("dram_w", "dram_i", "dram_o", "a_w", "a_i", "a_o", "kt", "ct",
-                                                         "xt", "feasible")}
+                cache[u] = {
+                    k: getattr(t, k)[i]
+                    for k in ("dram_w", "dram_i", "dram_o", "a_w", "a_i", "a_o", "kt", "ct", "xt", "feasible")
+                }
         rows = [cache[float(u)] for u in uniq.tolist()]
         stacked = {k: torch.stack([r[k] for r in rows]) for k in rows[0]}
         return {k: v[inv] for k, v in stacked.items()}
@@ -171,8 +185,10 @@ class AcceleratorModel:
         til = self._tilings(key, lay, glb_words)
         if not bool(til["feasible"].all()):
             bad = (~til["feasible"]).nonzero()[0].tolist()
-            raise InfeasibleDesignError(f"design {bad[0]}: layer {arrays.names[bad[1]]!r} has no tiling that fits a "
-                                        f"{float(glb_kib[bad[0]]):g} KiB global buffer")
+            raise InfeasibleDesignError(
+                f"design {bad[0]}: layer {arrays.names[bad[1]]!r} has no tiling that fits a "
+                f"{float(glb_kib[bad[0]]):g} KiB global buffer"
+            )
 
         f = dict(zip(SOA_FIELDS, lay))
         macs = f["macs"]
@@ -187,13 +203,28 @@ class AcceleratorModel:
             if idx.numel() == 0:
                 continue
             sub = {k: v[idx] for k, v in dims.items()}
-            r = reuse(name, sub, rows[idx, None], cols[idx, None], rf_words[idx, None], til["kt"][idx], til["ct"][idx],
-                      til["xt"][idx])
+            r = reuse(
+                name,
+                sub,
+                rows[idx, None],
+                cols[idx, None],
+                rf_words[idx, None],
+                til["kt"][idx],
+                til["ct"][idx],
+                til["xt"][idx],
+            )
             cyc = torch.ones_like(sub["N"])
             for k, fk in r.f.items():
                 cyc = cyc * torch.ceil(sub[k] / fk)
-            for dst, src in ((c_w, r.c_w), (c_i, r.c_i), (c_o, r.c_o), (d_w, r.d_w), (d_i, r.d_i), (d_o, r.d_o),
-                             (comp, cyc)):
+            for dst, src in (
+                (c_w, r.c_w),
+                (c_i, r.c_i),
+                (c_o, r.c_o),
+                (d_w, r.d_w),
+                (d_i, r.d_i),
+                (d_o, r.d_o),
+                (comp, cyc),
+            ):
                 dst[idx] = src.expand(len(idx), L)
 
         # reuse bookkeeping: clamp so that a*c*d <= uses (b >= 1)
@@ -233,17 +264,23 @@ class AcceleratorModel:
         pes = rows * cols
         util = macs[None] / (cycles * pes[:, None])
         area, parts = self._area(rows, cols, rf_b, glb_kib, noc_bw, bits)
-        return ModelResult(cycles, comp, t_noc, t_dram, energy, dram_bytes, macs, util, area, parts, clock, pes)
+        return ModelResult(
+            cycles, comp, t_noc, t_dram, energy, dram_bytes, macs, util, area, parts, clock, pes
+        )
 
     def _mac_pj(self, bits: torch.Tensor) -> torch.Tensor:
         u, inv = torch.unique(bits, return_inverse=True)
-        vals = torch.tensor([self.tech.mac_pj(float(b)) for b in u.tolist()], dtype=bits.dtype, device=bits.device)
+        vals = torch.tensor(
+            [self.tech.mac_pj(float(b)) for b in u.tolist()], dtype=bits.dtype, device=bits.device
+        )
         return vals[inv]
 
     def _area(self, rows, cols, rf_b, glb_kib, noc_bw, bits):
         tech = self.tech
         u, inv = torch.unique(bits, return_inverse=True)
-        mac_um2 = torch.tensor([tech.mac_um2(float(b)) for b in u.tolist()], dtype=bits.dtype, device=bits.device)[inv]
+        mac_um2 = torch.tensor(
+            [tech.mac_um2(float(b)) for b in u.tolist()], dtype=bits.dtype, device=bits.device
+        )[inv]
         pes = rows * cols
         rf_um2 = rf_b * 8 * tech.dff_um2_per_bit
         reg_um2 = 3 * bits * tech.dff_um2_per_bit  # NoC pipeline register per operand

@@ -18,9 +18,9 @@ The modules are plain ``torch.nn.Module`` classes built from the architecture de
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -98,8 +98,13 @@ class VGG16(nn.Module):
                 feats += [nn.Conv2d(cin, int(v), 3, 1, 1), nn.ReLU()]
                 cin = int(v)
         self.features = nn.Sequential(*feats)
-        self.classifier = nn.Sequential(nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.ReLU(),
-                                        nn.Linear(4096, num_classes))
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 7 * 7, 4096),
+            nn.ReLU(),
+            nn.Linear(4096, 4096),
+            nn.ReLU(),
+            nn.Linear(4096, num_classes),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.features(x), 1))
@@ -113,8 +118,11 @@ class _InvertedResidual(nn.Module):
         layers: list[nn.Module] = []
         if t != 1:
             layers += [nn.Conv2d(cin, hidden, 1, bias=False), nn.ReLU6()]
-        layers += [nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False), nn.ReLU6(),
-                   nn.Conv2d(hidden, cout, 1, bias=False)]
+        layers += [
+            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False),
+            nn.ReLU6(),
+            nn.Conv2d(hidden, cout, 1, bias=False),
+        ]
         self.body = nn.Sequential(*layers)
         self.residual = stride == 1 and cin == cout
 
@@ -127,7 +135,15 @@ class MobileNetV2(nn.Module):
     """MobileNetV2, width multiplier 1.0 (Sandler et al. 2018, Table 2)."""
 
     # expansion t, output channels c, repeats n, first stride s
-    SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+    SETTINGS = (
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    )
 
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
@@ -152,14 +168,27 @@ class AlexNet(nn.Module):
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(3, 96, 11, 4), nn.ReLU(), nn.MaxPool2d(3, 2),
-            nn.Conv2d(96, 256, 5, 1, 2, groups=2), nn.ReLU(), nn.MaxPool2d(3, 2),
-            nn.Conv2d(256, 384, 3, 1, 1), nn.ReLU(),
-            nn.Conv2d(384, 384, 3, 1, 1, groups=2), nn.ReLU(),
-            nn.Conv2d(384, 256, 3, 1, 1, groups=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+            nn.Conv2d(3, 96, 11, 4),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(96, 256, 5, 1, 2, groups=2),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(256, 384, 3, 1, 1),
+            nn.ReLU(),
+            nn.Conv2d(384, 384, 3, 1, 1, groups=2),
+            nn.ReLU(),
+            nn.Conv2d(384, 256, 3, 1, 1, groups=2),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2),
         )
-        self.classifier = nn.Sequential(nn.Linear(256 * 6 * 6, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.ReLU(),
-                                        nn.Linear(4096, num_classes))
+        self.classifier = nn.Sequential(
+            nn.Linear(256 * 6 * 6, 4096),
+            nn.ReLU(),
+            nn.Linear(4096, 4096),
+            nn.ReLU(),
+            nn.Linear(4096, num_classes),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.features(x), 1))
@@ -174,7 +203,11 @@ class BertEncoderLayer(nn.Module):
         if hidden % heads:
             raise ValueError(f"hidden {hidden} must be divisible by heads {heads}")
         self.heads, self.head_dim = heads, hidden // heads
-        self.query, self.key, self.value = nn.Linear(hidden, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, hidden)
+        self.query, self.key, self.value = (
+            nn.Linear(hidden, hidden),
+            nn.Linear(hidden, hidden),
+            nn.Linear(hidden, hidden),
+        )
         self.scores, self.context = MatMul(), MatMul()
         self.attn_out = nn.Linear(hidden, hidden)
         self.ln1, self.ln2 = nn.LayerNorm(hidden), nn.LayerNorm(hidden)
@@ -204,13 +237,21 @@ class NetworkSpec:
 
 
 NETWORKS: dict[str, NetworkSpec] = {
-    "resnet18": NetworkSpec(lambda: ResNet((2, 2, 2, 2), "basic"), lambda n: (n, 3, 224, 224), "ResNet-18, 224x224"),
-    "resnet50": NetworkSpec(lambda: ResNet((3, 4, 6, 3), "bottleneck"), lambda n: (n, 3, 224, 224), "ResNet-50, 224x224"),
+    "resnet18": NetworkSpec(
+        lambda: ResNet((2, 2, 2, 2), "basic"), lambda n: (n, 3, 224, 224), "ResNet-18, 224x224"
+    ),
+    "resnet50": NetworkSpec(
+        lambda: ResNet((3, 4, 6, 3), "bottleneck"), lambda n: (n, 3, 224, 224), "ResNet-50, 224x224"
+    ),
     "vgg16": NetworkSpec(VGG16, lambda n: (n, 3, 224, 224), "VGG-16 (config D), 224x224"),
     "mobilenetv2": NetworkSpec(MobileNetV2, lambda n: (n, 3, 224, 224), "MobileNetV2 1.0, 224x224"),
     "alexnet": NetworkSpec(AlexNet, lambda n: (n, 3, 227, 227), "AlexNet (grouped), 227x227"),
-    "bert_base": NetworkSpec(BertEncoderLayer, lambda n: (n, 128, 768), "BERT-base encoder layer, sequence 128"),
-    "bert_base_512": NetworkSpec(BertEncoderLayer, lambda n: (n, 512, 768), "BERT-base encoder layer, sequence 512"),
+    "bert_base": NetworkSpec(
+        BertEncoderLayer, lambda n: (n, 128, 768), "BERT-base encoder layer, sequence 128"
+    ),
+    "bert_base_512": NetworkSpec(
+        BertEncoderLayer, lambda n: (n, 512, 768), "BERT-base encoder layer, sequence 512"
+    ),
 }
 
 
@@ -270,8 +311,10 @@ def load_workload(name: str, batch: int = 1, *, kinds: Sequence[str] | None = No
     """
     key = str(name).lower().replace("-", "_")
     if key not in NETWORKS:
-        raise UnknownWorkloadError(f"unknown workload {name!r}; known workloads: {', '.join(NETWORKS)} "
-                                   "(or pass a Workload / list of Layers from trace_layers)")
+        raise UnknownWorkloadError(
+            f"unknown workload {name!r}; known workloads: {', '.join(NETWORKS)} "
+            "(or pass a Workload / list of Layers from trace_layers)"
+        )
     if int(batch) < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
     layers = _traced(key, int(batch))
@@ -283,7 +326,7 @@ def load_workload(name: str, batch: int = 1, *, kinds: Sequence[str] | None = No
     return Workload(f"{key}@b{int(batch)}{suffix}", layers)
 
 
-def as_workload(workload: "Workload | str | Sequence[Layer]") -> Workload:
+def as_workload(workload: Workload | str | Sequence[Layer]) -> Workload:
     """Accept a :class:`Workload`, a registered name, or a sequence of :class:`Layer`."""
     if isinstance(workload, Workload):
         return workload

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -48,8 +49,12 @@ class AcceleratorSimulator(Simulator):
     metrics = METRICS
     version = "archgym-accelerator-model 0.1 (45nm: Horowitz ISSCC'14 + Eyeriss ISCA'16 ratios)"
 
-    def __init__(self, device: str | torch.device = "cpu", technology: Technology = DEFAULT_TECHNOLOGY,
-                 cpu_threads: int | None = 1) -> None:
+    def __init__(
+        self,
+        device: str | torch.device = "cpu",
+        technology: Technology = DEFAULT_TECHNOLOGY,
+        cpu_threads: int | None = 1,
+    ) -> None:
         self.model = AcceleratorModel(technology, device)
         self.cpu_threads = cpu_threads
 
@@ -70,8 +75,10 @@ class AcceleratorSimulator(Simulator):
         for i, d in enumerate(designs):
             missing = [k for k in DESIGN_FIELDS if k not in d]
             if missing:
-                raise SimulationError(f"design {i} lacks parameter(s) {', '.join(missing)}; "
-                                      f"an accelerator design needs: {', '.join(DESIGN_FIELDS)}")
+                raise SimulationError(
+                    f"design {i} lacks parameter(s) {', '.join(missing)}; "
+                    f"an accelerator design needs: {', '.join(DESIGN_FIELDS)}"
+                )
         try:
             return design_matrix(designs)
         except (TypeError, ValueError) as exc:
@@ -82,7 +89,9 @@ class AcceleratorSimulator(Simulator):
         wl = as_workload(workload)
         try:
             with self._threads():
-                return self.model.evaluate(self._matrix(designs), wl.arrays, key=f"{wl.name}:{hash(wl.layers)}")
+                return self.model.evaluate(
+                    self._matrix(designs), wl.arrays, key=f"{wl.name}:{hash(wl.layers)}"
+                )
         except InfeasibleDesignError as exc:
             raise SimulationError(str(exc)) from None
 

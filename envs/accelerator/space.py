@@ -21,20 +21,31 @@ PRECISION_BITS: tuple[int, ...] = (8, 16, 32)
 def accelerator_design_space() -> DesignSpace:
     """Knobs: dataflow, PE array rows x cols, RF bytes per PE, global buffer KiB, NoC
     bytes/cycle, DRAM GB/s, clock MHz and data precision (bits)."""
-    return DesignSpace([
-        Categorical("dataflow", DATAFLOWS),
-        Ordinal("pe_rows", PE_DIMS),
-        Ordinal("pe_cols", PE_DIMS),
-        Integer("rf_bytes", 16, 1024, log2=True),
-        Ordinal("glb_kib", GLB_KIB),
-        Integer("noc_bw", 8, 512, log2=True),
-        Ordinal("dram_bw", DRAM_GBPS),
-        Ordinal("clock_mhz", CLOCK_MHZ),
-        Ordinal("precision_bits", PRECISION_BITS),
-    ])
+    return DesignSpace(
+        [
+            Categorical("dataflow", DATAFLOWS),
+            Ordinal("pe_rows", PE_DIMS),
+            Ordinal("pe_cols", PE_DIMS),
+            Integer("rf_bytes", 16, 1024, log2=True),
+            Ordinal("glb_kib", GLB_KIB),
+            Integer("noc_bw", 8, 512, log2=True),
+            Ordinal("dram_bw", DRAM_GBPS),
+            Ordinal("clock_mhz", CLOCK_MHZ),
+            Ordinal("precision_bits", PRECISION_BITS),
+        ]
+    )
 
 
 #: an Eyeriss-like design (Chen et al., JSSC 2017: 12 x 14 PEs, 0.5 kB RF per PE, 108 kB
 #: global buffer, 16-bit, 200 MHz); NoC and DRAM bandwidth are our choice
-EYERISS_LIKE: dict = dict(dataflow="rs", pe_rows=12, pe_cols=14, rf_bytes=512, glb_kib=108, noc_bw=64, dram_bw=25.6,
-                          clock_mhz=200, precision_bits=16)
+EYERISS_LIKE: dict = dict(
+    dataflow="rs",
+    pe_rows=12,
+    pe_cols=14,
+    rf_bytes=512,
+    glb_kib=108,
+    noc_bw=64,
+    dram_bw=25.6,
+    clock_mhz=200,
+    precision_bits=16,
+)

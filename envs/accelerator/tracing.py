@@ -18,7 +18,8 @@ dependency on the accelerator model, so other environments (e.g. NAS) can reuse 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -74,7 +75,9 @@ def _linear(name: str, m: nn.Linear, x: torch.Tensor, y: torch.Tensor) -> Layer:
 
 def _matmul(name: str, a: torch.Tensor, b: torch.Tensor) -> Layer:
     if a.dim() < 2 or b.dim() < 2:
-        raise TracingError(f"{name}: MatMul needs operands with >= 2 dimensions, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise TracingError(
+            f"{name}: MatMul needs operands with >= 2 dimensions, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     batch = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     groups = math.prod(int(d) for d in batch) if len(batch) else 1
     m_rows, d, cols = int(a.shape[-2]), int(a.shape[-1]), int(b.shape[-1])
@@ -132,8 +135,11 @@ def trace_layers(
         elif isinstance(mod, nn.Linear):
             layers.append(_linear(name, mod, args[0], out))
 
-    handles = [m.register_forward_hook(hook) for m in module.modules()
-               if isinstance(m, (nn.Conv2d, nn.Conv1d, nn.Linear, MatMul))]
+    handles = [
+        m.register_forward_hook(hook)
+        for m in module.modules()
+        if isinstance(m, (nn.Conv2d, nn.Conv1d, nn.Linear, MatMul))
+    ]
     was_training = module.training
     try:
         module.eval()

@@ -10,16 +10,52 @@ from .generators import GENERATORS, cloud, mixed, random_uniform, sequential, st
 from .power import EnergyBreakdown, channel_energy, per_command_energy_nj
 from .simulator import METRICS, DRAMSimulator, SimResult
 from .space import DEFAULT_DESIGN, dram_design_space
-from .traces import Trace, TraceFormatError, read_dramsys, read_ramulator, read_trace, write_dramsys, write_ramulator
+from .traces import (
+    Trace,
+    TraceFormatError,
+    read_dramsys,
+    read_ramulator,
+    read_trace,
+    write_dramsys,
+    write_ramulator,
+)
 from .workloads import STANDARD_WORKLOADS, load_workload, shipped_trace_path, standard_workload
 
 __all__ = [
-    "AddressMapping", "AddressMappingError", "DDR3_1600", "DDR4_2400", "DEVICES", "DRAMDevice", "get_device",
-    "GENERATORS", "cloud", "mixed", "random_uniform", "sequential", "stream_triad", "strided",
-    "EnergyBreakdown", "channel_energy", "per_command_energy_nj", "METRICS", "DRAMSimulator", "SimResult",
-    "DEFAULT_DESIGN", "dram_design_space", "Trace", "TraceFormatError", "read_dramsys", "read_ramulator",
-    "read_trace", "write_dramsys", "write_ramulator", "STANDARD_WORKLOADS", "load_workload",
-    "shipped_trace_path", "standard_workload", "make_dram_env",
+    "AddressMapping",
+    "AddressMappingError",
+    "DDR3_1600",
+    "DDR4_2400",
+    "DEVICES",
+    "DRAMDevice",
+    "get_device",
+    "GENERATORS",
+    "cloud",
+    "mixed",
+    "random_uniform",
+    "sequential",
+    "stream_triad",
+    "strided",
+    "EnergyBreakdown",
+    "channel_energy",
+    "per_command_energy_nj",
+    "METRICS",
+    "DRAMSimulator",
+    "SimResult",
+    "DEFAULT_DESIGN",
+    "dram_design_space",
+    "Trace",
+    "TraceFormatError",
+    "read_dramsys",
+    "read_ramulator",
+    "read_trace",
+    "write_dramsys",
+    "write_ramulator",
+    "STANDARD_WORKLOADS",
+    "load_workload",
+    "shipped_trace_path",
+    "standard_workload",
+    "make_dram_env",
 ]
 
 

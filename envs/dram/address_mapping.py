@@ -50,7 +50,7 @@ class AddressMapping:
     widths: dict[str, int]
 
     @classmethod
-    def parse(cls, spec: str, device: DRAMDevice, channels: int = 1) -> "AddressMapping":
+    def parse(cls, spec: str, device: DRAMDevice, channels: int = 1) -> AddressMapping:
         """Parse ``spec`` for ``device`` with ``channels`` channels.
 
         Raises:
@@ -82,10 +82,14 @@ class AddressMapping:
             free = [w for w in mine if w is None]
             if not mine:
                 if widths[f]:
-                    raise AddressMappingError(f"address mapping {spec!r} lacks field {f} ({widths[f]} bits on {device.name})")
+                    raise AddressMappingError(
+                        f"address mapping {spec!r} lacks field {f} ({widths[f]} bits on {device.name})"
+                    )
                 continue
             if len(free) > 1:
-                raise AddressMappingError(f"address mapping {spec!r}: field {f} appears twice without a bit count")
+                raise AddressMappingError(
+                    f"address mapping {spec!r}: field {f} appears twice without a bit count"
+                )
             if fixed > widths[f] or (not free and fixed != widths[f]):
                 raise AddressMappingError(
                     f"address mapping {spec!r}: field {f} has {widths[f]} bits on {device.name} "
@@ -95,7 +99,12 @@ class AddressMapping:
         for g, w in tokens:
             resolved.append((g, remaining[g] if w is None else w))
         segments = tuple((g, w) for (g, w) in reversed(resolved) if w > 0)
-        return cls(spec=spec, offset_bits=_log2(device.access_bytes, "access bytes"), segments=segments, widths=widths)
+        return cls(
+            spec=spec,
+            offset_bits=_log2(device.access_bytes, "access bytes"),
+            segments=segments,
+            widths=widths,
+        )
 
     @property
     def address_bits(self) -> int:
@@ -111,9 +120,17 @@ class AddressMapping:
             out[f] |= part << filled[f]
             filled[f] += w
             a = a >> np.uint64(w)
-        return {"channel": out["Ch"], "bankgroup": out["Bg"], "bank": out["Ba"], "row": out["Ro"], "column": out["Co"]}
+        return {
+            "channel": out["Ch"],
+            "bankgroup": out["Bg"],
+            "bank": out["Ba"],
+            "row": out["Ro"],
+            "column": out["Co"],
+        }
 
-    def encode(self, channel: int = 0, bankgroup: int = 0, bank: int = 0, row: int = 0, column: int = 0) -> int:
+    def encode(
+        self, channel: int = 0, bankgroup: int = 0, bank: int = 0, row: int = 0, column: int = 0
+    ) -> int:
         """The lowest address that decodes to the given coordinates (for tests and generators)."""
         vals = {"Ch": channel, "Bg": bankgroup, "Ba": bank, "Ro": row, "Co": column}
         addr, pos = 0, self.offset_bits

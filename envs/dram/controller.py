@@ -48,14 +48,74 @@ N_CFG = 10
 # geometry vector layout
 G_CHANNELS, G_BANKS, G_BPG = range(3)
 # timing vector layout (cycles)
-(T_CL, T_CWL, T_RCD, T_RP, T_RAS, T_RC, T_CCDS, T_CCDL, T_RRDS, T_RRDL, T_FAW, T_WR, T_WTRS,
- T_WTRL, T_RTP, T_RFC, T_RFCPB, T_RFCSB, T_REFI, T_RTW, T_BURST, T_DFW, T_DBW) = range(23)
+(
+    T_CL,
+    T_CWL,
+    T_RCD,
+    T_RP,
+    T_RAS,
+    T_RC,
+    T_CCDS,
+    T_CCDL,
+    T_RRDS,
+    T_RRDL,
+    T_FAW,
+    T_WR,
+    T_WTRS,
+    T_WTRL,
+    T_RTP,
+    T_RFC,
+    T_RFCPB,
+    T_RFCSB,
+    T_REFI,
+    T_RTW,
+    T_BURST,
+    T_DFW,
+    T_DBW,
+) = range(23)
 N_TIM = 23
-TIMING_ORDER = ("CL", "CWL", "RCD", "RP", "RAS", "RC", "CCD_S", "CCD_L", "RRD_S", "RRD_L", "FAW", "WR",
-                "WTR_S", "WTR_L", "RTP", "RFC", "RFCpb", "RFCsb", "REFI", "RTW_EXTRA")
+TIMING_ORDER = (
+    "CL",
+    "CWL",
+    "RCD",
+    "RP",
+    "RAS",
+    "RC",
+    "CCD_S",
+    "CCD_L",
+    "RRD_S",
+    "RRD_L",
+    "FAW",
+    "WR",
+    "WTR_S",
+    "WTR_L",
+    "RTP",
+    "RFC",
+    "RFCpb",
+    "RFCsb",
+    "REFI",
+    "RTW_EXTRA",
+)
 # statistics vector layout
-(S_ACT, S_PRE, S_RD, S_WR, S_REFAB, S_REFUNIT, S_ACTIVE, S_TEND, S_TFIRST, S_ERR, S_APRE, S_NUNITS,
- S_REFBANKCYC, S_EVENTS, S_RECOMP, S_TURN, S_REFOWED) = range(17)
+(
+    S_ACT,
+    S_PRE,
+    S_RD,
+    S_WR,
+    S_REFAB,
+    S_REFUNIT,
+    S_ACTIVE,
+    S_TEND,
+    S_TFIRST,
+    S_ERR,
+    S_APRE,
+    S_NUNITS,
+    S_REFBANKCYC,
+    S_EVENTS,
+    S_RECOMP,
+    S_TURN,
+    S_REFOWED,
+) = range(17)
 N_STATS = 17
 
 # command kinds
@@ -479,8 +539,15 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             sel[cb] = -1
             ref_chain[c] = False
             bk = best_k[c]
-            if (valid[c] and inc_b[c] < 0 and bk != K_REF and bk != K_REFPRE and best_b[c] != bank[h]
-                    and ref_owed[c] <= max_post and not ref_commit[c]):
+            if (
+                valid[c]
+                and inc_b[c] < 0
+                and bk != K_REF
+                and bk != K_REFPRE
+                and best_b[c] != bank[h]
+                and ref_owed[c] <= max_post
+                and not ref_commit[c]
+            ):
                 inc_b[c] = bank[h]  # only this bank's proposal changed: fold it into the cached best
             else:
                 valid[c] = False

@@ -3,7 +3,8 @@ and power targets (ArchGym's DRAMSys case study) on the simulator of this packag
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -29,8 +30,12 @@ STANDARD_TARGETS: Mapping[str, Mapping[str, float]] = {
 }
 
 
-def default_targets(workload: Trace | str = "stream", n_samples: int = 256, seed: int = 0,
-                    simulator: DRAMSimulator | None = None) -> dict[str, float]:
+def default_targets(
+    workload: Trace | str = "stream",
+    n_samples: int = 256,
+    seed: int = 0,
+    simulator: DRAMSimulator | None = None,
+) -> dict[str, float]:
     """Reachable but demanding latency and power budgets from the simulator's own range.
 
     Samples ``n_samples`` designs uniformly (``seed``), normalises each design's average read
@@ -48,7 +53,10 @@ def default_targets(workload: Trace | str = "stream", n_samples: int = 256, seed
     lat = np.array([m["avg_read_latency_ns"] for m in ms])
     pw = np.array([m["power_mw"] for m in ms])
     best = int(np.argmin(lat / lat.min() + pw / pw.min()))
-    return {"avg_read_latency_ns": round_up_significant(float(lat[best])), "power_mw": round_up_significant(float(pw[best]))}
+    return {
+        "avg_read_latency_ns": round_up_significant(float(lat[best])),
+        "power_mw": round_up_significant(float(pw[best])),
+    }
 
 
 def make_dram_env(
@@ -92,8 +100,15 @@ def make_dram_env(
     trace = load_workload(workload, n_requests=n_requests, seed=seed)
     if targets:
         tg = {str(k): float(v) for k, v in targets.items()}
-    elif (isinstance(workload, str) and workload in STANDARD_WORKLOADS and n_requests is None and seed == 0
-          and sim.device.name == "DDR4-2400" and address_mapping is None and channels == 1):
+    elif (
+        isinstance(workload, str)
+        and workload in STANDARD_WORKLOADS
+        and n_requests is None
+        and seed == 0
+        and sim.device.name == "DDR4-2400"
+        and address_mapping is None
+        and channels == 1
+    ):
         tg = dict(STANDARD_TARGETS[workload])
     else:
         tg = default_targets(trace, simulator=sim)
@@ -101,5 +116,13 @@ def make_dram_env(
     cons = [Constraint.parse(c) for c in (constraints or ())]
     objective = TargetSpec(tg, tolerance=tolerance, modes=md, constraints=cons)
     name = workload if isinstance(workload, str) else trace.name
-    return ArchGymEnv(dram_design_space(max_active_encoding), sim, trace, objective, episode_length=episode_length,
-                      env_id=ENV_ID, workload_name=str(name), **kwargs)
+    return ArchGymEnv(
+        dram_design_space(max_active_encoding),
+        sim,
+        trace,
+        objective,
+        episode_length=episode_length,
+        env_id=ENV_ID,
+        workload_name=str(name),
+        **kwargs,
+    )

@@ -54,31 +54,75 @@ def _align(a: np.ndarray) -> np.ndarray:
     return (a // BURST_BYTES * BURST_BYTES).astype(np.uint64)
 
 
-def strided(n: int, *, stride: int = 4096, start: int = 0, span_bytes: int = 4 * GiB, read_ratio: float = 1.0,
-            interval_ns: float = 4.0, arrivals: str = "fixed", seed: int = 0) -> Trace:
+def strided(
+    n: int,
+    *,
+    stride: int = 4096,
+    start: int = 0,
+    span_bytes: int = 4 * GiB,
+    read_ratio: float = 1.0,
+    interval_ns: float = 4.0,
+    arrivals: str = "fixed",
+    seed: int = 0,
+) -> Trace:
     """Addresses ``start + i * stride`` (wrapping at ``span_bytes``)."""
     rng = np.random.default_rng(seed)
     addr = (int(start) + np.arange(n, dtype=np.int64) * int(stride)) % int(span_bytes)
-    return Trace(_arrivals(n, interval_ns, arrivals, rng), _align(addr), _rw(n, read_ratio, rng), f"strided(stride={stride})")
+    return Trace(
+        _arrivals(n, interval_ns, arrivals, rng),
+        _align(addr),
+        _rw(n, read_ratio, rng),
+        f"strided(stride={stride})",
+    )
 
 
-def sequential(n: int, *, start: int = 0, read_ratio: float = 1.0, interval_ns: float = 4.0,
-               arrivals: str = "fixed", seed: int = 0) -> Trace:
+def sequential(
+    n: int,
+    *,
+    start: int = 0,
+    read_ratio: float = 1.0,
+    interval_ns: float = 4.0,
+    arrivals: str = "fixed",
+    seed: int = 0,
+) -> Trace:
     """Streaming: consecutive 64 B lines from ``start``."""
-    t = strided(n, stride=BURST_BYTES, start=start, read_ratio=read_ratio, interval_ns=interval_ns, arrivals=arrivals, seed=seed)
+    t = strided(
+        n,
+        stride=BURST_BYTES,
+        start=start,
+        read_ratio=read_ratio,
+        interval_ns=interval_ns,
+        arrivals=arrivals,
+        seed=seed,
+    )
     return Trace(t.time_ns, t.address, t.is_write, "sequential")
 
 
-def random_uniform(n: int, *, span_bytes: int = 4 * GiB, read_ratio: float = 2 / 3, interval_ns: float = 10.0,
-                   arrivals: str = "poisson", seed: int = 0) -> Trace:
+def random_uniform(
+    n: int,
+    *,
+    span_bytes: int = 4 * GiB,
+    read_ratio: float = 2 / 3,
+    interval_ns: float = 10.0,
+    arrivals: str = "poisson",
+    seed: int = 0,
+) -> Trace:
     """Uniformly random 64 B lines over ``span_bytes``."""
     rng = np.random.default_rng(seed)
     addr = rng.integers(0, int(span_bytes) // BURST_BYTES, n, dtype=np.int64) * BURST_BYTES
     return Trace(_arrivals(n, interval_ns, arrivals, rng), _align(addr), _rw(n, read_ratio, rng), "random")
 
 
-def mixed(n: int, *, seq_fraction: float = 0.5, span_bytes: int = 4 * GiB, read_ratio: float = 0.5,
-          interval_ns: float = 8.0, arrivals: str = "poisson", seed: int = 0) -> Trace:
+def mixed(
+    n: int,
+    *,
+    seq_fraction: float = 0.5,
+    span_bytes: int = 4 * GiB,
+    read_ratio: float = 0.5,
+    interval_ns: float = 8.0,
+    arrivals: str = "poisson",
+    seed: int = 0,
+) -> Trace:
     """Read/write mix: each request continues the previous line with probability ``seq_fraction``,
     otherwise jumps to a random line."""
     if not 0.0 <= seq_fraction <= 1.0:
@@ -95,8 +139,9 @@ def mixed(n: int, *, seq_fraction: float = 0.5, span_bytes: int = 4 * GiB, read_
     return Trace(_arrivals(n, interval_ns, arrivals, rng), _align(addr), _rw(n, read_ratio, rng), "mixed")
 
 
-def stream_triad(n: int, *, array_bytes: int = 64 * MiB, interval_ns: float = 4.0, arrivals: str = "fixed",
-                 seed: int = 0) -> Trace:
+def stream_triad(
+    n: int, *, array_bytes: int = 64 * MiB, interval_ns: float = 4.0, arrivals: str = "fixed", seed: int = 0
+) -> Trace:
     """STREAM-triad-like traffic ``a[i] = b[i] + s * c[i]``: read b, read c, write a, for
     consecutive lines of three arrays laid out back to back (2 reads : 1 write)."""
     rng = np.random.default_rng(seed)
@@ -107,9 +152,20 @@ def stream_triad(n: int, *, array_bytes: int = 64 * MiB, interval_ns: float = 4.
     return Trace(_arrivals(n, interval_ns, arrivals, rng), _align(addr), which == 2, "stream-triad")
 
 
-def cloud(n: int, *, regions: int = 32, region_bytes: int = 2 * MiB, zipf: float = 1.0, run_mean: float = 8.0,
-          random_fraction: float = 0.1, read_ratio: float = 0.7, span_bytes: int = 4 * GiB,
-          interval_ns: float = 8.0, arrivals: str = "bursty", seed: int = 0) -> Trace:
+def cloud(
+    n: int,
+    *,
+    regions: int = 32,
+    region_bytes: int = 2 * MiB,
+    zipf: float = 1.0,
+    run_mean: float = 8.0,
+    random_fraction: float = 0.1,
+    read_ratio: float = 0.7,
+    span_bytes: int = 4 * GiB,
+    interval_ns: float = 8.0,
+    arrivals: str = "bursty",
+    seed: int = 0,
+) -> Trace:
     """Cloud-like mix with locality: runs of consecutive lines (geometric length, mean
     ``run_mean``) inside ``regions`` hot regions chosen with Zipf(``zipf``) popularity, plus a
     ``random_fraction`` of isolated uniformly random accesses; bursty arrivals by default."""
@@ -117,7 +173,9 @@ def cloud(n: int, *, regions: int = 32, region_bytes: int = 2 * MiB, zipf: float
         raise ValueError("cloud: need regions >= 1, run_mean >= 1 and 0 <= random_fraction <= 1")
     rng = np.random.default_rng(seed)
     n_regions_slots = int(span_bytes) // int(region_bytes)
-    region_base = rng.choice(n_regions_slots, size=regions, replace=False).astype(np.int64) * int(region_bytes)
+    region_base = rng.choice(n_regions_slots, size=regions, replace=False).astype(np.int64) * int(
+        region_bytes
+    )
     pop = 1.0 / np.arange(1, regions + 1) ** zipf
     pop /= pop.sum()
     runs = rng.geometric(1.0 / run_mean, size=n + 1)

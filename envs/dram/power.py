@@ -70,9 +70,19 @@ def background_power_mw(device: DRAMDevice, active: bool) -> float:
     return nd * (device.vdd * i["IDD2N"] + device.vpp * i["IPP2N"]) * 1e3
 
 
-def channel_energy(device: DRAMDevice, *, n_act: int, n_rd: int, n_wr: int, n_ref_allbank: int,
-                   n_ref_unit: int, refresh_units: int, active_cycles: int, window_cycles: int,
-                   channels: int = 1) -> EnergyBreakdown:
+def channel_energy(
+    device: DRAMDevice,
+    *,
+    n_act: int,
+    n_rd: int,
+    n_wr: int,
+    n_ref_allbank: int,
+    n_ref_unit: int,
+    refresh_units: int,
+    active_cycles: int,
+    window_cycles: int,
+    channels: int = 1,
+) -> EnergyBreakdown:
     """Energy of a simulation from its command counts and active/precharged cycles.
 
     ``window_cycles`` is the simulated window of one channel; ``active_cycles`` is summed over
@@ -81,7 +91,11 @@ def channel_energy(device: DRAMDevice, *, n_act: int, n_rd: int, n_wr: int, n_re
     e = per_command_energy_nj(device)
     tck = device.tck_ns
     pre_cycles = max(0, channels * window_cycles - active_cycles)
-    bg = (background_power_mw(device, True) * active_cycles + background_power_mw(device, False) * pre_cycles) * tck * 1e-3
+    bg = (
+        (background_power_mw(device, True) * active_cycles + background_power_mw(device, False) * pre_cycles)
+        * tck
+        * 1e-3
+    )
     ref = e["refresh_allbank"] * (n_ref_allbank + n_ref_unit / max(1, refresh_units))
     return EnergyBreakdown(
         background_nj=bg,

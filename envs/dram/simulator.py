@@ -17,8 +17,9 @@ the time spent waiting to be sent; give an ``interval_ns`` for such traces.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -73,12 +74,18 @@ class DRAMSimulator(Simulator):
 
     metrics = METRICS
 
-    def __init__(self, device: str | DRAMDevice = "DDR4-2400", address_mapping: str | None = None, channels: int = 1) -> None:
+    def __init__(
+        self, device: str | DRAMDevice = "DDR4-2400", address_mapping: str | None = None, channels: int = 1
+    ) -> None:
         self.device = get_device(device)
         self.channels = int(channels)
-        self.mapping = AddressMapping.parse(address_mapping or self.device.default_mapping, self.device, self.channels)
+        self.mapping = AddressMapping.parse(
+            address_mapping or self.device.default_mapping, self.device, self.channels
+        )
         self.space = dram_design_space("linear")  # accepts both encodings' values
-        self.version = f"archgym-dram {__version__} {self.device.name} map={self.mapping.spec} ch={self.channels}"
+        self.version = (
+            f"archgym-dram {__version__} {self.device.name} map={self.mapping.spec} ch={self.channels}"
+        )
         d, t = self.device, self.device.timings
         self._tim = np.zeros(K.N_TIM, np.int64)
         for idx, name in enumerate(K.TIMING_ORDER):
@@ -122,9 +129,13 @@ class DRAMSimulator(Simulator):
         if len(trace) == 0:
             raise SimulationError(f"workload {trace.name!r} has no requests")
         arrival, chan, bank, row, is_write = _decoded if _decoded is not None else self.decode_trace(trace)
-        _t_send, t_resp, _t_cas, stats = K.run_kernel(arrival, chan, bank, row, is_write, cfg, self._geo, self._tim)
+        _t_send, t_resp, _t_cas, stats = K.run_kernel(
+            arrival, chan, bank, row, is_write, cfg, self._geo, self._tim
+        )
         if stats[K.S_ERR]:
-            raise SimulationError(f"controller deadlock on {trace.name!r} with design {dict(design)} (simulator bug)")
+            raise SimulationError(
+                f"controller deadlock on {trace.name!r} with design {dict(design)} (simulator bug)"
+            )
         return self._result(trace, arrival, t_resp, stats)
 
     def _result(self, trace: Trace, arrival: np.ndarray, t_resp: np.ndarray, stats: np.ndarray) -> SimResult:
@@ -142,11 +153,16 @@ class DRAMSimulator(Simulator):
         owed = int(stats[K.S_REFOWED])
         unit_refresh = int(stats[K.S_NUNITS]) > 1
         energy = channel_energy(
-            d, n_act=n_act, n_rd=int(stats[K.S_RD]), n_wr=int(stats[K.S_WR]),
+            d,
+            n_act=n_act,
+            n_rd=int(stats[K.S_RD]),
+            n_wr=int(stats[K.S_WR]),
             n_ref_allbank=int(stats[K.S_REFAB]) + (owed if unit_refresh == 0 else 0),
             n_ref_unit=int(stats[K.S_REFUNIT]) + (owed if unit_refresh else 0),
-            refresh_units=int(stats[K.S_NUNITS]), active_cycles=int(stats[K.S_ACTIVE]),
-            window_cycles=window, channels=self.channels,
+            refresh_units=int(stats[K.S_NUNITS]),
+            active_cycles=int(stats[K.S_ACTIVE]),
+            window_cycles=window,
+            channels=self.channels,
         )
         metrics = {
             "avg_read_latency_ns": float(rl.mean()),
@@ -160,11 +176,19 @@ class DRAMSimulator(Simulator):
             "energy_per_bit_pj": float(energy.total_nj * 1e3 / (8 * bytes_moved)),
         }
         counts = {
-            "act": n_act, "pre": int(stats[K.S_PRE]), "auto_pre": int(stats[K.S_APRE]),
-            "rd": int(stats[K.S_RD]), "wr": int(stats[K.S_WR]), "ref_allbank": int(stats[K.S_REFAB]),
-            "ref_unit": int(stats[K.S_REFUNIT]), "active_cycles": int(stats[K.S_ACTIVE]),
-            "window_cycles": window, "refresh_bank_cycles": int(stats[K.S_REFBANKCYC]),
-            "turnarounds": int(stats[K.S_TURN]), "events": int(stats[K.S_EVENTS]), "ref_owed": owed,
+            "act": n_act,
+            "pre": int(stats[K.S_PRE]),
+            "auto_pre": int(stats[K.S_APRE]),
+            "rd": int(stats[K.S_RD]),
+            "wr": int(stats[K.S_WR]),
+            "ref_allbank": int(stats[K.S_REFAB]),
+            "ref_unit": int(stats[K.S_REFUNIT]),
+            "active_cycles": int(stats[K.S_ACTIVE]),
+            "window_cycles": window,
+            "refresh_bank_cycles": int(stats[K.S_REFBANKCYC]),
+            "turnarounds": int(stats[K.S_TURN]),
+            "events": int(stats[K.S_EVENTS]),
+            "ref_owed": owed,
         }
         return SimResult(metrics, lat, t_resp.astype(np.float64) * tck, np.asarray(w), counts, energy)
 

@@ -16,9 +16,9 @@ line. Synthetic generators live in :mod:`.generators`.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -50,7 +50,9 @@ class Trace:
         a = np.ascontiguousarray(self.address, dtype=np.uint64)
         w = np.ascontiguousarray(self.is_write, dtype=np.bool_)
         if not (t.ndim == a.ndim == w.ndim == 1 and t.shape == a.shape == w.shape):
-            raise ValueError(f"trace {self.name!r}: time_ns, address and is_write must be 1-D arrays of equal length")
+            raise ValueError(
+                f"trace {self.name!r}: time_ns, address and is_write must be 1-D arrays of equal length"
+            )
         if t.size and (not np.all(np.isfinite(t)) or np.any(t < 0)):
             raise ValueError(f"trace {self.name!r}: times must be finite and >= 0")
         if t.size > 1 and np.any(np.diff(t) < 0):
@@ -76,11 +78,11 @@ class Trace:
     def duration_ns(self) -> float:
         return float(self.time_ns[-1] - self.time_ns[0]) if len(self) else 0.0
 
-    def head(self, n: int) -> "Trace":
+    def head(self, n: int) -> Trace:
         """The first ``n`` requests."""
         return Trace(self.time_ns[:n], self.address[:n], self.is_write[:n], self.name)
 
-    def same_as(self, other: "Trace") -> bool:
+    def same_as(self, other: Trace) -> bool:
         """Element-wise equality of the three arrays (the name is ignored)."""
         return (
             len(self) == len(other)
@@ -90,13 +92,15 @@ class Trace:
         )
 
     def __repr__(self) -> str:
-        return f"Trace({self.name!r}, {len(self)} requests, {self.n_writes} writes, {self.duration_ns:.0f} ns)"
+        return (
+            f"Trace({self.name!r}, {len(self)} requests, {self.n_writes} writes, {self.duration_ns:.0f} ns)"
+        )
 
 
 # ------------------------------------------------------------------ parsing
 def _lines(path: Path) -> Iterator[tuple[int, str, str]]:
     """Yield ``(line number, stripped content without comment, raw line)`` of non-empty lines."""
-    with open(path, "r", encoding="utf-8", errors="replace") as fh:
+    with open(path, encoding="utf-8", errors="replace") as fh:
         for lineno, raw in enumerate(fh, 1):
             body = raw.split("#", 1)[0].strip()
             if body:
@@ -172,7 +176,9 @@ def read_dramsys(path: str | os.PathLike, clock_mhz: float = 1000.0) -> Trace:
             times.append(t)
             addrs.append(a + k * BURST_BYTES)
             writes.append(cmd == "write")
-    return Trace(np.array(times, np.float64), np.array(addrs, np.uint64), np.array(writes, np.bool_), name=str(p))
+    return Trace(
+        np.array(times, np.float64), np.array(addrs, np.uint64), np.array(writes, np.bool_), name=str(p)
+    )
 
 
 def read_ramulator(path: str | os.PathLike, interval_ns: float = 0.0) -> Trace:
@@ -208,7 +214,12 @@ def read_ramulator(path: str | os.PathLike, interval_ns: float = 0.0) -> Trace:
         addrs.append(a)
         writes.append(op == "W")
     n = len(addrs)
-    return Trace(np.arange(n, dtype=np.float64) * interval_ns, np.array(addrs, np.uint64), np.array(writes, np.bool_), name=str(p))
+    return Trace(
+        np.arange(n, dtype=np.float64) * interval_ns,
+        np.array(addrs, np.uint64),
+        np.array(writes, np.bool_),
+        name=str(p),
+    )
 
 
 def sniff_format(path: str | os.PathLike) -> str:
@@ -253,4 +264,6 @@ def write_dramsys(trace: Trace, path: str | os.PathLike, header: str = "") -> No
 def write_ramulator(trace: Trace, path: str | os.PathLike) -> None:
     """Write a Ramulator memory trace (time stamps are dropped)."""
     ops = np.where(trace.is_write, "W", "R")
-    Path(path).write_text("".join(f"0x{int(a):x} {op}\n" for a, op in zip(trace.address, ops)), encoding="utf-8")
+    Path(path).write_text(
+        "".join(f"0x{int(a):x} {op}\n" for a, op in zip(trace.address, ops)), encoding="utf-8"
+    )

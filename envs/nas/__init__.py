@@ -23,7 +23,24 @@ from .search_space import NetworkSpace
 from .training import TrainEvaluator, TrainSettings
 
 __all__ = [
-    "PROXIES", "BlockSpace", "BlockSpaceConfig", "CellSpace", "CellSpaceConfig", "CoDesignSimulator", "HardwareCost",
-    "ImageData", "NASSimulator", "NetworkSpace", "ProxyEvaluator", "ProxySettings", "TrainEvaluator", "TrainSettings",
-    "arch_string", "load_digits_data", "make_codesign_env", "make_nas_env", "parse_arch_string", "uniform_cell",
+    "PROXIES",
+    "BlockSpace",
+    "BlockSpaceConfig",
+    "CellSpace",
+    "CellSpaceConfig",
+    "CoDesignSimulator",
+    "HardwareCost",
+    "ImageData",
+    "NASSimulator",
+    "NetworkSpace",
+    "ProxyEvaluator",
+    "ProxySettings",
+    "TrainEvaluator",
+    "TrainSettings",
+    "arch_string",
+    "load_digits_data",
+    "make_codesign_env",
+    "make_nas_env",
+    "parse_arch_string",
+    "uniform_cell",
 ]

@@ -34,8 +34,9 @@ design consumes the same data and the traced layers see the searched resolution.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -54,10 +55,14 @@ def make_divisible(value: float, divisor: int) -> int:
     return new
 
 
-def conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1, act: bool = True) -> nn.Sequential:
+def conv_bn(
+    c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1, act: bool = True
+) -> nn.Sequential:
     """Conv (no bias) + BatchNorm (+ ReLU6)."""
-    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, groups=groups, bias=False),
-                               nn.BatchNorm2d(c_out)]
+    layers: list[nn.Module] = [
+        nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(c_out),
+    ]
     if act:
         layers.append(nn.ReLU6(inplace=False))
     return nn.Sequential(*layers)
@@ -123,16 +128,31 @@ class BlockSpaceConfig:
     resolutions: tuple[int, ...] = (8, 12, 16)
 
     def __post_init__(self) -> None:
-        for f in ("stage_channels", "stage_strides", "depths", "kernels", "expands", "width_mults", "resolutions"):
+        for f in (
+            "stage_channels",
+            "stage_strides",
+            "depths",
+            "kernels",
+            "expands",
+            "width_mults",
+            "resolutions",
+        ):
             object.__setattr__(self, f, tuple(getattr(self, f)))
         if not self.stage_channels or len(self.stage_channels) != len(self.stage_strides):
-            raise ValueError("stage_channels and stage_strides must be non-empty and of equal length, got "
-                             f"{self.stage_channels} and {self.stage_strides}")
+            raise ValueError(
+                "stage_channels and stage_strides must be non-empty and of equal length, got "
+                f"{self.stage_channels} and {self.stage_strides}"
+            )
         if any(k % 2 == 0 or k < 1 for k in self.kernels):
             raise ValueError(f"kernel sizes must be odd and positive, got {self.kernels}")
         if any(s not in (1, 2) for s in self.stage_strides):
             raise ValueError(f"stage strides must be 1 or 2, got {self.stage_strides}")
-        if min(self.depths) < 1 or min(self.expands) < 1 or min(self.width_mults) <= 0 or min(self.resolutions) < 1:
+        if (
+            min(self.depths) < 1
+            or min(self.expands) < 1
+            or min(self.width_mults) <= 0
+            or min(self.resolutions) < 1
+        ):
             raise ValueError("depths, expands, width multipliers and resolutions must be positive")
 
     @property
@@ -143,7 +163,9 @@ class BlockSpaceConfig:
 class BlockNetwork(nn.Module):
     """Resize, stem, first block, searched MBConv stages, 1x1 head, pooling, classifier."""
 
-    def __init__(self, design: Mapping[str, Any], in_channels: int, num_classes: int, cfg: BlockSpaceConfig) -> None:
+    def __init__(
+        self, design: Mapping[str, Any], in_channels: int, num_classes: int, cfg: BlockSpaceConfig
+    ) -> None:
         super().__init__()
         wm = float(design["width_mult"])
         stem = make_divisible(cfg.stem_channels * wm, cfg.divisor)
@@ -155,8 +177,15 @@ class BlockNetwork(nn.Module):
         for s, (width, stride) in enumerate(zip(cfg.stage_channels, cfg.stage_strides), start=1):
             c_out = make_divisible(width * wm, cfg.divisor)
             for b in range(int(design[f"stage{s}_depth"])):
-                blocks.append(MBConv(c, c_out, int(design[f"stage{s}_kernel"]), stride if b == 0 else 1,
-                                     int(design[f"stage{s}_expand"])))
+                blocks.append(
+                    MBConv(
+                        c,
+                        c_out,
+                        int(design[f"stage{s}_kernel"]),
+                        stride if b == 0 else 1,
+                        int(design[f"stage{s}_expand"]),
+                    )
+                )
                 c = c_out
         self.stages = nn.Sequential(*blocks)
         self.head = conv_bn(c, cfg.head_channels, 1)
@@ -173,8 +202,13 @@ class BlockSpace(NetworkSpace):
 
     name = "block"
 
-    def __init__(self, input_shape: tuple[int, int, int] = (1, 8, 8), num_classes: int = 10,
-                 config: BlockSpaceConfig | None = None, **config_kwargs: Any) -> None:
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int] = (1, 8, 8),
+        num_classes: int = 10,
+        config: BlockSpaceConfig | None = None,
+        **config_kwargs: Any,
+    ) -> None:
         if config is not None and config_kwargs:
             raise ValueError("give either config= or its fields as keyword arguments, not both")
         self.config = config or BlockSpaceConfig(**config_kwargs)
@@ -184,8 +218,11 @@ class BlockSpace(NetworkSpace):
         cfg = self.config
         params = []
         for s in range(1, cfg.num_stages + 1):
-            params += [Ordinal(f"stage{s}_depth", cfg.depths), Ordinal(f"stage{s}_kernel", cfg.kernels),
-                       Ordinal(f"stage{s}_expand", cfg.expands)]
+            params += [
+                Ordinal(f"stage{s}_depth", cfg.depths),
+                Ordinal(f"stage{s}_kernel", cfg.kernels),
+                Ordinal(f"stage{s}_expand", cfg.expands),
+            ]
         params += [Ordinal("width_mult", cfg.width_mults), Ordinal("resolution", cfg.resolutions)]
         return DesignSpace(params)
 
@@ -194,16 +231,20 @@ class BlockSpace(NetworkSpace):
 
     def arch_key(self, design: Mapping[str, Any]) -> str:
         d = self.space.validate(design)
-        stages = "-".join(f"d{d[f'stage{s}_depth']}k{d[f'stage{s}_kernel']}e{d[f'stage{s}_expand']}"
-                          for s in range(1, self.config.num_stages + 1))
+        stages = "-".join(
+            f"d{d[f'stage{s}_depth']}k{d[f'stage{s}_kernel']}e{d[f'stage{s}_expand']}"
+            for s in range(1, self.config.num_stages + 1)
+        )
         return f"r{d['resolution']}-w{d['width_mult']}-{stages}"
 
     def config_key(self) -> str:
         c, h, w = self.input_shape
         cfg = self.config
-        return (f"stem{cfg.stem_channels}-ch{'_'.join(map(str, cfg.stage_channels))}"
-                f"-st{''.join(map(str, cfg.stage_strides))}-head{cfg.head_channels}-div{cfg.divisor}"
-                f"-in{c}x{h}x{w}-cls{self.num_classes}")
+        return (
+            f"stem{cfg.stem_channels}-ch{'_'.join(map(str, cfg.stage_channels))}"
+            f"-st{''.join(map(str, cfg.stage_strides))}-head{cfg.head_channels}-div{cfg.divisor}"
+            f"-in{c}x{h}x{w}-cls{self.num_classes}"
+        )
 
     def reference_design(self) -> dict[str, Any]:
         """The largest design (see :meth:`largest`)."""

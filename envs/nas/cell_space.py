@@ -30,8 +30,9 @@ architecture key is NAS-Bench-201's string, e.g.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -44,8 +45,11 @@ from .search_space import NetworkSpace
 OPS: tuple[str, ...] = ("none", "skip", "conv1x1", "conv3x3", "avgpool3x3")
 #: NAS-Bench-201's names of :data:`OPS`
 NB201_NAMES: dict[str, str] = {
-    "none": "none", "skip": "skip_connect", "conv1x1": "nor_conv_1x1",
-    "conv3x3": "nor_conv_3x3", "avgpool3x3": "avg_pool_3x3",
+    "none": "none",
+    "skip": "skip_connect",
+    "conv1x1": "nor_conv_1x1",
+    "conv3x3": "nor_conv_3x3",
+    "avgpool3x3": "avg_pool_3x3",
 }
 #: the six edges ``(from, to)`` in NAS-Bench-201's string order (grouped by target node)
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
@@ -130,7 +134,9 @@ class Cell(nn.Module):
 
     def __init__(self, design: Mapping[str, str], channels: int) -> None:
         super().__init__()
-        self.edges = nn.ModuleDict({edge_name(i, j): make_op(design[edge_name(i, j)], channels) for i, j in EDGES})
+        self.edges = nn.ModuleDict(
+            {edge_name(i, j): make_op(design[edge_name(i, j)], channels) for i, j in EDGES}
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = [x]
@@ -155,10 +161,18 @@ class ResNetReduction(nn.Module):
 class CellNetwork(nn.Module):
     """Stem, three stages of cells with two reductions, BN-ReLU, global pooling, classifier."""
 
-    def __init__(self, design: Mapping[str, str], in_channels: int, num_classes: int,
-                 channels: int, cells_per_stage: int) -> None:
+    def __init__(
+        self,
+        design: Mapping[str, str],
+        in_channels: int,
+        num_classes: int,
+        channels: int,
+        cells_per_stage: int,
+    ) -> None:
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels)
+        )
         layers: list[nn.Module] = []
         c = channels
         for stage in range(3):
@@ -191,7 +205,9 @@ class CellSpaceConfig:
 
     def __post_init__(self) -> None:
         if self.channels < 1 or self.cells_per_stage < 1:
-            raise ValueError(f"channels and cells_per_stage must be >= 1, got {self.channels}, {self.cells_per_stage}")
+            raise ValueError(
+                f"channels and cells_per_stage must be >= 1, got {self.channels}, {self.cells_per_stage}"
+            )
 
 
 class CellSpace(NetworkSpace):
@@ -199,8 +215,13 @@ class CellSpace(NetworkSpace):
 
     name = "cell"
 
-    def __init__(self, input_shape: tuple[int, int, int] = (1, 8, 8), num_classes: int = 10,
-                 config: CellSpaceConfig | None = None, **config_kwargs: int) -> None:
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int] = (1, 8, 8),
+        num_classes: int = 10,
+        config: CellSpaceConfig | None = None,
+        **config_kwargs: int,
+    ) -> None:
         if config is not None and config_kwargs:
             raise ValueError("give either config= or its fields as keyword arguments, not both")
         self.config = config or CellSpaceConfig(**config_kwargs)
@@ -211,7 +232,9 @@ class CellSpace(NetworkSpace):
 
     def build(self, design: Mapping[str, Any]) -> nn.Module:
         d = self.space.validate(design)
-        return CellNetwork(d, self.input_shape[0], self.num_classes, self.config.channels, self.config.cells_per_stage)
+        return CellNetwork(
+            d, self.input_shape[0], self.num_classes, self.config.channels, self.config.cells_per_stage
+        )
 
     def arch_key(self, design: Mapping[str, Any]) -> str:
         return arch_string(self.space.validate(design))
@@ -225,5 +248,16 @@ class CellSpace(NetworkSpace):
         return f"C{self.config.channels}-N{self.config.cells_per_stage}-in{c}x{h}x{w}-cls{self.num_classes}"
 
 
-__all__ = ["EDGES", "NB201_NAMES", "OPS", "Cell", "CellNetwork", "CellSpace", "CellSpaceConfig",
-           "arch_string", "edge_name", "parse_arch_string", "uniform_cell"]
+__all__ = [
+    "EDGES",
+    "NB201_NAMES",
+    "OPS",
+    "Cell",
+    "CellNetwork",
+    "CellSpace",
+    "CellSpaceConfig",
+    "arch_string",
+    "edge_name",
+    "parse_arch_string",
+    "uniform_cell",
+]

@@ -21,7 +21,8 @@ energy-delay product), all as budgets (``at_most``).
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from archgym.design_space import DesignSpace, Parameter
 from archgym.env import ArchGymEnv
@@ -47,13 +48,15 @@ def _prefixed(param: Parameter, prefix: str) -> Parameter:
 
 def joint_space(net: DesignSpace, hw: DesignSpace) -> DesignSpace:
     """``net.*`` parameters followed by ``hw.*`` parameters."""
-    return DesignSpace([_prefixed(p, NET_PREFIX) for p in net.params] + [_prefixed(p, HW_PREFIX) for p in hw.params])
+    return DesignSpace(
+        [_prefixed(p, NET_PREFIX) for p in net.params] + [_prefixed(p, HW_PREFIX) for p in hw.params]
+    )
 
 
 def split_design(design: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """A joint design -> ``(network design, accelerator design)`` with the prefixes removed."""
-    net = {k[len(NET_PREFIX):]: v for k, v in design.items() if k.startswith(NET_PREFIX)}
-    hw = {k[len(HW_PREFIX):]: v for k, v in design.items() if k.startswith(HW_PREFIX)}
+    net = {k[len(NET_PREFIX) :]: v for k, v in design.items() if k.startswith(NET_PREFIX)}
+    hw = {k[len(HW_PREFIX) :]: v for k, v in design.items() if k.startswith(HW_PREFIX)}
     return net, hw
 
 
@@ -105,23 +108,58 @@ def make_codesign_env(
 ) -> ArchGymEnv:
     """Build ``archgym/CoDesign-v0`` (arguments as :func:`~.env.make_nas_env`, plus
     ``area_budget_mm2``; there is no fixed accelerator, it is part of every design)."""
-    parts = build_nas_simulator(space, evaluator, space_config=space_config, dataset=dataset, data_seed=data_seed,
-                                proxies=proxies, proxy_batch_size=proxy_batch_size, train=train, seed=seed,
-                                device=device, hardware=True, hw_batch=hw_batch)
+    parts = build_nas_simulator(
+        space,
+        evaluator,
+        space_config=space_config,
+        dataset=dataset,
+        data_seed=data_seed,
+        proxies=proxies,
+        proxy_batch_size=proxy_batch_size,
+        train=train,
+        seed=seed,
+        device=device,
+        hardware=True,
+        hw_batch=hw_batch,
+    )
     sim = CoDesignSimulator(parts.simulator)
     reference = parts.space.reference_design()
     if objective is None and not targets:
         assert parts.hardware is not None
-        hw_targets = accelerator_default_targets(list(parts.hardware.layers(reference)),
-                                                 simulator=parts.hardware.simulator)
+        hw_targets = accelerator_default_targets(
+            list(parts.hardware.layers(reference)), simulator=parts.hardware.simulator
+        )
         targets = {**default_targets(sim, reference, accelerator_metrics=hw_targets), **hw_targets}
-    obj = make_objective(sim, reference, objective=objective, targets=targets, modes=modes, weights=weights,
-                         constraints=constraints, tolerance=tolerance,
-                         budgets={"latency_ms": latency_budget_ms, "energy_uj": energy_budget_uj,
-                                  "area_mm2": area_budget_mm2})
-    return ArchGymEnv(sim.joint, sim, parts.data.name, obj, episode_length=episode_length, env_id=ENV_ID,
-                      workload_name=parts.data.name, **env_kwargs)
+    obj = make_objective(
+        sim,
+        reference,
+        objective=objective,
+        targets=targets,
+        modes=modes,
+        weights=weights,
+        constraints=constraints,
+        tolerance=tolerance,
+        budgets={"latency_ms": latency_budget_ms, "energy_uj": energy_budget_uj, "area_mm2": area_budget_mm2},
+    )
+    return ArchGymEnv(
+        sim.joint,
+        sim,
+        parts.data.name,
+        obj,
+        episode_length=episode_length,
+        env_id=ENV_ID,
+        workload_name=parts.data.name,
+        **env_kwargs,
+    )
 
 
-__all__ = ["ENV_ID", "HW_PREFIX", "NET_PREFIX", "CoDesignSimulator", "join_design", "joint_space",
-           "make_codesign_env", "split_design"]
+__all__ = [
+    "ENV_ID",
+    "HW_PREFIX",
+    "NET_PREFIX",
+    "CoDesignSimulator",
+    "join_design",
+    "joint_space",
+    "make_codesign_env",
+    "split_design",
+]

@@ -17,10 +17,9 @@ train/validation images on every machine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import gzip
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +86,9 @@ def read_digits() -> tuple[np.ndarray, np.ndarray]:
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:
-        raise RuntimeError("the digits dataset needs scikit-learn installed (pip install scikit-learn)") from exc
+        raise RuntimeError(
+            "the digits dataset needs scikit-learn installed (pip install scikit-learn)"
+        ) from exc
     digits = load_digits()
     return digits.images.astype(np.float32), digits.target.astype(np.int64)
 
@@ -122,9 +123,12 @@ def load_digits_data(seed: int = 0, val_fraction: float = 0.3) -> ImageData:
         return torch.from_numpy((images[idx] - mean) / std).unsqueeze(1).contiguous()
 
     return ImageData(
-        x_train=to_x(tr), y_train=torch.from_numpy(labels[tr]),
-        x_val=to_x(va), y_val=torch.from_numpy(labels[va]),
-        num_classes=DIGITS_CLASSES, name=f"digits(seed={seed},val={val_fraction})",
+        x_train=to_x(tr),
+        y_train=torch.from_numpy(labels[tr]),
+        x_val=to_x(va),
+        y_val=torch.from_numpy(labels[va]),
+        num_classes=DIGITS_CLASSES,
+        name=f"digits(seed={seed},val={val_fraction})",
     )
 
 

@@ -18,8 +18,9 @@ trade-offs (e.g. add ``energy_uj`` for a multi-objective target), ``latency_budg
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from archgym.env import ArchGymEnv
 from archgym.objective import Constraint, Objective, TargetSpec, build_objective
@@ -41,8 +42,12 @@ DEFAULT_ACCURACY_TARGET = 0.97
 DEFAULT_LATENCY_FRACTION = 0.5
 
 
-def make_space(space: str | NetworkSpace, input_shape: tuple[int, int, int], num_classes: int,
-               config: Mapping[str, Any] | None = None) -> NetworkSpace:
+def make_space(
+    space: str | NetworkSpace,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    config: Mapping[str, Any] | None = None,
+) -> NetworkSpace:
     """A network space by name (``"cell"`` or ``"block"``) with macro settings ``config``."""
     if isinstance(space, NetworkSpace):
         if config:
@@ -98,9 +103,13 @@ def build_nas_simulator(
     except TypeError as exc:
         raise ValueError(f"train: {exc}; allowed: {', '.join(TrainSettings.__dataclass_fields__)}") from None
     evaluators = make_network_evaluators(
-        net_space, data, evaluator, proxies=proxies,
+        net_space,
+        data,
+        evaluator,
+        proxies=proxies,
         proxy_settings=ProxySettings(batch_size=proxy_batch_size, seed=seed, device=device),
-        train_settings=train_settings)
+        train_settings=train_settings,
+    )
     hw = None
     if hardware:
         hw = HardwareCost(net_space, batch=hw_batch, **({"metrics": tuple(hw_metrics)} if hw_metrics else {}))
@@ -109,8 +118,9 @@ def build_nas_simulator(
     return NASParts(net_space, data, sim, hw)
 
 
-def default_targets(sim: NASSimulator, reference: Mapping[str, Any], *,
-                    accelerator_metrics: Mapping[str, float] | None = None) -> dict[str, float]:
+def default_targets(
+    sim: NASSimulator, reference: Mapping[str, Any], *, accelerator_metrics: Mapping[str, float] | None = None
+) -> dict[str, float]:
     """Targets calibrated on a reference design (see the module docstring).
 
     The network target is ``accuracy >= 0.97`` with the train evaluator, else the
@@ -139,10 +149,18 @@ def default_targets(sim: NASSimulator, reference: Mapping[str, Any], *,
     return targets
 
 
-def make_objective(sim: NASSimulator, reference: Mapping[str, Any], *, objective: Mapping | Objective | None,
-                   targets: Mapping[str, float] | None, modes: Mapping[str, str] | None,
-                   weights: Mapping[str, float] | None, constraints: Iterable[Constraint | str | Mapping] | None,
-                   tolerance: float, budgets: Mapping[str, float | None]) -> Objective:
+def make_objective(
+    sim: NASSimulator,
+    reference: Mapping[str, Any],
+    *,
+    objective: Mapping | Objective | None,
+    targets: Mapping[str, float] | None,
+    modes: Mapping[str, str] | None,
+    weights: Mapping[str, float] | None,
+    constraints: Iterable[Constraint | str | Mapping] | None,
+    tolerance: float,
+    budgets: Mapping[str, float | None],
+) -> Objective:
     """The objective from config: a full ``objective`` spec, or a target spec with budgets.
 
     Target modes default to ``at_least`` for metrics where higher is better and ``at_most``
@@ -153,7 +171,9 @@ def make_objective(sim: NASSimulator, reference: Mapping[str, Any], *, objective
     if objective is not None:
         if isinstance(objective, Objective):
             if cons:
-                raise ValueError("constraints/budgets cannot be added to an Objective instance; put them in it")
+                raise ValueError(
+                    "constraints/budgets cannot be added to an Objective instance; put them in it"
+                )
             return objective
         spec = dict(objective)
         spec["constraints"] = list(spec.get("constraints") or ()) + cons
@@ -219,15 +239,52 @@ def make_nas_env(
         **env_kwargs: :class:`~archgym.env.ArchGymEnv` options (``action_encoding``,
             ``observe_design``, ``render_mode``).
     """
-    parts = build_nas_simulator(space, evaluator, space_config=space_config, dataset=dataset, data_seed=data_seed,
-                                proxies=proxies, proxy_batch_size=proxy_batch_size, train=train, seed=seed,
-                                device=device, hardware=hardware, accelerator=accelerator, hw_batch=hw_batch)
-    obj = make_objective(parts.simulator, parts.space.reference_design(), objective=objective, targets=targets,
-                         modes=modes, weights=weights, constraints=constraints, tolerance=tolerance,
-                         budgets={"latency_ms": latency_budget_ms, "energy_uj": energy_budget_uj})
-    return ArchGymEnv(parts.space.space, parts.simulator, parts.data.name, obj, episode_length=episode_length,
-                      env_id=ENV_ID, workload_name=parts.data.name, **env_kwargs)
+    parts = build_nas_simulator(
+        space,
+        evaluator,
+        space_config=space_config,
+        dataset=dataset,
+        data_seed=data_seed,
+        proxies=proxies,
+        proxy_batch_size=proxy_batch_size,
+        train=train,
+        seed=seed,
+        device=device,
+        hardware=hardware,
+        accelerator=accelerator,
+        hw_batch=hw_batch,
+    )
+    obj = make_objective(
+        parts.simulator,
+        parts.space.reference_design(),
+        objective=objective,
+        targets=targets,
+        modes=modes,
+        weights=weights,
+        constraints=constraints,
+        tolerance=tolerance,
+        budgets={"latency_ms": latency_budget_ms, "energy_uj": energy_budget_uj},
+    )
+    return ArchGymEnv(
+        parts.space.space,
+        parts.simulator,
+        parts.data.name,
+        obj,
+        episode_length=episode_length,
+        env_id=ENV_ID,
+        workload_name=parts.data.name,
+        **env_kwargs,
+    )
 
 
-__all__ = ["DEFAULT_ACCURACY_TARGET", "ENV_ID", "NASParts", "SPACES", "build_nas_simulator", "default_targets",
-           "make_nas_env", "make_objective", "make_space"]
+__all__ = [
+    "DEFAULT_ACCURACY_TARGET",
+    "ENV_ID",
+    "NASParts",
+    "SPACES",
+    "build_nas_simulator",
+    "default_targets",
+    "make_nas_env",
+    "make_objective",
+    "make_space",
+]

@@ -17,7 +17,8 @@ simulator's metrics are the evaluators' metrics followed by the hardware metrics
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from archgym.simulator import Metric, Metrics, SimulationError, Simulator
 
@@ -50,11 +51,20 @@ class NetworkEvaluator(Protocol):
 class ProxyMetrics:
     """Zero-cost proxies as a :class:`NetworkEvaluator`."""
 
-    def __init__(self, space: NetworkSpace, data: ImageData, names: Sequence[str], settings: ProxySettings) -> None:
+    def __init__(
+        self, space: NetworkSpace, data: ImageData, names: Sequence[str], settings: ProxySettings
+    ) -> None:
         self.evaluator = ProxyEvaluator(space, data, check_proxy_names(names), settings)
         self.metrics = tuple(
-            Metric(n, _PROXY_DESCRIPTIONS[n][0], "lower" if n in COST_PROXIES else "higher", PROXY_SCALES[n],
-                   _PROXY_DESCRIPTIONS[n][1]) for n in self.evaluator.names)
+            Metric(
+                n,
+                _PROXY_DESCRIPTIONS[n][0],
+                "lower" if n in COST_PROXIES else "higher",
+                PROXY_SCALES[n],
+                _PROXY_DESCRIPTIONS[n][1],
+            )
+            for n in self.evaluator.names
+        )
 
     def __call__(self, design: Mapping[str, Any]) -> dict[str, float]:
         return self.evaluator(design)
@@ -75,14 +85,22 @@ class TrainMetrics:
         return self.evaluator(design)
 
 
-def make_network_evaluators(space: NetworkSpace, data: ImageData, evaluator: str | Sequence[str] = "proxy", *,
-                            proxies: Sequence[str], proxy_settings: ProxySettings | None = None,
-                            train_settings: TrainSettings | None = None) -> list[NetworkEvaluator]:
+def make_network_evaluators(
+    space: NetworkSpace,
+    data: ImageData,
+    evaluator: str | Sequence[str] = "proxy",
+    *,
+    proxies: Sequence[str],
+    proxy_settings: ProxySettings | None = None,
+    train_settings: TrainSettings | None = None,
+) -> list[NetworkEvaluator]:
     """Network evaluators by name: ``"proxy"``, ``"train"`` or a list of both."""
     names = [evaluator] if isinstance(evaluator, str) else list(evaluator)
     bad = [n for n in names if n not in EVALUATORS]
     if bad or not names or len(set(names)) != len(names):
-        raise ValueError(f"evaluator must be one of {', '.join(EVALUATORS)} or a list of distinct ones; got {evaluator!r}")
+        raise ValueError(
+            f"evaluator must be one of {', '.join(EVALUATORS)} or a list of distinct ones; got {evaluator!r}"
+        )
     out: list[NetworkEvaluator] = []
     for n in names:
         if n == "proxy":
@@ -103,8 +121,14 @@ class NASSimulator(Simulator):
         accelerator: the fixed accelerator design (required with ``hardware``).
     """
 
-    def __init__(self, space: NetworkSpace, data: ImageData, evaluators: Sequence[NetworkEvaluator],
-                 hardware: HardwareCost | None = None, accelerator: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        space: NetworkSpace,
+        data: ImageData,
+        evaluators: Sequence[NetworkEvaluator],
+        hardware: HardwareCost | None = None,
+        accelerator: Mapping[str, Any] | None = None,
+    ) -> None:
         if not evaluators and hardware is None:
             raise ValueError("a NAS simulator needs at least one network evaluator or hardware cost")
         self.space = space
@@ -137,8 +161,9 @@ class NASSimulator(Simulator):
             out.update(e(design))
         return out
 
-    def evaluate_pairs(self, networks: Sequence[Mapping[str, Any]],
-                       accelerators: Sequence[Mapping[str, Any]] | None) -> list[Metrics]:
+    def evaluate_pairs(
+        self, networks: Sequence[Mapping[str, Any]], accelerators: Sequence[Mapping[str, Any]] | None
+    ) -> list[Metrics]:
         """Metrics of (network, accelerator) pairs; the hardware model runs once per distinct network.
 
         ``accelerators`` is ignored (may be ``None``) when there is no hardware cost.
@@ -166,4 +191,11 @@ class NASSimulator(Simulator):
         return self.evaluate_pairs(designs, accs)
 
 
-__all__ = ["EVALUATORS", "NASSimulator", "NetworkEvaluator", "ProxyMetrics", "TrainMetrics", "make_network_evaluators"]
+__all__ = [
+    "EVALUATORS",
+    "NASSimulator",
+    "NetworkEvaluator",
+    "ProxyMetrics",
+    "TrainMetrics",
+    "make_network_evaluators",
+]

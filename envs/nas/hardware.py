@@ -11,8 +11,8 @@ the tests); area depends only on the accelerator design.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Sequence
-
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from archgym.envs.accelerator import AcceleratorSimulator, Layer, trace_layers
 from archgym.envs.accelerator.space import EYERISS_LIKE, accelerator_design_space
@@ -42,8 +42,13 @@ class HardwareCost:
         metrics: accelerator metrics to report (names of ``simulator.metrics``).
     """
 
-    def __init__(self, space: NetworkSpace, simulator: AcceleratorSimulator | None = None, batch: int = 1,
-                 metrics: Sequence[str] = HW_METRICS) -> None:
+    def __init__(
+        self,
+        space: NetworkSpace,
+        simulator: AcceleratorSimulator | None = None,
+        batch: int = 1,
+        metrics: Sequence[str] = HW_METRICS,
+    ) -> None:
         if batch < 1:
             raise ValueError(f"batch must be >= 1, got {batch}")
         self.space = space
@@ -52,9 +57,12 @@ class HardwareCost:
         known = {m.name: m for m in self.simulator.metrics}
         unknown = [m for m in metrics if m not in known]
         if unknown:
-            raise ValueError(f"unknown accelerator metric(s) {', '.join(unknown)}; allowed: {', '.join(known)}")
+            raise ValueError(
+                f"unknown accelerator metric(s) {', '.join(unknown)}; allowed: {', '.join(known)}"
+            )
         self.metrics: tuple[Metric, ...] = tuple(
-            dataclasses.replace(known[m], scale=_NAS_SCALES.get(m, known[m].scale)) for m in metrics)
+            dataclasses.replace(known[m], scale=_NAS_SCALES.get(m, known[m].scale)) for m in metrics
+        )
         self.accelerator_space = accelerator_design_space()
         self.cache: ArchCache[tuple[Layer, ...]] = ArchCache()
 
@@ -71,7 +79,9 @@ class HardwareCost:
             model = self.space.build(design)
             return tuple(trace_layers(model, (self.batch, *self.space.input_shape)))
 
-    def cost(self, design: Mapping[str, Any], accelerators: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+    def cost(
+        self, design: Mapping[str, Any], accelerators: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, float]]:
         """``{metric: value}`` of one network on each accelerator design (one vectorised call)."""
         accs = [self.accelerator_space.validate(a) for a in accelerators]
         cols = self.simulator.evaluate_arrays(accs, list(self.layers(design)))
@@ -88,8 +98,10 @@ class HardwareCost:
         res = self.simulator.run([acc], list(layers))
         lat = res.layer_latency_ms[0].cpu().numpy()
         energy = (res.layer_energy_pj[0] * 1e-6).cpu().numpy()
-        return [{"layer": l.name, "latency_ms": float(lat[i]), "energy_uj": float(energy[i])}
-                for i, l in enumerate(layers)]
+        return [
+            {"layer": l.name, "latency_ms": float(lat[i]), "energy_uj": float(energy[i])}
+            for i, l in enumerate(layers)
+        ]
 
 
 __all__ = ["HW_METRICS", "HardwareCost", "default_accelerator_design"]

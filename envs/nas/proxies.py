@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -104,7 +105,11 @@ def naswot(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
         codes = (args[0].detach().reshape(b, -1) > 0).to(torch.float32)
         n_a = codes.shape[1]
         # float32 sums of 0/1 products are exact below 2**24 units per layer
-        agree = (codes @ codes.T).to(torch.float64).cpu() if n_a < 2**24 else (codes.double() @ codes.double().T).cpu()
+        agree = (
+            (codes @ codes.T).to(torch.float64).cpu()
+            if n_a < 2**24
+            else (codes.double() @ codes.double().T).cpu()
+        )
         ones = codes.sum(dim=1).to(torch.float64).cpu()
         kernel.add_(2.0 * agree - ones[:, None] - ones[None, :] + float(n_a))
 
@@ -178,14 +183,23 @@ def flops_m(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 #: proxy name -> function; all are "higher is better" except the two cost counts
 PROXIES: dict[str, ProxyFn] = {
-    "synflow": synflow, "naswot": naswot, "jacov": jacov, "grad_norm": grad_norm,
-    "params_m": params_m, "flops_m": flops_m,
+    "synflow": synflow,
+    "naswot": naswot,
+    "jacov": jacov,
+    "grad_norm": grad_norm,
+    "params_m": params_m,
+    "flops_m": flops_m,
 }
 #: proxies whose larger value means a bigger (costlier) network, not a better one
 COST_PROXIES: tuple[str, ...] = ("params_m", "flops_m")
 #: typical magnitudes (for observation scaling) of each proxy on the default digits spaces
 PROXY_SCALES: dict[str, float] = {
-    "synflow": 20.0, "naswot": 500.0, "jacov": 1e5, "grad_norm": 10.0, "params_m": 0.1, "flops_m": 5.0,
+    "synflow": 20.0,
+    "naswot": 500.0,
+    "jacov": 1e5,
+    "grad_norm": 10.0,
+    "params_m": 0.1,
+    "flops_m": 5.0,
 }
 #: order in which proxies run: the ones that only read the network first, synflow (copies) any time
 DEFAULT_PROXIES: tuple[str, ...] = ("synflow", "naswot", "grad_norm", "jacov", "params_m", "flops_m")
@@ -219,13 +233,20 @@ class ProxyEvaluator:
     the architecture key in :attr:`cache`.
     """
 
-    def __init__(self, space: NetworkSpace, data: ImageData, names: Sequence[str] = DEFAULT_PROXIES,
-                 settings: ProxySettings | None = None) -> None:
+    def __init__(
+        self,
+        space: NetworkSpace,
+        data: ImageData,
+        names: Sequence[str] = DEFAULT_PROXIES,
+        settings: ProxySettings | None = None,
+    ) -> None:
         self.space = space
         self.names = check_proxy_names(names)
         self.settings = settings or ProxySettings()
         if data.input_shape != space.input_shape:
-            raise ValueError(f"data images {data.input_shape} do not match the space's input shape {space.input_shape}")
+            raise ValueError(
+                f"data images {data.input_shape} do not match the space's input shape {space.input_shape}"
+            )
         self.device = resolve_device(self.settings.device)
         x, y = data.minibatch(self.settings.batch_size, seed=self.settings.seed)
         self._x, self._y = x.to(self.device), y.to(self.device)
@@ -243,5 +264,18 @@ class ProxyEvaluator:
             return {n: float(PROXIES[n](model, self._x, self._y)) for n in self.names}
 
 
-__all__ = ["COST_PROXIES", "DEFAULT_PROXIES", "PROXIES", "PROXY_SCALES", "ProxyEvaluator", "ProxySettings",
-           "check_proxy_names", "flops_m", "grad_norm", "jacov", "naswot", "params_m", "synflow"]
+__all__ = [
+    "COST_PROXIES",
+    "DEFAULT_PROXIES",
+    "PROXIES",
+    "PROXY_SCALES",
+    "ProxyEvaluator",
+    "ProxySettings",
+    "check_proxy_names",
+    "flops_m",
+    "grad_norm",
+    "jacov",
+    "naswot",
+    "params_m",
+    "synflow",
+]

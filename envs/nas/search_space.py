@@ -9,7 +9,8 @@ cache by it, so two designs that build the same network share one evaluation.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from torch import nn

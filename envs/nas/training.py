@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -59,8 +60,10 @@ class TrainSettings:
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}")
         if not self.lr > 0 or not 0 <= self.momentum < 1 or self.weight_decay < 0:
-            raise ValueError(f"need lr > 0, 0 <= momentum < 1, weight_decay >= 0; got {self.lr}, {self.momentum}, "
-                             f"{self.weight_decay}")
+            raise ValueError(
+                f"need lr > 0, 0 <= momentum < 1, weight_decay >= 0; got {self.lr}, {self.momentum}, "
+                f"{self.weight_decay}"
+            )
 
     def key(self) -> tuple:
         """Settings that change the result (the device name is left out)."""
@@ -114,8 +117,9 @@ class NesterovSGD:
             p.add_(g.add(buf, alpha=mu), alpha=-lr)
 
 
-def train_and_evaluate(model: nn.Module, data: ImageData, settings: TrainSettings,
-                       device: torch.device) -> TrainResult:
+def train_and_evaluate(
+    model: nn.Module, data: ImageData, settings: TrainSettings, device: torch.device
+) -> TrainResult:
     """Train ``model`` on ``data``'s training split and return its validation accuracy.
 
     Minibatch order comes from a ``torch.Generator`` seeded with ``settings.seed``.
@@ -135,7 +139,7 @@ def train_and_evaluate(model: nn.Module, data: ImageData, settings: TrainSetting
     for epoch in range(settings.epochs):
         order = torch.randperm(n, generator=gen).to(device)
         for s in range(steps_per_epoch):
-            idx = order[s * settings.batch_size:(s + 1) * settings.batch_size]
+            idx = order[s * settings.batch_size : (s + 1) * settings.batch_size]
             if idx.numel() < 2:  # BatchNorm needs two samples
                 continue
             loss = F.cross_entropy(model(x_tr[idx]), y_tr[idx])
@@ -150,7 +154,7 @@ def train_and_evaluate(model: nn.Module, data: ImageData, settings: TrainSetting
     correct = 0
     with torch.no_grad():
         for s in range(0, x_va.shape[0], 256):
-            correct += int((model(x_va[s:s + 256]).argmax(dim=1) == y_va[s:s + 256]).sum())
+            correct += int((model(x_va[s : s + 256]).argmax(dim=1) == y_va[s : s + 256]).sum())
     train_loss = loss_sum / max(loss_count, 1)
     if not math.isfinite(train_loss):
         train_loss = float("inf")
@@ -162,9 +166,13 @@ class TrainEvaluator:
 
     def __init__(self, space: NetworkSpace, data: ImageData, settings: TrainSettings | None = None) -> None:
         if data.input_shape != space.input_shape:
-            raise ValueError(f"data images {data.input_shape} do not match the space's input shape {space.input_shape}")
+            raise ValueError(
+                f"data images {data.input_shape} do not match the space's input shape {space.input_shape}"
+            )
         if data.num_classes != space.num_classes:
-            raise ValueError(f"data has {data.num_classes} classes, the space builds {space.num_classes}-way classifiers")
+            raise ValueError(
+                f"data has {data.num_classes} classes, the space builds {space.num_classes}-way classifiers"
+            )
         self.space = space
         self.data = data
         self.settings = settings or TrainSettings()
