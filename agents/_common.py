@@ -128,7 +128,9 @@ def isolated_global_rngs(seed: int, num_threads: int = 0, cuda: bool = False) ->
     """
     import torch
 
-    py_state, np_state, threads = random.getstate(), np.random.get_state(), torch.get_num_threads()
+    # the legacy global numpy generator is the point here: SB3 draws from it
+    np_state = np.random.get_state()  # noqa: NPY002
+    py_state, threads = random.getstate(), torch.get_num_threads()
     devices = list(range(torch.cuda.device_count())) if cuda else []
     try:
         if num_threads > 0:
@@ -136,10 +138,10 @@ def isolated_global_rngs(seed: int, num_threads: int = 0, cuda: bool = False) ->
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             random.seed(seed)
-            np.random.seed(seed % 2**32)
+            np.random.seed(seed % 2**32)  # noqa: NPY002
             yield
     finally:
         random.setstate(py_state)
-        np.random.set_state(np_state)
+        np.random.set_state(np_state)  # noqa: NPY002
         if num_threads > 0:
             torch.set_num_threads(threads)

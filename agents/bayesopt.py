@@ -37,17 +37,20 @@ the agent is reproducible and leaves global RNG state untouched. It runs on a GP
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 
 from archgym.agent import Agent, RunResult
 from archgym.agents._common import check_choice, check_int, design_key, isolated_global_rngs
 from archgym.design_space import DesignSpace
+from archgym.env import unwrap
 from archgym.evaluation import Evaluation
 
 OPTIMIZERS = ("auto", "enumerate", "alternating", "local_search")
@@ -157,13 +160,13 @@ class BayesianOptimization(Agent):
         self._grid: np.ndarray | None = None  # every index vector (enumerate optimiser)
 
     # ----------------------------------------------------------- env binding
-    def bind(self, env: Any) -> None:
+    def bind(self, env: gym.Env[Any, Any]) -> None:
         """Learn metric names and directions from an env (needed for multi-objective BO)."""
-        base = env.unwrapped
+        base = unwrap(env)
         self._directions = {m.name: (1.0 if m.better == "higher" else -1.0) for m in base.simulator.metrics}
         self._objective_metrics = tuple(base.objective.metric_names)
 
-    def run(self, env: Any, budget: int, *, stop_on_success: bool = False) -> RunResult:
+    def run(self, env: gym.Env[Any, Any], budget: int, *, stop_on_success: bool = False) -> RunResult:
         self.bind(env)
         return super().run(env, budget, stop_on_success=stop_on_success)
 
@@ -284,10 +287,9 @@ class BayesianOptimization(Agent):
             model.load_state_dict(self._hypers, strict=False)
         if self._hypers is None or self._n_model_updates % self.refit_every == 0:
             mll = ExactMarginalLogLikelihood(model.likelihood, model)
-            try:
+            # a failed fit keeps the previous (or initial) hyperparameters
+            with contextlib.suppress(Exception):
                 fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": self.fit_maxiter}})
-            except Exception:
-                pass
         self._n_model_updates += 1
         self._hypers = {
             k: v.detach().clone()
@@ -352,11 +354,11 @@ class BayesianOptimization(Agent):
             cand, _ = optimize_acqf_discrete(acqf, q=q, choices=choices, max_batch_size=2048, unique=True)
             return cand
         if method == "local_search":
-            choices = [self._tensor(self._unit_values(j)) for j in range(len(self.space))]
+            per_dim = [self._tensor(self._unit_values(j)) for j in range(len(self.space))]
             X_avoid = self._tensor(np.asarray(self._X)) if self._X else None
             cand, _ = optimize_acqf_discrete_local_search(
                 acqf,
-                discrete_choices=choices,
+                discrete_choices=per_dim,
                 q=self.q,
                 num_restarts=self.num_restarts,
                 raw_samples=self.raw_samples,
@@ -366,7 +368,9 @@ class BayesianOptimization(Agent):
         d = len(self.space)
         bounds = torch.zeros(2, d, dtype=self._dtype, device=self._device)
         bounds[1] = 1.0
-        discrete, categorical, fixed = {}, {}, {}
+        discrete: dict[int, list[float]] = {}
+        categorical: dict[int, list[float]] = {}
+        fixed: dict[int, float] = {}
         for j, p in enumerate(self.space.params):
             if not p.is_discrete:
                 continue

@@ -52,6 +52,7 @@ from gymnasium import spaces
 from archgym.agent import Agent, RunResult
 from archgym.agents._common import check_choice, check_float, check_int, isolated_global_rngs
 from archgym.design_space import DesignSpace
+from archgym.env import unwrap
 from archgym.evaluation import Evaluation
 
 ACTION_MODES = ("direct", "incremental", "assign", "flat")
@@ -93,13 +94,15 @@ class IncrementalActionWrapper(gym.Wrapper):
         super().__init__(env)
         self.episode_length = check_int("episode_length", episode_length, 0)
         self._t = 0
-        self.space: DesignSpace = env.unwrapped.space
+        self.space: DesignSpace = unwrap(env).space
         self.moves = check_choice("moves", moves, MOVES)
         self.start = check_choice("start", start, START_MODES)
         self._offsets = np.concatenate([[0], np.cumsum(self.space.nvec)])
         n_actions = 2 * len(self.space) if moves == "step" else int(self._offsets[-1])
         self.action_space = spaces.Discrete(n_actions)
         inner = env.observation_space
+        if not isinstance(inner, spaces.Box):
+            raise TypeError(f"{type(self).__name__} needs a Box observation space, got {inner}")
         n = len(self.space)
         self.observation_space = spaces.Box(
             np.concatenate([inner.low, np.zeros(n, dtype=np.float32)]),
@@ -146,7 +149,7 @@ class IncrementalActionWrapper(gym.Wrapper):
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         self._current = self.move(int(action))
-        inner_action = self.env.unwrapped.encode(self.space.from_indices(self._current))
+        inner_action = unwrap(self.env).encode(self.space.from_indices(self._current))
         obs, reward, terminated, truncated, info = self.env.step(inner_action)
         self._t += 1
         if self.episode_length and self._t >= self.episode_length and not terminated:
@@ -154,7 +157,7 @@ class IncrementalActionWrapper(gym.Wrapper):
         score = (bool(info.get("feasible", True)), float(reward))
         if self._best is None or score > self._best[0]:
             self._best = (score, self._current.copy())
-        return self._obs(obs), reward, terminated, truncated, info
+        return self._obs(obs), float(reward), terminated, truncated, info
 
 
 class FlatDiscreteWrapper(gym.ActionWrapper):
@@ -165,7 +168,7 @@ class FlatDiscreteWrapper(gym.ActionWrapper):
 
     def __init__(self, env: gym.Env, max_size: int = _MAX_FLAT) -> None:
         super().__init__(env)
-        self.space: DesignSpace = env.unwrapped.space
+        self.space: DesignSpace = unwrap(env).space
         if not self.space.size <= max_size:
             raise ValueError(
                 f"action_mode 'flat' needs a discrete space of at most {max_size} designs, "
@@ -175,7 +178,7 @@ class FlatDiscreteWrapper(gym.ActionWrapper):
 
     def action(self, action: Any) -> np.ndarray:
         idx = np.array(np.unravel_index(int(action), tuple(int(n) for n in self.space.nvec)), dtype=np.int64)
-        return self.env.unwrapped.encode(self.space.from_indices(idx))
+        return unwrap(self.env).encode(self.space.from_indices(idx))
 
 
 def _budget_callback(result: RunResult, budget: int, stop_on_success: bool) -> Any:
@@ -301,13 +304,13 @@ class SB3Agent(Agent):
             **self._algo_kwargs(),
         )
 
-    def run(self, env: Any, budget: int, *, stop_on_success: bool = False) -> RunResult:
+    def run(self, env: gym.Env[Any, Any], budget: int, *, stop_on_success: bool = False) -> RunResult:
         """Learn for exactly ``budget`` env steps (= evaluations), or until the first success."""
         import time
 
         if budget < 1:
             raise ValueError(f"budget must be >= 1 evaluation, got {budget}")
-        base = env.unwrapped
+        base = unwrap(env)
         if base.space.nvec.tolist() != self.space.nvec.tolist() or base.space.names != self.space.names:
             raise ValueError("the env's design space differs from the agent's")
         result = RunResult()

@@ -19,9 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import gymnasium as gym
 import numpy as np
 
 from archgym.design_space import DesignSpace
+from archgym.env import unwrap
 from archgym.evaluation import Evaluation
 
 
@@ -38,11 +40,12 @@ class RunResult:
     def observe(self, ev: Evaluation) -> None:
         """Update with one evaluation (used as an env recorder)."""
         self.evaluations += 1
-        if ev.feasible and (self.best is None or not self.best.feasible or ev.reward > self.best.reward) or self.best is None:
-            self.best = ev
+        best = self.best
+        if best is None or (ev.feasible and (not best.feasible or ev.reward > best.reward)):
+            self.best = best = ev
         if ev.success and self.first_success_step is None:
             self.first_success_step = self.evaluations
-        self.best_so_far.append(self.best.reward if self.best.feasible else float("nan"))
+        self.best_so_far.append(best.reward if best.feasible else float("nan"))
 
     @property
     def success(self) -> bool:
@@ -80,11 +83,11 @@ class Agent(ABC):
             k: getattr(self, k) for k in params if k not in ("self", "space", "seed") and hasattr(self, k)
         }
 
-    def run(self, env: Any, budget: int, *, stop_on_success: bool = False) -> RunResult:
+    def run(self, env: gym.Env[Any, Any], budget: int, *, stop_on_success: bool = False) -> RunResult:
         """Ask/evaluate/tell until ``budget`` evaluations are spent (or the target is met)."""
         if budget < 1:
             raise ValueError(f"budget must be >= 1 evaluation, got {budget}")
-        base = env.unwrapped
+        base = unwrap(env)
         result = RunResult()
         base.add_recorder(result.observe)
         start = time.perf_counter()

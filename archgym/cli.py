@@ -93,6 +93,7 @@ def _list_envs() -> int:
     import gymnasium
 
     import archgym  # noqa: F401  (registers the envs)
+    from archgym.env import unwrap
 
     for name in config_options("env"):
         print(f"env={name}")
@@ -103,7 +104,7 @@ def _list_envs() -> int:
         except Exception as exc:  # an env that cannot be built here still gets listed
             print(f"{env_id}: unavailable ({type(exc).__name__}: {exc})")
             continue
-        base = env.unwrapped
+        base = unwrap(env)
         print(f"{env_id}  simulator: {base.simulator.version}")
         print(base.space.describe())
         print("  metrics: " + ", ".join(f"{m.name} [{m.unit}]" for m in base.simulator.metrics))
@@ -122,7 +123,7 @@ def _list_agents() -> int:
         except ImportError as exc:
             print(f"{name}: unavailable ({exc})")
             continue
-        sig = inspect.signature(cls.__init__)
+        sig = inspect.signature(cls)
         params = [
             f"{p}={v.default!r}" for p, v in sig.parameters.items() if p not in ("self", "space", "seed")
         ]

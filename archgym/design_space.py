@@ -154,6 +154,10 @@ class Ordinal(Parameter):
 class Integer(Ordinal):
     """An integer range ``low..high``; with ``log2=True`` only the powers of two in it."""
 
+    low: int
+    high: int
+    log2: bool
+
     def __init__(self, name: str, low: int, high: int, log2: bool = False) -> None:
         if low > high:
             raise ValueError(f"Integer {name!r}: low {low} > high {high}")

@@ -13,7 +13,8 @@
 
 Non-RL agents call :meth:`ArchGymEnv.evaluate` with whole batches of designs; both paths go
 through the same :class:`~archgym.evaluation.Evaluator`, so every evaluation is counted,
-cached and logged alike.
+cached and logged alike. Code handed a (possibly wrapped) gymnasium env reaches the
+archgym env with :func:`unwrap`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from numpy.typing import NDArray
 
 from archgym.design_space import DesignSpace
 from archgym.evaluation import Evaluation, Evaluator, Recorder
@@ -33,8 +35,13 @@ from archgym.simulator import Simulator
 ACTION_ENCODINGS = ("multidiscrete", "box")
 _OBS_LIMIT = 1e9  # observations are clipped here so they stay finite float32
 
+#: observations: the scaled metric vector (float32)
+ObsType = NDArray[np.float32]
+#: actions: an index vector (``multidiscrete``) or a point of ``[-1, 1]^d`` (``box``)
+ActType = NDArray[Any]
 
-class ArchGymEnv(gym.Env):
+
+class ArchGymEnv(gym.Env[ObsType, ActType]):
     """A hardware design-space exploration task as a gymnasium environment."""
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -78,9 +85,9 @@ class ArchGymEnv(gym.Env):
         scales = {m.name: m.scale for m in simulator.metrics}
         scales.update(objective.reference_scales())
         self._scales = np.array([scales[m.name] for m in simulator.metrics], dtype=np.float64)
-        n_obs = len(simulator.metrics) + (len(space) if self.observe_design else 0)
-        self.observation_space = spaces.Box(-_OBS_LIMIT, _OBS_LIMIT, shape=(n_obs,), dtype=np.float32)
-        self.action_space = (
+        self._n_obs = len(simulator.metrics) + (len(space) if self.observe_design else 0)
+        self.observation_space = spaces.Box(-_OBS_LIMIT, _OBS_LIMIT, shape=(self._n_obs,), dtype=np.float32)
+        self.action_space: spaces.Space[ActType] = (
             space.multidiscrete_space() if action_encoding == "multidiscrete" else space.box_space()
         )
         self._t = 0
@@ -134,9 +141,9 @@ class ArchGymEnv(gym.Env):
         return self.space.to_box(design)
 
     # ---------------------------------------------------------- gymnasium API
-    def _observation(self, ev: Evaluation | None) -> np.ndarray:
+    def _observation(self, ev: Evaluation | None) -> ObsType:
         n = len(self.simulator.metrics)
-        obs = np.zeros(self.observation_space.shape, dtype=np.float64)
+        obs = np.zeros(self._n_obs, dtype=np.float64)
         if ev is not None and ev.metrics is not None:
             vals = np.array([ev.metrics[m.name] for m in self.simulator.metrics], dtype=np.float64)
             obs[:n] = np.nan_to_num(vals / self._scales, nan=0.0, posinf=_OBS_LIMIT, neginf=-_OBS_LIMIT)
@@ -158,13 +165,13 @@ class ArchGymEnv(gym.Env):
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
+    ) -> tuple[ObsType, dict[str, Any]]:
         super().reset(seed=seed)
         self._t = 0
         self._last = None
         return self._observation(None), self._info(None)
 
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+    def step(self, action: ActType) -> tuple[ObsType, float, bool, bool, dict[str, Any]]:
         design = self.decode(action)
         ev = self.evaluate([design])[0]
         self._t += 1
@@ -190,3 +197,17 @@ class ArchGymEnv(gym.Env):
         if ev.error:
             lines.append(f"  error: {ev.error}")
         return "\n".join(lines) + "\n"
+
+
+def unwrap(env: gym.Env[Any, Any]) -> ArchGymEnv:
+    """The :class:`ArchGymEnv` under any gymnasium wrappers (``env.unwrapped``, typed).
+
+    Raises:
+        TypeError: ``env`` is not an archgym environment.
+    """
+    base = env.unwrapped
+    if not isinstance(base, ArchGymEnv):
+        raise TypeError(
+            f"expected an archgym environment (ArchGymEnv, possibly wrapped), got {type(base).__name__}"
+        )
+    return base

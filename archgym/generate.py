@@ -17,6 +17,7 @@ up after many repeats and says so). The output is an ordinary run directory
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -129,6 +130,7 @@ def generate_dataset(
     from tqdm.auto import tqdm
 
     from archgym.atomic import write_text_atomic
+    from archgym.env import unwrap
     from archgym.logger import DatasetLogger, RunInfo
     from archgym.registry import make_env
     from archgym.runner import RunSummary
@@ -139,12 +141,12 @@ def generate_dataset(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     owned = isinstance(env_id, str)
-    env = make_env(env_id, **dict(env_kwargs or {})) if owned else env_id
+    env: Any = make_env(env_id, **dict(env_kwargs or {})) if owned else env_id
     if simulator:
         from archgym.proxy.simulator import attach_simulator
 
         attach_simulator(env, simulator)
-    base = env.unwrapped
+    base = unwrap(env)
     env_id = base.env_id or str(env_id)
     out = Path(output_dir)
     reset_run(out)
@@ -213,10 +215,8 @@ def _kv(items: Sequence[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep:
             raise SystemExit(f"archgym generate: error: --env-arg expects KEY=VALUE, got {item!r}")
-        try:
+        with contextlib.suppress(ValueError):  # not JSON: keep the string
             value = json.loads(value)
-        except ValueError:
-            pass
         node = out
         *parents, leaf = key.split(".")
         for p in parents:

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from archgym.simulator import Metric
 
@@ -72,8 +72,16 @@ class Constraint:
         for op in ("<=", ">="):
             if op in spec:
                 name, bound = spec.split(op, 1)
-                return cls(name.strip(), op, float(bound))  # type: ignore[arg-type]
+                return cls(name.strip(), op, float(bound))
         raise ObjectiveError(f"cannot parse constraint {spec!r}; write it like 'area_mm2<=5'")
+
+
+def check_metric_names(names: Iterable[str], metrics: Sequence[Metric]) -> None:
+    """Raise :class:`ObjectiveError` naming the first of ``names`` that no metric has."""
+    known = [m.name for m in metrics]
+    for name in names:
+        if name not in known:
+            raise ObjectiveError(f"unknown metric {name!r} in objective; allowed: {', '.join(known)}")
 
 
 class Objective(ABC):
@@ -92,10 +100,7 @@ class Objective(ABC):
 
     def check_metrics(self, metrics: Sequence[Metric]) -> None:
         """Raise :class:`ObjectiveError` if any referenced metric is not reported by the simulator."""
-        known = [m.name for m in metrics]
-        for name in (*self.metric_names, *(c.metric for c in self.constraints)):
-            if name not in known:
-                raise ObjectiveError(f"unknown metric {name!r} in objective; allowed: {', '.join(known)}")
+        check_metric_names((*self.metric_names, *(c.metric for c in self.constraints)), metrics)
 
     def feasible(self, metrics: Mapping[str, float]) -> bool:
         return all(c.holds(metrics) for c in self.constraints)
@@ -248,7 +253,7 @@ def round_up_significant(x: float, digits: int = 2) -> float:
     return round(math.ceil(x / 10.0**exp) * 10.0**exp, max(0, -exp))
 
 
-def build_objective(spec: Mapping | Objective | None, **defaults) -> Objective:
+def build_objective(spec: Mapping | Objective | None, **defaults: Any) -> Objective:
     """Build an objective from a config mapping.
 
     ``{"targets": {...}, "tolerance": .., "modes": .., "constraints": [..]}`` gives a
@@ -265,13 +270,79 @@ def build_objective(spec: Mapping | Objective | None, **defaults) -> Objective:
     raise ObjectiveError("an objective needs 'targets' (target specification) or 'weights' (weighted sum)")
 
 
+ConstraintSpec = Constraint | str | Mapping[str, Any]
+
+
+def objective_from_config(
+    metrics: Sequence[Metric],
+    *,
+    objective: Mapping[str, Any] | Objective | None = None,
+    targets: Mapping[str, float] | None = None,
+    default_targets: Callable[[], Mapping[str, float]] | None = None,
+    tolerance: float = 0.05,
+    modes: Mapping[str, str] | None = None,
+    default_mode: TargetMode | None = None,
+    weights: Mapping[str, float] | None = None,
+    constraints: Iterable[ConstraintSpec] | None = None,
+    budgets: Mapping[str, float | None] | None = None,
+) -> Objective:
+    """The objective of an env from its config keys (the one place every env builds it).
+
+    * ``objective``: a full spec (see :func:`build_objective`) or an :class:`Objective`; it
+      wins over ``targets``/``modes``/``weights``/``tolerance``.
+    * otherwise a :class:`TargetSpec` on ``targets`` (default: ``default_targets()``, called
+      only when needed, since deriving targets may cost simulations). A target's mode is
+      ``modes[metric]`` if given, else ``default_mode``, else taken from the metric's
+      direction (``at_least`` where higher is better, ``at_most`` otherwise).
+    * ``constraints`` (``"area_mm2<=5"``, mappings or :class:`Constraint`) and ``budgets``
+      (``{metric: upper bound or None}``, e.g. from an env's ``area_budget_mm2`` keyword) are
+      hard limits added to either.
+
+    Metric names are checked against ``metrics`` (the simulator's); every error is an
+    :class:`ObjectiveError` naming the bad key and the allowed values.
+    """
+    cons = [Constraint.parse(c) for c in (constraints or ())]
+    cons += [Constraint(m, "<=", float(b)) for m, b in (budgets or {}).items() if b is not None]
+    if isinstance(objective, Objective):
+        if cons:
+            raise ObjectiveError(
+                "constraints/budgets cannot be added to an Objective instance; put them in it"
+            )
+        obj: Objective = objective
+    elif objective is not None:
+        spec = dict(objective)
+        spec["constraints"] = list(spec.get("constraints") or ()) + cons
+        obj = build_objective(spec)
+    else:
+        if targets:
+            tgt = {str(k): float(v) for k, v in targets.items()}
+        elif default_targets is not None:
+            tgt = dict(default_targets())
+        else:
+            raise ObjectiveError("targets: missing; give {metric: value} or a full objective")
+        check_metric_names(tgt, metrics)
+        better = {m.name: m.better for m in metrics}
+        md: dict[str, TargetMode] = {}
+        for k in tgt:
+            md[k] = default_mode or ("at_least" if better[k] == "higher" else "at_most")
+        for k, m in (modes or {}).items():
+            if m not in _MODES:
+                raise ObjectiveError(f"mode for {k!r} must be one of {', '.join(_MODES)}, got {m!r}")
+            md[str(k)] = m  # type: ignore[assignment]  # checked against _MODES just above
+        obj = TargetSpec(tgt, tolerance=tolerance, modes=md, weights=weights, constraints=cons)
+    obj.check_metrics(metrics)
+    return obj
+
+
 __all__ = [
     "Constraint",
+    "ConstraintSpec",
     "Objective",
     "ObjectiveError",
     "Score",
     "TargetSpec",
     "WeightedSum",
     "build_objective",
+    "objective_from_config",
     "round_up_significant",
 ]

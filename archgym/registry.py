@@ -1,9 +1,23 @@
-"""Names -> environments and agents.
+"""Names -> environments and agents, open to other packages.
 
-Environments register with gymnasium under the ``archgym/`` namespace (on import of
-``archgym``), so ``gymnasium.make("archgym/DRAMController-v0", ...)`` works. Agents are
-named by their config name (``agent=random``). Both tables hold import paths, resolved only
-when used, so importing ``archgym`` stays light.
+**Environments** are gymnasium environments: ``make_env`` (and ``archgym run env.id=...``)
+accepts any id in gymnasium's registry. Packages register theirs through the entry-point
+group ``archgym.envs`` (name: the gymnasium id, value: ``"module:factory"``); archgym's own
+four envs are registered exactly that way, in archgym's ``pyproject.toml``::
+
+    [project.entry-points."archgym.envs"]
+    "mylab/MyChip-v0" = "mylab.env:make_my_chip_env"
+
+:func:`register_envs` (run on ``import archgym``) registers every entry point with
+gymnasium, so ``gymnasium.make("archgym/DRAMController-v0")`` works too. An env registered
+by other means (a package calling ``gymnasium.register`` on import) works as well; the id
+``"package:Id-v0"`` imports the package first (gymnasium's own convention).
+
+**Agents** are :class:`~archgym.agent.Agent` subclasses named by the entry-point group
+``archgym.agents`` (name: the config name, value: ``"module:Class"``), which holds the nine
+built-ins, or given by import path: ``"package.module:Class"`` or ``"package.module.Class"``
+(an agent config's Hydra-style ``_target_``). Entry points are resolved only when used, so
+importing ``archgym`` stays light.
 """
 
 from __future__ import annotations
@@ -11,70 +25,127 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Mapping
+from importlib.metadata import entry_points
 from typing import Any
 
 import gymnasium
 
-#: gymnasium id -> entry point ("module:factory")
-ENV_ENTRY_POINTS: Mapping[str, str] = {
-    "archgym/DRAMController-v0": "archgym.envs.dram.env:make_dram_env",
-    "archgym/Accelerator-v0": "archgym.envs.accelerator.env:make_accelerator_env",
-    "archgym/NAS-v0": "archgym.envs.nas.env:make_nas_env",
-    "archgym/CoDesign-v0": "archgym.envs.nas.codesign:make_codesign_env",
-}
-
-#: config name -> agent class ("module:Class")
-AGENT_ENTRY_POINTS: Mapping[str, str] = {
-    "random": "archgym.agents.random_search:RandomSearch",
-    "rw": "archgym.agents.random_search:RandomWalk",
-    "ga": "archgym.agents.evolution:GeneticAlgorithm",
-    "aging": "archgym.agents.evolution:AgingEvolution",
-    "aco": "archgym.agents.ant_colony:AntColony",
-    "bo": "archgym.agents.bayesopt:BayesianOptimization",
-    "ppo": "archgym.agents.rl:PPOAgent",
-    "a2c": "archgym.agents.rl:A2CAgent",
-    "dqn": "archgym.agents.rl:DQNAgent",
-}
+ENV_GROUP = "archgym.envs"
+AGENT_GROUP = "archgym.agents"
 
 
 class ConfigError(ValueError):
     """A configuration value is invalid; the message names the key and the allowed values."""
 
 
-def _load(entry_point: str) -> Any:
-    module, _, attr = entry_point.partition(":")
-    return getattr(importlib.import_module(module), attr)
+def env_entry_points() -> dict[str, str]:
+    """gymnasium id -> ``"module:factory"`` of every installed ``archgym.envs`` entry point."""
+    return {ep.name: ep.value for ep in entry_points(group=ENV_GROUP)}
+
+
+def agent_entry_points() -> dict[str, str]:
+    """Config name -> ``"module:Class"`` of every installed ``archgym.agents`` entry point."""
+    return {ep.name: ep.value for ep in entry_points(group=AGENT_GROUP)}
+
+
+def __getattr__(name: str) -> Mapping[str, str]:
+    # the tables as module attributes, read afresh (so packages installed later show up)
+    if name == "ENV_ENTRY_POINTS":
+        return env_entry_points()
+    if name == "AGENT_ENTRY_POINTS":
+        return agent_entry_points()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load_object(path: str) -> Any:
+    """Import ``"package.module:attr"`` or ``"package.module.attr"``."""
+    module, sep, attr = path.partition(":")
+    if not sep:
+        module, _, attr = path.rpartition(".")
+    if not module or not attr:
+        raise ImportError(f"{path!r} is not an import path like 'package.module:Name'")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def register_envs() -> None:
-    """Register every archgym environment with gymnasium (idempotent)."""
-    for env_id, entry in ENV_ENTRY_POINTS.items():
+    """Register every ``archgym.envs`` entry point with gymnasium (idempotent)."""
+    for env_id, entry in env_entry_points().items():
         if env_id not in gymnasium.registry:
             gymnasium.register(id=env_id, entry_point=entry)
 
 
 def env_ids() -> list[str]:
-    return list(ENV_ENTRY_POINTS)
+    """Ids of the envs registered through the ``archgym.envs`` entry points (built-ins first)."""
+    ids = list(env_entry_points())
+    return sorted(ids, key=lambda i: (not i.startswith("archgym/"), i))
 
 
-def make_env(env_id: str, **kwargs: Any) -> gymnasium.Env:
-    """``gymnasium.make`` with a clear error for unknown ids."""
-    if env_id not in ENV_ENTRY_POINTS:
-        raise ConfigError(f"env.id: unknown environment {env_id!r}; allowed: {', '.join(ENV_ENTRY_POINTS)}")
+def make_env(env_id: str, **kwargs: Any) -> gymnasium.Env[Any, Any]:
+    """``gymnasium.make`` for archgym environments, with one clear error for a bad id.
+
+    Raises:
+        ConfigError: the id is not registered (naming the archgym envs installed), or names
+            a gymnasium env that is not an :class:`~archgym.env.ArchGymEnv`.
+    """
+    from archgym.env import unwrap
+
     register_envs()
-    return gymnasium.make(env_id, **kwargs)
+    if ":" not in env_id and env_id not in gymnasium.registry:
+        installed = env_ids()
+        hint = (
+            "(or any id registered with gymnasium; 'package:Id-v0' imports the package first)"
+            if installed
+            else "(none found: install archgym, e.g. pip install -e ., so its entry points are registered)"
+        )
+        raise ConfigError(
+            f"env.id: unknown environment {env_id!r}; installed archgym envs: {', '.join(installed)} {hint}"
+        )
+    try:
+        env = gymnasium.make(env_id, **kwargs)
+    except gymnasium.error.Error as exc:  # e.g. 'package:Id' whose package does not register Id
+        raise ConfigError(f"env.id: {exc}") from None
+    try:
+        unwrap(env)
+    except TypeError:
+        env.close()
+        raise ConfigError(
+            f"env.id: {env_id!r} is a gymnasium env but not an archgym one (archgym.env.ArchGymEnv)"
+        ) from None
+    return env
 
 
 def agent_class(name: str) -> type:
-    if name not in AGENT_ENTRY_POINTS:
-        raise ConfigError(f"agent.name: unknown agent {name!r}; allowed: {', '.join(AGENT_ENTRY_POINTS)}")
-    return _load(AGENT_ENTRY_POINTS[name])
+    """The agent class registered as ``name``, or at the import path ``name``."""
+    from archgym.agent import Agent
+
+    registered = agent_entry_points()
+    path = registered.get(name)
+    if path is None and ("." in name or ":" in name):
+        path = name
+    if path is None:
+        raise ConfigError(
+            f"agent.name: unknown agent {name!r}; allowed: {', '.join(registered)} "
+            "(or an import path such as 'package.module:MyAgent')"
+        )
+    try:
+        cls = load_object(path)
+    except (ImportError, AttributeError) as exc:
+        if name in registered:  # a registered agent whose dependencies are missing here
+            raise
+        raise ConfigError(f"agent: cannot import {path!r}: {exc}") from None
+    if not (isinstance(cls, type) and issubclass(cls, Agent)):
+        raise ConfigError(f"agent: {path!r} is not an archgym.agent.Agent subclass")
+    return cls
 
 
 def make_agent(name: str, space: Any, seed: int = 0, **hyperparameters: Any) -> Any:
-    """Build an agent by config name; unknown hyperparameters get an error listing the known ones."""
+    """Build an agent by config name or import path; unknown hyperparameters get an error
+    listing the known ones."""
     cls = agent_class(name)
-    known = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "space", "seed")]
+    known = [p for p in inspect.signature(cls).parameters if p not in ("space", "seed")]
     unknown = [k for k in hyperparameters if k not in known]
     if unknown:
         raise ConfigError(

@@ -277,6 +277,7 @@ def env_metric_info(env_id: str, run_dir: str | None = None) -> tuple[dict[str, 
     """``({metric: "lower"|"higher"}, objective metrics)`` of an env, built with the run's
     ``env.kwargs`` (from ``.hydra/config.yaml`` when present); empty when it cannot be built."""
     try:
+        from archgym.env import unwrap
         from archgym.registry import make_env
 
         kwargs: dict[str, Any] = {}
@@ -284,13 +285,11 @@ def env_metric_info(env_id: str, run_dir: str | None = None) -> tuple[dict[str, 
         if cfg_file is not None and cfg_file.exists():
             from omegaconf import OmegaConf
 
-            kwargs = (
-                OmegaConf.to_container(OmegaConf.load(cfg_file), resolve=False).get("env", {}).get("kwargs")
-                or {}
-            )
+            run_cfg: Any = OmegaConf.to_container(OmegaConf.load(cfg_file), resolve=False)
+            kwargs = run_cfg.get("env", {}).get("kwargs") or {}
         env = make_env(env_id, **kwargs)
-        base = env.unwrapped
-        out = {m.name: m.better for m in base.simulator.metrics}, list(base.objective.metric_names)
+        base = unwrap(env)
+        out = {m.name: str(m.better) for m in base.simulator.metrics}, list(base.objective.metric_names)
         env.close()
         return out
     except Exception:  # reports must work on datasets of envs not installed here
@@ -341,7 +340,7 @@ def plot_pareto(data: SweepData, path: Path, metrics: Sequence[str] | None = Non
             front[:, 1],
             "o-",
             ms=4,
-            color=sc.get_facecolor()[0][:3],
+            color=np.asarray(sc.get_facecolor())[0][:3],
             label=f"{agent} ({len(front)} on front)",
         )
     ax.set_xlabel(f"{mx} ({better.get(mx, 'lower')} is better)")
@@ -425,7 +424,7 @@ def main(argv: Sequence[str]) -> int:
     data_agents = pd.read_csv(files["agents.csv"])
     print(format_agents(data_agents))
     print()
-    for name, path in files.items():
+    for path in files.values():
         print(f"wrote {path}")
     return 0
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from archgym.agent import RunResult
 from archgym.atomic import write_text_atomic
+from archgym.env import unwrap
 from archgym.logger import DatasetLogger, RunInfo
 from archgym.objective import ObjectiveError
 from archgym.registry import ConfigError, make_agent, make_env
@@ -136,7 +137,7 @@ def build(cfg: RunConfig) -> tuple[Any, Any]:
         from archgym.proxy.simulator import attach_simulator
 
         attach_simulator(env, cfg.simulator)  # raises ConfigError naming env.simulator.*
-    agent = make_agent(cfg.agent, env.unwrapped.space, seed=cfg.seed, **cfg.agent_params)
+    agent = make_agent(cfg.agent, unwrap(env).space, seed=cfg.seed, **cfg.agent_params)
     return env, agent
 
 

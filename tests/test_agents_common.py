@@ -90,12 +90,13 @@ def test_stop_on_success_stops_at_the_first_success(name):
 
 @pytest.mark.parametrize("name", AGENTS)
 def test_run_leaves_global_rngs_untouched(name):
-    random.seed(123), np.random.seed(123), torch.manual_seed(123)
-    expected = (random.random(), np.random.rand(), torch.rand(1).item())
-    random.seed(123), np.random.seed(123), torch.manual_seed(123)
+    # the legacy global generators are what this test is about
+    random.seed(123), np.random.seed(123), torch.manual_seed(123)  # noqa: NPY002
+    expected = (random.random(), np.random.rand(), torch.rand(1).item())  # noqa: NPY002
+    random.seed(123), np.random.seed(123), torch.manual_seed(123)  # noqa: NPY002
     threads = torch.get_num_threads()
     record_run(name, seed=0)
-    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected  # noqa: NPY002
     assert torch.get_num_threads() == threads
 
 

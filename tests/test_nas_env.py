@@ -77,7 +77,7 @@ def test_objectives_from_config():
         constraints=["area_mm2<=10"],
     )
     assert multi.objective.modes["energy_uj"] == "at_most" and multi.objective.weights["naswot"] == 2.0
-    with pytest.raises(ValueError, match="unknown target metric"):
+    with pytest.raises(ValueError, match="unknown metric 'accuracy' in objective"):
         make_nas_env(proxies=FAST_PROXIES, targets={"accuracy": 0.9})
     with pytest.raises(ObjectiveError):
         make_nas_env(proxies=FAST_PROXIES, objective={"weights": {"bogus": 1.0}})

@@ -63,8 +63,8 @@ class FeatureEncoder:
 
     def __init__(self, features: Sequence[ParamFeature]) -> None:
         self.features = list(features)
-        self._getter = itemgetter(*self.names) if self.features else None
-        self._lookup = [
+        self._getter = itemgetter(*self.names) if self.features else (lambda _d: ())
+        self._lookup: list[dict[Any, int]] = [
             {c: k for k, c in enumerate(f.categories)}
             if f.kind == "onehot"
             else {v: k for k, v in enumerate(f.levels)}

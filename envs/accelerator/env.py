@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from archgym.env import ArchGymEnv
-from archgym.objective import Constraint, TargetSpec, round_up_significant
+from archgym.objective import ConstraintSpec, objective_from_config, round_up_significant
 
+from .layers import Layer
 from .networks import Workload, as_workload
 from .simulator import AcceleratorSimulator
 from .space import accelerator_design_space
@@ -41,9 +42,9 @@ def default_targets(
 
 
 def make_accelerator_env(
-    workload: Workload | str | Iterable = "resnet18",
+    workload: Workload | str | Sequence[Layer] = "resnet18",
     targets: Mapping[str, float] | None = None,
-    constraints: Iterable[Constraint | str | Mapping] | None = None,
+    constraints: Iterable[ConstraintSpec] | None = None,
     tolerance: float = 0.05,
     modes: Mapping[str, str] | None = None,
     episode_length: int = 32,
@@ -76,12 +77,16 @@ def make_accelerator_env(
     else:
         wl = as_workload(workload)
     sim = AcceleratorSimulator(device=device)
-    targets = dict(targets) if targets else default_targets(wl, simulator=sim)
-    modes = dict(modes) if modes else {k: "at_most" for k in targets}
-    cons = [Constraint.parse(c) for c in (constraints or ())]
-    if area_budget_mm2 is not None:
-        cons.append(Constraint("area_mm2", "<=", float(area_budget_mm2)))
-    objective = TargetSpec(targets, tolerance=tolerance, modes=modes, constraints=cons)
+    objective = objective_from_config(
+        sim.metrics,
+        targets=targets,
+        default_targets=lambda: default_targets(wl, simulator=sim),
+        tolerance=tolerance,
+        modes=modes,
+        default_mode="at_most",
+        constraints=constraints,
+        budgets={"area_mm2": area_budget_mm2},
+    )
     return ArchGymEnv(
         accelerator_design_space(),
         sim,

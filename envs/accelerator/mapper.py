@@ -57,6 +57,16 @@ class Tiling:
         return self.dram_w + self.dram_i + self.dram_o
 
 
+def _inner_busy(trips: tuple[torch.Tensor, ...], order: tuple[int, ...], dim: int) -> torch.Tensor:
+    """Whether any loop inside ``dim`` (in loop ``order``, outer -> inner) runs more than once."""
+    pos = {d: order.index(d) for d in range(3)}
+    busy = torch.zeros_like(trips[0], dtype=torch.bool)
+    for d in range(3):
+        if pos[d] > pos[dim]:
+            busy = busy | (trips[d] > 1)
+    return busy
+
+
 def _levels(extent_max: float) -> int:
     return int(math.ceil(math.log2(max(extent_max, 1.0)))) + 1
 
@@ -102,22 +112,13 @@ def search_tiling(layers: torch.Tensor, glb_words: torch.Tensor) -> Tiling:
     i_sz = Nn * Gg * Cg * Hd * Wd
     o_sz = Nn * e(ktot) * Pp * Qq
     trips = (n_k, n_c, n_x)
-    best = None
+    best: list[torch.Tensor] = []
     for order in _ORDERS:
-        pos = {d: order.index(d) for d in range(3)}
-
-        def inner_busy(dim: int) -> torch.Tensor:
-            inner = [trips[d] for d in range(3) if pos[d] > pos[dim]]
-            busy = torch.zeros_like(n_k, dtype=torch.bool)
-            for t in inner:
-                busy = busy | (t > 1)
-            return busy
-
-        a_w = torch.where(inner_busy(2), n_x, torch.ones_like(n_x))
-        a_i = torch.where(inner_busy(0), n_k_irr, torch.ones_like(n_k))
-        a_o = torch.where(inner_busy(1), n_c, torch.ones_like(n_c))
+        a_w = torch.where(_inner_busy(trips, order, 2), n_x, torch.ones_like(n_x))
+        a_i = torch.where(_inner_busy(trips, order, 0), n_k_irr, torch.ones_like(n_k))
+        a_o = torch.where(_inner_busy(trips, order, 1), n_c, torch.ones_like(n_c))
         cost = w_sz * a_w + i_sz * halo * a_i + o_sz * (2 * a_o - 1)
-        if best is None:
+        if not best:
             best = [cost, a_w, a_i, a_o]
         else:
             better = cost < best[0]

@@ -26,7 +26,7 @@ Everything is torch float64, so the same code runs on a GPU with ``device="cuda"
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,15 @@ def design_matrix(designs: Sequence[Mapping[str, Any]]) -> np.ndarray:
     return out
 
 
+def _total(tensors: Iterable[torch.Tensor]) -> torch.Tensor:
+    """Elementwise sum of same-shaped tensors (in order, like the built-in ``sum``)."""
+    it = iter(tensors)
+    total = next(it)
+    for t in it:
+        total = total + t
+    return total
+
+
 @dataclass
 class ModelResult:
     """Per-layer ``(B, L)`` and per-network ``(B,)`` results (torch tensors)."""
@@ -105,7 +114,7 @@ class ModelResult:
     @property
     def layer_energy_pj(self) -> torch.Tensor:
         """``(B, L)`` total energy of each layer (all levels); sums over layers to :attr:`energy_pj`."""
-        return sum(self.layer_energy.values())
+        return _total(self.layer_energy.values())
 
     @property
     def energy(self) -> dict[str, torch.Tensor]:
@@ -113,7 +122,7 @@ class ModelResult:
 
     @property
     def energy_pj(self) -> torch.Tensor:
-        return sum(self.energy.values())
+        return _total(self.energy.values())
 
     @property
     def utilization(self) -> torch.Tensor:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from archgym.env import ArchGymEnv
-from archgym.objective import Constraint, TargetSpec, round_up_significant
+from archgym.objective import ConstraintSpec, objective_from_config, round_up_significant
 
 from .simulator import DRAMSimulator
 from .space import dram_design_space
@@ -64,7 +64,7 @@ def make_dram_env(
     targets: Mapping[str, float] | None = None,
     tolerance: float = 0.05,
     modes: Mapping[str, str] | None = None,
-    constraints: Iterable[Constraint | str | Mapping] | None = None,
+    constraints: Iterable[ConstraintSpec] | None = None,
     episode_length: int = 32,
     device: str = "DDR4-2400",
     address_mapping: str | None = None,
@@ -98,23 +98,29 @@ def make_dram_env(
     """
     sim = DRAMSimulator(device=device, address_mapping=address_mapping, channels=channels)
     trace = load_workload(workload, n_requests=n_requests, seed=seed)
-    if targets:
-        tg = {str(k): float(v) for k, v in targets.items()}
-    elif (
-        isinstance(workload, str)
-        and workload in STANDARD_WORKLOADS
-        and n_requests is None
-        and seed == 0
-        and sim.device.name == "DDR4-2400"
-        and address_mapping is None
-        and channels == 1
-    ):
-        tg = dict(STANDARD_TARGETS[workload])
-    else:
-        tg = default_targets(trace, simulator=sim)
-    md = dict(modes) if modes else {k: "at_most" for k in tg}
-    cons = [Constraint.parse(c) for c in (constraints or ())]
-    objective = TargetSpec(tg, tolerance=tolerance, modes=md, constraints=cons)
+
+    def standard_or_derived_targets() -> dict[str, float]:
+        if (
+            isinstance(workload, str)
+            and workload in STANDARD_WORKLOADS
+            and n_requests is None
+            and seed == 0
+            and sim.device.name == "DDR4-2400"
+            and address_mapping is None
+            and channels == 1
+        ):
+            return dict(STANDARD_TARGETS[workload])
+        return default_targets(trace, simulator=sim)
+
+    objective = objective_from_config(
+        sim.metrics,
+        targets=targets,
+        default_targets=standard_or_derived_targets,
+        tolerance=tolerance,
+        modes=modes,
+        default_mode="at_most",
+        constraints=constraints,
+    )
     name = workload if isinstance(workload, str) else trace.name
     return ArchGymEnv(
         dram_design_space(max_active_encoding),

@@ -111,6 +111,17 @@ def _err(path: Path, lineno: int, raw: str, msg: str) -> TraceFormatError:
     return TraceFormatError(f"{path}:{lineno}: {msg}: {raw.strip()!r}")
 
 
+def _parse_length(tok: str, path: Path, lineno: int, raw: str) -> int:
+    """A DRAMSys ``(len)`` field in bytes (> 0)."""
+    try:
+        length = int(tok.strip("()"))
+    except ValueError:
+        raise _err(path, lineno, raw, f"length {tok!r} is not an integer in parentheses") from None
+    if length <= 0:
+        raise _err(path, lineno, raw, "length must be > 0")
+    return length
+
+
 def _parse_addr(tok: str) -> int:
     """Hexadecimal address, with or without the ``0x`` prefix."""
     return int(tok, 16)
@@ -153,12 +164,7 @@ def read_dramsys(path: str | os.PathLike, clock_mhz: float = 1000.0) -> Trace:
         toks = rest.split()
         length = BURST_BYTES
         if toks and toks[0].startswith("("):
-            try:
-                length = int(toks[0].strip("()"))
-            except ValueError:
-                raise _err(p, lineno, raw, f"length {toks[0]!r} is not an integer in parentheses") from None
-            if length <= 0:
-                raise _err(p, lineno, raw, "length must be > 0")
+            length = _parse_length(toks[0], p, lineno, raw)
             toks = toks[1:]
         if len(toks) < 2:
             raise _err(p, lineno, raw, "expected a command (read|write) and a hex address")

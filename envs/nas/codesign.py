@@ -27,12 +27,12 @@ from typing import Any
 from archgym.design_space import DesignSpace, Parameter
 from archgym.env import ArchGymEnv
 from archgym.envs.accelerator.env import default_targets as accelerator_default_targets
-from archgym.objective import Constraint, Objective
+from archgym.objective import ConstraintSpec, Objective, objective_from_config
 from archgym.simulator import Metrics
 
-from .env import build_nas_simulator, default_targets, make_objective
+from .env import NASOptions, build_nas_simulator, check_env_options, default_targets
 from .evaluators import NASSimulator
-from .proxies import DEFAULT_PROXIES
+from .search_space import NetworkSpace
 
 ENV_ID = "archgym/CoDesign-v0"
 NET_PREFIX = "net."
@@ -82,63 +82,51 @@ class CoDesignSimulator(NASSimulator):
 
 
 def make_codesign_env(
-    space: str = "cell",
+    space: str | NetworkSpace = "cell",
     evaluator: str | Sequence[str] = "proxy",
     *,
-    space_config: Mapping[str, Any] | None = None,
-    dataset: str = "digits",
-    data_seed: int = 0,
-    proxies: Sequence[str] = DEFAULT_PROXIES,
-    proxy_batch_size: int = 64,
-    train: Mapping[str, Any] | None = None,
-    seed: int = 0,
-    device: str = "cpu",
-    hw_batch: int = 1,
     objective: Mapping | Objective | None = None,
     targets: Mapping[str, float] | None = None,
     modes: Mapping[str, str] | None = None,
     weights: Mapping[str, float] | None = None,
-    constraints: Iterable[Constraint | str | Mapping] | None = None,
+    constraints: Iterable[ConstraintSpec] | None = None,
     tolerance: float = 0.05,
     area_budget_mm2: float | None = None,
     latency_budget_ms: float | None = None,
     energy_budget_uj: float | None = None,
     episode_length: int = 32,
-    **env_kwargs: Any,
+    **options: Any,
 ) -> ArchGymEnv:
     """Build ``archgym/CoDesign-v0`` (arguments as :func:`~.env.make_nas_env`, plus
-    ``area_budget_mm2``; there is no fixed accelerator, it is part of every design)."""
-    parts = build_nas_simulator(
-        space,
-        evaluator,
-        space_config=space_config,
-        dataset=dataset,
-        data_seed=data_seed,
-        proxies=proxies,
-        proxy_batch_size=proxy_batch_size,
-        train=train,
-        seed=seed,
-        device=device,
-        hardware=True,
-        hw_batch=hw_batch,
+    ``area_budget_mm2``; there is no fixed accelerator, it is part of every design, so the
+    :class:`~.env.NASOptions` ``hardware`` and ``accelerator`` do not apply)."""
+    fixed = [k for k in ("hardware", "accelerator") if k in options]
+    if fixed:
+        raise TypeError(f"{ENV_ID}: {', '.join(fixed)} do not apply: the accelerator is part of every design")
+    opts, env_kwargs = NASOptions.split(options, space=space, evaluator=evaluator, hardware=True)
+    check_env_options(
+        ENV_ID, env_kwargs, [n for n in NASOptions.names() if n not in ("hardware", "accelerator")]
     )
+    parts = build_nas_simulator(opts)
     sim = CoDesignSimulator(parts.simulator)
     reference = parts.space.reference_design()
-    if objective is None and not targets:
-        assert parts.hardware is not None
+
+    def calibrated_targets() -> dict[str, float]:
+        assert parts.hardware is not None  # hardware=True above
         hw_targets = accelerator_default_targets(
             list(parts.hardware.layers(reference)), simulator=parts.hardware.simulator
         )
-        targets = {**default_targets(sim, reference, accelerator_metrics=hw_targets), **hw_targets}
-    obj = make_objective(
-        sim,
-        reference,
+        return {**default_targets(sim, reference, accelerator_metrics=hw_targets), **hw_targets}
+
+    obj = objective_from_config(
+        sim.metrics,
         objective=objective,
         targets=targets,
+        default_targets=calibrated_targets,
+        tolerance=tolerance,
         modes=modes,
         weights=weights,
         constraints=constraints,
-        tolerance=tolerance,
         budgets={"latency_ms": latency_budget_ms, "energy_uj": energy_budget_uj, "area_mm2": area_budget_mm2},
     )
     return ArchGymEnv(

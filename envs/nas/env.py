@@ -19,11 +19,11 @@ trade-offs (e.g. add ``energy_uj`` for a multi-objective target), ``latency_budg
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from archgym.env import ArchGymEnv
-from archgym.objective import Constraint, Objective, TargetSpec, build_objective
+from archgym.objective import ConstraintSpec, Objective, objective_from_config
 
 from .block_space import BlockSpace, BlockSpaceConfig
 from .cell_space import CellSpace, CellSpaceConfig
@@ -64,6 +64,70 @@ def make_space(
     raise ValueError(f"unknown NAS space {space!r}; allowed: {', '.join(SPACES)}")
 
 
+@dataclass(frozen=True)
+class NASOptions:
+    """How NAS-v0 and CoDesign-v0 build their network space, data, evaluators and hardware model.
+
+    The one home of these settings: the env factories take them as keywords (what the YAML
+    configs set under ``env.kwargs``) and pass them on through this dataclass.
+    """
+
+    space: str | NetworkSpace = "cell"
+    """``"cell"`` (NAS-Bench-201) or ``"block"`` (MobileNetV2/OFA), or a :class:`NetworkSpace`."""
+    evaluator: str | Sequence[str] = "proxy"
+    """``"proxy"`` (zero-cost proxies), ``"train"`` (trained accuracy) or ``["proxy", "train"]``."""
+    space_config: Mapping[str, Any] | None = None
+    """Macro settings of a space given by name (:class:`~.cell_space.CellSpaceConfig` /
+    :class:`~.block_space.BlockSpaceConfig` fields)."""
+    dataset: str = "digits"
+    """``"digits"`` (scikit-learn's 8x8 digits)."""
+    data_seed: int = 0
+    """Seed of the train/validation split."""
+    proxies: Sequence[str] = DEFAULT_PROXIES
+    """Proxy names for the proxy evaluator."""
+    proxy_batch_size: int = 64
+    """Minibatch size of the proxies."""
+    train: Mapping[str, Any] | None = None
+    """:class:`~.training.TrainSettings` fields (``epochs``, ``lr``...); its ``seed`` and
+    ``device`` default to :attr:`seed` and :attr:`device`."""
+    seed: int = 0
+    """Seeds network initialisation, the proxies' minibatch and the training order."""
+    device: str = "cpu"
+    """``"cpu"``, ``"cuda"`` or ``"auto"`` for proxies and training."""
+    hardware: bool = True
+    """Report the accelerator's latency/energy/area of each network."""
+    accelerator: Mapping[str, Any] | None = None
+    """The fixed accelerator design (default: Eyeriss-like, :data:`archgym.envs.accelerator.EYERISS_LIKE`)."""
+    hw_batch: int = 1
+    """Inference batch size for the hardware cost."""
+    hw_metrics: Sequence[str] | None = None
+    """Hardware metrics to report (default: all of :class:`~.hardware.HardwareCost`'s)."""
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def split(cls, kwargs: Mapping[str, Any], **given: Any) -> tuple[NASOptions, dict[str, Any]]:
+        """``(options from the keys that are fields, the other keys)``; ``given`` are fields too."""
+        names = cls.names()
+        own = {**given, **{k: v for k, v in kwargs.items() if k in names}}
+        return cls(**own), {k: v for k, v in kwargs.items() if k not in names}
+
+
+#: keyword arguments the NAS factories pass on to :class:`~archgym.env.ArchGymEnv`
+ENV_OPTIONS: tuple[str, ...] = ("action_encoding", "observe_design", "render_mode")
+
+
+def check_env_options(env_id: str, env_kwargs: Mapping[str, Any], allowed: Sequence[str]) -> None:
+    """Reject keywords that are neither factory options nor :data:`ENV_OPTIONS`, listing the allowed ones."""
+    unknown = [k for k in env_kwargs if k not in ENV_OPTIONS]
+    if unknown:
+        raise TypeError(
+            f"{env_id}: unknown option(s) {', '.join(unknown)}; allowed: {', '.join((*allowed, *ENV_OPTIONS))}"
+        )
+
+
 @dataclass
 class NASParts:
     """What :func:`build_nas_simulator` assembles (shared by NAS-v0 and CoDesign-v0)."""
@@ -74,46 +138,29 @@ class NASParts:
     hardware: HardwareCost | None
 
 
-def build_nas_simulator(
-    space: str | NetworkSpace = "cell",
-    evaluator: str | Sequence[str] = "proxy",
-    *,
-    space_config: Mapping[str, Any] | None = None,
-    dataset: str = "digits",
-    data_seed: int = 0,
-    proxies: Sequence[str] = DEFAULT_PROXIES,
-    proxy_batch_size: int = 64,
-    train: Mapping[str, Any] | None = None,
-    seed: int = 0,
-    device: str = "cpu",
-    hardware: bool = True,
-    accelerator: Mapping[str, Any] | None = None,
-    hw_batch: int = 1,
-    hw_metrics: Sequence[str] | None = None,
-) -> NASParts:
-    """Dataset, network space, evaluators and hardware model from plain config values.
-
-    ``train`` holds :class:`~.training.TrainSettings` fields (``epochs``, ``lr``...); its
-    ``seed`` and ``device`` default to ``seed`` and ``device``.
-    """
-    data = load_dataset(dataset, seed=data_seed)
-    net_space = make_space(space, data.input_shape, data.num_classes, space_config)
+def build_nas_simulator(options: NASOptions) -> NASParts:
+    """Dataset, network space, evaluators and hardware model from :class:`NASOptions`."""
+    o = options
+    data = load_dataset(o.dataset, seed=o.data_seed)
+    net_space = make_space(o.space, data.input_shape, data.num_classes, o.space_config)
     try:
-        train_settings = TrainSettings(**{"seed": seed, "device": device, **dict(train or {})})
+        train_settings = TrainSettings(**{"seed": o.seed, "device": o.device, **dict(o.train or {})})
     except TypeError as exc:
         raise ValueError(f"train: {exc}; allowed: {', '.join(TrainSettings.__dataclass_fields__)}") from None
     evaluators = make_network_evaluators(
         net_space,
         data,
-        evaluator,
-        proxies=proxies,
-        proxy_settings=ProxySettings(batch_size=proxy_batch_size, seed=seed, device=device),
+        o.evaluator,
+        proxies=o.proxies,
+        proxy_settings=ProxySettings(batch_size=o.proxy_batch_size, seed=o.seed, device=o.device),
         train_settings=train_settings,
     )
     hw = None
-    if hardware:
-        hw = HardwareCost(net_space, batch=hw_batch, **({"metrics": tuple(hw_metrics)} if hw_metrics else {}))
-    acc = dict(accelerator) if accelerator is not None else default_accelerator_design()
+    if o.hardware:
+        hw = HardwareCost(
+            net_space, batch=o.hw_batch, **({"metrics": tuple(o.hw_metrics)} if o.hw_metrics else {})
+        )
+    acc = dict(o.accelerator) if o.accelerator is not None else default_accelerator_design()
     sim = NASSimulator(net_space, data, evaluators, hw, acc if hw is not None else None)
     return NASParts(net_space, data, sim, hw)
 
@@ -149,120 +196,47 @@ def default_targets(
     return targets
 
 
-def make_objective(
-    sim: NASSimulator,
-    reference: Mapping[str, Any],
-    *,
-    objective: Mapping | Objective | None,
-    targets: Mapping[str, float] | None,
-    modes: Mapping[str, str] | None,
-    weights: Mapping[str, float] | None,
-    constraints: Iterable[Constraint | str | Mapping] | None,
-    tolerance: float,
-    budgets: Mapping[str, float | None],
-) -> Objective:
-    """The objective from config: a full ``objective`` spec, or a target spec with budgets.
-
-    Target modes default to ``at_least`` for metrics where higher is better and ``at_most``
-    otherwise; ``budgets`` (``{metric: bound or None}``) become ``<=`` constraints.
-    """
-    cons = [Constraint.parse(c) for c in (constraints or ())]
-    cons += [Constraint(m, "<=", float(b)) for m, b in budgets.items() if b is not None]
-    if objective is not None:
-        if isinstance(objective, Objective):
-            if cons:
-                raise ValueError(
-                    "constraints/budgets cannot be added to an Objective instance; put them in it"
-                )
-            return objective
-        spec = dict(objective)
-        spec["constraints"] = list(spec.get("constraints") or ()) + cons
-        return build_objective(spec)
-    tgt = dict(targets) if targets else default_targets(sim, reference)
-    better = {m.name: m.better for m in sim.metrics}
-    unknown = [k for k in tgt if k not in better]
-    if unknown:
-        raise ValueError(f"unknown target metric(s) {', '.join(unknown)}; allowed: {', '.join(better)}")
-    md = {k: ("at_least" if better[k] == "higher" else "at_most") for k in tgt}
-    md.update(dict(modes or {}))
-    return TargetSpec(tgt, tolerance=tolerance, modes=md, weights=weights, constraints=cons)  # type: ignore[arg-type]
-
-
 def make_nas_env(
-    space: str = "cell",
+    space: str | NetworkSpace = "cell",
     evaluator: str | Sequence[str] = "proxy",
     *,
-    space_config: Mapping[str, Any] | None = None,
-    dataset: str = "digits",
-    data_seed: int = 0,
-    proxies: Sequence[str] = DEFAULT_PROXIES,
-    proxy_batch_size: int = 64,
-    train: Mapping[str, Any] | None = None,
-    seed: int = 0,
-    device: str = "cpu",
-    hardware: bool = True,
-    accelerator: Mapping[str, Any] | None = None,
-    hw_batch: int = 1,
     objective: Mapping | Objective | None = None,
     targets: Mapping[str, float] | None = None,
     modes: Mapping[str, str] | None = None,
     weights: Mapping[str, float] | None = None,
-    constraints: Iterable[Constraint | str | Mapping] | None = None,
+    constraints: Iterable[ConstraintSpec] | None = None,
     tolerance: float = 0.05,
     latency_budget_ms: float | None = None,
     energy_budget_uj: float | None = None,
     episode_length: int = 32,
-    **env_kwargs: Any,
+    **options: Any,
 ) -> ArchGymEnv:
     """Build ``archgym/NAS-v0``.
 
     Args:
-        space: ``"cell"`` (NAS-Bench-201) or ``"block"`` (MobileNetV2/OFA).
-        evaluator: ``"proxy"`` (zero-cost proxies, default), ``"train"`` (trained accuracy)
-            or ``["proxy", "train"]``.
-        space_config: macro settings of the space (:class:`~.cell_space.CellSpaceConfig` /
-            :class:`~.block_space.BlockSpaceConfig` fields).
-        dataset: ``"digits"`` (scikit-learn's, 8x8).
-        data_seed: seed of the train/validation split.
-        proxies: proxy names for the proxy evaluator.
-        proxy_batch_size: minibatch size of the proxies.
-        train: :class:`~.training.TrainSettings` fields (``epochs``, ``batch_size``, ``lr``...).
-        seed: seeds network initialisation, proxy minibatch and training order.
-        device: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` for proxies and training.
-        hardware: report the accelerator's latency/energy/area of each network.
-        accelerator: the fixed accelerator design (default: Eyeriss-like, see
-            :data:`archgym.envs.accelerator.EYERISS_LIKE`).
-        hw_batch: inference batch size for hardware cost.
+        space, evaluator, **options: the network, data, evaluator and hardware settings:
+            any field of :class:`NASOptions` (``space_config``, ``dataset``, ``data_seed``,
+            ``proxies``, ``proxy_batch_size``, ``train``, ``seed``, ``device``, ``hardware``,
+            ``accelerator``, ``hw_batch``, ``hw_metrics``), and :class:`~archgym.env.ArchGymEnv`
+            options (``action_encoding``, ``observe_design``, ``render_mode``).
         objective, targets, modes, weights, constraints, tolerance, latency_budget_ms,
-            energy_budget_uj: see the module docstring.
+            energy_budget_uj: see the module docstring and
+            :func:`archgym.objective.objective_from_config`.
         episode_length: steps per episode.
-        **env_kwargs: :class:`~archgym.env.ArchGymEnv` options (``action_encoding``,
-            ``observe_design``, ``render_mode``).
     """
-    parts = build_nas_simulator(
-        space,
-        evaluator,
-        space_config=space_config,
-        dataset=dataset,
-        data_seed=data_seed,
-        proxies=proxies,
-        proxy_batch_size=proxy_batch_size,
-        train=train,
-        seed=seed,
-        device=device,
-        hardware=hardware,
-        accelerator=accelerator,
-        hw_batch=hw_batch,
-    )
-    obj = make_objective(
-        parts.simulator,
-        parts.space.reference_design(),
+    opts, env_kwargs = NASOptions.split(options, space=space, evaluator=evaluator)
+    check_env_options(ENV_ID, env_kwargs, NASOptions.names())
+    parts = build_nas_simulator(opts)
+    reference = parts.space.reference_design()
+    obj = objective_from_config(
+        parts.simulator.metrics,
         objective=objective,
         targets=targets,
+        default_targets=lambda: default_targets(parts.simulator, reference),
+        tolerance=tolerance,
         modes=modes,
         weights=weights,
         constraints=constraints,
-        tolerance=tolerance,
         budgets={"latency_ms": latency_budget_ms, "energy_uj": energy_budget_uj},
     )
     return ArchGymEnv(
@@ -280,11 +254,13 @@ def make_nas_env(
 __all__ = [
     "DEFAULT_ACCURACY_TARGET",
     "ENV_ID",
+    "ENV_OPTIONS",
+    "NASOptions",
     "NASParts",
     "SPACES",
     "build_nas_simulator",
     "default_targets",
+    "check_env_options",
     "make_nas_env",
-    "make_objective",
     "make_space",
 ]

@@ -73,7 +73,7 @@ class ProxyMetrics:
 class TrainMetrics:
     """Trained validation accuracy (and last-epoch training loss) as a :class:`NetworkEvaluator`."""
 
-    metrics = (
+    metrics: tuple[Metric, ...] = (
         Metric("accuracy", "1", "higher", 1.0, "validation accuracy after a short seeded training run"),
         Metric("train_loss", "1", "lower", 1.0, "mean cross-entropy over the last training epoch"),
     )

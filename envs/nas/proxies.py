@@ -56,7 +56,7 @@ _WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.Linear)
 _RELUS = (nn.ReLU, nn.ReLU6)
 
 
-def _weighted_layers(model: nn.Module) -> list[nn.Module]:
+def _weighted_layers(model: nn.Module) -> list[nn.Conv1d | nn.Conv2d | nn.Linear]:
     return [m for m in model.modules() if isinstance(m, _WEIGHTED)]
 
 
@@ -144,6 +144,8 @@ def jacov(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     finally:
         model.train(was_training)
         model.zero_grad(set_to_none=True)
+    if xi.grad is None:
+        raise RuntimeError("jacov: the network's output does not depend on its input")
     jac = xi.grad.detach().reshape(x.shape[0], -1).to(torch.float64).cpu()
     centred = jac - jac.mean(dim=1, keepdim=True)
     norms = centred.norm(dim=1)

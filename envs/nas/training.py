@@ -126,7 +126,7 @@ def train_and_evaluate(
     """
     start = time.perf_counter()
     fmt = torch.channels_last if settings.channels_last else torch.contiguous_format
-    model = model.to(device, memory_format=fmt)
+    model = model.to(device, memory_format=fmt)  # type: ignore[call-overload]  # torch's stub lacks memory_format
     x_tr, y_tr = data.x_train.to(device).contiguous(memory_format=fmt), data.y_train.to(device)
     x_va, y_va = data.x_val.to(device).contiguous(memory_format=fmt), data.y_val.to(device)
     n = x_tr.shape[0]
