@@ -1,14 +1,17 @@
 # Two commands on a fresh machine (only Python 3.10+ needed):
 #   make demo   set up .venv, install archgym, run a short real exploration
 #   make test   set up .venv, install archgym + test tools, run the test suite
+# and the code-health gate (CI runs it before the tests):
+#   make lint   ruff check, ruff format --check and mypy (versions pinned in the `lint` extra)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.archgym-installed
+LINT_STAMP := $(VENV)/.archgym-lint-installed
 # torch first, pinned to the CPU build on disk; the project itself asks for torch>=2.2
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test test-all bench install clean
+.PHONY: demo test test-all lint bench install clean
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +21,15 @@ $(STAMP): pyproject.toml setup.py
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(LINT_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,lint]"
+	touch $(LINT_STAMP)
+
+lint: $(LINT_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m mypy
 
 demo: $(STAMP)
 	$(VENV)/bin/archgym run env=dram agent=random budget=100 seed=0
