@@ -61,9 +61,24 @@ def check_group_overrides(args: Sequence[str]) -> None:
                 raise ConfigError(f"{key}: unknown {key} {choice!r}; allowed: {', '.join(allowed)}")
 
 
+def select_custom_configs(args: list[str]) -> list[str]:
+    """``env.id=X`` / ``agent.name=X`` / ``agent._target_=X`` without ``env=`` / ``agent=``
+    select the ``custom`` config of that group (any registered env or agent, no preset kwargs)."""
+    keys = [a.partition("=")[0] for a in args if "=" in a and not a.startswith("-")]
+    extra = []
+    if "env.id" in keys and "env" not in keys:
+        extra.append("env=custom")
+    if ("agent.name" in keys or "agent._target_" in keys) and "agent" not in keys:
+        extra.append("agent=custom")
+        if "agent.name" not in keys:  # label the run by the class path
+            extra += [f"agent.name={a.partition('=')[2]}" for a in args if a.startswith("agent._target_=")]
+    return extra + args
+
+
 def _run(args: list[str]) -> int:
     # env.simulator=proxy is the `simulator` config group (it fills env.simulator)
     args = ["simulator=" + a.partition("=")[2] if a.startswith("env.simulator=") else a for a in args]
+    args = select_custom_configs(args)
     check_group_overrides(args)
     if "hydra/launcher=ray_local" in args:  # a single-machine Ray: every Ray server on 127.0.0.1 only
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")

@@ -8,7 +8,6 @@ are never read, so a killed run loads with every flushed row.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -50,7 +49,3 @@ def param_columns(df: pd.DataFrame) -> list[str]:
 
 def metric_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c.startswith(METRIC_PREFIX)]
-
-
-def strip_prefix(columns: Iterable[str]) -> list[str]:
-    return [c.split(".", 1)[1] if "." in c else c for c in columns]

@@ -61,9 +61,6 @@ class Evaluator:
     def remove_recorder(self, recorder: Recorder) -> None:
         self._recorders.remove(recorder)
 
-    def reset_cache(self) -> None:
-        self._cache.clear()
-
     def __call__(self, designs: Sequence[Mapping[str, Any]]) -> list[Evaluation]:
         """Validate, evaluate (uncached designs as one batch), score, count and record."""
         canon = [self.space.validate(d) for d in designs]

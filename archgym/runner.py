@@ -40,6 +40,7 @@ class RunConfig:
     progress: bool
     flush_every: int
     simulator: dict[str, Any] | None = None  # env.simulator: None/native, or {name: proxy, path: ...}
+    agent_target: str | None = None  # agent._target_: the agent class by import path (agent is its label)
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> RunConfig:
@@ -68,6 +69,7 @@ class RunConfig:
             progress=bool(cfg.get("progress", True)),
             flush_every=flush_every,
             simulator=dict(env.get("simulator") or {}) or None,
+            agent_target=str(agent["_target_"]) if agent.get("_target_") else None,
         )
 
 
@@ -137,7 +139,7 @@ def build(cfg: RunConfig) -> tuple[Any, Any]:
         from archgym.proxy.simulator import attach_simulator
 
         attach_simulator(env, cfg.simulator)  # raises ConfigError naming env.simulator.*
-    agent = make_agent(cfg.agent, unwrap(env).space, seed=cfg.seed, **cfg.agent_params)
+    agent = make_agent(cfg.agent_target or cfg.agent, unwrap(env).space, seed=cfg.seed, **cfg.agent_params)
     return env, agent
 
 

@@ -16,7 +16,7 @@ import time
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Design = dict[str, Any]
@@ -89,11 +89,6 @@ class Outcome:
     metrics: Metrics | None
     error: str | None = None
     wall_time_s: float = 0.0
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 def _describe(exc: BaseException) -> str:

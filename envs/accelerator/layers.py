@@ -93,23 +93,6 @@ class Layer:
     def output_count(self) -> int:
         return self.N * self.K * self.P * self.Q
 
-    def with_batch(self, n: int) -> Layer:
-        """The same layer at batch size ``n`` (GEMM layers whose rows are tokens keep ``P``)."""
-        return Layer(
-            self.name,
-            self.kind,
-            int(n),
-            self.K,
-            self.C,
-            self.R,
-            self.S,
-            self.P,
-            self.Q,
-            self.stride,
-            self.groups,
-            dict(self.meta),
-        )
-
 
 #: field order of the struct-of-arrays form
 SOA_FIELDS: tuple[str, ...] = ("N", "G", "K", "C", "R", "S", "P", "Q", "stride", "H", "W", "macs")
