@@ -231,8 +231,10 @@ class Real(Parameter):
 
     def _inv(self, u: float) -> float:
         if self.log:
-            return float(math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low))))
-        return float(self.low + u * (self.high - self.low))
+            v = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        else:
+            v = self.low + u * (self.high - self.low)
+        return float(min(max(v, self.low), self.high))  # rounding must not step outside the bounds
 
     def from_index(self, i: int) -> float:
         if not 0 <= int(i) < self.n:

@@ -32,16 +32,24 @@ def test_every_optimizer_proposes_valid_unseen_designs(optimizer):
 
 
 def test_mixed_space_with_a_real_parameter(real_space):
-    """Reals go through L-BFGS in the alternating optimiser; proposals decode to valid designs."""
+    """Reals go through L-BFGS in the alternating optimiser (proposals off the 64-point index
+    grid), proposals decode to valid designs, and the model's proposals beat the initial ones."""
     agent = BayesianOptimization(real_space, seed=0, **TINY)
     from archgym.evaluation import Evaluation
 
-    for _ in range(3):
+    grid = {real_space["x"].from_index(i) for i in range(real_space["x"].n)}
+    best_per_round, model_xs = [], []
+    for round_ in range(4):
         designs = agent.ask()
         for d in designs:
-            real_space.validate(d)
-        rewards = [1.0 / (1.0 + (d["x"] - 3.0) ** 2 + d["n"]) for d in designs]
+            assert real_space.validate(d) == d
+        if round_ > 0:
+            model_xs += [d["x"] for d in designs]
+        rewards = [1.0 / (1.0 + (d["x"] - 3.0) ** 2 + d["n"]) for d in designs]  # optimum x=3, n=0
+        best_per_round.append(max(rewards))
         agent.tell(designs, [Evaluation(d, {}, r, True, False) for d, r in zip(designs, rewards)])
+    assert any(x not in grid for x in model_xs), "the real parameter is optimised continuously"
+    assert max(best_per_round[1:]) > best_per_round[0] + 0.2
 
 
 def test_failed_designs_are_imputed_not_fatal():

@@ -91,14 +91,23 @@ def test_aging_child_differs_from_its_parent_in_at_least_one_parameter():
     assert (toy_space().to_indices(child) != best).sum() >= 1
 
 
-def test_evolution_works_on_spaces_with_real_parameters(real_space):
+@pytest.mark.parametrize("seed", range(4))
+def test_evolution_works_on_spaces_with_real_parameters(real_space, seed):
+    """Reals evolve in the index encoding: every proposal is a valid design on the parameter's
+    grid (seed 1 once proposed x = 10.000000000000007, outside [0.1, 10]), and 100
+    evaluations find the optimum's neighbourhood (reward > 0.9, x = 3 and n = 0 give 1)."""
+    grid = {real_space["x"].from_index(i) for i in range(real_space["x"].n)}
     for cls in (GeneticAlgorithm, AgingEvolution):
-        agent = cls(real_space, seed=0)
-        for _ in range(3):
+        agent = cls(real_space, seed=seed)
+        rewards: list[float] = []
+        while len(rewards) < 100:
             designs = agent.ask()
             for d in designs:
-                real_space.validate(d)
-            agent.tell(designs, fake_evals(designs, np.arange(len(designs), dtype=float)))
+                assert real_space.validate(d) == d and d["x"] in grid
+            told = [1.0 / (1.0 + (d["x"] - 3.0) ** 2 + d["n"]) for d in designs]
+            rewards += told
+            agent.tell(designs, fake_evals(designs, told))
+        assert max(rewards) > 0.9 > max(rewards[:16]), cls.__name__
 
 
 @pytest.mark.parametrize(

@@ -111,3 +111,14 @@ def test_construction_errors():
         Ordinal("o", (3, 1))
     with pytest.raises(ValueError):
         Real("r", 1.0, 1.0)
+
+
+@pytest.mark.parametrize("low, high, log", [(0.1, 10.0, True), (1e-3, 7.0, True), (0.1, 0.7, False)])
+def test_real_grid_ends_decode_inside_the_bounds(low, high, log):
+    """exp/log rounding once gave 10.000000000000007 for the top of [0.1, 10] (log), a design
+    the space then rejected; every grid point and both unit ends must validate."""
+    p = Real("x", low, high, log=log)
+    for i in range(p.n):
+        assert p.validate(p.from_index(i)) == p.from_index(i)
+    for u in (0.0, 1.0):
+        assert p.validate(p.from_unit(u)) == pytest.approx(low if u == 0 else high, rel=1e-12)

@@ -1,12 +1,18 @@
-"""Every registered archgym env passes gymnasium's and SB3's env checkers with no warnings."""
+"""Every registered archgym env passes gymnasium's and SB3's env checkers with no warnings;
+registration goes through the entry points; the version has one source."""
 
+import importlib.metadata
+import re
 import warnings
+from pathlib import Path
 
 import gymnasium
 import pytest
 
 import archgym
-from archgym.registry import env_ids
+from archgym.registry import ConfigError, env_entry_points, env_ids, make_env
+
+BUILTIN = {"archgym/DRAMController-v0", "archgym/Accelerator-v0", "archgym/NAS-v0", "archgym/CoDesign-v0"}
 
 
 @pytest.mark.parametrize("env_id", env_ids())
@@ -29,6 +35,21 @@ def test_sb3_checker(env_id):
         check_env(env, warn=True)
 
 
-def test_ids_are_namespaced():
-    assert all(i.startswith("archgym/") for i in env_ids())
-    assert archgym.__version__
+def test_builtins_are_registered_through_entry_points_and_namespaced():
+    builtin = {i for i, target in env_entry_points().items() if target.startswith("archgym.envs.")}
+    assert builtin == BUILTIN
+    assert all(i in gymnasium.registry for i in BUILTIN)  # registered on `import archgym`
+
+
+def test_make_env_errors_name_the_id():
+    with pytest.raises(ConfigError, match="unknown environment 'archgym/Nope-v0'.*archgym/NAS-v0"):
+        make_env("archgym/Nope-v0")
+    with pytest.raises(ConfigError, match="'CartPole-v1' is a gymnasium env but not an archgym one"):
+        make_env("CartPole-v1")
+
+
+def test_version_has_one_source():
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    (declared,) = re.findall(r'^version = "([^"]+)"$', pyproject, re.MULTILINE)
+    assert archgym.__version__ == importlib.metadata.version("archgym") == declared
+    assert archgym.__version__ != "0+unknown"

@@ -23,6 +23,7 @@ LOTTERY = [
     "budget=12",
     "stop_on_success=false",
     "+env.kwargs.n_requests=300",
+    "logger.flush_every=4",  # three shards per run, so a cut-off run can lose its later ones
 ]
 
 
@@ -53,8 +54,8 @@ def test_lottery_preset_runs_every_grid_point_and_seed(lottery_sweep):
     grid = {(s["agent"], json.dumps(s["agent_params"], sort_keys=True)) for s in runs.values()}
     assert len(grid) == 5  # every grid point is a distinct hyperparameter config
     assert (
-        "+env.kwargs.n_requests=300,+experiment=lottery_dram,+lottery=ga-p8-m0.05,budget=12,seed=1,stop_on_success=False"
-        in runs
+        "+env.kwargs.n_requests=300,+experiment=lottery_dram,+lottery=ga-p8-m0.05,budget=12,"
+        "logger.flush_every=4,seed=1,stop_on_success=False" in runs
     )  # run directories are named by their overrides, so a re-run finds them
 
 
@@ -82,8 +83,11 @@ def test_rerun_skips_complete_runs_and_redoes_cut_off_ones(lottery_sweep):
     names = sorted(before)
     killed, failed, untouched = names[0], names[1], names[2:]
     (sweep / killed / "summary.json").unlink()  # killed before the summary was written
-    for shard in sorted((sweep / killed / "dataset").glob("part-*.parquet"))[1:]:
+    shards = sorted((sweep / killed / "dataset").glob("part-*.parquet"))
+    assert len(shards) == 3
+    for shard in shards[1:]:
         shard.unlink()  # ... and before its last shards
+    assert len(load_dataset(sweep / killed)) == 4
     s = json.loads((sweep / failed / "summary.json").read_text())
     (sweep / failed / "summary.json").write_text(json.dumps({**s, "complete": False}))  # the agent raised
     proc = cli(*LOTTERY, f"hydra.sweep.dir={sweep}", cwd=lottery_sweep)
