@@ -72,3 +72,20 @@ def test_nas_options_are_one_dataclass_and_unknown_keys_are_named():
         make_nas_env(proxy_batchsize=8)
     with pytest.raises(TypeError, match="accelerator do not apply"):
         make_codesign_env(accelerator={"pe_rows": 4})
+
+
+@pytest.mark.parametrize("name", ["nas", "codesign"])
+def test_nas_config_keys_are_factory_options(name):
+    """Every ``env.kwargs`` key of the NAS configs is a NASOptions field or a factory keyword."""
+    import inspect
+    from pathlib import Path
+
+    import yaml
+
+    from archgym.envs.nas.codesign import make_codesign_env
+    from archgym.envs.nas.env import NASOptions, make_nas_env
+
+    factory = make_nas_env if name == "nas" else make_codesign_env
+    allowed = set(NASOptions.names()) | set(inspect.signature(factory).parameters)
+    conf = Path(__file__).resolve().parents[1] / "conf" / "env" / f"{name}.yaml"
+    assert set(yaml.safe_load(conf.read_text())["kwargs"]) <= allowed
