@@ -646,24 +646,27 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             ref_next[R] += ref_interval
             c = R // RK
             valid[c] = False
-            if pdpol != 0 and idle_from[R] >= 0:
-                if ref_owed[R] > 0 or (ref_chain[R] and ref_owed[R] > -max_pull):
-                    # the idle rank will refresh now: leave power-down first
-                    s = idle_from[R] + pdto
-                    if now > s:
-                        any_open = False
-                        for b in range(NBR):
-                            if open_row[R * NBR + b] >= 0:
-                                any_open = True
-                                break
-                        if any_open:
-                            stats[S_PDA] += now - s
-                        else:
-                            stats[S_PDP] += now - s
-                        stats[S_PDN] += 1
-                        if rk_wake[R] < now + XP:
-                            rk_wake[R] = now + XP
-                    idle_from[R] = -1
+            if (
+                pdpol != 0
+                and idle_from[R] >= 0
+                and (ref_owed[R] > 0 or (ref_chain[R] and ref_owed[R] > -max_pull))
+            ):
+                # the idle rank will refresh now: leave power-down first
+                s = idle_from[R] + pdto
+                if now > s:
+                    any_open = False
+                    for b in range(NBR):
+                        if open_row[R * NBR + b] >= 0:
+                            any_open = True
+                            break
+                    if any_open:
+                        stats[S_PDA] += now - s
+                    else:
+                        stats[S_PDP] += now - s
+                    stats[S_PDN] += 1
+                    if rk_wake[R] < now + XP:
+                        rk_wake[R] = now + XP
+                idle_from[R] = -1
             continue
         # ---------------------------------------------------------- A: send + arbiter accept
         if t_A == t_next:
@@ -798,7 +801,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         R = cb // NBR
         if k == K_REFPRE:
             ref_commit[R] = True
-        if k == K_PRE or k == K_REFPRE:
+        if k in (K_PRE, K_REFPRE):
             if k == K_PRE:
                 r = q[cb, sel[cb]]
                 if not served[r]:
