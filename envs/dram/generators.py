@@ -14,6 +14,8 @@ DRAMSys format and read back is identical). Arrival processes:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .traces import BURST_BYTES, Trace
@@ -203,7 +205,7 @@ def cloud(
 
 
 #: generator name -> function, for ``load_workload("kind:key=value,...")``
-GENERATORS = {
+GENERATORS: dict[str, Callable[..., Trace]] = {
     "sequential": sequential,
     "strided": strided,
     "random": random_uniform,

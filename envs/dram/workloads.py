@@ -120,9 +120,8 @@ def parse_generator_spec(spec: str, n_requests: int | None = None, seed: int = 0
         kwargs[key.strip()] = _parse_value(val.strip())
     n = int(kwargs.pop("n", STANDARD_SIZE if n_requests is None else n_requests))
     kwargs.setdefault("seed", seed)
-    generate: Callable[..., Trace] = GENERATORS[kind]
     try:
-        t = generate(n, **kwargs)
+        t = GENERATORS[kind](n, **kwargs)
     except TypeError as exc:
         raise ValueError(f"generator spec {spec!r}: {exc}") from None
     return Trace(t.time_ns, t.address, t.is_write, spec)
