@@ -13,6 +13,7 @@ from .space import DEFAULT_DESIGN, EXTENDED_DEFAULTS, dram_design_space
 from .traces import (
     Trace,
     TraceFormatError,
+    detect_format,
     read_dramsys,
     read_ramulator,
     read_trace,
@@ -49,6 +50,7 @@ __all__ = [
     "dram_design_space",
     "Trace",
     "TraceFormatError",
+    "detect_format",
     "read_dramsys",
     "read_ramulator",
     "read_trace",
