@@ -289,6 +289,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     bk_kind = np.zeros(NBt, np.int64)  # per-bank proposal: command kind,
     bk_t = np.zeros(NBt, np.int64)  # its bank-local earliest cycle,
     bk_age = np.zeros(NBt, np.int64)  # and its request (age)
+    gidx = np.arange(NBt) // BPG  # bank -> global bank-group index (no division in the hot loop)
     # rank state
     rk_act_ok = np.zeros(NR, np.int64)
     rk_rd_ok = np.zeros(NR, np.int64)
@@ -595,7 +596,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                     if t > bt:
                         continue  # cannot beat the best so far: constraints only add to it
                     k = bk_kind[cb]
-                    t = max(max(t, tmin), max(chv[rk, k], bgc[k, cb // BPG]))
+                    t = max(max(t, tmin), max(chv[rk, k], bgc[k, gidx[cb]]))
                     a = bk_age[cb]
                     if (t < bt) | ((t == bt) & (a < bage)):
                         bt = t
@@ -816,7 +817,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             sel[cb] = -1
             stats[S_PRE] += 1
             continue
-        g = cb // BPG
+        g = gidx[cb]
         p = sel[cb]
         r = q[cb, p]
         if k == K_ACT:
