@@ -100,6 +100,19 @@ def test_stored_standard_targets_match_the_model(name):
     assert default_objective(name) == (dict(STANDARD_TARGETS[name]), list(STANDARD_CONSTRAINTS[name]))
 
 
+def test_overridden_workload_gets_its_own_keep_up_constraint():
+    """env=dram with workload=random (the stream targets stay): the constraint follows the
+    workload, so random's 8 GB/s offered load is not held to stream's 12 GB/s."""
+    env = make_dram_env("random", targets=dict(STANDARD_TARGETS["stream"]))
+    assert [c.bound for c in env.objective.constraints] == [7.7]
+    assert (
+        make_dram_env(
+            "random", targets=dict(STANDARD_TARGETS["stream"]), constraints=[]
+        ).objective.constraints
+        == ()
+    )
+
+
 def test_keep_up_constraint_rules_out_throttling_designs():
     """Latency counts from the controller's accept, so throttling the front end (one active
     transaction) shortens it and saves power while the trace waits outside: the keep-up
@@ -157,8 +170,9 @@ def test_hydra_env_configs(conf):
     assert cfg.id == ENV_ID
     kwargs = OmegaConf.to_container(cfg.kwargs)
     assert kwargs["targets"] == dict(STANDARD_TARGETS[kwargs["workload"]])
-    assert tuple(kwargs["constraints"]) == STANDARD_CONSTRAINTS[kwargs["workload"]]
     env = make_env(cfg.id, **kwargs)
+    cons = [f"{c.metric}{c.op}{c.bound:g}" for c in env.unwrapped.objective.constraints]
+    assert cons == list(STANDARD_CONSTRAINTS[kwargs["workload"]])  # the keep-up constraint
     obs, _ = env.reset(seed=0)
     obs, reward, *_ = env.step(env.action_space.sample())
     assert 0 <= reward <= 1

@@ -132,9 +132,11 @@ def make_dram_env(
         tolerance: relative tolerance for success (every target within it).
         modes: per target ``exact`` / ``at_most`` / ``at_least``; default ``at_most`` for every
             target (latency and power are budgets).
-        constraints: hard limits such as ``"bandwidth_gbps>=10"``; default: with derived or
-            standard targets the keep-up constraint of :func:`default_objective`
-            (:data:`STANDARD_CONSTRAINTS`), with given targets none.
+        constraints: hard limits such as ``"bandwidth_gbps>=10"``; default (None): the
+            keep-up constraint of :func:`default_objective` for the workload
+            (:data:`STANDARD_CONSTRAINTS` for the standard workloads, also with given targets;
+            derived with derived targets; none with given targets on other workloads). ``[]``
+            for none.
         episode_length: steps per episode.
         device: DRAM device name (``DDR4-2400``, ``DDR3-1600``, ``DDR5-4800``, ``LPDDR4-3200``).
         address_mapping: mapping string (device default if None).
@@ -155,9 +157,7 @@ def make_dram_env(
     sim = DRAMSimulator(device=device, address_mapping=address_mapping, channels=channels, ranks=ranks)
     design_space = dram_design_space(max_active_encoding, buffer_encoding, space)
     trace = load_workload(workload, n_requests=n_requests, seed=seed, trace_format=trace_format)
-    if targets:
-        tg = {str(k): float(v) for k, v in targets.items()}
-    elif (
+    standard = (
         isinstance(workload, str)
         and workload in STANDARD_WORKLOADS
         and n_requests is None
@@ -168,13 +168,19 @@ def make_dram_env(
         and ranks == 1
         and space == "standard"
         and buffer_encoding == "pow2"
-    ):
-        tg = dict(STANDARD_TARGETS[workload])
-        derived = list(STANDARD_CONSTRAINTS[workload])
+    )
+    derived: list[str] = []
+    if targets:
+        tg = {str(k): float(v) for k, v in targets.items()}
+        if standard:
+            derived = list(STANDARD_CONSTRAINTS[str(workload)])
+    elif standard:
+        tg = dict(STANDARD_TARGETS[str(workload)])
+        derived = list(STANDARD_CONSTRAINTS[str(workload)])
     else:
         tg, derived = default_objective(trace, simulator=sim, space=design_space)
     if constraints is None:
-        constraints = derived if not targets else ()
+        constraints = derived
     md: dict[str, Any] = dict(modes) if modes else {k: "at_most" for k in tg}
     cons = [Constraint.parse(c) for c in constraints]
     objective = TargetSpec(tg, tolerance=tolerance, modes=md, constraints=cons)
