@@ -20,15 +20,19 @@ Sources (every number below carries its source in the ``citations`` mapping):
 * ``[MT41J128M8]`` Micron, *1Gb: x4, x8, x16 DDR3 SDRAM* (MT41J128M8, die G) IDD table
   for DDR3-1600, as tabulated in DRAMSys' memspec ``MICRON_1Gb_DDR3-1600_8bit_G``,
   VDD = 1.5 V.
-* ``[JESD209-4]`` JEDEC JESD209-4B, *LPDDR4*: 8 Gb die tRFCab = 280 ns, tRFCpb = 140 ns
-  (ratio 0.5), used to scale per-bank refresh for standards without one.
-* ``[JESD79-5]`` JEDEC JESD79-5, *DDR5*: 16 Gb die tRFC1 = 295 ns, tRFCsb = 130 ns
-  (ratio 0.44), used to scale same-bank refresh for standards without one.
+* ``[JESD209-4]`` JEDEC JESD209-4B, *LPDDR4*: LPDDR4-3200 timings and the 8 Gb refresh
+  parameters (tRFCab = 280 ns, tRFCpb = 140 ns, tREFI 3.904 us, tREFIpb = tREFI / 8), as
+  tabulated with the JEDEC currents in DRAMSys' memspec ``JEDEC_8Gb_LPDDR4-3200_16bit``.
+* ``[JESD79-5]`` JEDEC JESD79-5, *DDR5*: speed bin DDR5-4800B (40-39-39), tCCD/tRRD/tFAW/tWR/
+  tWTR/tRTP/tXP, 16 Gb tRFC1 = 295 ns, same-bank refresh tRFCsb = 130 ns with tREFI2 = 1.95 us.
+* ``[MT60B2G8]`` Micron 16Gb DDR5 SDRAM die rev A, DDR5-4800 IDD values as tabulated in gem5's
+  ``DDR5_4400_4x8`` (``src/mem/DRAMInterface.py``).
 
-DDR4 and DDR3 have no per-bank or same-bank refresh in JEDEC. To let the ``PerBank`` and
-``SameBank`` refresh knobs act on them (as DRAMSys does for the standards that have them)
-we model tRFCpb = 0.5 x tRFC and tRFCsb = 0.44 x tRFC from the LPDDR4 and DDR5 ratios
-above, issued every tREFI / (number of refresh units).
+Refresh granularity: DDR5 has same-bank and LPDDR4 per-bank refresh natively
+(``native_refresh``). Where a standard lacks one, the ``PerBank`` and ``SameBank`` knobs still
+act (as DRAMSys does for the standards that have them): we model tRFCpb = 0.5 x tRFC and
+tRFCsb = 0.44 x tRFC from the LPDDR4 and DDR5 ratios above, a full round of units every tREFI
+(``REFIpb`` / ``REFIsb`` hold the cycles of one full round).
 """
 
 from __future__ import annotations
