@@ -181,7 +181,7 @@ def _in_unit(policy, u, b, bpg):
     return (b % bpg) == u
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     """Simulate one design on one decoded trace.
 
