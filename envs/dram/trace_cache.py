@@ -48,13 +48,13 @@ def cache_key(data: np.ndarray, fmt: str, options: Mapping[str, float]) -> str:
     return h.hexdigest()
 
 
-def _entry(key: str, cache_dir: str | os.PathLike | None) -> Path:
+def _directory(cache_dir: str | os.PathLike | None) -> Path:
     return Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
 
 
 def load(key: str, cache_dir: str | os.PathLike | None = None, name: str = "") -> Trace | None:
     """The cached trace of ``key``, or None when there is none (or it cannot be read)."""
-    path = _entry(key, cache_dir) / f"{key}.npz"
+    path = _directory(cache_dir) / f"{key}.npz"
     if not path.is_file():
         return None
     try:
@@ -67,7 +67,7 @@ def load(key: str, cache_dir: str | os.PathLike | None = None, name: str = "") -
 def store(key: str, trace: Trace, cache_dir: str | os.PathLike | None = None) -> Path | None:
     """Write ``trace`` under ``key`` atomically; returns the path, or None if the cache
     directory cannot be written (the cache is an optimisation, never a reason to fail)."""
-    d = _entry(key, cache_dir)
+    d = _directory(cache_dir)
     try:
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"{key}.npz"
