@@ -316,3 +316,19 @@ def test_binary_cache_is_keyed_by_content(tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     assert read_trace(renamed, cache=True, cache_dir=blocker / "sub").same_as(t.head(1000))
+
+
+def test_parsers_accept_the_usual_variants(tmp_path):
+    """CRLF line ends, tabs, upper case, addresses with or without 0x, trailing data and
+    comments, no final newline; an empty file gives an empty trace."""
+    d = write(tmp_path, "v.stl", "# c\r\n1:\tREAD\t0X40\r\n2 : Write 80 0xdead # note\r\n3: (64) read 0xC0")
+    t = read_dramsys(d)
+    assert t.time_ns.tolist() == [1, 2, 3] and t.address.tolist() == [0x40, 0x80, 0xC0]
+    assert t.is_write.tolist() == [False, True, False]
+    r = write(tmp_path, "v.txt", "0X40 r\r\n\t80 W   # x\r\nc0 R")
+    t = read_ramulator(r)
+    assert t.address.tolist() == [0x40, 0x80, 0xC0] and t.is_write.tolist() == [False, True, False]
+    empty = write(tmp_path, "e.trace", "# nothing\n\n")
+    assert len(read_trace(empty)) == 0
+    with pytest.raises(TraceFormatError, match=r"big\.txt:1: address out of the 64-bit range"):
+        read_ramulator(write(tmp_path, "big.txt", "0x1" + "0" * 16 + " R\n"))
