@@ -9,7 +9,14 @@ from omegaconf import OmegaConf
 
 import archgym
 from archgym.envs.dram import DEFAULT_DESIGN, DRAMSimulator, dram_design_space, load_workload
-from archgym.envs.dram.env import ENV_ID, STANDARD_TARGETS, default_targets, make_dram_env
+from archgym.envs.dram.env import (
+    ENV_ID,
+    STANDARD_CONSTRAINTS,
+    STANDARD_TARGETS,
+    default_objective,
+    default_targets,
+    make_dram_env,
+)
 from archgym.registry import make_env
 
 CONF = Path(archgym.__file__).resolve().parent.parent / "conf" / "env"
@@ -62,6 +69,9 @@ def test_default_modes_are_budgets():
 def test_standard_targets_used_and_reachable_but_not_trivial(name):
     env = make_dram_env(name)
     assert env.objective.targets == dict(STANDARD_TARGETS[name])
+    assert [f"{c.metric}{c.op}{c.bound:g}" for c in env.objective.constraints] == list(
+        STANDARD_CONSTRAINTS[name]
+    )
     assert env.workload_name == name and len(env.workload) == 10_000
     # few uniformly random designs meet both budgets
     space = env.space
@@ -87,7 +97,33 @@ def test_default_targets_derivation_is_reachable():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(STANDARD_TARGETS))
 def test_stored_standard_targets_match_the_model(name):
-    assert default_targets(name) == dict(STANDARD_TARGETS[name])
+    assert default_objective(name) == (dict(STANDARD_TARGETS[name]), list(STANDARD_CONSTRAINTS[name]))
+
+
+def test_overridden_workload_gets_its_own_keep_up_constraint():
+    """env=dram with workload=random (the stream targets stay): the constraint follows the
+    workload, so random's 8 GB/s offered load is not held to stream's 12 GB/s."""
+    env = make_dram_env("random", targets=dict(STANDARD_TARGETS["stream"]))
+    assert [c.bound for c in env.objective.constraints] == [7.7]
+    assert (
+        make_dram_env(
+            "random", targets=dict(STANDARD_TARGETS["stream"]), constraints=[]
+        ).objective.constraints
+        == ()
+    )
+
+
+def test_keep_up_constraint_rules_out_throttling_designs():
+    """Latency counts from the controller's accept, so throttling the front end (one active
+    transaction) shortens it and saves power while the trace waits outside: the keep-up
+    constraint makes such a design infeasible, and its back-pressure shows why."""
+    env = make_dram_env("stream", n_requests=3000)
+    throttled = {**DEFAULT_DESIGN, "arbiter": "Fifo", "max_active_transactions": 1}
+    ev, base = env.evaluate([throttled, dict(DEFAULT_DESIGN)])
+    assert ev.metrics["avg_read_latency_ns"] < base.metrics["avg_read_latency_ns"]
+    assert ev.metrics["avg_backpressure_ns"] > 100 * base.metrics["avg_backpressure_ns"]
+    assert ev.metrics["bandwidth_gbps"] < 12 <= base.metrics["bandwidth_gbps"]
+    assert ev.reward == 0.0 and not ev.success
 
 
 def test_env_options():
@@ -100,8 +136,23 @@ def test_env_options():
         device="DDR4-2400",
     )
     assert env.space["max_active_transactions"].n == 128
+    assert env.space["request_buffer_size"].values == (1, 2, 4, 8, 16, 32, 64, 128)
     assert env.action_space.shape == (10,)
     assert "RoBaBgCo" in env.simulator.version
+    ext = make_dram_env(
+        "random",
+        n_requests=500,
+        space="extended",
+        buffer_encoding="linear",
+        ranks=2,
+        targets={"avg_read_latency_ns": 50, "power_mw": 900},
+    )
+    assert ext.space["request_buffer_size"].values == tuple(range(1, 9))
+    assert len(ext.space.names) == 16 and "GrpFrFcfsWm" in ext.space["scheduler"].choices
+    assert "ranks=2" in ext.simulator.version
+    obs, _ = ext.reset(seed=0)
+    *_, info = ext.step(ext.action_space.sample())
+    assert info["metrics"]["bandwidth_gbps"] > 0
     ddr3 = make_dram_env(
         "random:span_bytes=1073741824",
         n_requests=500,
@@ -119,7 +170,11 @@ def test_hydra_env_configs(conf):
     assert cfg.id == ENV_ID
     kwargs = OmegaConf.to_container(cfg.kwargs)
     assert kwargs["targets"] == dict(STANDARD_TARGETS[kwargs["workload"]])
-    env = make_env(cfg.id, **{**kwargs, "n_requests": 500})
+    env = make_env(cfg.id, **kwargs)
+    cons = [f"{c.metric}{c.op}{c.bound:g}" for c in env.unwrapped.objective.constraints]
+    assert cons == list(STANDARD_CONSTRAINTS[kwargs["workload"]])  # the keep-up constraint
     obs, _ = env.reset(seed=0)
     obs, reward, *_ = env.step(env.action_space.sample())
+    assert 0 <= reward <= 1
+    obs, reward, *_ = env.step(env.unwrapped.encode(DEFAULT_DESIGN))  # keeps up: feasible
     assert 0 < reward <= 1

@@ -13,6 +13,7 @@ from archgym.envs.dram import (
     Trace,
     TraceFormatError,
     cloud,
+    detect_format,
     load_workload,
     mixed,
     random_uniform,
@@ -236,3 +237,98 @@ def test_address_mapping_errors(spec, msg):
         AddressMapping.parse(spec, DDR4_2400)
     with pytest.raises(AddressMappingError, match="lacks field Ch"):
         AddressMapping.parse("RoBaCoBg", DDR4_2400, channels=2)
+
+
+# ------------------------------------------------- format detection, format=, binary cache
+def test_format_is_detected_from_content_not_extension(tmp_path):
+    t = random_uniform(300, seed=5)
+    ram = tmp_path / "ramulator.trace"  # Ramulator content under DRAMSys' extension
+    write_ramulator(t, ram)
+    got = read_trace(ram)
+    assert np.array_equal(got.address, t.address) and np.array_equal(got.is_write, t.is_write)
+    assert detect_format(ram) == "ramulator"
+    dram = tmp_path / "dramsys.txt"
+    write_dramsys(t, dram, header="a comment first")
+    assert detect_format(dram) == "dramsys" and read_trace(dram).same_as(t)
+    odd = write(tmp_path, "odd.trace", "# header\nhello world\n")
+    with pytest.raises(TraceFormatError, match=r"odd\.trace:2: cannot tell the trace format.*hello world"):
+        read_trace(odd)
+
+
+def test_format_named_with_options_through_load_workload_and_env(tmp_path):
+    t = sequential(200)
+    p = tmp_path / "seq.trace"
+    write_ramulator(t, p)
+    a = load_workload(p, trace_format="ramulator:interval_ns=1.25")
+    assert a.time_ns[1] == 1.25 and np.array_equal(a.address, t.address)
+    with pytest.raises(TraceFormatError, match=r"seq\.trace:1: .*expected '<time>"):
+        load_workload(p, trace_format="dramsys")  # named wrongly: the parser says where
+    with pytest.raises(ValueError, match="unknown trace format 'csv'"):
+        load_workload(p, trace_format="csv")
+    with pytest.raises(ValueError, match="clock_mhz"):
+        load_workload(p, trace_format="ramulator:clock_mhz=3")
+    q = tmp_path / "slow.stl"
+    write_dramsys(t, q)
+    assert load_workload(q, trace_format="dramsys:clock_mhz=500").time_ns[1] == 2 * t.time_ns[1]
+    from archgym.envs.dram.env import make_dram_env
+
+    env = make_dram_env(
+        str(p), trace_format="ramulator:interval_ns=4", targets={"avg_read_latency_ns": 40, "power_mw": 900}
+    )
+    assert env.workload.time_ns[-1] == 4 * 199
+
+
+def test_exact_long_time_stamps(tmp_path):
+    p = write(
+        tmp_path, "t.stl", "0.1: read 0x0\n0.30000000000000004: read 0x40\n12345678901234567.5: write 0x80\n"
+    )
+    t = read_dramsys(p)
+    assert t.time_ns.tolist() == [0.1, 0.30000000000000004, 12345678901234567.5]
+
+
+def test_binary_cache_is_keyed_by_content(tmp_path, monkeypatch):
+    from archgym.envs.dram import trace_cache
+
+    monkeypatch.setenv("ARCHGYM_CACHE_DIR", str(tmp_path / "cache"))
+    assert trace_cache.default_cache_dir() == tmp_path / "cache" / "traces"
+    t = cloud(2000, seed=1)
+    p = tmp_path / "c.stl"
+    write_dramsys(t, p)
+    first = read_trace(p, cache=True)
+    entries = list((tmp_path / "cache" / "traces").glob("*.npz"))
+    assert len(entries) == 1 and first.same_as(t)
+    renamed = tmp_path / "renamed.stl"
+    p.rename(renamed)
+    again = read_trace(renamed, cache=True)  # same bytes: served from the cache
+    assert again.same_as(t) and again.name == str(renamed)
+    assert len(list((tmp_path / "cache" / "traces").glob("*"))) == 1  # no temp files left
+    write_dramsys(t.head(1000), renamed)  # new content: new key
+    assert len(read_trace(renamed, cache=True)) == 1000
+    assert len(list((tmp_path / "cache" / "traces").glob("*.npz"))) == 2
+    # another format reading of the same bytes is another entry
+    read_trace(renamed, "dramsys:clock_mhz=500", cache=True)
+    assert len(list((tmp_path / "cache" / "traces").glob("*.npz"))) == 3
+    # a torn entry is ignored and rewritten
+    for e in (tmp_path / "cache" / "traces").glob("*.npz"):
+        e.write_bytes(b"garbage")
+    assert read_trace(renamed, cache=True).same_as(t.head(1000))
+    # an unwritable cache directory is not an error
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert read_trace(renamed, cache=True, cache_dir=blocker / "sub").same_as(t.head(1000))
+
+
+def test_parsers_accept_the_usual_variants(tmp_path):
+    """CRLF line ends, tabs, upper case, addresses with or without 0x, trailing data and
+    comments, no final newline; an empty file gives an empty trace."""
+    d = write(tmp_path, "v.stl", "# c\r\n1:\tREAD\t0X40\r\n2 : Write 80 0xdead # note\r\n3: (64) read 0xC0")
+    t = read_dramsys(d)
+    assert t.time_ns.tolist() == [1, 2, 3] and t.address.tolist() == [0x40, 0x80, 0xC0]
+    assert t.is_write.tolist() == [False, True, False]
+    r = write(tmp_path, "v.txt", "0X40 r\r\n\t80 W   # x\r\nc0 R")
+    t = read_ramulator(r)
+    assert t.address.tolist() == [0x40, 0x80, 0xC0] and t.is_write.tolist() == [False, True, False]
+    empty = write(tmp_path, "e.trace", "# nothing\n\n")
+    assert len(read_trace(empty)) == 0
+    with pytest.raises(TraceFormatError, match=r"big\.txt:1: address out of the 64-bit range"):
+        read_ramulator(write(tmp_path, "big.txt", "0x1" + "0" * 16 + " R\n"))

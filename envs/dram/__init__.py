@@ -5,14 +5,15 @@ Public names: :class:`DRAMSimulator`, :func:`dram_design_space`, :func:`load_wor
 """
 
 from .address_mapping import AddressMapping, AddressMappingError
-from .devices import DDR3_1600, DDR4_2400, DEVICES, DRAMDevice, get_device
+from .devices import DDR3_1600, DDR4_2400, DDR5_4800, DEVICES, LPDDR4_3200, DRAMDevice, get_device
 from .generators import GENERATORS, cloud, mixed, random_uniform, sequential, stream_triad, strided
 from .power import EnergyBreakdown, channel_energy, per_command_energy_nj
 from .simulator import METRICS, DRAMSimulator, SimResult
-from .space import DEFAULT_DESIGN, dram_design_space
+from .space import DEFAULT_DESIGN, EXTENDED_DEFAULTS, dram_design_space
 from .traces import (
     Trace,
     TraceFormatError,
+    detect_format,
     read_dramsys,
     read_ramulator,
     read_trace,
@@ -26,6 +27,8 @@ __all__ = [
     "AddressMappingError",
     "DDR3_1600",
     "DDR4_2400",
+    "DDR5_4800",
+    "LPDDR4_3200",
     "DEVICES",
     "DRAMDevice",
     "get_device",
@@ -43,9 +46,11 @@ __all__ = [
     "DRAMSimulator",
     "SimResult",
     "DEFAULT_DESIGN",
+    "EXTENDED_DEFAULTS",
     "dram_design_space",
     "Trace",
     "TraceFormatError",
+    "detect_format",
     "read_dramsys",
     "read_ramulator",
     "read_trace",

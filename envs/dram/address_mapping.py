@@ -5,11 +5,12 @@ significant address bit, Ramulator-style: ``"RoBaCoBg"`` means row bits on top, 
 column, and bank-group bits just above the burst offset. Tokens:
 
 * ``Ro`` row, ``Ba`` bank (within a group), ``Bg`` bank group, ``Co`` column (burst-aligned
-  column address, i.e. ``columns / BL`` values), ``Ch`` channel.
+  column address, i.e. ``columns / BL`` values), ``Ra`` rank, ``Ch`` channel.
 * A token may carry a bit count to split a field, e.g. ``"RoBaCo5BgCo2"`` puts two column
   bits below the bank-group bits (256 B interleaving granule). Counts of one field must
   add up to its width; a token without a count takes the bits the others leave.
-* Fields of width zero (``Bg`` on DDR3, ``Ch`` with one channel) may be omitted.
+* Fields of width zero (``Bg`` on DDR3, ``Ch`` with one channel, ``Ra`` with one rank) may be
+  omitted.
 
 The lowest ``log2(access bytes)`` bits (6 for a 64 B burst) are the byte offset and are
 ignored. Address bits above the mapped ones are ignored (addresses wrap modulo the channel
@@ -26,8 +27,8 @@ import numpy as np
 
 from .devices import DRAMDevice
 
-FIELDS = ("Ro", "Ba", "Bg", "Co", "Ch")
-_TOKEN = re.compile(r"(Ro|Ba|Bg|Co|Ch)(\d*)")
+FIELDS = ("Ro", "Ba", "Bg", "Co", "Ra", "Ch")
+_TOKEN = re.compile(r"(Ro|Ba|Bg|Co|Ra|Ch)(\d*)")
 
 
 class AddressMappingError(ValueError):
@@ -50,8 +51,8 @@ class AddressMapping:
     widths: dict[str, int]
 
     @classmethod
-    def parse(cls, spec: str, device: DRAMDevice, channels: int = 1) -> AddressMapping:
-        """Parse ``spec`` for ``device`` with ``channels`` channels.
+    def parse(cls, spec: str, device: DRAMDevice, channels: int = 1, ranks: int = 1) -> AddressMapping:
+        """Parse ``spec`` for ``device`` with ``channels`` channels of ``ranks`` ranks.
 
         Raises:
             AddressMappingError: unknown token, missing field, or widths that do not add up.
@@ -61,6 +62,7 @@ class AddressMapping:
             "Ba": _log2(device.banks_per_group, "banks per group"),
             "Bg": _log2(device.bank_groups, "bank groups"),
             "Co": _log2(device.column_bursts, "column bursts"),
+            "Ra": _log2(ranks, "ranks"),
             "Ch": _log2(channels, "channels"),
         }
         s = spec.replace("-", "").replace("_", "").replace(" ", "")
@@ -93,7 +95,7 @@ class AddressMapping:
             if fixed > widths[f] or (not free and fixed != widths[f]):
                 raise AddressMappingError(
                     f"address mapping {spec!r}: field {f} has {widths[f]} bits on {device.name} "
-                    f"(channels={channels}), the counts give {fixed}"
+                    f"(channels={channels}, ranks={ranks}), the counts give {fixed}"
                 )
         remaining = {f: widths[f] - sum(w for (g, w) in tokens if g == f and w is not None) for f in FIELDS}
         for g, w in tokens:
@@ -111,7 +113,7 @@ class AddressMapping:
         return self.offset_bits + sum(w for _, w in self.segments)
 
     def decode(self, addresses: np.ndarray) -> dict[str, np.ndarray]:
-        """Decode addresses (vectorised) into ``channel, bankgroup, bank, row, column`` arrays."""
+        """Decode addresses (vectorised) into ``channel, rank, bankgroup, bank, row, column`` arrays."""
         a = np.asarray(addresses, dtype=np.uint64) >> np.uint64(self.offset_bits)
         out = {f: np.zeros(a.shape, dtype=np.int64) for f in FIELDS}
         filled = dict.fromkeys(FIELDS, 0)
@@ -122,6 +124,7 @@ class AddressMapping:
             a = a >> np.uint64(w)
         return {
             "channel": out["Ch"],
+            "rank": out["Ra"],
             "bankgroup": out["Bg"],
             "bank": out["Ba"],
             "row": out["Ro"],
@@ -129,10 +132,16 @@ class AddressMapping:
         }
 
     def encode(
-        self, channel: int = 0, bankgroup: int = 0, bank: int = 0, row: int = 0, column: int = 0
+        self,
+        channel: int = 0,
+        bankgroup: int = 0,
+        bank: int = 0,
+        row: int = 0,
+        column: int = 0,
+        rank: int = 0,
     ) -> int:
         """The lowest address that decodes to the given coordinates (for tests and generators)."""
-        vals = {"Ch": channel, "Bg": bankgroup, "Ba": bank, "Ro": row, "Co": column}
+        vals = {"Ch": channel, "Ra": rank, "Bg": bankgroup, "Ba": bank, "Ro": row, "Co": column}
         addr, pos = 0, self.offset_bits
         used = dict.fromkeys(FIELDS, 0)
         for f, w in self.segments:

@@ -5,7 +5,7 @@ over plain NumPy arrays. Time is kept in device clock cycles (int64) and advance
 event to event, never cycle by cycle. Events, in priority order at equal times:
 
 1. **D** a response is delivered to the initiator (frees one active transaction);
-2. **E** a refresh interval elapses on a channel (one more refresh is owed);
+2. **E** a refresh interval elapses on a rank (one more refresh is owed);
 3. **A** the initiator sends the next trace request and the arbiter accepts it;
 4. **B** a channel controller takes the head of its arbiter queue into its scheduler buffer
    (only when the buffer partition for that request has room);
@@ -13,11 +13,15 @@ event to event, never cycle by cycle. Events, in priority order at equal times:
 
 For C, every bank with buffered requests proposes one command: the scheduler picks the
 request (Fifo: oldest; FrFcfs: oldest row hit, else oldest; FrFcfsGrp: like FrFcfs but among
-hits prefers the direction of the last column command), and the bank state gives the command
-(hit -> RD/WR, other row open -> PRE, closed -> ACT). Its earliest legal cycle is the max of all
-timing constraints (bank, bank group, rank, four-activate window, data bus, command bus). The
-channel issues the proposal with the earliest cycle; ties go to refresh, then to the oldest
-request (DRAMSys' "Oldest" command multiplexer).
+hits prefers the direction of the last column command; GrpFrFcfs: hits of the last direction,
+other hits, oldest of the last direction, oldest; GrpFrFcfsWm: FR-FCFS over the reads only or,
+in write mode, the writes only, with write mode entered at the high and left at the low
+watermark), and the bank state gives the command (hit -> RD/WR, other row open -> PRE, closed
+-> ACT). Its earliest legal cycle is the max of all timing constraints (bank, bank group, rank,
+four-activate window, data bus with rank switching, command bus, power-down exit). The channel
+issues the proposal with the earliest cycle; ties go to refresh, then to the oldest request
+(DRAMSys' ``Oldest`` command multiplexer). ``Strict`` issues column commands in the order the
+requests entered the channel (ACT/PRE for younger requests may still go ahead).
 
 Performance notes (profiled): each bank caches its proposal (kind, bank-local earliest cycle,
 request) until its queue or state changes; a channel caches its best command and, after a
@@ -36,17 +40,36 @@ from numba import njit
 INF = np.int64(1) << np.int64(62)
 
 PAGE_CODES = {"Open": 0, "OpenAdaptive": 1, "Closed": 2, "ClosedAdaptive": 3}
-SCHEDULER_CODES = {"Fifo": 0, "FrFcfs": 1, "FrFcfsGrp": 2}
+SCHEDULER_CODES = {"Fifo": 0, "FrFcfs": 1, "FrFcfsGrp": 2, "GrpFrFcfs": 3, "GrpFrFcfsWm": 4}
 BUFFER_CODES = {"Bankwise": 0, "ReadWrite": 1, "Shared": 2}
 RESPQ_CODES = {"Fifo": 0, "Reorder": 1}
 REFRESH_CODES = {"NoRefresh": 0, "AllBank": 1, "PerBank": 2, "SameBank": 3}
 ARBITER_CODES = {"Simple": 0, "Fifo": 1, "Reorder": 2}
+CMDMUX_CODES = {"Oldest": 0, "Strict": 1}
+POWERDOWN_CODES = {"NoPowerDown": 0, "Staggered": 1}
 
 # config vector layout
-C_PAGE, C_SCHED, C_BUF, C_RESP, C_REF, C_POSTPONE, C_PULLIN, C_ARB, C_BUFSIZE, C_MAXACT = range(10)
-N_CFG = 10
-# geometry vector layout
-G_CHANNELS, G_BANKS, G_BPG = range(3)
+(
+    C_PAGE,
+    C_SCHED,
+    C_BUF,
+    C_RESP,
+    C_REF,
+    C_POSTPONE,
+    C_PULLIN,
+    C_ARB,
+    C_BUFSIZE,
+    C_MAXACT,
+    C_CMDMUX,
+    C_HIGHWM,
+    C_LOWWM,
+    C_HITCAP,
+    C_PD,
+    C_PDTIMEOUT,
+) = range(16)
+N_CFG = 16
+# geometry vector layout: channels, banks per rank, banks per group, ranks per channel
+G_CHANNELS, G_BANKS, G_BPG, G_RANKS = range(4)
 # timing vector layout (cycles)
 (
     T_CL,
@@ -57,6 +80,7 @@ G_CHANNELS, G_BANKS, G_BPG = range(3)
     T_RC,
     T_CCDS,
     T_CCDL,
+    T_CCDLWR,
     T_RRDS,
     T_RRDL,
     T_FAW,
@@ -68,12 +92,17 @@ G_CHANNELS, G_BANKS, G_BPG = range(3)
     T_RFCPB,
     T_RFCSB,
     T_REFI,
+    T_REFIPB,
+    T_REFISB,
     T_RTW,
+    T_RTRS,
+    T_XP,
     T_BURST,
     T_DFW,
     T_DBW,
-) = range(23)
-N_TIM = 23
+) = range(28)
+N_TIM = 28
+#: device timing names in the order of the ``T_*`` slots above (the last three are set apart)
 TIMING_ORDER = (
     "CL",
     "CWL",
@@ -83,6 +112,7 @@ TIMING_ORDER = (
     "RC",
     "CCD_S",
     "CCD_L",
+    "CCD_L_WR",
     "RRD_S",
     "RRD_L",
     "FAW",
@@ -94,7 +124,11 @@ TIMING_ORDER = (
     "RFCpb",
     "RFCsb",
     "REFI",
+    "REFIpb",
+    "REFIsb",
     "RTW_EXTRA",
+    "RTRS",
+    "XP",
 )
 # statistics vector layout
 (
@@ -115,8 +149,15 @@ TIMING_ORDER = (
     S_RECOMP,
     S_TURN,
     S_REFOWED,
-) = range(17)
-N_STATS = 17
+    S_HIT,
+    S_MISS,
+    S_CONF,
+    S_PDA,
+    S_PDP,
+    S_PDN,
+    S_RANKSW,
+) = range(24)
+N_STATS = 24
 
 # command kinds
 K_NONE, K_ACT, K_PRE, K_RD, K_WR, K_REFPRE, K_REF = 0, 1, 2, 3, 4, 5, 6
@@ -132,7 +173,7 @@ def _grow(a):
 
 @njit(cache=True, inline="always")
 def _in_unit(policy, u, b, bpg):
-    """Is bank ``b`` part of refresh unit ``u`` (AllBank: all; PerBank: bank u; SameBank: index u)?"""
+    """Is bank ``b`` (of a rank) in refresh unit ``u`` (AllBank: all; PerBank: bank u; SameBank: index u)?"""
     if policy == 1:
         return True
     if policy == 2:
@@ -140,26 +181,30 @@ def _in_unit(policy, u, b, bpg):
     return (b % bpg) == u
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     """Simulate one design on one decoded trace.
 
     Args:
         arrival: int64 arrival cycle per request (non-decreasing).
-        chan, bank, row: int64 channel, bank (``group * banks_per_group + bank``), row.
+        chan, bank, row: int64 channel, bank within the channel
+            (``(rank * bank_groups + group) * banks_per_group + bank``), row.
         is_write: bool per request.
         cfg, geo, tim: int64 vectors (layouts ``C_*``, ``G_*``, ``T_*``).
 
     Returns:
-        ``(t_send, t_resp, t_cas, stats)``: per request the cycle the initiator sent it, the
-        cycle its response reached the initiator and the cycle of its column command, and
-        the ``S_*`` statistics vector.
+        ``(t_send, t_acc, t_resp, t_cas, stats)``: per request the cycle the initiator sent
+        it, the cycle the channel controller accepted it into its scheduler buffer, the cycle
+        its response reached the initiator and the cycle of its column command, and the
+        ``S_*`` statistics vector.
     """
     n = arrival.shape[0]
     C = geo[G_CHANNELS]
-    NB = geo[G_BANKS]
+    NBR = geo[G_BANKS]
     BPG = geo[G_BPG]
-    G = NB // BPG
+    RK = geo[G_RANKS]
+    NBC = NBR * RK
+    NR = C * RK
     page = cfg[C_PAGE]
     sched = cfg[C_SCHED]
     buforg = cfg[C_BUF]
@@ -168,6 +213,10 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     arb = cfg[C_ARB]
     bufsize = cfg[C_BUFSIZE]
     maxact = cfg[C_MAXACT]
+    strict = cfg[C_CMDMUX] == 1
+    hitcap = cfg[C_HITCAP]
+    pdpol = cfg[C_PD]
+    pdto = cfg[C_PDTIMEOUT]
     if arb == 0:
         maxact = n + 1  # the Simple arbiter does not limit active transactions
     CL = tim[T_CL]
@@ -178,6 +227,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     RC = tim[T_RC]
     CCDS = tim[T_CCDS]
     CCDL = tim[T_CCDL]
+    CCDLWR = tim[T_CCDLWR]
     RRDS = tim[T_RRDS]
     RRDL = tim[T_RRDL]
     FAW = tim[T_FAW]
@@ -187,66 +237,90 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     RTP = tim[T_RTP]
     BURST = tim[T_BURST]
     RTW = CL + BURST + tim[T_RTW] - CWL
+    RTRS = tim[T_RTRS]
+    XP = tim[T_XP]
     DFW = tim[T_DFW]
     DBW = tim[T_DBW]
 
-    # refresh units
+    # write-drain watermarks (GrpFrFcfsWm), in entries of the channel's write buffer
+    wcap = bufsize
+    if buforg == 0:
+        wcap = bufsize * NBC
+    hiw = max(1, min(cfg[C_HIGHWM], wcap))
+    low = min(cfg[C_LOWWM], hiw - 1)
+
+    # refresh units (per rank)
     if refpol == 1:
         n_units = 1
-        unit_size = NB
+        unit_size = NBR
         ref_dur = tim[T_RFC]
+        ref_round = tim[T_REFI]
     elif refpol == 2:
-        n_units = NB
+        n_units = NBR
         unit_size = 1
         ref_dur = tim[T_RFCPB]
+        ref_round = tim[T_REFIPB]
     elif refpol == 3:
         n_units = BPG
-        unit_size = G
+        unit_size = NBR // BPG
         ref_dur = tim[T_RFCSB]
+        ref_round = tim[T_REFISB]
     else:
         n_units = 1
         unit_size = 0
         ref_dur = 0
-    ref_interval = tim[T_REFI] // n_units
+        ref_round = tim[T_REFI]
+    ref_interval = max(1, ref_round // n_units)
     max_post = cfg[C_POSTPONE] * n_units
     max_pull = cfg[C_PULLIN] * n_units
 
-    NBt = C * NB
+    NBt = C * NBC
     QCAP = 2 * bufsize if buforg == 1 else bufsize
-    # bank state
+    # bank state (global bank index cb = channel * NBC + bank; rank index R = cb // NBR)
     open_row = np.full(NBt, -1, np.int64)
     act_ok = np.zeros(NBt, np.int64)
     rdwr_ok = np.zeros(NBt, np.int64)
     pre_ok = np.zeros(NBt, np.int64)
     bank_int = np.full(NBt, -1, np.int64)
+    streak = np.zeros(NBt, np.int64)  # column accesses since the row was opened (row-hit cap)
     q = np.zeros((NBt, QCAP), np.int64)
     qlen = np.zeros(NBt, np.int64)
-    sel = np.full(NBt, -1, np.int64)  # scheduler's pick (queue position); -1 = recompute
+    sel = np.full(NBt, -1, np.int64)  # scheduler's pick (queue position); -1 recompute, -2 none
     bk_kind = np.zeros(NBt, np.int64)  # per-bank proposal: command kind,
     bk_t = np.zeros(NBt, np.int64)  # its bank-local earliest cycle,
     bk_age = np.zeros(NBt, np.int64)  # and its request (age)
-    bgrp = np.zeros(NB, np.int64)
-    for b in range(NB):
-        bgrp[b] = b // BPG
-    # channel / bank-group state
+    gidx = np.arange(NBt) // BPG  # bank -> global bank-group index (no division in the hot loop)
+    # rank state
+    rk_act_ok = np.zeros(NR, np.int64)
+    rk_rd_ok = np.zeros(NR, np.int64)
+    rk_wr_ok = np.zeros(NR, np.int64)
+    rk_wake = np.zeros(NR, np.int64)  # no command before this cycle (power-down exit, tXP)
+    faw = np.full((NR, 4), -FAW - 1, np.int64)
+    faw_i = np.zeros(NR, np.int64)
+    rk_cnt = np.zeros(NR, np.int64)  # buffered requests
+    busy_until = np.zeros(NR, np.int64)  # last cycle a command keeps the rank busy
+    idle_from = np.full(NR, -1, np.int64)  # >= 0: idle (no buffered request) since then
+    ref_owed = np.zeros(NR, np.int64)
+    ref_next = np.full(NR, INF, np.int64)
+    if refpol != 0:
+        for R in range(NR):
+            ref_next[R] = ref_interval + ((R % RK) * ref_interval) // RK  # staggered over ranks
+    ref_ptr = np.zeros(NR, np.int64)
+    ref_commit = np.zeros(NR, np.bool_)  # a refresh has started precharging its banks: finish it
+    ref_chain = np.zeros(NR, np.bool_)  # just refreshed with the unit idle: may pull in another
+    forced_r = np.zeros(RK, np.bool_)
+    chv = np.zeros((RK, K_REF + 1), np.int64)
+    # channel state
     cnt_rd = np.zeros(C, np.int64)
     cnt_wr = np.zeros(C, np.int64)
     last_cmd = np.full(C, -1, np.int64)
-    ch_act_ok = np.zeros(C, np.int64)
-    ch_rd_ok = np.zeros(C, np.int64)
     ch_wr_ok = np.zeros(C, np.int64)
     data_free = np.zeros(C, np.int64)
+    data_rank = np.full(C, -1, np.int64)
+    wmode = np.zeros(C, np.bool_)
     # bank-group constraints by command kind (rows K_ACT, K_RD, K_WR; other rows stay 0)
-    bgc = np.zeros((K_REF + 1, C * G), np.int64)
-    chv = np.zeros(K_REF + 1, np.int64)
-    faw = np.full((C, 4), -FAW - 1, np.int64)
-    faw_i = np.zeros(C, np.int64)
+    bgc = np.zeros((K_REF + 1, NBt // BPG), np.int64)
     last_dir = np.full(C, -1, np.int64)
-    ref_owed = np.zeros(C, np.int64)
-    ref_next = np.full(C, ref_interval if refpol != 0 else INF, np.int64)
-    ref_ptr = np.zeros(C, np.int64)
-    ref_commit = np.zeros(C, np.bool_)  # a refresh has started precharging its banks: finish it
-    ref_chain = np.zeros(C, np.bool_)  # just refreshed with the unit idle: may pull in another
     # cached best command per channel
     valid = np.zeros(C, np.bool_)
     best_t = np.full(C, INF, np.int64)
@@ -264,10 +338,12 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     aq_total = 0
     x_acc = np.zeros(n, np.int64)
     t_send = np.zeros(n, np.int64)
+    t_acc = np.zeros(n, np.int64)
     t_cas = np.full(n, -1, np.int64)
     done = np.full(n, -1, np.int64)
     rel = np.full(n, -1, np.int64)
     t_resp = np.full(n, -1, np.int64)
+    served = np.zeros(n, np.bool_)  # a command was issued on the request's behalf (hit/miss/conflict)
     heap = np.zeros(n + 1, np.int64)  # min-heap of delivery cycles (active transactions)
     heap_n = 0
     pend = np.zeros(n + 1, np.int64)  # deliveries that became known during this event
@@ -275,7 +351,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     active = 0
     nxt = 0
     front_free = np.int64(0)
-    # response ordering
+    # response ordering (and the Strict command multiplexer): requests of a channel in order
     nxt_same = np.full(n, -1, np.int64)
     rel_ptr = np.full(C, -1, np.int64)
     last_in_ch = np.full(C, -1, np.int64)
@@ -286,10 +362,11 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         else:
             rel_ptr[c] = i
         last_in_ch[c] = i
+    snext = rel_ptr.copy()  # oldest request of the channel without a column command
     last_rel = np.zeros(C, np.int64)
     g_ptr = 0
     last_deliv = np.int64(0)
-    # background intervals (bank open or refreshing), in start order
+    # background intervals (bank open or refreshing) per rank, in start order
     int_s = np.zeros(n + 64, np.int64)
     int_e = np.zeros(n + 64, np.int64)
     int_c = np.zeros(n + 64, np.int64)
@@ -304,6 +381,8 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     b_c = -1
     if n > 0:
         stats[S_TFIRST] = arrival[0]
+        for R in range(NR):
+            idle_from[R] = arrival[0]
 
     while n_cas < n:
         # ---------------------------------------------------------- next events
@@ -311,12 +390,12 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         if arb != 0 and heap_n > 0:
             t_D = heap[0]
         t_E = INF
-        e_c = -1
+        e_r = -1
         if refpol != 0:
-            for c in range(C):
-                if ref_next[c] < t_E:
-                    t_E = ref_next[c]
-                    e_c = c
+            for R in range(NR):
+                if ref_next[R] < t_E:
+                    t_E = ref_next[R]
+                    e_r = R
         t_A = INF
         if nxt < n:
             if arb == 0:
@@ -330,7 +409,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             for c in range(C):
                 if aq_len[c] > 0:
                     h = aq[c, aq_head[c]]
-                    cb = c * NB + bank[h]
+                    cb = c * NBC + bank[h]
                     room = False
                     if buforg == 0:
                         room = qlen[cb] < bufsize
@@ -354,109 +433,170 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             if not valid[c] or inc_b[c] >= 0:
                 # ---- recompute the channel's best command (all banks), or fold one bank's new
                 # proposal into the cached best (after a request was accepted into that bank)
-                base = c * NB
+                base = c * NBC
                 tmin = max(now, last_cmd[c] + 1)
-                if valid[c]:
+                incremental = valid[c]
+                if incremental:
                     b_lo = inc_b[c]
                     b_hi = b_lo + 1
                     bt = best_t[c]
                     bk = best_k[c]
                     bb = best_b[c]
                     bage = best_age[c]
-                    forced = False
                 else:
                     stats[S_RECOMP] += 1
                     b_lo = 0
-                    b_hi = NB
+                    b_hi = NBC
                     bt = INF
                     bk = K_NONE
                     bb = -1
                     bage = INF
-                    forced = False
+                    for rk in range(RK):
+                        forced_r[rk] = False
                     if refpol != 0:
-                        u = ref_ptr[c]
-                        owed = ref_owed[c]
-                        forced = owed > max_post or ref_commit[c]
-                        want = forced
-                        if not want and (owed > 0 or (ref_chain[c] and owed > -max_pull)):
-                            idle = True
-                            for b in range(NB):
-                                if qlen[base + b] > 0 and _in_unit(refpol, u, b, BPG):
-                                    idle = False
-                                    break
-                            want = idle
-                        if want:
-                            t_ref = tmin
-                            if refpol != 1:
-                                t_ref = max(t_ref, ch_act_ok[c])
-                            any_open = False
-                            for b in range(NB):
-                                if not _in_unit(refpol, u, b, BPG):
-                                    continue
-                                cb = base + b
-                                if open_row[cb] >= 0:
-                                    tp = max(pre_ok[cb], tmin)
-                                    if not any_open or tp < bt:
-                                        bt = tp
+                        for rk in range(RK):
+                            R = c * RK + rk
+                            owed = ref_owed[R]
+                            forced = owed > max_post or ref_commit[R]
+                            forced_r[rk] = forced
+                            want = forced
+                            u = ref_ptr[R]
+                            rbase = R * NBR
+                            if not want and (owed > 0 or (ref_chain[R] and owed > -max_pull)):
+                                idle = True
+                                for b in range(NBR):
+                                    if qlen[rbase + b] > 0 and _in_unit(refpol, u, b, BPG):
+                                        idle = False
+                                        break
+                                want = idle
+                            if want:
+                                t_ref = max(tmin, rk_wake[R])
+                                if refpol != 1:
+                                    t_ref = max(t_ref, rk_act_ok[R])
+                                any_open = False
+                                tpre = INF
+                                bpre = -1
+                                for b in range(NBR):
+                                    if not _in_unit(refpol, u, b, BPG):
+                                        continue
+                                    cb = rbase + b
+                                    if open_row[cb] >= 0:
+                                        tp = max(max(pre_ok[cb], tmin), rk_wake[R])
+                                        if not any_open or tp < tpre:
+                                            tpre = tp
+                                            bpre = rk * NBR + b
+                                        any_open = True
+                                    elif act_ok[cb] > t_ref:
+                                        t_ref = act_ok[cb]
+                                if any_open:
+                                    if tpre < bt:
+                                        bt = tpre
                                         bk = K_REFPRE
-                                        bb = b
-                                    any_open = True
-                                elif act_ok[cb] > t_ref:
-                                    t_ref = act_ok[cb]
-                            if not any_open:
-                                bt = t_ref
-                                bk = K_REF
-                                bb = u
-                            bage = -1
-                chv[K_ACT] = max(ch_act_ok[c], faw[c, faw_i[c]] + FAW)
-                chv[K_RD] = max(ch_rd_ok[c], data_free[c] - CL)
-                chv[K_WR] = max(ch_wr_ok[c], data_free[c] - CWL)
-                gb = c * G
+                                        bb = bpre
+                                        bage = -1
+                                elif t_ref < bt:
+                                    bt = t_ref
+                                    bk = K_REF
+                                    bb = rk
+                                    bage = -1
+                # per-rank floors of each command kind: rank timing, data bus, power-down exit
+                for rk in range(RK):
+                    R = c * RK + rk
+                    w = rk_wake[R]
+                    sw = np.int64(0)
+                    if data_rank[c] >= 0 and data_rank[c] != rk:
+                        sw = RTRS
+                    chv[rk, K_ACT] = max(max(rk_act_ok[R], faw[R, faw_i[R]] + FAW), w)
+                    chv[rk, K_PRE] = w
+                    chv[rk, K_RD] = max(max(rk_rd_ok[R], data_free[c] + sw - CL), w)
+                    chv[rk, K_WR] = max(max(max(rk_wr_ok[R], ch_wr_ok[c]), data_free[c] + sw - CWL), w)
                 for b in range(b_lo, b_hi):
                     cb = base + b
                     ql = qlen[cb]
                     if ql == 0:
                         continue
-                    if forced and _in_unit(refpol, ref_ptr[c], b, BPG):
+                    rk = 0
+                    if RK > 1:
+                        rk = b // NBR
+                    if (
+                        not incremental
+                        and forced_r[rk]
+                        and _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG)
+                    ):
                         continue
-                    if sel[cb] < 0:
-                        # the bank scheduler's pick: Fifo oldest; FrFcfs oldest hit; FrFcfsGrp
-                        # oldest hit in the last direction, else oldest hit; else oldest
+                    if sel[cb] == -1:
+                        # ---- the bank scheduler's pick
                         orow = open_row[cb]
-                        p = 0
-                        if sched != 0 and orow >= 0:
-                            fh = -1
-                            fd = -1
+                        p = -2
+                        if strict:
+                            sn = snext[c]
+                            if sn >= 0 and bank[sn] == b:
+                                for pp in range(ql):
+                                    if q[cb, pp] == sn:
+                                        p = pp
+                                        break
+                        if p == -2:
+                            filt = -1
+                            if sched == 4:
+                                filt = 1 if wmode[c] else 0
+                            hits_ok = orow >= 0 and (hitcap == 0 or streak[cb] <= hitcap)
                             ld = last_dir[c]
+                            fa = -1
+                            fd = -1
+                            fh = -1
+                            fhd = -1
                             for pp in range(ql):
                                 r = q[cb, pp]
-                                if row[r] == orow:
+                                wr_r = is_write[r]
+                                if filt >= 0 and wr_r != (filt == 1):
+                                    continue
+                                if fa < 0:
+                                    fa = pp
+                                    if sched == 0:
+                                        break
+                                isdir = ld >= 0 and wr_r == (ld == 1)
+                                if isdir and fd < 0:
+                                    fd = pp
+                                if hits_ok and row[r] == orow:
                                     if fh < 0:
                                         fh = pp
-                                    if sched == 1 or ld < 0 or is_write[r] == (ld == 1):
-                                        fd = pp
+                                        if sched == 1 or sched == 4:
+                                            break
+                                    if isdir:
+                                        fhd = pp
                                         break
-                            if fd >= 0:
-                                p = fd
-                            elif fh >= 0:
-                                p = fh
+                            if sched == 0:
+                                p = fa
+                            elif sched == 1 or sched == 4:
+                                p = fh if fh >= 0 else fa
+                            elif sched == 2:
+                                p = fhd if fhd >= 0 else (fh if fh >= 0 else fa)
+                            else:
+                                p = fhd if fhd >= 0 else (fh if fh >= 0 else (fd if fd >= 0 else fa))
+                            if p < 0:
+                                p = -2
+                            elif strict and orow >= 0 and row[q[cb, p]] == orow:
+                                p = -2  # a column command out of order: wait
                         sel[cb] = p
-                        r = q[cb, p]
-                        bk_age[cb] = r
-                        if orow == row[r]:
-                            bk_kind[cb] = K_WR if is_write[r] else K_RD
-                            bk_t[cb] = rdwr_ok[cb]
-                        elif orow >= 0:
-                            bk_kind[cb] = K_PRE
-                            bk_t[cb] = pre_ok[cb]
-                        else:
-                            bk_kind[cb] = K_ACT
-                            bk_t[cb] = act_ok[cb]
+                        if p >= 0:
+                            r = q[cb, p]
+                            bk_age[cb] = r
+                            if orow == row[r]:
+                                bk_kind[cb] = K_WR if is_write[r] else K_RD
+                                bk_t[cb] = rdwr_ok[cb]
+                            elif orow >= 0:
+                                bk_kind[cb] = K_PRE
+                                bk_t[cb] = pre_ok[cb]
+                            else:
+                                bk_kind[cb] = K_ACT
+                                bk_t[cb] = act_ok[cb]
+                    if sel[cb] < 0:
+                        continue
                     t = bk_t[cb]
                     if t > bt:
                         continue  # cannot beat the best so far: constraints only add to it
                     k = bk_kind[cb]
-                    t = max(max(t, tmin), max(chv[k], bgc[k, gb + bgrp[b]]))
+                    t = max(max(t, tmin), max(chv[rk, k], bgc[k, gidx[cb]]))
                     a = bk_age[cb]
                     if (t < bt) | ((t == bt) & (a < bage)):
                         bt = t
@@ -502,9 +642,32 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             continue
         # ---------------------------------------------------------- E: refresh tick
         if t_E == t_next:
-            ref_owed[e_c] += 1
-            ref_next[e_c] += ref_interval
-            valid[e_c] = False
+            R = e_r
+            ref_owed[R] += 1
+            ref_next[R] += ref_interval
+            c = R // RK
+            valid[c] = False
+            if (
+                pdpol != 0
+                and idle_from[R] >= 0
+                and (ref_owed[R] > 0 or (ref_chain[R] and ref_owed[R] > -max_pull))
+            ):
+                # the idle rank will refresh now: leave power-down first
+                s = idle_from[R] + pdto
+                if now > s:
+                    any_open = False
+                    for b in range(NBR):
+                        if open_row[R * NBR + b] >= 0:
+                            any_open = True
+                            break
+                    if any_open:
+                        stats[S_PDA] += now - s
+                    else:
+                        stats[S_PDP] += now - s
+                    stats[S_PDN] += 1
+                    if rk_wake[R] < now + XP:
+                        rk_wake[R] = now + XP
+                idle_from[R] = -1
             continue
         # ---------------------------------------------------------- A: send + arbiter accept
         if t_A == t_next:
@@ -529,26 +692,64 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             aq_len[c] -= 1
             aq_total -= 1
             tb_valid = False
-            cb = c * NB + bank[h]
+            t_acc[h] = t_next
+            bh = bank[h]
+            cb = c * NBC + bh
+            R = cb // NBR
             q[cb, qlen[cb]] = h
             qlen[cb] += 1
+            rk_cnt[R] += 1
             if is_write[h]:
                 cnt_wr[c] += 1
             else:
                 cnt_rd[c] += 1
             sel[cb] = -1
-            ref_chain[c] = False
+            ref_chain[R] = False
+            woke = False
+            if idle_from[R] >= 0:
+                if pdpol != 0:
+                    s = idle_from[R] + pdto
+                    if now > s:  # the rank was in power-down since s: exit costs tXP
+                        any_open = False
+                        for b in range(NBR):
+                            if open_row[R * NBR + b] >= 0:
+                                any_open = True
+                                break
+                        if any_open:
+                            stats[S_PDA] += now - s
+                        else:
+                            stats[S_PDP] += now - s
+                        stats[S_PDN] += 1
+                        if rk_wake[R] < now + XP:
+                            rk_wake[R] = now + XP
+                        woke = True
+                idle_from[R] = -1
+            mode_changed = False
+            if sched == 4:
+                m = wmode[c]
+                if not m:
+                    if cnt_wr[c] >= hiw or (cnt_rd[c] == 0 and cnt_wr[c] > 0):
+                        m = True
+                elif cnt_wr[c] == 0 or (cnt_wr[c] <= low and cnt_rd[c] > 0):
+                    m = False
+                if m != wmode[c]:
+                    wmode[c] = m
+                    mode_changed = True
+                    for bb in range(NBC):
+                        sel[c * NBC + bb] = -1
             bk = best_k[c]
             if (
                 valid[c]
                 and inc_b[c] < 0
+                and not woke
+                and not mode_changed
                 and bk != K_REF
                 and bk != K_REFPRE
-                and best_b[c] != bank[h]
-                and ref_owed[c] <= max_post
-                and not ref_commit[c]
+                and best_b[c] != bh
+                and ref_owed[R] <= max_post
+                and not ref_commit[R]
             ):
-                inc_b[c] = bank[h]  # only this bank's proposal changed: fold it into the cached best
+                inc_b[c] = bh  # only this bank's proposal changed: fold it into the cached best
             else:
                 valid[c] = False
                 inc_b[c] = -1
@@ -560,14 +761,16 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         t = t_next
         k = best_k[c]
         b = best_b[c]
-        base = c * NB
+        base = c * NBC
         last_cmd[c] = t
         valid[c] = False
         if k == K_REF:
-            u = b
-            for bb in range(NB):
+            R = c * RK + b
+            u = ref_ptr[R]
+            rbase = R * NBR
+            for bb in range(NBR):
                 if _in_unit(refpol, u, bb, BPG):
-                    cb = base + bb
+                    cb = rbase + bb
                     sel[cb] = -1
                     if act_ok[cb] < t + ref_dur:
                         act_ok[cb] = t + ref_dur
@@ -575,49 +778,65 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 stats[S_REFAB] += 1
             else:
                 stats[S_REFUNIT] += 1
-                if ch_act_ok[c] < t + RRDS:
-                    ch_act_ok[c] = t + RRDS
+                if rk_act_ok[R] < t + RRDS:
+                    rk_act_ok[R] = t + RRDS
             stats[S_REFBANKCYC] += ref_dur * unit_size
-            ref_owed[c] -= 1
-            ref_commit[c] = False
-            ref_chain[c] = True
-            ref_ptr[c] = (ref_ptr[c] + 1) % n_units
+            ref_owed[R] -= 1
+            ref_commit[R] = False
+            ref_chain[R] = True
+            ref_ptr[R] = (ref_ptr[R] + 1) % n_units
+            if busy_until[R] < t + ref_dur:
+                busy_until[R] = t + ref_dur
+            if rk_cnt[R] == 0:
+                idle_from[R] = busy_until[R]
             if n_int == int_s.shape[0]:
                 int_s = _grow(int_s)
                 int_e = _grow(int_e)
                 int_c = _grow(int_c)
             int_s[n_int] = t
             int_e[n_int] = t + ref_dur
-            int_c[n_int] = c
+            int_c[n_int] = R
             n_int += 1
             continue
         cb = base + b
+        R = cb // NBR
         if k == K_REFPRE:
-            ref_commit[c] = True
-        if k == K_PRE or k == K_REFPRE:
+            ref_commit[R] = True
+        if k in (K_PRE, K_REFPRE):
+            if k == K_PRE:
+                r = q[cb, sel[cb]]
+                if not served[r]:
+                    served[r] = True
+                    stats[S_CONF] += 1
             open_row[cb] = -1
             if act_ok[cb] < t + RP:
                 act_ok[cb] = t + RP
+            if busy_until[R] < t + RP:
+                busy_until[R] = t + RP
             int_e[bank_int[cb]] = t
             sel[cb] = -1
             stats[S_PRE] += 1
             continue
-        g = c * G + b // BPG
+        g = gidx[cb]
         p = sel[cb]
         r = q[cb, p]
         if k == K_ACT:
+            if not served[r]:
+                served[r] = True
+                stats[S_MISS] += 1
             open_row[cb] = row[r]
+            streak[cb] = 0
             rdwr_ok[cb] = t + RCD
             if pre_ok[cb] < t + RAS:
                 pre_ok[cb] = t + RAS
             if act_ok[cb] < t + RC:
                 act_ok[cb] = t + RC
-            if ch_act_ok[c] < t + RRDS:
-                ch_act_ok[c] = t + RRDS
+            if rk_act_ok[R] < t + RRDS:
+                rk_act_ok[R] = t + RRDS
             if bgc[K_ACT, g] < t + RRDL:
                 bgc[K_ACT, g] = t + RRDL
-            faw[c, faw_i[c]] = t
-            faw_i[c] = (faw_i[c] + 1) & 3
+            faw[R, faw_i[R]] = t
+            faw_i[R] = (faw_i[R] + 1) & 3
             sel[cb] = -1
             stats[S_ACT] += 1
             if n_int == int_s.shape[0]:
@@ -626,28 +845,37 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 int_c = _grow(int_c)
             int_s[n_int] = t
             int_e[n_int] = INF
-            int_c[n_int] = c
+            int_c[n_int] = R
             bank_int[cb] = n_int
             n_int += 1
             continue
         # ---- column command (RD / WR), possibly with auto-precharge
+        if not served[r]:
+            served[r] = True
+            stats[S_HIT] += 1
+        streak[cb] += 1
         ql = qlen[cb]
         for pp in range(p, ql - 1):
             q[cb, pp] = q[cb, pp + 1]
         qlen[cb] = ql - 1
+        rk_cnt[R] -= 1
         sel[cb] = -1
         tb_valid = False
         wr = k == K_WR
+        rk = b // NBR
+        if data_rank[c] >= 0 and data_rank[c] != rk:
+            stats[S_RANKSW] += 1
+        data_rank[c] = rk
         if wr:
             cnt_wr[c] -= 1
             stats[S_WR] += 1
             d_end = t + CWL + BURST
-            if ch_wr_ok[c] < t + CCDS:
-                ch_wr_ok[c] = t + CCDS
-            if bgc[K_WR, g] < t + CCDL:
-                bgc[K_WR, g] = t + CCDL
-            if ch_rd_ok[c] < d_end + WTRS:
-                ch_rd_ok[c] = d_end + WTRS
+            if rk_wr_ok[R] < t + CCDS:
+                rk_wr_ok[R] = t + CCDS
+            if bgc[K_WR, g] < t + CCDLWR:
+                bgc[K_WR, g] = t + CCDLWR
+            if rk_rd_ok[R] < d_end + WTRS:
+                rk_rd_ok[R] = d_end + WTRS
             if bgc[K_RD, g] < d_end + WTRL:
                 bgc[K_RD, g] = d_end + WTRL
             tp = max(pre_ok[cb], d_end + WRt)
@@ -655,8 +883,8 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             cnt_rd[c] -= 1
             stats[S_RD] += 1
             d_end = t + CL + BURST
-            if ch_rd_ok[c] < t + CCDS:
-                ch_rd_ok[c] = t + CCDS
+            if rk_rd_ok[R] < t + CCDS:
+                rk_rd_ok[R] = t + CCDS
             if bgc[K_RD, g] < t + CCDL:
                 bgc[K_RD, g] = t + CCDL
             if ch_wr_ok[c] < t + RTW:
@@ -668,8 +896,8 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         if last_dir[c] != dirn:
             if last_dir[c] >= 0:
                 stats[S_TURN] += 1  # read/write turnaround on the data bus
-            if sched == 2:
-                for bb in range(NB):
+            if sched == 2 or sched == 3:
+                for bb in range(NBC):
                     sel[base + bb] = -1
         last_dir[c] = dirn
         # page policy: auto-precharge?
@@ -688,16 +916,40 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 ap = nrem > 0 and all_miss
             else:
                 ap = all_miss
+        if busy_until[R] < d_end:
+            busy_until[R] = d_end
         if ap:
             open_row[cb] = -1
             if act_ok[cb] < tp + RP:
                 act_ok[cb] = tp + RP
+            if busy_until[R] < tp + RP:
+                busy_until[R] = tp + RP
             int_e[bank_int[cb]] = tp
             stats[S_APRE] += 1
+        if rk_cnt[R] == 0:
+            idle_from[R] = busy_until[R]
         # response path
         n_cas += 1
         t_cas[r] = t
         done[r] = d_end
+        if strict:
+            sn = snext[c]
+            while sn >= 0 and t_cas[sn] >= 0:
+                sn = nxt_same[sn]
+            snext[c] = sn
+            if sn >= 0:
+                sel[base + bank[sn]] = -1
+        if sched == 4:
+            m = wmode[c]
+            if not m:
+                if cnt_wr[c] >= hiw or (cnt_rd[c] == 0 and cnt_wr[c] > 0):
+                    m = True
+            elif cnt_wr[c] == 0 or (cnt_wr[c] <= low and cnt_rd[c] > 0):
+                m = False
+            if m != wmode[c]:
+                wmode[c] = m
+                for bb in range(NBC):
+                    sel[base + bb] = -1
         if respq == 0:
             rel[r] = d_end
             if arb != 2:
@@ -747,29 +999,41 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             t_end = t_resp[i]
     stats[S_TEND] = t_end
     if refpol != 0:
-        for c in range(C):
-            if ref_owed[c] > 0:
-                stats[S_REFOWED] += ref_owed[c]  # postponed refreshes still owed at the end
-    # union of busy intervals per channel, clipped to [t_first, t_end]
+        for R in range(NR):
+            if ref_owed[R] > 0:
+                stats[S_REFOWED] += ref_owed[R]  # postponed refreshes still owed at the end
+    if pdpol != 0:  # ranks idle at the end of the window
+        for R in range(NR):
+            if idle_from[R] >= 0 and t_end > idle_from[R] + pdto:
+                any_open = False
+                for b in range(NBR):
+                    if open_row[R * NBR + b] >= 0:
+                        any_open = True
+                        break
+                if any_open:
+                    stats[S_PDA] += t_end - idle_from[R] - pdto
+                else:
+                    stats[S_PDP] += t_end - idle_from[R] - pdto
+    # union of busy intervals per rank, clipped to [t_first, t_end]
     t0 = stats[S_TFIRST]
-    cur_s = np.full(C, -1, np.int64)
-    cur_e = np.full(C, -1, np.int64)
+    cur_s = np.full(NR, -1, np.int64)
+    cur_e = np.full(NR, -1, np.int64)
     total = np.int64(0)
     for kk in range(n_int):
-        c = int_c[kk]
+        R = int_c[kk]
         s = max(int_s[kk], t0)
         e = min(int_e[kk], t_end)
         if e <= s:
             continue
-        if cur_e[c] < 0 or s > cur_e[c]:
-            if cur_e[c] > 0:
-                total += cur_e[c] - cur_s[c]
-            cur_s[c] = s
-            cur_e[c] = e
-        elif e > cur_e[c]:
-            cur_e[c] = e
-    for c in range(C):
-        if cur_e[c] > 0:
-            total += cur_e[c] - cur_s[c]
+        if cur_e[R] < 0 or s > cur_e[R]:
+            if cur_e[R] > 0:
+                total += cur_e[R] - cur_s[R]
+            cur_s[R] = s
+            cur_e[R] = e
+        elif e > cur_e[R]:
+            cur_e[R] = e
+    for R in range(NR):
+        if cur_e[R] > 0:
+            total += cur_e[R] - cur_s[R]
     stats[S_ACTIVE] = total
-    return t_send, t_resp, t_cas, stats
+    return t_send, t_acc, t_resp, t_cas, stats

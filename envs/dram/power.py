@@ -11,10 +11,12 @@ DRAMPower (Chandrasekar et al., DATE 2013 / DRAMPower v4):
   (``+`` the same with IPP on VPP);
 * read / write burst: ``VDD * (IDD4R - IDD3N) * tBURST`` / ``VDD * (IDD4W - IDD3N) * tBURST``;
 * all-bank refresh: ``VDD * (IDD5B - IDD3N) * tRFC``; a per-bank or same-bank refresh
-  refreshes ``1 / units`` of the rows, so it is charged ``1 / units`` of an all-bank refresh.
+  refreshes ``1 / units`` of the rows, so it is charged ``1 / units`` of an all-bank refresh;
+* power-down: while a rank is powered down its background current is ``IDD3P`` (a bank open,
+  active power-down) or ``IDD2P`` (all banks precharged) instead of ``IDD3N`` / ``IDD2N``.
 
-I/O and termination power are not modelled (DRAMPower's core model does not include them
-either); power-down and self-refresh are not modelled (DRAMSys' ``NoPowerDown``).
+Background is counted per rank (each rank has its own devices). I/O and termination power are
+not modelled (DRAMPower's core model does not include them either), nor is self-refresh.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class EnergyBreakdown:
     write_nj: float
     refresh_nj: float
     window_ns: float
+    powerdown_saving_nj: float = 0.0
 
     @property
     def total_nj(self) -> float:
@@ -62,9 +65,12 @@ def per_command_energy_nj(device: DRAMDevice) -> dict[str, float]:
     }
 
 
-def background_power_mw(device: DRAMDevice, active: bool) -> float:
-    """Channel background power in mW with a bank open (``active``) or all banks precharged."""
+def background_power_mw(device: DRAMDevice, active: bool, powered_down: bool = False) -> float:
+    """Background power of one rank in mW with a bank open (``active``) or all banks
+    precharged, in standby or (``powered_down``) in power-down (VDD rail only)."""
     i, nd = device.idd, device.n_devices
+    if powered_down:
+        return nd * device.vdd * (i["IDD3P"] if active else i["IDD2P"]) * 1e3
     if active:
         return nd * (device.vdd * i["IDD3N"] + device.vpp * i["IPP3N"]) * 1e3
     return nd * (device.vdd * i["IDD2N"] + device.vpp * i["IPP2N"]) * 1e3
@@ -82,20 +88,36 @@ def channel_energy(
     active_cycles: int,
     window_cycles: int,
     channels: int = 1,
+    ranks: int = 1,
+    powerdown_active_cycles: int = 0,
+    powerdown_precharged_cycles: int = 0,
 ) -> EnergyBreakdown:
     """Energy of a simulation from its command counts and active/precharged cycles.
 
-    ``window_cycles`` is the simulated window of one channel; ``active_cycles`` is summed over
-    channels (so the precharged time is ``channels * window_cycles - active_cycles``).
+    ``window_cycles`` is the simulated window of one channel; ``active_cycles`` and the
+    power-down cycles are summed over all ranks of all channels (so the precharged time is
+    ``channels * ranks * window_cycles - active_cycles``). Power-down cycles are part of the
+    active (a bank open) or precharged time and are charged IDD3P / IDD2P instead.
     """
     e = per_command_energy_nj(device)
     tck = device.tck_ns
-    pre_cycles = max(0, channels * window_cycles - active_cycles)
+    pre_cycles = max(0, channels * ranks * window_cycles - active_cycles)
     bg = (
         (background_power_mw(device, True) * active_cycles + background_power_mw(device, False) * pre_cycles)
         * tck
         * 1e-3
     )
+    i, nd = device.idd, device.n_devices
+    saving = (
+        nd
+        * device.vdd
+        * (
+            (i["IDD3N"] - i["IDD3P"]) * powerdown_active_cycles
+            + (i["IDD2N"] - i["IDD2P"]) * powerdown_precharged_cycles
+        )
+        * tck
+    )
+    bg -= saving
     ref = e["refresh_allbank"] * (n_ref_allbank + n_ref_unit / max(1, refresh_units))
     return EnergyBreakdown(
         background_nj=bg,
@@ -104,4 +126,5 @@ def channel_energy(
         write_nj=e["write"] * n_wr,
         refresh_nj=ref,
         window_ns=window_cycles * tck,
+        powerdown_saving_nj=saving,
     )

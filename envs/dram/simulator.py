@@ -4,15 +4,16 @@ It decodes a trace with the address mapping, encodes a design into the kernel's 
 codes, runs the compiled event-driven core (:mod:`.controller`) and turns the cycle counts into
 metrics in the units their names say.
 
-Latency is measured per request from its arrival time in the trace (when the workload
-issued it) to the cycle its response reaches the initiator, i.e. what the workload sees. It
-includes waiting while the arbiter or a full scheduler buffer holds the initiator back
-(back-pressure), queueing in the scheduler, DRAM timing, response reordering and the
-controller's fixed overhead of one cycle forward and one cycle backward
-(``ARBITRATION_DELAY_CYCLES``). A design that cannot keep up with the trace therefore shows
-growing latencies. Arrival times are rounded up to the device clock. For traces without time
-stamps (Ramulator format, ``interval_ns=0``) every request arrives at 0, so latency includes
-the time spent waiting to be sent; give an ``interval_ns`` for such traces.
+Latency is counted as DRAMSys and Ramulator count it: per request from the cycle the channel
+controller accepts it into its scheduler buffer to the cycle its last data beat leaves the
+controller (reads: RD + CL + BL/2 when nothing waits; writes: WR + CWL + BL/2; later when the
+response queue holds it back to restore order). It includes queueing in the scheduler, DRAM
+timing and response reordering. The time a request waited before that, from its arrival in the
+trace until the controller accepted it (arbiter, full buffers, the one-cycle forward
+arbitration), is reported apart as ``avg_backpressure_ns``; a design that cannot keep up with
+the trace shows it growing while the latency stays bounded by the buffer depth. What the
+workload sees end to end is back-pressure + latency + one cycle of backward arbitration
+(``ARBITRATION_DELAY_CYCLES``). Arrival times are rounded up to the device clock.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from . import controller as K
 from .address_mapping import AddressMapping
 from .devices import DRAMDevice, get_device
 from .power import EnergyBreakdown, channel_energy
-from .space import DEFAULT_DESIGN, dram_design_space
+from .space import DEFAULT_DESIGN, EXTENDED_DEFAULTS, simulator_design_space
 from .traces import Trace
 from .workloads import load_workload
 
@@ -39,12 +40,17 @@ __version__ = "1.0"
 ARBITRATION_DELAY_CYCLES = (1, 1)
 
 METRICS: tuple[Metric, ...] = (
-    Metric("avg_read_latency_ns", "ns", "lower", 50.0, "mean read latency, trace arrival to response"),
+    Metric(
+        "avg_read_latency_ns", "ns", "lower", 50.0, "mean read latency, controller accept to last data beat"
+    ),
     Metric("p99_read_latency_ns", "ns", "lower", 200.0, "99th percentile read latency"),
     Metric("avg_latency_ns", "ns", "lower", 50.0, "mean latency over reads and writes"),
+    Metric("avg_backpressure_ns", "ns", "lower", 50.0, "mean wait from trace arrival to controller accept"),
     Metric("bandwidth_gbps", "GB/s", "higher", 10.0, "bytes moved / (last response - first arrival)"),
     Metric("bandwidth_fraction", "1", "higher", 0.5, "achieved bandwidth / channel peak"),
-    Metric("row_hit_rate", "1", "higher", 0.5, "1 - activates / column accesses"),
+    Metric("row_hit_rate", "1", "higher", 0.5, "requests served from an open row / requests"),
+    Metric("activates_per_request", "1", "lower", 0.5, "ACT commands / requests"),
+    Metric("turnarounds_per_request", "1", "lower", 0.1, "read/write data-bus turnarounds / requests"),
     Metric("energy_nj", "nJ", "lower", 1e5, "DRAM energy over the simulated window (IDD model)"),
     Metric("power_mw", "mW", "lower", 1000.0, "average DRAM power over the simulated window"),
     Metric("energy_per_bit_pj", "pJ/bit", "lower", 20.0, "energy / bits moved"),
@@ -53,10 +59,15 @@ METRICS: tuple[Metric, ...] = (
 
 @dataclass(frozen=True)
 class SimResult:
-    """Everything one simulation produced (metrics plus raw counts for analysis and tests)."""
+    """Everything one simulation produced (metrics plus raw counts for analysis and tests).
+
+    ``latency_ns`` is per request (accept to last data beat), ``backpressure_ns`` the wait
+    before the accept, ``response_ns`` when the response reached the initiator.
+    """
 
     metrics: dict[str, float]
     latency_ns: np.ndarray
+    backpressure_ns: np.ndarray
     response_ns: np.ndarray
     is_write: np.ndarray
     counts: dict[str, int]
@@ -67,24 +78,36 @@ class DRAMSimulator(Simulator):
     """Trace-driven DRAM channel + memory-controller simulator.
 
     Args:
-        device: a :class:`DRAMDevice` or its name (``"DDR4-2400"``, ``"DDR3-1600"``).
-        address_mapping: mapping string (see :mod:`.address_mapping`); the device default if None.
+        device: a :class:`DRAMDevice` or its name (``"DDR4-2400"``, ``"DDR3-1600"``,
+            ``"DDR5-4800"``, ``"LPDDR4-3200"``).
+        address_mapping: mapping string (see :mod:`.address_mapping`); the device default if None
+            (with ``Ra`` after ``Ro`` when there are several ranks).
         channels: number of identical channels (the mapping must then contain ``Ch``).
+        ranks: ranks per channel (1, 2 or 4; the mapping must then contain ``Ra``).
     """
 
     metrics = METRICS
 
     def __init__(
-        self, device: str | DRAMDevice = "DDR4-2400", address_mapping: str | None = None, channels: int = 1
+        self,
+        device: str | DRAMDevice = "DDR4-2400",
+        address_mapping: str | None = None,
+        channels: int = 1,
+        ranks: int = 1,
     ) -> None:
         self.device = get_device(device)
         self.channels = int(channels)
-        self.mapping = AddressMapping.parse(
-            address_mapping or self.device.default_mapping, self.device, self.channels
-        )
-        self.space = dram_design_space("linear")  # accepts both encodings' values
+        self.ranks = int(ranks)
+        if self.ranks not in (1, 2, 4):
+            raise ValueError(f"ranks must be 1, 2 or 4, got {ranks!r}")
+        spec = address_mapping or self.device.default_mapping
+        if address_mapping is None and self.ranks > 1:
+            spec = "RoRa" + spec[2:] if spec.startswith("Ro") else "Ra" + spec
+        self.mapping = AddressMapping.parse(spec, self.device, self.channels, self.ranks)
+        self.space = simulator_design_space()  # every value of every encoding and space
         self.version = (
             f"archgym-dram {__version__} {self.device.name} map={self.mapping.spec} ch={self.channels}"
+            + (f" ranks={self.ranks}" if self.ranks > 1 else "")
         )
         d, t = self.device, self.device.timings
         self._tim = np.zeros(K.N_TIM, np.int64)
@@ -92,7 +115,7 @@ class DRAMSimulator(Simulator):
             self._tim[idx] = t[name]
         self._tim[K.T_BURST] = d.burst_cycles
         self._tim[K.T_DFW], self._tim[K.T_DBW] = ARBITRATION_DELAY_CYCLES
-        self._geo = np.array([self.channels, d.banks, d.banks_per_group], np.int64)
+        self._geo = np.array([self.channels, d.banks, d.banks_per_group, self.ranks], np.int64)
 
     def __repr__(self) -> str:
         return f"DRAMSimulator({self.version!r})"
@@ -100,7 +123,7 @@ class DRAMSimulator(Simulator):
     # ----------------------------------------------------------------- encoding
     def encode_design(self, design: Mapping[str, Any]) -> np.ndarray:
         """Validate a design and return the kernel's config vector."""
-        d = self.space.validate({**DEFAULT_DESIGN, **design})  # raises InvalidDesignError
+        d = self.space.validate({**DEFAULT_DESIGN, **EXTENDED_DEFAULTS, **design})  # InvalidDesignError
         cfg = np.zeros(K.N_CFG, np.int64)
         cfg[K.C_PAGE] = K.PAGE_CODES[d["page_policy"]]
         cfg[K.C_SCHED] = K.SCHEDULER_CODES[d["scheduler"]]
@@ -112,13 +135,20 @@ class DRAMSimulator(Simulator):
         cfg[K.C_ARB] = K.ARBITER_CODES[d["arbiter"]]
         cfg[K.C_BUFSIZE] = d["request_buffer_size"]
         cfg[K.C_MAXACT] = d["max_active_transactions"]
+        cfg[K.C_CMDMUX] = K.CMDMUX_CODES[d["cmd_mux"]]
+        cfg[K.C_HIGHWM] = d["high_watermark"]
+        cfg[K.C_LOWWM] = d["low_watermark"]
+        cfg[K.C_HITCAP] = d["row_hit_cap"]
+        cfg[K.C_PD] = K.POWERDOWN_CODES[d["power_down"]]
+        cfg[K.C_PDTIMEOUT] = d["power_down_timeout"]
         return cfg
 
     def decode_trace(self, trace: Trace) -> tuple[np.ndarray, ...]:
-        """Kernel inputs of a trace: arrival cycle, channel, bank, row, is_write."""
+        """Kernel inputs of a trace: arrival cycle, channel, bank (within the channel), row, is_write."""
         f = self.mapping.decode(trace.address)
         arrival = np.ceil(trace.time_ns / self.device.tck_ns - 1e-9).astype(np.int64)
-        bank = f["bankgroup"] * self.device.banks_per_group + f["bank"]
+        d = self.device
+        bank = (f["rank"] * d.bank_groups + f["bankgroup"]) * d.banks_per_group + f["bank"]
         return arrival, f["channel"], bank.astype(np.int64), f["row"], np.ascontiguousarray(trace.is_write)
 
     # --------------------------------------------------------------- simulation
@@ -129,19 +159,22 @@ class DRAMSimulator(Simulator):
         if len(trace) == 0:
             raise SimulationError(f"workload {trace.name!r} has no requests")
         arrival, chan, bank, row, is_write = _decoded if _decoded is not None else self.decode_trace(trace)
-        _t_send, t_resp, _t_cas, stats = K.run_kernel(
+        _t_send, t_acc, t_resp, _t_cas, stats = K.run_kernel(
             arrival, chan, bank, row, is_write, cfg, self._geo, self._tim
         )
         if stats[K.S_ERR]:
             raise SimulationError(
                 f"controller deadlock on {trace.name!r} with design {dict(design)} (simulator bug)"
             )
-        return self._result(trace, arrival, t_resp, stats)
+        return self._result(trace, arrival, t_acc, t_resp, stats)
 
-    def _result(self, trace: Trace, arrival: np.ndarray, t_resp: np.ndarray, stats: np.ndarray) -> SimResult:
+    def _result(
+        self, trace: Trace, arrival: np.ndarray, t_acc: np.ndarray, t_resp: np.ndarray, stats: np.ndarray
+    ) -> SimResult:
         d = self.device
         tck = d.tck_ns
-        lat = (t_resp - arrival).astype(np.float64) * tck
+        lat = (t_resp - ARBITRATION_DELAY_CYCLES[1] - t_acc).astype(np.float64) * tck
+        backpressure = (t_acc - arrival).astype(np.float64) * tck
         w = trace.is_write
         rl = lat[~w] if np.any(~w) else lat
         window = int(stats[K.S_TEND] - stats[K.S_TFIRST])
@@ -163,14 +196,20 @@ class DRAMSimulator(Simulator):
             active_cycles=int(stats[K.S_ACTIVE]),
             window_cycles=window,
             channels=self.channels,
+            ranks=self.ranks,
+            powerdown_active_cycles=int(stats[K.S_PDA]),
+            powerdown_precharged_cycles=int(stats[K.S_PDP]),
         )
         metrics = {
             "avg_read_latency_ns": float(rl.mean()),
             "p99_read_latency_ns": float(np.percentile(rl, 99)),
             "avg_latency_ns": float(lat.mean()),
+            "avg_backpressure_ns": float(backpressure.mean()),
             "bandwidth_gbps": float(bw),
             "bandwidth_fraction": float(bw / (d.peak_bandwidth_gbps * self.channels)),
-            "row_hit_rate": float(max(0.0, 1.0 - n_act / n)),
+            "row_hit_rate": float(stats[K.S_HIT]) / n,
+            "activates_per_request": n_act / n,
+            "turnarounds_per_request": float(stats[K.S_TURN]) / n,
             "energy_nj": float(energy.total_nj),
             "power_mw": float(energy.power_mw),
             "energy_per_bit_pj": float(energy.total_nj * 1e3 / (8 * bytes_moved)),
@@ -189,8 +228,17 @@ class DRAMSimulator(Simulator):
             "turnarounds": int(stats[K.S_TURN]),
             "events": int(stats[K.S_EVENTS]),
             "ref_owed": owed,
+            "row_hits": int(stats[K.S_HIT]),
+            "row_misses": int(stats[K.S_MISS]),
+            "row_conflicts": int(stats[K.S_CONF]),
+            "powerdown_active_cycles": int(stats[K.S_PDA]),
+            "powerdown_precharged_cycles": int(stats[K.S_PDP]),
+            "powerdowns": int(stats[K.S_PDN]),
+            "rank_switches": int(stats[K.S_RANKSW]),
         }
-        return SimResult(metrics, lat, t_resp.astype(np.float64) * tck, np.asarray(w), counts, energy)
+        return SimResult(
+            metrics, lat, backpressure, t_resp.astype(np.float64) * tck, np.asarray(w), counts, energy
+        )
 
     def evaluate(self, design: Mapping[str, Any], workload: Any) -> dict[str, float]:
         """Metrics of one design on a workload."""

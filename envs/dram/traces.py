@@ -9,18 +9,25 @@ Two text formats are read:
 * **Ramulator** memory traces: ``0x<addr> R|W`` (no time stamps; requests are sent
   ``interval_ns`` apart, default 0 = as fast as the controller accepts them).
 
-Malformed lines raise :class:`TraceFormatError` naming the file, the line number and the
-line. Synthetic generators live in :mod:`.generators`.
+The format is named (``format="ramulator:interval_ns=2"``) or detected from the first data
+line's content, never from the extension. Files are parsed by a compiled single pass over
+their bytes (:mod:`.trace_parsers`, tens of millions of lines per second) and large ones are
+kept as binary copies keyed by their content hash (:mod:`.trace_cache`). Malformed lines
+raise :class:`TraceFormatError` naming the file, the line number and the line. Synthetic
+generators live in :mod:`.generators`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
+
+from . import trace_parsers as P
 
 BURST_BYTES = 64
 
@@ -98,33 +105,69 @@ class Trace:
 
 
 # ------------------------------------------------------------------ parsing
-def _lines(path: Path) -> Iterator[tuple[int, str, str]]:
-    """Yield ``(line number, stripped content without comment, raw line)`` of non-empty lines."""
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for lineno, raw in enumerate(fh, 1):
-            body = raw.split("#", 1)[0].strip()
-            if body:
-                yield lineno, body, raw.rstrip("\n")
+#: trace formats :func:`read_trace` knows, with the options each one takes
+TRACE_FORMATS: dict[str, tuple[str, ...]] = {"dramsys": ("clock_mhz",), "ramulator": ("interval_ns",)}
+
+_DRAMSYS_LINE = re.compile(rb"^\s*[0-9.eE+-]+\s*:")
+_RAMULATOR_LINE = re.compile(rb"^\s*(0[xX])?[0-9a-fA-F]+\s+[RrWw]\s*(#.*)?$")
+
+_MESSAGES = {
+    "dramsys": dict(P.MESSAGES),
+    "ramulator": {**P.MESSAGES, P.ERR_ADDRESS: "address is not hexadecimal"},
+}
 
 
-def _err(path: Path, lineno: int, raw: str, msg: str) -> TraceFormatError:
-    return TraceFormatError(f"{path}:{lineno}: {msg}: {raw.strip()!r}")
+def _read_bytes(path: Path) -> np.ndarray:
+    if not path.is_file():
+        raise FileNotFoundError(f"trace file not found: {path}")
+    return np.fromfile(path, dtype=np.uint8)
 
 
-def _parse_length(tok: str, path: Path, lineno: int, raw: str) -> int:
-    """A DRAMSys ``(len)`` field in bytes (> 0)."""
-    try:
-        length = int(tok.strip("()"))
-    except ValueError:
-        raise _err(path, lineno, raw, f"length {tok!r} is not an integer in parentheses") from None
-    if length <= 0:
-        raise _err(path, lineno, raw, "length must be > 0")
-    return length
+def _raise_at(path: Path, buf: np.ndarray, lineno: int, fmt: str, code: int) -> NoReturn:
+    lines = buf.tobytes().split(b"\n")
+    raw = lines[lineno - 1].decode("utf-8", errors="replace") if 0 < lineno <= len(lines) else ""
+    raise TraceFormatError(f"{path}:{lineno}: {_MESSAGES[fmt][code]}: {raw.strip()!r}")
 
 
-def _parse_addr(tok: str) -> int:
-    """Hexadecimal address, with or without the ``0x`` prefix."""
-    return int(tok, 16)
+def _dramsys_from_bytes(path: Path, buf: np.ndarray, clock_mhz: float) -> Trace:
+    if not clock_mhz > 0:
+        raise ValueError(f"clock_mhz must be > 0, got {clock_mhz}")
+    t, length, addr, wr, slow, tok, _n, code, line = P.parse_dramsys(buf)
+    if code:
+        _raise_at(path, buf, line, "dramsys", code)
+    if slow.any():  # time stamps with more than 15 significant digits: exact re-read
+        data = buf.tobytes()
+        idx = np.flatnonzero(slow)
+        t = t.copy()
+        t[idx] = [float(data[a:b]) for a, b in tok[idx]]
+        bad = np.flatnonzero(np.diff(t) < 0)
+        if bad.size:
+            k = int(bad[0]) + 1
+            raise TraceFormatError(
+                f"{path}: request {k + 1}: time stamp {t[k]!r} is earlier than the previous one "
+                f"({t[k - 1]!r})"
+            )
+    nb = np.maximum(1, -(-length // BURST_BYTES))
+    scale = 1000.0 / clock_mhz
+    if np.all(nb == 1):
+        times, addrs, writes = t * scale, addr, wr
+    else:  # a request longer than one burst: consecutive bursts at the same time
+        times = np.repeat(t * scale, nb)
+        writes = np.repeat(wr, nb)
+        first = np.repeat(np.cumsum(nb) - nb, nb)
+        addrs = np.repeat(addr, nb) + (np.arange(int(nb.sum())) - first).astype(np.uint64) * np.uint64(
+            BURST_BYTES
+        )
+    return Trace(times, addrs, writes, name=str(path))
+
+
+def _ramulator_from_bytes(path: Path, buf: np.ndarray, interval_ns: float) -> Trace:
+    if interval_ns < 0:
+        raise ValueError(f"interval_ns must be >= 0, got {interval_ns}")
+    addr, wr, n, code, line = P.parse_ramulator(buf)
+    if code:
+        _raise_at(path, buf, line, "ramulator", code)
+    return Trace(np.arange(n, dtype=np.float64) * interval_ns, addr, wr, name=str(path))
 
 
 def read_dramsys(path: str | os.PathLike, clock_mhz: float = 1000.0) -> Trace:
@@ -139,52 +182,7 @@ def read_dramsys(path: str | os.PathLike, clock_mhz: float = 1000.0) -> Trace:
         TraceFormatError: a malformed line (file, line number and content in the message).
     """
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"trace file not found: {p}")
-    if not clock_mhz > 0:
-        raise ValueError(f"clock_mhz must be > 0, got {clock_mhz}")
-    scale = 1000.0 / clock_mhz
-    times: list[float] = []
-    addrs: list[int] = []
-    writes: list[bool] = []
-    last = -1.0
-    for lineno, body, raw in _lines(p):
-        head, sep, rest = body.partition(":")
-        if not sep:
-            raise _err(p, lineno, raw, "expected '<time>: read|write 0x<address>'")
-        try:
-            t = float(head.strip()) * scale
-        except ValueError:
-            raise _err(p, lineno, raw, f"time stamp {head.strip()!r} is not a number") from None
-        if not (t >= 0 and np.isfinite(t)):
-            raise _err(p, lineno, raw, "time stamp must be finite and >= 0")
-        if t < last:
-            raise _err(p, lineno, raw, f"time stamp {t:g} ns is earlier than the previous one ({last:g} ns)")
-        last = t
-        toks = rest.split()
-        length = BURST_BYTES
-        if toks and toks[0].startswith("("):
-            length = _parse_length(toks[0], p, lineno, raw)
-            toks = toks[1:]
-        if len(toks) < 2:
-            raise _err(p, lineno, raw, "expected a command (read|write) and a hex address")
-        cmd = toks[0].lower()
-        if cmd not in ("read", "write"):
-            raise _err(p, lineno, raw, f"command {toks[0]!r} is neither 'read' nor 'write'")
-        try:
-            a = _parse_addr(toks[1])
-        except ValueError:
-            raise _err(p, lineno, raw, f"address {toks[1]!r} is not hexadecimal") from None
-        if a < 0 or a >= 1 << 64:
-            raise _err(p, lineno, raw, "address out of the 64-bit range")
-        nb = max(1, -(-length // BURST_BYTES))
-        for k in range(nb):
-            times.append(t)
-            addrs.append(a + k * BURST_BYTES)
-            writes.append(cmd == "write")
-    return Trace(
-        np.array(times, np.float64), np.array(addrs, np.uint64), np.array(writes, np.bool_), name=str(p)
-    )
+    return _dramsys_from_bytes(p, _read_bytes(p), clock_mhz)
 
 
 def read_ramulator(path: str | os.PathLike, interval_ns: float = 0.0) -> Trace:
@@ -198,57 +196,128 @@ def read_ramulator(path: str | os.PathLike, interval_ns: float = 0.0) -> Trace:
         TraceFormatError: a malformed line (file, line number and content in the message).
     """
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"trace file not found: {p}")
-    if interval_ns < 0:
-        raise ValueError(f"interval_ns must be >= 0, got {interval_ns}")
-    addrs: list[int] = []
-    writes: list[bool] = []
-    for lineno, body, raw in _lines(p):
-        toks = body.split()
-        if len(toks) != 2:
-            raise _err(p, lineno, raw, "expected '0x<address> R|W'")
-        try:
-            a = _parse_addr(toks[0])
-        except ValueError:
-            raise _err(p, lineno, raw, f"address {toks[0]!r} is not hexadecimal") from None
-        if a < 0 or a >= 1 << 64:
-            raise _err(p, lineno, raw, "address out of the 64-bit range")
-        op = toks[1].upper()
-        if op not in ("R", "W"):
-            raise _err(p, lineno, raw, f"operation {toks[1]!r} is neither 'R' nor 'W'")
-        addrs.append(a)
-        writes.append(op == "W")
-    n = len(addrs)
-    return Trace(
-        np.arange(n, dtype=np.float64) * interval_ns,
-        np.array(addrs, np.uint64),
-        np.array(writes, np.bool_),
-        name=str(p),
+    return _ramulator_from_bytes(p, _read_bytes(p), interval_ns)
+
+
+def _first_data_line(buf: np.ndarray) -> tuple[int, bytes]:
+    head = buf[: 1 << 16].tobytes()
+    for lineno, raw in enumerate(head.split(b"\n"), 1):
+        body = raw.split(b"#", 1)[0].strip()
+        if body:
+            return lineno, raw
+    return 0, b""
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """``"dramsys"`` or ``"ramulator"`` from the first data line's content (not the extension).
+
+    Raises:
+        FileNotFoundError: no such file.
+        TraceFormatError: the first data line fits neither format (file, line and content named).
+    """
+    p = Path(path)
+    return _detect(p, _read_bytes(p))
+
+
+def _detect(path: Path, buf: np.ndarray) -> str:
+    lineno, raw = _first_data_line(buf)
+    if not lineno:
+        return "dramsys"  # an empty trace: either reader gives zero requests
+    if _DRAMSYS_LINE.match(raw):
+        return "dramsys"
+    if _RAMULATOR_LINE.match(raw.strip()):
+        return "ramulator"
+    raise TraceFormatError(
+        f"{path}:{lineno}: cannot tell the trace format from the first line: "
+        f"{raw.decode('utf-8', errors='replace').strip()!r}; expected DRAMSys "
+        "'<time>: read|write 0x<address>' or Ramulator '0x<address> R|W' (or name the format)"
     )
 
 
-def sniff_format(path: str | os.PathLike) -> str:
-    """``"dramsys"`` or ``"ramulator"`` from the extension or the first data line."""
-    p = Path(path)
-    if p.suffix in (".stl", ".trace"):
-        return "dramsys"
-    for _, body, _ in _lines(p):
-        return "dramsys" if ":" in body else "ramulator"
-    return "dramsys"
+def parse_format_spec(spec: str | None) -> tuple[str | None, dict[str, float]]:
+    """Split ``"ramulator:interval_ns=1.25"`` into the format and its options.
+
+    Raises:
+        ValueError: unknown format or option (the message lists the known ones).
+    """
+    if spec is None or spec == "" or spec == "auto":
+        return None, {}
+    name, _, rest = str(spec).partition(":")
+    name = name.strip().lower()
+    if name not in TRACE_FORMATS:
+        raise ValueError(
+            f"unknown trace format {spec!r}; use {', '.join(map(repr, TRACE_FORMATS))} or 'auto', "
+            "optionally with options, e.g. 'ramulator:interval_ns=1.25' or 'dramsys:clock_mhz=1600'"
+        )
+    opts: dict[str, float] = {}
+    for part in filter(None, (x.strip() for x in rest.split(","))):
+        key, eq, val = part.partition("=")
+        key = key.strip()
+        if not eq or key not in TRACE_FORMATS[name]:
+            raise ValueError(
+                f"trace format {spec!r}: bad option {part!r}; {name} takes "
+                f"{', '.join(k + '=<number>' for k in TRACE_FORMATS[name])}"
+            )
+        try:
+            opts[key] = float(val)
+        except ValueError:
+            raise ValueError(f"trace format {spec!r}: {key} must be a number, got {val!r}") from None
+    return name, opts
 
 
-def read_trace(path: str | os.PathLike, format: str | None = None, **kwargs: float) -> Trace:
-    """Read a trace file in either format (``format`` = ``"dramsys"``, ``"ramulator"`` or sniffed)."""
+def read_trace(
+    path: str | os.PathLike,
+    format: str | None = None,
+    *,
+    cache: bool | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    **options: float,
+) -> Trace:
+    """Read a trace file in either format.
+
+    Args:
+        path: trace file.
+        format: ``"dramsys"``, ``"ramulator"`` (either optionally with options, e.g.
+            ``"ramulator:interval_ns=2"``), or None / ``"auto"`` to detect it from the content.
+        cache: keep a binary copy keyed by the file's content hash and reuse it (see
+            :mod:`.trace_cache`); None (default) caches files of 4 MiB or more.
+        cache_dir: where the binary copies live (default: :func:`.trace_cache.default_cache_dir`).
+        **options: ``clock_mhz`` (DRAMSys) or ``interval_ns`` (Ramulator).
+
+    Raises:
+        FileNotFoundError: no such file.
+        TraceFormatError: a malformed line, or a first line that fits neither format.
+        ValueError: an unknown format or option.
+    """
+    from . import trace_cache
+
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"trace file not found: {p}")
-    fmt = format or sniff_format(p)
+    fmt, opts = parse_format_spec(format)
+    for k in options:
+        if fmt is not None and k not in TRACE_FORMATS[fmt]:
+            raise ValueError(f"trace format {fmt!r} takes {', '.join(TRACE_FORMATS[fmt])}, not {k!r}")
+    opts.update({k: float(v) for k, v in options.items()})
+    buf = _read_bytes(p)
+    if fmt is None:
+        fmt = _detect(p, buf)
+    for k in opts:
+        if k not in TRACE_FORMATS[fmt]:
+            raise ValueError(
+                f"{p}: detected {fmt} format, which takes {', '.join(TRACE_FORMATS[fmt])}, not {k!r}"
+            )
+    use_cache = buf.size >= trace_cache.AUTO_CACHE_BYTES if cache is None else bool(cache)
+    key = trace_cache.cache_key(buf, fmt, opts) if use_cache else ""
+    if use_cache:
+        hit = trace_cache.load(key, cache_dir, name=str(p))
+        if hit is not None:
+            return hit
     if fmt == "dramsys":
-        return read_dramsys(p, **kwargs)
-    if fmt == "ramulator":
-        return read_ramulator(p, **kwargs)
-    raise ValueError(f"unknown trace format {format!r}; use 'dramsys' or 'ramulator'")
+        trace = _dramsys_from_bytes(p, buf, opts.get("clock_mhz", 1000.0))
+    else:
+        trace = _ramulator_from_bytes(p, buf, opts.get("interval_ns", 0.0))
+    if use_cache:
+        trace_cache.store(key, trace, cache_dir)
+    return trace
 
 
 def write_dramsys(trace: Trace, path: str | os.PathLike, header: str = "") -> None:

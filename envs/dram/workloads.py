@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .generators import GENERATORS, MiB, cloud, random_uniform, stream_triad
-from .traces import Trace, read_trace, write_dramsys
+from .traces import Trace, parse_format_spec, read_trace, write_dramsys
 
 STANDARD_SIZE = 10_000
 TRACE_DIR = Path(__file__).resolve().parent / "traces"
@@ -127,7 +127,13 @@ def parse_generator_spec(spec: str, n_requests: int | None = None, seed: int = 0
     return Trace(t.time_ns, t.address, t.is_write, spec)
 
 
-def load_workload(workload: str | os.PathLike | Trace, n_requests: int | None = None, seed: int = 0) -> Trace:
+def load_workload(
+    workload: str | os.PathLike | Trace,
+    n_requests: int | None = None,
+    seed: int = 0,
+    trace_format: str | None = None,
+    trace_cache: bool | None = None,
+) -> Trace:
     """Resolve a workload: a :class:`Trace`, a standard name, a generator spec or a trace file.
 
     Args:
@@ -136,11 +142,17 @@ def load_workload(workload: str | os.PathLike | Trace, n_requests: int | None = 
             cloud); or the path of a DRAMSys / Ramulator trace file.
         n_requests: size for generated workloads; for files, keep only the first ``n_requests``.
         seed: generator seed (the standard workloads use 0).
+        trace_format: for files: ``"dramsys"`` or ``"ramulator"``, optionally with options
+            (``"ramulator:interval_ns=1.25"``, ``"dramsys:clock_mhz=1600"``); None / ``"auto"``
+            detects the format from the content.
+        trace_cache: for files: use the binary cache (None: for files of 4 MiB or more).
 
     Raises:
         FileNotFoundError: the name is none of the above (message names the path tried and the
             known workloads).
+        ValueError: an unknown ``trace_format``.
     """
+    parse_format_spec(trace_format)  # a bad format is an error whatever the workload
     if isinstance(workload, Trace):
         return workload if n_requests is None else workload.head(n_requests)
     name = os.fspath(workload)
@@ -151,7 +163,7 @@ def load_workload(workload: str | os.PathLike | Trace, n_requests: int | None = 
         return parse_generator_spec(name, n_requests, seed)
     path = Path(name).expanduser()
     if path.is_file():
-        t = read_trace(path)
+        t = read_trace(path, trace_format, cache=trace_cache)
         return t if n_requests is None else t.head(n_requests)
     raise FileNotFoundError(
         f"unknown workload {name!r}: no trace file at {path.resolve()}, and not a standard workload "
