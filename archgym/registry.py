@@ -21,6 +21,7 @@ ENV_ENTRY_POINTS: Mapping[str, str] = {
     "archgym/Accelerator-v0": "archgym.envs.accelerator.env:make_accelerator_env",
     "archgym/NAS-v0": "archgym.envs.nas.env:make_nas_env",
     "archgym/CoDesign-v0": "archgym.envs.nas.codesign:make_codesign_env",
+    "archgym/SoC-v0": "archgym.envs.soc.env:make_soc_env",
 }
 
 #: config name -> agent class ("module:Class")

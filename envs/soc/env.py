@@ -1,0 +1,73 @@
+"""``archgym/SoC-v0``: allocate, connect and map an SoC for an AR/VR workload against its
+latency, power and area budgets (ArchGym's FARSI case study) on the simulator of this package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from archgym.env import ArchGymEnv
+from archgym.objective import Constraint, TargetSpec
+
+from .simulator import SoCSimulator
+from .space import soc_design_space
+from .taskgraph import TaskGraph, load_workload
+from .technology import Technology
+
+ENV_ID = "archgym/SoC-v0"
+TARGET_METRICS: tuple[str, ...] = ("latency_ms", "power_mw", "area_mm2")
+
+
+def default_targets(graph: TaskGraph) -> dict[str, float]:
+    """The workload's budgets (FARSI's), as targets on latency, power and area."""
+    return {k: graph.budgets[k] for k in TARGET_METRICS if k in graph.budgets}
+
+
+def make_soc_env(
+    workload: str | Path | TaskGraph = "audio_decoder",
+    targets: Mapping[str, float] | None = None,
+    tolerance: float = 0.05,
+    modes: Mapping[str, str] | None = None,
+    constraints: Iterable[Constraint | str | Mapping] | None = None,
+    episode_length: int = 32,
+    n_pe: int = 3,
+    n_mem: int = 3,
+    n_bus: int = 3,
+    node_nm: int = 45,
+    **kwargs: Any,
+) -> ArchGymEnv:
+    """Build the SoC environment.
+
+    Args:
+        workload: ``audio_decoder``, ``edge_detection``, ``hpvm_cava``, ``ar_vr_soc`` (all three
+            at once), a workload file (format: ``envs/soc/taskgraph.py``) or a :class:`TaskGraph`.
+        targets: ``{metric: value}``; default: the workload's budgets on ``latency_ms``,
+            ``power_mw`` and ``area_mm2``.
+        tolerance: relative tolerance for success (every target within it).
+        modes: per target ``exact`` / ``at_most`` / ``at_least``; default ``at_most`` for every
+            target (they are budgets).
+        constraints: hard limits such as ``"latency_budget_met>=1"``.
+        episode_length: steps per episode.
+        n_pe, n_mem, n_bus: slots of each block kind (ArchGym uses 3 each).
+        node_nm: technology node (45, 32, 22, 16 or 7); figures scale from 45 nm.
+        **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
+            ``observe_design``, ``render_mode``).
+    """
+    graph = load_workload(workload)
+    sim = SoCSimulator(n_pe, n_mem, n_bus, Technology(node_nm=int(node_nm)))
+    tg = {str(k): float(v) for k, v in targets.items()} if targets else default_targets(graph)
+    md = dict(modes) if modes else {k: "at_most" for k in tg}
+    cons = [Constraint.parse(c) for c in (constraints or ())]
+    objective = TargetSpec(tg, tolerance=tolerance, modes=md, constraints=cons)  # type: ignore[arg-type]
+    objective.check_metrics(sim.metrics)
+    return ArchGymEnv(
+        soc_design_space(graph, n_pe, n_mem, n_bus),
+        sim,
+        graph,
+        objective,
+        episode_length=episode_length,
+        env_id=ENV_ID,
+        workload_name=graph.name,
+        **kwargs,
+    )
