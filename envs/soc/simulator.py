@@ -77,10 +77,12 @@ class _Prepared:
     succ_idx: np.ndarray
     rd_ptr: np.ndarray
     rd_src: np.ndarray  # producer of each read
+    rd_dst: np.ndarray  # consumer of each read
     rd_bytes: np.ndarray
     wr_bytes: np.ndarray
     deadlines: tuple[tuple[float, np.ndarray], ...]
     data_bytes: np.ndarray  # bytes each memory-mapped task's output occupies, in knob order
+    data_read: np.ndarray  # whether a working task reads that output, in knob order
 
 
 def _prepare(graph: TaskGraph) -> _Prepared:
@@ -128,12 +130,14 @@ def _prepare(graph: TaskGraph) -> _Prepared:
         succ_idx=f([c for s in succ for c in s], np.int64),
         rd_ptr=np.cumsum([0] + [len(r) for r in reads]).astype(np.int64),
         rd_src=f([p for r in reads for p, _ in r], np.int64),
+        rd_dst=f([c for c, r in enumerate(reads) for _ in r], np.int64),
         rd_bytes=f([b for r in reads for _, b in r], float),
         wr_bytes=wr,
         deadlines=tuple(
             (dl, f([idx[x] for x in names], np.int64)) for dl, names in graph.deadlines_ms.values()
         ),
         data_bytes=data_bytes,
+        data_read=f([read_from[idx[x]] > 0 for x in data_names], bool),
     )
 
 
@@ -297,22 +301,43 @@ class SoCSimulator(Simulator):
         ip_area = float(np.sum(pr.ip_area_um2[on_ip] * u[on_ip])) * 1e-6 * tech.area_scale
         return compute, e_compute, len(cores) * tech.gpp_area, ip_area
 
-    def _memories(self, pr: _Prepared, hw: _Hardware, task_mem: np.ndarray) -> tuple[np.ndarray, float]:
+    @staticmethod
+    def _peak_bytes(
+        pr: _Prepared, task_mem: np.ndarray, start: np.ndarray, finish: np.ndarray, n_mem: int
+    ) -> np.ndarray:
+        """Peak live bytes of each memory over the schedule.
+
+        A task's output buffer is live from the start of its producer (time 0 for a pseudo
+        source) until its last reader finishes; an output no task reads (the workload's result)
+        stays live to the end. Memories are sized by this peak, not by the sum of all buffers.
+        """
+        until = np.zeros(pr.n_tasks)
+        np.maximum.at(until, pr.rd_src, finish[pr.rd_dst])
+        data = pr.data
+        s = start[data]
+        e = np.where(pr.data_read, until[data], finish.max())
+        m = task_mem[data]
+        live = (s[None, :] <= s[:, None]) & (e[None, :] > s[:, None]) & (m[None, :] == m[:, None])
+        np.fill_diagonal(live, True)
+        occupancy = live @ pr.data_bytes
+        peak = np.zeros(n_mem)
+        np.maximum.at(peak, m, occupancy)
+        return peak
+
+    def _memories(self, hw: _Hardware, peak: np.ndarray) -> tuple[np.ndarray, float]:
         """Energy per byte of each memory slot and the SRAM area; raises when one overflows."""
         tech = self.tech
-        content = np.zeros(self.n_mem)
-        np.add.at(content, task_mem[pr.data], pr.data_bytes)
         mem_pj = np.zeros(self.n_mem)
         area = 0.0
-        for m in sorted({int(m) for m in task_mem[pr.data]}):
+        for m in np.flatnonzero(peak > 0):
             limit = tech.sram_max_bytes if hw.mem_type[m] == "sram" else tech.dram_capacity_bytes
-            if content[m] > limit:
+            if peak[m] > limit:
                 raise SimulationError(
-                    f"mem_{m} ({hw.mem_type[m]}) would hold {content[m]:.0f} bytes, "
+                    f"mem_{m} ({hw.mem_type[m]}) would hold {peak[m]:.0f} live bytes at its peak, "
                     f"over its {limit} byte capacity"
                 )
             if hw.mem_type[m] == "sram":
-                size = tech.sram_size_bytes(content[m])
+                size = tech.sram_size_bytes(peak[m])
                 mem_pj[m] = tech.sram_pj_per_byte(size)
                 area += tech.sram_area(size)
             else:
@@ -370,7 +395,6 @@ class SoCSimulator(Simulator):
                 f"{self.n_pe} PE, {self.n_mem} memory and {self.n_bus} bus slots?"
             ) from None
         compute, e_compute, pe_area, ip_area = self._compute(pr, hw, task_pe)
-        mem_pj, mem_area = self._memories(pr, hw, task_mem)
         paths = self._paths(pr, hw, task_pe, task_mem)
         bw = self._bandwidth(hw)
         start, finish, phases = run_schedule(
@@ -392,6 +416,7 @@ class SoCSimulator(Simulator):
         if phases < 0:
             raise SimulationError("the schedule cannot progress (simulator bug)")
         latency = float(finish.max())
+        mem_pj, mem_area = self._memories(hw, self._peak_bytes(pr, task_mem, start, finish, self.n_mem))
 
         # traffic per path -> bytes per bus and memory -> energy and utilisation
         path_bytes = np.zeros(len(paths.hops))
