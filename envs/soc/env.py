@@ -35,6 +35,7 @@ def make_soc_env(
     n_mem: int = 3,
     n_bus: int = 3,
     node_nm: int = 45,
+    overlap: bool = True,
     **kwargs: Any,
 ) -> ArchGymEnv:
     """Build the SoC environment.
@@ -51,11 +52,13 @@ def make_soc_env(
         episode_length: steps per episode.
         n_pe, n_mem, n_bus: slots of each block kind (ArchGym uses 3 each).
         node_nm: technology node (45, 32, 22, 16 or 7); figures scale from 45 nm.
+        overlap: True (FARSI's model): a task's reads, computation and write overlap; False: they
+            run one after the other.
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
             ``observe_design``, ``render_mode``).
     """
     graph = load_workload(workload)
-    sim = SoCSimulator(n_pe, n_mem, n_bus, Technology(node_nm=int(node_nm)))
+    sim = SoCSimulator(n_pe, n_mem, n_bus, Technology(node_nm=int(node_nm)), overlap=overlap)
     tg = {str(k): float(v) for k, v in targets.items()} if targets else default_targets(graph)
     md = dict(modes) if modes else {k: "at_most" for k in tg}
     cons = [Constraint.parse(c) for c in (constraints or ())]

@@ -10,8 +10,10 @@ transfer ends, a computation ends. A task, once its PE is free and all its produ
 3. writes its output (all out-edge bytes) to its own memory,
 
 holding its PE throughout (one task at a time per PE; among ready tasks a PE takes the first
-in topological order). Pseudo tasks (no PE) finish as soon as their producers are done; a
-pseudo source's data is in memory at time 0.
+in topological order). With ``overlap`` (FARSI's model: a task streams its inputs, computes and
+streams its output at once) the three run concurrently and the task ends when all three have.
+Pseudo tasks (no PE) finish as soon as their producers are done; a pseudo source's data is in
+memory at time 0.
 """
 
 from __future__ import annotations
@@ -40,12 +42,15 @@ def run_schedule(  # noqa: C901
     path_res: np.ndarray,  # int64 resource ids (buses then memories)
     bandwidth: np.ndarray,  # (R,) float64 bytes/s
     n_pe: int,
+    overlap: bool,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Start and finish time (s) of every task, and the number of phases simulated."""
     n = task_pe.shape[0]
     start = np.zeros(n)
     finish = np.full(n, -1.0)
-    state = np.zeros(n, np.int64)  # 0 waiting, 1 ready, 2 reading, 3 computing, 4 writing, 5 done
+    # 0 waiting, 1 ready, 2 reading, 3 computing, 4 writing, 5 done, 6 overlapped (all three at once)
+    state = np.zeros(n, np.int64)
+    parts_left = np.zeros(n, np.int64)  # overlapped: reads + computation + write still running
     left = n_preds.copy()
     reads_left = np.zeros(n, np.int64)
     compute_end = np.zeros(n)
@@ -101,7 +106,18 @@ def run_schedule(  # noqa: C901
                             tr_is_write[n_tr] = False
                             n_tr += 1
                             reads_left[t] += 1
-                    if reads_left[t] == 0:
+                    if overlap:
+                        state[t] = 6
+                        compute_end[t] = now + compute_s[t]
+                        parts_left[t] = reads_left[t] + 1
+                        if wr_bytes[t] > 0.0:
+                            tr_rem[n_tr] = wr_bytes[t]
+                            tr_path[n_tr] = wr_path[t]
+                            tr_task[n_tr] = t
+                            tr_is_write[n_tr] = True
+                            n_tr += 1
+                            parts_left[t] += 1
+                    elif reads_left[t] == 0:
                         state[t] = 3
                         compute_end[t] = now + compute_s[t]
                     break
@@ -126,7 +142,7 @@ def run_schedule(  # noqa: C901
                 dt = tr_rem[i] / rate
         for p in range(n_pe):
             t = pe_task[p]
-            if t >= 0 and state[t] == 3 and compute_end[t] - now < dt:
+            if t >= 0 and (state[t] == 3 or state[t] == 6) and now <= compute_end[t] < now + dt:
                 dt = compute_end[t] - now
         if dt == np.inf:
             return start, finish, -1  # nothing can progress: a task waits on a PE that never frees
@@ -140,7 +156,11 @@ def run_schedule(  # noqa: C901
             tr_rem[i] -= tr_rate[i] * dt
             if tr_rem[i] <= _EPS_BYTES:
                 t = tr_task[i]
-                if tr_is_write[i]:
+                if state[t] == 6:
+                    parts_left[t] -= 1
+                    if parts_left[t] == 0:
+                        state[t] = 5
+                elif tr_is_write[i]:
                     state[t] = 5
                 else:
                     reads_left[t] -= 1
@@ -160,7 +180,14 @@ def run_schedule(  # noqa: C901
         # computations that ended start writing (or finish when there is nothing to write)
         for p in range(n_pe):
             t = pe_task[p]
-            if t >= 0 and state[t] == 3 and compute_end[t] <= now * (1.0 + 1e-12) + 1e-18:
+            ended = t >= 0 and compute_end[t] >= 0.0 and compute_end[t] <= now * (1.0 + 1e-12) + 1e-18
+            if ended and state[t] == 6:
+                compute_end[t] = -1.0  # counted once
+                parts_left[t] -= 1
+                if parts_left[t] == 0:
+                    state[t] = 5
+                    finish[t] = now
+            elif ended and state[t] == 3:
                 if wr_bytes[t] > 0.0:
                     state[t] = 4
                     tr_rem[n_tr] = wr_bytes[t]

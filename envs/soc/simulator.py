@@ -209,6 +209,8 @@ class SoCSimulator(Simulator):
         n_pe, n_mem, n_bus: slots of each block kind (must match the design space).
         technology: figures and node (default: 45 nm reference).
         node_nm: shorthand for ``Technology(node_nm=...)``.
+        overlap: True (FARSI's model, default): a task's reads, computation and write run
+            concurrently and it ends when the slowest ends; False: read, then compute, then write.
     """
 
     def __init__(
@@ -218,15 +220,18 @@ class SoCSimulator(Simulator):
         n_bus: int = 3,
         technology: Technology | None = None,
         node_nm: int | None = None,
+        overlap: bool = True,
     ) -> None:
         self.n_pe, self.n_mem, self.n_bus = int(n_pe), int(n_mem), int(n_bus)
+        self.overlap = bool(overlap)
         tech = technology or Technology()
         if node_nm is not None:
             tech = Technology(**{**tech.__dict__, "node_nm": int(node_nm)})
         self.tech = tech
         self.metrics = soc_metrics(self.n_pe, self.n_bus)
         slots = f"pe={self.n_pe} mem={self.n_mem} bus={self.n_bus}"
-        self.version = f"archgym-soc {__version__} node={tech.node_nm}nm {slots}"
+        mode = "overlap" if self.overlap else "sequential"
+        self.version = f"archgym-soc {__version__} node={tech.node_nm}nm {slots} {mode}"
         self._prep: tuple[Any, _Prepared] | None = None
 
     def __repr__(self) -> str:
@@ -412,6 +417,7 @@ class SoCSimulator(Simulator):
             np.array(paths.res, np.int64),
             bw,
             self.n_pe,
+            self.overlap,
         )
         if phases < 0:
             raise SimulationError("the schedule cannot progress (simulator bug)")
