@@ -38,11 +38,16 @@ def test_chain_on_one_core_is_the_sum_of_its_task_times(tmp_path):
     # sequential: every task reads, then computes, then writes
     seq = run(g2, overlap=False)
     assert seq.metrics["latency_ms"] == pytest.approx((6000 / 1e9 + 2 * 12000 / BUS4) * 1e3, rel=1e-12)
-    # overlapped (FARSI): each task takes its slowest part; b's read and write share the bus
+    # overlapped (FARSI): each task takes its slowest part; with the data in DRAM, b's read and
+    # write share the DRAM's half-duplex data bus
     a, b, c = max(1e-6, 4000 / BUS4), max(2e-6, 12000 / BUS4), max(3e-6, 8000 / BUS4)
     ovl = run(g2)
     assert ovl.metrics["latency_ms"] == pytest.approx((a + b + c) * 1e3, rel=1e-12)
     assert ovl.finish_s[1] - ovl.start_s[1] == pytest.approx(b, rel=1e-12)
+    # in SRAM, reads and writes use separate channels of the bus and the memory (FARSI, AXI)
+    b_duplex = max(2e-6, 4000 / BUS4, 8000 / BUS4)
+    sram = run(g2, mem_allocation_0="sram")
+    assert sram.metrics["latency_ms"] == pytest.approx((a + b_duplex + c) * 1e3, rel=1e-12)
     assert seq.metrics["pe_0_utilisation"] == pytest.approx(1.0)
 
 
@@ -161,3 +166,22 @@ def test_infeasible_designs_raise_with_the_reason(tmp_path):
         SimulationError, match="mem_0 \\(sram\\) would hold .* over its 4194304 byte capacity"
     ):
         run(edge, mem_allocation_0="sram")
+
+
+def _crosscheck_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "soc_farsi_crosscheck.py"
+    spec = importlib.util.spec_from_file_location("soc_farsi_crosscheck", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_latency_matches_farsis_own_simulator_on_nine_designs():
+    """FARSI's figures: benchmarks/soc_farsi_crosscheck.py --farsi DIR (how: its docstring)."""
+    xc = _crosscheck_module()
+    assert len(xc.FARSI_LATENCY_S) == 9
+    for name, farsi_s in xc.FARSI_LATENCY_S.items():
+        assert xc.ours_latency_s(name) == pytest.approx(farsi_s, rel=0.01), name

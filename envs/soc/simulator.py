@@ -50,7 +50,13 @@ def soc_metrics(n_pe: int, n_bus: int) -> tuple[Metric, ...]:
             for i in range(n_pe)
         ),
         *(
-            Metric(f"bus_{b}_utilisation", "1", "higher", 0.5, f"bytes over bus {b} / (bandwidth x latency)")
+            Metric(
+                f"bus_{b}_utilisation",
+                "1",
+                "higher",
+                0.5,
+                f"bus {b}: busier direction's bytes / (bandwidth x latency)",
+            )
             for b in range(n_bus)
         ),
     )
@@ -350,34 +356,41 @@ class SoCSimulator(Simulator):
         return mem_pj, area
 
     def _paths(self, pr: _Prepared, hw: _Hardware, task_pe: np.ndarray, task_mem: np.ndarray) -> _Paths:
-        """Every (PE, memory) pair a transfer uses, its resources (buses, then the memory)."""
+        """Every (PE, memory, direction) a transfer uses, and its resources: the buses on the way,
+        then the memory. Buses and SRAMs have separate read and write channels (as FARSI's blocks,
+        and AXI); a DRAM's data bus is shared by both directions. Resource ids: read channels of
+        the buses then the memories, then the write channels in the same order."""
         paths = _Paths(pairs={}, res=[], ptr=[0], hops=[])
+        n_res = self.n_bus + self.n_mem
 
-        def path_id(p: int, m: int) -> int:
-            key = (p, m)
+        def path_id(p: int, m: int, write: bool) -> int:
+            key = (p, m, write)
             if key not in paths.pairs:
                 buses = _bus_path(hw.adj, hw.pe_bus[p], hw.mem_bus[m])
                 if buses is None:
                     raise SimulationError(
                         f"pe_{p} (on bus {hw.pe_bus[p]}) has no bus path to mem_{m} (on bus {hw.mem_bus[m]})"
                     )
+                off = n_res if write else 0
+                mem_off = off if hw.mem_type[m] == "sram" else 0
                 paths.pairs[key] = len(paths.hops)
-                paths.res.extend([*buses, self.n_bus + m])
+                paths.res.extend([*(b + off for b in buses), self.n_bus + m + mem_off])
                 paths.ptr.append(len(paths.res))
                 paths.hops.append(len(buses))
             return paths.pairs[key]
 
         rd_pe = np.repeat(task_pe, np.diff(pr.rd_ptr))
         rd_mem = task_mem[pr.rd_src]
-        paths.rd = np.array([path_id(int(p), int(m)) for p, m in zip(rd_pe, rd_mem)], np.int64)
+        paths.rd = np.array([path_id(int(p), int(m), False) for p, m in zip(rd_pe, rd_mem)], np.int64)
         paths.wr = np.zeros(pr.n_tasks, np.int64)
         for t in pr.working:
             if pr.wr_bytes[t] > 0:
-                paths.wr[t] = path_id(int(task_pe[t]), int(task_mem[t]))
+                paths.wr[t] = path_id(int(task_pe[t]), int(task_mem[t]), True)
         return paths
 
     def _bandwidth(self, hw: _Hardware) -> np.ndarray:
-        """Bytes/s of each resource: buses (width x clock), memories (their bus's width, DRAM capped)."""
+        """Bytes/s of each resource channel (see :meth:`_paths`): buses width x clock, memories the
+        width of their bus, a DRAM capped at its peak."""
         tech = self.tech
         bw = np.empty(self.n_bus + self.n_mem)
         for b in range(self.n_bus):
@@ -385,7 +398,7 @@ class SoCSimulator(Simulator):
         for m in range(self.n_mem):
             port = tech.bus_bytes_per_s(hw.width[hw.mem_bus[m]])
             bw[self.n_bus + m] = min(port, tech.dram_peak_bytes_per_s) if hw.mem_type[m] == "dram" else port
-        return bw
+        return np.concatenate([bw, bw])
 
     # ---------------------------------------------------------------- simulation
     def simulate(self, design: Mapping[str, Any], workload: Any) -> SoCResult:
@@ -429,11 +442,14 @@ class SoCSimulator(Simulator):
         np.add.at(path_bytes, paths.rd, pr.rd_bytes)
         w = pr.wr_bytes > 0
         np.add.at(path_bytes, paths.wr[w], pr.wr_bytes[w])
-        res_bytes = np.zeros(self.n_bus + self.n_mem)
+        n_res = self.n_bus + self.n_mem
+        res_bytes = np.zeros(2 * n_res)
         for k in range(len(paths.hops)):
             res_bytes[paths.res[paths.ptr[k] : paths.ptr[k + 1]]] += path_bytes[k]
-        bus_bytes = res_bytes[: self.n_bus]
-        e_mem = float(np.dot(res_bytes[self.n_bus :], mem_pj)) * 1e-12
+        bus_read, bus_write = res_bytes[: self.n_bus], res_bytes[n_res : n_res + self.n_bus]
+        bus_bytes = bus_read + bus_write
+        mem_bytes = res_bytes[self.n_bus : n_res] + res_bytes[n_res + self.n_bus :]
+        e_mem = float(np.dot(mem_bytes, mem_pj)) * 1e-12
         e_bus = float(np.dot(path_bytes, paths.hops)) * self.tech.bus_pj_per_byte_hop * 1e-12
         used_bus = (
             {hw.pe_bus[int(p)] for p in task_pe[pr.working]}
@@ -445,7 +461,8 @@ class SoCSimulator(Simulator):
         area = pe_area + ip_area + mem_area + bus_area
         busy = np.zeros(self.n_pe)
         np.add.at(busy, task_pe[pr.working], finish[pr.working] - start[pr.working])
-        metrics = self._metrics(pr, latency, energy, area, finish, busy, bus_bytes / bw[: self.n_bus])
+        bus_busy = np.maximum(bus_read, bus_write) / bw[: self.n_bus]  # the busier direction
+        metrics = self._metrics(pr, latency, energy, area, finish, busy, bus_busy)
         return SoCResult(
             metrics,
             start,
