@@ -164,7 +164,7 @@ class _Hardware:
 class _Paths:
     """Transfer paths of one design: CSR of resources per path, bus hops, read/write path ids."""
 
-    pairs: dict[tuple[int, int], int]
+    pairs: dict[tuple[int, int, bool], int]  # (PE, memory, is write) -> path id
     res: list[int]
     ptr: list[int]
     hops: list[int]
@@ -303,13 +303,13 @@ class SoCSimulator(Simulator):
             )
         u = np.ones(pr.n_tasks, np.int64)
         u[on_ip] = np.minimum(np.array(hw.unroll, np.int64)[task_pe[on_ip]], pr.iterations[on_ip])
-        compute = np.where(on_ip, pr.ip_cycles / (u * tech.ip_freq_hz), pr.gpp_cycles / tech.gpp_freq_hz)
+        compute = np.where(on_ip, tech.ip_time_s(pr.ip_cycles, u), tech.gpp_time_s(pr.gpp_cycles))
         compute[task_pe < 0] = 0.0
-        e_ip = pr.ip_energy_fj * 1e-15 * u * tech.logic_energy_scale
-        e_gpp = pr.gpp_cycles * tech.gpp_ipc / tech.gpp_instr_per_joule * tech.logic_energy_scale
+        e_ip = tech.ip_energy_j(pr.ip_energy_fj, u)
+        e_gpp = tech.gpp_energy_j(pr.gpp_cycles)
         e_compute = float(np.sum(np.where(on_ip, e_ip, np.where(task_pe >= 0, e_gpp, 0.0))))
         cores = {int(p) for p in task_pe[pr.working] if hw.pe_type[int(p)] == "A53"}
-        ip_area = float(np.sum(pr.ip_area_um2[on_ip] * u[on_ip])) * 1e-6 * tech.area_scale
+        ip_area = float(np.sum(tech.ip_area(pr.ip_area_um2[on_ip], u[on_ip])))
         return compute, e_compute, len(cores) * tech.gpp_area, ip_area
 
     @staticmethod
@@ -352,7 +352,7 @@ class SoCSimulator(Simulator):
                 mem_pj[m] = tech.sram_pj_per_byte(size)
                 area += tech.sram_area(size)
             else:
-                mem_pj[m] = tech.dram_pj
+                mem_pj[m] = tech.dram_pj_per_byte
         return mem_pj, area
 
     def _paths(self, pr: _Prepared, hw: _Hardware, task_pe: np.ndarray, task_mem: np.ndarray) -> _Paths:

@@ -39,6 +39,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+
+#: a float or an array of them: the per-task figures are computed for all tasks at once
+Num = TypeVar("Num", float, np.ndarray)
 
 REFERENCE_NODE_NM = 45
 SUPPLY_V = {45: 1.0, 32: 0.9, 22: 0.8, 16: 0.75, 7: 0.7}
@@ -93,11 +99,11 @@ class Technology:
         return v * v
 
     # -------------------------------------------------------------- processing
-    def gpp_time_s(self, gpp_cycles: float) -> float:
+    def gpp_time_s(self, gpp_cycles: Num) -> Num:
         """A task's run time on the core: its reference cycles at the core clock."""
         return gpp_cycles / self.gpp_freq_hz
 
-    def gpp_energy_j(self, gpp_cycles: float) -> float:
+    def gpp_energy_j(self, gpp_cycles: Num) -> Num:
         """Instructions (cycles x IPC, as FARSI derives work) over instructions per joule."""
         return gpp_cycles * self.gpp_ipc / self.gpp_instr_per_joule * self.logic_energy_scale
 
@@ -105,15 +111,15 @@ class Technology:
     def gpp_area(self) -> float:
         return self.gpp_area_mm2 * self.area_scale
 
-    def ip_time_s(self, ip_cycles: float, unroll: int) -> float:
+    def ip_time_s(self, ip_cycles: Num, unroll: Num | int) -> Num:
         """Accelerator time with its main loop unrolled ``unroll`` times (FARSI's ip_spawn)."""
         return ip_cycles / (unroll * self.ip_freq_hz)
 
-    def ip_energy_j(self, ip_energy_fj: float, unroll: int) -> float:
+    def ip_energy_j(self, ip_energy_fj: Num, unroll: Num | int) -> Num:
         """FARSI scales an unrolled IP's energy per run by the unroll factor."""
         return ip_energy_fj * 1e-15 * unroll * self.logic_energy_scale
 
-    def ip_area(self, ip_area_um2: float, unroll: int) -> float:
+    def ip_area(self, ip_area_um2: Num, unroll: Num | int) -> Num:
         return ip_area_um2 * 1e-6 * unroll * self.area_scale
 
     # ---------------------------------------------------------------- memories
@@ -131,10 +137,6 @@ class Technology:
 
     def sram_area(self, size_bytes: int) -> float:
         return size_bytes * 8 * self.sram_um2_per_bit * 1e-6 * self.area_scale
-
-    @property
-    def dram_pj(self) -> float:
-        return self.dram_pj_per_byte
 
     # ------------------------------------------------------------------- buses
     def bus_bytes_per_s(self, width_bytes: int) -> float:
