@@ -1,4 +1,4 @@
-"""Cross-check the SoC simulator's latency against FARSI's own simulator on nine designs.
+"""Cross-check the SoC simulator's latency and PE area against FARSI's own simulator, nine designs.
 
 Our side is always computed. FARSI's side needs a local, patched checkout of
 facebookresearch/Project_FARSI (commit ce59c9681c6f) given with ``--farsi DIR``; without it the
@@ -7,7 +7,9 @@ figures recorded on 2026-12-01 (``FARSI_LATENCY_S``) are printed instead. Each d
 on A53 cores or on their own accelerators (``<task>_IP0``, unroll 1, 100 MHz). The harness
 writes FARSI's ``<workload>_database - Hardware Graph.csv`` and ``- Task To Hardware
 Mapping.csv`` for each design and runs ``data_collection/collection_utils/sim_run/
-simple_sim_run.py``, reading the ``lat is <s> for <workload>`` line it prints.
+simple_sim_run.py``, reading the ``lat is <s> for <workload>`` line it prints and the
+``ips_total_area`` + ``gpps_total_area`` of the result summary it writes (FARSI's study setting,
+``tech_node_SF``, is our default 7 nm node).
 
 How FARSI was made to run here (Python 3.11, NumPy 2; FARSI targets Python 3.7):
 
@@ -50,6 +52,18 @@ FARSI_LATENCY_S = {
     "edge_all_a53": 3.2964607999999997,
     "edge_all_ip": 9.093214562346159,
 }
+#: FARSI's PE area (ips_total_area + gpps_total_area, mm2) of each design, same runs
+FARSI_PE_AREA_MM2 = {
+    "cava_all_a53": 0.65,
+    "cava_gamut_descale_on_ip": 0.65 + 0.0045910744,
+    "cava_all_ip": 0.0117677978,
+    "audio_all_a53": 0.65,
+    "audio_psycho_zoom_on_ip": 0.65 + 0.0049806702,
+    "audio_right_ear_on_2nd_a53": 1.3,
+    "audio_all_ip": 0.65 + 0.0405380096,
+    "edge_all_a53": 0.65,
+    "edge_all_ip": 0.0238162452,
+}
 WORKLOAD = {"cava": "hpvm_cava", "audio": "audio_decoder", "edge": "edge_detection"}
 
 
@@ -74,23 +88,24 @@ def design_tasks(name: str) -> tuple[str, dict[str, list[str]]]:
     return wl, {"A53_0": pseudo + rest, **{f"{t}_IP0_1_1_0": [t] for t in on_ip}}
 
 
-def ours_latency_s(name: str) -> float:
-    """Our simulator on the same design: one SRAM (DRAM when over the SRAM limit), one 4-byte bus."""
+def ours(name: str) -> tuple[float, float]:
+    """Our simulator on the same design (one SRAM, one 4-byte bus): latency (s), PE area (mm2)."""
     wl, pes = design_tasks(name)
     g = load_workload(wl)
     n_pe = len(pes)
     design: dict[str, Any] = default_design(g, n_pe=n_pe)
-    design["mem_allocation_0"] = "dram" if wl == "edge_detection" else "sram"  # 6.5 MB buffers > 4 MiB
+    design["mem_allocation_0"] = "sram"
     for i, (pe, tasks) in enumerate(pes.items()):
         design[f"pe_allocation_{i}"] = "A53" if pe.startswith("A53") else "IP"
         for t in tasks:
             if f"task_to_pe_mapping_{t}" in design:
                 design[f"task_to_pe_mapping_{t}"] = i
-    return SoCSimulator(n_pe=n_pe).simulate(design, g).metrics["latency_ms"] / 1e3
+    r = SoCSimulator(n_pe=n_pe).simulate(design, g)
+    return r.metrics["latency_ms"] / 1e3, r.area_mm2["pe"] + r.area_mm2["ip"]
 
 
-def farsi_latency_s(name: str, farsi: Path, pythonpath: str) -> float:
-    """Run FARSI's simulator on the design (see the module docstring)."""
+def farsi(name: str, farsi: Path, pythonpath: str) -> tuple[float, float]:
+    """Run FARSI's simulator on the design (see the module docstring): latency (s), PE area (mm2)."""
     wl, pes = design_tasks(name)
     parsing = farsi / "specs/database_data/parsing"
     mem, ic = "LMEM_0_1_0", "LMEM_ic_0_1_0"
@@ -128,7 +143,10 @@ def farsi_latency_s(name: str, farsi: Path, pythonpath: str) -> float:
     m = re.search(r"lat is ([0-9.eE+-]+) for", out.stdout)
     if not m:
         raise RuntimeError(f"FARSI printed no latency for {name}:\n{out.stderr[-2000:]}")
-    return float(m.group(1))
+    summaries = sorted((farsi / "data_collection/data/simple_sim_run").glob("*/result_summary/*.csv"))
+    with open(max(summaries, key=lambda p: p.stat().st_mtime)) as f:
+        row = next(csv.DictReader(f))
+    return float(m.group(1)), (float(row["ips_total_area"]) + float(row["gpps_total_area"])) * 1e6
 
 
 def main() -> None:
@@ -136,11 +154,15 @@ def main() -> None:
     ap.add_argument("--farsi", type=Path, help="patched Project_FARSI checkout (else: recorded figures)")
     ap.add_argument("--pythonpath", default="", help="stub modules and extra packages for FARSI")
     args = ap.parse_args()
-    print(f"{'design':<28}{'FARSI ms':>14}{'ours ms':>14}{'difference':>12}")
-    for name, recorded in FARSI_LATENCY_S.items():
-        ref = farsi_latency_s(name, args.farsi, args.pythonpath) if args.farsi else recorded
-        ours = ours_latency_s(name)
-        print(f"{name:<28}{ref * 1e3:>14.4f}{ours * 1e3:>14.4f}{(ours / ref - 1) * 100:>+11.2f}%")
+    print(f"{'design':<28}{'FARSI ms':>12}{'ours ms':>12}{'diff':>8}{'FARSI PE mm2':>14}{'ours PE mm2':>13}")
+    for name in FARSI_LATENCY_S:
+        if args.farsi:
+            ref_s, ref_mm2 = farsi(name, args.farsi, args.pythonpath)
+        else:
+            ref_s, ref_mm2 = FARSI_LATENCY_S[name], FARSI_PE_AREA_MM2[name]
+        s, mm2 = ours(name)
+        diff = (s / ref_s - 1) * 100
+        print(f"{name:<28}{ref_s * 1e3:>12.4f}{s * 1e3:>12.4f}{diff:>+7.2f}%{ref_mm2:>14.6f}{mm2:>13.6f}")
 
 
 if __name__ == "__main__":

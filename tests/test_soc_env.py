@@ -70,7 +70,7 @@ def test_hydra_env_configs(conf):
 def test_lottery_preset_targets_the_audio_decoder():
     cfg = OmegaConf.load(CONF / "experiment" / "lottery_soc.yaml")
     assert cfg.defaults[0] == {"override /env": "soc"}
-    assert dict(cfg.env.kwargs.targets) == {"latency_ms": 21.0, "power_mw": 9.3, "area_mm2": 12.4}
+    assert "env" not in cfg  # the env's defaults: the audio decoder against FARSI's budgets
     assert cfg.hydra.sweep.dir == "multirun/lottery_soc"
 
 

@@ -13,7 +13,7 @@ from archgym.objective import Constraint, TargetSpec
 from .simulator import SoCSimulator
 from .space import soc_design_space
 from .taskgraph import TaskGraph, load_workload
-from .technology import Technology
+from .technology import DEFAULT_NODE_NM, Technology
 
 ENV_ID = "archgym/SoC-v0"
 TARGET_METRICS: tuple[str, ...] = ("latency_ms", "power_mw", "area_mm2")
@@ -34,7 +34,7 @@ def make_soc_env(
     n_pe: int = 3,
     n_mem: int = 3,
     n_bus: int = 3,
-    node_nm: int = 45,
+    node_nm: int = DEFAULT_NODE_NM,
     overlap: bool = True,
     **kwargs: Any,
 ) -> ArchGymEnv:
@@ -51,7 +51,8 @@ def make_soc_env(
         constraints: hard limits such as ``"latency_budget_met>=1"``.
         episode_length: steps per episode.
         n_pe, n_mem, n_bus: slots of each block kind (ArchGym uses 3 each).
-        node_nm: technology node (45, 32, 22, 16 or 7); figures scale from 45 nm.
+        node_nm: technology node: 7 (default: FARSI's scaling of its database), 16, 22, 32 or 45
+            (the database's figures as they are); see :mod:`.technology`.
         overlap: True (FARSI's model): a task's reads, computation and write overlap; False: they
             run one after the other.
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,

@@ -27,12 +27,16 @@ CACTI at run time (``settings/config.py``: ``use_cacti``) and its spreadsheet pl
   mm; one bus hop is ``hop_length_mm`` (assumed 1 mm) of wire. Bus area: ``2 x 8 x width``
   wires (request and response) at an assumed 0.2 um effective pitch over one hop length.
 
-Scaling from the 45 nm reference to ``node_nm`` (first order, Dennard-style, documented as
-such): area x (node/45)^2; logic and SRAM dynamic energy x (node/45) x (V/V45)^2 (capacitance
-with feature size, energy with supply squared); wire energy per mm x (V/V45)^2; DRAM unchanged;
-clock frequencies unchanged (they are design choices of the database). FARSI's database does
-not state a node; its figures are taken as the 45 nm reference (an assumption).
-Nominal supplies: 45 nm 1.0 V, 32 nm 0.9 V, 22 nm 0.8 V, 16 nm 0.75 V, 7 nm 0.7 V.
+Scaling from the 45 nm reference to ``node_nm`` (:data:`NODE_SCALING`). The 7 nm row is
+FARSI's own: every FARSI study script (``data_collection/collection_utils/sim_run/
+simple_sim_run.py``, ``what_ifs/FARSI_what_ifs.py``) evaluates SoCs with ``tech_node_SF`` =
+energy x 0.064 and area x 0.0374 for accelerators and interconnect, area x 0.079 for memories,
+and leaves the A53 unscaled (its figures are already a modern core's); its budgets were set for
+that setting. The 32, 22 and 16 nm rows are first order (Dennard-style): area x (node/45)^2,
+dynamic energy x (node/45) x (V/V45)^2 with nominal supplies 1.0, 0.9, 0.8, 0.75 V. Wire energy
+per mm scales with V^2 only (0.7 V at 7 nm). The A53, DRAM and all clocks are not scaled.
+FARSI's database does not state the node of its accelerator figures; they are taken as 45 nm,
+as FARSI's scaling factors imply.
 """
 
 from __future__ import annotations
@@ -51,10 +55,37 @@ SUPPLY_V = {45: 1.0, 32: 0.9, 22: 0.8, 16: 0.75, 7: 0.7}
 
 
 @dataclass(frozen=True)
+class NodeScaling:
+    """Factors from the 45 nm reference to one node (see the module docstring)."""
+
+    energy: float  # accelerator and SRAM dynamic energy
+    logic_area: float  # accelerators and bus wires
+    memory_area: float  # SRAM
+    wire_energy: float  # bus energy per byte per mm
+    source: str
+
+
+def _first_order(node_nm: int) -> NodeScaling:
+    s, v = node_nm / REFERENCE_NODE_NM, SUPPLY_V[node_nm] / SUPPLY_V[REFERENCE_NODE_NM]
+    return NodeScaling(s * v * v, s * s, s * s, v * v, "first order (Dennard-style)")
+
+
+#: node (nm) -> scaling from 45 nm; 7 nm is FARSI's tech_node_SF
+NODE_SCALING: dict[int, NodeScaling] = {
+    45: NodeScaling(1.0, 1.0, 1.0, 1.0, "reference"),
+    32: _first_order(32),
+    22: _first_order(22),
+    16: _first_order(16),
+    7: NodeScaling(0.064, 0.0374, 0.079, 0.7**2, "FARSI tech_node_SF (simple_sim_run.py, FARSI_what_ifs.py)"),
+}
+DEFAULT_NODE_NM = 7
+
+
+@dataclass(frozen=True)
 class Technology:
     """Every physical figure the simulator uses, at one technology node (see module doc)."""
 
-    node_nm: int = REFERENCE_NODE_NM
+    node_nm: int = DEFAULT_NODE_NM
     # reference core (FARSI "A53")
     gpp_freq_hz: float = 1.0e9
     gpp_ipc: float = 2.0
@@ -68,7 +99,7 @@ class Technology:
     sram_energy_exponent: float = math.log(10.0) / math.log(128.0)
     sram_um2_per_bit: float = 0.346 / 0.70
     sram_min_bytes: int = 8 * 1024
-    sram_max_bytes: int = 4 * 1024 * 1024
+    sram_max_bytes: int = 64 * 1024 * 1024
     dram_pj_per_byte: float = 1950.0 / 8.0
     dram_peak_bytes_per_s: float = 6.4e9
     dram_capacity_bytes: int = 2 * 1024**3
@@ -78,25 +109,15 @@ class Technology:
     wire_pitch_um: float = 0.2
 
     def __post_init__(self) -> None:
-        if self.node_nm not in SUPPLY_V:
+        if self.node_nm not in NODE_SCALING:
             raise ValueError(
-                f"technology node {self.node_nm} nm is not modelled; allowed: {', '.join(map(str, SUPPLY_V))}"
+                f"technology node {self.node_nm} nm is not modelled; allowed: {', '.join(map(str, NODE_SCALING))}"
             )
 
     # ------------------------------------------------------------------ scaling
     @property
-    def area_scale(self) -> float:
-        return (self.node_nm / REFERENCE_NODE_NM) ** 2
-
-    @property
-    def logic_energy_scale(self) -> float:
-        v = SUPPLY_V[self.node_nm] / SUPPLY_V[REFERENCE_NODE_NM]
-        return (self.node_nm / REFERENCE_NODE_NM) * v * v
-
-    @property
-    def wire_energy_scale(self) -> float:
-        v = SUPPLY_V[self.node_nm] / SUPPLY_V[REFERENCE_NODE_NM]
-        return v * v
+    def scaling(self) -> NodeScaling:
+        return NODE_SCALING[self.node_nm]
 
     # -------------------------------------------------------------- processing
     def gpp_time_s(self, gpp_cycles: Num) -> Num:
@@ -105,11 +126,11 @@ class Technology:
 
     def gpp_energy_j(self, gpp_cycles: Num) -> Num:
         """Instructions (cycles x IPC, as FARSI derives work) over instructions per joule."""
-        return gpp_cycles * self.gpp_ipc / self.gpp_instr_per_joule * self.logic_energy_scale
+        return gpp_cycles * self.gpp_ipc / self.gpp_instr_per_joule
 
     @property
     def gpp_area(self) -> float:
-        return self.gpp_area_mm2 * self.area_scale
+        return self.gpp_area_mm2
 
     def ip_time_s(self, ip_cycles: Num, unroll: Num | int) -> Num:
         """Accelerator time with its main loop unrolled ``unroll`` times (FARSI's ip_spawn)."""
@@ -117,10 +138,10 @@ class Technology:
 
     def ip_energy_j(self, ip_energy_fj: Num, unroll: Num | int) -> Num:
         """FARSI scales an unrolled IP's energy per run by the unroll factor."""
-        return ip_energy_fj * 1e-15 * unroll * self.logic_energy_scale
+        return ip_energy_fj * 1e-15 * unroll * self.scaling.energy
 
     def ip_area(self, ip_area_um2: Num, unroll: Num | int) -> Num:
-        return ip_area_um2 * 1e-6 * unroll * self.area_scale
+        return ip_area_um2 * 1e-6 * unroll * self.scaling.logic_area
 
     # ---------------------------------------------------------------- memories
     def sram_size_bytes(self, content_bytes: float) -> int:
@@ -132,11 +153,11 @@ class Technology:
         return (
             self.sram_pj_per_byte_8k
             * (size_bytes / 8192.0) ** self.sram_energy_exponent
-            * self.logic_energy_scale
+            * self.scaling.energy
         )
 
     def sram_area(self, size_bytes: int) -> float:
-        return size_bytes * 8 * self.sram_um2_per_bit * 1e-6 * self.area_scale
+        return size_bytes * 8 * self.sram_um2_per_bit * 1e-6 * self.scaling.memory_area
 
     # ------------------------------------------------------------------- buses
     def bus_bytes_per_s(self, width_bytes: int) -> float:
@@ -144,8 +165,8 @@ class Technology:
 
     @property
     def bus_pj_per_byte_hop(self) -> float:
-        return self.wire_pj_per_byte_mm * self.hop_length_mm * self.wire_energy_scale
+        return self.wire_pj_per_byte_mm * self.hop_length_mm * self.scaling.wire_energy
 
     def bus_area(self, width_bytes: int) -> float:
         wires = 2 * 8 * width_bytes
-        return wires * self.wire_pitch_um * self.hop_length_mm * 1e-3 * self.area_scale
+        return wires * self.wire_pitch_um * self.hop_length_mm * 1e-3 * self.scaling.logic_area
