@@ -111,7 +111,8 @@ class Technology:
     def __post_init__(self) -> None:
         if self.node_nm not in NODE_SCALING:
             raise ValueError(
-                f"technology node {self.node_nm} nm is not modelled; allowed: {', '.join(map(str, NODE_SCALING))}"
+                f"technology node {self.node_nm} nm is not modelled; allowed: "
+                + ", ".join(map(str, NODE_SCALING))
             )
 
     # ------------------------------------------------------------------ scaling
