@@ -12,7 +12,13 @@ import pytest
 import archgym
 from archgym.registry import ConfigError, env_entry_points, env_ids, make_env
 
-BUILTIN = {"archgym/DRAMController-v0", "archgym/Accelerator-v0", "archgym/NAS-v0", "archgym/CoDesign-v0"}
+BUILTIN = {
+    "archgym/DRAMController-v0",
+    "archgym/Accelerator-v0",
+    "archgym/NAS-v0",
+    "archgym/CoDesign-v0",
+    "archgym/SoC-v0",
+}
 
 
 @pytest.mark.parametrize("env_id", env_ids())

@@ -1,0 +1,81 @@
+"""``archgym/SoC-v0``: allocate, connect and map an SoC for an AR/VR workload against its
+latency, power and area budgets (ArchGym's FARSI case study) on the simulator of this package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from archgym.env import ArchGymEnv
+from archgym.objective import ConstraintSpec, objective_from_config
+
+from .simulator import SoCSimulator
+from .space import soc_design_space
+from .taskgraph import TaskGraph, load_workload
+from .technology import DEFAULT_NODE_NM, Technology
+
+ENV_ID = "archgym/SoC-v0"
+TARGET_METRICS: tuple[str, ...] = ("latency_ms", "power_mw", "area_mm2")
+
+
+def default_targets(graph: TaskGraph) -> dict[str, float]:
+    """The workload's budgets (FARSI's), as targets on latency, power and area."""
+    return {k: graph.budgets[k] for k in TARGET_METRICS if k in graph.budgets}
+
+
+def make_soc_env(
+    workload: str | Path | TaskGraph = "audio_decoder",
+    targets: Mapping[str, float] | None = None,
+    tolerance: float = 0.05,
+    modes: Mapping[str, str] | None = None,
+    constraints: Iterable[ConstraintSpec] | None = None,
+    episode_length: int = 32,
+    n_pe: int = 3,
+    n_mem: int = 3,
+    n_bus: int = 3,
+    node_nm: int = DEFAULT_NODE_NM,
+    overlap: bool = True,
+    **kwargs: Any,
+) -> ArchGymEnv:
+    """Build the SoC environment.
+
+    Args:
+        workload: ``audio_decoder``, ``edge_detection``, ``hpvm_cava``, ``ar_vr_soc`` (all three
+            at once), a workload file (format: ``envs/soc/taskgraph.py``) or a :class:`TaskGraph`.
+        targets: ``{metric: value}``; default: the workload's budgets on ``latency_ms``,
+            ``power_mw`` and ``area_mm2``.
+        tolerance: relative tolerance for success (every target within it).
+        modes: per target ``exact`` / ``at_most`` / ``at_least``; default ``at_most`` for every
+            target (they are budgets).
+        constraints: hard limits such as ``"latency_budget_met>=1"``.
+        episode_length: steps per episode.
+        n_pe, n_mem, n_bus: slots of each block kind (ArchGym uses 3 each).
+        node_nm: technology node: 7 (default: FARSI's scaling of its database), 16, 22, 32 or 45
+            (the database's figures as they are); see :mod:`.technology`.
+        overlap: True (FARSI's model): a task's reads, computation and write overlap; False: they
+            run one after the other.
+        **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
+            ``observe_design``, ``render_mode``).
+    """
+    graph = load_workload(workload)
+    sim = SoCSimulator(n_pe, n_mem, n_bus, Technology(node_nm=int(node_nm)), overlap=overlap)
+    objective = objective_from_config(
+        sim.metrics,
+        targets=targets,
+        default_targets=lambda: default_targets(graph),
+        tolerance=tolerance,
+        modes=modes,
+        default_mode="at_most",
+        constraints=constraints,
+    )
+    return ArchGymEnv(
+        soc_design_space(graph, n_pe, n_mem, n_bus),
+        sim,
+        graph,
+        objective,
+        episode_length=episode_length,
+        env_id=ENV_ID,
+        workload_name=graph.name,
+        **kwargs,
+    )
