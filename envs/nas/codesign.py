@@ -94,6 +94,9 @@ def make_codesign_env(
     seed: int = 0,
     device: str = "cpu",
     hw_batch: int = 1,
+    benchmark_path: str | None = None,
+    benchmark_dataset: str = "cifar10",
+    benchmark_epochs: int = 200,
     objective: Mapping | Objective | None = None,
     targets: Mapping[str, float] | None = None,
     modes: Mapping[str, str] | None = None,
@@ -121,6 +124,9 @@ def make_codesign_env(
         device=device,
         hardware=True,
         hw_batch=hw_batch,
+        benchmark_path=benchmark_path,
+        benchmark_dataset=benchmark_dataset,
+        benchmark_epochs=benchmark_epochs,
     )
     sim = CoDesignSimulator(parts.simulator)
     reference = parts.space.reference_design()

@@ -90,11 +90,15 @@ def build_nas_simulator(
     accelerator: Mapping[str, Any] | None = None,
     hw_batch: int = 1,
     hw_metrics: Sequence[str] | None = None,
+    benchmark_path: str | None = None,
+    benchmark_dataset: str = "cifar10",
+    benchmark_epochs: int = 200,
 ) -> NASParts:
     """Dataset, network space, evaluators and hardware model from plain config values.
 
     ``train`` holds :class:`~.training.TrainSettings` fields (``epochs``, ``lr``...); its
-    ``seed`` and ``device`` default to ``seed`` and ``device``.
+    ``seed`` and ``device`` default to ``seed`` and ``device``. ``benchmark_*`` configure the
+    ``nb201`` evaluator (:class:`~.nasbench.NB201Evaluator`).
     """
     data = load_dataset(dataset, seed=data_seed)
     net_space = make_space(space, data.input_shape, data.num_classes, space_config)
@@ -109,6 +113,7 @@ def build_nas_simulator(
         proxies=proxies,
         proxy_settings=ProxySettings(batch_size=proxy_batch_size, seed=seed, device=device),
         train_settings=train_settings,
+        benchmark={"path": benchmark_path, "dataset": benchmark_dataset, "epochs": benchmark_epochs},
     )
     hw = None
     if hardware:
@@ -124,18 +129,19 @@ def default_targets(
     """Targets calibrated on a reference design (see the module docstring).
 
     The network target is ``accuracy >= 0.97`` with the train evaluator, else the
-    reference's ``naswot`` (or the first proxy reported); the latency target is half the
-    reference's latency on the fixed accelerator (or on ``accelerator_metrics`` when given).
+    reference's benchmark ``accuracy`` (nb201), ``naswot`` (or the first proxy reported); the
+    latency target is half the reference's latency on the fixed accelerator (or on
+    ``accelerator_metrics`` when given).
     """
     names = sim.metric_names
     targets: dict[str, float] = {}
-    if "accuracy" in names:
+    if "accuracy" in names and "train_loss" in names:
         targets["accuracy"] = DEFAULT_ACCURACY_TARGET
     ref: dict[str, float] | None = None
     if not targets:
         ref = sim.network_metrics(reference)
         higher = [m.name for m in sim.metrics if m.better == "higher" and m.name in ref]
-        key = "naswot" if "naswot" in ref else (higher[0] if higher else None)
+        key = next((k for k in ("accuracy", "naswot") if k in ref), higher[0] if higher else None)
         if key is not None and ref[key] != 0:
             targets[key] = ref[key]
     if "latency_ms" in names:
@@ -203,6 +209,9 @@ def make_nas_env(
     hardware: bool = True,
     accelerator: Mapping[str, Any] | None = None,
     hw_batch: int = 1,
+    benchmark_path: str | None = None,
+    benchmark_dataset: str = "cifar10",
+    benchmark_epochs: int = 200,
     objective: Mapping | Objective | None = None,
     targets: Mapping[str, float] | None = None,
     modes: Mapping[str, str] | None = None,
@@ -218,8 +227,8 @@ def make_nas_env(
 
     Args:
         space: ``"cell"`` (NAS-Bench-201) or ``"block"`` (MobileNetV2/OFA).
-        evaluator: ``"proxy"`` (zero-cost proxies, default), ``"train"`` (trained accuracy)
-            or ``["proxy", "train"]``.
+        evaluator: ``"proxy"`` (zero-cost proxies, default), ``"train"`` (trained accuracy),
+            ``"nb201"`` (NAS-Bench-201 / NATS-Bench table; cell space) or a list of them.
         space_config: macro settings of the space (:class:`~.cell_space.CellSpaceConfig` /
             :class:`~.block_space.BlockSpaceConfig` fields).
         dataset: ``"digits"`` (scikit-learn's, 8x8).
@@ -233,6 +242,10 @@ def make_nas_env(
         accelerator: the fixed accelerator design (default: Eyeriss-like, see
             :data:`archgym.envs.accelerator.EYERISS_LIKE`).
         hw_batch: inference batch size for hardware cost.
+        benchmark_path: NAS-Bench-201 ``.pth``, NATS-Bench ``NATS-tss-*.pickle.pbz2`` or its
+            archive directory (the ``nb201`` evaluator).
+        benchmark_dataset: ``"cifar10"``, ``"cifar100"`` or ``"ImageNet16-120"``.
+        benchmark_epochs: the benchmark's training schedule, 12 or 200 epochs.
         objective, targets, modes, weights, constraints, tolerance, latency_budget_ms,
             energy_budget_uj: see the module docstring.
         episode_length: steps per episode.
@@ -253,6 +266,9 @@ def make_nas_env(
         hardware=hardware,
         accelerator=accelerator,
         hw_batch=hw_batch,
+        benchmark_path=benchmark_path,
+        benchmark_dataset=benchmark_dataset,
+        benchmark_epochs=benchmark_epochs,
     )
     obj = make_objective(
         parts.simulator,
