@@ -97,6 +97,9 @@ def make_codesign_env(
     benchmark_path: str | None = None,
     benchmark_dataset: str = "cifar10",
     benchmark_epochs: int = 200,
+    hardware: bool | str = True,
+    hwnasbench_path: str | None = None,
+    hwnasbench_dataset: str | None = None,
     objective: Mapping | Objective | None = None,
     targets: Mapping[str, float] | None = None,
     modes: Mapping[str, str] | None = None,
@@ -110,7 +113,8 @@ def make_codesign_env(
     **env_kwargs: Any,
 ) -> ArchGymEnv:
     """Build ``archgym/CoDesign-v0`` (arguments as :func:`~.env.make_nas_env`, plus
-    ``area_budget_mm2``; there is no fixed accelerator, it is part of every design)."""
+    ``area_budget_mm2``; there is no fixed accelerator, it is part of every design;
+    ``hardware`` may add a device's HW-NAS-Bench figures, ``"hwnasbench:<device>"``)."""
     parts = build_nas_simulator(
         space,
         evaluator,
@@ -122,11 +126,13 @@ def make_codesign_env(
         train=train,
         seed=seed,
         device=device,
-        hardware=True,
+        hardware=hardware,
         hw_batch=hw_batch,
         benchmark_path=benchmark_path,
         benchmark_dataset=benchmark_dataset,
         benchmark_epochs=benchmark_epochs,
+        hwnasbench_path=hwnasbench_path,
+        hwnasbench_dataset=hwnasbench_dataset,
     )
     sim = CoDesignSimulator(parts.simulator)
     reference = parts.space.reference_design()

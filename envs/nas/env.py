@@ -30,6 +30,7 @@ from .cell_space import CellSpace, CellSpaceConfig
 from .data import ImageData, load_dataset
 from .evaluators import NASSimulator, make_network_evaluators
 from .hardware import HardwareCost, default_accelerator_design
+from .hwnasbench import MeasuredHardware, parse_hardware
 from .proxies import DEFAULT_PROXIES, ProxySettings
 from .search_space import NetworkSpace
 from .training import TrainSettings
@@ -86,20 +87,26 @@ def build_nas_simulator(
     train: Mapping[str, Any] | None = None,
     seed: int = 0,
     device: str = "cpu",
-    hardware: bool = True,
+    hardware: bool | str = True,
     accelerator: Mapping[str, Any] | None = None,
     hw_batch: int = 1,
     hw_metrics: Sequence[str] | None = None,
     benchmark_path: str | None = None,
     benchmark_dataset: str = "cifar10",
     benchmark_epochs: int = 200,
+    hwnasbench_path: str | None = None,
+    hwnasbench_dataset: str | None = None,
 ) -> NASParts:
     """Dataset, network space, evaluators and hardware model from plain config values.
 
     ``train`` holds :class:`~.training.TrainSettings` fields (``epochs``, ``lr``...); its
     ``seed`` and ``device`` default to ``seed`` and ``device``. ``benchmark_*`` configure the
-    ``nb201`` evaluator (:class:`~.nasbench.NB201Evaluator`).
+    ``nb201`` evaluator (:class:`~.nasbench.NB201Evaluator`). ``hardware`` is ``True``
+    (accelerator model), ``False``, or ``"hwnasbench:<device>"`` (the model plus the device's
+    HW-NAS-Bench figures from ``hwnasbench_path`` for ``hwnasbench_dataset``, default
+    ``benchmark_dataset``).
     """
+    use_model, measured_device = parse_hardware(hardware)
     data = load_dataset(dataset, seed=data_seed)
     net_space = make_space(space, data.input_shape, data.num_classes, space_config)
     try:
@@ -115,8 +122,14 @@ def build_nas_simulator(
         train_settings=train_settings,
         benchmark={"path": benchmark_path, "dataset": benchmark_dataset, "epochs": benchmark_epochs},
     )
+    if measured_device is not None:
+        evaluators.append(
+            MeasuredHardware(
+                net_space, measured_device, hwnasbench_path, hwnasbench_dataset or benchmark_dataset
+            )
+        )
     hw = None
-    if hardware:
+    if use_model:
         hw = HardwareCost(net_space, batch=hw_batch, **({"metrics": tuple(hw_metrics)} if hw_metrics else {}))
     acc = dict(accelerator) if accelerator is not None else default_accelerator_design()
     sim = NASSimulator(net_space, data, evaluators, hw, acc if hw is not None else None)
@@ -206,12 +219,14 @@ def make_nas_env(
     train: Mapping[str, Any] | None = None,
     seed: int = 0,
     device: str = "cpu",
-    hardware: bool = True,
+    hardware: bool | str = True,
     accelerator: Mapping[str, Any] | None = None,
     hw_batch: int = 1,
     benchmark_path: str | None = None,
     benchmark_dataset: str = "cifar10",
     benchmark_epochs: int = 200,
+    hwnasbench_path: str | None = None,
+    hwnasbench_dataset: str | None = None,
     objective: Mapping | Objective | None = None,
     targets: Mapping[str, float] | None = None,
     modes: Mapping[str, str] | None = None,
@@ -238,7 +253,10 @@ def make_nas_env(
         train: :class:`~.training.TrainSettings` fields (``epochs``, ``batch_size``, ``lr``...).
         seed: seeds network initialisation, proxy minibatch and training order.
         device: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` for proxies and training.
-        hardware: report the accelerator's latency/energy/area of each network.
+        hardware: report the accelerator's latency/energy/area of each network (``True``),
+            nothing (``False``), or also a device's measured HW-NAS-Bench latency/energy
+            (``"hwnasbench:<device>"``, device one of edgegpu, raspi4, edgetpu, pixel3,
+            eyeriss, fpga; cell space; metrics ``<device>_latency_ms``/``<device>_energy_uj``).
         accelerator: the fixed accelerator design (default: Eyeriss-like, see
             :data:`archgym.envs.accelerator.EYERISS_LIKE`).
         hw_batch: inference batch size for hardware cost.
@@ -246,6 +264,8 @@ def make_nas_env(
             archive directory (the ``nb201`` evaluator).
         benchmark_dataset: ``"cifar10"``, ``"cifar100"`` or ``"ImageNet16-120"``.
         benchmark_epochs: the benchmark's training schedule, 12 or 200 epochs.
+        hwnasbench_path: the HW-NAS-Bench pickle (``HW-NAS-Bench-v1_0.pickle``).
+        hwnasbench_dataset: whose figures (input size, classes); default ``benchmark_dataset``.
         objective, targets, modes, weights, constraints, tolerance, latency_budget_ms,
             energy_budget_uj: see the module docstring.
         episode_length: steps per episode.
@@ -269,6 +289,8 @@ def make_nas_env(
         benchmark_path=benchmark_path,
         benchmark_dataset=benchmark_dataset,
         benchmark_epochs=benchmark_epochs,
+        hwnasbench_path=hwnasbench_path,
+        hwnasbench_dataset=hwnasbench_dataset,
     )
     obj = make_objective(
         parts.simulator,
