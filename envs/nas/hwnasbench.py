@@ -59,7 +59,8 @@ class HWNASBenchTable:
         if not isinstance(table, dict) or not set(HW_DATASETS) & set(table):
             found = sorted(raw)[:5] if isinstance(raw, dict) else type(raw).__name__
             raise ValueError(
-                f"{p}: not an HW-NAS-Bench file (expected {{'{_SPACE_KEY}': {{dataset: ...}}}}, found {found})"
+                f"{p}: not an HW-NAS-Bench file (expected {{'{_SPACE_KEY}': {{dataset: ...}}}}, "
+                f"found {found})"
             )
         self.path = p
         self.table = table
