@@ -81,12 +81,14 @@ def build_nas_simulator(
     *,
     space_config: Mapping[str, Any] | None = None,
     dataset: str = "digits",
+    dataset_root: str | None = None,
+    dataset_options: Mapping[str, Any] | None = None,
     data_seed: int = 0,
     proxies: Sequence[str] = DEFAULT_PROXIES,
     proxy_batch_size: int = 64,
     train: Mapping[str, Any] | None = None,
     seed: int = 0,
-    device: str = "cpu",
+    device: str = "auto",
     hardware: bool | str = True,
     accelerator: Mapping[str, Any] | None = None,
     hw_batch: int = 1,
@@ -107,7 +109,12 @@ def build_nas_simulator(
     ``benchmark_dataset``).
     """
     use_model, measured_device = parse_hardware(hardware)
-    data = load_dataset(dataset, seed=data_seed)
+    try:
+        data = load_dataset(dataset, seed=data_seed, root=dataset_root, **dict(dataset_options or {}))
+    except TypeError as exc:
+        raise ValueError(
+            f"dataset_options: {exc}; allowed: val_fraction, image_size, max_train, max_val"
+        ) from None
     net_space = make_space(space, data.input_shape, data.num_classes, space_config)
     try:
         train_settings = TrainSettings(**{"seed": seed, "device": device, **dict(train or {})})
@@ -213,12 +220,14 @@ def make_nas_env(
     *,
     space_config: Mapping[str, Any] | None = None,
     dataset: str = "digits",
+    dataset_root: str | None = None,
+    dataset_options: Mapping[str, Any] | None = None,
     data_seed: int = 0,
     proxies: Sequence[str] = DEFAULT_PROXIES,
     proxy_batch_size: int = 64,
     train: Mapping[str, Any] | None = None,
     seed: int = 0,
-    device: str = "cpu",
+    device: str = "auto",
     hardware: bool | str = True,
     accelerator: Mapping[str, Any] | None = None,
     hw_batch: int = 1,
@@ -246,13 +255,19 @@ def make_nas_env(
             ``"nb201"`` (NAS-Bench-201 / NATS-Bench table; cell space) or a list of them.
         space_config: macro settings of the space (:class:`~.cell_space.CellSpaceConfig` /
             :class:`~.block_space.BlockSpaceConfig` fields).
-        dataset: ``"digits"`` (scikit-learn's, 8x8).
+        dataset: ``"digits"`` (scikit-learn's, 8x8; default, offline), ``"cifar10"``,
+            ``"cifar100"`` or ``"imagefolder"`` read from ``dataset_root``.
+        dataset_root: directory of the local dataset files (CIFAR python-version batches or
+            an ``<class>/<image>`` tree); nothing is downloaded.
+        dataset_options: ``val_fraction``, ``image_size`` (imagefolder), ``max_train``,
+            ``max_val`` (seeded class-balanced subsets).
         data_seed: seed of the train/validation split.
         proxies: proxy names for the proxy evaluator.
         proxy_batch_size: minibatch size of the proxies.
         train: :class:`~.training.TrainSettings` fields (``epochs``, ``batch_size``, ``lr``...).
         seed: seeds network initialisation, proxy minibatch and training order.
-        device: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` for proxies and training.
+        device: ``"auto"`` (default: a CUDA GPU when present), ``"cpu"`` or ``"cuda"`` for
+            proxies and training.
         hardware: report the accelerator's latency/energy/area of each network (``True``),
             nothing (``False``), or also a device's measured HW-NAS-Bench latency/energy
             (``"hwnasbench:<device>"``, device one of edgegpu, raspi4, edgetpu, pixel3,
@@ -277,6 +292,8 @@ def make_nas_env(
         evaluator,
         space_config=space_config,
         dataset=dataset,
+        dataset_root=dataset_root,
+        dataset_options=dataset_options,
         data_seed=data_seed,
         proxies=proxies,
         proxy_batch_size=proxy_batch_size,

@@ -74,11 +74,13 @@ class ProxyMetrics:
 
 
 class TrainMetrics:
-    """Trained validation accuracy (and last-epoch training loss) as a :class:`NetworkEvaluator`."""
+    """Trained validation accuracy, last-epoch training loss and seconds per epoch as a
+    :class:`NetworkEvaluator`."""
 
     metrics: tuple[Metric, ...] = (
         Metric("accuracy", "1", "higher", 1.0, "validation accuracy after a short seeded training run"),
         Metric("train_loss", "1", "lower", 1.0, "mean cross-entropy over the last training epoch"),
+        Metric("epoch_time_s", "s", "lower", 1.0, "wall-clock seconds per training epoch on this machine"),
     )
 
     def __init__(self, space: NetworkSpace, data: ImageData, settings: TrainSettings) -> None:
