@@ -34,9 +34,10 @@ from .hwnasbench import MeasuredHardware, parse_hardware
 from .proxies import DEFAULT_PROXIES, ProxySettings
 from .search_space import NetworkSpace
 from .training import TrainSettings
+from .vit_space import ViTSpace, ViTSpaceConfig
 
 ENV_ID = "archgym/NAS-v0"
-SPACES: tuple[str, ...] = ("cell", "block")
+SPACES: tuple[str, ...] = ("cell", "block", "vit")
 #: default accuracy target (digits, at least) when the train evaluator is used
 DEFAULT_ACCURACY_TARGET = 0.97
 #: default latency budget as a fraction of the reference design's latency
@@ -49,7 +50,7 @@ def make_space(
     num_classes: int,
     config: Mapping[str, Any] | None = None,
 ) -> NetworkSpace:
-    """A network space by name (``"cell"`` or ``"block"``) with macro settings ``config``."""
+    """A network space by name (``"cell"``, ``"block"`` or ``"vit"``) with settings ``config``."""
     if isinstance(space, NetworkSpace):
         if config:
             raise ValueError("space_config applies to a space given by name, not to a NetworkSpace instance")
@@ -60,6 +61,8 @@ def make_space(
             return CellSpace(input_shape, num_classes, CellSpaceConfig(**cfg))
         if space == "block":
             return BlockSpace(input_shape, num_classes, BlockSpaceConfig(**cfg))
+        if space == "vit":
+            return ViTSpace(input_shape, num_classes, ViTSpaceConfig(**cfg))
     except TypeError as exc:
         raise ValueError(f"space_config for {space!r}: {exc}") from None
     raise ValueError(f"unknown NAS space {space!r}; allowed: {', '.join(SPACES)}")
@@ -250,7 +253,8 @@ def make_nas_env(
     """Build ``archgym/NAS-v0``.
 
     Args:
-        space: ``"cell"`` (NAS-Bench-201) or ``"block"`` (MobileNetV2/OFA).
+        space: ``"cell"`` (NAS-Bench-201), ``"block"`` (MobileNetV2/OFA) or ``"vit"``
+            (ViT/DeiT with AutoFormer-style per-layer choices).
         evaluator: ``"proxy"`` (zero-cost proxies, default), ``"train"`` (trained accuracy),
             ``"nb201"`` (NAS-Bench-201 / NATS-Bench table; cell space) or a list of them.
         space_config: macro settings of the space (:class:`~.cell_space.CellSpaceConfig` /

@@ -38,6 +38,7 @@ _PROXY_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "naswot": ("1", "log-determinant of the ReLU-code kernel (Mellor et al. 2021)"),
     "jacov": ("1", "Jacobian-covariance score (Mellor et al. 2020, v1)"),
     "grad_norm": ("1", "sum of per-layer loss-gradient norms at initialisation"),
+    "dss": ("1", "ln(1 + attention synaptic diversity + synaptic saliency) (Zhou et al. 2022)"),
     "params_m": ("M", "trainable parameters, millions"),
     "flops_m": ("MFLOP", "2 x MACs of one image through conv/linear layers, millions"),
 }
