@@ -120,13 +120,13 @@ def write_nats_tss(path: Path, archs: list[str], *, directory: bool = False) -> 
     }
     if directory:
         path.mkdir(parents=True, exist_ok=True)
-        with bz2.BZ2File(path / "meta.pickle.pbz2", "wb") as f:
+        with bz2.BZ2File(path / "meta.pickle.pbz2", "wb", compresslevel=1) as f:
             pickle.dump({"meta_archs": list(archs)}, f)
         for i, rec in per_arch.items():
-            with bz2.BZ2File(path / f"{i:06d}.pickle.pbz2", "wb") as f:
+            with bz2.BZ2File(path / f"{i:06d}.pickle.pbz2", "wb", compresslevel=1) as f:
                 pickle.dump(rec, f)
         return path
-    with bz2.BZ2File(path, "wb") as f:
+    with bz2.BZ2File(path, "wb", compresslevel=1) as f:
         pickle.dump(
             {"meta_archs": list(archs), "arch2infos": per_arch, "evaluated_indexes": list(per_arch)}, f
         )

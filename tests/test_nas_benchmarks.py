@@ -27,7 +27,7 @@ MIXED = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1
 def _archs() -> list[str]:
     rng = np.random.default_rng(0)
     space = CellSpace()
-    archs = {arch_string(space.sample(rng)) for _ in range(12)}
+    archs = {arch_string(space.sample(rng)) for _ in range(6)}
     archs |= {arch_string(uniform_cell(op)) for op in ("none", "conv3x3")}
     archs.discard(MIXED)
     ordered = sorted(archs)
@@ -41,13 +41,18 @@ def _expected(arch: str, run: str, split: str, epochs: int) -> float:
     return float(np.mean([accuracy_of(arch, run, split, epochs, s) for s in SEEDS])) / 100.0
 
 
+@pytest.fixture(scope="module")
+def nats_file(tmp_path_factory):
+    return write_nats_tss(tmp_path_factory.mktemp("bench") / "NATS-tss-v1_0-test.pickle.pbz2", ARCHS)
+
+
 @pytest.fixture(scope="module", params=["nb201-pth", "nats-file", "nats-dir"])
-def bench_path(request, tmp_path_factory):
+def bench_path(request, tmp_path_factory, nats_file):
     d = tmp_path_factory.mktemp("bench")
     if request.param == "nb201-pth":
         return write_nb201_pth(d / "NAS-Bench-201-v1_1-test.pth", ARCHS)
     if request.param == "nats-file":
-        return write_nats_tss(d / "NATS-tss-v1_0-test.pickle.pbz2", ARCHS)
+        return nats_file
     return write_nats_tss(d / "NATS-tss-v1_0-test-simple", ARCHS, directory=True)
 
 
@@ -118,8 +123,8 @@ def test_bad_settings(tmp_path):
         make_nas_env(evaluator="nb201")
 
 
-def test_nas_env_searches_on_the_table(tmp_path):
-    path = write_nats_tss(tmp_path / "t.pickle.pbz2", ARCHS)
+def test_nas_env_searches_on_the_table(nats_file):
+    path = nats_file
     env = make_nas_env(
         evaluator=["nb201", "proxy"],
         proxies=["params_m"],
