@@ -141,7 +141,7 @@ class Cell(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = [x]
         for j in range(1, NUM_NODES):
-            nodes.append(sum(self.edges[edge_name(i, j)](nodes[i]) for i in range(j)))  # type: ignore[arg-type]
+            nodes.append(sum(self.edges[edge_name(i, j)](nodes[i]) for i in range(j)))
         return nodes[-1]
 
 
