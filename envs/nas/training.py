@@ -14,6 +14,7 @@ the seconds each epoch took are reported (``epoch_time_s``, also per epoch in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Mapping
@@ -191,6 +192,22 @@ class TrainEvaluator:
         self.settings = settings or TrainSettings()
         self.device = resolve_device(self.settings.device)
         self.cache: ArchCache[TrainResult] = ArchCache()
+        self._device_data: ImageData | None = None
+
+    def _data_on_device(self) -> ImageData:
+        """The dataset on the training device, copied there once (not per architecture)."""
+        if self.device.type == "cpu":
+            return self.data
+        if self._device_data is None:
+            d = self.data
+            self._device_data = dataclasses.replace(
+                d,
+                x_train=d.x_train.to(self.device),
+                y_train=d.y_train.to(self.device),
+                x_val=d.x_val.to(self.device),
+                y_val=d.y_val.to(self.device),
+            )
+        return self._device_data
 
     def result(self, design: Mapping[str, Any]) -> TrainResult:
         """Train (or look up) one design."""
@@ -207,7 +224,7 @@ class TrainEvaluator:
         with cpu_threads(self.settings.cpu_threads, self.device):
             with seeded(self.settings.seed, self.device):
                 model = self.space.build(design)
-            return train_and_evaluate(model, self.data, self.settings, self.device)
+            return train_and_evaluate(model, self._data_on_device(), self.settings, self.device)
 
 
 __all__ = ["TrainEvaluator", "TrainResult", "TrainSettings", "train_and_evaluate"]
