@@ -13,8 +13,9 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture(scope="session")
-def digits():
+@pytest.fixture(scope="session", name="digits")
+def digits_fixture():
+    """The digits data (import ``digits_fixture``; tests ask for ``digits``)."""
     from archgym.envs.nas.data import load_digits_data
 
     return load_digits_data(seed=0)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from _nas_fixtures import digits, one_torch_thread  # noqa: F401
+from _nas_fixtures import digits_fixture, one_torch_thread  # noqa: F401
 
 from archgym.envs.accelerator.layers import total_macs
 from archgym.envs.accelerator.tracing import trace_layers

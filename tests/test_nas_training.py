@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from _nas_fixtures import digits, one_torch_thread  # noqa: F401
+from _nas_fixtures import digits_fixture, one_torch_thread  # noqa: F401
 
 from archgym.envs.nas.block_space import BlockSpace
 from archgym.envs.nas.cell_space import CellSpace, parse_arch_string, uniform_cell
@@ -35,7 +35,13 @@ def test_reasonable_cell_trains_well_above_chance(digits):
     ev = TrainEvaluator(CellSpace(), digits, TINY)
     res = ev.result(GOOD_CELL)
     assert res.val_accuracy > 0.85, res  # chance is 0.10
-    assert ev({**GOOD_CELL}) == {"accuracy": res.val_accuracy, "train_loss": res.train_loss}
+    assert ev({**GOOD_CELL}) == {
+        "accuracy": res.val_accuracy,
+        "train_loss": res.train_loss,
+        "epoch_time_s": pytest.approx(sum(res.epoch_times_s) / 2),
+    }
+    assert len(res.epoch_times_s) == 2 and all(t > 0 for t in res.epoch_times_s)
+    assert sum(res.epoch_times_s) <= res.wall_time_s
     assert ev.cache.hits == 1 and ev.cache.misses == 1
 
 

@@ -99,14 +99,18 @@ def make_codesign_env(
 ) -> ArchGymEnv:
     """Build ``archgym/CoDesign-v0`` (arguments as :func:`~.env.make_nas_env`, plus
     ``area_budget_mm2``; there is no fixed accelerator, it is part of every design, so the
-    :class:`~.env.NASOptions` ``hardware`` and ``accelerator`` do not apply)."""
-    fixed = [k for k in ("hardware", "accelerator") if k in options]
-    if fixed:
-        raise TypeError(f"{ENV_ID}: {', '.join(fixed)} do not apply: the accelerator is part of every design")
-    opts, env_kwargs = NASOptions.split(options, space=space, evaluator=evaluator, hardware=True)
-    check_env_options(
-        ENV_ID, env_kwargs, [n for n in NASOptions.names() if n not in ("hardware", "accelerator")]
-    )
+    :class:`~.env.NASOptions` ``accelerator`` does not apply and ``hardware`` may only add a
+    device's HW-NAS-Bench figures, ``"hwnasbench:<device>"``)."""
+    if "accelerator" in options:
+        raise TypeError(f"{ENV_ID}: accelerator does not apply: the accelerator is part of every design")
+    hardware = options.pop("hardware", True)
+    if hardware is not True and not (isinstance(hardware, str) and hardware.startswith("hwnasbench:")):
+        raise TypeError(
+            f"{ENV_ID}: hardware={hardware!r} does not apply: the accelerator is part of every design "
+            "(only 'hwnasbench:<device>' may add a device's measured figures)"
+        )
+    opts, env_kwargs = NASOptions.split(options, space=space, evaluator=evaluator, hardware=hardware)
+    check_env_options(ENV_ID, env_kwargs, [n for n in NASOptions.names() if n != "accelerator"])
     parts = build_nas_simulator(opts)
     sim = CoDesignSimulator(parts.simulator)
     reference = parts.space.reference_design()

@@ -30,12 +30,14 @@ from .cell_space import CellSpace, CellSpaceConfig
 from .data import ImageData, load_dataset
 from .evaluators import NASSimulator, make_network_evaluators
 from .hardware import HardwareCost, default_accelerator_design
+from .hwnasbench import MeasuredHardware, parse_hardware
 from .proxies import DEFAULT_PROXIES, ProxySettings
 from .search_space import NetworkSpace
 from .training import TrainSettings
+from .vit_space import ViTSpace, ViTSpaceConfig
 
 ENV_ID = "archgym/NAS-v0"
-SPACES: tuple[str, ...] = ("cell", "block")
+SPACES: tuple[str, ...] = ("cell", "block", "vit")
 #: default accuracy target (digits, at least) when the train evaluator is used
 DEFAULT_ACCURACY_TARGET = 0.97
 #: default latency budget as a fraction of the reference design's latency
@@ -48,7 +50,7 @@ def make_space(
     num_classes: int,
     config: Mapping[str, Any] | None = None,
 ) -> NetworkSpace:
-    """A network space by name (``"cell"`` or ``"block"``) with macro settings ``config``."""
+    """A network space by name (``"cell"``, ``"block"`` or ``"vit"``) with settings ``config``."""
     if isinstance(space, NetworkSpace):
         if config:
             raise ValueError("space_config applies to a space given by name, not to a NetworkSpace instance")
@@ -59,6 +61,8 @@ def make_space(
             return CellSpace(input_shape, num_classes, CellSpaceConfig(**cfg))
         if space == "block":
             return BlockSpace(input_shape, num_classes, BlockSpaceConfig(**cfg))
+        if space == "vit":
+            return ViTSpace(input_shape, num_classes, ViTSpaceConfig(**cfg))
     except TypeError as exc:
         raise ValueError(f"space_config for {space!r}: {exc}") from None
     raise ValueError(f"unknown NAS space {space!r}; allowed: {', '.join(SPACES)}")
@@ -73,14 +77,23 @@ class NASOptions:
     """
 
     space: str | NetworkSpace = "cell"
-    """``"cell"`` (NAS-Bench-201) or ``"block"`` (MobileNetV2/OFA), or a :class:`NetworkSpace`."""
+    """``"cell"`` (NAS-Bench-201), ``"block"`` (MobileNetV2/OFA), ``"vit"`` (ViT/DeiT with
+    AutoFormer-style per-layer choices), or a :class:`NetworkSpace`."""
     evaluator: str | Sequence[str] = "proxy"
-    """``"proxy"`` (zero-cost proxies), ``"train"`` (trained accuracy) or ``["proxy", "train"]``."""
+    """``"proxy"`` (zero-cost proxies), ``"train"`` (trained accuracy), ``"nb201"``
+    (NAS-Bench-201 / NATS-Bench table; cell space) or a list of them."""
     space_config: Mapping[str, Any] | None = None
     """Macro settings of a space given by name (:class:`~.cell_space.CellSpaceConfig` /
     :class:`~.block_space.BlockSpaceConfig` fields)."""
     dataset: str = "digits"
-    """``"digits"`` (scikit-learn's 8x8 digits)."""
+    """``"digits"`` (scikit-learn's 8x8; default, offline), ``"cifar10"``, ``"cifar100"`` or
+    ``"imagefolder"`` read from :attr:`dataset_root`."""
+    dataset_root: str | None = None
+    """Directory of the local dataset files (CIFAR python-version batches or an
+    ``<class>/<image>`` tree); nothing is downloaded."""
+    dataset_options: Mapping[str, Any] | None = None
+    """``val_fraction``, ``image_size`` (imagefolder), ``max_train``, ``max_val`` (seeded
+    class-balanced subsets)."""
     data_seed: int = 0
     """Seed of the train/validation split."""
     proxies: Sequence[str] = DEFAULT_PROXIES
@@ -92,16 +105,30 @@ class NASOptions:
     ``device`` default to :attr:`seed` and :attr:`device`."""
     seed: int = 0
     """Seeds network initialisation, the proxies' minibatch and the training order."""
-    device: str = "cpu"
-    """``"cpu"``, ``"cuda"`` or ``"auto"`` for proxies and training."""
-    hardware: bool = True
-    """Report the accelerator's latency/energy/area of each network."""
+    device: str = "auto"
+    """``"auto"`` (a CUDA GPU when present), ``"cpu"`` or ``"cuda"`` for proxies and training."""
+    hardware: bool | str = True
+    """Report the accelerator's latency/energy/area of each network (``True``), nothing
+    (``False``), or also a device's measured HW-NAS-Bench latency/energy
+    (``"hwnasbench:<device>"``, device one of edgegpu, raspi4, edgetpu, pixel3, eyeriss, fpga;
+    cell space; metrics ``<device>_latency_ms`` / ``<device>_energy_uj``)."""
     accelerator: Mapping[str, Any] | None = None
     """The fixed accelerator design (default: Eyeriss-like, :data:`archgym.envs.accelerator.EYERISS_LIKE`)."""
     hw_batch: int = 1
     """Inference batch size for the hardware cost."""
     hw_metrics: Sequence[str] | None = None
     """Hardware metrics to report (default: all of :class:`~.hardware.HardwareCost`'s)."""
+    benchmark_path: str | None = None
+    """NAS-Bench-201 ``.pth``, NATS-Bench ``NATS-tss-*.pickle.pbz2`` or its archive directory
+    (the ``nb201`` evaluator)."""
+    benchmark_dataset: str = "cifar10"
+    """``"cifar10"``, ``"cifar100"`` or ``"ImageNet16-120"``."""
+    benchmark_epochs: int = 200
+    """The benchmark's training schedule, 12 or 200 epochs."""
+    hwnasbench_path: str | None = None
+    """The HW-NAS-Bench pickle (``HW-NAS-Bench-v1_0.pickle``)."""
+    hwnasbench_dataset: str | None = None
+    """Whose HW-NAS-Bench figures (input size, classes); default :attr:`benchmark_dataset`."""
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -141,7 +168,13 @@ class NASParts:
 def build_nas_simulator(options: NASOptions) -> NASParts:
     """Dataset, network space, evaluators and hardware model from :class:`NASOptions`."""
     o = options
-    data = load_dataset(o.dataset, seed=o.data_seed)
+    use_model, measured_device = parse_hardware(o.hardware)
+    try:
+        data = load_dataset(o.dataset, seed=o.data_seed, root=o.dataset_root, **dict(o.dataset_options or {}))
+    except TypeError as exc:
+        raise ValueError(
+            f"dataset_options: {exc}; allowed: val_fraction, image_size, max_train, max_val"
+        ) from None
     net_space = make_space(o.space, data.input_shape, data.num_classes, o.space_config)
     try:
         train_settings = TrainSettings(**{"seed": o.seed, "device": o.device, **dict(o.train or {})})
@@ -154,9 +187,16 @@ def build_nas_simulator(options: NASOptions) -> NASParts:
         proxies=o.proxies,
         proxy_settings=ProxySettings(batch_size=o.proxy_batch_size, seed=o.seed, device=o.device),
         train_settings=train_settings,
+        benchmark={"path": o.benchmark_path, "dataset": o.benchmark_dataset, "epochs": o.benchmark_epochs},
     )
+    if measured_device is not None:
+        evaluators.append(
+            MeasuredHardware(
+                net_space, measured_device, o.hwnasbench_path, o.hwnasbench_dataset or o.benchmark_dataset
+            )
+        )
     hw = None
-    if o.hardware:
+    if use_model:
         hw = HardwareCost(
             net_space, batch=o.hw_batch, **({"metrics": tuple(o.hw_metrics)} if o.hw_metrics else {})
         )
@@ -171,18 +211,19 @@ def default_targets(
     """Targets calibrated on a reference design (see the module docstring).
 
     The network target is ``accuracy >= 0.97`` with the train evaluator, else the
-    reference's ``naswot`` (or the first proxy reported); the latency target is half the
-    reference's latency on the fixed accelerator (or on ``accelerator_metrics`` when given).
+    reference's benchmark ``accuracy`` (nb201), ``naswot`` (or the first proxy reported); the
+    latency target is half the reference's latency on the fixed accelerator (or on
+    ``accelerator_metrics`` when given).
     """
     names = sim.metric_names
     targets: dict[str, float] = {}
-    if "accuracy" in names:
+    if "accuracy" in names and "train_loss" in names:
         targets["accuracy"] = DEFAULT_ACCURACY_TARGET
     ref: dict[str, float] | None = None
     if not targets:
         ref = sim.network_metrics(reference)
         higher = [m.name for m in sim.metrics if m.better == "higher" and m.name in ref]
-        key = "naswot" if "naswot" in ref else (higher[0] if higher else None)
+        key = next((k for k in ("accuracy", "naswot") if k in ref), higher[0] if higher else None)
         if key is not None and ref[key] != 0:
             targets[key] = ref[key]
     if "latency_ms" in names:
@@ -215,9 +256,11 @@ def make_nas_env(
 
     Args:
         space, evaluator, **options: the network, data, evaluator and hardware settings:
-            any field of :class:`NASOptions` (``space_config``, ``dataset``, ``data_seed``,
-            ``proxies``, ``proxy_batch_size``, ``train``, ``seed``, ``device``, ``hardware``,
-            ``accelerator``, ``hw_batch``, ``hw_metrics``), and :class:`~archgym.env.ArchGymEnv`
+            any field of :class:`NASOptions` (``space_config``, ``dataset``, ``dataset_root``,
+            ``dataset_options``, ``data_seed``, ``proxies``, ``proxy_batch_size``, ``train``,
+            ``seed``, ``device``, ``hardware``, ``accelerator``, ``hw_batch``, ``hw_metrics``,
+            ``benchmark_path``, ``benchmark_dataset``, ``benchmark_epochs``, ``hwnasbench_path``,
+            ``hwnasbench_dataset``), and :class:`~archgym.env.ArchGymEnv`
             options (``action_encoding``, ``observe_design``, ``render_mode``).
         objective, targets, modes, weights, constraints, tolerance, latency_budget_ms,
             energy_budget_uj: see the module docstring and

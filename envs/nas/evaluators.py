@@ -7,6 +7,8 @@ A design of a :class:`~.search_space.NetworkSpace` is scored by
   - ``"proxy"`` -- zero-cost proxies (:mod:`.proxies`) on one minibatch: cheap (about a
     tenth of a second per network on one CPU core), the default;
   - ``"train"`` -- validation accuracy after a short seeded training run (:mod:`.training`);
+  - ``"nb201"`` -- accuracy and training time of a cell looked up in a NAS-Bench-201 /
+    NATS-Bench file the user has (:mod:`.nasbench`);
 
 * and, optionally, **hardware cost** (:mod:`.hardware`): latency, energy and area of the
   network's traced layers on an accelerator design, from the accelerator environment's model.
@@ -24,17 +26,19 @@ from archgym.simulator import Metric, Metrics, SimulationError, Simulator
 
 from .data import ImageData
 from .hardware import HardwareCost
+from .nasbench import NB201Evaluator
 from .proxies import COST_PROXIES, PROXY_SCALES, ProxyEvaluator, ProxySettings, check_proxy_names
 from .search_space import NetworkSpace
 from .training import TrainEvaluator, TrainSettings
 
-EVALUATORS: tuple[str, ...] = ("proxy", "train")
+EVALUATORS: tuple[str, ...] = ("proxy", "train", "nb201")
 
 _PROXY_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "synflow": ("1", "ln(1 + synaptic flow) at initialisation (Tanaka et al. 2020)"),
     "naswot": ("1", "log-determinant of the ReLU-code kernel (Mellor et al. 2021)"),
     "jacov": ("1", "Jacobian-covariance score (Mellor et al. 2020, v1)"),
     "grad_norm": ("1", "sum of per-layer loss-gradient norms at initialisation"),
+    "dss": ("1", "ln(1 + attention synaptic diversity + synaptic saliency) (Zhou et al. 2022)"),
     "params_m": ("M", "trainable parameters, millions"),
     "flops_m": ("MFLOP", "2 x MACs of one image through conv/linear layers, millions"),
 }
@@ -71,15 +75,40 @@ class ProxyMetrics:
 
 
 class TrainMetrics:
-    """Trained validation accuracy (and last-epoch training loss) as a :class:`NetworkEvaluator`."""
+    """Trained validation accuracy, last-epoch training loss and seconds per epoch as a
+    :class:`NetworkEvaluator`."""
 
     metrics: tuple[Metric, ...] = (
         Metric("accuracy", "1", "higher", 1.0, "validation accuracy after a short seeded training run"),
         Metric("train_loss", "1", "lower", 1.0, "mean cross-entropy over the last training epoch"),
+        Metric("epoch_time_s", "s", "lower", 1.0, "wall-clock seconds per training epoch on this machine"),
     )
 
     def __init__(self, space: NetworkSpace, data: ImageData, settings: TrainSettings) -> None:
         self.evaluator = TrainEvaluator(space, data, settings)
+
+    def __call__(self, design: Mapping[str, Any]) -> dict[str, float]:
+        return self.evaluator(design)
+
+
+class NB201Metrics:
+    """NAS-Bench-201 / NATS-Bench tabular results as a :class:`NetworkEvaluator`."""
+
+    metrics: tuple[Metric, ...] = (
+        Metric("accuracy", "1", "higher", 1.0, "NAS-Bench-201 validation accuracy (mean over seeds)"),
+        Metric("test_accuracy", "1", "higher", 1.0, "NAS-Bench-201 test accuracy (report, do not search on)"),
+        Metric("train_time_s", "s", "lower", 1e4, "NAS-Bench-201 measured training time of the schedule"),
+    )
+
+    def __init__(self, space: NetworkSpace, settings: Mapping[str, Any]) -> None:
+        cfg = dict(settings)
+        path = cfg.pop("path", None)
+        if not path:
+            raise ValueError("evaluator 'nb201' needs benchmark_path= (a NAS-Bench-201 / NATS-Bench file)")
+        try:
+            self.evaluator = NB201Evaluator(space, path, **cfg)
+        except TypeError as exc:
+            raise ValueError(f"benchmark settings: {exc}; allowed: path, dataset, epochs") from None
 
     def __call__(self, design: Mapping[str, Any]) -> dict[str, float]:
         return self.evaluator(design)
@@ -93,8 +122,12 @@ def make_network_evaluators(
     proxies: Sequence[str],
     proxy_settings: ProxySettings | None = None,
     train_settings: TrainSettings | None = None,
+    benchmark: Mapping[str, Any] | None = None,
 ) -> list[NetworkEvaluator]:
-    """Network evaluators by name: ``"proxy"``, ``"train"`` or a list of both."""
+    """Network evaluators by name: ``"proxy"``, ``"train"``, ``"nb201"`` or a list of them.
+
+    ``benchmark`` holds the ``nb201`` evaluator's ``path``, ``dataset`` and ``epochs``.
+    """
     names = [evaluator] if isinstance(evaluator, str) else list(evaluator)
     bad = [n for n in names if n not in EVALUATORS]
     if bad or not names or len(set(names)) != len(names):
@@ -105,8 +138,10 @@ def make_network_evaluators(
     for n in names:
         if n == "proxy":
             out.append(ProxyMetrics(space, data, proxies, proxy_settings or ProxySettings()))
-        else:
+        elif n == "train":
             out.append(TrainMetrics(space, data, train_settings or TrainSettings()))
+        else:
+            out.append(NB201Metrics(space, benchmark or {}))
     return out
 
 
@@ -194,6 +229,7 @@ class NASSimulator(Simulator):
 __all__ = [
     "EVALUATORS",
     "NASSimulator",
+    "NB201Metrics",
     "NetworkEvaluator",
     "ProxyMetrics",
     "TrainMetrics",

@@ -22,6 +22,13 @@ fixed seed, runs the chosen proxies on one fixed minibatch and caches by archite
   Images whose gradient is constant (e.g. zero) get correlation 0 instead of NaN.
 * ``grad_norm`` — Abdelfattah et al. 2021: the sum over conv/linear layers of the L2 norm
   of the cross-entropy loss gradient w.r.t. the layer's weights.
+* ``dss`` — Zhou et al., "Training-free Transformer Architecture Search", CVPR 2022: the
+  synaptic diversity (nuclear norms of weight and gradient) of attention layers plus the
+  synaptic saliency ``|W * dL/dW|`` of the others, ``ln(1 + .)``; made for ViT spaces.
+
+All proxies apply to the transformers of :mod:`.vit_space`: ``naswot`` codes GELU inputs
+like ReLU inputs, ``synflow`` sees LayerNorm with its initial (unit) scale, and the
+gradient-based ones read the attention and MLP ``nn.Linear`` weights.
 * ``params_m`` — trainable parameters, millions.
 * ``flops_m`` — ``2 x`` multiply-accumulates of the conv/linear layers for one image,
   millions, counted on the layers traced by the accelerator environment's tracer
@@ -53,7 +60,8 @@ from .search_space import NetworkSpace
 
 ProxyFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], float]
 _WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.Linear)
-_RELUS = (nn.ReLU, nn.ReLU6)
+#: activations whose input sign gives naswot's binary code (GELU: transformers' ReLU)
+_RELUS = (nn.ReLU, nn.ReLU6, nn.GELU)
 
 
 def _weighted_layers(model: nn.Module) -> list[nn.Conv1d | nn.Conv2d | nn.Linear]:
@@ -63,12 +71,14 @@ def _weighted_layers(model: nn.Module) -> list[nn.Conv1d | nn.Conv2d | nn.Linear
 def synflow(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """``ln(1 + synaptic flow)`` of the network (data-free: only ``x``'s shape is used).
 
-    Works on a float64 copy with ``|theta|`` weights; bounded activations (ReLU6) are replaced
-    by ReLU in the copy, since synaptic flow assumes positively homogeneous activations and a
-    saturated ReLU6 would block the all-ones signal.
+    Works on a float64 copy with ``|theta|`` weights; bounded or smooth activations (ReLU6,
+    GELU) are replaced by ReLU in the copy, since synaptic flow assumes positively homogeneous
+    activations and a saturated ReLU6 would block the all-ones signal. LayerNorm keeps only
+    its (absolute) affine part, the analogue of BatchNorm at its initial statistics: its
+    mean subtraction would make the flow signed and cancel it.
     """
     net = copy.deepcopy(model).double().eval()
-    _replace_relu6(net)
+    _make_homogeneous(net)
     with torch.no_grad():
         for p in net.parameters():
             p.abs_()
@@ -78,17 +88,32 @@ def synflow(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     score = 0.0
     with torch.no_grad():
         for m in _weighted_layers(net):
-            if m.weight.grad is not None:
-                score += float((m.weight * m.weight.grad).sum())
+            w = m.weight
+            if w.grad is not None:
+                score += float((w * w.grad).sum())
     return math.log1p(max(score, 0.0))
 
 
-def _replace_relu6(net: nn.Module) -> None:
+class _LayerNormAffine(nn.Module):
+    """``x * weight + bias`` of a LayerNorm, without the normalisation (for synflow)."""
+
+    def __init__(self, ln: nn.LayerNorm) -> None:
+        super().__init__()
+        self.weight, self.bias = ln.weight, ln.bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = x if self.weight is None else x * self.weight
+        return out if self.bias is None else out + self.bias
+
+
+def _make_homogeneous(net: nn.Module) -> None:
     for name, child in net.named_children():
-        if isinstance(child, nn.ReLU6):
+        if isinstance(child, (nn.ReLU6, nn.GELU)):
             setattr(net, name, nn.ReLU())
+        elif isinstance(child, nn.LayerNorm):
+            setattr(net, name, _LayerNormAffine(child))
         else:
-            _replace_relu6(child)
+            _make_homogeneous(child)
 
 
 def naswot(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -165,11 +190,46 @@ def grad_norm(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     try:
         model.zero_grad(set_to_none=True)
         F.cross_entropy(model(x), y).backward()
-        total = sum(float(m.weight.grad.norm()) for m in _weighted_layers(model) if m.weight.grad is not None)
+        grads = [m.weight.grad for m in _weighted_layers(model)]
+        total = sum(float(g.norm()) for g in grads if g is not None)
     finally:
         model.zero_grad(set_to_none=True)
         model.train(was_training)
     return float(total)
+
+
+def dss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """``ln(1 + DSS)``: synaptic diversity of attention plus synaptic saliency of the rest.
+
+    Zhou et al., "Training-free Transformer Architecture Search", CVPR 2022 (TF-TAS): for
+    the linear layers inside attention blocks (:class:`~.vit_space.MultiHeadAttention`) the
+    diversity ``||W||_* * ||dL/dW||_*`` (nuclear norms), for every other conv/linear layer
+    the saliency ``sum |W * dL/dW|``; ``L`` is the cross-entropy of the minibatch. Networks
+    without attention (CNN cells) get the saliency term only (SNIP's score).
+    """
+    from .vit_space import MultiHeadAttention
+
+    attention = {id(m) for a in model.modules() if isinstance(a, MultiHeadAttention) for m in a.modules()}
+    was_training = model.training
+    model.train()
+    score = 0.0
+    try:
+        model.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        with torch.no_grad():
+            for m in _weighted_layers(model):
+                w, g = m.weight, m.weight.grad
+                if g is None:
+                    continue
+                if id(m) in attention:
+                    w2, g2 = w.reshape(w.shape[0], -1).double(), g.reshape(g.shape[0], -1).double()
+                    score += float(torch.linalg.matrix_norm(w2, "nuc") * torch.linalg.matrix_norm(g2, "nuc"))
+                else:
+                    score += float((w * g).abs().sum())
+    finally:
+        model.zero_grad(set_to_none=True)
+        model.train(was_training)
+    return math.log1p(score)
 
 
 def params_m(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -189,6 +249,7 @@ PROXIES: dict[str, ProxyFn] = {
     "naswot": naswot,
     "jacov": jacov,
     "grad_norm": grad_norm,
+    "dss": dss,
     "params_m": params_m,
     "flops_m": flops_m,
 }
@@ -200,11 +261,12 @@ PROXY_SCALES: dict[str, float] = {
     "naswot": 500.0,
     "jacov": 1e5,
     "grad_norm": 10.0,
+    "dss": 5.0,
     "params_m": 0.1,
     "flops_m": 5.0,
 }
 #: order in which proxies run: the ones that only read the network first, synflow (copies) any time
-DEFAULT_PROXIES: tuple[str, ...] = ("synflow", "naswot", "grad_norm", "jacov", "params_m", "flops_m")
+DEFAULT_PROXIES: tuple[str, ...] = ("synflow", "naswot", "grad_norm", "dss", "jacov", "params_m", "flops_m")
 
 
 def check_proxy_names(names: Sequence[str]) -> tuple[str, ...]:

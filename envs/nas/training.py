@@ -7,11 +7,14 @@ Everything is seeded (initialisation, minibatch order), so the same architecture
 settings give the same accuracy on the same device and thread count; results are cached by
 architecture key in an evaluator-owned :class:`~archgym.envs.nas.cache.ArchCache`.
 
-CPU is the default; ``device="auto"`` picks a CUDA GPU when one is present.
+``device="auto"`` (the default) trains on a CUDA GPU when one is present, else on the CPU;
+the seconds each epoch took are reported (``epoch_time_s``, also per epoch in
+:class:`TrainResult`), so runs on different machines can be compared.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Mapping
@@ -39,7 +42,7 @@ class TrainSettings:
         momentum: Nesterov momentum.
         weight_decay: L2 penalty.
         seed: seeds weight initialisation and minibatch order.
-        device: ``"cpu"`` (default), ``"cuda"`` or ``"auto"``.
+        device: ``"auto"`` (default: CUDA when present), ``"cpu"`` or ``"cuda"``.
         channels_last: train in NHWC memory format (2-3x faster depthwise convolutions on
             CPU; the result does not depend on it beyond float rounding).
         cpu_threads: torch CPU threads while training (``None``: leave torch's setting);
@@ -52,7 +55,7 @@ class TrainSettings:
     momentum: float = 0.9
     weight_decay: float = 5e-4
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
     channels_last: bool = True
     cpu_threads: int | None = 1
 
@@ -81,6 +84,12 @@ class TrainResult:
     val_accuracy: float
     train_loss: float
     wall_time_s: float
+    epoch_times_s: tuple[float, ...] = ()
+
+    @property
+    def epoch_time_s(self) -> float:
+        """Mean wall-clock seconds per training epoch."""
+        return sum(self.epoch_times_s) / len(self.epoch_times_s) if self.epoch_times_s else float("nan")
 
 
 def cosine_lr(base: float, step: int, total: int) -> float:
@@ -136,7 +145,9 @@ def train_and_evaluate(
     gen = torch.Generator().manual_seed(settings.seed)
     model.train()
     loss_sum, loss_count, step = 0.0, 0, 0
+    epoch_times: list[float] = []
     for epoch in range(settings.epochs):
+        epoch_start = time.perf_counter()
         order = torch.randperm(n, generator=gen).to(device)
         for s in range(steps_per_epoch):
             idx = order[s * settings.batch_size : (s + 1) * settings.batch_size]
@@ -150,6 +161,9 @@ def train_and_evaluate(
             if epoch == settings.epochs - 1:
                 loss_sum += float(loss.detach()) * idx.numel()
                 loss_count += idx.numel()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        epoch_times.append(time.perf_counter() - epoch_start)
     model.eval()
     correct = 0
     with torch.no_grad():
@@ -158,7 +172,7 @@ def train_and_evaluate(
     train_loss = loss_sum / max(loss_count, 1)
     if not math.isfinite(train_loss):
         train_loss = float("inf")
-    return TrainResult(correct / x_va.shape[0], train_loss, time.perf_counter() - start)
+    return TrainResult(correct / x_va.shape[0], train_loss, time.perf_counter() - start, tuple(epoch_times))
 
 
 class TrainEvaluator:
@@ -178,6 +192,22 @@ class TrainEvaluator:
         self.settings = settings or TrainSettings()
         self.device = resolve_device(self.settings.device)
         self.cache: ArchCache[TrainResult] = ArchCache()
+        self._device_data: ImageData | None = None
+
+    def _data_on_device(self) -> ImageData:
+        """The dataset on the training device, copied there once (not per architecture)."""
+        if self.device.type == "cpu":
+            return self.data
+        if self._device_data is None:
+            d = self.data
+            self._device_data = dataclasses.replace(
+                d,
+                x_train=d.x_train.to(self.device),
+                y_train=d.y_train.to(self.device),
+                x_val=d.x_val.to(self.device),
+                y_val=d.y_val.to(self.device),
+            )
+        return self._device_data
 
     def result(self, design: Mapping[str, Any]) -> TrainResult:
         """Train (or look up) one design."""
@@ -185,15 +215,16 @@ class TrainEvaluator:
         return self.cache.get_or_compute(key, lambda: self._train(design))
 
     def __call__(self, design: Mapping[str, Any]) -> dict[str, float]:
-        """``{"accuracy": validation accuracy in [0, 1], "train_loss": last-epoch mean loss}``."""
+        """``{"accuracy": validation accuracy in [0, 1], "train_loss": last-epoch mean loss,
+        "epoch_time_s": mean seconds per epoch}``."""
         r = self.result(design)
-        return {"accuracy": r.val_accuracy, "train_loss": r.train_loss}
+        return {"accuracy": r.val_accuracy, "train_loss": r.train_loss, "epoch_time_s": r.epoch_time_s}
 
     def _train(self, design: Mapping[str, Any]) -> TrainResult:
         with cpu_threads(self.settings.cpu_threads, self.device):
             with seeded(self.settings.seed, self.device):
                 model = self.space.build(design)
-            return train_and_evaluate(model, self.data, self.settings, self.device)
+            return train_and_evaluate(model, self._data_on_device(), self.settings, self.device)
 
 
 __all__ = ["TrainEvaluator", "TrainResult", "TrainSettings", "train_and_evaluate"]
