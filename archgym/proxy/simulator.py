@@ -2,7 +2,8 @@
 
 ``ProxySimulator.load(path)`` gives a simulator with the same protocol as the real one, so any
 env and any agent run against it unchanged; every dataset row it produces records
-``simulator_version = "proxy-<kind>[<simulator version it was trained on>]"``.
+``simulator_version = "proxy-<kind>[<simulator version it was trained on>]"`` and
+``source = "proxy:<kind>:<file hash>"``.
 :func:`attach_simulator` is what ``env.simulator=proxy env.simulator.path=FILE`` does: it
 checks that the proxy was trained on this env (same parameters, metrics, env id and, by
 default, workload) and replaces the env's simulator.
@@ -33,6 +34,8 @@ class ProxySimulator(Simulator):
             )
         self.metrics = tuple(metrics)
         self.version = f"proxy-{model.kind}[{model.simulator_version}]"
+        #: the ``source`` of every row it produces: ``proxy:<kind>:<12 hex of the file's SHA-256>``
+        self.provenance = f"proxy:{model.kind}:{_file_hash(source)}"
 
     @classmethod
     def load(cls, path: str | os.PathLike, metrics: Sequence[Metric] | None = None) -> ProxySimulator:
@@ -47,6 +50,13 @@ class ProxySimulator(Simulator):
         return [
             dict(zip(names, row)) for row in self.model.predict(designs).tolist()
         ]  # tolist: Python floats, fast
+
+
+def _file_hash(path: str) -> str:
+    """First 12 hex digits of a proxy file's SHA-256 (``unsaved`` for a model not loaded from a file)."""
+    from archgym.provenance import file_sha256
+
+    return file_sha256(path)[:12] if path and os.path.isfile(path) else "unsaved"
 
 
 def check_compatible(model: ProxyModel, env: Any, check_workload: bool = True) -> None:
