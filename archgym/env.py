@@ -63,6 +63,7 @@ class ArchGymEnv(gym.Env):
             raise ValueError(
                 f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
             )
+        simulator.check_workload(workload)  # InvalidWorkloadError (a ValueError) names the workload
         self.space = space
         self.simulator = simulator
         self.workload = workload
@@ -122,10 +123,16 @@ class ArchGymEnv(gym.Env):
         return self.evaluator.count
 
     def decode(self, action: Any) -> dict[str, Any]:
-        """Action (in this env's encoding) -> design dict."""
+        """Action (in this env's encoding) -> design dict.
+
+        Raises:
+            ValueError: (:class:`~archgym.design_space.InvalidDesignError`) an entry that is
+                None, not a number, NaN/inf, or (index encoding) not a whole number in range,
+                naming the parameter; nothing is silently cast or truncated.
+        """
         if self.action_encoding == "multidiscrete":
-            return self.space.from_indices(np.asarray(action, dtype=np.int64))
-        return self.space.from_box(np.asarray(action, dtype=np.float64))
+            return self.space.from_indices(self.space.check_indices(action))
+        return self.space.from_box(self.space.check_box(action))
 
     def encode(self, design: Mapping[str, Any]) -> np.ndarray:
         """Design dict -> action in this env's encoding."""
@@ -136,7 +143,7 @@ class ArchGymEnv(gym.Env):
     # ---------------------------------------------------------- gymnasium API
     def _observation(self, ev: Evaluation | None) -> np.ndarray:
         n = len(self.simulator.metrics)
-        obs = np.zeros(self.observation_space.shape, dtype=np.float64)
+        obs = np.zeros(self.observation_space.shape or (0,), dtype=np.float64)
         if ev is not None and ev.metrics is not None:
             vals = np.array([ev.metrics[m.name] for m in self.simulator.metrics], dtype=np.float64)
             obs[:n] = np.nan_to_num(vals / self._scales, nan=0.0, posinf=_OBS_LIMIT, neginf=-_OBS_LIMIT)
@@ -180,7 +187,8 @@ class ArchGymEnv(gym.Env):
             return f"{self.env_id or type(self).__name__} [{self.workload_name}]: no design evaluated yet\n"
         ev = self._last
         lines = [
-            f"{self.env_id or type(self).__name__} [{self.workload_name}] step {self._t}: reward {ev.reward:.4f}"
+            f"{self.env_id or type(self).__name__} [{self.workload_name}] step {self._t}: "
+            f"reward {ev.reward:.4f}"
             + (" (target met)" if ev.success else "")
             + ("" if ev.feasible else " (infeasible)")
         ]

@@ -52,13 +52,8 @@ def save_hydra_files(cfg: DictConfig, hydra_cfg: Any, out: Path) -> None:
 
 
 def discard_if_empty(out: Path) -> None:
-    """Remove a run directory holding nothing but Hydra's empty job log (a rejected run's leftovers)."""
-    if not out.is_dir():
-        return
-    for log in out.glob("*.log"):
-        if log.is_file() and log.stat().st_size == 0:
-            log.unlink()
-    with contextlib.suppress(OSError):  # not empty: it holds something else, keep it
+    """Remove the empty directory Hydra made for a run that was rejected before it started."""
+    with contextlib.suppress(OSError):  # missing, or not empty: it holds something else, keep it
         out.rmdir()
 
 

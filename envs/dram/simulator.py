@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from archgym.simulator import Metric, SimulationError, Simulator
+from archgym.simulator import InvalidWorkloadError, Metric, SimulationError, Simulator
 
 from . import controller as K
 from .address_mapping import AddressMapping
 from .devices import DRAMDevice, get_device
 from .power import EnergyBreakdown, channel_energy
-from .space import DEFAULT_DESIGN, dram_design_space
+from .space import dram_design_space
 from .traces import Trace
 from .workloads import load_workload
 
@@ -99,8 +99,15 @@ class DRAMSimulator(Simulator):
 
     # ----------------------------------------------------------------- encoding
     def encode_design(self, design: Mapping[str, Any]) -> np.ndarray:
-        """Validate a design and return the kernel's config vector."""
-        d = self.space.validate({**DEFAULT_DESIGN, **design})  # raises InvalidDesignError
+        """Validate a design and return the kernel's config vector.
+
+        Every parameter must be given (no defaults are filled in), none may be unknown, and each
+        value must be one the design space allows (no NaN, no truncated floats).
+
+        Raises:
+            InvalidDesignError: naming the missing, unknown or invalid parameter.
+        """
+        d = self.space.validate(design)
         cfg = np.zeros(K.N_CFG, np.int64)
         cfg[K.C_PAGE] = K.PAGE_CODES[d["page_policy"]]
         cfg[K.C_SCHED] = K.SCHEDULER_CODES[d["scheduler"]]
@@ -114,6 +121,23 @@ class DRAMSimulator(Simulator):
         cfg[K.C_MAXACT] = d["max_active_transactions"]
         return cfg
 
+    def resolve_workload(self, workload: Any) -> Trace:
+        """The trace of a workload (a :class:`Trace`, standard name, generator spec or file).
+
+        Raises:
+            InvalidWorkloadError: the trace has no requests (an empty file, or only comments).
+        """
+        trace = load_workload(workload) if not isinstance(workload, Trace) else workload
+        if len(trace) == 0:
+            raise InvalidWorkloadError(
+                f"workload {trace.name!r} has no requests (an empty trace, or one with only comments): "
+                "nothing to simulate"
+            )
+        return trace
+
+    def check_workload(self, workload: Any) -> None:
+        self.resolve_workload(workload)
+
     def decode_trace(self, trace: Trace) -> tuple[np.ndarray, ...]:
         """Kernel inputs of a trace: arrival cycle, channel, bank, row, is_write."""
         f = self.mapping.decode(trace.address)
@@ -125,9 +149,7 @@ class DRAMSimulator(Simulator):
     def simulate(self, design: Mapping[str, Any], workload: Any, _decoded: tuple | None = None) -> SimResult:
         """Run one design on a workload (a :class:`Trace`, standard name, generator spec or file)."""
         cfg = self.encode_design(design)
-        trace = load_workload(workload) if not isinstance(workload, Trace) else workload
-        if len(trace) == 0:
-            raise SimulationError(f"workload {trace.name!r} has no requests")
+        trace = self.resolve_workload(workload)
         arrival, chan, bank, row, is_write = _decoded if _decoded is not None else self.decode_trace(trace)
         _t_send, t_resp, _t_cas, stats = K.run_kernel(
             arrival, chan, bank, row, is_write, cfg, self._geo, self._tim
@@ -198,6 +220,6 @@ class DRAMSimulator(Simulator):
 
     def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[dict[str, float]]:
         """Metrics of several designs; the trace is resolved and decoded once."""
-        trace = load_workload(workload) if not isinstance(workload, Trace) else workload
+        trace = self.resolve_workload(workload)
         decoded = self.decode_trace(trace)
         return [self.simulate(d, trace, _decoded=decoded).metrics for d in designs]
