@@ -30,7 +30,8 @@ class ProxySimulator(Simulator):
             metrics = [Metric(n, "", "lower", 1.0, f"proxy prediction of {n}") for n in names]
         if [m.name for m in metrics] != names:
             raise ValueError(
-                f"proxy predicts {', '.join(names)}; metric definitions given for {', '.join(m.name for m in metrics)}"
+                f"proxy predicts {', '.join(names)}; "
+                f"metric definitions given for {', '.join(m.name for m in metrics)}"
             )
         self.metrics = tuple(metrics)
         self.version = f"proxy-{model.kind}[{model.simulator_version}]"
@@ -67,7 +68,8 @@ def check_compatible(model: ProxyModel, env: Any, check_workload: bool = True) -
         raise ValueError(f"{where} cannot stand in for {base.env_id}")
     if list(base.space.names) != model.param_names:
         raise ValueError(
-            f"{where}: parameters {', '.join(model.param_names)} differ from the env's {', '.join(base.space.names)}"
+            f"{where}: parameters {', '.join(model.param_names)} "
+            f"differ from the env's {', '.join(base.space.names)}"
         )
     if list(base.simulator.metric_names) != model.metric_names:
         raise ValueError(
