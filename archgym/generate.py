@@ -264,7 +264,8 @@ def generate_dataset(
     )
     out = Path(output_dir)
     occupied = out.is_dir() and any(p.name != LOCK_FILE for p in out.iterdir())
-    if not overwrite and occupied and inspect_run(out, fingerprint(config)).status == "changed":
+    # resumable: a complete or cut-off generation of this very config; anything else is refused
+    if not overwrite and occupied and inspect_run(out, fingerprint(config)).status in ("absent", "changed"):
         raise ConfigError(
             f"-o: {out} exists and holds something else than a generation with these settings; "
             "pass --overwrite (overwrite=True) to replace its dataset, or choose another directory"

@@ -387,6 +387,18 @@ def _pareto_metrics(
     return chosen[:2] if len(chosen) >= 2 else None
 
 
+def pareto_designs(rows: pd.DataFrame, mx: str, my: str, meta: DatasetMetadata) -> pd.DataFrame:
+    """The distinct designs (by ``param.*``) on the Pareto front of two metrics, sorted by ``mx``.
+
+    A design evaluated several times (by several runs, or cached) counts once.
+    """
+    cols = [METRIC_PREFIX + mx, METRIC_PREFIX + my]
+    rows = rows.dropna(subset=cols).drop_duplicates(subset=param_columns(rows) or cols)
+    sign = np.array([1.0 if meta.better(m) == "lower" else -1.0 for m in (mx, my)])
+    front = rows.loc[pareto_mask(rows[cols].to_numpy(np.float64) * sign)]
+    return front.sort_values(cols[0])
+
+
 def _axis_label(meta: DatasetMetadata, metric: str) -> str:
     unit = meta.unit(metric)
     return (
@@ -416,19 +428,15 @@ def plot_pareto(data: SweepData, path: Path, metrics: Sequence[str] | None = Non
     for ax, (env_id, (mx, my)) in zip(axes[0], panels):
         env_rows = rows[rows["env_id"] == env_id]
         cols = [METRIC_PREFIX + mx, METRIC_PREFIX + my]
-        sign = np.array([1.0 if data.metadata.better(m) == "lower" else -1.0 for m in (mx, my)])
         groups = env_rows.assign(_source=env_rows["run_dir"].map(sources)).groupby(["agent", "_source"])
         for (agent, source), grp in sorted(groups, key=lambda kv: kv[0]):
-            grp = grp.dropna(subset=cols)
+            grp = grp.dropna(subset=cols).drop_duplicates(subset=param_columns(grp) or cols)
             if grp.empty:
                 continue
-            # one point per distinct design (the same design evaluated twice is one point)
-            grp = grp.drop_duplicates(subset=param_columns(grp) or cols)
             pts = grp[cols].to_numpy(np.float64)
             colour = colours[agent]
             ax.scatter(pts[:, 0], pts[:, 1], s=6, alpha=0.25, color=colour)
-            front = pts[pareto_mask(pts * sign)]
-            front = front[np.argsort(front[:, 0])]
+            front = pareto_designs(grp, mx, my, data.metadata)[cols].to_numpy(np.float64)
             ax.plot(
                 front[:, 0],
                 front[:, 1],
@@ -516,6 +524,7 @@ __all__ = [
     "config_table",
     "load_sweep",
     "make_report",
+    "pareto_designs",
     "pareto_mask",
     "plot_best_so_far",
     "plot_lottery",

@@ -231,6 +231,7 @@ def run_experiment(
                 file=sys.stderr,
             )
             known = {f.name for f in dataclasses.fields(RunSummary)}
+            lock.release()
             return RunSummary(**{k: v for k, v in previous.items() if k in known})
         env, search = build(cfg, env, agent)
     except BaseException:
