@@ -124,3 +124,42 @@ def test_default_run_dirs_differ_for_runs_started_in_the_same_second(tmp_path):
     dirs = sorted((tmp_path / "runs" / "dram" / "random").iterdir())
     assert len(dirs) == 2 and all(len(load_dataset(d)) == 2 for d in dirs)
     assert all(d.name.startswith("seed0-") and len(d.name.rsplit("-", 1)[1]) == 8 for d in dirs)
+
+
+def _sweep(tmp_path, *extra):
+    return subprocess.run(
+        [*ARCHGYM, "run", "--multirun", *DRAM, "budget=3", "agent=random,rw", *extra],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _job(agent):  # a sweep job's directory is named by its overrides
+    return f"+env.kwargs.n_requests=300,agent={agent},budget=3,env.kwargs.workload=random,env=dram"
+
+
+def test_sweep_skips_a_locked_job_and_runs_the_others(tmp_path):
+    sweep = tmp_path / "sweep"
+    with RunLock(sweep / _job("rw")):
+        proc = _sweep(tmp_path, f"hydra.sweep.dir={sweep}")
+    assert proc.returncode == 0, proc.stderr
+    refused = [line for line in proc.stderr.splitlines() if line.startswith("archgym: error: ")]
+    assert len(refused) == 1 and str(sweep / _job("rw")) in refused[0] and f"pid {os.getpid()}" in refused[0]
+    assert len(load_dataset(sweep / _job("random"))) == 3
+    assert not (sweep / _job("rw") / "dataset").exists()
+    assert (sweep / _job("random") / ".hydra" / "config.yaml").exists()  # written by the job itself
+    again = _sweep(tmp_path, f"hydra.sweep.dir={sweep}")  # re-run: the missing job runs, the other is skipped
+    assert again.returncode == 0 and "skipping" in again.stderr
+    assert len(load_dataset(sweep / _job("rw"))) == 3
+
+
+@pytest.mark.slow
+def test_parallel_sweep_with_default_dir_gets_a_unique_suffix(tmp_path):
+    proc = _sweep(tmp_path, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
+    assert proc.returncode == 0, proc.stderr
+    (sweep,) = (tmp_path / "multirun").iterdir()
+    assert len(sweep.name.rsplit("-", 1)[1]) == 8  # <time>-<uid>, resolved once for every worker
+    jobs = {p.name for p in sweep.iterdir() if p.is_dir()}
+    assert len(load_dataset(sweep)) == 6 and jobs == {_job("random"), _job("rw")}
