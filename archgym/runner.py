@@ -224,7 +224,7 @@ def run_experiment(
     existed, lock_existed = out.exists(), (out / LOCK_FILE).exists()
     lock = RunLock(out).acquire()  # RunLockedError: another live run writes here
     try:
-        previous = check_resume(out, plain, resume=bool(plain.get("resume", True)))
+        previous = check_resume(out, plain, resume=_bool(plain, "resume", True))
         if previous is not None:
             print(
                 f"archgym: skipping {out}: already complete (set resume=false to run it again)",
