@@ -19,6 +19,7 @@ and reports read.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -125,7 +126,9 @@ class SamplerAgent(Agent):
         if sampler == "replay" and not source:
             raise ValueError("the replay sampler needs --from DATASET (run/sweep directories or shards)")
         self.sampler, self.source, self.unique, self.batch_size = sampler, list(source), unique, batch_size
-        self._picker = _Picker(design_stream(space, sampler, seed, self.source), unique, max_draws)
+        stream = design_stream(space, sampler, seed, self.source)
+        first = next(stream, None)  # reading a replayed dataset fails here, before the run starts
+        self._picker = _Picker(itertools.chain([] if first is None else [first], stream), unique, max_draws)
 
     @property
     def exhausted(self) -> bool:
@@ -276,7 +279,7 @@ def generate_dataset(
             return SamplerAgent(
                 space, agent_seed, sampler, source, unique, batch_size, max_draws=_MAX_REPEAT_FACTOR * n
             )
-        except (ValueError, FileNotFoundError) as exc:
+        except (ValueError, FileNotFoundError, KeyError) as exc:
             raise ConfigError(f"--sampler {sampler}: {exc.args[0] if exc.args else exc}") from None
 
     summary = run_experiment(config, out, env=instance, agent=factory)
