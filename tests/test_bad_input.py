@@ -41,27 +41,59 @@ def one_error_line(proc):
     return lines[0]
 
 
-@pytest.mark.parametrize(
-    "override, culprit",
-    [
-        ("env.kwargs.workload={empty}", "has no requests"),
-        ("env.kwargs.workload={comments}", "has no requests"),
-        ("env.kwargs.targets.power_mw=-100", "target for 'power_mw' must be positive"),
-        ("env.kwargs.targets.power_mw=nan", "target for 'power_mw' must be a non-zero finite number"),
-        ("env.kwargs.targets.power_mw=inf", "target for 'power_mw' must be a non-zero finite number"),
-        ("stop_on_success=maybe", "stop_on_success: must be true or false, got 'maybe'"),
-    ],
-)
-def test_bad_run_input_exits_2_and_leaves_no_run_dir(tmp_path, override, culprit):
+BAD_RUN_INPUT = [
+    ({"env": {"kwargs": {"workload": "{empty}"}}}, "has no requests"),
+    ({"env": {"kwargs": {"workload": "{comments}"}}}, "has no requests"),
+    ({"env": {"kwargs": {"targets": {"power_mw": -100}}}}, "target for 'power_mw' must be positive"),
+    ({"env": {"kwargs": {"targets": {"power_mw": math.nan}}}}, "'power_mw' must be a non-zero finite number"),
+    ({"env": {"kwargs": {"targets": {"power_mw": math.inf}}}}, "'power_mw' must be a non-zero finite number"),
+    ({"stop_on_success": "maybe"}, "stop_on_success: must be true or false, got 'maybe'"),
+    ({"resume": "no"}, "resume: must be true or false, got 'no'"),
+]
+
+
+def _traces(tmp_path):
     (tmp_path / "empty.stl").write_text("")
     (tmp_path / "comments.stl").write_text("# a trace with no requests\n")
-    arg = override.format(empty=tmp_path / "empty.stl", comments=tmp_path / "comments.stl")
-    proc = cli("run", *DRAM, arg, f"hydra.run.dir={tmp_path}/out/run", cwd=tmp_path)
-    assert culprit in one_error_line(proc)
+    return {"empty": str(tmp_path / "empty.stl"), "comments": str(tmp_path / "comments.stl")}
+
+
+def _merge(base, change):
+    out = dict(base)
+    for k, v in change.items():
+        out[k] = _merge(base.get(k, {}), v) if isinstance(v, dict) else v
+    return out
+
+
+@pytest.mark.parametrize("change, culprit", BAD_RUN_INPUT)
+def test_bad_run_input_is_refused_before_anything_is_written(tmp_path, change, culprit):
+    from archgym.runner import run_experiment
+
+    traces = _traces(tmp_path)
+    base = {
+        "env": {"id": "archgym/DRAMController-v0", "kwargs": {"workload": "random", "n_requests": 200}},
+        "agent": {"name": "random", "params": {}},
+        "budget": 3,
+        "progress": False,
+    }
+    cfg = _merge(base, change)
+    if cfg["env"]["kwargs"]["workload"] in ("{empty}", "{comments}"):
+        cfg["env"]["kwargs"]["workload"] = traces[cfg["env"]["kwargs"]["workload"][1:-1]]
+    with pytest.raises(ConfigError) as err:
+        run_experiment(cfg, tmp_path / "out" / "run")
+    assert culprit in str(err.value) and "\n" not in str(err.value)
     assert not (tmp_path / "out" / "run").exists()
-    # default directories too: no empty runs/... leaf is left
-    proc = cli("run", *DRAM, arg, cwd=tmp_path)
-    assert proc.returncode == 2 and not list((tmp_path / "runs").glob("*/*/*"))
+
+
+def test_bad_run_input_on_the_command_line_exits_2_and_leaves_no_run_dir(tmp_path):
+    trace = _traces(tmp_path)["comments"]
+    proc = cli(
+        "run", *DRAM, f"env.kwargs.workload={trace}", f"hydra.run.dir={tmp_path}/out/run", cwd=tmp_path
+    )
+    assert "has no requests" in one_error_line(proc) and not (tmp_path / "out" / "run").exists()
+    proc = cli("run", *DRAM, "stop_on_success=maybe", cwd=tmp_path)  # default directory
+    assert "stop_on_success" in one_error_line(proc)
+    assert not list((tmp_path / "runs").glob("*/*/*"))
 
 
 def test_generate_bad_input_exits_2(tmp_path):

@@ -108,6 +108,18 @@ def test_two_concurrent_runs_on_one_dir_give_one_run(tmp_path):
     assert df["workload"].nunique() == 1
 
 
+def test_uid_resolver_differs_per_config_and_is_stable_within_one():
+    from omegaconf import OmegaConf
+
+    from archgym.cli.run import register_resolvers
+
+    register_resolvers()
+    a = OmegaConf.create({"dir": "runs/x-${archgym_uid:}", "again": "${dir}"})
+    b = OmegaConf.create({"dir": "runs/x-${archgym_uid:}"})
+    assert a.dir == a.dir == a.again and a.dir != b.dir and len(a.dir.rsplit("-", 1)[1]) == 8
+
+
+@pytest.mark.slow
 def test_default_run_dirs_differ_for_runs_started_in_the_same_second(tmp_path):
     procs = [
         subprocess.Popen(
@@ -140,6 +152,7 @@ def _job(agent):  # a sweep job's directory is named by its overrides
     return f"+env.kwargs.n_requests=300,agent={agent},budget=3,env.kwargs.workload=random,env=dram"
 
 
+@pytest.mark.slow
 def test_sweep_skips_a_locked_job_and_runs_the_others(tmp_path):
     sweep = tmp_path / "sweep"
     with RunLock(sweep / _job("rw")):
