@@ -126,6 +126,7 @@ class RunSummary:
     #: ``simulator``, or ``proxy:<kind>:<hash>`` when a trained proxy produced every metric
     source: str = SIMULATOR_SOURCE
     proxy_path: str | None = None
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
     archgym_version: str = ""
     schema_version: int = SCHEMA_VERSION
 
@@ -324,6 +325,7 @@ def _summarise(
         objective=dict(info.objective),
         objective_hash=objective_hash(info.objective),
         source=info.source,
+        env_kwargs=dict(info.env_kwargs),
         archgym_version=info.archgym_version,
     )
 
