@@ -108,12 +108,19 @@ class RunLock:
             f.flush()
             os.fsync(f.fileno())
 
-    def release(self) -> None:
-        """Mark the lock released (empty file) and unlock; a no-op when not held."""
+    def release(self, remove: bool = False) -> None:
+        """Mark the lock released (empty file) and unlock; a no-op when not held.
+
+        With ``remove`` the lock file is deleted instead, while still held (a process that
+        opened it before then finds it locked; one that opens it later gets a new file).
+        """
         if not self.held:
             return
         try:
-            self._write(None)
+            if remove:
+                self.path.unlink(missing_ok=True)
+            else:
+                self._write(None)
         finally:
             self._lock.release()
 

@@ -236,8 +236,8 @@ def run_experiment(
             return RunSummary(**{k: v for k, v in previous.items() if k in known})
         env, search = build(cfg, env, agent)
     except BaseException:
-        lock.release()
-        _discard(out, existed, lock_existed)
+        lock.release(remove=not lock_existed)  # a lock file this call created goes again
+        _discard(out, existed)
         raise
     try:
         start_run(out, plain)
@@ -248,10 +248,8 @@ def run_experiment(
         lock.release()
 
 
-def _discard(out: Path, existed: bool, lock_existed: bool) -> None:
-    """Undo what a run that never started created: its lock file, and the directory if new and empty."""
-    if not lock_existed:
-        (out / LOCK_FILE).unlink(missing_ok=True)
+def _discard(out: Path, existed: bool) -> None:
+    """Remove the directory of a run that never started if this call created it (and it is empty)."""
     if not existed:
         with contextlib.suppress(OSError):  # not empty: something else wrote there meanwhile
             out.rmdir()
