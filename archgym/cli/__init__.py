@@ -18,6 +18,7 @@ ship inside the package (``archgym.conf``), so ``archgym run`` works from any di
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -58,7 +59,14 @@ plus summary.json with the best design. Load them with archgym.dataset.load_data
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``archgym`` console script."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:  # output piped into a reader that stopped early (`| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 1
+
+
+def _main(args: list[str]) -> int:
     if not args or args[0] in ("-h", "--help", "help"):
         print(USAGE)
         return 0
