@@ -270,11 +270,12 @@ def plot_best_so_far(data: SweepData, path: Path) -> Path:
         with np.errstate(all="ignore"), _quiet():
             med, lo, hi = (np.nanpercentile(m, q, axis=0) for q in (50, 25, 75))
         n_cfg = int(((configs["agent"] == row.agent) & (configs["env_id"] == row.env_id)).sum())
-        label = f"{_label(row.agent, row.source)} (best of {n_cfg} configs, {len(curves)} seeds)"
+        agent, source, env_id = str(row.agent), str(row.source), str(row.env_id)
+        label = f"{_label(agent, source)} (best of {n_cfg} configs, {len(curves)} seeds)"
         if several_envs:
-            label += f" [{row.env_id.split('/')[-1]} {row.workload}]"
-        colour = colours[row.agent]
-        ax.plot(x, med, _line_style(row.source), color=colour, label=label)
+            label += f" [{env_id.split('/')[-1]} {row.workload}]"
+        colour = colours[agent]
+        ax.plot(x, med, _line_style(source), color=colour, label=label)
         ax.fill_between(x, lo, hi, alpha=0.2, color=colour)
     ax.set_xlabel("evaluations")
     ax.set_ylabel("best reward so far")
