@@ -277,6 +277,57 @@ class Real(Parameter):
         return f"reals in [{self.low}, {self.high}]" + (" (log scale)" if self.log else "")
 
 
+def _finite_number(name: str, value: Any, what: str = "value") -> float:
+    """``value`` as a float, or :class:`InvalidDesignError` naming ``name`` (None, bool, text, NaN, inf)."""
+    if value is None or isinstance(value, (bool, np.bool_, str, bytes)):
+        raise InvalidDesignError(f"parameter {name!r}: {what} {value!r} is not a number")
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InvalidDesignError(f"parameter {name!r}: {what} {value!r} is not a number") from None
+    if not math.isfinite(x):
+        raise InvalidDesignError(f"parameter {name!r}: {what} {value!r} is not a finite number")
+    return x
+
+
+def check_design_fields(
+    design: Mapping[str, Any],
+    fields: Sequence[str],
+    *,
+    counts: Iterable[str] = (),
+    numbers: Iterable[str] = (),
+    where: str = "design",
+) -> None:
+    """The input check of a simulator that takes designs outside a :class:`DesignSpace`.
+
+    Refuses a design with a missing or an extra key, a ``numbers`` field that is not a finite
+    number, and a ``counts`` field that is not a whole number >= 1.
+
+    Raises:
+        InvalidDesignError: naming the key or parameter and the value.
+    """
+    if not isinstance(design, Mapping):
+        raise InvalidDesignError(
+            f"{where}: must be a mapping of parameter -> value, got {type(design).__name__}"
+        )
+    missing = [k for k in fields if k not in design]
+    if missing:
+        raise InvalidDesignError(
+            f"{where} lacks parameter(s) {', '.join(missing)}; it needs: {', '.join(fields)}"
+        )
+    extra = [str(k) for k in design if k not in fields]
+    if extra:
+        raise InvalidDesignError(
+            f"{where} has unknown parameter(s) {', '.join(extra)}; it takes: {', '.join(fields)}"
+        )
+    for name in numbers:
+        _finite_number(name, design[name])
+    for name in counts:
+        x = _finite_number(name, design[name])
+        if not x.is_integer() or x < 1:
+            raise InvalidDesignError(f"parameter {name!r}: {design[name]!r} is not a whole number >= 1")
+
+
 class DesignSpace:
     """An ordered collection of :class:`Parameter` with conversions between encodings."""
 
@@ -329,12 +380,52 @@ class DesignSpace:
         unknown = [k for k in design if k not in self._by_name]
         if unknown:
             raise InvalidDesignError(
-                f"unknown parameter(s) {', '.join(map(repr, unknown))}; parameters are: {', '.join(self.names)}"
+                f"unknown parameter(s) {', '.join(map(repr, unknown))}; "
+                f"parameters are: {', '.join(self.names)}"
             )
         missing = [n for n in self.names if n not in design]
         if missing:
             raise InvalidDesignError(f"design is missing parameter(s): {', '.join(missing)}")
         return {p.name: p.validate(design[p.name]) for p in self.params}
+
+    def check_indices(self, action: Any) -> np.ndarray:
+        """An index-vector action (``MultiDiscrete``) as int64, refusing what would be silently cast.
+
+        Raises:
+            InvalidDesignError: wrong length, or an entry that is None, not a number, NaN/inf,
+                not a whole number, or outside ``0..n-1`` (naming the parameter).
+        """
+        entries = self._entries(action, "index vector")
+        out = np.empty(len(self), dtype=np.int64)
+        for i, (p, v) in enumerate(zip(self.params, entries)):
+            x = _finite_number(p.name, v, "action index")
+            if not float(x).is_integer():
+                raise InvalidDesignError(f"parameter {p.name!r}: action index {v!r} is not a whole number")
+            if not 0 <= x < p.n:
+                raise InvalidDesignError(f"parameter {p.name!r}: action index {v!r} outside 0..{p.n - 1}")
+            out[i] = int(x)
+        return out
+
+    def check_box(self, action: Any) -> np.ndarray:
+        """A ``[-1, 1]`` box action as float64, refusing None, non-numbers and NaN/inf (naming the parameter).
+
+        Finite values outside ``[-1, 1]`` are clipped, as gymnasium's wrappers expect.
+        """
+        entries = self._entries(action, "box action")
+        return np.array(
+            [_finite_number(p.name, v, "action value") for p, v in zip(self.params, entries)],
+            dtype=np.float64,
+        )
+
+    def _entries(self, action: Any, what: str) -> list[Any]:
+        if action is None or isinstance(action, (str, bytes, Mapping)):
+            raise InvalidDesignError(f"{what}: expected {len(self)} numbers, got {action!r}")
+        flat = np.asarray(action, dtype=object).reshape(-1).tolist()
+        if len(flat) != len(self):
+            raise InvalidDesignError(
+                f"{what} has {len(flat)} entries, the design space has {len(self)} parameters"
+            )
+        return flat
 
     # ---------------------------------------------------------------- sampling
     def sample_indices(self, rng: np.random.Generator, n: int | None = None) -> np.ndarray:

@@ -70,6 +70,7 @@ class ArchGymEnv(gym.Env[ObsType, ActType]):
             raise ValueError(
                 f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
             )
+        simulator.check_workload(workload)  # InvalidWorkloadError (a ValueError) names the workload
         self.space = space
         self.simulator = simulator
         self.workload = workload
@@ -129,10 +130,16 @@ class ArchGymEnv(gym.Env[ObsType, ActType]):
         return self.evaluator.count
 
     def decode(self, action: Any) -> dict[str, Any]:
-        """Action (in this env's encoding) -> design dict."""
+        """Action (in this env's encoding) -> design dict.
+
+        Raises:
+            ValueError: (:class:`~archgym.design_space.InvalidDesignError`) an entry that is
+                None, not a number, NaN/inf, or (index encoding) not a whole number in range,
+                naming the parameter; nothing is silently cast or truncated.
+        """
         if self.action_encoding == "multidiscrete":
-            return self.space.from_indices(np.asarray(action, dtype=np.int64))
-        return self.space.from_box(np.asarray(action, dtype=np.float64))
+            return self.space.from_indices(self.space.check_indices(action))
+        return self.space.from_box(self.space.check_box(action))
 
     def encode(self, design: Mapping[str, Any]) -> np.ndarray:
         """Design dict -> action in this env's encoding."""
@@ -187,7 +194,8 @@ class ArchGymEnv(gym.Env[ObsType, ActType]):
             return f"{self.env_id or type(self).__name__} [{self.workload_name}]: no design evaluated yet\n"
         ev = self._last
         lines = [
-            f"{self.env_id or type(self).__name__} [{self.workload_name}] step {self._t}: reward {ev.reward:.4f}"
+            f"{self.env_id or type(self).__name__} [{self.workload_name}] step {self._t}: "
+            f"reward {ev.reward:.4f}"
             + (" (target met)" if ev.success else "")
             + ("" if ev.feasible else " (infeasible)")
         ]

@@ -10,18 +10,17 @@ Samplers:
 
 With ``unique=True`` (the default) a design is simulated at most once; the sampler keeps
 drawing until N distinct designs are done (or, for a space smaller than N, until it gives
-up after many repeats and says so). The output is an ordinary run directory
-(``dataset/part-*.parquet`` + ``summary.json``), so merge, proxies and reports read it.
+up after many repeats and says so). A generation is an ordinary run: the sampler is an agent
+(:class:`SamplerAgent`, named ``generate-<sampler>`` in datasets) run by
+:func:`archgym.runner.run_experiment`, so it locks its directory, resumes, and records the same
+provenance; its output (``dataset/part-*.parquet`` + ``summary.json``) is what merge, proxies
+and reports read.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import json
-import sys
+import itertools
 import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from archgym.agent import Agent, RunResult
 from archgym.design_space import DesignSpace
+from archgym.env import unwrap
+from archgym.evaluation import Evaluation
+from archgym.runlock import LOCK_FILE
+from archgym.runner import RunSummary
 
 SAMPLERS = ("random", "sobol", "replay")
 _MAX_REPEAT_FACTOR = 50  # give up after this many draws per wanted design
@@ -96,6 +100,67 @@ class _Picker:
         return batch
 
 
+class SamplerAgent(Agent):
+    """Proposes the designs of a sampler (see module doc) instead of searching.
+
+    It learns nothing from evaluations; the run stops at the budget or when the sampler
+    runs out of new designs (:attr:`exhausted`).
+    """
+
+    name = "generate"
+
+    def __init__(
+        self,
+        space: DesignSpace,
+        seed: int = 0,
+        sampler: str = "random",
+        source: Sequence[str] = (),
+        unique: bool = True,
+        batch_size: int = 32,
+        max_draws: int = 1_000_000,
+    ) -> None:
+        super().__init__(space, seed)
+        if sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS)}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if sampler == "replay" and not source:
+            raise ValueError("the replay sampler needs --from DATASET (run/sweep directories or shards)")
+        self.sampler, self.source, self.unique, self.batch_size = sampler, list(source), unique, batch_size
+        stream = design_stream(space, sampler, seed, self.source)
+        first = next(stream, None)  # reading a replayed dataset fails here, before the run starts
+        self._picker = _Picker(itertools.chain([] if first is None else [first], stream), unique, max_draws)
+
+    @property
+    def exhausted(self) -> bool:
+        return self._picker.exhausted
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {"sampler": self.sampler, "source": self.source, "unique": self.unique}
+
+    def ask(self) -> list[dict[str, Any]]:
+        return self._picker.take(self.batch_size)
+
+    def tell(self, designs: Sequence[dict[str, Any]], evaluations: Sequence[Evaluation]) -> None:
+        pass
+
+    def run(self, env: Any, budget: int, *, stop_on_success: bool = False) -> RunResult:
+        """Evaluate sampled designs until ``budget`` or until the sampler runs out."""
+        result = RunResult()
+        base = unwrap(env)
+        base.add_recorder(result.observe)
+        start = time.perf_counter()
+        try:
+            while result.evaluations < budget and not self.exhausted:
+                designs = self._picker.take(min(self.batch_size, budget - result.evaluations))
+                if designs:
+                    base.evaluate(designs)
+        finally:
+            base.remove_recorder(result.observe)
+            result.wall_time_s = time.perf_counter() - start
+        return result
+
+
 @dataclass
 class GenerateResult:
     """What :func:`generate_dataset` did."""
@@ -105,6 +170,46 @@ class GenerateResult:
     failed: int
     wall_time_s: float
     exhausted: bool
+    summary: RunSummary | None = None
+
+
+def generate_config(
+    env_id: str,
+    n: int,
+    sampler: str = "random",
+    *,
+    seed: int = 0,
+    env_kwargs: Mapping[str, Any] | None = None,
+    source: Sequence[str] = (),
+    unique: bool = True,
+    batch_size: int = 32,
+    flush_every: int = 500,
+    progress: bool = True,
+    simulator: Mapping[str, Any] | None = None,
+    resume: bool = True,
+) -> dict[str, Any]:
+    """The run config of a generation (what ``run.json`` fingerprints and ``summary.json`` reports)."""
+    env: dict[str, Any] = {"id": env_id, "kwargs": dict(env_kwargs or {})}
+    if simulator:
+        env["simulator"] = dict(simulator)
+    return {
+        "env": env,
+        "agent": {
+            "name": f"generate-{sampler}",
+            "params": {
+                "sampler": sampler,
+                "source": list(source),
+                "unique": unique,
+                "batch_size": batch_size,
+            },
+        },
+        "seed": seed,
+        "budget": n,
+        "stop_on_success": False,
+        "progress": progress,
+        "resume": resume,
+        "logger": {"flush_every": flush_every},
+    }
 
 
 def generate_dataset(
@@ -121,167 +226,89 @@ def generate_dataset(
     flush_every: int = 500,
     progress: bool = True,
     simulator: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> GenerateResult:
     """Simulate ``n`` designs of an env and write them as a run directory (see module doc).
 
-    ``env_id`` is a registered gymnasium id (built with ``env_kwargs``) or an env instance.
-    ``simulator`` is an ``env.simulator`` config, e.g. ``{"name": "proxy", "path": FILE}``.
-    """
-    from tqdm.auto import tqdm
+    Runs through :func:`archgym.runner.run_experiment`, so the directory is locked while it
+    is written, a complete generation of the same config there is reused (resume), and every
+    row carries the run's provenance. ``env_id`` is a registered gymnasium id (built with
+    ``env_kwargs``) or an env instance. ``simulator`` is an ``env.simulator`` config, e.g.
+    ``{"name": "proxy", "path": FILE}``.
 
-    from archgym.atomic import write_text_atomic
-    from archgym.env import unwrap
-    from archgym.logger import DatasetLogger, RunInfo
-    from archgym.registry import make_env
-    from archgym.runner import RunSummary
-    from archgym.sweep import reset_run
+    Raises:
+        ConfigError: ``output_dir`` holds something other than a generation of this config
+            (unless ``overwrite``), or a bad argument (unknown env keyword, sampler...).
+    """
+    from archgym.registry import ConfigError
+    from archgym.runner import run_experiment
+    from archgym.sweep import fingerprint, inspect_run
 
     if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+        raise ConfigError(f"-n: must be >= 1, got {n}")
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    owned = isinstance(env_id, str)
-    env: Any = make_env(env_id, **dict(env_kwargs or {})) if owned else env_id
-    if simulator:
-        from archgym.proxy.simulator import attach_simulator
-
-        attach_simulator(env, simulator)
-    base = unwrap(env)
-    env_id = base.env_id or str(env_id)
+        raise ConfigError(f"--batch-size: must be >= 1, got {batch_size}")
+    if sampler not in SAMPLERS:
+        raise ConfigError(f"--sampler: unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS)}")
+    instance = None if isinstance(env_id, str) else env_id
+    name = env_id if isinstance(env_id, str) else (unwrap(env_id).env_id or type(unwrap(env_id)).__name__)
+    config = generate_config(
+        name,
+        n,
+        sampler,
+        seed=seed,
+        env_kwargs=env_kwargs,
+        source=source,
+        unique=unique,
+        batch_size=batch_size,
+        flush_every=flush_every,
+        progress=progress,
+        simulator=simulator,
+        resume=not overwrite,
+    )
     out = Path(output_dir)
-    reset_run(out)
-    params = {
-        "sampler": sampler,
-        "n": n,
-        "unique": unique,
-        "source": list(source),
-        "env_kwargs": dict(env_kwargs or {}),
-    }
-    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    info = RunInfo(
-        run_id, env_id, str(base.workload_name), base.simulator.version, f"generate-{sampler}", seed, params
-    )
-    logger = DatasetLogger(out / "dataset", info, base.space, base.simulator.metric_names, flush_every)
-    base.add_recorder(logger)
-    picker = _Picker(design_stream(base.space, sampler, seed, source), unique, _MAX_REPEAT_FACTOR * n)
-    done = failed = 0
-    best = None
-    bar = tqdm(
-        total=n, desc=f"{sampler} designs of {env_id}", unit="design", disable=not progress, file=sys.stderr
-    )
-    start = time.perf_counter()
-    try:
-        while done < n and not picker.exhausted:
-            batch = picker.take(min(batch_size, n - done))
-            if not batch:
-                break
-            for ev in base.evaluate(batch):
-                failed += ev.error is not None
-                if ev.feasible and (best is None or ev.reward > best.reward):
-                    best = ev
-            done += len(batch)
-            bar.update(len(batch))
-    finally:
-        bar.close()
-        logger.close()
-        wall = time.perf_counter() - start
-        summary = RunSummary(
-            run_id=run_id,
-            env_id=env_id,
-            workload=info.workload,
-            agent=info.agent,
-            agent_params=params,
-            seed=seed,
-            budget=n,
-            evaluations=logger.rows_written,
-            success=bool(best and best.success),
-            evaluations_to_target=None,
-            best_reward=best.reward if best else None,
-            best_design=best.design if best else None,
-            best_metrics=best.metrics if best else None,
-            wall_time_s=round(wall, 4),
-            dataset=str(out / "dataset"),
-            complete=done >= n or picker.exhausted,
+    occupied = out.is_dir() and any(p.name != LOCK_FILE for p in out.iterdir())
+    # resumable: a complete or cut-off generation of this very config; anything else is refused
+    if not overwrite and occupied and inspect_run(out, fingerprint(config)).status in ("absent", "changed"):
+        raise ConfigError(
+            f"-o: {out} exists and holds something else than a generation with these settings; "
+            "pass --overwrite (overwrite=True) to replace its dataset, or choose another directory"
         )
-        write_text_atomic(out / "summary.json", summary.to_json())
-        if owned:
-            env.close()
-    return GenerateResult(out, done, failed, wall, picker.exhausted and done < n)
+
+    def factory(space: DesignSpace, agent_seed: int) -> Agent:
+        try:
+            return SamplerAgent(
+                space, agent_seed, sampler, source, unique, batch_size, max_draws=_MAX_REPEAT_FACTOR * n
+            )
+        except (ValueError, FileNotFoundError, KeyError) as exc:
+            raise ConfigError(f"--sampler {sampler}: {exc.args[0] if exc.args else exc}") from None
+
+    summary = run_experiment(config, out, env=instance, agent=factory)
+    failed = _failed_rows(out / "dataset")
+    return GenerateResult(
+        out, summary.evaluations, failed, summary.wall_time_s, summary.evaluations < n, summary
+    )
 
 
-def _kv(items: Sequence[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"archgym generate: error: --env-arg expects KEY=VALUE, got {item!r}")
-        with contextlib.suppress(ValueError):  # not JSON: keep the string
-            value = json.loads(value)
-        node = out
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return out
+def _failed_rows(dataset: Path) -> int:
+    """Rows with a simulator error (only the ``error`` column is read)."""
+    import pyarrow.parquet as pq
+
+    from archgym.logger import SHARD_GLOB
+
+    failed = 0
+    for shard in sorted(dataset.glob(SHARD_GLOB)):
+        if not shard.name.startswith("."):
+            table = pq.read_table(shard, columns=["error"])
+            failed += table.num_rows - table.column("error").null_count
+    return failed
 
 
-def main(argv: Sequence[str]) -> int:
-    """``archgym generate``."""
-    from archgym.registry import ENV_ENTRY_POINTS
-
-    parser = argparse.ArgumentParser(
-        prog="archgym generate",
-        description="Simulate N designs of an environment chosen by a sampler (random, sobol, or replay of existing "
-        "datasets such as agent runs) and write them as a dataset: OUT/dataset/part-*.parquet + "
-        "OUT/summary.json. Each design is simulated once (unless --allow-duplicates).",
-        epilog="example: archgym generate --env archgym/DRAMController-v0 -n 5000 --sampler sobol "
-        "--env-arg workload=random -o data/dram-sobol",
-    )
-    parser.add_argument("--env", required=True, help=f"gymnasium id: {', '.join(ENV_ENTRY_POINTS)}")
-    parser.add_argument("-n", type=int, required=True, help="number of designs to simulate")
-    parser.add_argument(
-        "-o", "--out", required=True, help="output run directory (a previous dataset there is replaced)"
-    )
-    parser.add_argument(
-        "--sampler", default="random", choices=SAMPLERS, help="random | sobol | replay (default random)"
-    )
-    parser.add_argument(
-        "--from", dest="source", nargs="+", default=[], help="datasets to replay (with --sampler replay)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="sampler seed (default 0)")
-    parser.add_argument(
-        "--env-arg",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="env keyword argument (as in env.kwargs), e.g. workload=random; dotted keys nest",
-    )
-    parser.add_argument("--batch-size", type=int, default=32, help="designs per simulator batch (default 32)")
-    parser.add_argument(
-        "--allow-duplicates", action="store_true", help="do not skip designs already simulated"
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = parser.parse_args(list(argv))
-    res = generate_dataset(
-        args.env,
-        args.out,
-        args.n,
-        args.sampler,
-        seed=args.seed,
-        env_kwargs=_kv(args.env_arg),
-        source=args.source,
-        unique=not args.allow_duplicates,
-        batch_size=args.batch_size,
-        progress=not args.no_progress,
-    )
-    rate = res.designs / res.wall_time_s if res.wall_time_s > 0 else float("inf")
-    print(
-        f"simulated {res.designs} designs ({res.failed} failed) in {res.wall_time_s:.1f} s ({rate:.1f}/s) -> "
-        f"{res.output_dir}/dataset"
-    )
-    if res.exhausted:
-        print(f"note: the sampler ran out of new designs before {args.n}", file=sys.stderr)
-    return 0
-
-
-__all__ = ["SAMPLERS", "GenerateResult", "design_stream", "generate_dataset", "main"]
+__all__ = [
+    "SAMPLERS",
+    "GenerateResult",
+    "SamplerAgent",
+    "design_stream",
+    "generate_config",
+    "generate_dataset",
+]

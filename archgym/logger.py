@@ -6,13 +6,18 @@ temporary file in the same directory and then atomically renamed, so a run kille
 moment (even by SIGKILL) leaves only complete shards: it loses at most the rows not yet
 flushed. Shards are never rewritten, so the dataset is append-safe.
 
-Columns (see the README's "Dataset schema"):
+Columns (see the README's "Dataset schema"; schema version :data:`SCHEMA_VERSION`):
 
 ========================  =====================================================
 ``run_id``                unique id of the run (string)
 ``env_id``                gymnasium id, e.g. ``archgym/DRAMController-v0``
 ``workload``              workload name or trace path
+``workload_hash``         SHA-256 of the trace file's bytes, or of the workload spec text
+``env_kwargs``            the env's keyword arguments as canonical JSON
 ``simulator_version``     the simulator's provenance string
+``source``                ``simulator``, or ``proxy:<kind>:<hash>`` for a trained proxy
+``archgym_version``       the archgym version that wrote the row
+``objective_hash``        12 hex digits of the SHA-256 of the objective block's canonical JSON
 ``agent``                 agent config name
 ``agent_params``          the agent's hyperparameters as sorted JSON
 ``agent_params_hash``     first 12 hex digits of the SHA-256 of ``agent_params``
@@ -26,8 +31,12 @@ Columns (see the README's "Dataset schema"):
 ``feasible``              false for failed simulations and violated constraints
 ``success``               the objective's target was met
 ``error``                 the simulator's error message, or null
-``timestamp``             UTC time the row was logged (ISO 8601)
+``timestamp``             when the row was logged: Arrow ``timestamp[ms, tz=UTC]``
 ========================  =====================================================
+
+Each shard's key-value metadata holds :data:`META_SCHEMA_VERSION`, :data:`META_OBJECTIVE` (the
+objective block as JSON) and :data:`META_METRICS` (``{metric: {"unit": .., "better": ..}}``),
+so readers learn units, directions and the objective from the data itself.
 """
 
 from __future__ import annotations
@@ -47,10 +56,18 @@ import pyarrow.parquet as pq
 from archgym.atomic import atomic_path
 from archgym.design_space import Categorical, DesignSpace, Real
 from archgym.evaluation import Evaluation
+from archgym.objective import canonical_json, objective_hash
+from archgym.provenance import SIMULATOR_SOURCE, archgym_version
+from archgym.simulator import Metric
 
 PARAM_PREFIX = "param."
 METRIC_PREFIX = "metric."
 SHARD_GLOB = "part-*.parquet"
+#: version of the row schema; 1 = before provenance columns (string timestamps), 2 = this one
+SCHEMA_VERSION = 2
+META_SCHEMA_VERSION = b"archgym.schema_version"
+META_OBJECTIVE = b"archgym.objective"
+META_METRICS = b"archgym.metrics"
 
 
 def _arrow_type(param: Any) -> pa.DataType:
@@ -71,6 +88,41 @@ def params_hash(params: Mapping[str, Any]) -> str:
     return hashlib.sha256(params_json(params).encode()).hexdigest()[:12]
 
 
+TIMESTAMP_TYPE = pa.timestamp("ms", tz="UTC")
+#: the columns before ``param.*``, in order, with their Arrow types
+HEAD_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
+    ("run_id", pa.string()),
+    ("env_id", pa.string()),
+    ("workload", pa.string()),
+    ("workload_hash", pa.string()),
+    ("env_kwargs", pa.string()),
+    ("simulator_version", pa.string()),
+    ("source", pa.string()),
+    ("archgym_version", pa.string()),
+    ("objective_hash", pa.string()),
+    ("agent", pa.string()),
+    ("agent_params", pa.string()),
+    ("agent_params_hash", pa.string()),
+    ("seed", pa.int64()),
+    ("step", pa.int64()),
+    ("wall_time_s", pa.float64()),
+    ("cached", pa.bool_()),
+)
+
+
+def shard_metadata(run: RunInfo, metric_names: Sequence[str]) -> dict[bytes, bytes]:
+    """Key-value metadata of every shard: schema version, objective block, metric units/directions."""
+    by_name = {m.name: m for m in run.metrics}
+    metrics = {
+        n: {"unit": by_name[n].unit, "better": by_name[n].better} for n in metric_names if n in by_name
+    }
+    return {
+        META_SCHEMA_VERSION: str(SCHEMA_VERSION).encode(),
+        META_OBJECTIVE: canonical_json(dict(run.objective)).encode(),
+        META_METRICS: canonical_json(metrics).encode(),
+    }
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """Metadata shared by every row of one run."""
@@ -82,6 +134,16 @@ class RunInfo:
     agent: str
     seed: int
     agent_params: Mapping[str, Any] = field(default_factory=dict)
+    objective: Mapping[str, Any] = field(default_factory=dict)  # the block of objective_spec()
+    metrics: Sequence[Metric] = ()  # units and directions, for the shards' metadata
+    env_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    workload_hash: str = ""
+    source: str = SIMULATOR_SOURCE
+    archgym_version: str = field(default_factory=archgym_version)
+
+    @property
+    def objective_hash(self) -> str:
+        return objective_hash(self.objective) if self.objective else ""
 
 
 class DatasetLogger:
@@ -121,6 +183,22 @@ class DatasetLogger:
         self._closed = False
         self._params_json = params_json(run.agent_params)
         self._params_hash = params_hash(run.agent_params)
+        self._constant = {
+            "run_id": run.run_id,
+            "env_id": run.env_id,
+            "workload": run.workload,
+            "workload_hash": run.workload_hash,
+            "env_kwargs": canonical_json(dict(run.env_kwargs)),
+            "simulator_version": run.simulator_version,
+            "source": run.source,
+            "archgym_version": run.archgym_version,
+            "objective_hash": run.objective_hash,
+            "agent": run.agent,
+            "agent_params": self._params_json,
+            "agent_params_hash": self._params_hash,
+            "seed": int(run.seed),
+        }
+        self._metadata = shard_metadata(run, self.metric_names)
 
     def _first_free_shard(self) -> int:
         existing = sorted(self.directory.glob(SHARD_GLOB))
@@ -134,14 +212,7 @@ class DatasetLogger:
         if self._closed:
             raise RuntimeError("DatasetLogger is closed")
         row: dict[str, Any] = {
-            "run_id": self.run.run_id,
-            "env_id": self.run.env_id,
-            "workload": self.run.workload,
-            "simulator_version": self.run.simulator_version,
-            "agent": self.run.agent,
-            "agent_params": self._params_json,
-            "agent_params_hash": self._params_hash,
-            "seed": int(self.run.seed),
+            **self._constant,
             "step": int(ev.step),
             "wall_time_s": float(ev.wall_time_s),
             "cached": bool(ev.cached),
@@ -156,7 +227,7 @@ class DatasetLogger:
             feasible=bool(ev.feasible),
             success=bool(ev.success),
             error=ev.error,
-            timestamp=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
+            timestamp=_dt.datetime.now(_dt.timezone.utc),
         )
         self._rows.append(row)
         if len(self._rows) >= self.flush_every:
@@ -166,7 +237,7 @@ class DatasetLogger:
         """Write buffered rows as the next shard (temp file + atomic rename)."""
         if not self._rows:
             return None
-        table = pa.Table.from_pylist(self._rows, schema=self._schema())
+        table = pa.Table.from_pylist(self._rows, schema=self._schema().with_metadata(self._metadata))
         final = self.directory / f"part-{self._next_shard:05d}.parquet"
         with atomic_path(final) as tmp:
             pq.write_table(table, tmp)
@@ -176,19 +247,7 @@ class DatasetLogger:
         return final
 
     def _schema(self) -> pa.Schema:
-        fields = [
-            pa.field("run_id", pa.string()),
-            pa.field("env_id", pa.string()),
-            pa.field("workload", pa.string()),
-            pa.field("simulator_version", pa.string()),
-            pa.field("agent", pa.string()),
-            pa.field("agent_params", pa.string()),
-            pa.field("agent_params_hash", pa.string()),
-            pa.field("seed", pa.int64()),
-            pa.field("step", pa.int64()),
-            pa.field("wall_time_s", pa.float64()),
-            pa.field("cached", pa.bool_()),
-        ]
+        fields = [pa.field(name, type_) for name, type_ in HEAD_FIELDS]
         for name in self.param_names:
             fields.append(pa.field(PARAM_PREFIX + name, self._param_types[name]))
         fields += [pa.field(METRIC_PREFIX + n, pa.float64()) for n in self.metric_names]
@@ -197,7 +256,7 @@ class DatasetLogger:
             pa.field("feasible", pa.bool_()),
             pa.field("success", pa.bool_()),
             pa.field("error", pa.string()),
-            pa.field("timestamp", pa.string()),
+            pa.field("timestamp", TIMESTAMP_TYPE),
         ]
         return pa.schema(fields)
 

@@ -21,6 +21,8 @@ decays like ``1/d^2`` — slowly enough to keep a gradient far from the target.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,6 +32,11 @@ from typing import Any, Literal
 from archgym.simulator import Metric
 
 TargetMode = Literal["exact", "at_most", "at_least"]
+#: physical units whose quantities cannot be negative (time, energy, power, rates, sizes, counts)
+NONNEGATIVE_UNITS = frozenset(
+    ["s", "ms", "us", "ns", "cycles", "J", "mJ", "uJ", "nJ", "pJ", "W", "mW", "uW", "GB/s", "MB/s"]
+    + ["GB", "MB", "KB", "B", "mm^2", "um^2", "pJ/bit", "uJ*ms", "M", "MFLOP", "Hz", "MHz", "GHz"]
+)
 _MODES = ("exact", "at_most", "at_least")
 
 
@@ -178,6 +185,17 @@ class TargetSpec(Objective):
     @property
     def metric_names(self) -> tuple[str, ...]:
         return tuple(self.targets)
+
+    def check_metrics(self, metrics: Sequence[Metric]) -> None:
+        """Also refuse a negative target for a metric whose unit cannot be negative (time, power...)."""
+        super().check_metrics(metrics)
+        units = {m.name: m.unit for m in metrics}
+        for k, v in self.targets.items():
+            if v < 0 and units.get(k) in NONNEGATIVE_UNITS:
+                raise ObjectiveError(
+                    f"target for {k!r} must be positive ({k} is in {units[k]}, which cannot be "
+                    f"negative), got {v}"
+                )
 
     def distances(self, metrics: Mapping[str, float]) -> dict[str, float]:
         """Relative distance to each target (0 when a one-sided target is met)."""
@@ -334,6 +352,68 @@ def objective_from_config(
     return obj
 
 
+#: the objective block's name for each target mode (``exact`` is written ``equal``)
+_BLOCK_MODES = {"exact": "equal", "at_most": "at_most", "at_least": "at_least"}
+
+
+def _number(x: float) -> float | str:
+    """A float for JSON: non-finite values as strings (``"-inf"``), which JSON cannot hold."""
+    return float(x) if math.isfinite(x) else str(float(x))
+
+
+def objective_spec(objective: Objective) -> dict[str, Any]:
+    """The objective as a plain, JSON-ready block (what ``summary.json`` and datasets carry).
+
+    Target specifications give ``{"kind": "target_spec", "targets": [{metric, value, mode,
+    weight}], "tolerance", "constraints", "infeasible_reward"}`` (modes ``at_most``,
+    ``at_least`` or ``equal``); weighted sums ``{"kind": "weighted_sum", "terms": [{metric,
+    weight, scale}], "success_threshold", "constraints", "infeasible_reward"}``. Another
+    objective class gives ``{"kind": <class name>, "metrics": [...], "constraints": ...}``.
+    """
+    constraints = [{"metric": c.metric, "op": c.op, "bound": _number(c.bound)} for c in objective.constraints]
+    common = {"constraints": constraints, "infeasible_reward": _number(objective.infeasible_reward)}
+    if isinstance(objective, TargetSpec):
+        targets = [
+            {
+                "metric": k,
+                "value": _number(v),
+                "mode": _BLOCK_MODES[objective.modes[k]],
+                "weight": _number(objective.weights[k]),
+            }
+            for k, v in objective.targets.items()
+        ]
+        return {
+            "kind": "target_spec",
+            "targets": targets,
+            "tolerance": _number(objective.tolerance),
+            **common,
+        }
+    if isinstance(objective, WeightedSum):
+        terms = [
+            {"metric": k, "weight": _number(w), "scale": _number(objective.scales[k])}
+            for k, w in objective.weights.items()
+        ]
+        threshold = objective.success_threshold
+        return {
+            "kind": "weighted_sum",
+            "terms": terms,
+            "success_threshold": None if threshold is None else _number(threshold),
+            **common,
+        }
+    return {"kind": type(objective).__name__, "metrics": list(objective.metric_names), **common}
+
+
+def canonical_json(value: Any) -> str:
+    """Compact JSON with sorted keys (non-JSON values as strings): equal values, equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, allow_nan=False)
+
+
+def objective_hash(spec: Mapping[str, Any] | Objective) -> str:
+    """12 hex digits of the SHA-256 of the objective block's canonical JSON."""
+    block = objective_spec(spec) if isinstance(spec, Objective) else spec
+    return hashlib.sha256(canonical_json(block).encode()).hexdigest()[:12]
+
+
 __all__ = [
     "Constraint",
     "ConstraintSpec",
@@ -344,5 +424,8 @@ __all__ = [
     "WeightedSum",
     "build_objective",
     "objective_from_config",
+    "canonical_json",
+    "objective_hash",
+    "objective_spec",
     "round_up_significant",
 ]

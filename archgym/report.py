@@ -13,22 +13,29 @@ Reads every run under the sweep (each directory with a ``summary.json`` and a
 * ``lottery.png`` — the hyperparameter lottery: per agent, the distribution over its
   hyperparameter grid of each config's median best reward and success rate over seeds;
 * ``pareto.png`` — for runs with two or more metrics: every evaluated design in two metrics
-  and each agent's Pareto front (directions from the env's metric definitions; "lower is
-  better" when the env cannot be built).
+  and each agent's Pareto front, one panel per env (directions and units from the dataset's
+  metadata; "lower is better" for datasets older than schema 2). The legend counts the
+  distinct designs on each front; an axis is logarithmic when its metric spans more than two
+  decades.
+
+Every table has the env (``env_id``, ``workload``) and the ``source`` (``simulator`` or
+``proxy``) of its runs; runs evaluated by a proxy are never pooled with simulated ones and
+are labelled "(proxy)" in the figures. Each agent has one colour in every figure.
 
 A run's "best config" is the one with the highest success rate over seeds, ties broken by
-the median best reward. Runs whose ``summary.json`` says ``complete: false`` are left out
-(and counted in the printout).
+the median best reward. Runs are left out, with a line on stderr saying which and why, when
+their ``summary.json`` says ``complete: false``, or when their objective differs from the one
+most runs of their env share (``objective=HASH`` chooses another): rewards of different
+targets cannot be compared.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +43,14 @@ import numpy as np
 import pandas as pd
 
 from archgym.atomic import atomic_path, write_text_atomic
-from archgym.dataset import load_dataset
+from archgym.dataset import DatasetMetadata, dataset_metadata, load_dataset, param_columns
 from archgym.logger import METRIC_PREFIX
+from archgym.objective import objective_hash
+from archgym.provenance import SIMULATOR_SOURCE
 
 SUMMARY_FILE = "summary.json"
+#: what identifies a group of comparable runs in every table
+GROUP_KEYS = ["env_id", "workload", "source", "agent"]
 
 
 @dataclass
@@ -52,6 +63,9 @@ class SweepData:
     ]  # run_dir -> best reward so far after each evaluation (NaN before a feasible one)
     rows: pd.DataFrame
     incomplete: int
+    #: run directory -> why it was left out
+    dropped: dict[str, str] = field(default_factory=dict)
+    metadata: DatasetMetadata = field(default_factory=lambda: DatasetMetadata(()))
 
 
 def best_so_far(df: pd.DataFrame) -> np.ndarray:
@@ -62,8 +76,19 @@ def best_so_far(df: pd.DataFrame) -> np.ndarray:
     return np.where(np.isfinite(cur), cur, np.nan)
 
 
-def load_sweep(sweep_dir: str | os.PathLike, progress: bool = False) -> SweepData:
-    """Read every complete run under ``sweep_dir``.
+def _summary_objective_hash(s: dict[str, Any]) -> str:
+    if s.get("objective_hash"):
+        return str(s["objective_hash"])
+    return objective_hash(s["objective"]) if s.get("objective") else ""
+
+
+def load_sweep(
+    sweep_dir: str | os.PathLike, progress: bool = False, objective: str | None = None
+) -> SweepData:
+    """Read every complete run under ``sweep_dir`` whose objective is its env's chosen one.
+
+    Per env, the objective most runs share is kept (``objective`` names another by hash);
+    left-out runs are listed in :attr:`SweepData.dropped` with the reason.
 
     Raises:
         FileNotFoundError: the directory does not exist or holds no run.
@@ -73,12 +98,23 @@ def load_sweep(sweep_dir: str | os.PathLike, progress: bool = False) -> SweepDat
     root = Path(sweep_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"no sweep directory at {root}")
-    summaries = sorted(root.rglob(SUMMARY_FILE))
-    records, curves, frames, incomplete = [], {}, [], 0
-    for path in tqdm(summaries, desc="reading runs", unit="run", disable=not progress):
+    summaries: list[tuple[Path, dict[str, Any]]] = []
+    dropped: dict[str, str] = {}
+    for path in sorted(root.rglob(SUMMARY_FILE)):
         s = json.loads(path.read_text())
         if not s.get("complete", False) or not (path.parent / "dataset").is_dir():
-            incomplete += 1
+            dropped[str(path.parent)] = "incomplete (summary says complete: false or no dataset/)"
+        else:
+            summaries.append((path, s))
+    chosen = _chosen_objectives(summaries, objective)
+    records, curves, frames = [], {}, []
+    for path, s in tqdm(summaries, desc="reading runs", unit="run", disable=not progress):
+        h = _summary_objective_hash(s)
+        if h != chosen.get(s.get("env_id")):
+            dropped[str(path.parent)] = (
+                f"different objective ({h or 'not recorded'}; this report uses {chosen.get(s.get('env_id'))} "
+                f"for {s.get('env_id')})"
+            )
             continue
         df = load_dataset(path.parent / "dataset")
         key = str(path.parent)
@@ -90,6 +126,8 @@ def load_sweep(sweep_dir: str | os.PathLike, progress: bool = False) -> SweepDat
                 "run_dir": key,
                 "env_id": s.get("env_id"),
                 "workload": s.get("workload"),
+                "source": "proxy" if s.get("source", SIMULATOR_SOURCE) != SIMULATOR_SOURCE else "simulator",
+                "objective_hash": h,
                 "agent": s.get("agent"),
                 "params": json.dumps(params, sort_keys=True, default=str),
                 "seed": s.get("seed"),
@@ -103,16 +141,34 @@ def load_sweep(sweep_dir: str | os.PathLike, progress: bool = False) -> SweepDat
     if not records:
         raise FileNotFoundError(
             f"no complete run (a directory with {SUMMARY_FILE} and dataset/) under {root}"
+            + (f" ({len(dropped)} left out: {next(iter(dropped.values()))})" if dropped else "")
         )
     runs = pd.DataFrame(records)
     runs["best_reward"] = runs["best_reward"].astype(float)
     runs["evaluations_to_target"] = runs["evaluations_to_target"].astype(float)
-    return SweepData(runs, curves, pd.concat(frames, ignore_index=True, sort=False), incomplete)
+    incomplete = sum(1 for why in dropped.values() if why.startswith("incomplete"))
+    meta = dataset_metadata([Path(d) / "dataset" for d in runs["run_dir"]])
+    rows = pd.concat(frames, ignore_index=True, sort=False)
+    return SweepData(runs, curves, rows, incomplete, dropped, meta)
+
+
+def _chosen_objectives(
+    summaries: Sequence[tuple[Path, dict[str, Any]]], wanted: str | None
+) -> dict[Any, str]:
+    """Per env id: ``wanted`` when its runs have it, else the objective hash most of its runs share."""
+    counts: dict[Any, dict[str, int]] = {}
+    for _, s in summaries:
+        per_env = counts.setdefault(s.get("env_id"), {})
+        h = _summary_objective_hash(s)
+        per_env[h] = per_env.get(h, 0) + 1
+    return {
+        env: wanted if wanted in c else max(c, key=lambda h: (c[h], h != "")) for env, c in counts.items()
+    }
 
 
 def config_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (env, workload, agent, hyperparameter config), aggregated over seeds."""
-    g = runs.groupby(["env_id", "workload", "agent", "params"], sort=True, dropna=False)
+    """One row per (env, workload, source, agent, hyperparameter config), aggregated over seeds."""
+    g = runs.groupby([*GROUP_KEYS, "params"], sort=True, dropna=False)
     out = g.agg(
         seeds=("seed", "nunique"),
         runs=("run_dir", "size"),
@@ -128,20 +184,16 @@ def config_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def best_configs(configs: pd.DataFrame) -> pd.DataFrame:
-    """Each (env, workload, agent)'s best config: highest success rate, then median best reward."""
+    """Each (env, workload, source, agent)'s best config: highest success rate, then median best reward."""
     ranked = configs.sort_values(["success_rate", "median_best_reward"], ascending=False)
-    return (
-        ranked.groupby(["env_id", "workload", "agent"], sort=True, dropna=False)
-        .head(1)
-        .reset_index(drop=True)
-    )
+    return ranked.groupby(GROUP_KEYS, sort=True, dropna=False).head(1).reset_index(drop=True)
 
 
 def agent_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (env, workload, agent) — see the module doc for the columns."""
+    """One row per (env, workload, source, agent) — see the module doc for the columns."""
     configs = config_table(runs)
-    best = best_configs(configs).set_index(["env_id", "workload", "agent"])
-    g = runs.groupby(["env_id", "workload", "agent"], sort=True, dropna=False)
+    best = best_configs(configs).set_index(GROUP_KEYS)
+    g = runs.groupby(GROUP_KEYS, sort=True, dropna=False)
     out = g.agg(
         runs=("run_dir", "size"),
         configs=("params", "nunique"),
@@ -177,12 +229,30 @@ def _padded(curves: Sequence[np.ndarray]) -> np.ndarray:
     return np.vstack([np.concatenate([c, np.full(n - len(c), c[-1] if len(c) else np.nan)]) for c in curves])
 
 
+def agent_colours(agents: Sequence[str]) -> dict[str, Any]:
+    """One colour per agent (sorted by name), the same in every figure of a report."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10" if len(set(agents)) <= 10 else "tab20"]
+    return {a: cmap(i % cmap.N) for i, a in enumerate(sorted(set(agents)))}
+
+
+def _line_style(source: str) -> str:
+    return "--" if source != SIMULATOR_SOURCE else "-"
+
+
+def _label(agent: str, source: str) -> str:
+    return f"{agent} (proxy)" if source != SIMULATOR_SOURCE else agent
+
+
 def plot_best_so_far(data: SweepData, path: Path) -> Path:
     """Median and 25-75 % band over seeds of each agent's best config (see module doc)."""
     import matplotlib.pyplot as plt
 
     configs = config_table(data.runs)
     best = best_configs(configs)
+    colours = agent_colours(data.runs["agent"].tolist())
+    several_envs = data.runs[["env_id", "workload"]].drop_duplicates().shape[0] > 1
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for row in best.itertuples(index=False):
         sel = data.runs[
@@ -190,6 +260,7 @@ def plot_best_so_far(data: SweepData, path: Path) -> Path:
             & (data.runs["params"] == row.params)
             & (data.runs["env_id"] == row.env_id)
             & (data.runs["workload"] == row.workload)
+            & (data.runs["source"] == row.source)
         ]
         curves = [data.curves[d] for d in sel["run_dir"] if len(data.curves[d])]
         if not curves:
@@ -198,15 +269,18 @@ def plot_best_so_far(data: SweepData, path: Path) -> Path:
         x = np.arange(1, m.shape[1] + 1)
         with np.errstate(all="ignore"), _quiet():
             med, lo, hi = (np.nanpercentile(m, q, axis=0) for q in (50, 25, 75))
-        n_cfg = int((configs["agent"] == row.agent).sum())
-        label = f"{row.agent} (best of {n_cfg} configs, {len(curves)} seeds)"
-        if data.runs["workload"].nunique() > 1:
-            label += f" [{row.workload}]"
-        (line,) = ax.plot(x, med, label=label)
-        ax.fill_between(x, lo, hi, alpha=0.2, color=line.get_color())
+        n_cfg = int(((configs["agent"] == row.agent) & (configs["env_id"] == row.env_id)).sum())
+        agent, source, env_id = str(row.agent), str(row.source), str(row.env_id)
+        label = f"{_label(agent, source)} (best of {n_cfg} configs, {len(curves)} seeds)"
+        if several_envs:
+            label += f" [{env_id.split('/')[-1]} {row.workload}]"
+        colour = colours[agent]
+        ax.plot(x, med, _line_style(source), color=colour, label=label)
+        ax.fill_between(x, lo, hi, alpha=0.2, color=colour)
     ax.set_xlabel("evaluations")
     ax.set_ylabel("best reward so far")
-    ax.set_title("Best reward vs evaluations (median, 25-75 % over seeds)")
+    envs = ", ".join(sorted(set(data.runs["env_id"].astype(str))))
+    ax.set_title(f"Best reward vs evaluations (median, 25-75 % over seeds): {envs}", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     out = _save_fig(fig, path)
@@ -234,6 +308,7 @@ def plot_lottery(data: SweepData, path: Path) -> Path:
 
     configs = config_table(data.runs)
     agents = sorted(configs["agent"].unique())
+    colours = agent_colours(agents)
     rng = np.random.default_rng(0)
     fig, axes = plt.subplots(1, 2, figsize=(max(7, 1.6 * len(agents) + 3), 4.5))
     for ax, col, label in (
@@ -244,7 +319,14 @@ def plot_lottery(data: SweepData, path: Path) -> Path:
         ax.boxplot([v if len(v) else [np.nan] for v in values], showfliers=False)
         ax.set_xticks(range(1, len(agents) + 1), agents)
         for i, v in enumerate(values, start=1):
-            ax.scatter(i + rng.uniform(-0.15, 0.15, len(v)), v, s=14, alpha=0.7, zorder=3)
+            ax.scatter(
+                i + rng.uniform(-0.15, 0.15, len(v)),
+                v,
+                s=14,
+                alpha=0.7,
+                zorder=3,
+                color=colours[agents[i - 1]],
+            )
         ax.set_ylabel(label)
         ax.grid(alpha=0.3, axis="y")
     axes[1].set_ylim(-0.05, 1.05)
@@ -273,81 +355,107 @@ def pareto_mask(points: np.ndarray) -> np.ndarray:
     return keep
 
 
-def env_metric_info(env_id: str, run_dir: str | None = None) -> tuple[dict[str, str], list[str]]:
-    """``({metric: "lower"|"higher"}, objective metrics)`` of an env, built with the run's
-    ``env.kwargs`` (from ``.hydra/config.yaml`` when present); empty when it cannot be built."""
-    try:
-        from archgym.env import unwrap
-        from archgym.registry import make_env
-
-        kwargs: dict[str, Any] = {}
-        cfg_file = Path(run_dir) / ".hydra" / "config.yaml" if run_dir else None
-        if cfg_file is not None and cfg_file.exists():
-            from omegaconf import OmegaConf
-
-            run_cfg: Any = OmegaConf.to_container(OmegaConf.load(cfg_file), resolve=False)
-            kwargs = run_cfg.get("env", {}).get("kwargs") or {}
-        env = make_env(env_id, **kwargs)
-        base = unwrap(env)
-        out = {m.name: str(m.better) for m in base.simulator.metrics}, list(base.objective.metric_names)
-        env.close()
-        return out
-    except Exception:  # reports must work on datasets of envs not installed here
-        return {}, []
+def spans_decades(values: np.ndarray, decades: float = 2.0) -> bool:
+    """True when positive ``values`` span more than ``decades`` powers of ten (then use a log axis)."""
+    v = values[np.isfinite(values)]
+    if not len(v) or v.min() <= 0:
+        return False
+    return bool(np.log10(v.max() / v.min()) > decades)
 
 
-def plot_pareto(data: SweepData, path: Path, metrics: Sequence[str] | None = None) -> Path | None:
-    """Two metrics of every evaluated design and each agent's Pareto front; ``None`` if under two metrics."""
-    import matplotlib.pyplot as plt
+def objective_metrics(block: dict[str, Any]) -> list[str]:
+    """The metrics an objective block reads (targets or weighted terms), in order."""
+    return [t["metric"] for t in block.get("targets", block.get("terms", []))]
 
-    rows = data.rows
-    env_id = str(rows["env_id"].iloc[0])
-    rows = (
-        rows[(rows["env_id"] == env_id) & rows["error"].isna()]
-        if "error" in rows
-        else rows[rows["env_id"] == env_id]
-    )
+
+def _pareto_metrics(
+    rows: pd.DataFrame, data: SweepData, metrics: Sequence[str] | None, env_id: str
+) -> list[str] | None:
     available = [
         c[len(METRIC_PREFIX) :] for c in rows.columns if c.startswith(METRIC_PREFIX) and rows[c].notna().any()
     ]
-    better, objective = env_metric_info(env_id, str(rows["run_dir"].iloc[0]) if "run_dir" in rows else None)
-    # default: the objective's metrics, then the first others
-    preferred = [m for m in objective if m in available] + [m for m in available if m not in objective]
+    hashes = set(data.runs.loc[data.runs["env_id"] == env_id, "objective_hash"])
+    objective = [m for h in hashes for m in objective_metrics(data.metadata.objectives.get(h, {}))]
+    preferred = [m for m in dict.fromkeys(objective) if m in available]
+    preferred += [m for m in available if m not in preferred]
     chosen = list(metrics) if metrics else preferred[:2]
     unknown = [m for m in chosen if m not in available]
     if unknown:
         raise ValueError(
-            f"unknown metric(s) {', '.join(unknown)} for --pareto; available: {', '.join(available)}"
+            f"unknown metric(s) {', '.join(unknown)} for --pareto on {env_id}; "
+            f"available: {', '.join(available)}"
         )
-    if len(chosen) < 2:
+    return chosen[:2] if len(chosen) >= 2 else None
+
+
+def pareto_designs(rows: pd.DataFrame, mx: str, my: str, meta: DatasetMetadata) -> pd.DataFrame:
+    """The distinct designs (by ``param.*``) on the Pareto front of two metrics, sorted by ``mx``.
+
+    A design evaluated several times (by several runs, or cached) counts once.
+    """
+    cols = [METRIC_PREFIX + mx, METRIC_PREFIX + my]
+    rows = rows.dropna(subset=cols).drop_duplicates(subset=param_columns(rows) or cols)
+    sign = np.array([1.0 if meta.better(m) == "lower" else -1.0 for m in (mx, my)])
+    front = rows.loc[pareto_mask(rows[cols].to_numpy(np.float64) * sign)]
+    return front.sort_values(cols[0])
+
+
+def _axis_label(meta: DatasetMetadata, metric: str) -> str:
+    unit = meta.unit(metric)
+    return (
+        f"{metric}" + (f" [{unit}]" if unit and unit != "1" else "") + f" ({meta.better(metric)} is better)"
+    )
+
+
+def plot_pareto(data: SweepData, path: Path, metrics: Sequence[str] | None = None) -> Path | None:
+    """Every evaluated design in two metrics and each agent's Pareto front, one panel per env.
+
+    ``None`` when no env has two metrics. Directions and units come from the dataset's metadata.
+    """
+    import matplotlib.pyplot as plt
+
+    rows = data.rows[data.rows["error"].isna()] if "error" in data.rows else data.rows
+    envs = sorted(set(data.runs["env_id"].astype(str)))
+    panels: list[tuple[str, list[str]]] = []
+    for e in envs:
+        chosen = _pareto_metrics(rows[rows["env_id"] == e], data, metrics, e)
+        if chosen is not None:
+            panels.append((e, chosen))
+    if not panels:
         return None
-    mx, my = chosen[:2]
-    sign = np.array([1.0 if better.get(m, "lower") == "lower" else -1.0 for m in (mx, my)])
-    fig, ax = plt.subplots(figsize=(6.5, 5))
-    for agent in sorted(rows["agent"].unique()):
-        pts = (
-            rows.loc[rows["agent"] == agent, [METRIC_PREFIX + mx, METRIC_PREFIX + my]]
-            .dropna()
-            .to_numpy(np.float64)
-        )
-        if not len(pts):
-            continue
-        sc = ax.scatter(pts[:, 0], pts[:, 1], s=6, alpha=0.25)
-        front = pts[pareto_mask(pts * sign)]
-        front = front[np.argsort(front[:, 0])]
-        ax.plot(
-            front[:, 0],
-            front[:, 1],
-            "o-",
-            ms=4,
-            color=np.asarray(sc.get_facecolor())[0][:3],
-            label=f"{agent} ({len(front)} on front)",
-        )
-    ax.set_xlabel(f"{mx} ({better.get(mx, 'lower')} is better)")
-    ax.set_ylabel(f"{my} ({better.get(my, 'lower')} is better)")
-    ax.set_title(f"Pareto fronts: {env_id}", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    colours = agent_colours(data.runs["agent"].tolist())
+    sources = data.runs.set_index("run_dir")["source"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 5), squeeze=False)
+    for ax, (env_id, (mx, my)) in zip(axes[0], panels):
+        env_rows = rows[rows["env_id"] == env_id]
+        cols = [METRIC_PREFIX + mx, METRIC_PREFIX + my]
+        groups = env_rows.assign(_source=env_rows["run_dir"].map(sources)).groupby(["agent", "_source"])
+        for (agent, source), grp in sorted(groups, key=lambda kv: kv[0]):
+            grp = grp.dropna(subset=cols).drop_duplicates(subset=param_columns(grp) or cols)
+            if grp.empty:
+                continue
+            pts = grp[cols].to_numpy(np.float64)
+            colour = colours[agent]
+            ax.scatter(pts[:, 0], pts[:, 1], s=6, alpha=0.25, color=colour)
+            front = pareto_designs(grp, mx, my, data.metadata)[cols].to_numpy(np.float64)
+            ax.plot(
+                front[:, 0],
+                front[:, 1],
+                "o" + _line_style(source),
+                ms=4,
+                color=colour,
+                label=f"{_label(agent, source)} ({len(front)} designs on front)",
+            )
+        values = env_rows[cols].to_numpy(np.float64)
+        if spans_decades(values[:, 0]):
+            ax.set_xscale("log")
+        if spans_decades(values[:, 1]):
+            ax.set_yscale("log")
+        ax.set_xlabel(_axis_label(data.metadata, mx))
+        ax.set_ylabel(_axis_label(data.metadata, my))
+        ax.set_title(f"Pareto fronts: {env_id}", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
     out = _save_fig(fig, path)
     plt.close(fig)
     return out
@@ -358,12 +466,18 @@ def make_report(
     out_dir: str | os.PathLike | None = None,
     pareto_metrics: Sequence[str] | None = None,
     progress: bool = False,
+    objective: str | None = None,
 ) -> dict[str, Path]:
-    """Write the tables and figures of a sweep (see module doc); returns ``{name: path}``."""
+    """Write the tables and figures of a sweep (see module doc); returns ``{name: path}``.
+
+    Runs left out (incomplete, another objective) are named on stderr with the reason.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
-    data = load_sweep(sweep_dir, progress)
+    data = load_sweep(sweep_dir, progress, objective)
+    for run_dir, why in data.dropped.items():
+        print(f"archgym report: left out {run_dir}: {why}", file=sys.stderr)
     out = Path(out_dir) if out_dir is not None else Path(sweep_dir) / "report"
     out.mkdir(parents=True, exist_ok=True)
     agents, configs = agent_table(data.runs), config_table(data.runs)
@@ -384,6 +498,9 @@ def make_report(
 def format_agents(agents: pd.DataFrame) -> str:
     """The agent table as fixed-width text."""
     cols = [
+        "env_id",
+        "workload",
+        "source",
         "agent",
         "runs",
         "configs",
@@ -401,34 +518,6 @@ def format_agents(agents: pd.DataFrame) -> str:
         return agents[cols].to_string(index=False)
 
 
-def main(argv: Sequence[str]) -> int:
-    """``archgym report SWEEP_DIR [--out DIR] [--pareto METRIC,METRIC]``."""
-    parser = argparse.ArgumentParser(
-        prog="archgym report",
-        description="Summarise a sweep directory: a table per agent (best reward, evaluations to reach the target, "
-        "success rate over seeds, wall time), a table per hyperparameter config, and PNG figures: best "
-        "reward vs evaluations per agent (median and spread over seeds), the hyperparameter lottery "
-        "(outcomes over each agent's grid) and the Pareto front of two metrics.",
-    )
-    parser.add_argument(
-        "sweep_dir", help="a sweep directory (e.g. multirun/lottery_dram) or any directory of runs"
-    )
-    parser.add_argument("-o", "--out", help="output directory (default SWEEP_DIR/report)")
-    parser.add_argument(
-        "--pareto", help="two comma-separated metrics for pareto.png (default: the first two)"
-    )
-    args = parser.parse_args(list(argv))
-    files = make_report(
-        args.sweep_dir, args.out, args.pareto.split(",") if args.pareto else None, progress=True
-    )
-    data_agents = pd.read_csv(files["agents.csv"])
-    print(format_agents(data_agents))
-    print()
-    for path in files.values():
-        print(f"wrote {path}")
-    return 0
-
-
 __all__ = [
     "SweepData",
     "agent_table",
@@ -436,14 +525,13 @@ __all__ = [
     "config_table",
     "load_sweep",
     "make_report",
+    "pareto_designs",
     "pareto_mask",
     "plot_best_so_far",
     "plot_lottery",
     "plot_pareto",
-    "env_metric_info",
-    "main",
+    "agent_colours",
+    "format_agents",
+    "objective_metrics",
+    "spans_decades",
 ]
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(sys.argv[1:]))

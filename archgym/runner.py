@@ -6,24 +6,31 @@ called directly with a plain mapping (the same keys as ``conf/config.yaml``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import sys
 import time
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archgym.agent import RunResult
+from archgym.agent import Agent, RunResult
 from archgym.atomic import write_text_atomic
+from archgym.design_space import DesignSpace
 from archgym.env import unwrap
-from archgym.logger import DatasetLogger, RunInfo
-from archgym.objective import ObjectiveError
+from archgym.logger import SCHEMA_VERSION, DatasetLogger, RunInfo
+from archgym.objective import ObjectiveError, objective_hash, objective_spec
+from archgym.provenance import SIMULATOR_SOURCE, archgym_version, simulator_source, workload_hash
 from archgym.registry import ConfigError, make_agent, make_env
-from archgym.sweep import DATASET_DIR, SUMMARY_FILE, prepare_run
+from archgym.runlock import LOCK_FILE, RunLock
+from archgym.sweep import DATASET_DIR, SUMMARY_FILE, check_resume, start_run
+
+#: builds an agent for a design space and seed (``run_experiment(..., agent=...)``)
+AgentFactory = Callable[[DesignSpace, int], Agent]
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,8 @@ class RunConfig:
             agent_params=dict(agent.get("params") or {}),
             seed=_int(cfg, "seed", 0),
             budget=budget,
-            stop_on_success=bool(cfg.get("stop_on_success", False)),
-            progress=bool(cfg.get("progress", True)),
+            stop_on_success=_bool(cfg, "stop_on_success", False),
+            progress=_bool(cfg, "progress", True),
             flush_every=flush_every,
             simulator=dict(env.get("simulator") or {}) or None,
             agent_target=str(agent["_target_"]) if agent.get("_target_") else None,
@@ -89,6 +96,13 @@ def _int(cfg: Mapping[str, Any], key: str, default: int | None, prefix: str = ""
     return int(value)
 
 
+def _bool(cfg: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = cfg.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: must be true or false, got {value!r}")
+    return value
+
+
 @dataclass
 class RunSummary:
     """What ``summary.json`` holds."""
@@ -109,6 +123,19 @@ class RunSummary:
     wall_time_s: float
     dataset: str
     complete: bool = True
+    #: the objective block (see :func:`archgym.objective.objective_spec`) and its hash
+    objective: dict[str, Any] = field(default_factory=dict)
+    objective_hash: str = ""
+    #: ``simulator``, or ``proxy:<kind>:<hash>`` when a trained proxy produced every metric
+    source: str = SIMULATOR_SOURCE
+    proxy_path: str | None = None
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    archgym_version: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def is_proxy(self) -> bool:
+        return self.source != SIMULATOR_SOURCE
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, default=str)
@@ -126,21 +153,27 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
-def build(cfg: RunConfig) -> tuple[Any, Any]:
-    """Make the env and the agent, turning bad values into :class:`ConfigError`."""
-    try:
-        env = make_env(cfg.env_id, **cfg.env_kwargs)
-    except ConfigError:
-        raise
-    except (ObjectiveError, FileNotFoundError, KeyError, ValueError, TypeError) as exc:
-        msg = exc.args[0] if exc.args else str(exc)
-        raise ConfigError(f"env.kwargs ({cfg.env_id}): {msg}") from None
+def build(cfg: RunConfig, env: Any = None, agent: AgentFactory | None = None) -> tuple[Any, Agent]:
+    """Make the env and the agent, turning bad values into :class:`ConfigError`.
+
+    ``env`` (an env instance) and ``agent`` (a factory) replace what the config names.
+    """
+    if env is None:
+        try:
+            env = make_env(cfg.env_id, **cfg.env_kwargs)
+        except ConfigError:
+            raise
+        except (ObjectiveError, FileNotFoundError, KeyError, ValueError, TypeError) as exc:
+            msg = exc.args[0] if exc.args else str(exc)
+            raise ConfigError(f"env.kwargs ({cfg.env_id}): {msg}") from None
     if cfg.simulator and cfg.simulator.get("name", "native") != "native":
         from archgym.proxy.simulator import attach_simulator
 
         attach_simulator(env, cfg.simulator)  # raises ConfigError naming env.simulator.*
-    agent = make_agent(cfg.agent_target or cfg.agent, unwrap(env).space, seed=cfg.seed, **cfg.agent_params)
-    return env, agent
+    space = unwrap(env).space
+    if agent is not None:
+        return env, agent(space, cfg.seed)
+    return env, make_agent(cfg.agent_target or cfg.agent, space, seed=cfg.seed, **cfg.agent_params)
 
 
 class _Progress:
@@ -164,39 +197,91 @@ class _Progress:
         self.bar.close()
 
 
-def run_experiment(config: Mapping[str, Any], output_dir: str | os.PathLike) -> RunSummary:
+def run_experiment(
+    config: Mapping[str, Any],
+    output_dir: str | os.PathLike,
+    *,
+    env: Any = None,
+    agent: AgentFactory | None = None,
+    on_start: Callable[[Path], None] | None = None,
+) -> RunSummary:
     """Run one search and write ``dataset/`` and ``summary.json`` under ``output_dir``.
 
+    The run holds the directory's lock (:class:`~archgym.runlock.RunLock`) from start to end;
+    a directory locked by another live run raises :class:`~archgym.runlock.RunLockedError`.
     The dataset is flushed even if the agent or simulator raises midway; the summary is
-    written with ``complete: false`` in that case and the error re-raised.
+    written with ``complete: false`` in that case and the error re-raised. A config error
+    found before the run starts leaves no files behind (and a directory this call created
+    is removed again).
 
     With ``resume: true`` (the default) a directory holding a complete run of the same
     config is not run again: its summary is returned. A cut-off run there is cleared and
     run again (see :mod:`archgym.sweep`).
+
+    ``env`` (an instance) and ``agent`` (a factory ``(space, seed) -> Agent``) stand in for
+    what the config names (``archgym generate`` passes its sampler this way); ``on_start``
+    is called with the directory once the run is about to start (the CLI saves the Hydra
+    config there).
     """
     plain = _to_plain(config)
     cfg = RunConfig.from_mapping(plain)
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    previous = prepare_run(out, plain, resume=bool(plain.get("resume", True)))
-    if previous is not None:
-        print(
-            f"archgym: skipping {out}: already complete (set resume=false to run it again)", file=sys.stderr
-        )
-        known = {f.name for f in dataclasses.fields(RunSummary)}
-        return RunSummary(**{k: v for k, v in previous.items() if k in known})
-    env, agent = build(cfg)
-    base = env.unwrapped
-    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    info = RunInfo(
-        run_id=run_id,
+    existed, lock_existed = out.exists(), (out / LOCK_FILE).exists()
+    lock = RunLock(out).acquire()  # RunLockedError: another live run writes here
+    try:
+        previous = check_resume(out, plain, resume=_bool(plain, "resume", True))
+        if previous is not None:
+            print(
+                f"archgym: skipping {out}: already complete (set resume=false to run it again)",
+                file=sys.stderr,
+            )
+            known = {f.name for f in dataclasses.fields(RunSummary)}
+            lock.release()
+            return RunSummary(**{k: v for k, v in previous.items() if k in known})
+        env, search = build(cfg, env, agent)
+    except BaseException:
+        lock.release(remove=not lock_existed)  # a lock file this call created goes again
+        _discard(out, existed)
+        raise
+    try:
+        start_run(out, plain)
+        if on_start is not None:
+            on_start(out)
+        return _search(cfg, env, search, out)
+    finally:
+        lock.release()
+
+
+def _discard(out: Path, existed: bool) -> None:
+    """Remove the directory of a run that never started if this call created it (and it is empty)."""
+    if not existed:
+        with contextlib.suppress(OSError):  # not empty: something else wrote there meanwhile
+            out.rmdir()
+
+
+def run_info(cfg: RunConfig, env: Any, agent: Agent) -> RunInfo:
+    """The metadata every row of this run carries (provenance, objective, metric definitions)."""
+    base = unwrap(env)
+    return RunInfo(
+        run_id=f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}",
         env_id=cfg.env_id,
         workload=str(base.workload_name),
         simulator_version=base.simulator.version,
         agent=cfg.agent,
         seed=cfg.seed,
         agent_params=agent.hyperparameters(),
+        objective=objective_spec(base.objective),
+        metrics=tuple(base.simulator.metrics),
+        env_kwargs=cfg.env_kwargs,
+        workload_hash=workload_hash(base.workload_name),
+        source=simulator_source(base.simulator),
+        archgym_version=archgym_version(),
     )
+
+
+def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path) -> RunSummary:
+    base = unwrap(env)
+    info = run_info(cfg, env, agent)
     logger = DatasetLogger(out / DATASET_DIR, info, base.space, base.simulator.metric_names, cfg.flush_every)
     progress = _Progress(cfg.budget, f"{cfg.agent} on {base.workload_name or cfg.env_id}", cfg.progress)
     base.add_recorder(logger)
@@ -212,6 +297,7 @@ def run_experiment(config: Mapping[str, Any], output_dir: str | os.PathLike) -> 
         summary = _summarise(
             cfg, info, result, time.perf_counter() - start, out / DATASET_DIR, logger.rows_written
         )
+        summary.proxy_path = getattr(base.simulator, "source", None) if summary.is_proxy else None
         write_text_atomic(out / SUMMARY_FILE, summary.to_json())
         env.close()
     return summary
@@ -238,19 +324,31 @@ def _summarise(
         wall_time_s=round(wall, 4),
         dataset=str(dataset),
         complete=result is not None,
+        objective=dict(info.objective),
+        objective_hash=objective_hash(info.objective),
+        source=info.source,
+        env_kwargs=dict(info.env_kwargs),
+        archgym_version=info.archgym_version,
     )
 
 
 def format_summary(summary: RunSummary) -> str:
     """A short human-readable report of a run."""
     lines = [
-        f"run {summary.run_id}: {summary.agent} (seed {summary.seed}) on {summary.env_id} [{summary.workload}]",
+        f"run {summary.run_id}: {summary.agent} (seed {summary.seed}) on {summary.env_id} "
+        f"[{summary.workload}]",
         f"  evaluations: {summary.evaluations}/{summary.budget} in {summary.wall_time_s:.2f} s",
     ]
+    if summary.is_proxy:
+        lines.append(
+            f"  evaluated by the proxy {summary.proxy_path or ''} ({summary.source}): nothing was simulated; "
+            "re-simulate designs before trusting them"
+        )
+    predicted = " (by the proxy's predictions)" if summary.is_proxy else ""
     if summary.success:
-        lines.append(f"  target met after {summary.evaluations_to_target} evaluations")
+        lines.append(f"  target met{predicted} after {summary.evaluations_to_target} evaluations")
     else:
-        lines.append("  target not met within the budget")
+        lines.append(f"  target not met{predicted} within the budget")
     if summary.best_design is not None:
         lines.append(f"  best reward: {summary.best_reward:.4f}")
         lines.append("  best design: " + ", ".join(f"{k}={v}" for k, v in summary.best_design.items()))

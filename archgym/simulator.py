@@ -27,6 +27,10 @@ class SimulationError(RuntimeError):
     """Raised by a simulator for a design it cannot evaluate (the run records it and goes on)."""
 
 
+class InvalidWorkloadError(SimulationError, ValueError):
+    """The workload cannot be simulated at all (e.g. a trace without requests)."""
+
+
 @dataclass(frozen=True)
 class Metric:
     """One quantity a simulator reports.
@@ -73,6 +77,13 @@ class Simulator(ABC):
                 return m
         raise KeyError(f"unknown metric {name!r}; this simulator reports: {', '.join(self.metric_names)}")
 
+    def check_workload(self, workload: Any) -> None:  # noqa: B027 (an optional hook: accept by default)
+        """Raise :class:`InvalidWorkloadError` for a workload nothing can be simulated on.
+
+        The env calls this once when it is built, so an unusable workload (say, an empty trace)
+        is a configuration error rather than a run of failed evaluations. Default: accept.
+        """
+
     @abstractmethod
     def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
         """Simulate one design on a workload and return ``{metric name: value}``."""
@@ -114,7 +125,8 @@ def evaluate_safely(
         per = (time.perf_counter() - start) / len(designs)
         if len(results) != len(designs):
             raise SimulationError(
-                f"{type(simulator).__name__}.evaluate_many returned {len(results)} results for {len(designs)} designs"
+                f"{type(simulator).__name__}.evaluate_many returned {len(results)} results "
+                f"for {len(designs)} designs"
             )
         return [_checked(simulator, r, per) for r in results]
     except (KeyboardInterrupt, SystemExit):

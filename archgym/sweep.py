@@ -5,7 +5,8 @@ launched. ``conf/config.yaml`` names sweep jobs by their overrides
 (``hydra.sweep.subdir: ${hydra.job.override_dirname}``), so with a fixed sweep directory
 (``hydra.sweep.dir=multirun/my-study``, or a preset that sets one) re-running the same
 command finds each job's previous output. :func:`run_experiment` then calls
-:func:`prepare_run` before it builds anything:
+:func:`check_resume` before it builds anything (and :func:`start_run` once the env and agent
+are built, so a bad config leaves a previous attempt alone):
 
 * **complete** — ``run.json`` holds the same config fingerprint, ``summary.json`` says
   ``complete: true`` and the dataset has exactly ``summary.evaluations`` rows: the run is
@@ -16,6 +17,9 @@ command finds each job's previous output. :func:`run_experiment` then calls
 * **changed** (the directory holds the dataset of a *different* config): refused with a
   :class:`~archgym.registry.ConfigError`, so no finished dataset is ever deleted by accident;
   ``resume=false`` replaces it explicitly.
+
+Every step runs under the directory's lock (:mod:`archgym.runlock`): a directory another run
+is writing is never inspected, reset or resumed.
 
 The fingerprint is the SHA-256 of the run's resolved config without the keys that do not
 change results (``progress``, ``resume``).
@@ -108,19 +112,16 @@ def reset_run(output_dir: str | os.PathLike) -> None:
         (out / name).unlink(missing_ok=True)
 
 
-def prepare_run(
+def check_resume(
     output_dir: str | os.PathLike, config: Mapping[str, Any], resume: bool = True
 ) -> dict[str, Any] | None:
-    """Get a run directory ready; return the previous summary when the run can be skipped.
+    """The previous summary when a complete run of this config can be reused, else ``None``.
 
-    With ``resume`` a complete previous run with the same config is reused (its summary is
-    returned and nothing is touched). Otherwise any previous attempt is removed and
-    ``run.json`` (the config fingerprint) is written, and ``None`` returned: run it.
+    Reads only. Raises :class:`ConfigError` when (with ``resume``) the directory holds the
+    dataset of a run of a different config.
     """
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    fp = fingerprint(config)
-    state = inspect_run(out, fp)
+    state = inspect_run(out, fingerprint(config))
     if resume and state.status == "complete":
         return state.summary
     if resume and state.status == "changed" and dataset_rows(out / DATASET_DIR) > 0:
@@ -128,13 +129,46 @@ def prepare_run(
             f"hydra.run.dir / hydra.sweep.dir: {out} already holds the dataset of a run with a different "
             f"config; choose another directory, or set resume=false to replace it"
         )
+    return None
+
+
+def start_run(output_dir: str | os.PathLike, config: Mapping[str, Any]) -> None:
+    """Remove any previous attempt in ``output_dir`` and write ``run.json`` (the config fingerprint)."""
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fp = fingerprint(config)
+    state = inspect_run(out, fp)
     if state.status != "absent":
         reset_run(out)
     write_text_atomic(
         out / RUN_FILE,
         json.dumps({"fingerprint": fp, "previous": state.status, "reason": state.reason}, indent=2),
     )
-    return None
 
 
-__all__ = ["RunState", "dataset_rows", "fingerprint", "inspect_run", "prepare_run", "reset_run"]
+def prepare_run(
+    output_dir: str | os.PathLike, config: Mapping[str, Any], resume: bool = True
+) -> dict[str, Any] | None:
+    """:func:`check_resume`, then :func:`start_run` unless the previous run can be reused.
+
+    With ``resume`` a complete previous run with the same config is reused (its summary is
+    returned and nothing is touched). Otherwise any previous attempt is removed and
+    ``run.json`` (the config fingerprint) is written, and ``None`` returned: run it.
+    The caller must hold the directory's :class:`~archgym.runlock.RunLock`.
+    """
+    previous = check_resume(output_dir, config, resume)
+    if previous is None:
+        start_run(output_dir, config)
+    return previous
+
+
+__all__ = [
+    "RunState",
+    "check_resume",
+    "dataset_rows",
+    "fingerprint",
+    "inspect_run",
+    "prepare_run",
+    "reset_run",
+    "start_run",
+]

@@ -66,7 +66,7 @@ def main() -> None:
         reuse = (
             s.get("complete")
             and s.get("evaluations") == args.n
-            and s.get("agent_params", {}).get("env_kwargs") == kwargs
+            and s.get("env_kwargs", s.get("agent_params", {}).get("env_kwargs")) == kwargs
         )
     from archgym.registry import make_env
 
@@ -80,7 +80,9 @@ def main() -> None:
         )
     if not reuse:
         print(f"simulating {args.n} Sobol designs of {env_id} {kwargs} ...", flush=True)
-        res = generate_dataset(env_id, data, args.n, "sobol", seed=args.seed, env_kwargs=kwargs)
+        res = generate_dataset(
+            env_id, data, args.n, "sobol", seed=args.seed, env_kwargs=kwargs, overwrite=True
+        )
         print(f"  {res.designs} designs ({res.failed} failed) in {res.wall_time_s:.0f} s", flush=True)
     df = load_dataset(data)
     table = training_table(df)

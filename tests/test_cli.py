@@ -87,3 +87,22 @@ def test_help_explains(tmp_path):
     run_help = run_cli("run", "--help", cwd=tmp_path)
     assert run_help.returncode == 0
     assert "budget" in run_help.stdout and "env: " in run_help.stdout and "Examples" in run_help.stdout
+
+
+@pytest.mark.parametrize("command", ["envs", "agents", "report", "dataset", "proxy", "generate"])
+def test_every_subcommand_module_has_a_main_with_help(command, capsys):
+    from archgym.cli import COMMANDS, main
+
+    assert command in COMMANDS
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith(f"usage: archgym {command}")
+
+
+def test_library_modules_hold_no_argparse():
+    import archgym.generate
+    import archgym.merge
+    import archgym.report
+
+    for module in (archgym.report, archgym.merge, archgym.generate):
+        assert not hasattr(module, "main") and "argparse" not in Path(module.__file__).read_text()

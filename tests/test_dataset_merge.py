@@ -1,5 +1,7 @@
 """Merging many runs' shards: provenance columns, dedupe of identical designs, CSV/Parquet export schema."""
 
+import json
+
 import pyarrow.parquet as pq
 import pytest
 from conftest import make_test_env
@@ -18,7 +20,7 @@ from archgym.merge import (
 )
 
 
-def _run(tmp_path, name, designs, agent="random"):
+def _run(tmp_path, name, designs, agent="random", complete=True):
     env = make_test_env()
     info = RunInfo(name, env.env_id, env.workload_name, env.simulator.version, agent, 0, {"k": 1})
     with DatasetLogger(
@@ -26,6 +28,8 @@ def _run(tmp_path, name, designs, agent="random"):
     ) as log:
         env.add_recorder(log)
         env.evaluate(designs)
+    summary = {"complete": complete, "evaluations": len(designs)}
+    (tmp_path / name / "summary.json").write_text(json.dumps(summary))
     return tmp_path / name
 
 

@@ -12,6 +12,7 @@ from archgym.envs.dram import (
     DDR5_4800,
     DEFAULT_DESIGN,
     DEVICES,
+    EXTENDED_DEFAULTS,
     LPDDR4_3200,
     DRAMSimulator,
     Trace,
@@ -29,7 +30,8 @@ def sim():
 
 
 def design(**kw):
-    return {**DEFAULT_DESIGN, **kw}
+    """A full design: the standard defaults and the extended ones (the simulator fills nothing in)."""
+    return {**DEFAULT_DESIGN, **EXTENDED_DEFAULTS, **kw}
 
 
 RW32 = {"scheduler_buffer": "ReadWrite", "request_buffer_size": 32}

@@ -11,6 +11,7 @@ from archgym.envs.dram import (
     DDR3_1600,
     DDR4_2400,
     DEFAULT_DESIGN,
+    EXTENDED_DEFAULTS,
     DRAMSimulator,
     random_uniform,
     sequential,
@@ -25,7 +26,8 @@ TCK = DDR4.tck_ns  # 0.8333 ns
 
 
 def design(**kw):
-    return {**DEFAULT_DESIGN, **kw}
+    """A full design: the standard defaults and the extended ones (the simulator fills nothing in)."""
+    return {**DEFAULT_DESIGN, **EXTENDED_DEFAULTS, **kw}
 
 
 @pytest.fixture(scope="module")

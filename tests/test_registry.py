@@ -70,8 +70,10 @@ def test_nas_options_are_one_dataclass_and_unknown_keys_are_named():
     assert rest == {"render_mode": "ansi"}
     with pytest.raises(TypeError, match="unknown option.*proxy_batchsize.*allowed:.*proxy_batch_size"):
         make_nas_env(proxy_batchsize=8)
-    with pytest.raises(TypeError, match="accelerator do not apply"):
+    with pytest.raises(TypeError, match="accelerator does not apply"):
         make_codesign_env(accelerator={"pe_rows": 4})
+    with pytest.raises(TypeError, match="hardware=False does not apply.*hwnasbench:<device>"):
+        make_codesign_env(hardware=False)
 
 
 @pytest.mark.parametrize("name", ["nas", "codesign"])

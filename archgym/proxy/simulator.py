@@ -2,7 +2,8 @@
 
 ``ProxySimulator.load(path)`` gives a simulator with the same protocol as the real one, so any
 env and any agent run against it unchanged; every dataset row it produces records
-``simulator_version = "proxy-<kind>[<simulator version it was trained on>]"``.
+``simulator_version = "proxy-<kind>[<simulator version it was trained on>]"`` and
+``source = "proxy:<kind>:<file hash>"``.
 :func:`attach_simulator` is what ``env.simulator=proxy env.simulator.path=FILE`` does: it
 checks that the proxy was trained on this env (same parameters, metrics, env id and, by
 default, workload) and replaces the env's simulator.
@@ -29,10 +30,13 @@ class ProxySimulator(Simulator):
             metrics = [Metric(n, "", "lower", 1.0, f"proxy prediction of {n}") for n in names]
         if [m.name for m in metrics] != names:
             raise ValueError(
-                f"proxy predicts {', '.join(names)}; metric definitions given for {', '.join(m.name for m in metrics)}"
+                f"proxy predicts {', '.join(names)}; "
+                f"metric definitions given for {', '.join(m.name for m in metrics)}"
             )
         self.metrics = tuple(metrics)
         self.version = f"proxy-{model.kind}[{model.simulator_version}]"
+        #: the ``source`` of every row it produces: ``proxy:<kind>:<12 hex of the file's SHA-256>``
+        self.provenance = f"proxy:{model.kind}:{_file_hash(source)}"
 
     @classmethod
     def load(cls, path: str | os.PathLike, metrics: Sequence[Metric] | None = None) -> ProxySimulator:
@@ -49,6 +53,13 @@ class ProxySimulator(Simulator):
         ]  # tolist: Python floats, fast
 
 
+def _file_hash(path: str) -> str:
+    """First 12 hex digits of a proxy file's SHA-256 (``unsaved`` for a model not loaded from a file)."""
+    from archgym.provenance import file_sha256
+
+    return file_sha256(path)[:12] if path and os.path.isfile(path) else "unsaved"
+
+
 def check_compatible(model: ProxyModel, env: Any, check_workload: bool = True) -> None:
     """Raise ``ValueError`` (saying what differs) unless ``model`` was trained on ``env``'s task."""
     base = env.unwrapped
@@ -57,7 +68,8 @@ def check_compatible(model: ProxyModel, env: Any, check_workload: bool = True) -
         raise ValueError(f"{where} cannot stand in for {base.env_id}")
     if list(base.space.names) != model.param_names:
         raise ValueError(
-            f"{where}: parameters {', '.join(model.param_names)} differ from the env's {', '.join(base.space.names)}"
+            f"{where}: parameters {', '.join(model.param_names)} "
+            f"differ from the env's {', '.join(base.space.names)}"
         )
     if list(base.simulator.metric_names) != model.metric_names:
         raise ValueError(

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from archgym.design_space import InvalidDesignError, check_design_fields
 from archgym.simulator import Metric, Metrics, SimulationError, Simulator
 
 from .model import DESIGN_FIELDS, AcceleratorModel, InfeasibleDesignError, ModelResult, design_matrix
@@ -29,6 +30,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("energy_rf_pj", "pJ", "lower", 1e9, "register-file access energy"),
     Metric("energy_mac_pj", "pJ", "lower", 1e9, "multiply-accumulate energy"),
 )
+
+
+#: design fields that count things (PEs, bytes, bytes per cycle, bits): whole numbers >= 1
+COUNT_FIELDS: tuple[str, ...] = ("pe_rows", "pe_cols", "rf_bytes", "noc_bw", "precision_bits")
 
 
 class AcceleratorSimulator(Simulator):
@@ -72,13 +77,15 @@ class AcceleratorSimulator(Simulator):
 
     @staticmethod
     def _matrix(designs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Designs -> the model's matrix, refusing a missing or extra key, a non-finite value and
+        a non-integral count (PEs, bytes, bits) instead of computing NaN metrics from it."""
         for i, d in enumerate(designs):
-            missing = [k for k in DESIGN_FIELDS if k not in d]
-            if missing:
-                raise SimulationError(
-                    f"design {i} lacks parameter(s) {', '.join(missing)}; "
-                    f"an accelerator design needs: {', '.join(DESIGN_FIELDS)}"
+            try:
+                check_design_fields(
+                    d, DESIGN_FIELDS, counts=COUNT_FIELDS, numbers=DESIGN_FIELDS[1:], where=f"design {i}"
                 )
+            except InvalidDesignError as exc:
+                raise SimulationError(str(exc)) from None
         try:
             return design_matrix(designs)
         except (TypeError, ValueError) as exc:

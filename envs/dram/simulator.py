@@ -24,13 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from archgym.simulator import Metric, SimulationError, Simulator
+from archgym.design_space import InvalidDesignError
+from archgym.simulator import InvalidWorkloadError, Metric, SimulationError, Simulator
 
 from . import controller as K
 from .address_mapping import AddressMapping
 from .devices import DRAMDevice, get_device
 from .power import EnergyBreakdown, channel_energy
-from .space import DEFAULT_DESIGN, EXTENDED_DEFAULTS, simulator_design_space
+from .space import EXTENDED_DEFAULTS, simulator_design_space
 from .traces import Trace
 from .workloads import load_workload
 
@@ -122,8 +123,25 @@ class DRAMSimulator(Simulator):
 
     # ----------------------------------------------------------------- encoding
     def encode_design(self, design: Mapping[str, Any]) -> np.ndarray:
-        """Validate a design and return the kernel's config vector."""
-        d = self.space.validate({**DEFAULT_DESIGN, **EXTENDED_DEFAULTS, **design})  # InvalidDesignError
+        """Validate a design and return the kernel's config vector.
+
+        The ten standard knobs must all be given; the six knobs of the extended space
+        (:data:`~.space.EXTENDED_DEFAULTS`) all or none: without them the controller is the
+        standard one (oldest-first command mux, no watermarks, no row-hit cap, no power-down).
+        Nothing else is filled in, no key may be unknown, and each value must be one the design
+        space allows (no NaN, no truncated floats).
+
+        Raises:
+            InvalidDesignError: naming the missing, unknown or invalid parameter.
+        """
+        extended = [k for k in EXTENDED_DEFAULTS if k in design]
+        if extended and len(extended) < len(EXTENDED_DEFAULTS):
+            missing = ", ".join(k for k in EXTENDED_DEFAULTS if k not in design)
+            raise InvalidDesignError(
+                f"design gives extended knob(s) {', '.join(extended)} but not {missing}: "
+                "give all six extended knobs or none"
+            )
+        d = self.space.validate(design if extended else {**design, **EXTENDED_DEFAULTS})
         cfg = np.zeros(K.N_CFG, np.int64)
         cfg[K.C_PAGE] = K.PAGE_CODES[d["page_policy"]]
         cfg[K.C_SCHED] = K.SCHEDULER_CODES[d["scheduler"]]
@@ -143,6 +161,23 @@ class DRAMSimulator(Simulator):
         cfg[K.C_PDTIMEOUT] = d["power_down_timeout"]
         return cfg
 
+    def resolve_workload(self, workload: Any) -> Trace:
+        """The trace of a workload (a :class:`Trace`, standard name, generator spec or file).
+
+        Raises:
+            InvalidWorkloadError: the trace has no requests (an empty file, or only comments).
+        """
+        trace = load_workload(workload) if not isinstance(workload, Trace) else workload
+        if len(trace) == 0:
+            raise InvalidWorkloadError(
+                f"workload {trace.name!r} has no requests (an empty trace, or one with only comments): "
+                "nothing to simulate"
+            )
+        return trace
+
+    def check_workload(self, workload: Any) -> None:
+        self.resolve_workload(workload)
+
     def decode_trace(self, trace: Trace) -> tuple[np.ndarray, ...]:
         """Kernel inputs of a trace: arrival cycle, channel, bank (within the channel), row, is_write."""
         f = self.mapping.decode(trace.address)
@@ -155,9 +190,7 @@ class DRAMSimulator(Simulator):
     def simulate(self, design: Mapping[str, Any], workload: Any, _decoded: tuple | None = None) -> SimResult:
         """Run one design on a workload (a :class:`Trace`, standard name, generator spec or file)."""
         cfg = self.encode_design(design)
-        trace = load_workload(workload) if not isinstance(workload, Trace) else workload
-        if len(trace) == 0:
-            raise SimulationError(f"workload {trace.name!r} has no requests")
+        trace = self.resolve_workload(workload)
         arrival, chan, bank, row, is_write = _decoded if _decoded is not None else self.decode_trace(trace)
         _t_send, t_acc, t_resp, _t_cas, stats = K.run_kernel(
             arrival, chan, bank, row, is_write, cfg, self._geo, self._tim
@@ -246,6 +279,6 @@ class DRAMSimulator(Simulator):
 
     def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[dict[str, float]]:
         """Metrics of several designs; the trace is resolved and decoded once."""
-        trace = load_workload(workload) if not isinstance(workload, Trace) else workload
+        trace = self.resolve_workload(workload)
         decoded = self.decode_trace(trace)
         return [self.simulate(d, trace, _decoded=decoded).metrics for d in designs]

@@ -77,7 +77,7 @@ class CoDesignSimulator(NASSimulator):
 
     def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
         self._check_workload(workload)
-        pairs = [split_design(d) for d in designs]
+        pairs = [split_design(self.joint.validate(d)) for d in designs]  # no unknown or missing key
         return self.evaluate_pairs([n for n, _ in pairs], [h for _, h in pairs])
 
 
