@@ -38,6 +38,11 @@ FAST: dict[str, dict[str, Any]] = {
     "ppo": {"n_steps": 8, "batch_size": 8, "n_epochs": 1, "net_arch": [16]},
     "a2c": {"n_steps": 4, "net_arch": [16]},
     "dqn": {"learning_starts": 4, "batch_size": 8, "net_arch": [16]},
+    "tpe": {"n_startup_trials": 4},
+    "cmaes": {"popsize": 4},
+    "nsga2": {"population_size": 4},
+    "qmc": {"batch_size": 4},
+    "grid": {"batch_size": 4},
 }
 AGENTS = sorted(FAST)
 BUDGET = 13  # not a multiple of any batch size, to check exact truncation
@@ -82,7 +87,7 @@ def test_stop_on_success_stops_at_the_first_success(name):
     agent = make_agent(name, env.space, seed=0, **FAST[name])
     result = agent.run(env, 50, stop_on_success=True)
     assert result.success and result.first_success_step < 50
-    if name in ("rw", "ppo", "a2c", "dqn"):  # one design per step: stops right at the success
+    if name in ("rw", "ppo", "a2c", "dqn", "tpe"):  # one design per step: stops right at the success
         assert result.evaluations == result.first_success_step
     else:  # batch agents finish the batch that held the success
         assert result.first_success_step <= result.evaluations < result.first_success_step + 6
@@ -90,12 +95,12 @@ def test_stop_on_success_stops_at_the_first_success(name):
 
 @pytest.mark.parametrize("name", AGENTS)
 def test_run_leaves_global_rngs_untouched(name):
-    random.seed(123), np.random.seed(123), torch.manual_seed(123)
-    expected = (random.random(), np.random.rand(), torch.rand(1).item())
-    random.seed(123), np.random.seed(123), torch.manual_seed(123)
+    random.seed(123), np.random.seed(123), torch.manual_seed(123)  # noqa: NPY002 (the legacy globals)
+    expected = (random.random(), np.random.rand(), torch.rand(1).item())  # noqa: NPY002
+    random.seed(123), np.random.seed(123), torch.manual_seed(123)  # noqa: NPY002
     threads = torch.get_num_threads()
     record_run(name, seed=0)
-    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected  # noqa: NPY002
     assert torch.get_num_threads() == threads
 
 
