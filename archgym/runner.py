@@ -19,6 +19,7 @@ from typing import Any
 
 from archgym.agent import RunResult
 from archgym.atomic import write_text_atomic
+from archgym.hypervolume import HypervolumeTracker
 from archgym.logger import DatasetLogger, RunInfo
 from archgym.objective import ObjectiveError
 from archgym.registry import ConfigError, make_agent, make_env
@@ -106,6 +107,7 @@ class RunSummary:
     wall_time_s: float
     dataset: str
     complete: bool = True
+    hypervolume: dict[str, Any] | None = None  # multi-metric objectives: see archgym.hypervolume
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, default=str)
@@ -198,6 +200,9 @@ def run_experiment(config: Mapping[str, Any], output_dir: str | os.PathLike) -> 
     progress = _Progress(cfg.budget, f"{cfg.agent} on {base.workload_name or cfg.env_id}", cfg.progress)
     base.add_recorder(logger)
     base.add_recorder(progress)
+    hv_tracker = HypervolumeTracker.for_env(env)
+    if hv_tracker is not None:
+        base.add_recorder(hv_tracker)
     env.reset(seed=cfg.seed)
     result: RunResult | None = None
     start = time.perf_counter()
@@ -209,6 +214,7 @@ def run_experiment(config: Mapping[str, Any], output_dir: str | os.PathLike) -> 
         summary = _summarise(
             cfg, info, result, time.perf_counter() - start, out / DATASET_DIR, logger.rows_written
         )
+        summary.hypervolume = hv_tracker.summary() if hv_tracker is not None else None
         write_text_atomic(out / SUMMARY_FILE, summary.to_json())
         env.close()
     return summary
