@@ -3,6 +3,7 @@ designs, multi-objective qLogNEHVI, device option, real-env target. Tiny setting
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from _agent_fixtures import real_env, toy_env, toy_space
@@ -110,3 +111,60 @@ def test_reaches_the_target_on_the_accelerator_env():
     )
     result = agent.run(env, 40, stop_on_success=True)
     assert result.success, f"best reward {result.best.reward:.3f}"
+
+
+def _told(agent, space, n, seed=0):
+    from archgym.evaluation import Evaluation
+
+    rng = np.random.default_rng(seed)
+    designs = [space.sample(rng) for _ in range(n)]
+    rewards = [1.0 / (1.0 + (d["x1"] - 5) ** 2 + (d["x2"] - 2) ** 2) for d in designs]
+    metrics = [{"latency": 1.0 / r, "throughput": float(d["buffer"])} for d, r in zip(designs, rewards)]
+    agent._n_initial_proposed = agent.n_initial
+    agent.tell(designs, [Evaluation(d, m, r, True, False) for d, m, r in zip(designs, metrics, rewards)])
+    return designs, rewards
+
+
+def test_trust_region_models_the_points_nearest_the_incumbent_and_proposes_inside_their_box():
+    space = toy_space()
+    agent = BayesianOptimization(space, seed=0, max_model_points=12, q=2, **TINY)
+    designs, rewards = _told(agent, space, 40)
+    X, Y = agent._training_data()
+    assert X.shape[0] == 12 and float(Y.max()) == max(rewards)  # the incumbent is modelled
+    lo, hi = agent._box
+    units = np.array([space.to_unit(d) for d in designs])
+    dist = agent._distances(units, units[int(np.argmax(rewards))])
+    assert np.sort(dist)[11] >= agent._distances(X.numpy(), units[int(np.argmax(rewards))]).max() - 1e-12
+    for d in agent.ask():
+        u = space.to_unit(d)
+        ordered = [j for j, p in enumerate(space.params) if not p.is_categorical]
+        assert ((u[ordered] >= lo[ordered] - 1e-9) & (u[ordered] <= hi[ordered] + 1e-9)).all()
+
+
+def test_without_a_trust_region_every_observation_is_modelled():
+    space = toy_space()
+    agent = BayesianOptimization(space, seed=0, max_model_points=0, **TINY)
+    _told(agent, space, 40)
+    assert agent._training_data()[0].shape[0] == 40 and agent._box is None
+    with pytest.raises(ValueError, match="max_model_points"):
+        BayesianOptimization(space, max_model_points=1)
+
+
+@pytest.mark.parametrize("acq", ["parego", "nehvi"])
+def test_multi_objective_models_the_points_nearest_the_pareto_front(acq):
+    from botorch.utils.multi_objective.pareto import is_non_dominated
+
+    env = toy_env()
+    agent = BayesianOptimization(
+        env.space, seed=0, multi_objective=True, max_model_points=10, mo_acquisition=acq, **TINY
+    )
+    agent.bind(env)
+    _told(agent, env.space, 40)
+    X, Y = agent._training_data()
+    assert X.shape[0] == 10
+    rows = [r for r in agent._metric_rows]
+    full = torch.tensor([[-np.log(r["latency"]), np.log(r["throughput"])] for r in rows])
+    front = full[is_non_dominated(full)]
+    for p in front:  # every Pareto-optimal observation is among the modelled ones
+        assert torch.isclose(Y, p).all(dim=1).any()
+    assert len(agent.ask()) == 1
