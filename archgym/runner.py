@@ -186,6 +186,10 @@ def run_experiment(config: Mapping[str, Any], output_dir: str | os.PathLike) -> 
         return RunSummary(**{k: v for k, v in previous.items() if k in known})
     env, agent = build(cfg)
     base = env.unwrapped
+    try:
+        base.evaluator.set_workers(_int(dict(plain.get("evaluator") or {}), "workers", 1, "evaluator."))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     info = RunInfo(
         run_id=run_id,
@@ -216,6 +220,7 @@ def run_experiment(config: Mapping[str, Any], output_dir: str | os.PathLike) -> 
         )
         summary.hypervolume = hv_tracker.summary() if hv_tracker is not None else None
         write_text_atomic(out / SUMMARY_FILE, summary.to_json())
+        base.evaluator.close()
         env.close()
     return summary
 
