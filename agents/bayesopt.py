@@ -72,11 +72,12 @@ class BayesianOptimization(Agent):
         metrics: metric names for multi-objective BO (>= 2); ``None`` = the objective's
             metrics if it names at least two, else all simulator metrics.
         log_metrics: model log(metric) for metrics that are positive (multi-objective).
-        mo_acquisition: multi-objective acquisition: ``"parego"`` (qLogNParEGO: noisy log-EI
-            of a Chebyshev scalarisation with fresh random weights per proposal; cost like
-            single-objective BO) or ``"nehvi"`` (qLogNEHVI: exact expected hypervolume
-            improvement; its box decompositions grow steeply with the front's size, several
-            seconds per proposal at 300 observations of 3 metrics).
+        mo_acquisition: multi-objective acquisition: ``"parego"`` (ParEGO, Knowles 2006: per
+            proposal, the metrics are scalarised by an augmented Chebyshev function with
+            weights drawn from the simplex, and a one-output GP + qLogEI search it, trust
+            region included: the cost of single-objective BO) or ``"nehvi"`` (qLogNEHVI on a
+            multi-output GP: exact expected hypervolume improvement, whose box decompositions
+            grow steeply with the front: seconds per proposal at 300 observations of 3 metrics).
         optimizer: ``"enumerate"`` (score every unevaluated design; exact, for spaces of
             at most ``max_enumerate`` designs), ``"alternating"`` (BoTorch's
             ``optimize_acqf_mixed_alternating``), ``"local_search"`` (BoTorch's
@@ -285,6 +286,10 @@ class BayesianOptimization(Agent):
                     Y[:, k] = np.log(Y[:, k])
                 Y[:, k] *= self._directions[n]  # type: ignore[index]
             Xm = np.stack([x for x, _ in rows])
+            if self.mo_acquisition == "parego":  # one random scalarisation per proposal
+                s = self._chebyshev(Y)
+                keep = self._trust_region(Xm, s)
+                return self._tensor(Xm[keep]), self._tensor(s[keep, None])
             keep = self._near_front(Y)
             return self._tensor(Xm[keep]), self._tensor(Y[keep])
         y = np.asarray(self._fit, dtype=np.float64)
@@ -294,6 +299,15 @@ class BayesianOptimization(Agent):
         y = np.where(feasible, y, y[feasible].min())  # impute the worst feasible reward
         keep = self._trust_region(X, y)
         return self._tensor(X[keep]), self._tensor(y[keep, None])
+
+    def _chebyshev(self, Y: np.ndarray) -> np.ndarray:
+        """ParEGO's scalarisation (Knowles 2006): BoTorch's augmented Chebyshev function of the
+        min-max normalised metrics, with weights drawn uniformly from the simplex (seeded)."""
+        from botorch.utils.multi_objective.scalarization import get_chebyshev_scalarization
+
+        weights = self._tensor(self.rng.dirichlet(np.ones(Y.shape[1])))
+        Yt = self._tensor(Y)
+        return get_chebyshev_scalarization(weights, Yt)(Yt, None).detach().cpu().numpy()
 
     # -------------------------------------------------------- trust region
     def _distances(self, X: np.ndarray, centre: np.ndarray) -> np.ndarray:
@@ -363,14 +377,10 @@ class BayesianOptimization(Agent):
         sampler = SobolQMCNormalSampler(
             sample_shape=torch.Size([self.mc_samples]), seed=int(torch.randint(2**31, ()).item())
         )
-        if not self.multi_objective:
+        if not self.multi_objective or self.mo_acquisition == "parego":  # reward / scalarised metrics
             from botorch.acquisition.logei import qLogExpectedImprovement
 
             return qLogExpectedImprovement(model, best_f=Y.max(), sampler=sampler)
-        if self.mo_acquisition == "parego":
-            from botorch.acquisition.multi_objective.parego import qLogNParEGO
-
-            return qLogNParEGO(model, X_baseline=X, sampler=sampler, prune_baseline=True, cache_root=False)
         from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
         from botorch.utils.multi_objective.hypervolume import infer_reference_point
         from botorch.utils.multi_objective.pareto import is_non_dominated
