@@ -8,8 +8,10 @@ results are put back **in proposal order**, so a run with ``N`` workers logs exa
 dataset of a run with one (simulators are deterministic). Per-design errors are caught in
 the worker (:func:`archgym.simulator.evaluate_safely`) as in a serial run.
 
-Workers are started with the ``spawn`` method (no fork of a process holding torch / numba
-threads) on the first batch with more than one uncached design, and shut down by
+Workers start on the first batch with more than one uncached design, by ``fork`` where the
+platform has it: a forked worker inherits the simulator as built (compiled numba kernels,
+loaded traces, objects that cannot be pickled such as the DRAM timing tables) at no cost;
+elsewhere by ``spawn``, which pickles the simulator and workload. They are shut down by
 :meth:`WorkerPool.close` or when the pool is garbage-collected.
 """
 
@@ -60,7 +62,9 @@ class WorkerPool:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=multiprocessing.get_context(
+                    "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+                ),
                 initializer=_init_worker,
                 initargs=(self.simulator, self.workload),
             )

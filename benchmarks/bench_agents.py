@@ -20,6 +20,11 @@
 (e) Multi-objective BO overhead: one ask with the 3 metrics after 100 and 300 observations
     (``--mo-obs``), with the default qLogNParEGO and with qLogNEHVI.
 
+(f) Parallel evaluation: random search (batches of 16) on the DRAM controller with a long
+    trace (``--workers-requests`` requests per simulation: a slow simulator) with
+    ``evaluator.workers`` = 1 and 2 (``--workers``): wall time, speed-up, and whether the
+    logged evaluations are identical.
+
     python benchmarks/bench_agents.py                      # defaults: several minutes on 2 cores
     python benchmarks/bench_agents.py --agents ga,aco --seeds 10 --budget 500
     python benchmarks/bench_agents.py --skip-compare --bo-obs 100,300,1000 --device cuda
@@ -254,6 +259,33 @@ def mo_overhead(observations: Sequence[int], workload: str, device: str, seed: i
         print(f"{n:>12} {times[0]:>11.0f} {times[1]:>13.0f} {times[2]:>10.0f} {times[3]:>12.0f}", flush=True)
 
 
+def workers_speedup(workers: Sequence[int], budget: int, n_requests: int) -> None:
+    """Table (f): the same random-search run with 1, 2, ... evaluation workers."""
+    print()
+    print(
+        f"(f) parallel evaluation: random search, batch 16, {budget} evaluations on "
+        f"archgym/DRAMController-v0 (stream, {n_requests} requests per simulation)"
+    )
+    print(f"{'workers':>7} {'wall s':>8} {'speed-up':>8} {'same dataset as 1 worker':>25}")
+    reference, base_wall = None, None
+    for n in workers:
+        env: Any = make_env("archgym/DRAMController-v0", workload="stream", n_requests=n_requests).unwrapped
+        env.evaluate([env.space.sample(np.random.default_rng(99))])  # compile the simulator first
+        env.evaluator.reset_cache()
+        env.evaluator.set_workers(n)
+        rows: list[tuple] = []
+        env.add_recorder(lambda ev, rows=rows: rows.append((tuple(ev.design.values()), ev.metrics, ev.error)))
+        if n > 1:  # start the workers (and compile the simulator in each) outside the timing
+            env.evaluator._pool.evaluate([env.space.sample(np.random.default_rng(k)) for k in range(n)])
+        t0 = time.perf_counter()
+        make_agent("random", env.space, seed=0, batch_size=16).run(env, budget)
+        wall = time.perf_counter() - t0
+        env.evaluator.close()
+        reference = rows if reference is None else reference
+        base_wall = wall if base_wall is None else base_wall
+        print(f"{n:>7} {wall:>8.2f} {base_wall / wall:>8.2f} {str(rows == reference):>25}", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
@@ -280,6 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--skip-compare", action="store_true", help="only the BO overhead part")
     ap.add_argument("--skip-bo-overhead", action="store_true", help="only the comparison part")
     ap.add_argument("--skip-mo-overhead", action="store_true", help="skip the multi-objective BO timing")
+    ap.add_argument("--workers", default="1,2", help="evaluation worker counts for (f) (default 1,2)")
+    ap.add_argument("--workers-budget", type=int, default=64, help="evaluations per run in (f)")
+    ap.add_argument("--workers-requests", type=int, default=20000, help="DRAM trace length in (f)")
+    ap.add_argument("--skip-workers", action="store_true", help="skip the parallel-evaluation part")
     args = ap.parse_args(argv)
     agents = [a.strip() for a in args.agents.split(",") if a.strip()]
     if not args.skip_compare:
@@ -291,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         bo_overhead([int(x) for x in args.bo_obs.split(",")], args.workload, args.device)
     if not args.skip_mo_overhead:
         mo_overhead([int(x) for x in args.mo_obs.split(",")], args.workload, args.device)
+    if not args.skip_workers:
+        workers_speedup([int(x) for x in args.workers.split(",")], args.workers_budget, args.workers_requests)
     return 0
 
 
