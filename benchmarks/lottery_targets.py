@@ -6,11 +6,12 @@ How a target is chosen (what ``conf/experiment/lottery_<env>.yaml`` records):
    the *direction* of the target (which metrics, at most / at least).
 2. Evaluate ``--samples`` uniformly random designs (seed ``--sample-seed``, disjoint from the
    run seeds 0, 1, 2, ...).
-3. Tighten every target by one common factor ``f`` (``at_most: t * f``, ``at_least: t / f``)
-   until the fraction ``p`` of sampled designs that meet the target (within the objective's
-   tolerance) is ``p* = 1 - (1 - P) ** (1 / budget)``, where ``P = --random-success`` (0.3): a
-   random search of ``budget`` evaluations then succeeds with probability ``P``. Targets are
-   rounded to four significant digits (towards harder).
+3. Scale every target by one common factor ``f`` (``at_most: t * f``, ``at_least: t / f``;
+   ``f < 1`` tightens, ``f > 1`` loosens a default that is already too hard) so that the
+   fraction ``p`` of sampled designs that meet the target (within the objective's tolerance)
+   is ``p* = 1 - (1 - P) ** (1 / budget)``, where ``P = --random-success`` (0.3): a random
+   search of ``budget`` evaluations then succeeds with probability ``P``. Targets are rounded
+   to four significant digits (towards harder).
 4. Check: run random search (the lottery's ``random`` configs, batch 16) on ``--seeds`` seeds
    at the budget and print its success rate, which must be below one half.
 
