@@ -187,3 +187,16 @@ def test_parego_scalarisation_respects_pareto_dominance():
     agent._training_data()  # new weights per proposal
     assert not torch.equal(agent._training_data()[1], first)
     assert len(agent.ask()) == 1
+
+
+def test_the_trust_region_changes_nothing_until_there_are_more_observations_than_max_model_points():
+    """So BO's search at budgets up to max_model_points (128 by default) is the full-GP search."""
+
+    def designs(max_model_points):
+        env = toy_env(small=True)
+        agent = BayesianOptimization(env.space, seed=0, q=2, max_model_points=max_model_points, **TINY)
+        return [tuple(ev.design.values()) for ev in run_recording(env, agent, 16)]
+
+    full, local = designs(0), designs(8)
+    assert full[:10] == local[:10]  # asks made with at most 8 observations are identical
+    assert full != local
