@@ -13,6 +13,11 @@ name       agent                                          module
 ``aging``  regularised (aging) evolution                  :mod:`.evolution`
 ``aco``    ant colony optimisation                        :mod:`.ant_colony`
 ``bo``     Bayesian optimisation (BoTorch, qLogEI/NEHVI)  :mod:`.bayesopt`
+``tpe``    Optuna TPE (tree-structured Parzen estimator)  :mod:`.optuna_agents`
+``cmaes``  Optuna CMA-ES (with margin for integers)       :mod:`.optuna_agents`
+``nsga2``  Optuna NSGA-II on the objective's metrics      :mod:`.optuna_agents`
+``qmc``    Optuna quasi-random (scrambled Sobol/Halton)   :mod:`.optuna_agents`
+``grid``   Optuna grid search (shuffled level grid)       :mod:`.optuna_agents`
 ``ppo``    Stable-Baselines3 PPO on the env               :mod:`.rl`
 ``a2c``    Stable-Baselines3 A2C on the env               :mod:`.rl`
 ``dqn``    Stable-Baselines3 DQN (discrete moves)         :mod:`.rl`

@@ -54,6 +54,7 @@ from archgym.env import unwrap
 from archgym.evaluation import Evaluation
 
 OPTIMIZERS = ("auto", "enumerate", "alternating", "local_search")
+MO_ACQUISITIONS = ("nehvi", "parego")
 DEVICES = ("auto", "cpu", "cuda")
 _MAX_RETRIES = 50
 
@@ -73,6 +74,12 @@ class BayesianOptimization(Agent):
         metrics: metric names for multi-objective BO (>= 2); ``None`` = the objective's
             metrics if it names at least two, else all simulator metrics.
         log_metrics: model log(metric) for metrics that are positive (multi-objective).
+        mo_acquisition: multi-objective acquisition: ``"parego"`` (ParEGO, Knowles 2006: per
+            proposal, the metrics are scalarised by an augmented Chebyshev function with
+            weights drawn from the simplex, and a one-output GP + qLogEI search it, trust
+            region included: the cost of single-objective BO) or ``"nehvi"`` (qLogNEHVI on a
+            multi-output GP: exact expected hypervolume improvement, whose box decompositions
+            grow steeply with the front: seconds per proposal at 300 observations of 3 metrics).
         optimizer: ``"enumerate"`` (score every unevaluated design; exact, for spaces of
             at most ``max_enumerate`` designs), ``"alternating"`` (BoTorch's
             ``optimize_acqf_mixed_alternating``), ``"local_search"`` (BoTorch's
@@ -85,6 +92,11 @@ class BayesianOptimization(Agent):
         fit_maxiter: L-BFGS iterations when fitting the GP hyperparameters (>= 1).
         refit_every: fit the GP hyperparameters every this many model updates; in between
             the previous hyperparameters are reused on the new data (>= 1; 1 = always).
+        max_model_points: past this many usable observations the GP models only the
+            ``max_model_points`` nearest the incumbent (single objective; TuRBO-style trust
+            region, and proposals stay inside the box those points span) or nearest the
+            Pareto front (multi-objective). Keeps a proposal's cost flat in the number of
+            observations (>= 2; 0 = always model every observation).
         device: ``"cpu"``, ``"cuda"`` or ``"auto"`` (cuda when available).
         num_threads: torch CPU threads while fitting / optimising (restored afterwards);
             0 = leave torch's setting. GP fits on small data sets are latency-bound, so 1
@@ -102,6 +114,7 @@ class BayesianOptimization(Agent):
         multi_objective: bool = False,
         metrics: Sequence[str] | None = None,
         log_metrics: bool = True,
+        mo_acquisition: str = "parego",
         optimizer: str = "auto",
         max_enumerate: int = 20000,
         num_restarts: int = 8,
@@ -109,6 +122,7 @@ class BayesianOptimization(Agent):
         mc_samples: int = 128,
         fit_maxiter: int = 75,
         refit_every: int = 1,
+        max_model_points: int = 128,
         device: str = "auto",
         num_threads: int = 0,
     ) -> None:
@@ -122,6 +136,7 @@ class BayesianOptimization(Agent):
                 f"metrics must name at least 2 metrics for multi-objective BO, got {self.metrics}"
             )
         self.log_metrics = bool(log_metrics)
+        self.mo_acquisition = check_choice("mo_acquisition", mo_acquisition, MO_ACQUISITIONS)
         self.optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
         self.max_enumerate = check_int("max_enumerate", max_enumerate, 1)
         if self.optimizer == "local_search" and not all(p.is_discrete for p in space.params):
@@ -136,6 +151,9 @@ class BayesianOptimization(Agent):
         self.mc_samples = check_int("mc_samples", mc_samples, 1)
         self.fit_maxiter = check_int("fit_maxiter", fit_maxiter, 1)
         self.refit_every = check_int("refit_every", refit_every, 1)
+        self.max_model_points = check_int("max_model_points", max_model_points, 0)
+        if 0 < self.max_model_points < 2:
+            raise ValueError("max_model_points must be 0 (model every observation) or >= 2")
         self.device = check_choice("device", device, DEVICES)
         if device == "cuda" and not torch.cuda.is_available():
             raise ValueError("device 'cuda' requested but torch sees no CUDA device; use 'cpu' or 'auto'")
@@ -158,6 +176,7 @@ class BayesianOptimization(Agent):
         self._directions: dict[str, float] | None = None  # metric -> +1 maximise / -1 minimise
         self._objective_metrics: tuple[str, ...] = ()
         self._grid: np.ndarray | None = None  # every index vector (enumerate optimiser)
+        self._box: tuple[np.ndarray, np.ndarray] | None = None  # trust region (unit cube) or None
 
     # ----------------------------------------------------------- env binding
     def bind(self, env: gym.Env[Any, Any]) -> None:
@@ -268,13 +287,69 @@ class BayesianOptimization(Agent):
                 if self.log_metrics and (Y[:, k] > 0).all():
                     Y[:, k] = np.log(Y[:, k])
                 Y[:, k] *= self._directions[n]  # type: ignore[index]
-            return self._tensor(np.stack([x for x, _ in rows])), self._tensor(Y)
+            Xm = np.stack([x for x, _ in rows])
+            if self.mo_acquisition == "parego":  # one random scalarisation per proposal
+                s = self._chebyshev(Y)
+                keep = self._trust_region(Xm, s)
+                return self._tensor(Xm[keep]), self._tensor(s[keep, None])
+            keep = self._near_front(Y)
+            return self._tensor(Xm[keep]), self._tensor(Y[keep])
         y = np.asarray(self._fit, dtype=np.float64)
         feasible = np.isfinite(y)
         if feasible.sum() < 1 or len(y) < 2:
             return None
         y = np.where(feasible, y, y[feasible].min())  # impute the worst feasible reward
-        return self._tensor(X), self._tensor(y[:, None])
+        keep = self._trust_region(X, y)
+        return self._tensor(X[keep]), self._tensor(y[keep, None])
+
+    def _chebyshev(self, Y: np.ndarray) -> np.ndarray:
+        """ParEGO's scalarisation (Knowles 2006): BoTorch's augmented Chebyshev function of the
+        min-max normalised metrics, with weights drawn uniformly from the simplex (seeded)."""
+        from botorch.utils.multi_objective.scalarization import get_chebyshev_scalarization
+
+        weights = self._tensor(self.rng.dirichlet(np.ones(Y.shape[1])))
+        Yt = self._tensor(Y)
+        return get_chebyshev_scalarization(weights, Yt)(Yt, None).detach().cpu().numpy()
+
+    # -------------------------------------------------------- trust region
+    def _distances(self, X: np.ndarray, centre: np.ndarray) -> np.ndarray:
+        """Distance in the unit cube; a categorical coordinate counts 0 (same) or 1 (other)."""
+        diff = np.abs(X - centre)
+        cat = self.space.categorical_dims
+        if cat:
+            diff[:, cat] = (diff[:, cat] > 1e-9).astype(np.float64)
+        return np.sqrt((diff**2).sum(axis=1))
+
+    def _trust_region(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Indices of the observations to model; sets the proposal box (``self._box``)."""
+        self._box = None
+        k = self.max_model_points
+        if k == 0 or len(y) <= k:
+            return np.arange(len(y))
+        dist = self._distances(X, X[int(np.argmax(y))])
+        keep = np.sort(np.argsort(dist, kind="stable")[:k])
+        self._box = (X[keep].min(axis=0), X[keep].max(axis=0))
+        return keep
+
+    def _near_front(self, Y: np.ndarray) -> np.ndarray:
+        """Indices of the ``max_model_points`` observations nearest the Pareto front."""
+        k = self.max_model_points
+        if k == 0 or len(Y) <= k:
+            return np.arange(len(Y))
+        from botorch.utils.multi_objective.pareto import is_non_dominated
+
+        Z = (Y - Y.mean(axis=0)) / np.where(Y.std(axis=0) > 0, Y.std(axis=0), 1.0)
+        front = Z[is_non_dominated(torch.as_tensor(Y)).numpy()]
+        gap = np.min(np.linalg.norm(Z[:, None, :] - front[None, :, :], axis=2), axis=1)
+        return np.sort(np.argsort(gap, kind="stable")[:k])
+
+    def _in_box(self, j: int, values: list[float]) -> list[float]:
+        """The unit values of parameter ``j`` inside the trust region (all when there is none)."""
+        if self._box is None or self.space.params[j].is_categorical:
+            return values
+        lo, hi = self._box[0][j] - 1e-9, self._box[1][j] + 1e-9
+        inside = [v for v in values if lo <= v <= hi]
+        return inside or values
 
     def _fit_model(self, X: torch.Tensor, Y: torch.Tensor) -> Any:
         from botorch.fit import fit_gpytorch_mll
@@ -305,7 +380,7 @@ class BayesianOptimization(Agent):
         sampler = SobolQMCNormalSampler(
             sample_shape=torch.Size([self.mc_samples]), seed=int(torch.randint(2**31, ()).item())
         )
-        if not self.multi_objective:
+        if not self.multi_objective or self.mo_acquisition == "parego":  # reward / scalarised metrics
             from botorch.acquisition.logei import qLogExpectedImprovement
 
             return qLogExpectedImprovement(model, best_f=Y.max(), sampler=sampler)
@@ -334,7 +409,16 @@ class BayesianOptimization(Agent):
         ]
         mask = np.ones(self._grid.shape[0], dtype=bool)
         mask[np.asarray(taken, dtype=np.int64)] = False
-        return self._tensor((self._grid[mask] + 0.5) / np.asarray(nvec, dtype=np.float64))
+        units = (self._grid + 0.5) / np.asarray(nvec, dtype=np.float64)
+        if self._box is not None:
+            ordered = [j for j, p in enumerate(self.space.params) if not p.is_categorical]
+            inside = mask & np.all(
+                (units[:, ordered] >= self._box[0][ordered] - 1e-9)
+                & (units[:, ordered] <= self._box[1][ordered] + 1e-9),
+                axis=1,
+            )
+            mask = inside if inside.any() else mask
+        return self._tensor(units[mask])
 
     def _optimize(self, acqf: Any) -> torch.Tensor:
         from botorch.optim import (
@@ -354,7 +438,7 @@ class BayesianOptimization(Agent):
             cand, _ = optimize_acqf_discrete(acqf, q=q, choices=choices, max_batch_size=2048, unique=True)
             return cand
         if method == "local_search":
-            per_dim = [self._tensor(self._unit_values(j)) for j in range(len(self.space))]
+            per_dim = [self._tensor(self._in_box(j, self._unit_values(j))) for j in range(len(self.space))]
             X_avoid = self._tensor(np.asarray(self._X)) if self._X else None
             cand, _ = optimize_acqf_discrete_local_search(
                 acqf,
@@ -373,8 +457,12 @@ class BayesianOptimization(Agent):
         fixed: dict[int, float] = {}
         for j, p in enumerate(self.space.params):
             if not p.is_discrete:
+                if self._box is not None and self._box[1][j] - self._box[0][j] < 1e-9:
+                    fixed[j] = float(self._box[0][j])
+                elif self._box is not None:
+                    bounds[0, j], bounds[1, j] = float(self._box[0][j]), float(self._box[1][j])
                 continue
-            vals = self._unit_values(j)
+            vals = self._in_box(j, self._unit_values(j))
             if len(vals) == 1:
                 fixed[j] = vals[0]
                 continue

@@ -6,6 +6,11 @@ through :class:`Evaluator`, so every evaluation is counted, cached and logged th
 Duplicates: a design evaluated before in the same run is answered from the cache (no
 simulator time, ``cached=True``) but still counts as one evaluation toward the budget, as
 ArchGym counts every query of the cost model.
+
+Parallel evaluation: with ``workers > 1`` (``evaluator.workers=N`` in a run's config) the
+uncached designs of a batch are evaluated in ``N`` worker processes
+(:class:`archgym.parallel.WorkerPool`); results are recorded in proposal order, so the
+dataset is the same as with one worker.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 from archgym.design_space import DesignSpace
 from archgym.objective import Objective
+from archgym.parallel import WorkerPool
 from archgym.simulator import Simulator, evaluate_safely
 
 
@@ -41,12 +47,29 @@ Recorder = Callable[[Evaluation], None]
 class Evaluator:
     """Evaluates designs on one simulator + workload + objective, caching per run."""
 
-    def __init__(self, space: DesignSpace, simulator: Simulator, workload: Any, objective: Objective) -> None:
+    def __init__(
+        self, space: DesignSpace, simulator: Simulator, workload: Any, objective: Objective, workers: int = 1
+    ) -> None:
         objective.check_metrics(simulator.metrics)
         self.space, self.simulator, self.workload, self.objective = space, simulator, workload, objective
         self._cache: dict[tuple, tuple[dict | None, str | None]] = {}
         self._recorders: list[Recorder] = []
         self.count = 0
+        self._pool: WorkerPool | None = None
+        self.set_workers(workers)
+
+    def set_workers(self, workers: int) -> None:
+        """Evaluate each batch's uncached designs in ``workers`` processes (1 = in this process)."""
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"evaluator.workers must be an integer >= 1, got {workers!r}")
+        self.close()
+        self.workers = workers
+        self._pool = WorkerPool(self.simulator, self.workload, workers) if workers > 1 else None
+
+    def close(self) -> None:
+        """Stop worker processes, if any (they start again on the next batch)."""
+        if getattr(self, "_pool", None) is not None:
+            self._pool.close()  # type: ignore[union-attr]
 
     def add_recorder(self, recorder: Recorder) -> None:
         """Call ``recorder(evaluation)`` after every evaluation (e.g. a dataset logger)."""
@@ -54,7 +77,7 @@ class Evaluator:
 
     def with_simulator(self, simulator: Simulator) -> Evaluator:
         """A fresh evaluator (empty cache, count 0) on another simulator, keeping the recorders."""
-        other = Evaluator(self.space, simulator, self.workload, self.objective)
+        other = Evaluator(self.space, simulator, self.workload, self.objective, self.workers)
         other._recorders = list(self._recorders)
         return other
 
@@ -69,7 +92,11 @@ class Evaluator:
         for k, d in zip(keys, canon):
             if k not in self._cache and k not in todo:
                 todo[k] = d
-        fresh = evaluate_safely(self.simulator, list(todo.values()), self.workload)
+        designs_todo = list(todo.values())
+        if self._pool is not None:
+            fresh = self._pool.evaluate(designs_todo)
+        else:
+            fresh = evaluate_safely(self.simulator, designs_todo, self.workload)
         times = {}
         for k, out in zip(todo, fresh):
             self._cache[k] = (out.metrics, out.error)

@@ -12,6 +12,9 @@ Reads every run under the sweep (each directory with a ``summary.json`` and a
   config: the median over seeds and the 25-75 % band;
 * ``lottery.png`` — the hyperparameter lottery: per agent, the distribution over its
   hyperparameter grid of each config's median best reward and success rate over seeds;
+* ``hypervolume.csv`` / ``hypervolume.png`` — for objectives over two or more metrics: each
+  agent's hypervolume of the feasible front at the end and vs evaluations
+  (:mod:`archgym.hypervolume`, reference point from each run's ``summary.json``);
 * ``pareto.png`` — for runs with two or more metrics: every evaluated design in two metrics
   and each agent's Pareto front, one panel per env (directions and units from the dataset's
   metadata; "lower is better" for datasets older than schema 2). The legend counts the
@@ -44,6 +47,7 @@ import pandas as pd
 
 from archgym.atomic import atomic_path, write_text_atomic
 from archgym.dataset import DatasetMetadata, dataset_metadata, load_dataset, param_columns
+from archgym.hypervolume import write_hypervolume_report
 from archgym.logger import METRIC_PREFIX
 from archgym.objective import objective_hash
 from archgym.provenance import SIMULATOR_SOURCE
@@ -492,6 +496,7 @@ def make_report(
     pareto = plot_pareto(data, out / "pareto.png", pareto_metrics)
     if pareto is not None:
         files["pareto.png"] = pareto
+    files.update(write_hypervolume_report(data.rows, out))  # multi-metric objectives only
     return files
 
 

@@ -22,6 +22,7 @@ from archgym.agent import Agent, RunResult
 from archgym.atomic import write_text_atomic
 from archgym.design_space import DesignSpace
 from archgym.env import unwrap
+from archgym.hypervolume import HypervolumeTracker
 from archgym.logger import SCHEMA_VERSION, DatasetLogger, RunInfo
 from archgym.objective import ObjectiveError, objective_hash, objective_spec
 from archgym.provenance import SIMULATOR_SOURCE, archgym_version, simulator_source, workload_hash
@@ -132,6 +133,7 @@ class RunSummary:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     archgym_version: str = ""
     schema_version: int = SCHEMA_VERSION
+    hypervolume: dict[str, Any] | None = None  # multi-metric objectives: see archgym.hypervolume
 
     @property
     def is_proxy(self) -> bool:
@@ -239,6 +241,11 @@ def run_experiment(
             lock.release()
             return RunSummary(**{k: v for k, v in previous.items() if k in known})
         env, search = build(cfg, env, agent)
+        workers = _int(dict(plain.get("evaluator") or {}), "workers", 1, "evaluator.")
+        try:
+            unwrap(env).evaluator.set_workers(workers)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     except BaseException:
         lock.release(remove=not lock_existed)  # a lock file this call created goes again
         _discard(out, existed)
@@ -286,6 +293,9 @@ def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path) -> RunSummary:
     progress = _Progress(cfg.budget, f"{cfg.agent} on {base.workload_name or cfg.env_id}", cfg.progress)
     base.add_recorder(logger)
     base.add_recorder(progress)
+    hv_tracker = HypervolumeTracker.for_env(env)
+    if hv_tracker is not None:
+        base.add_recorder(hv_tracker)
     env.reset(seed=cfg.seed)
     result: RunResult | None = None
     start = time.perf_counter()
@@ -298,7 +308,9 @@ def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path) -> RunSummary:
             cfg, info, result, time.perf_counter() - start, out / DATASET_DIR, logger.rows_written
         )
         summary.proxy_path = getattr(base.simulator, "source", None) if summary.is_proxy else None
+        summary.hypervolume = hv_tracker.summary() if hv_tracker is not None else None
         write_text_atomic(out / SUMMARY_FILE, summary.to_json())
+        base.evaluator.close()
         env.close()
     return summary
 

@@ -45,8 +45,9 @@ from archgym.registry import ConfigError
 RUN_FILE = "run.json"
 SUMMARY_FILE = "summary.json"
 DATASET_DIR = "dataset"
-#: config keys that do not change a run's results (left out of the fingerprint)
-VOLATILE_KEYS = ("progress", "resume")
+#: config keys that do not change a run's results (left out of the fingerprint); ``evaluator``
+#: holds only ``workers``, and N workers log the same dataset as one (tests/test_agents_workers.py)
+VOLATILE_KEYS = ("progress", "resume", "evaluator")
 
 Status = Literal["absent", "complete", "incomplete", "changed"]
 

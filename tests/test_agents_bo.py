@@ -3,6 +3,7 @@ designs, multi-objective qLogNEHVI, device option, real-env target. Tiny setting
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from _agent_fixtures import real_env, toy_env, toy_space
@@ -63,7 +64,7 @@ def test_failed_designs_are_imputed_not_fatal():
 
 def test_multi_objective_bo_uses_metric_directions():
     env = toy_env(small=True)
-    agent = BayesianOptimization(env.space, seed=0, multi_objective=True, q=2, **TINY)
+    agent = BayesianOptimization(env.space, seed=0, multi_objective=True, mo_acquisition="nehvi", q=2, **TINY)
     seen = run_recording(env, agent, 6)
     assert len(seen) == 6
     X, Y = agent._training_data()
@@ -123,3 +124,92 @@ def test_first_model_batch_beats_the_initial_designs_on_the_accelerator_env():
     env.unwrapped.add_recorder(lambda ev: rewards.append(ev.reward))
     BayesianOptimization(env.unwrapped.space, seed=0, **REAL_SETTINGS).run(env, 12)
     assert len(rewards) == 12 and max(rewards[8:]) > max(rewards[:8])
+
+
+def _told(agent, space, n, seed=0):
+    from archgym.evaluation import Evaluation
+
+    rng = np.random.default_rng(seed)
+    designs = [space.sample(rng) for _ in range(n)]
+    rewards = [1.0 / (1.0 + (d["x1"] - 5) ** 2 + (d["x2"] - 2) ** 2) for d in designs]
+    metrics = [{"latency": 1.0 / r, "throughput": float(d["buffer"])} for d, r in zip(designs, rewards)]
+    agent._n_initial_proposed = agent.n_initial
+    agent.tell(designs, [Evaluation(d, m, r, True, False) for d, m, r in zip(designs, metrics, rewards)])
+    return designs, rewards
+
+
+def test_trust_region_models_the_points_nearest_the_incumbent_and_proposes_inside_their_box():
+    space = toy_space()
+    agent = BayesianOptimization(space, seed=0, max_model_points=12, q=2, **TINY)
+    designs, rewards = _told(agent, space, 40)
+    X, Y = agent._training_data()
+    assert X.shape[0] == 12 and float(Y.max()) == max(rewards)  # the incumbent is modelled
+    lo, hi = agent._box
+    units = np.array([space.to_unit(d) for d in designs])
+    dist = agent._distances(units, units[int(np.argmax(rewards))])
+    assert np.sort(dist)[11] >= agent._distances(X.numpy(), units[int(np.argmax(rewards))]).max() - 1e-12
+    for d in agent.ask():
+        u = space.to_unit(d)
+        ordered = [j for j, p in enumerate(space.params) if not p.is_categorical]
+        assert ((u[ordered] >= lo[ordered] - 1e-9) & (u[ordered] <= hi[ordered] + 1e-9)).all()
+
+
+def test_without_a_trust_region_every_observation_is_modelled():
+    space = toy_space()
+    agent = BayesianOptimization(space, seed=0, max_model_points=0, **TINY)
+    _told(agent, space, 40)
+    assert agent._training_data()[0].shape[0] == 40 and agent._box is None
+    with pytest.raises(ValueError, match="max_model_points"):
+        BayesianOptimization(space, max_model_points=1)
+
+
+@pytest.mark.parametrize("acq", ["nehvi"])
+def test_multi_objective_models_the_points_nearest_the_pareto_front(acq):
+    from botorch.utils.multi_objective.pareto import is_non_dominated
+
+    env = toy_env()
+    agent = BayesianOptimization(
+        env.space, seed=0, multi_objective=True, max_model_points=10, mo_acquisition=acq, **TINY
+    )
+    agent.bind(env)
+    _told(agent, env.space, 40)
+    X, Y = agent._training_data()
+    assert X.shape[0] == 10
+    rows = [r for r in agent._metric_rows]
+    full = torch.tensor([[-np.log(r["latency"]), np.log(r["throughput"])] for r in rows])
+    front = full[is_non_dominated(full)]
+    for p in front:  # every Pareto-optimal observation is among the modelled ones
+        assert torch.isclose(Y, p).all(dim=1).any()
+    assert len(agent.ask()) == 1
+
+
+def test_parego_scalarisation_respects_pareto_dominance():
+    """Augmented Chebyshev with positive weights: a design that dominates another scores higher."""
+    env = toy_env()
+    agent = BayesianOptimization(env.space, seed=0, multi_objective=True, max_model_points=0, **TINY)
+    agent.bind(env)
+    _told(agent, env.space, 40)
+    X, s = agent._training_data()
+    assert s.shape == (40, 1)
+    Y = torch.tensor([[-np.log(r["latency"]), np.log(r["throughput"])] for r in agent._metric_rows])
+    for a in range(40):
+        for b in range(40):
+            if (Y[a] >= Y[b]).all() and (Y[a] > Y[b]).any():
+                assert s[a, 0] > s[b, 0]
+    first = s.clone()
+    agent._training_data()  # new weights per proposal
+    assert not torch.equal(agent._training_data()[1], first)
+    assert len(agent.ask()) == 1
+
+
+def test_the_trust_region_changes_nothing_until_there_are_more_observations_than_max_model_points():
+    """So BO's search at budgets up to max_model_points (128 by default) is the full-GP search."""
+
+    def designs(max_model_points):
+        env = toy_env(small=True)
+        agent = BayesianOptimization(env.space, seed=0, q=2, max_model_points=max_model_points, **TINY)
+        return [tuple(ev.design.values()) for ev in run_recording(env, agent, 16)]
+
+    full, local = designs(0), designs(8)
+    assert full[:10] == local[:10]  # asks made with at most 8 observations are identical
+    assert full != local

@@ -39,6 +39,11 @@ FAST: dict[str, dict[str, Any]] = {
     "ppo": {"n_steps": 8, "batch_size": 8, "n_epochs": 1, "net_arch": [16]},
     "a2c": {"n_steps": 4, "net_arch": [16]},
     "dqn": {"learning_starts": 4, "batch_size": 8, "net_arch": [16]},
+    "tpe": {"n_startup_trials": 4},
+    "cmaes": {"popsize": 4},
+    "nsga2": {"population_size": 4},
+    "qmc": {"batch_size": 4},
+    "grid": {"batch_size": 4},
 }
 #: archgym's own agents, found through the same entry points as any other package's
 AGENTS = sorted(n for n, path in agent_entry_points().items() if path.startswith("archgym.agents."))
@@ -86,7 +91,7 @@ def test_stop_on_success_stops_at_the_first_success(name):
     agent = make_agent(name, env.space, seed=0, **FAST.get(name, {}))
     result = agent.run(env, 50, stop_on_success=True)
     assert result.success and result.first_success_step < 50
-    if name in ("rw", "ppo", "a2c", "dqn"):  # one design per step: stops right at the success
+    if name in ("rw", "ppo", "a2c", "dqn", "tpe"):  # one design per step: stops right at the success
         assert result.evaluations == result.first_success_step
     else:  # batch agents finish the batch that held the success
         assert result.first_success_step <= result.evaluations < result.first_success_step + 6

@@ -120,6 +120,7 @@ def test_run_states(tmp_path):
     assert inspect_run(out, fp).status == "complete"
     assert run_experiment(DRAM, out).run_id == first.run_id  # skipped
     assert fingerprint({**DRAM, "progress": True}) == fp  # volatile keys do not count
+    assert fingerprint({**DRAM, "evaluator": {"workers": 4}}) == fp  # same dataset with N workers
     assert inspect_run(out, fingerprint({**DRAM, "seed": 1})).status == "changed"
     third = run_experiment({**DRAM, "resume": False}, out)  # resume=false always runs
     assert third.run_id != first.run_id and len(load_dataset(out)) == 6
