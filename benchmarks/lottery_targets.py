@@ -99,7 +99,7 @@ def check_random(env_name: str, targets: Mapping[str, float], budget: int, seeds
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--env", required=True, help="env config name: dram | accelerator | nas | codesign")
+    ap.add_argument("--env", required=True, help="env config name: dram | accelerator | nas | codesign | soc")
     ap.add_argument("--budget", type=int, required=True, help="the preset's budget (evaluations per run)")
     ap.add_argument("--samples", type=int, default=20000, help="random designs evaluated (default 20000)")
     ap.add_argument("--sample-seed", type=int, default=12345, help="seed of the sampled designs")

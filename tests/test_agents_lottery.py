@@ -11,7 +11,10 @@ import yaml
 from archgym.registry import AGENT_ENTRY_POINTS, make_agent, make_env
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
-PRESETS = ["lottery_dram", "lottery_accelerator", "lottery_nas", "lottery_codesign"]
+PRESETS = ["lottery_dram", "lottery_accelerator", "lottery_nas", "lottery_codesign", "lottery_soc"]
+#: agents a preset leaves out because they cannot run on its env (grid search over SoC's 52 knobs:
+#: at least 2^52 points, refused by the grid agent)
+UNFIT = {"lottery_soc": {"grid"}}
 
 
 def grid_points(preset: dict) -> list[str]:
@@ -35,7 +38,7 @@ def test_preset_covers_every_agent_records_its_target_and_how_it_was_chosen(name
         yaml.safe_load((CONF / "lottery" / f"{p}.yaml").read_text())["defaults"][0]["override /agent"]
         for p in points
     }
-    assert agents == set(AGENT_ENTRY_POINTS)
+    assert agents == set(AGENT_ENTRY_POINTS) - UNFIT.get(name, set())
     assert preset["env"]["kwargs"]["targets"]
     text = (CONF / "experiment" / f"{name}.yaml").read_text()
     assert "benchmarks/lottery_targets.py" in text and "random search" in text
