@@ -44,7 +44,7 @@ class Evaluator:
     def __init__(self, space: DesignSpace, simulator: Simulator, workload: Any, objective: Objective) -> None:
         objective.check_metrics(simulator.metrics)
         self.space, self.simulator, self.workload, self.objective = space, simulator, workload, objective
-        self._cache: dict[tuple, tuple[dict | None, str | None]] = {}
+        self._cache: dict[tuple, tuple[dict | None, str | None, dict]] = {}
         self._recorders: list[Recorder] = []
         self.count = 0
 
@@ -75,12 +75,12 @@ class Evaluator:
         fresh = evaluate_safely(self.simulator, list(todo.values()), self.workload)
         times = {}
         for k, out in zip(todo, fresh):
-            self._cache[k] = (out.metrics, out.error)
+            self._cache[k] = (out.metrics, out.error, out.details)
             times[k] = out.wall_time_s
         results = []
         seen_now: set[tuple] = set()
         for k, d in zip(keys, canon):
-            metrics, error = self._cache[k]
+            metrics, error, details = self._cache[k]
             first = k in times and k not in seen_now
             seen_now.add(k)
             score = self.objective(metrics)
@@ -95,6 +95,7 @@ class Evaluator:
                 wall_time_s=times[k] if first else 0.0,
                 cached=not first,
                 step=self.count,
+                extra=dict(details),
             )
             for rec in self._recorders:
                 rec(ev)

@@ -159,7 +159,14 @@ def generate_dataset(
     info = RunInfo(
         run_id, env_id, str(base.workload_name), base.simulator.version, f"generate-{sampler}", seed, params
     )
-    logger = DatasetLogger(out / "dataset", info, base.space, base.simulator.metric_names, flush_every)
+    logger = DatasetLogger(
+        out / "dataset",
+        info,
+        base.space,
+        base.simulator.metric_names,
+        flush_every,
+        base.simulator.extra_columns,
+    )
     base.add_recorder(logger)
     picker = _Picker(design_stream(base.space, sampler, seed, source), unique, _MAX_REPEAT_FACTOR * n)
     done = failed = 0

@@ -194,7 +194,14 @@ def run_experiment(config: Mapping[str, Any], output_dir: str | os.PathLike) -> 
         seed=cfg.seed,
         agent_params=agent.hyperparameters(),
     )
-    logger = DatasetLogger(out / DATASET_DIR, info, base.space, base.simulator.metric_names, cfg.flush_every)
+    logger = DatasetLogger(
+        out / DATASET_DIR,
+        info,
+        base.space,
+        base.simulator.metric_names,
+        cfg.flush_every,
+        base.simulator.extra_columns,
+    )
     progress = _Progress(cfg.budget, f"{cfg.agent} on {base.workload_name or cfg.env_id}", cfg.progress)
     base.add_recorder(logger)
     base.add_recorder(progress)

@@ -62,6 +62,9 @@ class Simulator(ABC):
     metrics: tuple[Metric, ...] = ()
     #: provenance string recorded in every dataset row (model name, version, device data)
     version: str = "unversioned"
+    #: further per-design numbers an evaluation may report beside the metrics (e.g. a proxy's
+    #: ``<metric>_std``); they are logged in ``extra.<name>`` columns, never scored
+    extra_columns: tuple[str, ...] = ()
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -143,4 +146,5 @@ def _checked(simulator: Simulator, metrics: Mapping[str, float], wall: float) ->
     missing = [n for n in simulator.metric_names if n not in metrics]
     if missing:
         return Outcome(None, f"SimulationError: simulator returned no value for {', '.join(missing)}", wall)
-    return Outcome({n: float(metrics[n]) for n in simulator.metric_names}, None, wall)
+    extra = {n: float(metrics[n]) for n in simulator.extra_columns if n in metrics}
+    return Outcome({n: float(metrics[n]) for n in simulator.metric_names}, None, wall, extra)
