@@ -137,6 +137,10 @@ def build(cfg: RunConfig) -> tuple[Any, Any]:
 
         attach_simulator(env, cfg.simulator)  # raises ConfigError naming env.simulator.*
     agent = make_agent(cfg.agent, env.unwrapped.space, seed=cfg.seed, **cfg.agent_params)
+    if cfg.simulator and cfg.simulator.get("name") == "proxy_in_loop":
+        from archgym.proxy.in_loop import wrap_agent
+
+        agent = wrap_agent(agent, env, cfg.simulator)  # searches on a proxy; the budget counts real runs
     return env, agent
 
 

@@ -96,10 +96,12 @@ def attach_simulator(env: Any, spec: Mapping[str, Any]) -> None:
     from archgym.registry import ConfigError
 
     name = str(spec.get("name", "native"))
-    if name == "native":
+    if name in ("native", "proxy_in_loop"):  # proxy_in_loop keeps the real simulator: see in_loop.py
         return
     if name != "proxy":
-        raise ConfigError(f"env.simulator.name: unknown simulator {name!r}; allowed: native, proxy")
+        raise ConfigError(
+            f"env.simulator.name: unknown simulator {name!r}; allowed: native, proxy, proxy_in_loop"
+        )
     path = spec.get("path")
     if not path or path == "???":
         raise ConfigError("env.simulator.path: missing; give the file written by `archgym proxy train`")
