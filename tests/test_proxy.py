@@ -294,7 +294,7 @@ def test_cli_train_then_run_with_env_simulator_proxy(tmp_path):
             "-m",
             "gbt",
             "--param",
-            "max_iter=50",
+            "n_estimators=50",
             "-o",
             str(tmp_path / "p.agproxy"),
         ],
@@ -304,6 +304,12 @@ def test_cli_train_then_run_with_env_simulator_proxy(tmp_path):
     )
     assert train.returncode == 0, train.stderr
     assert "rel RMSE" in train.stdout and "latency_ms" in train.stdout and (tmp_path / "p.agproxy").exists()
+    for action in ("eval", "info"):
+        args = [str(tmp_path / "p.agproxy")] + ([str(tmp_path / "gen")] if action == "eval" else [])
+        shown = subprocess.run([*py, "proxy", action, *args], capture_output=True, text=True, timeout=300)
+        assert shown.returncode == 0, shown.stderr
+        assert all(h in shown.stdout for h in ("RMSE", "rel RMSE", "MAPE", "Kendall")), shown.stdout
+    assert "source proxy:gbt:" in shown.stdout and "training_data_sha256" in shown.stdout
     run = subprocess.run(
         [
             *py,
