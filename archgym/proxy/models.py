@@ -16,7 +16,7 @@ no pickled objects and loading one runs no code from it (see :mod:`archgym.proxy
          exact GPs scale as n^3)
 ``mlp``  multilayer perceptron (torch), all metrics at once; early stopping on a validation
          split carved from the training rows; an ensemble of ``ensemble`` (4) seeds whose
-         spread is the predictive std (one member: the validation RMSE, the same for every design)
+         spread, scaled to the ensemble's error on the validation rows, is the predictive std
 =======  ======================================================================
 """
 
@@ -414,8 +414,8 @@ class MLP(Regressor):
     ``batch_size`` (128), ``weight_decay`` (1e-5), ``val_fraction`` (0.1: rows carved from the
     *training* set to pick the epoch with the lowest validation loss, whose weights are kept;
     0 keeps the last epoch), ``ensemble`` (4: the mean of that many networks trained from
-    different seeds, their spread the std; each costs a full training, and all run in one
-    batched forward pass).
+    different seeds, their spread — calibrated on the validation rows — the std; each costs a
+    full training, and all run in one batched forward pass).
     """
 
     kind = "mlp"
@@ -447,7 +447,6 @@ class MLP(Regressor):
         )
         vx, vz = torch.as_tensor(x[val], dtype=torch.float32), torch.as_tensor(z[val], dtype=torch.float32)
         self.nets, self.best_epochs = [], []
-        val_sq = np.zeros(z.shape[1])
         bar = tqdm(total=members * epochs, desc="mlp", unit="epoch", disable=not progress, leave=False)
         for m in range(members):
             seed = self.seed + 1000 * m
@@ -481,14 +480,29 @@ class MLP(Regressor):
                 net.load_state_dict(best_state)
             self.nets.append(net.eval())
             self.best_epochs.append(best_epoch)
-            if n_val:
-                with torch.inference_mode():
-                    val_sq += ((net(vx) - vz) ** 2).mean(dim=0).double().numpy()
         bar.close()
-        # one member has no spread: its std is the validation RMSE per metric (1.0 without a split)
-        self.val_rmse = np.sqrt(val_sq / members) if n_val else np.ones(z.shape[1])
         self._stack()
+        self._calibrate(x[val], z[val])
         return self
+
+    def _calibrate(self, vx: np.ndarray, vz: np.ndarray) -> None:
+        """Scale the ensemble's spread so that it matches the ensemble's RMSE on the validation rows.
+
+        Members trained on the same rows agree more than they are right (their spread is a
+        fraction of the actual error); one factor per metric, fitted on rows no member saw,
+        corrects that. One member has no spread: its std is the validation RMSE. Without a
+        validation split the factor is 1 (and one member's std is 1, the targets' std).
+        """
+        import torch
+
+        self.std_scale = np.ones(vz.shape[1])
+        if not len(vx):
+            return
+        with torch.inference_mode():
+            h = self._members(vx).double().numpy()
+        rmse = np.sqrt(((h.mean(axis=0) - vz) ** 2).mean(axis=0))
+        spread = np.sqrt((h.std(axis=0) ** 2).mean(axis=0)) if len(h) > 1 else np.ones(vz.shape[1])
+        self.std_scale = np.where(spread > 0, rmse / np.maximum(spread, 1e-300), 1.0)
 
     def _stack(self) -> None:
         """Layer weights of every member stacked, for one batched forward pass (``predict``)."""
@@ -534,12 +548,11 @@ class MLP(Regressor):
         with torch.inference_mode():
             h = self._members(x).double()
             mean = h.mean(dim=0).numpy()
-            if h.shape[0] == 1:
-                return mean, np.broadcast_to(self.val_rmse, mean.shape).copy()
-            return mean, h.std(dim=0, correction=0).numpy()
+            spread = h.std(dim=0, correction=0).numpy() if h.shape[0] > 1 else np.ones_like(mean)
+            return mean, spread * self.std_scale
 
     def payload(self):
-        arrays = {"val_rmse": np.asarray(self.val_rmse, dtype=np.float64)}
+        arrays = {"std_scale": np.asarray(self.std_scale, dtype=np.float64)}
         for m, net in enumerate(self.nets):
             arrays.update({f"mlp.{m}.{k}": v.numpy() for k, v in net.state_dict().items()})
         return Payload({**self._base_config(), "arch": list(self.arch), "members": len(self.nets)}, arrays)
@@ -552,7 +565,7 @@ class MLP(Regressor):
         obj = cls(c["seed"], **c["params"])
         n_in, n_out, hidden, layers = (int(v) for v in c["arch"])
         obj.arch = (n_in, n_out, hidden, layers)
-        obj.val_rmse = payload.arrays["val_rmse"]
+        obj.std_scale = payload.arrays["std_scale"]
         obj.nets = []
         for m in range(int(c["members"])):
             prefix = f"mlp.{m}."
