@@ -348,3 +348,22 @@ def test_cli_train_then_run_with_env_simulator_proxy(tmp_path):
         [*py, "proxy", "info", str(tmp_path / "nope.agproxy")], capture_output=True, text=True
     )
     assert missing.returncode == 2 and "nope.agproxy" in missing.stderr
+
+
+@pytest.mark.slow
+def test_bench_proxy_json_shape(tmp_path):
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_proxy.py"
+    cmd = [sys.executable, str(bench), "--env", "archgym/Accelerator-v0", "-n", "80", "--models", "gbt,mlp"]
+    cmd += ["--param", "gbt.n_estimators=20", "--param", "mlp.epochs=5", "--data", str(tmp_path / "d")]
+    cmd.append("--json")
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert set(out["models"]) == {"gbt", "mlp"}
+    for entry in out["models"].values():
+        assert set(entry["speedup"]) == {"batch_1000", "single"} and entry["speedup"]["batch_1000"] > 0
+        assert "latency_ms" in entry["metrics"]  # metric names come from the env
+        for m in entry["metrics"].values():
+            assert {"rel_rmse", "mape", "kendall_tau"} <= set(m)
