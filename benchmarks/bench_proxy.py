@@ -107,7 +107,7 @@ def main() -> None:
             and s.get("env_id") == base.env_id
         )
     if reuse:
-        reuse = _matches_simulator(load_dataset(data), base)
+        reuse = _matches_simulator(load_dataset(data), make_env(args.env, **kwargs).unwrapped)  # own cache
         log(
             f"reusing the dataset in {data} ({args.n} designs of {args.env} {kwargs})"
             if reuse
