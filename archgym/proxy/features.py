@@ -111,7 +111,7 @@ class FeatureEncoder:
             )
         return cls(feats)
 
-    def _columns(self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]) -> list[Sequence[Any]]:
+    def _columns(self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]) -> list[Any]:
         """The designs' values, one sequence per parameter (in encoder order)."""
         if isinstance(designs, pd.DataFrame):
             missing = [n for n in self.names if n not in designs.columns]
