@@ -202,6 +202,10 @@ def test_a_crafted_pickle_is_refused_without_running_it(rf_file, tmp_path):
     with pytest.raises(ValueError, match="unexpected member.*model.pkl"):
         ProxyModel.load(smuggled)
     assert not marker.exists()
+    damaged = tmp_path / "damaged.agproxy"
+    damaged.write_bytes(rf_file.read_bytes()[:-300])  # a truncated download
+    with pytest.raises(ValueError, match="damaged.agproxy is not .*archgym proxy"):
+        ProxyModel.load(damaged)
 
 
 def _error(path) -> str:
