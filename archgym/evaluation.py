@@ -52,7 +52,7 @@ class Evaluator:
     ) -> None:
         objective.check_metrics(simulator.metrics)
         self.space, self.simulator, self.workload, self.objective = space, simulator, workload, objective
-        self._cache: dict[tuple, tuple[dict | None, str | None]] = {}
+        self._cache: dict[tuple, tuple[dict | None, str | None, dict]] = {}
         self._recorders: list[Recorder] = []
         self.count = 0
         self._pool: WorkerPool | None = None
@@ -99,12 +99,12 @@ class Evaluator:
             fresh = evaluate_safely(self.simulator, designs_todo, self.workload)
         times = {}
         for k, out in zip(todo, fresh):
-            self._cache[k] = (out.metrics, out.error)
+            self._cache[k] = (out.metrics, out.error, out.extra)
             times[k] = out.wall_time_s
         results = []
         seen_now: set[tuple] = set()
         for k, d in zip(keys, canon):
-            metrics, error = self._cache[k]
+            metrics, error, extra = self._cache[k]
             first = k in times and k not in seen_now
             seen_now.add(k)
             score = self.objective(metrics)
@@ -119,6 +119,7 @@ class Evaluator:
                 wall_time_s=times[k] if first else 0.0,
                 cached=not first,
                 step=self.count,
+                extra=dict(extra),
             )
             for rec in self._recorders:
                 rec(ev)

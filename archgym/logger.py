@@ -31,6 +31,8 @@ Columns (see the README's "Dataset schema"; schema version :data:`SCHEMA_VERSION
 ``feasible``              false for failed simulations and violated constraints
 ``success``               the objective's target was met
 ``error``                 the simulator's error message, or null
+``extra.<name>``          numbers a simulator reports beside its metrics (a proxy's
+                          ``<metric>_std`` and ``out_of_range``); only when it has any
 ``timestamp``             when the row was logged: Arrow ``timestamp[ms, tz=UTC]``
 ========================  =====================================================
 
@@ -62,6 +64,7 @@ from archgym.simulator import Metric
 
 PARAM_PREFIX = "param."
 METRIC_PREFIX = "metric."
+EXTRA_PREFIX = "extra."
 SHARD_GLOB = "part-*.parquet"
 #: version of the row schema; 1 = before provenance columns (string timestamps), 2 = this one
 SCHEMA_VERSION = 2
@@ -167,6 +170,7 @@ class DatasetLogger:
         space: DesignSpace,
         metric_names: Sequence[str],
         flush_every: int = 100,
+        extra_columns: Sequence[str] = (),
     ) -> None:
         if flush_every < 1:
             raise ValueError(f"logger.flush_every must be >= 1, got {flush_every}")
@@ -176,6 +180,7 @@ class DatasetLogger:
         self.param_names = list(space.names)
         self._param_types = {p.name: _arrow_type(p) for p in space.params}
         self.metric_names = list(metric_names)
+        self.extra_columns = list(extra_columns)
         self.flush_every = int(flush_every)
         self._rows: list[dict[str, Any]] = []
         self._next_shard = self._first_free_shard()
@@ -222,6 +227,8 @@ class DatasetLogger:
             row[PARAM_PREFIX + name] = str(v) if self._param_types[name] == pa.string() else v
         for name in self.metric_names:
             row[METRIC_PREFIX + name] = float(ev.metrics[name]) if ev.metrics is not None else float("nan")
+        for name in self.extra_columns:
+            row[EXTRA_PREFIX + name] = float(ev.extra.get(name, float("nan")))
         row.update(
             reward=float(ev.reward),
             feasible=bool(ev.feasible),
@@ -251,6 +258,7 @@ class DatasetLogger:
         for name in self.param_names:
             fields.append(pa.field(PARAM_PREFIX + name, self._param_types[name]))
         fields += [pa.field(METRIC_PREFIX + n, pa.float64()) for n in self.metric_names]
+        fields += [pa.field(EXTRA_PREFIX + n, pa.float64()) for n in self.extra_columns]
         fields += [
             pa.field("reward", pa.float64()),
             pa.field("feasible", pa.bool_()),

@@ -50,8 +50,9 @@ def workload_hash(workload: Any) -> str:
 
 
 def simulator_source(simulator: Any) -> str:
-    """``"simulator"``, or what a proxy cost model says it is (its ``provenance``)."""
-    label = getattr(simulator, "provenance", None)
+    """``"simulator"``, or what a stand-in for the simulator says it is: its ``source``
+    attribute (a proxy's ``proxy:<kind>:<hash>``, see :class:`archgym.proxy.simulator.ProxySimulator`)."""
+    label = getattr(simulator, "source", None)
     return str(label) if label else SIMULATOR_SOURCE
 
 

@@ -174,8 +174,14 @@ def build(cfg: RunConfig, env: Any = None, agent: AgentFactory | None = None) ->
         attach_simulator(env, cfg.simulator)  # raises ConfigError naming env.simulator.*
     space = unwrap(env).space
     if agent is not None:
-        return env, agent(space, cfg.seed)
-    return env, make_agent(cfg.agent_target or cfg.agent, space, seed=cfg.seed, **cfg.agent_params)
+        search = agent(space, cfg.seed)
+    else:
+        search = make_agent(cfg.agent_target or cfg.agent, space, seed=cfg.seed, **cfg.agent_params)
+    if cfg.simulator and cfg.simulator.get("name") == "proxy_in_loop":
+        from archgym.proxy.in_loop import wrap_agent
+
+        search = wrap_agent(search, env, cfg.simulator)  # searches on a proxy; the budget counts real runs
+    return env, search
 
 
 class _Progress:
@@ -289,7 +295,14 @@ def run_info(cfg: RunConfig, env: Any, agent: Agent) -> RunInfo:
 def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path) -> RunSummary:
     base = unwrap(env)
     info = run_info(cfg, env, agent)
-    logger = DatasetLogger(out / DATASET_DIR, info, base.space, base.simulator.metric_names, cfg.flush_every)
+    logger = DatasetLogger(
+        out / DATASET_DIR,
+        info,
+        base.space,
+        base.simulator.metric_names,
+        cfg.flush_every,
+        base.simulator.extra_columns,
+    )
     progress = _Progress(cfg.budget, f"{cfg.agent} on {base.workload_name or cfg.env_id}", cfg.progress)
     base.add_recorder(logger)
     base.add_recorder(progress)
@@ -307,7 +320,7 @@ def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path) -> RunSummary:
         summary = _summarise(
             cfg, info, result, time.perf_counter() - start, out / DATASET_DIR, logger.rows_written
         )
-        summary.proxy_path = getattr(base.simulator, "source", None) if summary.is_proxy else None
+        summary.proxy_path = getattr(base.simulator, "path", None) if summary.is_proxy else None
         summary.hypervolume = hv_tracker.summary() if hv_tracker is not None else None
         write_text_atomic(out / SUMMARY_FILE, summary.to_json())
         base.evaluator.close()

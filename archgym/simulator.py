@@ -16,7 +16,7 @@ import time
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Design = dict[str, Any]
@@ -66,6 +66,9 @@ class Simulator(ABC):
     metrics: tuple[Metric, ...] = ()
     #: provenance string recorded in every dataset row (model name, version, device data)
     version: str = "unversioned"
+    #: further per-design numbers an evaluation may report beside the metrics (e.g. a proxy's
+    #: ``<metric>_std``); they are logged in ``extra.<name>`` columns, never scored
+    extra_columns: tuple[str, ...] = ()
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -100,6 +103,8 @@ class Outcome:
     metrics: Metrics | None
     error: str | None = None
     wall_time_s: float = 0.0
+    #: the numbers of :attr:`Simulator.extra_columns` the simulator reported for this design
+    extra: dict[str, float] = field(default_factory=dict)
 
 
 def _describe(exc: BaseException) -> str:
@@ -150,4 +155,5 @@ def _checked(simulator: Simulator, metrics: Mapping[str, float], wall: float) ->
     missing = [n for n in simulator.metric_names if n not in metrics]
     if missing:
         return Outcome(None, f"SimulationError: simulator returned no value for {', '.join(missing)}", wall)
-    return Outcome({n: float(metrics[n]) for n in simulator.metric_names}, None, wall)
+    extra = {n: float(metrics[n]) for n in simulator.extra_columns if n in metrics}
+    return Outcome({n: float(metrics[n]) for n in simulator.metric_names}, None, wall, extra)

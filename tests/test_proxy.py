@@ -1,8 +1,11 @@
 """Proxy cost models: train each kind, score on a held-out split, save/load, run as a simulator in an env."""
 
+import hashlib
 import json
+import pickle
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -26,9 +29,9 @@ from archgym.runner import run_experiment
 
 FAST = {
     "rf": {"n_estimators": 30},
-    "gbt": {"max_iter": 100},
+    "gbt": {"n_estimators": 100, "ensemble": 3},
     "gp": {"iterations": 30, "max_train": 300},
-    "mlp": {"epochs": 60},
+    "mlp": {"epochs": 60, "hidden": 64, "ensemble": 2},
 }
 
 
@@ -43,7 +46,7 @@ def quad_data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def rf_file(quad_data, tmp_path_factory):
     model = train_proxy(training_table(load_dataset(quad_data)), "rf", **FAST["rf"])
-    return model.save(tmp_path_factory.mktemp("proxy") / "quad-rf.joblib")
+    return model.save(tmp_path_factory.mktemp("proxy") / "quad-rf.agproxy")
 
 
 def test_training_table_drops_failures_and_duplicates(quad_data):
@@ -70,11 +73,22 @@ def test_every_model_trains_scores_and_round_trips(quad_data, tmp_path, kind):
             0.2 * len(table.designs)
         )
         assert s["spearman"] > 0.8, (kind, model.scores)  # learns the ranking of a smooth model
-    path = model.save(tmp_path / f"{kind}.joblib")
+    path = model.save(tmp_path / f"{kind}.agproxy")
     again = ProxyModel.load(path)
     x = table.designs.iloc[:16]
     np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-6)
+    mean, std, outside = again.predict_dist(x)
+    np.testing.assert_allclose(mean, model.predict(x), rtol=1e-6)
+    assert std.shape == mean.shape and np.isfinite(std).all() and (std >= 0).all() and std.max() > 0
+    assert not outside.any()  # training designs lie inside the training range
     assert again.scores == model.scores and again.env_id == "test/Quadratic-v0"
+    prov = again.provenance
+    assert prov["training_designs"] == len(table.designs) - round(0.2 * len(table.designs))
+    assert (
+        prov["held_out_designs"] == round(0.2 * len(table.designs))
+        and len(prov["training_data_sha256"]) == 12
+    )
+    assert again.digest == model.digest  # the file's hash, the same as the model's bytes
 
 
 def test_feature_encoder_levels_and_vectorised_transform():
@@ -130,6 +144,7 @@ def test_proxy_runs_as_the_env_simulator_with_any_agent(rf_file, tmp_path):
     env = make_test_env()
     attach_simulator(env, {"name": "proxy", "path": str(rf_file)})
     assert isinstance(env.simulator, ProxySimulator) and env.simulator.version == "proxy-rf[quadratic-test-1]"
+    assert env.simulator.source == f"proxy:rf:{hashlib.sha256(rf_file.read_bytes()).hexdigest()[:12]}"
     assert [m.unit for m in env.simulator.metrics] == ["ms", "mW"]  # the env's metric definitions are kept
     obs, _ = env.reset(seed=0)
     obs, reward, *_, info = env.step(env.action_space.sample())
@@ -145,8 +160,8 @@ def test_proxy_runs_as_the_env_simulator_with_any_agent(rf_file, tmp_path):
 
 
 def test_incompatible_or_missing_proxy_gives_clear_errors(rf_file, tmp_path):
-    with pytest.raises(ConfigError, match="env.simulator.path: no proxy file at .*missing.joblib"):
-        attach_simulator(make_test_env(), {"name": "proxy", "path": str(tmp_path / "missing.joblib")})
+    with pytest.raises(ConfigError, match="env.simulator.path: no proxy file at .*missing.agproxy"):
+        attach_simulator(make_test_env(), {"name": "proxy", "path": str(tmp_path / "missing.agproxy")})
     with pytest.raises(ConfigError, match="env.simulator.path: missing"):
         attach_simulator(make_test_env(), {"name": "proxy", "path": "???"})
     with pytest.raises(ConfigError, match="unknown simulator 'nosuch'"):
@@ -157,9 +172,64 @@ def test_incompatible_or_missing_proxy_gives_clear_errors(rf_file, tmp_path):
     with pytest.raises(ValueError, match="workload 'w128'"):
         check_compatible(model, other)
     check_compatible(model, other, check_workload=False)
-    (tmp_path / "junk.joblib").write_text("not a proxy")
-    with pytest.raises(ConfigError, match="not a readable archgym proxy"):
-        attach_simulator(make_test_env(), {"name": "proxy", "path": str(tmp_path / "junk.joblib")})
+    (tmp_path / "junk.agproxy").write_text("not a proxy")
+    with pytest.raises(ConfigError, match="not an archgym proxy file"):
+        attach_simulator(make_test_env(), {"name": "proxy", "path": str(tmp_path / "junk.agproxy")})
+
+
+def test_a_crafted_pickle_is_refused_without_running_it(rf_file, tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Exploit:  # unpickling this would create the marker file
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    for name, data in {
+        "plain.agproxy": pickle.dumps(Exploit()),
+        "protocol0.agproxy": pickle.dumps(Exploit(), protocol=0),
+    }.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError, match="archgym proxy"):
+            ProxyModel.load(tmp_path / name)
+        assert not marker.exists()
+    assert "pickle/joblib file: refusing" in _error(tmp_path / "plain.agproxy")
+    # a proxy archive with a pickle smuggled in beside the expected members is refused too
+    smuggled = tmp_path / "smuggled.agproxy"
+    with zipfile.ZipFile(rf_file) as src, zipfile.ZipFile(smuggled, "w") as dst:
+        for item in src.namelist():
+            dst.writestr(item, src.read(item))
+        dst.writestr("model.pkl", pickle.dumps(Exploit()))
+    with pytest.raises(ValueError, match="unexpected member.*model.pkl"):
+        ProxyModel.load(smuggled)
+    assert not marker.exists()
+    damaged = tmp_path / "damaged.agproxy"
+    damaged.write_bytes(rf_file.read_bytes()[:-300])  # a truncated download
+    with pytest.raises(ValueError, match="damaged.agproxy is not .*archgym proxy"):
+        ProxyModel.load(damaged)
+
+
+def _error(path) -> str:
+    try:
+        ProxyModel.load(path)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def test_std_and_out_of_range_are_logged_beside_the_metrics(rf_file, tmp_path):
+    env = make_test_env()
+    attach_simulator(env, {"name": "proxy", "path": str(rf_file)})
+    sim = env.simulator
+    inside = {"mode": "a", "units": 8, "buffer": 64, "freq": 1.0}
+    outside = {**inside, "units": 40}  # the space stops at 16: never in the training data
+    unseen = {**inside, "mode": "zz"}
+    a, b, c = sim.evaluate_many([inside, outside, unseen], None)
+    assert (a["out_of_range"], b["out_of_range"], c["out_of_range"]) == (0.0, 1.0, 1.0)
+    assert a["latency_ms_std"] > 0 and a["power_mw_std"] > 0
+    result = make_agent("random", env.space, seed=0).run(env, budget=10)
+    assert result.evaluations == 10
+    ev = result.best
+    assert set(ev.extra) == {"latency_ms_std", "power_mw_std", "out_of_range"}
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +237,7 @@ def accel_proxy(tmp_path_factory):
     root = tmp_path_factory.mktemp("accel")
     generate_dataset("archgym/Accelerator-v0", root / "gen", 150, "random", progress=False)
     model = train_proxy(training_table(load_dataset(root / "gen")), "rf", n_estimators=20)
-    return model.save(root / "accel-rf.joblib")
+    return model.save(root / "accel-rf.agproxy")
 
 
 def test_runner_uses_proxy_from_config(accel_proxy, tmp_path):
@@ -186,6 +256,10 @@ def test_runner_uses_proxy_from_config(accel_proxy, tmp_path):
     df = load_dataset(tmp_path / "run")
     assert summary.complete and len(df) == 12
     assert df["simulator_version"].str.startswith("proxy-rf[").all()
+    metrics = [c[len("metric.") :] for c in df.columns if c.startswith("metric.")]
+    for m in metrics:  # the predictive std of each metric is logged beside it
+        assert (df[f"extra.{m}_std"] > 0).all(), m
+    assert set(df["extra.out_of_range"]) <= {0.0, 1.0}
     # a proxy trained on another workload is refused unless asked
     cfg["env"]["kwargs"]["workload"] = "vgg16"
     with pytest.raises(ConfigError, match="runs workload 'vgg16"):
@@ -224,16 +298,22 @@ def test_cli_train_then_run_with_env_simulator_proxy(tmp_path):
             "-m",
             "gbt",
             "--param",
-            "max_iter=50",
+            "n_estimators=50",
             "-o",
-            str(tmp_path / "p.joblib"),
+            str(tmp_path / "p.agproxy"),
         ],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert train.returncode == 0, train.stderr
-    assert "rel RMSE" in train.stdout and "latency_ms" in train.stdout and (tmp_path / "p.joblib").exists()
+    assert "rel RMSE" in train.stdout and "latency_ms" in train.stdout and (tmp_path / "p.agproxy").exists()
+    for action in ("eval", "info"):
+        args = [str(tmp_path / "p.agproxy")] + ([str(tmp_path / "gen")] if action == "eval" else [])
+        shown = subprocess.run([*py, "proxy", action, *args], capture_output=True, text=True, timeout=300)
+        assert shown.returncode == 0, shown.stderr
+        assert all(h in shown.stdout for h in ("RMSE", "rel RMSE", "MAPE", "Kendall")), shown.stdout
+    assert "source proxy:gbt:" in shown.stdout and "training_data_sha256" in shown.stdout
     run = subprocess.run(
         [
             *py,
@@ -243,7 +323,7 @@ def test_cli_train_then_run_with_env_simulator_proxy(tmp_path):
             "budget=5",
             "progress=false",
             "env.simulator=proxy",
-            f"env.simulator.path={tmp_path / 'p.joblib'}",
+            f"env.simulator.path={tmp_path / 'p.agproxy'}",
             f"hydra.run.dir={tmp_path / 'run'}",
         ],
         capture_output=True,
@@ -260,7 +340,7 @@ def test_cli_train_then_run_with_env_simulator_proxy(tmp_path):
             "env=accelerator",
             "budget=5",
             "env.simulator=proxy",
-            f"env.simulator.path={tmp_path / 'nope.joblib'}",
+            f"env.simulator.path={tmp_path / 'nope.agproxy'}",
             f"hydra.run.dir={tmp_path / 'r2'}",
         ],
         capture_output=True,
@@ -269,6 +349,25 @@ def test_cli_train_then_run_with_env_simulator_proxy(tmp_path):
     )
     assert bad.returncode == 2 and "archgym: error: env.simulator.path: no proxy file at" in bad.stderr
     missing = subprocess.run(
-        [*py, "proxy", "info", str(tmp_path / "nope.joblib")], capture_output=True, text=True
+        [*py, "proxy", "info", str(tmp_path / "nope.agproxy")], capture_output=True, text=True
     )
-    assert missing.returncode == 2 and "nope.joblib" in missing.stderr
+    assert missing.returncode == 2 and "nope.agproxy" in missing.stderr
+
+
+@pytest.mark.slow
+def test_bench_proxy_json_shape(tmp_path):
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_proxy.py"
+    cmd = [sys.executable, str(bench), "--env", "archgym/Accelerator-v0", "-n", "80", "--models", "gbt,mlp"]
+    cmd += ["--param", "gbt.n_estimators=20", "--param", "mlp.epochs=5", "--data", str(tmp_path / "d")]
+    cmd.append("--json")
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert set(out["models"]) == {"gbt", "mlp"}
+    for entry in out["models"].values():
+        assert set(entry["speedup"]) == {"batch_1000", "single"} and entry["speedup"]["batch_1000"] > 0
+        assert "latency_ms" in entry["metrics"]  # metric names come from the env
+        for m in entry["metrics"].values():
+            assert {"rel_rmse", "mape", "kendall_tau"} <= set(m)

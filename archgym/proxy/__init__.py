@@ -1,10 +1,13 @@
 """Proxy cost models: learn a simulator's metrics from a dataset, then use them as a simulator.
 
 * :mod:`archgym.proxy.features` — design parameters to features (one-hot, log2, standardised)
-* :mod:`archgym.proxy.models` — random forest, gradient-boosted trees, GP (GPyTorch), MLP (torch)
-* :mod:`archgym.proxy.core` — training table, train/score, save/load (:class:`ProxyModel`)
+* :mod:`archgym.proxy.models` — LightGBM boosted trees and forest, GP (GPyTorch), MLP ensemble
+  (torch), each with a predictive standard deviation
+* :mod:`archgym.proxy.core` — training table, train/score, safe save/load (:class:`ProxyModel`)
 * :mod:`archgym.proxy.simulator` — :class:`ProxySimulator` and swapping it into an env
-* :mod:`archgym.proxy.cli` — ``archgym proxy train|eval``
+* :mod:`archgym.proxy.in_loop` — :class:`ProxyInLoopAgent`: search on the proxy, the real
+  simulator checks the most promising designs
+* :mod:`archgym.proxy.cli` — ``archgym proxy train|eval|info``
 """
 
 from archgym.proxy.core import ProxyDataError, ProxyModel, score, train_proxy, training_table

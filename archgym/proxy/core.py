@@ -7,15 +7,23 @@ from the design parameters. :func:`training_table` turns a dataset (see
 :func:`score`: per metric RMSE, relative RMSE (RMSE / mean |true value|), MAPE, and the
 Spearman and Kendall rank correlations.
 
-A proxy file is written with joblib (via a temporary file + rename). It holds pickled
-scikit-learn estimators: load only proxy files you trust.
+A proxy file is a zip archive (written via a temporary file + rename) of ``proxy.json`` —
+format tag, feature encoding, target scaling, provenance (env, workload, simulator
+version, training data hash, settings) and held-out scores — ``arrays.safetensors`` (NumPy
+arrays: network weights, GP training data and hyperparameters) and LightGBM text models.
+Loading it executes nothing from the file; pickle/joblib files are refused.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import io
+import json
 import os
+import re
 import time
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +35,13 @@ import pandas as pd
 from archgym.atomic import atomic_path
 from archgym.logger import METRIC_PREFIX, PARAM_PREFIX
 from archgym.proxy.features import FeatureEncoder, TargetScaler
-from archgym.proxy.models import MODELS, Regressor, limited_threads, make_regressor
+from archgym.proxy.models import MODELS, Payload, Regressor, limited_threads, make_regressor
 
 FILE_FORMAT = "archgym-proxy"
-FILE_VERSION = 1
+FILE_VERSION = 2  # 1: joblib pickles (refused); 2: zip of JSON + safetensors + LightGBM text
+META_MEMBER = "proxy.json"
+ARRAYS_MEMBER = "arrays.safetensors"
+_BLOB_NAME = re.compile(r"[A-Za-z0-9_.-]+\.txt")
 GROUP_KEYS = ("env_id", "workload", "simulator_version")
 
 
@@ -137,7 +148,9 @@ class ProxyModel:
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
     train_time_s: float = 0.0
     created: str = ""
+    provenance: dict[str, Any] = field(default_factory=dict)  # training data and settings
     _controller: Any = field(default=None, repr=False, compare=False)  # cached thread-pool controller
+    _digest: str = field(default="", repr=False, compare=False)
 
     @property
     def param_names(self) -> list[str]:
@@ -147,29 +160,48 @@ class ProxyModel:
     def metric_names(self) -> list[str]:
         return list(self.scaler.names)
 
-    def predict(self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Predicted metrics, shape ``(n designs, n metrics)``, in the simulator's units."""
-        x = self.encoder.transform(designs)
+    @property
+    def digest(self) -> str:
+        """First 12 hex digits of the SHA-256 of the proxy file's bytes (what :meth:`save` writes)."""
+        if not self._digest:
+            self._digest = hashlib.sha256(self.to_bytes()).hexdigest()[:12]
+        return self._digest
+
+    def _limited(self) -> Any:
         if self._controller is None:
             from threadpoolctl import ThreadpoolController
 
             self._controller = ThreadpoolController()
-        with limited_threads(1, self._controller):
+        return limited_threads(1, self._controller)
+
+    def predict(self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Predicted metrics, shape ``(n designs, n metrics)``, in the simulator's units."""
+        x = self.encoder.transform(designs)
+        with self._limited():
             return self.scaler.inverse(self.regressor.predict(x))
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the proxy to one file (joblib; temporary file + atomic rename)."""
-        import joblib
+    def predict_dist(
+        self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Predicted metrics, their predictive standard deviations (both ``(n, metrics)``, in
+        the simulator's units) and, per design, whether it lies outside the training data's range."""
+        x, outside = self.encoder.encode(designs)
+        with self._limited():
+            z, z_std = self.regressor.predict_std(x)
+        y = self.scaler.inverse(z)
+        return y, self.scaler.inverse_std(y, z_std), outside
 
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
+    # ------------------------------------------------------------------ files
+    def metadata(self) -> dict[str, Any]:
+        """Everything but the fitted arrays and model texts: what ``proxy.json`` holds."""
+        import archgym
+
+        return {
             "format": FILE_FORMAT,
             "version": FILE_VERSION,
             "kind": self.kind,
             "encoder": self.encoder.to_dict(),
             "scaler": self.scaler.__dict__.copy(),
-            "regressor": self.regressor.state(),
             "env_id": self.env_id,
             "workload": self.workload,
             "simulator_version": self.simulator_version,
@@ -177,49 +209,140 @@ class ProxyModel:
             "scores": self.scores,
             "train_time_s": self.train_time_s,
             "created": self.created,
+            "provenance": {"archgym_version": archgym.__version__, **self.provenance},
         }
+
+    def to_bytes(self) -> bytes:
+        """The proxy file's content: a zip of ``proxy.json``, ``arrays.safetensors`` and model texts."""
+        from safetensors.numpy import save as save_arrays
+
+        payload = self.regressor.payload()
+        meta = {**self.metadata(), "regressor": payload.config, "blobs": sorted(payload.blobs)}
+        members: dict[str, bytes] = {META_MEMBER: json.dumps(meta, indent=1, sort_keys=True).encode()}
+        if payload.arrays:
+            members[ARRAYS_MEMBER] = save_arrays(
+                {k: np.ascontiguousarray(v) for k, v in payload.arrays.items()}
+            )
+        members.update({name: text.encode() for name, text in payload.blobs.items()})
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in members.items():
+                zf.writestr(
+                    zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED
+                )
+        return buf.getvalue()
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the proxy to one file (temporary file + atomic rename); see :meth:`load`."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        data = self.to_bytes()
         with atomic_path(out) as tmp:
-            joblib.dump(payload, tmp, compress=3)
+            Path(tmp).write_bytes(data)
+        self._digest = hashlib.sha256(data).hexdigest()[:12]
         return out
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ProxyModel:
-        """Read a proxy file written by :meth:`save`.
+        """Read a proxy file written by :meth:`save`, without executing anything from it.
+
+        The file is a zip archive holding JSON metadata, NumPy arrays in safetensors and
+        LightGBM's text model format; nothing is unpickled. Pickle/joblib files (older proxies,
+        or anything else) are refused, since loading them would run code they carry.
 
         Raises:
             FileNotFoundError: no file at ``path``.
-            ValueError: the file is not an archgym proxy (or of a newer format).
+            ValueError: the file is not an archgym proxy (a pickle, another format, a newer
+                version, or unexpected content), saying which.
         """
-        import joblib
-
         p = Path(path)
         if not p.is_file():
             raise FileNotFoundError(f"no proxy file at {p}")
-        try:
-            data = joblib.load(p)
-        except Exception as exc:
+        data = p.read_bytes()
+        model = cls.from_bytes(data, where=str(p))
+        model._digest = hashlib.sha256(data).hexdigest()[:12]
+        return model
+
+    @classmethod
+    def from_bytes(cls, data: bytes, where: str = "proxy") -> ProxyModel:
+        """Rebuild a proxy from the bytes of a proxy file (see :meth:`load`)."""
+        from safetensors.numpy import load as load_arrays
+
+        if _looks_pickled(data):
             raise ValueError(
-                f"{p} is not a readable archgym proxy file ({type(exc).__name__}: {exc})"
-            ) from None
-        if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
-            raise ValueError(f"{p} is not an archgym proxy file")
-        if int(data.get("version", 0)) > FILE_VERSION:
-            raise ValueError(
-                f"{p} has proxy file version {data['version']}; this archgym reads up to {FILE_VERSION}"
+                f"{where} is a pickle/joblib file: refusing to load it, since unpickling runs code the "
+                "file carries. archgym proxies are zip archives of JSON, safetensors and LightGBM text "
+                "(retrain with `archgym proxy train`)"
             )
-        return cls(
-            kind=data["kind"],
-            encoder=FeatureEncoder.from_dict(data["encoder"]),
-            scaler=TargetScaler(**data["scaler"]),
-            regressor=MODELS[data["kind"]].from_state(data["regressor"]),
-            env_id=data["env_id"],
-            workload=data["workload"],
-            simulator_version=data["simulator_version"],
-            n_train=int(data["n_train"]),
-            scores=data.get("scores", {}),
-            train_time_s=float(data.get("train_time_s", 0.0)),
-            created=data.get("created", ""),
-        )
+        if not zipfile.is_zipfile(io.BytesIO(data)):
+            raise ValueError(
+                f"{where} is not an archgym proxy file (expected a zip archive with {META_MEMBER})"
+            )
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = set(zf.namelist())
+                if META_MEMBER not in names:
+                    raise ValueError(f"{where} is not an archgym proxy file (no {META_MEMBER} inside)")
+                meta = json.loads(zf.read(META_MEMBER))
+                if not isinstance(meta, dict) or meta.get("format") != FILE_FORMAT:
+                    raise ValueError(
+                        f"{where} is not an archgym proxy file ({META_MEMBER} lacks the format tag)"
+                    )
+                if int(meta.get("version", 0)) != FILE_VERSION:
+                    raise ValueError(
+                        f"{where} has proxy file version {meta.get('version')}; this archgym reads version "
+                        f"{FILE_VERSION} (retrain it with this version)"
+                    )
+                blobs = list(meta.get("blobs", []))
+                bad = [b for b in blobs if not _BLOB_NAME.fullmatch(str(b))]
+                extra = names - {META_MEMBER, ARRAYS_MEMBER, *blobs}
+                if bad or extra:
+                    raise ValueError(
+                        f"{where}: unexpected member(s) {', '.join(sorted(map(str, bad + sorted(extra))))}"
+                    )
+                arrays = load_arrays(zf.read(ARRAYS_MEMBER)) if ARRAYS_MEMBER in names else {}
+                texts = {b: zf.read(b).decode() for b in blobs}
+            kind = meta["kind"]
+            if kind not in MODELS:
+                raise ValueError(f"{where}: unknown proxy model kind {kind!r}")
+            regressor = MODELS[kind].from_payload(Payload(meta["regressor"], arrays, texts))
+            return cls(
+                kind=kind,
+                encoder=FeatureEncoder.from_dict(meta["encoder"]),
+                scaler=TargetScaler(**meta["scaler"]),
+                regressor=regressor,
+                env_id=meta["env_id"],
+                workload=meta["workload"],
+                simulator_version=meta["simulator_version"],
+                n_train=int(meta["n_train"]),
+                scores=meta.get("scores", {}),
+                train_time_s=float(meta.get("train_time_s", 0.0)),
+                created=meta.get("created", ""),
+                provenance={k: v for k, v in meta.get("provenance", {}).items() if k != "archgym_version"},
+            )
+        except ValueError:
+            raise
+        except Exception as exc:  # a damaged archive, missing fields, corrupt arrays or model text
+            raise ValueError(
+                f"{where} is not a readable archgym proxy file ({type(exc).__name__}: {exc})"
+            ) from None
+
+
+def _looks_pickled(data: bytes) -> bool:
+    """Whether ``data`` starts like a pickle (protocol 2+) or a compressed joblib file (for the message only:
+    nothing is ever unpickled, whatever this says)."""
+    heads = (
+        b"\x80",
+        b"x\x01",
+        b"x\x5e",
+        b"x\x9c",
+        b"x\xda",
+        b"\x1f\x8b",
+        b"\x04\x22\x4d\x18",
+        b"\xfd7zXZ",
+        b"BZh",
+    )
+    return data.startswith(heads)
 
 
 def split_indices(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -231,39 +354,38 @@ def split_indices(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, 
     return perm[n_test:], perm[:n_test]
 
 
-def train_proxy(
+def table_digest(table: TrainingTable) -> str:
+    """First 12 hex digits of a hash of the table's designs and targets (the proxy's training data)."""
+    h = pd.util.hash_pandas_object(pd.concat([table.designs, table.targets], axis=1), index=False)
+    return hashlib.sha256(h.to_numpy().tobytes()).hexdigest()[:12]
+
+
+def fit_proxy(
     table: TrainingTable,
-    kind: str = "rf",
+    kind: str = "gbt",
+    rows: np.ndarray | None = None,
     *,
-    test_fraction: float = 0.2,
     seed: int = 0,
+    log_targets: bool = True,
     progress: bool = False,
-    refit_all: bool = False,
     threads: int = 1,
     **params: Any,
 ) -> ProxyModel:
-    """Fit a proxy on a random ``1 - test_fraction`` of the table and score it on the rest.
+    """Fit a proxy on ``rows`` of the table (default all), without scoring it.
 
-    With ``refit_all`` the returned model is refitted on every row after scoring (the
-    reported scores stay those of the held-out split). ``threads`` caps OpenMP/BLAS/torch
-    threads while fitting (1 is fastest for these model sizes on a shared machine).
+    ``threads`` caps OpenMP/BLAS/torch threads while fitting (1 is fastest for these model
+    sizes on a shared machine); ``log_targets`` fits positive metrics in log space.
     """
-    train, test = split_indices(len(table.designs), test_fraction, seed)
+    rows = np.arange(len(table.designs)) if rows is None else rows
     names = list(table.targets.columns)
-    y = table.targets.to_numpy(dtype=np.float64)
-
-    def fit(rows: np.ndarray) -> tuple[FeatureEncoder, TargetScaler, Regressor, float]:
-        enc = FeatureEncoder.fit(table.designs.iloc[rows])
-        sc = TargetScaler.fit(y[rows], names)
-        t0 = time.perf_counter()
-        with limited_threads(threads):
-            reg = make_regressor(kind, seed, **params).fit(
-                enc.transform(table.designs.iloc[rows]), sc.transform(y[rows]), progress
-            )
-        return enc, sc, reg, time.perf_counter() - t0
-
-    enc, sc, reg, elapsed = fit(train)
-    model = ProxyModel(
+    y = table.targets.to_numpy(dtype=np.float64)[rows]
+    designs = table.designs.iloc[rows]
+    enc = FeatureEncoder.fit(designs)
+    sc = TargetScaler.fit(y, names, log=log_targets)
+    t0 = time.perf_counter()
+    with limited_threads(threads):
+        reg = make_regressor(kind, seed, **params).fit(enc.transform(designs), sc.transform(y), progress)
+    return ProxyModel(
         kind,
         enc,
         sc,
@@ -271,14 +393,47 @@ def train_proxy(
         table.env_id,
         table.workload,
         table.simulator_version,
-        int(getattr(reg, "n_fit", len(train))),
-        train_time_s=elapsed,
+        int(getattr(reg, "n_fit", len(rows))),
+        train_time_s=time.perf_counter() - t0,
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        provenance={
+            "training_data_sha256": table_digest(table),
+            "training_designs": int(len(rows)),
+            "seed": int(seed),
+            "log_targets": bool(log_targets),
+            "params": dict(params),
+        },
     )
-    model.scores = score(y[test], model.predict(table.designs.iloc[test]), names)
+
+
+def train_proxy(
+    table: TrainingTable,
+    kind: str = "gbt",
+    *,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    progress: bool = False,
+    refit_all: bool = False,
+    threads: int = 1,
+    log_targets: bool = True,
+    **params: Any,
+) -> ProxyModel:
+    """Fit a proxy on a random ``1 - test_fraction`` of the table and score it on the rest.
+
+    With ``refit_all`` the returned model is refitted on every row after scoring (the
+    reported scores stay those of the held-out split). The held-out scores and the split
+    go into the proxy's metadata.
+    """
+    train, test = split_indices(len(table.designs), test_fraction, seed)
+    names = list(table.targets.columns)
+    y = table.targets.to_numpy(dtype=np.float64)
+    opts: dict[str, Any] = dict(seed=seed, log_targets=log_targets, progress=progress, threads=threads)
+    model = fit_proxy(table, kind, train, **opts, **params)
+    scores = score(y[test], model.predict(table.designs.iloc[test]), names)
     if refit_all:
-        model.encoder, model.scaler, model.regressor, model.train_time_s = fit(np.arange(len(y)))
-        model.n_train = int(getattr(model.regressor, "n_fit", len(y)))
+        model = fit_proxy(table, kind, None, **opts, **params)
+    model.scores = scores
+    model.provenance.update(test_fraction=test_fraction, held_out_designs=int(len(test)), refit_all=refit_all)
     return model
 
 

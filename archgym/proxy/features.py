@@ -13,7 +13,8 @@ Features are learnt from the data alone (a proxy needs no env to train):
 
 and every numeric feature is standardised (zero mean, unit variance on the training set).
 Targets are ``log(value)`` when a metric is positive on every training row (relative
-errors matter for latency, power, energy), then standardised.
+errors matter for latency, power, energy; ``log=False`` keeps raw values, which fits an
+absolute-error score better for a metric spanning decades), then standardised.
 
 :meth:`FeatureEncoder.transform` is vectorised per parameter (one pass over the designs to
 pick the values, no per-value Python work beyond a dictionary look-up for categories): it is
@@ -52,6 +53,8 @@ class ParamFeature:
     mean: float = 0.0
     std: float = 1.0
     levels: list[float] = field(default_factory=list)  # numeric kinds: one-hot levels (may be empty)
+    low: float = float("-inf")  # numeric kinds: smallest training value
+    high: float = float("inf")  # numeric kinds: largest training value
 
     @property
     def width(self) -> int:
@@ -94,9 +97,16 @@ class FeatureEncoder:
             std = float(np.nanstd(z))
             uniq = np.unique(x[np.isfinite(x)])
             levels = uniq.tolist() if 2 < len(uniq) <= max_levels else []
+            finite = x[np.isfinite(x)]
             feats.append(
                 ParamFeature(
-                    name, kind, mean=float(np.nanmean(z)), std=std if std > 0 else 1.0, levels=levels
+                    name,
+                    kind,
+                    mean=float(np.nanmean(z)),
+                    std=std if std > 0 else 1.0,
+                    levels=levels,
+                    low=float(finite.min()) if finite.size else float("-inf"),
+                    high=float(finite.max()) if finite.size else float("inf"),
                 )
             )
         return cls(feats)
@@ -109,9 +119,12 @@ class FeatureEncoder:
             missing = [n for n in self.names if n not in designs.columns]
             if not missing:
                 return [designs[n].to_numpy() for n in self.names]
+        elif self._getter is None:
+            return []
         else:
+            getter = self._getter
             try:
-                rows = [self._getter(d) for d in designs]
+                rows = [getter(d) for d in designs]
             except KeyError:
                 rows = None
             if rows is not None:
@@ -127,9 +140,20 @@ class FeatureEncoder:
         self, designs: pd.DataFrame | Sequence[Mapping[str, Any]], dtype: Any = np.float64
     ) -> np.ndarray:
         """Encode designs (a frame or a list of dicts keyed by parameter name)."""
+        return self.encode(designs, dtype)[0]
+
+    def encode(
+        self, designs: pd.DataFrame | Sequence[Mapping[str, Any]], dtype: Any = np.float64
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Features and, per design, whether it lies outside the training data's range.
+
+        A design is out of range when a numeric parameter is below the smallest or above the
+        largest training value, or a categorical parameter takes a value never seen in training.
+        """
         cols = self._columns(designs)
         n = len(designs)
         out = np.zeros((n, self.width), dtype=dtype)
+        outside = np.zeros(n, dtype=bool)
         rows = np.arange(n)
         j = 0
         for f, lookup, col in zip(self.features, self._lookup, cols):
@@ -140,17 +164,19 @@ class FeatureEncoder:
                 )
                 hit = idx >= 0
                 out[rows[hit], j + idx[hit]] = 1.0
+                outside |= ~hit
             else:
                 x = np.asarray(col, dtype=np.float64)
                 z = np.log2(np.maximum(x, 1e-300)) if f.kind == "log2" else x
                 out[:, j] = (z - f.mean) / f.std
+                outside |= (x < f.low) | (x > f.high) | ~np.isfinite(x)
                 if f.levels:
                     idx = np.searchsorted(f.levels, x)
                     idx_c = np.minimum(idx, len(f.levels) - 1)
                     hit = np.asarray(f.levels)[idx_c] == x
                     out[rows[hit], j + 1 + idx_c[hit]] = 1.0
             j += f.width
-        return out
+        return out, outside
 
     def to_dict(self) -> list[dict[str, Any]]:
         return [f.__dict__.copy() for f in self.features]
@@ -170,8 +196,9 @@ class TargetScaler:
     std: list[float]
 
     @classmethod
-    def fit(cls, y: np.ndarray, names: Sequence[str]) -> TargetScaler:
-        logs = [bool(np.all(y[:, i] > 0)) for i in range(y.shape[1])]
+    def fit(cls, y: np.ndarray, names: Sequence[str], log: bool = True) -> TargetScaler:
+        """Standardise each metric; with ``log``, the log of every metric positive on all rows."""
+        logs = [bool(log and np.all(y[:, i] > 0)) for i in range(y.shape[1])]
         z = np.column_stack([np.log(y[:, i]) if logs[i] else y[:, i] for i in range(y.shape[1])])
         std = z.std(axis=0)
         return cls(list(names), logs, z.mean(axis=0).tolist(), np.where(std > 0, std, 1.0).tolist())
@@ -186,3 +213,13 @@ class TargetScaler:
             if lg:
                 y[:, i] = np.exp(np.clip(y[:, i], -700, 700))
         return y
+
+    def inverse_std(self, y: np.ndarray, z_std: np.ndarray) -> np.ndarray:
+        """A standard deviation in standardised units -> the metric's units at prediction ``y``.
+
+        First order (delta method): ``std * s`` for a plain target, ``y * std * s`` for a
+        log-transformed one (its relative spread is ``std * s``).
+        """
+        s = z_std * np.asarray(self.std)
+        logs = np.asarray(self.log, dtype=bool)
+        return np.where(logs, np.abs(y) * s, s)

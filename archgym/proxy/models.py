@@ -1,16 +1,22 @@
-"""The regressors a proxy can use, all behind ``fit(X, Z)`` / ``predict(X)``.
+"""The regressors a proxy can use, all behind ``fit(X, Z)`` / ``predict(X)`` / ``predict_std(X)``.
 
 Inputs are encoded features, outputs standardised targets (one column per metric); see
-:mod:`archgym.proxy.features`. Each model can be saved as a plain state (``state()``) and
-rebuilt from it (``from_state``), so a proxy file holds no pickled torch modules.
+:mod:`archgym.proxy.features`. Every model also gives a predictive standard deviation
+(``predict_std``), and saves itself as a :class:`Payload` — JSON-able settings, NumPy arrays
+(stored as safetensors) and the libraries' own text model formats — so a proxy file holds
+no pickled objects and loading one runs no code from it (see :mod:`archgym.proxy.core`).
 
 =======  ======================================================================
-``rf``   random forest (scikit-learn), one multi-output forest
-``gbt``  gradient-boosted trees (scikit-learn ``HistGradientBoostingRegressor``), one per metric
-``gp``   exact Gaussian process (GPyTorch), Matern-5/2 ARD kernel, one per metric; trained
-         on at most ``max_train`` rows (default 1000; exact GPs scale as n^3)
+``gbt``  gradient-boosted trees (LightGBM), one model per metric; a seed ensemble of
+         ``ensemble`` (5) bagged members whose spread is the predictive std
+``rf``   random forest (LightGBM ``boosting="rf"``), one per metric; the spread of the
+         trees' predictions is the predictive std
+``gp``   exact Gaussian process (GPyTorch), Matern-5/2 ARD kernel, one per metric; the
+         posterior predictive std; trained on at most ``max_train`` rows (default 1000;
+         exact GPs scale as n^3)
 ``mlp``  multilayer perceptron (torch), all metrics at once; early stopping on a validation
-         split carved from the training rows, optionally an ensemble of seeds
+         split carved from the training rows; an ensemble of ``ensemble`` (4) seeds whose
+         spread, scaled to the ensemble's error on the validation rows, is the predictive std
 =======  ======================================================================
 """
 
@@ -19,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -44,90 +51,225 @@ def limited_threads(n: int = 1, controller: Any = None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+@dataclass
+class Payload:
+    """A fitted model as plain data: ``config`` (JSON-able), ``arrays`` and text ``blobs``."""
+
+    config: dict[str, Any]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    blobs: dict[str, str] = field(default_factory=dict)
+
+
 class Regressor:
     """Base class: a multi-output regressor on standardised data."""
 
     kind: ClassVar[str] = ""
+    defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, seed: int = 0, **params: Any) -> None:
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            raise ValueError(
+                f"unknown {self.kind} proxy parameter(s) {', '.join(unknown)}; "
+                f"allowed: {', '.join(sorted(self.defaults))}"
+            )
         self.seed = int(seed)
         self.params = params
+        self.p = {**self.defaults, **params}
 
     def fit(self, x: np.ndarray, z: np.ndarray, progress: bool = False) -> Regressor:
         raise NotImplementedError
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """Mean prediction, shape ``(n, n metrics)``."""
+        return self.predict_std(x)[0]
+
+    def predict_std(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and predictive standard deviation, each ``(n, n metrics)``."""
         raise NotImplementedError
 
-    def state(self) -> dict[str, Any]:
-        """Everything needed to rebuild the fitted model (picklable, no torch modules)."""
+    def payload(self) -> Payload:
+        """The fitted model as plain data (see :class:`Payload`)."""
         raise NotImplementedError
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> Regressor:
+    def from_payload(cls, payload: Payload) -> Regressor:
         raise NotImplementedError
 
+    def _base_config(self) -> dict[str, Any]:
+        return {"seed": self.seed, "params": self.params}
 
-class RandomForest(Regressor):
-    """scikit-learn random forest; ``n_estimators`` (100), ``min_samples_leaf`` (1), ``max_features`` (1.0)."""
 
-    kind = "rf"
+# ----------------------------------------------------------------------------- LightGBM
+def _lgb_params(p: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    return {
+        "objective": "regression",
+        "verbosity": -1,
+        "num_threads": 1,
+        "deterministic": True,
+        "force_row_wise": True,
+        "seed": seed,
+        "num_leaves": int(p["num_leaves"]),
+        "learning_rate": float(p["learning_rate"]),
+        "min_data_in_leaf": int(p["min_child_samples"]),
+        "bagging_fraction": float(p["subsample"]),
+        "bagging_freq": 1 if float(p["subsample"]) < 1 else 0,
+        "feature_fraction": float(p["colsample"]),
+        "lambda_l2": float(p["reg_lambda"]),
+    }
 
-    def fit(self, x, z, progress=False):
-        from sklearn.ensemble import RandomForestRegressor
 
-        p = {"n_estimators": 100, "min_samples_leaf": 1, "max_features": 1.0, **self.params}
-        self.model = RandomForestRegressor(random_state=self.seed, n_jobs=-1, **p).fit(x, z)
-        self.model.set_params(n_jobs=1)  # prediction of small batches is faster single-threaded
-        return self
+def _booster(text: str) -> Any:
+    import lightgbm as lgb
 
-    def predict(self, x):
-        return self.model.predict(x).reshape(len(x), -1)
-
-    def state(self):
-        return {"seed": self.seed, "params": self.params, "model": self.model}
-
-    @classmethod
-    def from_state(cls, state):
-        obj = cls(state["seed"], **state["params"])
-        obj.model = state["model"]
-        return obj
+    return lgb.Booster(model_str=text)
 
 
 class GradientBoosting(Regressor):
-    """scikit-learn ``HistGradientBoostingRegressor`` per metric; ``max_iter`` (1000), ``learning_rate`` (0.1), ``max_leaf_nodes`` (31)."""
+    """LightGBM boosted trees per metric, a seed ensemble of bagged members.
+
+    ``n_estimators`` (1500), ``learning_rate`` (0.04), ``num_leaves`` (31),
+    ``min_child_samples`` (5, lowered automatically for tiny training sets), ``subsample`` (0.8),
+    ``colsample`` (0.8), ``reg_lambda`` (0), ``ensemble`` (5 members, each with its own seed;
+    their mean is the prediction, their spread the std).
+    """
 
     kind = "gbt"
+    defaults: ClassVar[dict[str, Any]] = {
+        "n_estimators": 1500,
+        "learning_rate": 0.04,
+        "num_leaves": 31,
+        "min_child_samples": 5,
+        "subsample": 0.8,
+        "colsample": 0.8,
+        "reg_lambda": 0.0,
+        "ensemble": 5,
+    }
 
     def fit(self, x, z, progress=False):
-        from sklearn.ensemble import HistGradientBoostingRegressor
+        import lightgbm as lgb
+        from tqdm.auto import tqdm
 
-        p = {
-            "max_iter": 1000,
-            "learning_rate": 0.1,
-            "max_leaf_nodes": 31,
-            "early_stopping": False,
-            **self.params,
-        }
-        self.models = [
-            HistGradientBoostingRegressor(random_state=self.seed, **p).fit(x, z[:, i])
-            for i in range(z.shape[1])
-        ]
+        p = dict(self.p)
+        p["min_child_samples"] = max(1, min(int(p["min_child_samples"]), len(x) // 8))
+        members = max(1, int(p["ensemble"]))
+        self.boosters: list[list[Any]] = []
+        bar = tqdm(total=z.shape[1] * members, desc=self.kind, disable=not progress, leave=False)
+        for i in range(z.shape[1]):
+            row = []
+            for m in range(members):
+                ds = lgb.Dataset(x, z[:, i], params={"verbosity": -1, "min_data_in_bin": 1})
+                row.append(
+                    lgb.train(
+                        _lgb_params(p, self.seed + 7919 * m + i), ds, num_boost_round=int(p["n_estimators"])
+                    )
+                )
+                bar.update(1)
+            self.boosters.append(row)
+        bar.close()
         return self
 
-    def predict(self, x):
-        return np.column_stack([m.predict(x) for m in self.models])
+    def predict_std(self, x):
+        preds = np.stack(
+            [np.column_stack([b.predict(x, num_threads=1) for b in row]) for row in self.boosters], axis=1
+        )  # (n, metrics, members)
+        return preds.mean(axis=2), preds.std(axis=2)
 
-    def state(self):
-        return {"seed": self.seed, "params": self.params, "models": self.models}
+    def payload(self):
+        return Payload(
+            {**self._base_config(), "shape": [len(self.boosters), len(self.boosters[0])]},
+            blobs={
+                f"lightgbm-{i}-{m}.txt": b.model_to_string()
+                for i, row in enumerate(self.boosters)
+                for m, b in enumerate(row)
+            },
+        )
 
     @classmethod
-    def from_state(cls, state):
-        obj = cls(state["seed"], **state["params"])
-        obj.models = state["models"]
+    def from_payload(cls, payload):
+        c = payload.config
+        obj = cls(c["seed"], **c["params"])
+        n_metrics, members = c["shape"]
+        obj.boosters = [
+            [_booster(payload.blobs[f"lightgbm-{i}-{m}.txt"]) for m in range(members)]
+            for i in range(n_metrics)
+        ]
         return obj
 
 
+class RandomForest(Regressor):
+    """LightGBM random forest (``boosting="rf"``) per metric.
+
+    ``n_estimators`` (300), ``num_leaves`` (255), ``min_child_samples`` (2), ``subsample``
+    (0.632, the bootstrap's share of rows), ``colsample`` (0.8), ``reg_lambda`` (0). The
+    prediction is the trees' mean, the std their spread.
+    """
+
+    kind = "rf"
+    defaults: ClassVar[dict[str, Any]] = {
+        "n_estimators": 300,
+        "num_leaves": 255,
+        "min_child_samples": 2,
+        "subsample": 0.632,
+        "colsample": 0.8,
+        "reg_lambda": 0.0,
+    }
+
+    def fit(self, x, z, progress=False):
+        import lightgbm as lgb
+
+        p = {**self.p, "learning_rate": 1.0}
+        self.boosters = []
+        for i in range(z.shape[1]):
+            params = {**_lgb_params(p, self.seed + i), "boosting": "rf"}
+            ds = lgb.Dataset(x, z[:, i], params={"verbosity": -1, "min_data_in_bin": 1})
+            self.boosters.append(lgb.train(params, ds, num_boost_round=int(p["n_estimators"])))
+        self._leaf_tables()
+        return self
+
+    def _leaf_tables(self) -> None:
+        """Per booster, a (trees, leaves) table of leaf values, to get every tree's prediction at once."""
+        self._leaves = []
+        for b in self.boosters:
+            trees = b.dump_model()["tree_info"]
+            table = np.zeros((len(trees), max(t["num_leaves"] for t in trees)))
+            for t, tree in enumerate(trees):
+                stack = [tree["tree_structure"]]
+                while stack:
+                    node = stack.pop()
+                    if "leaf_index" in node:
+                        table[t, node["leaf_index"]] = node["leaf_value"]
+                    elif "left_child" in node:
+                        stack += [node["left_child"], node["right_child"]]
+                    else:  # a single-leaf tree
+                        table[t, 0] = node.get("leaf_value", 0.0)
+            self._leaves.append(table)
+
+    def predict_std(self, x):
+        means, stds = [], []
+        for b, table in zip(self.boosters, self._leaves):
+            leaf = np.asarray(b.predict(x, pred_leaf=True, num_threads=1), dtype=np.int64).reshape(len(x), -1)
+            per_tree = table[np.arange(table.shape[0]), leaf]  # (n, trees)
+            means.append(per_tree.mean(axis=1))
+            stds.append(per_tree.std(axis=1))
+        return np.column_stack(means), np.column_stack(stds)
+
+    def payload(self):
+        return Payload(
+            self._base_config(),
+            blobs={f"lightgbm-{i}.txt": b.model_to_string() for i, b in enumerate(self.boosters)},
+        )
+
+    @classmethod
+    def from_payload(cls, payload):
+        obj = cls(payload.config["seed"], **payload.config["params"])
+        n = len(payload.blobs)
+        obj.boosters = [_booster(payload.blobs[f"lightgbm-{i}.txt"]) for i in range(n)]
+        obj._leaf_tables()
+        return obj
+
+
+# ---------------------------------------------------------------------------- GPyTorch
 def _exact_gp(train_x, train_y, likelihood):
     import gpytorch
 
@@ -149,13 +291,14 @@ class GaussianProcess(Regressor):
     """GPyTorch exact GP per metric; ``max_train`` (1000 rows), ``iterations`` (60), ``lr`` (0.1)."""
 
     kind = "gp"
+    defaults: ClassVar[dict[str, Any]] = {"max_train": 1000, "iterations": 60, "lr": 0.1}
 
     def fit(self, x, z, progress=False):
         import gpytorch
         import torch
         from tqdm.auto import tqdm
 
-        p = {"max_train": 1000, "iterations": 60, "lr": 0.1, **self.params}
+        p = self.p
         rng = np.random.default_rng(self.seed)
         idx = rng.permutation(len(x))[: int(p["max_train"])]
         self.n_fit = len(idx)  # rows the GP actually conditions on
@@ -189,7 +332,7 @@ class GaussianProcess(Regressor):
     def _build(self) -> None:
         import gpytorch
 
-        self.models = []
+        self.models, self.likelihoods = [], []
         for i, st in enumerate(self.states):
             lik = gpytorch.likelihoods.GaussianLikelihood(
                 noise_constraint=gpytorch.constraints.GreaterThan(1e-6)
@@ -199,6 +342,7 @@ class GaussianProcess(Regressor):
             model.eval()
             lik.eval()
             self.models.append(model)
+            self.likelihoods.append(lik)
 
     def predict(self, x):
         import gpytorch
@@ -208,27 +352,49 @@ class GaussianProcess(Regressor):
         with torch.no_grad(), gpytorch.settings.fast_pred_var(), gpytorch.settings.skip_posterior_variances():
             return np.column_stack([m(tx).mean.numpy() for m in self.models])
 
-    def state(self):
-        return {
-            "seed": self.seed,
-            "params": self.params,
-            "train_x": self.train_x.numpy(),
-            "train_z": self.train_z.numpy(),
-            "states": [{k: v.numpy() for k, v in s.items()} for s in self.states],
-        }
-
-    @classmethod
-    def from_state(cls, state):
+    def predict_std(self, x):
+        import gpytorch
         import torch
 
-        obj = cls(state["seed"], **state["params"])
-        obj.train_x = torch.as_tensor(state["train_x"])
-        obj.train_z = torch.as_tensor(state["train_z"])
-        obj.states = [{k: torch.as_tensor(v) for k, v in s.items()} for s in state["states"]]
+        tx = torch.as_tensor(x, dtype=torch.float64)
+        means, stds = [], []
+        with torch.no_grad(), gpytorch.settings.fast_pred_var():
+            for m, lik in zip(self.models, self.likelihoods):
+                post = lik(m(tx))  # predictive: posterior of f plus the fitted noise
+                means.append(post.mean.numpy())
+                stds.append(post.variance.clamp_min(0).sqrt().numpy())
+        return np.column_stack(means), np.column_stack(stds)
+
+    def payload(self):
+        arrays = {"train_x": self.train_x.numpy(), "train_z": self.train_z.numpy()}
+        for i, s in enumerate(self.states):
+            arrays.update({f"gp.{i}.{k}": v.numpy() for k, v in s.items()})
+        return Payload({**self._base_config(), "n_fit": self.n_fit, "n_metrics": len(self.states)}, arrays)
+
+    @classmethod
+    def from_payload(cls, payload):
+        import torch
+
+        c = payload.config
+        obj = cls(c["seed"], **c["params"])
+        obj.n_fit = int(c["n_fit"])
+        obj.train_x = torch.as_tensor(payload.arrays["train_x"])
+        obj.train_z = torch.as_tensor(payload.arrays["train_z"])
+        obj.states = []
+        for i in range(int(c["n_metrics"])):
+            prefix = f"gp.{i}."
+            obj.states.append(
+                {
+                    k[len(prefix) :]: torch.as_tensor(v)
+                    for k, v in payload.arrays.items()
+                    if k.startswith(prefix)
+                }
+            )
         obj._build()
         return obj
 
 
+# --------------------------------------------------------------------------------- torch
 def _mlp(n_in: int, n_out: int, hidden: int, layers: int):
     import torch.nn as nn
 
@@ -244,30 +410,31 @@ def _mlp(n_in: int, n_out: int, hidden: int, layers: int):
 class MLP(Regressor):
     """torch MLP, all metrics at once.
 
-    ``hidden`` (384), ``layers`` (4), ``epochs`` (400), ``lr`` (3e-3, one-cycle schedule),
+    ``hidden`` (256), ``layers`` (3), ``epochs`` (300), ``lr`` (3e-3, one-cycle schedule),
     ``batch_size`` (128), ``weight_decay`` (1e-5), ``val_fraction`` (0.1: rows carved from the
     *training* set to pick the epoch with the lowest validation loss, whose weights are kept;
-    0 keeps the last epoch), ``ensemble`` (1: the mean of that many networks trained from
-    different seeds; each costs a full training and a full forward pass).
+    0 keeps the last epoch), ``ensemble`` (4: the mean of that many networks trained from
+    different seeds, their spread — calibrated on the validation rows — the std; each costs a
+    full training, and all run in one batched forward pass).
     """
 
     kind = "mlp"
     defaults: ClassVar[dict[str, Any]] = {
-        "hidden": 384,
-        "layers": 4,
-        "epochs": 400,
+        "hidden": 256,
+        "layers": 3,
+        "epochs": 300,
         "lr": 3e-3,
         "batch_size": 128,
         "weight_decay": 1e-5,
         "val_fraction": 0.1,
-        "ensemble": 1,
+        "ensemble": 4,
     }
 
     def fit(self, x, z, progress=False):
         import torch
         from tqdm.auto import tqdm
 
-        p = {**self.defaults, **self.params}
+        p = self.p
         self.arch = (x.shape[1], z.shape[1], int(p["hidden"]), int(p["layers"]))
         epochs, bs, members = int(p["epochs"]), int(p["batch_size"]), max(1, int(p["ensemble"]))
         rng = np.random.default_rng(self.seed)
@@ -315,7 +482,27 @@ class MLP(Regressor):
             self.best_epochs.append(best_epoch)
         bar.close()
         self._stack()
+        self._calibrate(x[val], z[val])
         return self
+
+    def _calibrate(self, vx: np.ndarray, vz: np.ndarray) -> None:
+        """Scale the ensemble's spread so that it matches the ensemble's RMSE on the validation rows.
+
+        Members trained on the same rows agree more than they are right (their spread is a
+        fraction of the actual error); one factor per metric, fitted on rows no member saw,
+        corrects that. One member has no spread: its std is the validation RMSE. Without a
+        validation split the factor is 1 (and one member's std is 1, the targets' std).
+        """
+        import torch
+
+        self.std_scale = np.ones(vz.shape[1])
+        if not len(vx):
+            return
+        with torch.inference_mode():
+            h = self._members(vx).double().numpy()
+        rmse = np.sqrt(((h.mean(axis=0) - vz) ** 2).mean(axis=0))
+        spread = np.sqrt((h.std(axis=0) ** 2).mean(axis=0)) if len(h) > 1 else np.ones(vz.shape[1])
+        self.std_scale = np.where(spread > 0, rmse / np.maximum(spread, 1e-300), 1.0)
 
     def _stack(self) -> None:
         """Layer weights of every member stacked, for one batched forward pass (``predict``)."""
@@ -331,57 +518,77 @@ class MLP(Regressor):
             for i in range(len(linears[0]))
         ]
 
+    def _members(self, x: np.ndarray) -> Any:
+        """Every member's output, shape ``(members, n, metrics)`` (a torch tensor)."""
+        import torch
+
+        h = torch.as_tensor(x, dtype=torch.float32)
+        if len(self._w[0]) == 1:  # one network: plain matmuls
+            for i, (w, b) in enumerate(zip(self._w, self._b)):
+                h = torch.addmm(b[0], h, w[0])
+                if i < len(self._w) - 1:
+                    h = torch.nn.functional.silu(h)
+            return h.unsqueeze(0)
+        h = h.expand(len(self._w[0]), *h.shape)
+        for i, (w, b) in enumerate(zip(self._w, self._b)):
+            h = torch.baddbmm(b, h, w)
+            if i < len(self._w) - 1:
+                h = torch.nn.functional.silu(h)
+        return h
+
     def predict(self, x):
         import torch
 
         with torch.inference_mode():
-            h = torch.as_tensor(x, dtype=torch.float32)
-            if len(self._w[0]) == 1:  # one network: plain matmuls
-                for i, (w, b) in enumerate(zip(self._w, self._b)):
-                    h = torch.addmm(b[0], h, w[0])
-                    if i < len(self._w) - 1:
-                        h = torch.nn.functional.silu(h)
-                return h.double().numpy()
-            h = h.expand(len(self._w[0]), *h.shape)
-            for i, (w, b) in enumerate(zip(self._w, self._b)):
-                h = torch.baddbmm(b, h, w)
-                if i < len(self._w) - 1:
-                    h = torch.nn.functional.silu(h)
-            return h.mean(dim=0).double().numpy()
+            return self._members(x).mean(dim=0).double().numpy()
 
-    def state(self):
-        return {
-            "seed": self.seed,
-            "params": self.params,
-            "arch": self.arch,
-            "members": [{k: v.numpy() for k, v in net.state_dict().items()} for net in self.nets],
-        }
-
-    @classmethod
-    def from_state(cls, state):
+    def predict_std(self, x):
         import torch
 
-        obj = cls(state["seed"], **state["params"])
-        obj.arch = tuple(state["arch"])
-        members = (
-            state["members"] if "members" in state else [state["weights"]]
-        )  # "weights": one net (older files)
+        with torch.inference_mode():
+            h = self._members(x).double()
+            mean = h.mean(dim=0).numpy()
+            spread = h.std(dim=0, correction=0).numpy() if h.shape[0] > 1 else np.ones_like(mean)
+            return mean, spread * self.std_scale
+
+    def payload(self):
+        arrays = {"std_scale": np.asarray(self.std_scale, dtype=np.float64)}
+        for m, net in enumerate(self.nets):
+            arrays.update({f"mlp.{m}.{k}": v.numpy() for k, v in net.state_dict().items()})
+        return Payload({**self._base_config(), "arch": list(self.arch), "members": len(self.nets)}, arrays)
+
+    @classmethod
+    def from_payload(cls, payload):
+        import torch
+
+        c = payload.config
+        obj = cls(c["seed"], **c["params"])
+        n_in, n_out, hidden, layers = (int(v) for v in c["arch"])
+        obj.arch = (n_in, n_out, hidden, layers)
+        obj.std_scale = payload.arrays["std_scale"]
         obj.nets = []
-        for weights in members:
+        for m in range(int(c["members"])):
+            prefix = f"mlp.{m}."
             net = _mlp(*obj.arch)
-            net.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
+            net.load_state_dict(
+                {
+                    k[len(prefix) :]: torch.as_tensor(v)
+                    for k, v in payload.arrays.items()
+                    if k.startswith(prefix)
+                }
+            )
             obj.nets.append(net.eval())
         obj._stack()
         return obj
 
 
 MODELS: dict[str, type[Regressor]] = {
-    c.kind: c for c in (RandomForest, GradientBoosting, GaussianProcess, MLP)
+    c.kind: c for c in (GradientBoosting, RandomForest, GaussianProcess, MLP)
 }
 
 
 def make_regressor(kind: str, seed: int = 0, **params: Any) -> Regressor:
-    """A regressor by kind (``rf``, ``gbt``, ``gp``, ``mlp``)."""
+    """A regressor by kind (``gbt``, ``rf``, ``gp``, ``mlp``)."""
     if kind not in MODELS:
         raise ValueError(f"unknown proxy model {kind!r}; allowed: {', '.join(MODELS)}")
     return MODELS[kind](seed, **params)

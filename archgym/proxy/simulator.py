@@ -15,49 +15,56 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from archgym.proxy.core import ProxyModel
 from archgym.simulator import Metric, Metrics, Simulator
 
+#: suffix of the column beside each predicted metric that holds its predictive standard deviation
+STD_SUFFIX = "_std"
+#: column flagging a design outside the proxy's training data (1.0) or inside it (0.0)
+OUT_OF_RANGE = "out_of_range"
+
 
 class ProxySimulator(Simulator):
-    """Predicts metrics with a :class:`ProxyModel`; ``evaluate_many`` is one vectorised call."""
+    """Predicts metrics with a :class:`ProxyModel`; ``evaluate_many`` is one vectorised call.
 
-    def __init__(self, model: ProxyModel, metrics: Sequence[Metric] | None = None, source: str = "") -> None:
+    Besides the metrics, every evaluation reports :attr:`extra_columns`: ``<metric>_std``
+    (the proxy's predictive standard deviation, in the metric's unit) and ``out_of_range``
+    (1.0 when a parameter lies outside the training data's range or takes an unseen value).
+    """
+
+    def __init__(self, model: ProxyModel, metrics: Sequence[Metric] | None = None, path: str = "") -> None:
         self.model = model
-        self.source = source
+        self.path = path
         names = model.metric_names
         if metrics is None:
             metrics = [Metric(n, "", "lower", 1.0, f"proxy prediction of {n}") for n in names]
         if [m.name for m in metrics] != names:
-            raise ValueError(
-                f"proxy predicts {', '.join(names)}; "
-                f"metric definitions given for {', '.join(m.name for m in metrics)}"
-            )
+            given = ", ".join(m.name for m in metrics)
+            raise ValueError(f"proxy predicts {', '.join(names)}; metric definitions given for {given}")
         self.metrics = tuple(metrics)
         self.version = f"proxy-{model.kind}[{model.simulator_version}]"
-        #: the ``source`` of every row it produces: ``proxy:<kind>:<12 hex of the file's SHA-256>``
-        self.provenance = f"proxy:{model.kind}:{_file_hash(source)}"
+        self.extra_columns = (*(n + STD_SUFFIX for n in names), OUT_OF_RANGE)
+
+    @property
+    def source(self) -> str:
+        """``proxy:<kind>:<first 12 hex digits of the SHA-256 of the proxy file>``."""
+        return f"proxy:{self.model.kind}:{self.model.digest}"
 
     @classmethod
     def load(cls, path: str | os.PathLike, metrics: Sequence[Metric] | None = None) -> ProxySimulator:
         """Load a proxy file (see :meth:`ProxyModel.load`)."""
-        return cls(ProxyModel.load(path), metrics, source=str(path))
+        return cls(ProxyModel.load(path), metrics, path=str(path))
 
     def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
         return self.evaluate_many([design], workload)[0]
 
     def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
-        names = self.model.metric_names
-        return [
-            dict(zip(names, row)) for row in self.model.predict(designs).tolist()
-        ]  # tolist: Python floats, fast
-
-
-def _file_hash(path: str) -> str:
-    """First 12 hex digits of a proxy file's SHA-256 (``unsaved`` for a model not loaded from a file)."""
-    from archgym.provenance import file_sha256
-
-    return file_sha256(path)[:12] if path and os.path.isfile(path) else "unsaved"
+        y, std, outside = self.model.predict_dist(designs)
+        keys = (*self.model.metric_names, *self.extra_columns)
+        table = np.concatenate([y, std, outside[:, None]], axis=1)
+        return [dict(zip(keys, row)) for row in table.tolist()]  # tolist: Python floats, fast
 
 
 def check_compatible(model: ProxyModel, env: Any, check_workload: bool = True) -> None:
@@ -67,10 +74,8 @@ def check_compatible(model: ProxyModel, env: Any, check_workload: bool = True) -
     if base.env_id and model.env_id != base.env_id:
         raise ValueError(f"{where} cannot stand in for {base.env_id}")
     if list(base.space.names) != model.param_names:
-        raise ValueError(
-            f"{where}: parameters {', '.join(model.param_names)} "
-            f"differ from the env's {', '.join(base.space.names)}"
-        )
+        theirs = ", ".join(base.space.names)
+        raise ValueError(f"{where}: parameters {', '.join(model.param_names)} differ from the env's {theirs}")
     if list(base.simulator.metric_names) != model.metric_names:
         raise ValueError(
             f"{where}: it predicts {', '.join(model.metric_names)}, the env needs "
@@ -92,10 +97,12 @@ def attach_simulator(env: Any, spec: Mapping[str, Any]) -> None:
     from archgym.registry import ConfigError
 
     name = str(spec.get("name", "native"))
-    if name == "native":
+    if name in ("native", "proxy_in_loop"):  # proxy_in_loop keeps the real simulator: see in_loop.py
         return
     if name != "proxy":
-        raise ConfigError(f"env.simulator.name: unknown simulator {name!r}; allowed: native, proxy")
+        raise ConfigError(
+            f"env.simulator.name: unknown simulator {name!r}; allowed: native, proxy, proxy_in_loop"
+        )
     path = spec.get("path")
     if not path or path == "???":
         raise ConfigError("env.simulator.path: missing; give the file written by `archgym proxy train`")
@@ -105,4 +112,4 @@ def attach_simulator(env: Any, spec: Mapping[str, Any]) -> None:
     except (FileNotFoundError, ValueError) as exc:
         raise ConfigError(f"env.simulator.path: {exc}") from None
     base = env.unwrapped
-    base.set_simulator(ProxySimulator(model, base.simulator.metrics, source=str(path)))
+    base.set_simulator(ProxySimulator(model, base.simulator.metrics, path=str(path)))
