@@ -33,6 +33,7 @@ commands:
                                  merge runs into one .parquet/.csv (merge dedupes designs)
   proxy train|eval|info ...      train a proxy cost model on a dataset, score it, inspect it
   generate --env ID -n N -o DIR  simulate N designs (random, sobol or replayed) into a dataset
+  validate PATHS --simulator S   re-evaluate the best/Pareto designs with a second simulator
   (each of these takes --help)
 
 Datasets go to runs/... (or multirun/... for sweeps): one Parquet row per evaluated design,
@@ -157,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "dataset": lambda: _tool("archgym.merge", rest),
         "proxy": lambda: _tool("archgym.proxy.cli", rest),
         "generate": lambda: _tool("archgym.generate", rest),
+        "validate": lambda: _tool("archgym.validate", rest),
     }
     if command not in commands:
         print(

@@ -82,8 +82,17 @@ def attach_simulator(env: Any, spec: Mapping[str, Any]) -> None:
     name = str(spec.get("name", "native"))
     if name == "native":
         return
+    # env-specific second simulators (e.g. the accelerator env's zigzag): {name: factory(spec)}
+    factories = getattr(env.unwrapped, "simulator_factories", {})
+    if name in factories:
+        try:
+            env.unwrapped.set_simulator(factories[name](spec))
+        except (ImportError, RuntimeError, ValueError) as exc:
+            raise ConfigError(f"env.simulator ({name}): {exc}") from None
+        return
     if name != "proxy":
-        raise ConfigError(f"env.simulator.name: unknown simulator {name!r}; allowed: native, proxy")
+        allowed = ", ".join(["native", "proxy", *factories])
+        raise ConfigError(f"env.simulator.name: unknown simulator {name!r}; allowed: {allowed}")
     path = spec.get("path")
     if not path or path == "???":
         raise ConfigError("env.simulator.path: missing; give the file written by `archgym proxy train`")

@@ -50,6 +50,8 @@ def make_accelerator_env(
     area_budget_mm2: float | None = None,
     batch: int = 1,
     device: str = "cpu",
+    simulator: str = "native",
+    evaluation_timeout_s: float = 600.0,
     **kwargs: Any,
 ) -> ArchGymEnv:
     """Build the accelerator environment.
@@ -66,6 +68,11 @@ def make_accelerator_env(
         area_budget_mm2: shorthand for the constraint ``area_mm2 <= area_budget_mm2``.
         batch: batch size when ``workload`` is a name.
         device: ``cpu`` or ``cuda`` for the model.
+        simulator: ``native`` (the vectorised model) or ``zigzag`` (ZigZag per layer, in a
+            worker process; see :mod:`.zigzag_simulator`). Default targets always come from
+            the native model. ``env.simulator=zigzag`` on the command line does the same.
+        evaluation_timeout_s: ZigZag's wall-clock limit per design (a timed-out design is
+            logged as a failed evaluation and the run goes on).
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
             ``observe_design``, ``render_mode``).
     """
@@ -77,18 +84,31 @@ def make_accelerator_env(
         wl = as_workload(workload)
     sim = AcceleratorSimulator(device=device)
     targets = dict(targets) if targets else default_targets(wl, simulator=sim)
+    if simulator not in ("native", "zigzag"):
+        raise ValueError(f"simulator must be native or zigzag, got {simulator!r}")
     modes = dict(modes) if modes else {k: "at_most" for k in targets}
     cons = [Constraint.parse(c) for c in (constraints or ())]
     if area_budget_mm2 is not None:
         cons.append(Constraint("area_mm2", "<=", float(area_budget_mm2)))
     objective = TargetSpec(targets, tolerance=tolerance, modes=modes, constraints=cons)
-    return ArchGymEnv(
+    env = ArchGymEnv(
         accelerator_design_space(),
-        sim,
+        _zigzag({"evaluation_timeout_s": evaluation_timeout_s}) if simulator == "zigzag" else sim,
         wl,
         objective,
         episode_length=episode_length,
         env_id=ENV_ID,
         workload_name=wl.name,
         **kwargs,
+    )
+    env.simulator_factories = {"zigzag": _zigzag}  # type: ignore[attr-defined]  # env.simulator=zigzag
+    return env
+
+
+def _zigzag(spec: Mapping[str, Any]) -> Any:
+    """A :class:`~.zigzag_simulator.ZigZagSimulator` from an ``env.simulator`` config."""
+    from .zigzag_simulator import ZigZagSimulator
+
+    return ZigZagSimulator(
+        evaluation_timeout_s=float(spec.get("evaluation_timeout_s", 600.0)), im2col=bool(spec.get("im2col", True))
     )

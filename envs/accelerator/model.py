@@ -81,6 +81,7 @@ class ModelResult:
     layer_noc_cycles: torch.Tensor
     layer_dram_cycles: torch.Tensor
     layer_energy: dict[str, torch.Tensor]  # level -> pJ, (B, L)
+    layer_accesses: dict[str, torch.Tensor]  # level -> words accessed (MACs for "mac"), (B, L)
     layer_dram_bytes: torch.Tensor
     layer_macs: torch.Tensor  # (L,)
     layer_utilization: torch.Tensor
@@ -264,8 +265,15 @@ class AcceleratorModel:
         pes = rows * cols
         util = macs[None] / (cycles * pes[:, None])
         area, parts = self._area(rows, cols, rf_b, glb_kib, noc_bw, bits)
+        accesses = {
+            "dram": dram_words,
+            "glb": glb_w + glb_i + glb_o,
+            "noc": noc,
+            "rf": rf.expand(B, L),
+            "mac": macs[None].expand(B, L),
+        }
         return ModelResult(
-            cycles, comp, t_noc, t_dram, energy, dram_bytes, macs, util, area, parts, clock, pes
+            cycles, comp, t_noc, t_dram, energy, accesses, dram_bytes, macs, util, area, parts, clock, pes
         )
 
     def _mac_pj(self, bits: torch.Tensor) -> torch.Tensor:
