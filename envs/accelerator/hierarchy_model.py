@@ -162,11 +162,20 @@ class _Layer:
                     ext[ld] *= u
             self.inside[m.name] = ext
         self.mac_ext = {ld: 1 for ld in self.dims}
-        self.used = {d: math.prod(u.values()) if u else 1 for d, u in self.spatial.items()}
+        # units doing useful work on average along each array dimension: a dimension of D
+        # unrolled by u over T = ceil(D/u) steps keeps D/T units busy (the last step is partial)
+        self.used: dict[str, float] = {}
+        counted: set[str] = set()
+        for d, used in self.spatial.items():
+            eff = 1.0
+            for ld, u in used.items():
+                eff *= u if ld in counted else self.dims[ld] / (self.unroll[ld] * self.temporal[ld]) * u
+                counted.add(ld)
+            self.used[d] = eff
 
-    def active(self, m: MemoryLevel) -> int:
-        """Instances of ``m`` that the spatial unrolling uses (idle PEs' memories are not accessed)."""
-        return math.prod(self.used.get(d, 1) for d in self.arch.array.dims if d not in m.served_dims)
+    def active(self, m: MemoryLevel) -> float:
+        """Instances of ``m`` doing useful work on average (idle PEs' memories are not accessed)."""
+        return math.prod(self.used.get(d, 1.0) for d in self.arch.array.dims if d not in m.served_dims)
 
     def footprint(self, op: str, ext: dict[str, int]) -> int:
         e = ext
