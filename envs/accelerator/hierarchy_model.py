@@ -362,10 +362,11 @@ def _cost(ctx: _Layer, alloc: _Alloc) -> LayerCost:
                 if j > 0:
                     child = levels[j - 1]
                     led.access(child, op, "fh", child_fp, bits_in, refills * ctx.active(child))
-                    if once:
+                    if j == 1:  # the first tile of the innermost level must be there before compute
                         for mm, d, el in ((m, "tl", fp_down), (child, "fh", child_fp)):
                             led.once(led.port_load, mm, op, d, _cycles(el, bits_in, mm.port(op, d)))
-                        continue
+                        if once:
+                            continue
                     led.transfer(child, op, "fh", child_fp, bits_in, refills, window)
                 led.transfer(m, op, "tl", fp_down, bits_in, refills, window)
             else:
