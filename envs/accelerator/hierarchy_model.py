@@ -321,13 +321,6 @@ class _Ledger:
         self.port_stall[key] = self.port_stall.get(key, 0.0) + max(0.0, cyc - window) * transfers
         return cyc
 
-    @staticmethod
-    def once(book: dict[tuple[str, str], float], m: MemoryLevel, op: str, direction: str, cycles: float) -> None:
-        port = m.port(op, direction)
-        if port is not None:
-            key = (op, f"{m.name}.{port.name}")
-            book[key] = book.get(key, 0.0) + cycles
-
 
 def _cost(ctx: _Layer, alloc: _Alloc) -> LayerCost:
     arch, loops = ctx.arch, alloc.loops
@@ -363,8 +356,11 @@ def _cost(ctx: _Layer, alloc: _Alloc) -> LayerCost:
                     child = levels[j - 1]
                     led.access(child, op, "fh", child_fp, bits_in, refills * ctx.active(child))
                     if j == 1:  # the first tile of the innermost level must be there before compute
-                        for mm, d, el in ((m, "tl", fp_down), (child, "fh", child_fp)):
-                            led.once(led.port_load, mm, op, d, _cycles(el, bits_in, mm.port(op, d)))
+                        cyc = max(
+                            _cycles(fp_down, bits_in, m.port(op, "tl")),
+                            _cycles(child_fp, bits_in, child.port(op, "fh")),
+                        )
+                        led.port_load[(op, m.name)] = led.port_load.get((op, m.name), 0.0) + cyc
                         if once:
                             continue
                     led.transfer(child, op, "fh", child_fp, bits_in, refills, window)
@@ -383,9 +379,12 @@ def _cost(ctx: _Layer, alloc: _Alloc) -> LayerCost:
                     led.access(child, op, "th", child_fp, final_bits, distinct * ci)
                     led.access(child, op, "fh", child_fp, psum, back * ci)
                     if once:  # written back once: what does not fit the compute time is off-loading
-                        for mm, d, el in ((m, "fl", fp_down), (child, "th", child_fp)):
-                            cyc = _cycles(el, final_bits, mm.port(op, d))
-                            led.once(led.port_offload, mm, op, d, max(0.0, cyc - temporal))
+                        cyc = max(
+                            _cycles(fp_down, final_bits, m.port(op, "fl")),
+                            _cycles(child_fp, final_bits, child.port(op, "th")),
+                        )
+                        key = (op, m.name)
+                        led.port_offload[key] = led.port_offload.get(key, 0.0) + max(0.0, cyc - temporal)
                         continue
                     led.transfer(child, op, "th", child_fp, psum, refills, window)
                     led.transfer(child, op, "fh", child_fp, psum, back, window)
@@ -426,13 +425,11 @@ def _cost(ctx: _Layer, alloc: _Alloc) -> LayerCost:
 
 
 def _per_operand(book: dict[tuple[str, str], float]) -> dict[str, float]:
-    """Per operand, the slowest port of each level summed over levels."""
-    out: dict[str, dict[str, float]] = {}
-    for (op, where), cyc in book.items():
-        level = where.split(".")[0]
-        lv = out.setdefault(op, {})
-        lv[level] = max(lv.get(level, 0.0), cyc)
-    return {op: sum(v.values()) for op, v in out.items()}
+    """Per operand, its link times summed (its levels load one after another)."""
+    out: dict[str, float] = {}
+    for (op, _), cyc in book.items():
+        out[op] = out.get(op, 0.0) + cyc
+    return out
 
 
 def _no_reduction_above(loops: list[tuple[str, int]], k: int) -> bool:

@@ -144,9 +144,10 @@ class AcceleratorModel:
     max_cached_workloads: int = 256
 
     def __init__(
-        self, technology: Technology = DEFAULT_TECHNOLOGY, device: str | torch.device = "cpu"
+        self, technology: Technology = DEFAULT_TECHNOLOGY, device: str | torch.device = "cpu", ws_im2col: bool = True
     ) -> None:
         self.tech = technology
+        self.im2col = ws_im2col
         self.device = torch.device(device)
         self._tiling_cache: OrderedDict[str, dict[float, Any]] = OrderedDict()
 
@@ -213,6 +214,7 @@ class AcceleratorModel:
                 til["kt"][idx],
                 til["ct"][idx],
                 til["xt"][idx],
+                self.im2col,
             )
             cyc = torch.ones_like(sub["N"])
             for k, fk in r.f.items():

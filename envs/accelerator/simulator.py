@@ -50,6 +50,8 @@ class AcceleratorSimulator(Simulator):
             each call). The model's tensors are small, so threading costs more than it
             gains, especially on a loaded machine: the default is 1. ``None`` leaves torch's
             setting alone.
+        ws_im2col: the ws and is templates fill spare PE rows with filter dimensions after
+            the input channels (im2col); ``False`` unrolls input channels only.
 
     The workload is a :class:`~.networks.Workload`, a registered name (``"resnet50"``) or a
     list of :class:`~.layers.Layer` (e.g. from :func:`~.tracing.trace_layers`).
@@ -63,8 +65,9 @@ class AcceleratorSimulator(Simulator):
         device: str | torch.device = "cpu",
         technology: Technology = DEFAULT_TECHNOLOGY,
         cpu_threads: int | None = 1,
+        ws_im2col: bool = True,
     ) -> None:
-        self.model = AcceleratorModel(technology, device)
+        self.model = AcceleratorModel(technology, device, ws_im2col)
         self.cpu_threads = cpu_threads
 
     @contextmanager
