@@ -14,9 +14,10 @@ For each design and layer:
                          NoC MACs/d * (1 - 1/c)   RF 2 MACs (1 - 1/d)
 
 4. **Energy** = accesses x per-access energy (:mod:`.technology`) + MACs x MAC energy.
-5. **Latency** (cycles) = max(compute, NoC, DRAM): compute = prod over dims of
-   ``ceil(D / unroll)``; NoC = GLB<->array words x bytes / ``noc_bw``; DRAM = DRAM bytes /
-   (``dram_bw`` / clock). A roofline with perfect double buffering; no fill/drain overhead.
+5. **Latency** (cycles) = max(compute, NoC, DRAM) + on-loading: compute = prod over dims
+   of ``ceil(D / unroll)``; NoC = GLB<->array words x bytes / ``noc_bw``; DRAM = DRAM bytes
+   / (``dram_bw`` / clock); on-loading = the first buffer tile of weights and inputs over
+   the DRAM bandwidth, before compute can start. Later tiles are double-buffered.
 6. **Area** = PEs x (MAC + RF + NoC register) + GLB SRAM + NoC buses.
 
 Layers run one after another; network latency and energy are sums over layers.
@@ -263,7 +264,14 @@ class AcceleratorModel:
         dram_bytes = dram_words * wbytes[:, None]
         t_dram = dram_bytes / bytes_pc
         t_noc = (glb_w + glb_i + glb_o) * wbytes[:, None] / noc_bw[:, None]
-        cycles = torch.maximum(comp, torch.maximum(t_noc, t_dram))
+        # on-loading: the first buffer tile (weights + inputs) arrives before compute starts
+        # (ZigZag's data on-loading); later tiles are double-buffered behind the roofline
+        x_all = f["N"] * f["P"] * f["Q"]
+        g_tile = torch.minimum(torch.ceil(til["kt"] / f["K"]), f["G"])
+        w_tile = til["kt"] * til["ct"] * f["R"] * f["S"]
+        i_tile = (f["N"] * f["C"] * f["H"] * f["W"]) * (til["ct"] / f["C"]) * (til["xt"] / x_all) * g_tile
+        t_load = (w_tile + i_tile) * wbytes[:, None] / bytes_pc
+        cycles = torch.maximum(comp, torch.maximum(t_noc, t_dram)) + t_load
         pes = rows * cols
         util = macs[None] / (cycles * pes[:, None])
         area, parts = self._area(rows, cols, rf_b, glb_kib, noc_bw, bits)
