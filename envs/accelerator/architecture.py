@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +93,14 @@ class MemoryLevel:
             if port not in names:
                 raise ArchitectureError(f"memory {self.name!r}: ({op}, {d}) uses unknown port {port!r}")
 
+    @cached_property
+    def _port_of(self) -> dict[tuple[str, str], Port]:
+        by_name = {p.name: p for p in self.ports}
+        return {key: by_name[name] for key, name in self.allocation.items()}
+
     def port(self, operand: str, direction: str) -> Port | None:
         """The port serving ``operand`` in ``direction`` (None if that movement has none)."""
-        name = self.allocation.get((operand, direction))
-        return next((p for p in self.ports if p.name == name), None)
+        return self._port_of.get((operand, direction))
 
 
 @dataclass(frozen=True)

@@ -445,6 +445,8 @@ def _fits_double(ctx: _Layer, alloc: _Alloc, m: MemoryLevel, op: str) -> bool:
 
 
 def _orders(ctx: _Layer, limit: int) -> list[list[tuple[str, int]]]:
+    """Candidate loop orders, innermost first: every order of the dimensions with more than
+    one temporal iteration (a dimension's prime factors stay together, largest innermost)."""
     dims = [ld for ld, t in ctx.temporal.items() if t > 1]
     factors = {ld: _prime_factors(ctx.temporal[ld]) for ld in dims}
     out = []
