@@ -155,14 +155,14 @@ def validate(
         raise ValueError(f"the dataset mixes environments {envs}; validate one at a time")
     first_versions = sorted(set(df["simulator_version"].astype(str)))
     env = make_env(str(envs[0]), **dict(env_kwargs or {}))
-    base = env.unwrapped
+    base: Any = env.unwrapped
     workloads = df["workload"].astype(str).unique().tolist()
     if str(base.workload_name) not in workloads:
         raise ValueError(
             f"the dataset's workload(s) {workloads} differ from the env's {base.workload_name!r}; "
             "pass the env's workload with -k workload=NAME"
         )
-    df = df[df["workload"].astype(str) == str(base.workload_name)]
+    df = df.loc[df["workload"].astype(str) == str(base.workload_name)]
     first_name = first_versions[0] if len(first_versions) == 1 else ", ".join(first_versions)
     attach_simulator(env, simulator)
     second = base.simulator
@@ -249,16 +249,23 @@ def _write(path: Path, base: Any, second: Any, designs: list, outcomes: list, na
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="archgym validate", description="Re-evaluate a dataset's best/Pareto designs with another simulator."
+        prog="archgym validate",
+        description="Re-evaluate a dataset's best/Pareto designs with another simulator.",
     )
     ap.add_argument("paths", nargs="+", help="run, sweep or dataset directories (or shard files)")
-    ap.add_argument("--simulator", default="zigzag", help="second simulator: native, proxy or an env's own (zigzag)")
+    ap.add_argument(
+        "--simulator", default="zigzag", help="second simulator: native, proxy or an env's own (zigzag)"
+    )
     ap.add_argument("--path", default=None, help="the proxy file, with --simulator proxy")
-    ap.add_argument("--timeout", type=float, default=None, help="evaluation_timeout_s of the second simulator")
+    ap.add_argument(
+        "--timeout", type=float, default=None, help="evaluation_timeout_s of the second simulator"
+    )
     ap.add_argument("--top", type=int, default=10, help="designs with the highest reward (default 10)")
     ap.add_argument("--no-pareto", action="store_true", help="skip the Pareto-front designs")
     ap.add_argument("--no-write", action="store_true", help="do not write the second simulator's rows")
-    ap.add_argument("-k", "--env-kwarg", action="append", default=[], help="env constructor argument key=value")
+    ap.add_argument(
+        "-k", "--env-kwarg", action="append", default=[], help="env constructor argument key=value"
+    )
     args = ap.parse_args(argv)
     if args.top < 0:
         raise ValueError(f"--top must be >= 0, got {args.top}")

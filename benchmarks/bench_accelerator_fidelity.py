@@ -47,7 +47,9 @@ def _mapping(inputs: Path, hw: str) -> Path:
     return m if m.exists() else inputs / "mapping" / "default.yaml"
 
 
-def _zigzag(cache: dict, key: str, layers, hw_path: Path, map_path: Path, chunk: int, save) -> tuple[dict, float]:
+def _zigzag(
+    cache: dict, key: str, layers, hw_path: Path, map_path: Path, chunk: int, save
+) -> tuple[dict, float]:
     have = cache.setdefault(key, {})
     todo, seen = [], set()
     for layer in layers:

@@ -75,9 +75,8 @@ def test_load_workload_reads_every_bundled_onnx(net):
 
 def test_onnx_gemm_matmul_and_grouped_conv(tmp_path):
     onnx = pytest.importorskip("onnx")
-    from onnx import TensorProto, helper, numpy_helper
-
     import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 10, 10])
     q = helper.make_tensor_value_info("q", TensorProto.FLOAT, [2, 16, 4])
@@ -87,7 +86,9 @@ def test_onnx_gemm_matmul_and_grouped_conv(tmp_path):
     w = numpy_helper.from_array(np.zeros((8, 2, 3, 3), np.float32), "w")
     fc = numpy_helper.from_array(np.zeros((6, 800), np.float32), "fc")
     nodes = [
-        helper.make_node("Conv", ["x", "w"], ["c"], name="grouped", group=4, pads=[1, 1, 1, 1], strides=[1, 1]),
+        helper.make_node(
+            "Conv", ["x", "w"], ["c"], name="grouped", group=4, pads=[1, 1, 1, 1], strides=[1, 1]
+        ),
         helper.make_node("Flatten", ["c"], ["f"]),
         helper.make_node("Gemm", ["f", "fc"], ["y"], name="fc", transB=1),
         helper.make_node("MatMul", ["q", "k"], ["s"], name="scores"),
@@ -96,7 +97,14 @@ def test_onnx_gemm_matmul_and_grouped_conv(tmp_path):
     path = tmp_path / "m.onnx"
     onnx.save(helper.make_model(graph), str(path))
     conv, gemm, mm = load_workload(str(path)).layers
-    assert (conv.name, conv.groups, conv.C, conv.K, conv.P, conv.padding) == ("grouped", 4, 8, 8, 10, (1, 1, 1, 1))
+    assert (conv.name, conv.groups, conv.C, conv.K, conv.P, conv.padding) == (
+        "grouped",
+        4,
+        8,
+        8,
+        10,
+        (1, 1, 1, 1),
+    )
     assert (gemm.kind, gemm.K, gemm.C, gemm.P) == ("gemm", 6, 800, 1)
     assert (mm.groups, mm.P, mm.c_per_group, mm.k_per_group) == (2, 16, 4, 16)
     with pytest.raises(OnnxImportError, match="not a readable ONNX"):
@@ -161,7 +169,10 @@ def test_ws_without_im2col_keeps_rows_to_input_channels():
     plain = evaluate_layer(template_architecture(d, im2col=False), stem)
     assert plain.temporal_cycles > 5 * full.temporal_cycles  # 3 of 32 rows busy instead of 21
     sim = AcceleratorSimulator(ws_im2col=False)
-    assert sim.evaluate(d, [stem])["latency_cycles"] > 5 * AcceleratorSimulator().evaluate(d, [stem])["latency_cycles"]
+    assert (
+        sim.evaluate(d, [stem])["latency_cycles"]
+        > 5 * AcceleratorSimulator().evaluate(d, [stem])["latency_cycles"]
+    )
 
 
 def test_evaluate_layers_records_sum_to_network_metrics():
@@ -169,7 +180,9 @@ def test_evaluate_layers_records_sum_to_network_metrics():
     recs = sim.evaluate_layers(EYERISS_LIKE, "alexnet")
     tot, m = network_totals(recs), sim.evaluate(EYERISS_LIKE, "alexnet")
     assert [r["name"] for r in recs] == [layer.name for layer in load_workload("alexnet").layers]
-    assert tot["latency_ms"] == pytest.approx(m["latency_ms"]) and tot["energy_pj"] == pytest.approx(m["energy_uj"] * 1e6)
+    assert tot["latency_ms"] == pytest.approx(m["latency_ms"]) and tot["energy_pj"] == pytest.approx(
+        m["energy_uj"] * 1e6
+    )
     for level in ("dram", "glb", "noc", "rf", "mac"):
         assert tot[f"energy_{level}_pj"] == pytest.approx(m[f"energy_{level}_pj"])
         assert all(r[f"accesses_{level}"] >= 0 for r in recs)

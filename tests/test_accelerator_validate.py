@@ -35,7 +35,9 @@ def test_validate_with_the_same_simulator_agrees_and_writes_rows(accel_run, caps
     report = validate([accel_run], {"name": "native"}, {"workload": "alexnet"}, top=5, progress=False)
     assert len(report.designs) >= 5 and not any(report.errors)
     by = {c.metric: c for c in report.comparisons}
-    assert by["energy_uj"].spearman == pytest.approx(1.0) and by["latency_ms"].ratio_median == pytest.approx(1.0)
+    assert by["energy_uj"].spearman == pytest.approx(1.0) and by["latency_ms"].ratio_median == pytest.approx(
+        1.0
+    )
     df = load_dataset(accel_run)
     assert (df["agent"] == "validate").sum() == len(report.designs) and (df["agent"] == "random").sum() == 40
     # a second validation does not re-select the first one's rows

@@ -65,7 +65,9 @@ class Port:
         if self.kind not in ("read", "write", "read_write"):
             raise ArchitectureError(f"port {self.name!r}: kind must be read, write or read_write")
         if not (0 < self.bw_min <= self.bw_max):
-            raise ArchitectureError(f"port {self.name!r}: need 0 < bw_min <= bw_max, got {self.bw_min}, {self.bw_max}")
+            raise ArchitectureError(
+                f"port {self.name!r}: need 0 < bw_min <= bw_max, got {self.bw_min}, {self.bw_max}"
+            )
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ class MemoryLevel:
     def __post_init__(self) -> None:
         bad = [o for o in self.operands if o not in OPERANDS]
         if bad or not self.operands:
-            raise ArchitectureError(f"memory {self.name!r}: operands must be among W, I, O, got {self.operands}")
+            raise ArchitectureError(
+                f"memory {self.name!r}: operands must be among W, I, O, got {self.operands}"
+            )
         if self.size_bits <= 0:
             raise ArchitectureError(f"memory {self.name!r}: size must be > 0 bits")
         names = {p.name for p in self.ports}
@@ -140,7 +144,9 @@ class Architecture:
                 raise ArchitectureError(f"architecture {self.name!r}: no memory level holds operand {op}")
         for d, entries in self.spatial_mapping.items():
             if d not in self.array.dims:
-                raise ArchitectureError(f"architecture {self.name!r}: spatial mapping names unknown array dim {d!r}")
+                raise ArchitectureError(
+                    f"architecture {self.name!r}: spatial mapping names unknown array dim {d!r}"
+                )
             for ld, f in entries:
                 if int(f) < 1:
                     raise ArchitectureError(f"architecture {self.name!r}: unrolling {ld} x {f} on {d}")
@@ -166,7 +172,9 @@ class Architecture:
         return self.array.units * self.array.mac_area_mm2 + mem + self.area_mm2_extra
 
     def with_spatial_mapping(self, mapping: Mapping[str, Sequence[tuple[str, int]]]) -> Architecture:
-        return replace(self, spatial_mapping={d: tuple((ld, int(f)) for ld, f in e) for d, e in mapping.items()})
+        return replace(
+            self, spatial_mapping={d: tuple((ld, int(f)) for ld, f in e) for d, e in mapping.items()}
+        )
 
     # ------------------------------------------------------------------ ZigZag
     @classmethod
@@ -192,13 +200,18 @@ class Architecture:
             oa = hw["operational_array"]
             dims = {str(d): int(s) for d, s in zip(oa["dimensions"], oa["sizes"])}
         except (KeyError, TypeError) as exc:
-            raise ArchitectureError(f"{where}: no operational_array with dimensions and sizes ({exc})") from None
+            raise ArchitectureError(
+                f"{where}: no operational_array with dimensions and sizes ({exc})"
+            ) from None
         if oa.get("is_imc"):  # in-memory compute: the MAC cost comes from the macro model
             mac_pj = float(oa.get("unit_energy", 0.0))
         else:
             mac_pj = float(oa.get("unit_energy", 0.0))
         array = OperationalArray(
-            dims, mac_pj, float(oa.get("unit_area", 0.0)), tuple(str(d) for d in oa.get("systolic_dimensions", ()))
+            dims,
+            mac_pj,
+            float(oa.get("unit_area", 0.0)),
+            tuple(str(d) for d in oa.get("systolic_dimensions", ())),
         )
         mem_links = {"I1": "I", "I2": "W", "O": "O"}
         spatial: dict[str, tuple[tuple[str, int], ...]] = {}
@@ -228,7 +241,13 @@ class Architecture:
             memories.append(_zigzag_memory(str(name), m, mem_links, where))
         if not memories:
             raise ArchitectureError(f"{where}: no memories")
-        return cls(str(hw.get("name", Path(hardware_yaml).stem)), array, tuple(memories), spatial, clock_mhz=clock_mhz)
+        return cls(
+            str(hw.get("name", Path(hardware_yaml).stem)),
+            array,
+            tuple(memories),
+            spatial,
+            clock_mhz=clock_mhz,
+        )
 
 
 def _load_yaml(path: str | Path, yaml: Any) -> Any:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from archgym.env import ArchGymEnv
 from archgym.objective import Constraint, TargetSpec, round_up_significant
 
+from .layers import Layer
 from .networks import Workload, as_workload
 from .simulator import AcceleratorSimulator
 from .space import accelerator_design_space
@@ -81,16 +82,20 @@ def make_accelerator_env(
 
         wl = load_workload(workload, batch)
     else:
-        wl = as_workload(workload)
+        wl = (
+            workload
+            if isinstance(workload, Workload)
+            else as_workload(tuple(cast(Iterable[Layer], workload)))
+        )
     sim = AcceleratorSimulator(device=device)
     targets = dict(targets) if targets else default_targets(wl, simulator=sim)
     if simulator not in ("native", "zigzag"):
         raise ValueError(f"simulator must be native or zigzag, got {simulator!r}")
-    modes = dict(modes) if modes else {k: "at_most" for k in targets}
+    mode_map: dict[str, Any] = dict(modes) if modes else dict.fromkeys(targets, "at_most")
     cons = [Constraint.parse(c) for c in (constraints or ())]
     if area_budget_mm2 is not None:
         cons.append(Constraint("area_mm2", "<=", float(area_budget_mm2)))
-    objective = TargetSpec(targets, tolerance=tolerance, modes=modes, constraints=cons)
+    objective = TargetSpec(targets, tolerance=tolerance, modes=mode_map, constraints=cons)
     env = ArchGymEnv(
         accelerator_design_space(),
         _zigzag({"evaluation_timeout_s": evaluation_timeout_s}) if simulator == "zigzag" else sim,
@@ -110,5 +115,6 @@ def _zigzag(spec: Mapping[str, Any]) -> Any:
     from .zigzag_simulator import ZigZagSimulator
 
     return ZigZagSimulator(
-        evaluation_timeout_s=float(spec.get("evaluation_timeout_s", 600.0)), im2col=bool(spec.get("im2col", True))
+        evaluation_timeout_s=float(spec.get("evaluation_timeout_s", 600.0)),
+        im2col=bool(spec.get("im2col", True)),
     )

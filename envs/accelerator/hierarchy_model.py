@@ -124,7 +124,8 @@ def spatial_unrolling(arch: Architecture, dims: dict[str, int]) -> dict[str, dic
     left = dict(dims)
     out: dict[str, dict[str, int]] = {}
     for d, size in arch.array.dims.items():
-        room, used = size, {}
+        room = size
+        used: dict[str, int] = {}
         for ld, f in arch.spatial_mapping.get(d, ()):
             if ld not in left:
                 continue
@@ -295,7 +296,9 @@ class _Ledger:
         self.port_load: dict[tuple[str, str], float] = {}
         self.port_offload: dict[tuple[str, str], float] = {}
 
-    def access(self, m: MemoryLevel, op: str, direction: str, elements: float, bits: int, transfers: float) -> None:
+    def access(
+        self, m: MemoryLevel, op: str, direction: str, elements: float, bits: int, transfers: float
+    ) -> None:
         port = m.port(op, direction)
         words = _words(elements, bits, transfers, port)
         rec = self.levels[m.name]
@@ -309,7 +312,14 @@ class _Ledger:
         rec.by_operand[op] = rec.by_operand.get(op, 0.0) + e
 
     def transfer(
-        self, m: MemoryLevel, op: str, direction: str, elements: float, bits: int, transfers: float, window: float
+        self,
+        m: MemoryLevel,
+        op: str,
+        direction: str,
+        elements: float,
+        bits: int,
+        transfers: float,
+        window: float,
     ) -> float:
         """Port time of ``transfers`` moves of ``elements``; records stall against ``window`` each."""
         port = m.port(op, direction)

@@ -106,7 +106,7 @@ def search_tiling(layers: torch.Tensor, glb_words: torch.Tensor) -> Tiling:
     for order in _ORDERS:
         pos = {d: order.index(d) for d in range(3)}
 
-        def inner_busy(dim: int) -> torch.Tensor:
+        def inner_busy(dim: int, pos: dict[int, int] = pos) -> torch.Tensor:
             inner = [trips[d] for d in range(3) if pos[d] > pos[dim]]
             busy = torch.zeros_like(n_k, dtype=torch.bool)
             for t in inner:
@@ -122,6 +122,7 @@ def search_tiling(layers: torch.Tensor, glb_words: torch.Tensor) -> Tiling:
         else:
             better = cost < best[0]
             best = [torch.where(better, new, old) for new, old in zip((cost, a_w, a_i, a_o), best)]
+    assert best is not None  # _ORDERS is not empty
     cost, a_w, a_i, a_o = best  # (L, jk, jc, jx)
 
     L = layers.shape[1]

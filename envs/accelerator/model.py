@@ -26,6 +26,7 @@ Everything is torch float64, so the same code runs on a GPU with ``device="cuda"
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -107,7 +108,7 @@ class ModelResult:
     @property
     def layer_energy_pj(self) -> torch.Tensor:
         """``(B, L)`` total energy of each layer (all levels); sums over layers to :attr:`energy_pj`."""
-        return sum(self.layer_energy.values())
+        return functools.reduce(torch.add, self.layer_energy.values())
 
     @property
     def energy(self) -> dict[str, torch.Tensor]:
@@ -115,7 +116,7 @@ class ModelResult:
 
     @property
     def energy_pj(self) -> torch.Tensor:
-        return sum(self.energy.values())
+        return functools.reduce(torch.add, self.energy.values())
 
     @property
     def utilization(self) -> torch.Tensor:
@@ -145,7 +146,10 @@ class AcceleratorModel:
     max_cached_workloads: int = 256
 
     def __init__(
-        self, technology: Technology = DEFAULT_TECHNOLOGY, device: str | torch.device = "cpu", ws_im2col: bool = True
+        self,
+        technology: Technology = DEFAULT_TECHNOLOGY,
+        device: str | torch.device = "cpu",
+        ws_im2col: bool = True,
     ) -> None:
         self.tech = technology
         self.im2col = ws_im2col

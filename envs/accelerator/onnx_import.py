@@ -21,7 +21,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .layers import Layer
+from .layers import Layer, LayerKind
 
 
 class OnnxImportError(ValueError):
@@ -85,7 +85,7 @@ def _conv(node: Any, shapes: dict[str, list[int]], path: str, name: str) -> Laye
     padding = (int(pads[0]), int(pads[2]), int(pads[1]), int(pads[3]))
     n, c, h, wd = x
     k, _, r, s = w
-    kind = "dwconv" if g > 1 and g == c else "conv"
+    kind: LayerKind = "dwconv" if g > 1 and g == c else "conv"
     stride = max(int(v) for v in strides)
     return Layer(name, kind, n, k, c, r, s, y[2], y[3], stride, g, padding, (h, wd))
 

@@ -23,7 +23,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .architecture import Architecture, MemoryLevel, OperationalArray, Port, derived_access_pj, derived_area_mm2
+from .architecture import (
+    Architecture,
+    MemoryLevel,
+    OperationalArray,
+    Port,
+    derived_access_pj,
+    derived_area_mm2,
+)
 from .technology import DEFAULT_TECHNOLOGY, Technology
 
 #: DRAM energy per bit: 200x a 16-bit MAC per 16-bit word (Eyeriss ISCA 2016, Table IV)
@@ -64,7 +71,9 @@ def _level(
         if op == "O":
             alloc[(op, "th")] = "r_port_1"
             alloc[(op, "fl")] = "w_port_1"
-    return MemoryLevel(name, size_bits, operands, ports, alloc, served, e, e, derived_area_mm2(size_bits, tech))
+    return MemoryLevel(
+        name, size_bits, operands, ports, alloc, served, e, e, derived_area_mm2(size_bits, tech)
+    )
 
 
 def _dram(bits_per_cycle: float, word_bits: int, tech: Technology) -> MemoryLevel:
@@ -116,7 +125,9 @@ def split_memory_architecture(
         _level("rf_i", float(design["rf_i_bytes"]) * 8, ("I",), bits, (), tech),
         _level("rf_o", float(design["rf_o_bytes"]) * 8, ("O",), 2.0 * bits, (), tech),
         _level("wbuf", float(design["wbuf_kib"]) * 8192, ("W",), noc_bits, ("D1", "D2"), tech, min_bits=bits),
-        _level("abuf", float(design["abuf_kib"]) * 8192, ("I", "O"), noc_bits, ("D1", "D2"), tech, min_bits=bits),
+        _level(
+            "abuf", float(design["abuf_kib"]) * 8192, ("I", "O"), noc_bits, ("D1", "D2"), tech, min_bits=bits
+        ),
         _dram(dram_bits, bits, tech),
     )
     return Architecture(

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .layers import Layer
+from .layers import Layer, LayerKind
 
 
 class MatMul(nn.Module):
@@ -52,7 +52,7 @@ def _conv2d(name: str, m: nn.Conv2d, x: torch.Tensor, y: torch.Tensor) -> Layer:
     r, s = _pair(m.kernel_size)
     stride = max(_pair(m.stride))
     g = int(m.groups)
-    kind = "dwconv" if g > 1 and g == c else "conv"
+    kind: LayerKind = "dwconv" if g > 1 and g == c else "conv"
     ph, pw = (0, 0) if isinstance(m.padding, str) else _pair(m.padding)
     if isinstance(m.padding, str) and m.padding == "same":  # total padding that keeps the size
         ph, pw = (
@@ -69,7 +69,7 @@ def _conv1d(name: str, m: nn.Conv1d, x: torch.Tensor, y: torch.Tensor) -> Layer:
     n, c = int(x.shape[0]), int(x.shape[1])
     k, q = int(y.shape[1]), int(y.shape[2])
     g = int(m.groups)
-    kind = "dwconv" if g > 1 and g == c else "conv"
+    kind: LayerKind = "dwconv" if g > 1 and g == c else "conv"
     pw = 0 if isinstance(m.padding, str) else int(_pair(m.padding)[0])
     return Layer(
         name,
@@ -136,6 +136,7 @@ def trace_layers(
     if (input_shape is None) == (example_inputs is None):
         raise TracingError("give exactly one of input_shape=(N, C, H, W) or example_inputs=...")
     if example_inputs is None:
+        assert input_shape is not None
         params = list(module.parameters()) + list(module.buffers())
         device = params[0].device if params else torch.device("cpu")
         example_inputs = (torch.zeros(tuple(int(d) for d in input_shape), dtype=dtype, device=device),)

@@ -48,7 +48,9 @@ def zigzag_inputs_dir() -> Path:
     return Path(zigzag.__file__).resolve().parent / "inputs"
 
 
-def layer_to_zigzag(layer: Layer, layer_id: int, precision: Mapping[str, int] | None = None) -> dict[str, Any]:
+def layer_to_zigzag(
+    layer: Layer, layer_id: int, precision: Mapping[str, int] | None = None
+) -> dict[str, Any]:
     """One layer in ZigZag's workload-dictionary form (a grouped convolution)."""
     prec = dict(DEFAULT_PRECISION, **(precision or {}))
     t, b, lft, rgt = layer.padding
@@ -122,7 +124,7 @@ def run_zigzag(
     workload = [layer_to_zigzag(layer, i, precision) for i, layer in enumerate(layers)]
     with tempfile.TemporaryDirectory(prefix="archgym-zigzag-") as tmp:
         _quiet_logging()
-        _, _, cmes = get_hardware_performance_zigzag(
+        result = get_hardware_performance_zigzag(
             workload,
             str(hardware_yaml),
             str(mapping_yaml),
@@ -132,6 +134,7 @@ def run_zigzag(
             loma_show_progress_bar=False,
         )
         _quiet_logging()  # ZigZag's API configures the root logger at INFO
+    cmes = result[-1]
     per_layer = [cme for cme, _ in cmes[0][1]]
     by_id = {int(cme.layer.id): cme for cme in per_layer}
     return [_result(layer.name, by_id[i]) for i, layer in enumerate(layers)]

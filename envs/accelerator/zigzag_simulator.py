@@ -17,6 +17,7 @@ digital arrays, so ``area_mm2`` is our area model of the same design.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -85,7 +86,11 @@ def mapping_to_zigzag(arch: Architecture, layers: Sequence[Layer]) -> list[dict[
             sm[d] = [f"{ld}, {u}" for ld, u in used.items()] or ["K, 1"]
         entries.append({"name": layer.name, "spatial_mapping": sm, "memory_operand_links": links})
     entries.append(
-        {"name": "default", "spatial_mapping": {d: ["K, 1"] for d in arch.array.dims}, "memory_operand_links": links}
+        {
+            "name": "default",
+            "spatial_mapping": {d: ["K, 1"] for d in arch.array.dims},
+            "memory_operand_links": links,
+        }
     )
     return entries
 
@@ -138,8 +143,7 @@ class ZigZagSimulator(Simulator):
         for layer in wl.layers:
             key = (_signature(layer), dkey)
             if key not in self._cache and key not in todo:
-                todo[key] = Layer(f"L{len(todo)}", layer.kind, layer.N, layer.K, layer.C, layer.R, layer.S,
-                                  layer.P, layer.Q, layer.stride, layer.groups, layer.padding, layer.in_hw)  # fmt: skip
+                todo[key] = dataclasses.replace(layer, name=f"L{len(todo)}", meta={})
         if todo:
             for key, res in zip(todo, self._run(arch, list(todo.values()))):
                 self._cache[key] = res
@@ -159,7 +163,9 @@ class ZigZagSimulator(Simulator):
             child.close()
             try:
                 if not parent.poll(self.timeout):
-                    raise SimulationError(f"ZigZag did not finish within evaluation_timeout_s={self.timeout:g}")
+                    raise SimulationError(
+                        f"ZigZag did not finish within evaluation_timeout_s={self.timeout:g}"
+                    )
                 status, payload = parent.recv()
             except EOFError:
                 proc.join(5.0)
@@ -181,7 +187,9 @@ class ZigZagSimulator(Simulator):
         lat_ms = cycles / (clock * 1e3)
         arch = template_architecture(design, im2col=self.im2col)
         dram = next(m for m in arch.memories if m.name == "dram")
-        per_level = {name: sum(r.level_energy_pj.get(name, 0.0) for r in res) for name in ("rf", "glb", "dram")}
+        per_level = {
+            name: sum(r.level_energy_pj.get(name, 0.0) for r in res) for name in ("rf", "glb", "dram")
+        }
         dram_words = sum(r.level_accesses.get("dram", 0.0) for r in res)
         macs = float(sum(layer.macs for layer in as_workload(workload).layers))
         area = self._native.evaluate(design, workload)["area_mm2"]
