@@ -456,12 +456,15 @@ def _fits_double(ctx: _Layer, alloc: _Alloc, m: MemoryLevel, op: str) -> bool:
 
 def _orders(ctx: _Layer, limit: int) -> list[list[tuple[str, int]]]:
     """Candidate loop orders, innermost first: every order of the dimensions with more than
-    one temporal iteration (a dimension's prime factors stay together, largest innermost)."""
-    dims = [ld for ld, t in ctx.temporal.items() if t > 1]
-    factors = {ld: _prime_factors(ctx.temporal[ld]) for ld in dims}
+    one temporal iteration (a dimension's prime factors stay together, largest innermost),
+    with groups ``G`` and batch ``B`` outermost (independent problems share nothing but the
+    weights across ``B``); at most ``limit`` orders."""
+    outer = [ld for ld in ("B", "G") if ctx.temporal[ld] > 1]
+    dims = [ld for ld, t in ctx.temporal.items() if t > 1 and ld not in outer]
+    factors = {ld: _prime_factors(ctx.temporal[ld]) for ld in dims + outer}
     out = []
     for perm in itertools.permutations(dims):
-        out.append([(ld, f) for ld in perm for f in factors[ld]])
+        out.append([(ld, f) for ld in (*perm, *outer) for f in factors[ld]])
         if len(out) >= limit:
             break
     return out or [[]]
