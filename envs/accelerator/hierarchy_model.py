@@ -8,8 +8,9 @@ IEEE TC 2021; written from their papers, not their code):
    ``T[d] = ceil(D[d] / unroll[d])``; ``prod(T)`` is the ideal number of cycles.
 2. **Temporal mapping (the mapper).** The temporal loops, split into prime factors, are
    ordered innermost-first; for each order of the layer dimensions (a dimension's factors stay
-   together, largest first) the factors are assigned bottom-up to every operand's memory
-   levels: a level takes loops while the tiles of all operands it holds still fit its size.
+   together, largest first; groups and batch outermost) the factors are assigned bottom-up to
+   every operand's memory levels: a level takes loops while the tiles of all operands it
+   holds still fit its size.
    The mapper keeps the order with the least latency, then energy (ZigZag's default goal).
 3. **Accesses.** A level's tile of an operand is its footprint over the loops below it and
    the spatial unrolling of the array dimensions the level serves (inputs: the sliding
