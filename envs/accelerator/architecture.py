@@ -203,10 +203,9 @@ class Architecture:
             raise ArchitectureError(
                 f"{where}: no operational_array with dimensions and sizes ({exc})"
             ) from None
-        if oa.get("is_imc"):  # in-memory compute: the MAC cost comes from the macro model
-            mac_pj = float(oa.get("unit_energy", 0.0))
-        else:
-            mac_pj = float(oa.get("unit_energy", 0.0))
+        # in-memory-compute arrays (is_imc) give no per-MAC energy: ZigZag costs them with its
+        # macro model, which we do not have, so their MAC energy is 0 here
+        mac_pj = float(oa.get("unit_energy", 0.0))
         array = OperationalArray(
             dims,
             mac_pj,
