@@ -175,9 +175,18 @@ class _Layer:
                 counted.add(ld)
             self.used[d] = eff
 
-    def active(self, m: MemoryLevel) -> float:
-        """Instances of ``m`` doing useful work on average (idle PEs' memories are not accessed)."""
-        return math.prod(self.used.get(d, 1.0) for d in self.arch.array.dims if d not in m.served_dims)
+    def active(self, m: MemoryLevel, broadcast: str | None = None) -> float:
+        """Instances of ``m`` doing useful work on average (idle PEs' memories are not accessed).
+
+        With ``broadcast`` (an input operand, for levels above the innermost), copies that
+        differ only along array dimensions unrolling dimensions irrelevant to it hold the
+        same data, which is read once and broadcast, so they count once.
+        """
+        dims = [d for d in self.arch.array.dims if d not in m.served_dims]
+        if broadcast is not None:
+            rel = RELEVANT[broadcast]
+            dims = [d for d in dims if any(ld in rel for ld in self.spatial.get(d, {}))]
+        return math.prod(self.used.get(d, 1.0) for d in dims)
 
     def footprint(self, op: str, ext: dict[str, int]) -> int:
         e = ext
@@ -343,7 +352,7 @@ def _cost(ctx: _Layer, alloc: _Alloc) -> LayerCost:
         for j, m in enumerate(levels):
             k_lo = alloc.bound[op][j - 1] if j > 0 else 0
             child_inside = ctx.inside[levels[j - 1].name] if j > 0 else ctx.mac_ext
-            inst = ctx.active(m)
+            inst = ctx.active(m, op if j > 0 else None)
             # data this level sends to (or gets from) its children, per instance of this level
             fp_down = ctx.footprint(op, _ext_below(ctx, loops, k_lo, ctx.inside[m.name]))
             refills, distinct, _ = _refills(loops, k_lo, op)
@@ -365,7 +374,8 @@ def _cost(ctx: _Layer, alloc: _Alloc) -> LayerCost:
                 led.access(m, op, "tl", fp_down, bits_in, refills * inst)
                 if j > 0:
                     child = levels[j - 1]
-                    led.access(child, op, "fh", child_fp, bits_in, refills * ctx.active(child))
+                    copies = ctx.active(child, op if j > 1 else None)
+                    led.access(child, op, "fh", child_fp, bits_in, refills * copies)
                     if j == 1:  # the first tile of the innermost level must be there before compute
                         cyc = max(
                             _cycles(fp_down, bits_in, m.port(op, "tl")),
