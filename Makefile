@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH)"
-	$(PY) -m pip install --quiet -e ".[test,nasbench]"
+	$(PY) -m pip install --quiet -e ".[test,nasbench,zigzag]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -82,11 +82,24 @@ class _UserNet(nn.Module):
 def test_trace_user_module_with_real_weights():
     layers = trace_layers(_UserNet(), (2, 3, 32, 32))
     conv, dw, proj, mm = layers
-    assert conv == Layer("conv", "conv", 2, 8, 3, 3, 3, 16, 16, 2, 1)
+    assert conv == Layer("conv", "conv", 2, 8, 3, 3, 3, 16, 16, 2, 1, (1, 1, 1, 1), (32, 32))
+    # padding is not fetched: the 3x3 stride-2 windows touch 31 of the 32 real rows, not 33
+    assert (conv.H, conv.W) == (31, 31) and conv.input_count == 2 * 3 * 31 * 31
     assert dw.kind == "dwconv" and dw.groups == 8 and dw.macs == 2 * 8 * 9 * 16 * 16
     assert (proj.kind, proj.N, proj.P, proj.C, proj.K) == ("gemm", 2, 256, 8, 16)
     assert (mm.groups, mm.P, mm.c_per_group, mm.k_per_group, mm.N) == (2, 256, 16, 256, 1)
     assert mm.macs == 2 * 256 * 16 * 256
+
+
+def test_strided_pointwise_fetches_only_used_pixels():
+    # ResNet's 1x1 stride-2 downsample: 28x28 of the 56x56 inputs are used (issue 13)
+    down = Layer("down", "conv", 1, 128, 64, 1, 1, 28, 28, 2, 1, (0, 0, 0, 0), (56, 56))
+    assert (down.H, down.W) == (28, 28) and down.input_count == 64 * 28 * 28
+    # a 3x3 stride-1 layer with padding 1 fetches exactly its 56x56 input, not 58x58
+    c3 = Layer("c3", "conv", 1, 64, 64, 3, 3, 56, 56, 1, 1, (1, 1, 1, 1))
+    assert (c3.in_h, c3.H, c3.W) == (56, 56, 56)
+    with pytest.raises(ValueError, match="padding"):
+        Layer("bad", "conv", 1, 1, 1, 1, 1, 1, 1, padding=(0, -1, 0, 0))
 
 
 def test_trace_on_meta_device_and_repeated_calls():

@@ -9,6 +9,7 @@ Subcommands::
     archgym dataset merge|export PATHS -o FILE      combine runs into one file
     archgym proxy train|eval|info ...               proxy cost models
     archgym generate --env ID -n N -o DIR           simulate N sampled designs into a dataset
+    archgym validate PATHS --simulator S            re-evaluate best designs with another simulator
 
 To add a subcommand, add a module here with ``main(argv: Sequence[str]) -> int`` and a line to
 :data:`COMMANDS`. ``archgym run --help`` shows the run's config groups and keys. The configs
@@ -33,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "dataset": "archgym.cli.dataset",
     "proxy": "archgym.proxy.cli",
     "generate": "archgym.cli.generate",
+    "validate": "archgym.cli.validate",
 }
 
 USAGE = """usage: archgym <command> [args]
@@ -50,6 +52,7 @@ commands:
                                  objective by default; merge dedupes designs)
   proxy train|eval|info ...      train a proxy cost model on a dataset, score it, inspect it
   generate --env ID -n N -o DIR  simulate N designs (random, sobol or replayed) into a dataset
+  validate PATHS --simulator S   re-evaluate the best/Pareto designs with a second simulator
   (each of these takes --help)
 
 Datasets go to runs/... (or multirun/... for sweeps): one Parquet row per evaluated design,

@@ -99,10 +99,17 @@ def attach_simulator(env: Any, spec: Mapping[str, Any]) -> None:
     name = str(spec.get("name", "native"))
     if name in ("native", "proxy_in_loop"):  # proxy_in_loop keeps the real simulator: see in_loop.py
         return
+    # env-specific second simulators (e.g. the accelerator env's zigzag): {name: factory(spec)}
+    factories = getattr(env.unwrapped, "simulator_factories", {})
+    if name in factories:
+        try:
+            env.unwrapped.set_simulator(factories[name](spec))
+        except (ImportError, RuntimeError, ValueError) as exc:
+            raise ConfigError(f"env.simulator ({name}): {exc}") from None
+        return
     if name != "proxy":
-        raise ConfigError(
-            f"env.simulator.name: unknown simulator {name!r}; allowed: native, proxy, proxy_in_loop"
-        )
+        allowed = ", ".join(["native", "proxy", "proxy_in_loop", *factories])
+        raise ConfigError(f"env.simulator.name: unknown simulator {name!r}; allowed: {allowed}")
     path = spec.get("path")
     if not path or path == "???":
         raise ConfigError("env.simulator.path: missing; give the file written by `archgym proxy train`")

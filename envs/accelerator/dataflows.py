@@ -89,6 +89,7 @@ def reuse(
     kt: torch.Tensor,
     ct: torch.Tensor,
     xt: torch.Tensor,
+    im2col: bool = True,
 ) -> Reuse:
     """Spatial mapping and reuse factors of template ``df``.
 
@@ -97,6 +98,9 @@ def reuse(
         rows, cols, rf_words: ``(b, 1)`` hardware parameters.
         kt, ct, xt: buffer tile (output channels over groups, input channels per group,
             output positions), ``(b, L)``.
+        im2col: ws and is fill spare rows with filter dimensions (``S``, ``R``) after the
+            input channels; ``False`` unrolls input channels only, as a plain systolic
+            array without im2col does (ZigZag's tpu_like mapping).
     """
     N, G, K, C, R, S, P, Q, s = (dims[k] for k in ("N", "G", "K", "C", "R", "S", "P", "Q", "stride"))
     one = torch.ones_like(N)
@@ -104,7 +108,10 @@ def reuse(
     blk = torch.clamp(rf_words - 2, min=1.0)
     kt_g = torch.minimum(kt, K)
     if df in ("ws", "is"):
-        f["C"], f["S"], f["R"] = _fill(rows, [C, S, R])
+        if im2col:
+            f["C"], f["S"], f["R"] = _fill(rows, [C, S, R])
+        else:
+            (f["C"],) = _fill(rows, [C])
         fz = f["C"] * f["S"] * f["R"]
         steps_z = torch.clamp(_cdiv(ct * R * S, fz), min=1.0)
         d_o = torch.minimum(blk, steps_z)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -51,6 +51,8 @@ def make_accelerator_env(
     area_budget_mm2: float | None = None,
     batch: int = 1,
     device: str = "cpu",
+    simulator: str = "native",
+    evaluation_timeout_s: float = 600.0,
     **kwargs: Any,
 ) -> ArchGymEnv:
     """Build the accelerator environment.
@@ -67,6 +69,11 @@ def make_accelerator_env(
         area_budget_mm2: shorthand for the constraint ``area_mm2 <= area_budget_mm2``.
         batch: batch size when ``workload`` is a name.
         device: ``cpu`` or ``cuda`` for the model.
+        simulator: ``native`` (the vectorised model) or ``zigzag`` (ZigZag per layer, in a
+            worker process; see :mod:`.zigzag_simulator`). Default targets always come from
+            the native model. ``env.simulator=zigzag`` on the command line does the same.
+        evaluation_timeout_s: ZigZag's wall-clock limit per design (a timed-out design is
+            logged as a failed evaluation and the run goes on).
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
             ``observe_design``, ``render_mode``).
     """
@@ -75,8 +82,14 @@ def make_accelerator_env(
 
         wl = load_workload(workload, batch)
     else:
-        wl = as_workload(workload)
+        wl = (
+            workload
+            if isinstance(workload, Workload)
+            else as_workload(tuple(cast(Iterable[Layer], workload)))
+        )
     sim = AcceleratorSimulator(device=device)
+    if simulator not in ("native", "zigzag"):
+        raise ValueError(f"simulator must be native or zigzag, got {simulator!r}")
     objective = objective_from_config(
         sim.metrics,
         targets=targets,
@@ -87,13 +100,25 @@ def make_accelerator_env(
         constraints=constraints,
         budgets={"area_mm2": area_budget_mm2},
     )
-    return ArchGymEnv(
+    env = ArchGymEnv(
         accelerator_design_space(),
-        sim,
+        _zigzag({"evaluation_timeout_s": evaluation_timeout_s}) if simulator == "zigzag" else sim,
         wl,
         objective,
         episode_length=episode_length,
         env_id=ENV_ID,
         workload_name=wl.name,
         **kwargs,
+    )
+    env.simulator_factories = {"zigzag": _zigzag}  # type: ignore[attr-defined]  # env.simulator=zigzag
+    return env
+
+
+def _zigzag(spec: Mapping[str, Any]) -> Any:
+    """A :class:`~.zigzag_simulator.ZigZagSimulator` from an ``env.simulator`` config."""
+    from .zigzag_simulator import ZigZagSimulator
+
+    return ZigZagSimulator(
+        evaluation_timeout_s=float(spec.get("evaluation_timeout_s", 600.0)),
+        im2col=bool(spec.get("im2col", True)),
     )

@@ -4,7 +4,9 @@ Every layer the accelerator model understands is a (grouped) convolution in the 
 Chen et al. (ISCA 2016) and Timeloop (Parashar et al., ISPASS 2019):
 
 * ``N`` batch, ``K`` output channels, ``C`` input channels (both totals over all groups),
-* ``R x S`` filter, ``P x Q`` output feature map, ``stride``, ``groups``.
+* ``R x S`` filter, ``P x Q`` output feature map, ``stride``, ``groups``,
+* ``padding`` (top, bottom, left, right) and the real input extents ``in_hw``: padding is
+  never fetched, and a strided layer fetches only the input rows and columns it uses.
 
 A fully connected layer or a GEMM ``(M x C) @ (C x K)`` is a 1x1 convolution with ``P = M``
 (tokens or rows) and ``Q = 1``; a depthwise convolution has ``groups = C = K``; a batch of
@@ -43,6 +45,8 @@ class Layer:
     Q: int
     stride: int = 1
     groups: int = 1
+    padding: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, bottom, left, right
+    in_hw: tuple[int, int] | None = None  # real input height, width (default: what the outputs need)
     meta: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -54,6 +58,12 @@ class Layer:
             v = getattr(self, dim)
             if not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"layer {self.name!r}: {dim} must be a positive integer, got {v!r}")
+        if len(self.padding) != 4 or any(int(v) < 0 for v in self.padding):
+            raise ValueError(
+                f"layer {self.name!r}: padding must be 4 non-negative integers, got {self.padding!r}"
+            )
+        if self.in_hw is not None and (len(self.in_hw) != 2 or min(self.in_hw) < 1):
+            raise ValueError(f"layer {self.name!r}: in_hw must be two positive integers, got {self.in_hw!r}")
         if self.C % self.groups or self.K % self.groups:
             raise ValueError(
                 f"layer {self.name!r}: C={self.C} and K={self.K} must be divisible by groups={self.groups}"
@@ -68,13 +78,34 @@ class Layer:
         return self.K // self.groups
 
     @property
+    def in_h(self) -> int:
+        """Real (unpadded) input height."""
+        if self.in_hw is not None:
+            return int(self.in_hw[0])
+        return max(1, (self.P - 1) * self.stride + self.R - self.padding[0] - self.padding[1])
+
+    @property
+    def in_w(self) -> int:
+        """Real (unpadded) input width."""
+        if self.in_hw is not None:
+            return int(self.in_hw[1])
+        return max(1, (self.Q - 1) * self.stride + self.S - self.padding[2] - self.padding[3])
+
+    @staticmethod
+    def _used(out: int, k: int, stride: int, pads: int, real: int) -> int:
+        # rows a sliding window touches: disjoint windows when the stride skips rows
+        span = out * k if stride >= k else (out - 1) * stride + k
+        return max(1, min(real, span - pads))
+
+    @property
     def H(self) -> int:
-        """Input height actually read (padding excluded from the count of fetched data)."""
-        return (self.P - 1) * self.stride + self.R
+        """Input rows actually fetched: no padding rows, and no rows a stride skips."""
+        return self._used(self.P, self.R, self.stride, self.padding[0] + self.padding[1], self.in_h)
 
     @property
     def W(self) -> int:
-        return (self.Q - 1) * self.stride + self.S
+        """Input columns actually fetched (as :attr:`H`)."""
+        return self._used(self.Q, self.S, self.stride, self.padding[2] + self.padding[3], self.in_w)
 
     @property
     def macs(self) -> int:
@@ -92,6 +123,25 @@ class Layer:
     @property
     def output_count(self) -> int:
         return self.N * self.K * self.P * self.Q
+
+    def with_batch(self, n: int) -> Layer:
+        """The same layer at batch size ``n`` (GEMM layers whose rows are tokens keep ``P``)."""
+        return Layer(
+            self.name,
+            self.kind,
+            int(n),
+            self.K,
+            self.C,
+            self.R,
+            self.S,
+            self.P,
+            self.Q,
+            self.stride,
+            self.groups,
+            self.padding,
+            self.in_hw,
+            dict(self.meta),
+        )
 
 
 #: field order of the struct-of-arrays form

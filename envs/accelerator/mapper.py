@@ -123,6 +123,7 @@ def search_tiling(layers: torch.Tensor, glb_words: torch.Tensor) -> Tiling:
         else:
             better = cost < best[0]
             best = [torch.where(better, new, old) for new, old in zip((cost, a_w, a_i, a_o), best)]
+    assert best is not None  # _ORDERS is not empty
     cost, a_w, a_i, a_o = best  # (L, jk, jc, jx)
 
     L = layers.shape[1]

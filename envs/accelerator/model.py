@@ -14,9 +14,10 @@ For each design and layer:
                          NoC MACs/d * (1 - 1/c)   RF 2 MACs (1 - 1/d)
 
 4. **Energy** = accesses x per-access energy (:mod:`.technology`) + MACs x MAC energy.
-5. **Latency** (cycles) = max(compute, NoC, DRAM): compute = prod over dims of
-   ``ceil(D / unroll)``; NoC = GLB<->array words x bytes / ``noc_bw``; DRAM = DRAM bytes /
-   (``dram_bw`` / clock). A roofline with perfect double buffering; no fill/drain overhead.
+5. **Latency** (cycles) = max(compute, NoC, DRAM) + on-loading: compute = prod over dims
+   of ``ceil(D / unroll)``; NoC = GLB<->array words x bytes / ``noc_bw``; DRAM = DRAM bytes
+   / (``dram_bw`` / clock); on-loading = the first buffer tile of weights and inputs over
+   the DRAM bandwidth, before compute can start. Later tiles are double-buffered.
 6. **Area** = PEs x (MAC + RF + NoC register) + GLB SRAM + NoC buses.
 
 Layers run one after another; network latency and energy are sums over layers.
@@ -90,6 +91,7 @@ class ModelResult:
     layer_noc_cycles: torch.Tensor
     layer_dram_cycles: torch.Tensor
     layer_energy: dict[str, torch.Tensor]  # level -> pJ, (B, L)
+    layer_accesses: dict[str, torch.Tensor]  # level -> words accessed (MACs for "mac"), (B, L)
     layer_dram_bytes: torch.Tensor
     layer_macs: torch.Tensor  # (L,)
     layer_utilization: torch.Tensor
@@ -152,9 +154,13 @@ class AcceleratorModel:
     max_cached_workloads: int = 256
 
     def __init__(
-        self, technology: Technology = DEFAULT_TECHNOLOGY, device: str | torch.device = "cpu"
+        self,
+        technology: Technology = DEFAULT_TECHNOLOGY,
+        device: str | torch.device = "cpu",
+        ws_im2col: bool = True,
     ) -> None:
         self.tech = technology
+        self.im2col = ws_im2col
         self.device = torch.device(device)
         self._tiling_cache: OrderedDict[str, dict[float, Any]] = OrderedDict()
 
@@ -221,6 +227,7 @@ class AcceleratorModel:
                 til["kt"][idx],
                 til["ct"][idx],
                 til["xt"][idx],
+                self.im2col,
             )
             cyc = torch.ones_like(sub["N"])
             for k, fk in r.f.items():
@@ -269,12 +276,26 @@ class AcceleratorModel:
         dram_bytes = dram_words * wbytes[:, None]
         t_dram = dram_bytes / bytes_pc
         t_noc = (glb_w + glb_i + glb_o) * wbytes[:, None] / noc_bw[:, None]
-        cycles = torch.maximum(comp, torch.maximum(t_noc, t_dram))
+        # on-loading: the first buffer tile (weights + inputs) arrives before compute starts
+        # (ZigZag's data on-loading); later tiles are double-buffered behind the roofline
+        x_all = f["N"] * f["P"] * f["Q"]
+        g_tile = torch.minimum(torch.ceil(til["kt"] / f["K"]), f["G"])
+        w_tile = til["kt"] * til["ct"] * f["R"] * f["S"]
+        i_tile = (f["N"] * f["C"] * f["H"] * f["W"]) * (til["ct"] / f["C"]) * (til["xt"] / x_all) * g_tile
+        t_load = (w_tile + i_tile) * wbytes[:, None] / bytes_pc
+        cycles = torch.maximum(comp, torch.maximum(t_noc, t_dram)) + t_load
         pes = rows * cols
         util = macs[None] / (cycles * pes[:, None])
         area, parts = self._area(rows, cols, rf_b, glb_kib, noc_bw, bits)
+        accesses = {
+            "dram": dram_words,
+            "glb": glb_w + glb_i + glb_o,
+            "noc": noc,
+            "rf": rf.expand(B, L),
+            "mac": macs[None].expand(B, L),
+        }
         return ModelResult(
-            cycles, comp, t_noc, t_dram, energy, dram_bytes, macs, util, area, parts, clock, pes
+            cycles, comp, t_noc, t_dram, energy, accesses, dram_bytes, macs, util, area, parts, clock, pes
         )
 
     def _mac_pj(self, bits: torch.Tensor) -> torch.Tensor:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -299,16 +300,31 @@ def workload_names() -> list[str]:
 
 
 def load_workload(name: str, batch: int = 1, *, kinds: Sequence[str] | None = None) -> Workload:
-    """The traced layers of a registered network.
+    """The traced layers of a registered network, or the layers of an ONNX file.
 
     Args:
-        name: one of :func:`workload_names` (case-insensitive; ``-`` and ``_`` are equal).
+        name: one of :func:`workload_names` (case-insensitive; ``-`` and ``_`` are equal),
+            or the path of an ``.onnx`` file (see :mod:`.onnx_import`; layers keep their
+            node names, and ``batch`` > 1 replaces the file's batch size).
         batch: batch size ``N`` (>= 1).
         kinds: keep only these layer kinds, e.g. ``("conv",)`` for CONV layers only.
 
     Raises:
         UnknownWorkloadError: naming the known workloads.
     """
+    if str(name).lower().endswith(".onnx"):
+        from .onnx_import import load_onnx_layers
+
+        if int(batch) < 1:
+            raise ValueError(f"batch must be >= 1, got {batch}")
+        onnx_layers = load_onnx_layers(name)
+        if int(batch) > 1:
+            onnx_layers = tuple(l.with_batch(int(batch)) for l in onnx_layers)
+        if kinds is not None:
+            onnx_layers = tuple(l for l in onnx_layers if l.kind in tuple(kinds))
+            if not onnx_layers:
+                raise ValueError(f"workload {name!r} has no layer of kind {', '.join(kinds)}")
+        return Workload(f"{Path(name).stem}@b{int(batch)}", onnx_layers)
     key = str(name).lower().replace("-", "_")
     if key not in NETWORKS:
         raise UnknownWorkloadError(

@@ -12,6 +12,8 @@ import torch
 from archgym.design_space import InvalidDesignError, check_design_fields
 from archgym.simulator import Metric, Metrics, SimulationError, Simulator
 
+from .architecture import Architecture
+from .hierarchy_model import evaluate_layers as evaluate_hierarchy
 from .model import DESIGN_FIELDS, AcceleratorModel, InfeasibleDesignError, ModelResult, design_matrix
 from .networks import Workload, as_workload
 from .technology import DEFAULT_TECHNOLOGY, Technology
@@ -36,6 +38,13 @@ METRICS: tuple[Metric, ...] = (
 COUNT_FIELDS: tuple[str, ...] = ("pe_rows", "pe_cols", "rf_bytes", "noc_bw", "precision_bits")
 
 
+def network_totals(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Whole-network sums of :meth:`AcceleratorSimulator.evaluate_layers` records."""
+    keys = [k for k in records[0] if k != "name" and k != "utilization" and "utilization" not in k]
+    tot = {k: float(sum(float(r[k]) for r in records)) for k in keys}
+    return tot
+
+
 class AcceleratorSimulator(Simulator):
     """Analytical model of a 2-D PE-array DNN accelerator (four dataflows, built-in mapper).
 
@@ -46,6 +55,8 @@ class AcceleratorSimulator(Simulator):
             each call). The model's tensors are small, so threading costs more than it
             gains, especially on a loaded machine: the default is 1. ``None`` leaves torch's
             setting alone.
+        ws_im2col: the ws and is templates fill spare PE rows with filter dimensions after
+            the input channels (im2col); ``False`` unrolls input channels only.
 
     The workload is a :class:`~.networks.Workload`, a registered name (``"resnet50"``) or a
     list of :class:`~.layers.Layer` (e.g. from :func:`~.tracing.trace_layers`).
@@ -59,8 +70,9 @@ class AcceleratorSimulator(Simulator):
         device: str | torch.device = "cpu",
         technology: Technology = DEFAULT_TECHNOLOGY,
         cpu_threads: int | None = 1,
+        ws_im2col: bool = True,
     ) -> None:
-        self.model = AcceleratorModel(technology, device)
+        self.model = AcceleratorModel(technology, device, ws_im2col)
         self.cpu_threads = cpu_threads
 
     @contextmanager
@@ -108,6 +120,48 @@ class AcceleratorSimulator(Simulator):
 
     def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
         return self.evaluate_many([design], workload)[0]
+
+    def evaluate_layers(
+        self, architecture: Architecture | Mapping[str, Any], workload: Any
+    ) -> list[dict[str, Any]]:
+        """One record per layer: ``name``, ``latency_cycles``, ``energy_pj``, ``macs``,
+        ``utilization`` and per memory level ``accesses_<level>`` / ``energy_<level>_pj``.
+
+        ``architecture`` is a general :class:`~.architecture.Architecture` (evaluated by the
+        hierarchy model with stalls, :mod:`.hierarchy_model`), or a design of the 9-knob space
+        (evaluated by the vectorised template model, the one the env uses). Either way the
+        network metrics are the sums of these records (:func:`network_totals`).
+        """
+        wl = as_workload(workload)
+        if isinstance(architecture, Architecture):
+            try:
+                costs = evaluate_hierarchy(architecture, wl.layers)
+            except (ValueError, ZeroDivisionError) as exc:
+                raise SimulationError(f"architecture {architecture.name!r}: {exc}") from None
+            clock = architecture.clock_mhz
+            return [dict(c.record(), latency_ms=c.latency_cycles / (clock * 1e3)) for c in costs]
+        res = self.run([architecture], wl)
+        cyc = res.layer_cycles[0].tolist()
+        lat = res.layer_latency_ms[0].tolist()
+        e_tot = res.layer_energy_pj[0].tolist()
+        util = res.layer_utilization[0].tolist()
+        acc = {k: v[0].tolist() for k, v in res.layer_accesses.items()}
+        en = {k: v[0].tolist() for k, v in res.layer_energy.items()}
+        out = []
+        for i, layer in enumerate(wl.layers):
+            rec: dict[str, Any] = {
+                "name": layer.name,
+                "macs": float(layer.macs),
+                "latency_cycles": cyc[i],
+                "latency_ms": lat[i],
+                "energy_pj": e_tot[i],
+                "utilization": util[i],
+            }
+            for level in acc:
+                rec[f"accesses_{level}"] = acc[level][i]
+                rec[f"energy_{level}_pj"] = en[level][i]
+            out.append(rec)
+        return out
 
     def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
         if not designs:

@@ -53,7 +53,16 @@ def _conv2d(name: str, m: nn.Conv2d, x: torch.Tensor, y: torch.Tensor) -> Layer:
     stride = max(_pair(m.stride))
     g = int(m.groups)
     kind: LayerKind = "dwconv" if g > 1 and g == c else "conv"
-    return Layer(name, kind, n, k, c, r, s, p, q, stride, g)
+    ph, pw = (0, 0) if isinstance(m.padding, str) else _pair(m.padding)
+    if isinstance(m.padding, str) and m.padding == "same":  # total padding that keeps the size
+        ph, pw = (
+            max(0, (p - 1) * stride + r - int(x.shape[2])),
+            max(0, (q - 1) * stride + s - int(x.shape[3])),
+        )
+        pad = (ph // 2, ph - ph // 2, pw // 2, pw - pw // 2)
+    else:
+        pad = (ph, ph, pw, pw)
+    return Layer(name, kind, n, k, c, r, s, p, q, stride, g, pad, (int(x.shape[2]), int(x.shape[3])))
 
 
 def _conv1d(name: str, m: nn.Conv1d, x: torch.Tensor, y: torch.Tensor) -> Layer:
@@ -61,7 +70,22 @@ def _conv1d(name: str, m: nn.Conv1d, x: torch.Tensor, y: torch.Tensor) -> Layer:
     k, q = int(y.shape[1]), int(y.shape[2])
     g = int(m.groups)
     kind: LayerKind = "dwconv" if g > 1 and g == c else "conv"
-    return Layer(name, kind, n, k, c, 1, int(m.kernel_size[0]), 1, q, int(m.stride[0]), g)
+    pw = 0 if isinstance(m.padding, str) else int(_pair(m.padding)[0])
+    return Layer(
+        name,
+        kind,
+        n,
+        k,
+        c,
+        1,
+        int(m.kernel_size[0]),
+        1,
+        q,
+        int(m.stride[0]),
+        g,
+        (0, 0, pw, pw),
+        (1, int(x.shape[2])),
+    )
 
 
 def _linear(name: str, m: nn.Linear, x: torch.Tensor, y: torch.Tensor) -> Layer:

@@ -1,0 +1,130 @@
+"""Fidelity of the hierarchy model against ZigZag on every bundled hardware x network pair.
+
+    python benchmarks/bench_accelerator_fidelity.py                      # all pairs
+    python benchmarks/bench_accelerator_fidelity.py --hardware tpu_like --network resnet18
+    python benchmarks/bench_accelerator_fidelity.py --cache /tmp/zz.json  # reuse ZigZag results
+
+For each hardware file zigzag-dse 3.9.1 ships (with its namesake mapping file, else
+``default.yaml``) and each bundled ONNX network, both tools evaluate every layer:
+ZigZag (``get_hardware_performance_zigzag``, LOMA, minimal latency) through
+:func:`archgym.envs.accelerator.zigzag_bridge.run_zigzag`, and our model through
+``Architecture.from_zigzag`` + ``load_workload(onnx)``. Printed per pair: Spearman rank
+correlation of per-layer latency and energy, network-total ratios ours / ZigZag, and the
+time each tool took (ZigZag runs each distinct layer shape once; the speed-up compares the
+same distinct layers). In-memory-compute arrays (aimc, dimc) need ZigZag's IMC cost model,
+which ours does not have; they are listed as skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+
+from archgym.envs.accelerator.architecture import Architecture
+from archgym.envs.accelerator.hierarchy_model import evaluate_layer
+from archgym.envs.accelerator.networks import load_workload
+from archgym.envs.accelerator.zigzag_bridge import run_zigzag, zigzag_inputs_dir
+from archgym.validate import spearman
+
+IMC = ("aimc", "dimc")
+MAPPING_OF = {"meta_prototype": "meta_prototype_like"}
+
+
+def _sig(layer) -> str:
+    return repr((layer.N, layer.K, layer.C, layer.R, layer.S, layer.P, layer.Q, layer.stride, layer.groups,
+                 layer.padding, layer.in_hw))  # fmt: skip
+
+
+def _mapping(inputs: Path, hw: str) -> Path:
+    m = inputs / "mapping" / f"{MAPPING_OF.get(hw, hw)}.yaml"
+    return m if m.exists() else inputs / "mapping" / "default.yaml"
+
+
+def _zigzag(
+    cache: dict, key: str, layers, hw_path: Path, map_path: Path, chunk: int, save
+) -> tuple[dict, float]:
+    have = cache.setdefault(key, {})
+    todo, seen = [], set()
+    for layer in layers:
+        s = _sig(layer)
+        if s not in have and s not in seen:
+            seen.add(s)
+            todo.append(layer)
+    spent = 0.0
+    for i in range(0, len(todo), chunk):
+        part = todo[i : i + chunk]
+        t0 = time.perf_counter()
+        res = run_zigzag(part, hw_path, map_path)
+        dt = time.perf_counter() - t0
+        spent += dt
+        for layer, r in zip(part, res):
+            have[_sig(layer)] = dict(r.as_dict(), seconds=dt / len(part))
+        save()
+    return have, spent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hardware", nargs="*", help="hardware file stems (default: all)")
+    ap.add_argument("--network", nargs="*", help="network stems (default: all)")
+    ap.add_argument("--cache", default=None, help="JSON file keeping ZigZag's per-layer results between runs")
+    ap.add_argument("--chunk", type=int, default=4, help="layers per ZigZag call")
+    args = ap.parse_args()
+    inputs = zigzag_inputs_dir()
+    hws = args.hardware or sorted(p.stem for p in (inputs / "hardware").glob("*.yaml"))
+    nets = args.network or sorted(p.stem for p in (inputs / "workload").glob("*.onnx"))
+    cache_path = Path(args.cache) if args.cache else None
+    cache = json.loads(cache_path.read_text()) if cache_path and cache_path.exists() else {}
+
+    def save() -> None:
+        if cache_path:
+            tmp = cache_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(cache))
+            tmp.replace(cache_path)
+
+    print("zigzag-dse 3.9.1 vs archgym hierarchy model; ratios are ours / ZigZag; 1 CPU core")
+    head = (
+        f"{'hardware':<20} {'network':<12} {'layers':>6} {'lat rho':>8} {'E rho':>7} {'lat x':>6} {'E x':>6} "
+        f"{'ZigZag s/layer':>14} {'ours ms/layer':>13} {'speed-up':>9}"
+    )
+    print(head)
+    for hw in hws:
+        if hw in IMC:
+            print(f"{hw:<20} {'(all)':<12} skipped: in-memory compute needs ZigZag's IMC macro model")
+            continue
+        hw_path, map_path = inputs / "hardware" / f"{hw}.yaml", _mapping(inputs, hw)
+        arch = Architecture.from_zigzag(hw_path, map_path)
+        for net in nets:
+            wl = load_workload(str(inputs / "workload" / f"{net}.onnx"))
+            key = f"{hw}|{map_path.stem}|{net}"
+            try:
+                ref, _ = _zigzag(cache, key, wl.layers, hw_path, map_path, args.chunk, save)
+            except Exception as exc:  # ZigZag cannot map some pairs (e.g. layers larger than the memory)
+                print(f"{hw:<20} {net:<12} ZigZag failed: {type(exc).__name__}: {str(exc)[:80]}")
+                continue
+            distinct = {_sig(layer): layer for layer in wl.layers}
+            t0 = time.perf_counter()
+            ours = {s: evaluate_layer(arch, layer) for s, layer in distinct.items()}
+            ours_s = time.perf_counter() - t0
+            lat_o = [ours[_sig(layer)].latency_cycles for layer in wl.layers]
+            lat_z = [ref[_sig(layer)]["latency_cycles"] for layer in wl.layers]
+            e_o = [ours[_sig(layer)].energy_pj for layer in wl.layers]
+            e_z = [ref[_sig(layer)]["energy_pj"] for layer in wl.layers]
+            zz_s = float(np.mean([ref[s]["seconds"] for s in distinct]))
+            ours_ms = ours_s / len(distinct) * 1e3
+            print(
+                f"{hw:<20} {net:<12} {len(wl):>6} {spearman(lat_o, lat_z):>8.3f} {spearman(e_o, e_z):>7.3f} "
+                f"{sum(lat_o) / sum(lat_z):>6.2f} {sum(e_o) / sum(e_z):>6.2f} {zz_s:>14.2f} {ours_ms:>13.1f} "
+                f"{zz_s * 1e3 / ours_ms:>8.0f}x"
+            )
+
+
+if __name__ == "__main__":
+    main()
