@@ -110,18 +110,6 @@ def select_designs(
     return picked
 
 
-def parse_kwargs(items: Sequence[str]) -> dict[str, Any]:
-    import yaml
-
-    out: dict[str, Any] = {}
-    for it in items:
-        key, sep, value = it.partition("=")
-        if not sep or not key:
-            raise ValueError(f"-k/--env-kwarg: expected key=value, got {it!r}")
-        out[key] = yaml.safe_load(value)
-    return out
-
-
 def validate(
     paths: Sequence[str | Path],
     simulator: Mapping[str, Any],

@@ -42,17 +42,6 @@ import numpy as np
 BATCH = 1000
 
 
-def _kv(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            out[key] = value
-    return out
-
-
 def _model_spec(spec: str) -> tuple[str, bool]:
     """``kind`` (log targets) or ``kind-raw`` (raw targets) -> (kind, raw)."""
     raw = spec.endswith("-raw")
@@ -84,13 +73,14 @@ def main() -> None:
     args = parser.parse_args()
     log = (lambda *a, **k: print(*a, **k, file=sys.stderr)) if args.json else print
 
+    from archgym.cli.common import parse_key_values
     from archgym.dataset import load_dataset
     from archgym.generate import generate_dataset
     from archgym.proxy import ProxySimulator, train_proxy, training_table
     from archgym.proxy.core import format_scores
     from archgym.registry import make_env
 
-    kwargs = _kv(args.env_arg)
+    kwargs = parse_key_values(args.env_arg)
     if not kwargs and args.env == "archgym/DRAMController-v0":
         kwargs = {"workload": "random"}
     base = make_env(args.env, **kwargs).unwrapped
@@ -159,7 +149,7 @@ def main() -> None:
         "every time here is CPU time, best of repeats: robust to other jobs on the machine)\n"
     )
 
-    params = _kv(args.param)
+    params = parse_key_values(args.param, "--param", nested=False)
     out: dict[str, Any] = {
         "env": base.env_id,
         "workload": table.workload,

@@ -27,17 +27,6 @@ from typing import Any
 import numpy as np
 
 
-def _kv(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            out[key] = value
-    return out
-
-
 def _run(env_id: str, kwargs: dict[str, Any], agent: str, seed: int, budget: int, loop: dict | None):
     from archgym.proxy.in_loop import ProxyInLoopAgent
     from archgym.registry import make_agent, make_env
@@ -71,7 +60,9 @@ def main() -> None:
     args = parser.parse_args()
     log = (lambda *a, **k: print(*a, **k, file=sys.stderr)) if args.json else print
 
-    kwargs = _kv(args.env_arg)
+    from archgym.cli.common import parse_key_values
+
+    kwargs = parse_key_values(args.env_arg)
     if not kwargs and args.env == "archgym/DRAMController-v0":
         kwargs = {"workload": "random"}
     loop = {

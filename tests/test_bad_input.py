@@ -134,9 +134,12 @@ def test_generate_bad_input_exits_2(tmp_path):
 def test_generate_resumes_and_overwrites_only_when_asked(tmp_path):
     import warnings
 
-    warnings.simplefilter("error")  # a stale-lock warning here would mean a lock was not released
-    first = generate_dataset(make_test_env(), tmp_path / "g", 20, "sobol", seed=1, progress=False)
-    again = generate_dataset(make_test_env(), tmp_path / "g", 20, "sobol", seed=1, progress=False)
+    from archgym.runlock import StaleLockWarning
+
+    with warnings.catch_warnings():  # a stale-lock warning here would mean a lock was not released
+        warnings.simplefilter("error", StaleLockWarning)
+        first = generate_dataset(make_test_env(), tmp_path / "g", 20, "sobol", seed=1, progress=False)
+        again = generate_dataset(make_test_env(), tmp_path / "g", 20, "sobol", seed=1, progress=False)
     assert first.summary.run_id == again.summary.run_id  # complete: reused, not redone
     with pytest.raises(ConfigError, match="--overwrite"):
         generate_dataset(make_test_env(), tmp_path / "g", 20, "random", seed=1, progress=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import warnings
 from collections.abc import Sequence
@@ -47,4 +48,35 @@ def check_group_overrides(args: Sequence[str]) -> None:
                 raise ConfigError(f"{key}: unknown {key} {choice!r}; allowed: {', '.join(allowed)}")
 
 
-__all__ = ["check_group_overrides", "config_options", "error", "plain_warnings"]
+def parse_key_values(items: Sequence[str], option: str = "--env-arg", nested: bool = True) -> dict[str, Any]:
+    """``KEY=VALUE`` command-line items -> a mapping (values as JSON when they parse, else
+    strings; with ``nested``, dotted keys nest: ``a.b=1`` -> ``{"a": {"b": 1}}``).
+
+    Raises:
+        ConfigError: an item without ``=`` or a key, naming ``option``.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"{option}: expected KEY=VALUE, got {item!r}")
+        parsed: Any
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = value
+        node = out
+        *parents, leaf = key.split(".") if nested else [key]
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = parsed
+    return out
+
+
+__all__ = [
+    "check_group_overrides",
+    "config_options",
+    "error",
+    "parse_key_values",
+    "plain_warnings",
+]

@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
-from typing import Any
 
+from archgym.cli.common import parse_key_values
 from archgym.generate import SAMPLERS, generate_dataset
-from archgym.registry import ENV_ENTRY_POINTS, ConfigError
-
-
-def parse_env_args(items: Sequence[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` items (values as JSON when they parse, dotted keys nest) -> env kwargs."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--env-arg: expected KEY=VALUE, got {item!r}")
-        parsed: Any
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            parsed = value
-        node = out
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = parsed
-    return out
+from archgym.registry import ENV_ENTRY_POINTS
 
 
 def main(argv: Sequence[str]) -> int:
@@ -81,7 +60,7 @@ def main(argv: Sequence[str]) -> int:
         args.n,
         args.sampler,
         seed=args.seed,
-        env_kwargs=parse_env_args(args.env_arg),
+        env_kwargs=parse_key_values(args.env_arg),
         source=args.source,
         unique=not args.allow_duplicates,
         batch_size=args.batch_size,

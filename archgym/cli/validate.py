@@ -6,8 +6,9 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from archgym.cli.common import parse_key_values
 from archgym.registry import ConfigError
-from archgym.validate import parse_kwargs, validate
+from archgym.validate import validate
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,10 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         spec["path"] = args.path
     if args.timeout is not None:
         spec["evaluation_timeout_s"] = args.timeout
-    try:
-        kwargs = parse_kwargs(args.env_kwarg)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    kwargs = parse_key_values(args.env_kwarg, "-k/--env-kwarg")
     report = validate(args.paths, spec, kwargs, args.top, not args.no_pareto, not args.no_write)
     print(report.table())
     return 0
