@@ -8,9 +8,9 @@ simulator time, ``cached=True``) but still counts as one evaluation toward the b
 ArchGym counts every query of the cost model.
 
 Parallel evaluation: with ``workers > 1`` (``evaluator.workers=N`` in a run's config) the
-uncached designs of a batch are evaluated in ``N`` worker processes
-(:class:`archgym.parallel.WorkerPool`); results are recorded in proposal order, so the
-dataset is the same as with one worker.
+uncached designs of a batch are evaluated by ``N`` workers — local processes, or Ray actors
+with ``evaluator.backend=ray`` (:mod:`archgym.parallel`); results are recorded in proposal
+order, so the dataset is the same as with one worker.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 from archgym.design_space import DesignSpace
 from archgym.objective import Objective
-from archgym.parallel import WorkerPool
+from archgym.parallel import BatchPool, check_backend, make_pool
 from archgym.simulator import Simulator, evaluate_safely
 
 
@@ -48,26 +48,37 @@ class Evaluator:
     """Evaluates designs on one simulator + workload + objective, caching per run."""
 
     def __init__(
-        self, space: DesignSpace, simulator: Simulator, workload: Any, objective: Objective, workers: int = 1
+        self,
+        space: DesignSpace,
+        simulator: Simulator,
+        workload: Any,
+        objective: Objective,
+        workers: int = 1,
+        backend: str = "process",
     ) -> None:
         objective.check_metrics(simulator.metrics)
         self.space, self.simulator, self.workload, self.objective = space, simulator, workload, objective
         self._cache: dict[tuple, tuple[dict | None, str | None, dict]] = {}
         self._recorders: list[Recorder] = []
         self.count = 0
-        self._pool: WorkerPool | None = None
-        self.set_workers(workers)
+        self._pool: BatchPool | None = None
+        self.set_workers(workers, backend)
 
-    def set_workers(self, workers: int) -> None:
-        """Evaluate each batch's uncached designs in ``workers`` processes (1 = in this process)."""
+    def set_workers(self, workers: int, backend: str = "process") -> None:
+        """Evaluate each batch's uncached designs in ``workers`` workers (1 = in this process).
+
+        ``backend`` is ``"process"`` (local processes) or ``"ray"`` (Ray actors; needs the
+        ``[ray]`` extra); a bad value raises :class:`~archgym.registry.ConfigError`.
+        """
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"evaluator.workers must be an integer >= 1, got {workers!r}")
+        check_backend(backend)
         self.close()
-        self.workers = workers
-        self._pool = WorkerPool(self.simulator, self.workload, workers) if workers > 1 else None
+        self.workers, self.backend = workers, backend
+        self._pool = make_pool(self.simulator, self.workload, workers, backend) if workers > 1 else None
 
     def close(self) -> None:
-        """Stop worker processes, if any (they start again on the next batch)."""
+        """Stop the workers, if any (they start again on the next batch)."""
         if getattr(self, "_pool", None) is not None:
             self._pool.close()  # type: ignore[union-attr]
 
@@ -77,7 +88,7 @@ class Evaluator:
 
     def with_simulator(self, simulator: Simulator) -> Evaluator:
         """A fresh evaluator (empty cache, count 0) on another simulator, keeping the recorders."""
-        other = Evaluator(self.space, simulator, self.workload, self.objective, self.workers)
+        other = Evaluator(self.space, simulator, self.workload, self.objective, self.workers, self.backend)
         other._recorders = list(self._recorders)
         return other
 

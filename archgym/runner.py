@@ -247,9 +247,10 @@ def run_experiment(
             lock.release()
             return RunSummary(**{k: v for k, v in previous.items() if k in known})
         env, search = build(cfg, env, agent)
-        workers = _int(dict(plain.get("evaluator") or {}), "workers", 1, "evaluator.")
+        evaluator_cfg = dict(plain.get("evaluator") or {})
+        workers = _int(evaluator_cfg, "workers", 1, "evaluator.")
         try:
-            unwrap(env).evaluator.set_workers(workers)
+            unwrap(env).evaluator.set_workers(workers, evaluator_cfg.get("backend", "process"))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
     except BaseException:

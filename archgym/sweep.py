@@ -46,7 +46,8 @@ RUN_FILE = "run.json"
 SUMMARY_FILE = "summary.json"
 DATASET_DIR = "dataset"
 #: config keys that do not change a run's results (left out of the fingerprint); ``evaluator``
-#: holds only ``workers``, and N workers log the same dataset as one (tests/test_agents_workers.py)
+#: holds only ``workers`` and ``backend``, and N workers of either backend log the same dataset
+#: as one (tests/test_agents_workers.py)
 VOLATILE_KEYS = ("progress", "resume", "evaluator")
 
 Status = Literal["absent", "complete", "incomplete", "changed"]

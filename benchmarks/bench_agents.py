@@ -22,8 +22,10 @@
 
 (f) Parallel evaluation: random search (batches of 16) on the NAS env (zero-cost proxies
     computed by PyTorch on a minibatch: ~0.1 s per design, the slowest simulator here)
-    with ``evaluator.workers`` = 1 and 2 (``--workers``): wall time, speed-up, and whether
-    the logged evaluations are identical.
+    with ``evaluator.workers`` = 1 and 2 (``--workers``), on local processes and, with
+    ``--workers-backends process,ray`` and the ``[ray]`` extra, on Ray actors: wall time,
+    speed-up over one worker, and whether the logged evaluations are identical. Workers (and
+    the private Ray instance) start before the timing.
 
     python benchmarks/bench_agents.py                      # defaults: several minutes on 2 cores
     python benchmarks/bench_agents.py --agents ga,aco --seeds 10 --budget 500
@@ -259,20 +261,21 @@ def mo_overhead(observations: Sequence[int], workload: str, device: str, seed: i
         print(f"{n:>12} {times[0]:>11.0f} {times[1]:>13.0f} {times[2]:>10.0f} {times[3]:>12.0f}", flush=True)
 
 
-def workers_speedup(workers: Sequence[int], budget: int) -> None:
-    """Table (f): the same random-search run with 1, 2, ... evaluation workers."""
+def workers_speedup(workers: Sequence[int], budget: int, backends: Sequence[str] = ("process",)) -> None:
+    """Table (f): the same random-search run with 1, 2, ... evaluation workers of each backend."""
     print()
     print(
         f"(f) parallel evaluation: random search, batch 16, {budget} evaluations on archgym/NAS-v0 "
         "(zero-cost proxies)"
     )
-    print(f"{'workers':>7} {'wall s':>8} {'speed-up':>8} {'same dataset as 1 worker':>25}")
+    print(f"{'backend':>7} {'workers':>7} {'wall s':>8} {'speed-up':>8} {'same dataset as 1 worker':>25}")
     reference, base_wall = None, None
-    for n in workers:
+    runs = [(b, n) for b in backends for n in workers if n > 1 or b == backends[0]]
+    for backend, n in runs:
         env: Any = make_env("archgym/NAS-v0").unwrapped
         env.evaluate([env.space.sample(np.random.default_rng(99))])  # warm up (imports, data) first
-        env.evaluator.reset_cache()
-        env.evaluator.set_workers(n)
+        env.evaluator = env.evaluator.with_simulator(env.simulator)  # empty cache, count 0
+        env.evaluator.set_workers(n, backend)
         rows: list[tuple] = []
         env.add_recorder(lambda ev, rows=rows: rows.append((tuple(ev.design.values()), ev.metrics, ev.error)))
         if n > 1:  # start the workers (and compile the simulator in each) outside the timing
@@ -283,7 +286,10 @@ def workers_speedup(workers: Sequence[int], budget: int) -> None:
         env.evaluator.close()
         reference = rows if reference is None else reference
         base_wall = wall if base_wall is None else base_wall
-        print(f"{n:>7} {wall:>8.2f} {base_wall / wall:>8.2f} {str(rows == reference):>25}", flush=True)
+        name = backend if n > 1 else "serial"
+        print(
+            f"{name:>7} {n:>7} {wall:>8.2f} {base_wall / wall:>8.2f} {str(rows == reference):>25}", flush=True
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -314,6 +320,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--skip-mo-overhead", action="store_true", help="skip the multi-objective BO timing")
     ap.add_argument("--workers", default="1,2", help="evaluation worker counts for (f) (default 1,2)")
     ap.add_argument("--workers-budget", type=int, default=64, help="evaluations per run in (f)")
+    ap.add_argument(
+        "--workers-backends",
+        default="process",
+        help="evaluation backends for (f), comma-separated: process, ray (default process)",
+    )
     ap.add_argument("--skip-workers", action="store_true", help="skip the parallel-evaluation part")
     args = ap.parse_args(argv)
     agents = [a.strip() for a in args.agents.split(",") if a.strip()]
@@ -327,7 +338,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_mo_overhead:
         mo_overhead([int(x) for x in args.mo_obs.split(",")], args.workload, args.device)
     if not args.skip_workers:
-        workers_speedup([int(x) for x in args.workers.split(",")], args.workers_budget)
+        workers_speedup(
+            [int(x) for x in args.workers.split(",")],
+            args.workers_budget,
+            [b.strip() for b in args.workers_backends.split(",") if b.strip()],
+        )
     return 0
 
 
