@@ -27,6 +27,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # the kernel is single-threaded
 
 from archgym.envs.dram import (
     DEFAULT_DESIGN,
+    EXTENDED_DEFAULTS,
     DRAMSimulator,
     random_uniform,
     read_trace,
@@ -75,6 +76,7 @@ def main() -> None:
         "default (Open, FrFcfs, Bankwise 8, AllBank)": dict(DEFAULT_DESIGN),
         "ReadWrite 32, GrpFrFcfsWm 26/5, cap 16": {
             **DEFAULT_DESIGN,
+            **EXTENDED_DEFAULTS,
             "scheduler_buffer": "ReadWrite",
             "request_buffer_size": 32,
             "scheduler": "GrpFrFcfsWm",

@@ -10,7 +10,9 @@ Two spaces:
   ``low_watermark``), Ramulator's FR-FCFS row-hit cap (``row_hit_cap``) and power-down
   (``power_down`` with ``power_down_timeout``).
 
-Knobs a design leaves out take their defaults (:data:`DEFAULT_DESIGN`, :data:`EXTENDED_DEFAULTS`).
+The simulator fills nothing in: a design gives the ten standard knobs, and the six extended ones
+all or none (without them the controller is the standard one, :data:`EXTENDED_DEFAULTS`).
+:data:`DEFAULT_DESIGN` is DRAMSys' example configuration, a starting point to copy from.
 """
 
 from __future__ import annotations
