@@ -37,6 +37,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .devices import TIMING_NAMES
+
 INF = np.int64(1) << np.int64(62)
 
 PAGE_CODES = {"Open": 0, "OpenAdaptive": 1, "Closed": 2, "ClosedAdaptive": 3}
@@ -102,34 +104,10 @@ G_CHANNELS, G_BANKS, G_BPG, G_RANKS = range(4)
     T_DBW,
 ) = range(28)
 N_TIM = 28
-#: device timing names in the order of the ``T_*`` slots above (the last three are set apart)
-TIMING_ORDER = (
-    "CL",
-    "CWL",
-    "RCD",
-    "RP",
-    "RAS",
-    "RC",
-    "CCD_S",
-    "CCD_L",
-    "CCD_L_WR",
-    "RRD_S",
-    "RRD_L",
-    "FAW",
-    "WR",
-    "WTR_S",
-    "WTR_L",
-    "RTP",
-    "RFC",
-    "RFCpb",
-    "RFCsb",
-    "REFI",
-    "REFIpb",
-    "REFIsb",
-    "RTW_EXTRA",
-    "RTRS",
-    "XP",
-)
+#: device timing names in the order of the ``T_*`` slots above (the last three are set apart):
+#: the device table's own order, so the two cannot drift apart
+TIMING_ORDER: tuple[str, ...] = TIMING_NAMES
+assert len(TIMING_ORDER) == N_TIM - 3
 # statistics vector layout
 (
     S_ACT,
