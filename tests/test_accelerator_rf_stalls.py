@@ -17,6 +17,7 @@ from archgym.envs.accelerator import (
     accelerator_design_space,
     load_workload,
 )
+from archgym.envs.accelerator.env import make_accelerator_env
 from archgym.envs.accelerator.hierarchy_model import evaluate_layers
 from archgym.envs.accelerator.templates import template_architecture
 
@@ -58,3 +59,11 @@ def test_array_cycles_is_compute_without_stalls(flag):
     r = AcceleratorSimulator(rf_port_stalls=flag).run([EYERISS_LIKE], "alexnet")
     same = np.allclose(r.layer_array_cycles.numpy(), r.layer_compute_cycles.numpy())
     assert same != flag
+
+
+def test_env_passes_rf_port_stalls_to_its_model():
+    lat = []
+    for flag in (False, True):
+        env = make_accelerator_env("alexnet", targets={"latency_ms": 10.0}, rf_port_stalls=flag).unwrapped
+        lat.append(env.simulator.evaluate(EYERISS_LIKE, env.workload)["latency_ms"])
+    assert lat[1] > 1.5 * lat[0]
