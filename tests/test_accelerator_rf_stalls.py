@@ -4,7 +4,7 @@ hierarchy model on the 9-knob template (which tracks ZigZag 3.9.1, see the READM
 Reference figures, ``python benchmarks/bench_accelerator_agreement.py --designs 200``
 (seed 0, per-network latency, vectorised / hierarchy): ResNet-18 Spearman 0.763 -> 0.863,
 median ratio 0.62 -> 1.00; AlexNet 0.876 -> 0.960, 0.79 -> 0.98. Here a small sample of the
-same kind (20 designs, seed 2, AlexNet; measured 0.841 -> 0.959, median 0.61 -> 0.98).
+same kind (AlexNet, seed 2: 10 designs in the fast test, 20 in the slow one).
 """
 
 import numpy as np
@@ -22,20 +22,36 @@ from archgym.envs.accelerator.hierarchy_model import evaluate_layers
 from archgym.envs.accelerator.templates import template_architecture
 
 
-def test_rf_port_stalls_track_the_hierarchy_model():
+def _latencies(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Network latency of ``n`` random designs on AlexNet: hierarchy, roofline, with stalls."""
     space = accelerator_design_space()
-    rng = np.random.default_rng(2)
-    designs = [space.from_indices(i) for i in space.sample_indices(rng, 20)]
+    designs = [space.from_indices(i) for i in space.sample_indices(np.random.default_rng(seed), n)]
     wl = load_workload("alexnet")
-    ref = np.array(
-        [sum(c.latency_cycles for c in evaluate_layers(template_architecture(d), wl.layers)) for d in designs]
-    )
+    ref = [
+        sum(c.latency_cycles for c in evaluate_layers(template_architecture(d), wl.layers)) for d in designs
+    ]
     roof = AcceleratorSimulator().evaluate_arrays(designs, wl)["latency_cycles"]
     stall = AcceleratorSimulator(rf_port_stalls=True).evaluate_arrays(designs, wl)["latency_cycles"]
+    return np.array(ref), roof, stall
+
+
+def test_rf_port_stalls_track_the_hierarchy_model():
+    # measured: Spearman 0.927 -> 0.988, median ratio 0.62 -> 0.93
+    ref, roof, stall = _latencies(10, seed=2)
+    rho_roof, rho_stall = spearmanr(roof, ref).statistic, spearmanr(stall, ref).statistic
+    assert rho_stall >= 0.95 and rho_stall > rho_roof
+    assert 0.85 <= np.median(stall / ref) <= 1.15
+    assert np.median(roof / ref) < 0.8  # the roofline misses the stalls
+
+
+@pytest.mark.slow
+def test_rf_port_stalls_track_the_hierarchy_model_20_designs():
+    # measured: Spearman 0.841 -> 0.959, median ratio 0.61 -> 0.98
+    ref, roof, stall = _latencies(20, seed=2)
     rho_roof, rho_stall = spearmanr(roof, ref).statistic, spearmanr(stall, ref).statistic
     assert rho_stall >= 0.9 and rho_stall > rho_roof + 0.05
     assert 0.85 <= np.median(stall / ref) <= 1.15
-    assert np.median(roof / ref) < 0.8  # the roofline misses the stalls
+    assert np.median(roof / ref) < 0.8
 
 
 def test_rf_port_stalls_only_add_cycles_and_keep_energy():
