@@ -35,6 +35,7 @@ def main() -> None:
     ap.add_argument("--workload", default="resnet50")
     ap.add_argument("--batches", default="1,64,1024,8192,32768", help="comma-separated batch sizes")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--rf-port-stalls", action="store_true", help="the model with register-file port stalls")
     args = ap.parse_args()
     torch.set_num_threads(1)
 
@@ -44,12 +45,12 @@ def main() -> None:
     dev = torch.cuda.get_device_name() if args.device.startswith("cuda") else "1 CPU core"
     print(
         f"workload {wl.name}: {len(wl)} layers, {wl.macs / 1e9:.2f} GMACs; device {args.device} ({dev}); "
-        f"torch {torch.__version__}"
+        f"torch {torch.__version__}; rf_port_stalls={args.rf_port_stalls}"
     )
     print(f"{'batch':>7} {'cold s':>8} {'warm s':>8} {'designs/s':>11} {'layer-evals/s':>14}")
     for b in (int(x) for x in args.batches.split(",")):
         designs = [space.from_indices(i) for i in space.sample_indices(rng, b)]
-        sim = AcceleratorSimulator(device=args.device)
+        sim = AcceleratorSimulator(device=args.device, rf_port_stalls=args.rf_port_stalls)
         t0 = time.perf_counter()
         sim.evaluate_arrays(designs, wl)
         _sync(args.device)
@@ -63,7 +64,9 @@ def main() -> None:
         w = min(warm)
         print(f"{b:>7} {cold:>8.3f} {w:>8.3f} {b / w:>11,.0f} {b * len(wl) / w:>14,.0f}")
     t0 = time.perf_counter()
-    rows = AcceleratorSimulator(device=args.device).evaluate_many(designs[:1024], wl)
+    rows = AcceleratorSimulator(device=args.device, rf_port_stalls=args.rf_port_stalls).evaluate_many(
+        designs[:1024], wl
+    )
     dt = time.perf_counter() - t0
     print(f"evaluate_many (list of dicts, cold) on 1024 designs: {len(rows) / dt:,.0f} designs/s")
 

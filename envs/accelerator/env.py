@@ -53,6 +53,7 @@ def make_accelerator_env(
     device: str = "cpu",
     simulator: str = "native",
     evaluation_timeout_s: float = 600.0,
+    rf_port_stalls: bool = False,
     **kwargs: Any,
 ) -> ArchGymEnv:
     """Build the accelerator environment.
@@ -74,6 +75,8 @@ def make_accelerator_env(
             the native model. ``env.simulator=zigzag`` on the command line does the same.
         evaluation_timeout_s: ZigZag's wall-clock limit per design (a timed-out design is
             logged as a failed evaluation and the run goes on).
+        rf_port_stalls: the native model adds the register files' port stalls (see
+            :class:`~.simulator.AcceleratorSimulator`; ``+env.kwargs.rf_port_stalls=true``).
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
             ``observe_design``, ``render_mode``).
     """
@@ -87,7 +90,7 @@ def make_accelerator_env(
             if isinstance(workload, Workload)
             else as_workload(tuple(cast(Iterable[Layer], workload)))
         )
-    sim = AcceleratorSimulator(device=device)
+    sim = AcceleratorSimulator(device=device, rf_port_stalls=rf_port_stalls)
     if simulator not in ("native", "zigzag"):
         raise ValueError(f"simulator must be native or zigzag, got {simulator!r}")
     objective = objective_from_config(

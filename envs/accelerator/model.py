@@ -18,6 +18,9 @@ For each design and layer:
    of ``ceil(D / unroll)``; NoC = GLB<->array words x bytes / ``noc_bw``; DRAM = DRAM bytes
    / (``dram_bw`` / clock); on-loading = the first buffer tile of weights and inputs over
    the DRAM bandwidth, before compute can start. Later tiles are double-buffered.
+   With ``rf_port_stalls`` the compute term becomes the array's pace under its register
+   files' one read and one write port (:meth:`AcceleratorModel._array_cycles`), the stall
+   the hierarchy model and ZigZag find for this template.
 6. **Area** = PEs x (MAC + RF + NoC register) + GLB SRAM + NoC buses.
 
 Layers run one after another; network latency and energy are sums over layers.
@@ -88,6 +91,7 @@ class ModelResult:
 
     layer_cycles: torch.Tensor
     layer_compute_cycles: torch.Tensor
+    layer_array_cycles: torch.Tensor  # compute plus register-file port stalls (rf_port_stalls)
     layer_noc_cycles: torch.Tensor
     layer_dram_cycles: torch.Tensor
     layer_energy: dict[str, torch.Tensor]  # level -> pJ, (B, L)
@@ -158,9 +162,11 @@ class AcceleratorModel:
         technology: Technology = DEFAULT_TECHNOLOGY,
         device: str | torch.device = "cpu",
         ws_im2col: bool = True,
+        rf_port_stalls: bool = False,
     ) -> None:
         self.tech = technology
         self.im2col = ws_im2col
+        self.rf_port_stalls = rf_port_stalls
         self.device = torch.device(device)
         self._tiling_cache: OrderedDict[str, dict[float, Any]] = OrderedDict()
 
@@ -212,7 +218,7 @@ class AcceleratorModel:
         i_sz = f["N"] * f["G"] * f["C"] * f["H"] * f["W"]
         o_sz = f["N"] * f["G"] * f["K"] * f["P"] * f["Q"]
         z = torch.zeros(B, L, dtype=dt, device=dev)
-        c_w, c_i, c_o, d_w, d_i, d_o, comp = (z.clone() for _ in range(7))
+        c_w, c_i, c_o, d_w, d_i, d_o, comp, red = (z.clone() for _ in range(8))
         for code, name in enumerate(DATAFLOWS):
             idx = (df == code).nonzero().squeeze(1)
             if idx.numel() == 0:
@@ -230,8 +236,12 @@ class AcceleratorModel:
                 self.im2col,
             )
             cyc = torch.ones_like(sub["N"])
+            red_t = torch.ones_like(sub["N"])  # temporal reduction steps per output
             for k, fk in r.f.items():
-                cyc = cyc * torch.ceil(sub[k] / fk)
+                steps = torch.ceil(sub[k] / fk)
+                cyc = cyc * steps
+                if k in ("C", "R", "S"):
+                    red_t = red_t * steps
             for dst, src in (
                 (c_w, r.c_w),
                 (c_i, r.c_i),
@@ -240,6 +250,7 @@ class AcceleratorModel:
                 (d_i, r.d_i),
                 (d_o, r.d_o),
                 (comp, cyc),
+                (red, red_t),
             ):
                 dst[idx] = src.expand(len(idx), L)
 
@@ -283,7 +294,8 @@ class AcceleratorModel:
         w_tile = til["kt"] * til["ct"] * f["R"] * f["S"]
         i_tile = (f["N"] * f["C"] * f["H"] * f["W"]) * (til["ct"] / f["C"]) * (til["xt"] / x_all) * g_tile
         t_load = (w_tile + i_tile) * wbytes[:, None] / bytes_pc
-        cycles = torch.maximum(comp, torch.maximum(t_noc, t_dram)) + t_load
+        t_array = self._array_cycles(comp, red, d_w, d_i) if self.rf_port_stalls else comp
+        cycles = torch.maximum(t_array, torch.maximum(t_noc, t_dram)) + t_load
         pes = rows * cols
         util = macs[None] / (cycles * pes[:, None])
         area, parts = self._area(rows, cols, rf_b, glb_kib, noc_bw, bits)
@@ -295,8 +307,44 @@ class AcceleratorModel:
             "mac": macs[None].expand(B, L),
         }
         return ModelResult(
-            cycles, comp, t_noc, t_dram, energy, accesses, dram_bytes, macs, util, area, parts, clock, pes
+            cycles,
+            comp,
+            t_array,
+            t_noc,
+            t_dram,
+            energy,
+            accesses,
+            dram_bytes,
+            macs,
+            util,
+            area,
+            parts,
+            clock,
+            pes,
         )
+
+    @staticmethod
+    def _array_cycles(
+        comp: torch.Tensor, red: torch.Tensor, d_w: torch.Tensor, d_i: torch.Tensor
+    ) -> torch.Tensor:
+        """Cycles of the array when each PE's one register file has one read and one write port.
+
+        The physics of the hierarchy model (:mod:`.hierarchy_model`, ZigZag's port model) for
+        the 9-knob template, whose RF holds all three operands: a transfer narrower than a
+        port still takes a whole access (a cycle). Per PE and compute step:
+
+        * read port: one of W, I, O can stay in the MAC across the innermost loop; the other
+          two are read, except that a partial sum is not read back on the first of the
+          ``red`` temporal reduction steps: ``comp (2 - 1/red)``;
+        * write port: a partial sum every step, plus every word the NoC delivers to the PE
+          (``comp (1/d_W + 1/d_I)``, the RF reuse of the dataflow template).
+
+        The slower port sets the array's pace; the fill cannot overlap with the MAC's own
+        RF traffic because the RF is too small to double-buffer all three operands.
+        """
+        t_read = comp * (2 - 1 / red)
+        t_write = comp * (1 + 1 / d_w + 1 / d_i)
+        return torch.maximum(t_read, t_write)
 
     def _mac_pj(self, bits: torch.Tensor) -> torch.Tensor:
         u, inv = torch.unique(bits, return_inverse=True)

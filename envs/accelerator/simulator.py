@@ -57,6 +57,11 @@ class AcceleratorSimulator(Simulator):
             setting alone.
         ws_im2col: the ws and is templates fill spare PE rows with filter dimensions after
             the input channels (im2col); ``False`` unrolls input channels only.
+        rf_port_stalls: the array waits on its register files' ports (one read and one
+            write port per PE's RF holding all three operands), as the hierarchy model and
+            ZigZag find for this template; latency then tracks theirs (about 2x the
+            roofline on convolutions). Off by default: it halves the Eyeriss-like design's
+            utilisation below the chip's measured ~0.69 (see the README).
 
     The workload is a :class:`~.networks.Workload`, a registered name (``"resnet50"``) or a
     list of :class:`~.layers.Layer` (e.g. from :func:`~.tracing.trace_layers`).
@@ -71,9 +76,12 @@ class AcceleratorSimulator(Simulator):
         technology: Technology = DEFAULT_TECHNOLOGY,
         cpu_threads: int | None = 1,
         ws_im2col: bool = True,
+        rf_port_stalls: bool = False,
     ) -> None:
-        self.model = AcceleratorModel(technology, device, ws_im2col)
+        self.model = AcceleratorModel(technology, device, ws_im2col, rf_port_stalls)
         self.cpu_threads = cpu_threads
+        if rf_port_stalls:  # different results: say so in every row's provenance
+            self.version = f"{type(self).version} +rf-port-stalls"
 
     @contextmanager
     def _threads(self) -> Iterator[None]:
