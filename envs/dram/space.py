@@ -72,6 +72,20 @@ def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
 
 
+def _policy_knobs(schedulers: tuple[str, ...]) -> list[Any]:
+    """The knobs every space shares, with the same values: policies, refresh and arbitration."""
+    return [
+        Categorical("page_policy", PAGE_POLICIES),
+        Categorical("scheduler", schedulers),
+        Categorical("scheduler_buffer", SCHEDULER_BUFFERS),
+        Categorical("response_queue", RESPONSE_QUEUES),
+        Categorical("refresh_policy", REFRESH_POLICIES),
+        Integer("refresh_max_postponed", 1, 8),
+        Integer("refresh_max_pulledin", 1, 8),
+        Categorical("arbiter", ARBITERS),
+    ]
+
+
 def dram_design_space(
     max_active_encoding: str = "pow2", buffer_encoding: str = "pow2", space: str = "standard"
 ) -> DesignSpace:
@@ -89,14 +103,7 @@ def dram_design_space(
     _check("space", space, SPACES)
     pow2_buf = buffer_encoding == "pow2"
     params: list[Any] = [
-        Categorical("page_policy", PAGE_POLICIES),
-        Categorical("scheduler", SCHEDULERS if space == "standard" else EXTENDED_SCHEDULERS),
-        Categorical("scheduler_buffer", SCHEDULER_BUFFERS),
-        Categorical("response_queue", RESPONSE_QUEUES),
-        Categorical("refresh_policy", REFRESH_POLICIES),
-        Integer("refresh_max_postponed", 1, 8),
-        Integer("refresh_max_pulledin", 1, 8),
-        Categorical("arbiter", ARBITERS),
+        *_policy_knobs(SCHEDULERS if space == "standard" else EXTENDED_SCHEDULERS),
         Integer("request_buffer_size", 1, 128 if pow2_buf else 8, log2=pow2_buf),
         Integer("max_active_transactions", 1, 128, log2=max_active_encoding == "pow2"),
     ]
@@ -118,14 +125,7 @@ def simulator_design_space() -> DesignSpace:
     ``power_down_timeout`` 1..4096 cycles)."""
     return DesignSpace(
         [
-            Categorical("page_policy", PAGE_POLICIES),
-            Categorical("scheduler", EXTENDED_SCHEDULERS),
-            Categorical("scheduler_buffer", SCHEDULER_BUFFERS),
-            Categorical("response_queue", RESPONSE_QUEUES),
-            Categorical("refresh_policy", REFRESH_POLICIES),
-            Integer("refresh_max_postponed", 1, 8),
-            Integer("refresh_max_pulledin", 1, 8),
-            Categorical("arbiter", ARBITERS),
+            *_policy_knobs(EXTENDED_SCHEDULERS),
             Integer("request_buffer_size", 1, 128),
             Integer("max_active_transactions", 1, 128),
             Categorical("cmd_mux", CMD_MUXES),
