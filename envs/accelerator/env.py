@@ -70,9 +70,14 @@ def make_accelerator_env(
         area_budget_mm2: shorthand for the constraint ``area_mm2 <= area_budget_mm2``.
         batch: batch size when ``workload`` is a name.
         device: ``cpu`` or ``cuda`` for the model.
-        simulator: ``native`` (the vectorised model) or ``zigzag`` (ZigZag per layer, in a
-            worker process; see :mod:`.zigzag_simulator`). Default targets always come from
-            the native model. ``env.simulator=zigzag`` on the command line does the same.
+        simulator: ``native`` (the vectorised template model), ``hierarchy`` (the compiled
+            hierarchy model on each design's template architecture: ZigZag's fidelity at
+            some hundred ResNet-18 designs a second; see
+            :class:`~.simulator.AcceleratorSimulator`) or ``zigzag`` (ZigZag per layer, in a
+            worker process; see :mod:`.zigzag_simulator`). Default targets come from the
+            simulator the env starts with (``native`` or ``hierarchy``; ``zigzag`` uses the
+            native model's). ``env.simulator=hierarchy`` or ``env.simulator=zigzag`` on the
+            command line does the same.
         evaluation_timeout_s: ZigZag's wall-clock limit per design (a timed-out design is
             logged as a failed evaluation and the run goes on).
         rf_port_stalls: the native model adds the register files' port stalls (see
@@ -90,9 +95,10 @@ def make_accelerator_env(
             if isinstance(workload, Workload)
             else as_workload(tuple(cast(Iterable[Layer], workload)))
         )
-    sim = AcceleratorSimulator(device=device, rf_port_stalls=rf_port_stalls)
-    if simulator not in ("native", "zigzag"):
-        raise ValueError(f"simulator must be native or zigzag, got {simulator!r}")
+    if simulator not in ("native", "hierarchy", "zigzag"):
+        raise ValueError(f"simulator must be native, hierarchy or zigzag, got {simulator!r}")
+    model = "hierarchy" if simulator == "hierarchy" else "template"
+    sim = AcceleratorSimulator(device=device, rf_port_stalls=rf_port_stalls, model=model)
     objective = objective_from_config(
         sim.metrics,
         targets=targets,
@@ -113,8 +119,16 @@ def make_accelerator_env(
         workload_name=wl.name,
         **kwargs,
     )
-    env.simulator_factories = {"zigzag": _zigzag}  # type: ignore[attr-defined]  # env.simulator=zigzag
+    # env.simulator=zigzag / env.simulator=hierarchy
+    env.simulator_factories = {"zigzag": _zigzag, "hierarchy": _hierarchy}  # type: ignore[attr-defined]
     return env
+
+
+def _hierarchy(spec: Mapping[str, Any]) -> AcceleratorSimulator:
+    """The hierarchy-model :class:`~.simulator.AcceleratorSimulator` from an ``env.simulator`` config."""
+    return AcceleratorSimulator(
+        device=str(spec.get("device", "cpu")), model="hierarchy", ws_im2col=bool(spec.get("im2col", True))
+    )
 
 
 def _zigzag(spec: Mapping[str, Any]) -> Any:

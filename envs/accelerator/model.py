@@ -353,6 +353,13 @@ class AcceleratorModel:
         )
         return vals[inv]
 
+    def area_mm2(self, designs: np.ndarray) -> np.ndarray:
+        """Area (mm^2, 45 nm) of each row of a ``(B, 9)`` design matrix (see :func:`design_matrix`)."""
+        D = torch.as_tensor(designs, dtype=torch.float64, device=self.device)
+        _, rows, cols, rf_b, glb_kib, noc_bw, _, _, bits = D.T
+        total, _ = self._area(rows, cols, rf_b, glb_kib, noc_bw, bits)
+        return total.detach().cpu().numpy()
+
     def _area(self, rows, cols, rf_b, glb_kib, noc_bw, bits):
         tech = self.tech
         u, inv = torch.unique(bits, return_inverse=True)

@@ -13,10 +13,15 @@ from archgym.design_space import InvalidDesignError, check_design_fields
 from archgym.simulator import Metric, Metrics, SimulationError, Simulator
 
 from .architecture import Architecture
+from .hierarchy_model import evaluate_batch
 from .hierarchy_model import evaluate_layers as evaluate_hierarchy
 from .model import DESIGN_FIELDS, AcceleratorModel, InfeasibleDesignError, ModelResult, design_matrix
 from .networks import Workload, as_workload
 from .technology import DEFAULT_TECHNOLOGY, Technology
+from .templates import template_architecture
+
+#: the two cost models of a 9-knob design (see the class docstring)
+MODELS: tuple[str, ...] = ("template", "hierarchy")
 
 METRICS: tuple[Metric, ...] = (
     Metric("latency_ms", "ms", "lower", 10.0, "inference latency of the whole workload"),
@@ -62,6 +67,14 @@ class AcceleratorSimulator(Simulator):
             ZigZag find for this template; latency then tracks theirs (about 2x the
             roofline on convolutions). Off by default: it halves the Eyeriss-like design's
             utilisation below the chip's measured ~0.69 (see the README).
+        model: ``"template"`` (default): the vectorised four-template model, millions of
+            layer evaluations a second; ``"hierarchy"``: each design is built as an
+            :class:`~.architecture.Architecture` (:func:`~.templates.template_architecture`)
+            and costed by the compiled hierarchy model, with its own loop-order search,
+            per-port stalls, on/off-loading and drain -- the model checked against ZigZag
+            (about 1.0x its latency and energy), some thousand layer evaluations a second.
+            It has no separate interconnect energy (``energy_noc_pj`` is 0, as in ZigZag);
+            area is the template model's.
 
     The workload is a :class:`~.networks.Workload`, a registered name (``"resnet50"``) or a
     list of :class:`~.layers.Layer` (e.g. from :func:`~.tracing.trace_layers`).
@@ -77,10 +90,20 @@ class AcceleratorSimulator(Simulator):
         cpu_threads: int | None = 1,
         ws_im2col: bool = True,
         rf_port_stalls: bool = False,
+        model: str = "template",
     ) -> None:
+        if model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
         self.model = AcceleratorModel(technology, device, ws_im2col, rf_port_stalls)
+        self.model_kind = model
+        self.technology = technology
+        self.ws_im2col = ws_im2col
         self.cpu_threads = cpu_threads
-        if rf_port_stalls:  # different results: say so in every row's provenance
+        if model == "hierarchy":  # different results: say so in every row's provenance
+            self.version = (
+                "archgym-accelerator hierarchy model 0.2 (9-knob template; compiled mapper, port stalls)"
+            )
+        elif rf_port_stalls:
             self.version = f"{type(self).version} +rf-port-stalls"
 
     @contextmanager
@@ -112,7 +135,12 @@ class AcceleratorSimulator(Simulator):
             raise SimulationError(str(exc)) from None
 
     def run(self, designs: Sequence[Mapping[str, Any]], workload: Workload | str | Sequence) -> ModelResult:
-        """Full per-layer result for a batch of designs (for analysis and tests)."""
+        """Full per-layer result of the template model for a batch of designs (analysis, tests)."""
+        if self.model_kind != "template":
+            raise ValueError(
+                "run() returns the template model's tensors; with model='hierarchy' use "
+                "evaluate_arrays (network metrics) or evaluate_layers (per-layer records)"
+            )
         wl = as_workload(workload)
         try:
             with self._threads():
@@ -124,7 +152,46 @@ class AcceleratorSimulator(Simulator):
 
     def evaluate_arrays(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> dict[str, np.ndarray]:
         """Network metrics as ``{name: (B,) array}`` (the fastest batch form)."""
+        if self.model_kind == "hierarchy":
+            return self._hierarchy_arrays(designs, as_workload(workload))
         return self.run(designs, workload).network_metrics()
+
+    def _architectures(self, designs: Sequence[Mapping[str, Any]]) -> list[Architecture]:
+        return [template_architecture(d, self.technology, im2col=self.ws_im2col) for d in designs]
+
+    def _hierarchy_arrays(self, designs: Sequence[Mapping[str, Any]], wl: Workload) -> dict[str, np.ndarray]:
+        matrix = self._matrix(designs)
+        if not len(designs):
+            return {m.name: np.zeros(0) for m in self.metrics}
+        archs = self._architectures(designs)
+        costs = evaluate_batch(archs, wl.layers)
+        sc = costs.scalars
+        names = [m.name for m in archs[0].memories]  # rf, glb, dram: one template, one layout
+        level_e = {n: costs.level_energy_pj[:, :, i].sum(1) for i, n in enumerate(names)}
+        dram = names.index("dram")
+        dram_words = (costs.reads[:, :, dram] + costs.writes[:, :, dram]).sum(1)
+        dram_word_bits = np.array([a.memories[dram].ports[0].bw_max for a in archs])
+        cycles = sc["latency_cycles"].sum(1)
+        clock = matrix[:, DESIGN_FIELDS.index("clock_mhz")]
+        latency_ms = cycles / (clock * 1e3)
+        mac_e = sc["mac_energy_pj"].sum(1)
+        energy_pj = sc["energy_pj"].sum(1)
+        macs = float(sum(layer.macs for layer in wl.layers))
+        pes = np.array([a.array.units for a in archs], dtype=np.float64)
+        return {
+            "latency_ms": latency_ms,
+            "latency_cycles": cycles,
+            "energy_uj": energy_pj * 1e-6,
+            "edp": energy_pj * 1e-6 * latency_ms,
+            "area_mm2": self.model.area_mm2(matrix),
+            "utilization": macs / (cycles * pes),
+            "dram_mb": dram_words * dram_word_bits / 8 / 1e6,
+            "energy_dram_pj": level_e["dram"],
+            "energy_glb_pj": level_e["glb"],
+            "energy_noc_pj": np.zeros(len(designs)),
+            "energy_rf_pj": level_e["rf"],
+            "energy_mac_pj": mac_e,
+        }
 
     def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
         return self.evaluate_many([design], workload)[0]
@@ -137,10 +204,14 @@ class AcceleratorSimulator(Simulator):
 
         ``architecture`` is a general :class:`~.architecture.Architecture` (evaluated by the
         hierarchy model with stalls, :mod:`.hierarchy_model`), or a design of the 9-knob space
-        (evaluated by the vectorised template model, the one the env uses). Either way the
-        network metrics are the sums of these records (:func:`network_totals`).
+        (evaluated by this simulator's ``model``: the template model by default, or the
+        hierarchy model on the design's template architecture). Either way the network
+        metrics are the sums of these records (:func:`network_totals`).
         """
         wl = as_workload(workload)
+        if not isinstance(architecture, Architecture) and self.model_kind == "hierarchy":
+            self._matrix([architecture])
+            architecture = self._architectures([architecture])[0]
         if isinstance(architecture, Architecture):
             try:
                 costs = evaluate_hierarchy(architecture, wl.layers)
