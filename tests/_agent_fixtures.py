@@ -64,10 +64,11 @@ def toy_env(
 
 
 def real_env(**kwargs: Any):
-    """The accelerator env (the fastest real simulator); skips the test when not importable."""
+    """The accelerator env on its template model (the fastest real simulator, the one the
+    agent tests' targets were calibrated on); skips the test when not importable."""
     pytest.importorskip("archgym.envs.accelerator.env")
     import gymnasium
 
     import archgym  # noqa: F401  (registers the envs)
 
-    return gymnasium.make("archgym/Accelerator-v0", **kwargs)
+    return gymnasium.make("archgym/Accelerator-v0", **{"simulator": "template", **kwargs})

@@ -80,6 +80,8 @@ def test_array_cycles_is_compute_without_stalls(flag):
 def test_env_passes_rf_port_stalls_to_its_model():
     lat = []
     for flag in (False, True):
-        env = make_accelerator_env("alexnet", targets={"latency_ms": 10.0}, rf_port_stalls=flag).unwrapped
+        env = make_accelerator_env(
+            "alexnet", targets={"latency_ms": 10.0}, rf_port_stalls=flag, simulator="template"
+        ).unwrapped
         lat.append(env.simulator.evaluate(EYERISS_LIKE, env.workload)["latency_ms"])
     assert lat[1] > 1.5 * lat[0]

@@ -60,7 +60,10 @@ def test_run_summary_and_report_give_the_hypervolume(tmp_path):
     targets = {"latency_ms": 3.0, "energy_uj": 7000.0, "area_mm2": 2.0}
     for agent in ("nsga2", "random"):
         cfg = {
-            "env": {"id": "archgym/Accelerator-v0", "kwargs": {"workload": "resnet18", "targets": targets}},
+            "env": {
+                "id": "archgym/Accelerator-v0",
+                "kwargs": {"workload": "resnet18", "targets": targets, "simulator": "template"},
+            },
             "agent": {"name": agent, "params": {}},
             "budget": 48,
             "seed": 0,

@@ -258,7 +258,10 @@ def test_runner_uses_proxy_from_config(accel_proxy, tmp_path):
     assert df["simulator_version"].str.startswith("proxy-rf[").all()
     metrics = [c[len("metric.") :] for c in df.columns if c.startswith("metric.")]
     for m in metrics:  # the predictive std of each metric is logged beside it
-        assert (df[f"extra.{m}_std"] > 0).all(), m
+        # (zero for a metric the training data holds constant: energy_noc_pj, which the
+        # hierarchy model does not separate from the memories' access energy)
+        spread = df[f"metric.{m}"].nunique() > 1
+        assert ((df[f"extra.{m}_std"] > 0) == spread).all(), m
     assert set(df["extra.out_of_range"]) <= {0.0, 1.0}
     # a proxy trained on another workload is refused unless asked
     cfg["env"]["kwargs"]["workload"] = "vgg16"

@@ -27,11 +27,13 @@ def default_targets(
 ) -> dict[str, float]:
     """Achievable but demanding targets from the model's own range on ``workload``.
 
+    The model is ``simulator``, by default the env's: the hierarchy model.
+
     Draws ``n_samples`` designs uniformly (fixed ``seed``), keeps those with area at most the
     sample's 25th percentile, and returns the metrics of the one with the least energy-delay
     product among them, rounded up to two significant digits. Deterministic.
     """
-    sim = simulator or AcceleratorSimulator()
+    sim = simulator or AcceleratorSimulator(model="hierarchy")
     space = accelerator_design_space()
     rng = np.random.default_rng(seed)
     designs = [space.from_indices(i) for i in space.sample_indices(rng, n_samples)]
@@ -51,7 +53,7 @@ def make_accelerator_env(
     area_budget_mm2: float | None = None,
     batch: int = 1,
     device: str = "cpu",
-    simulator: str = "native",
+    simulator: str = "hierarchy",
     evaluation_timeout_s: float = 600.0,
     rf_port_stalls: bool = False,
     **kwargs: Any,
@@ -70,17 +72,18 @@ def make_accelerator_env(
         area_budget_mm2: shorthand for the constraint ``area_mm2 <= area_budget_mm2``.
         batch: batch size when ``workload`` is a name.
         device: ``cpu`` or ``cuda`` for the model.
-        simulator: ``native`` (the vectorised template model), ``hierarchy`` (the compiled
-            hierarchy model on each design's template architecture: ZigZag's fidelity at
-            some hundred ResNet-18 designs a second; see
-            :class:`~.simulator.AcceleratorSimulator`) or ``zigzag`` (ZigZag per layer, in a
-            worker process; see :mod:`.zigzag_simulator`). Default targets come from the
-            simulator the env starts with (``native`` or ``hierarchy``; ``zigzag`` uses the
-            native model's). ``env.simulator=hierarchy`` or ``env.simulator=zigzag`` on the
-            command line does the same.
+        simulator: ``hierarchy`` (default): each design's template
+            :class:`~.architecture.Architecture` costed by the compiled hierarchy model (a
+            loop-order search per layer, port stalls, on/off-loading; within about 1.0x of
+            ZigZag, some hundred ResNet-18 designs a second); ``template``: the vectorised
+            four-template roofline model (tens of thousands of designs a second, for bulk
+            datasets; ranks designs less like ZigZag); ``zigzag``: ZigZag per layer in a
+            worker process (:mod:`.zigzag_simulator`; its default targets come from the
+            hierarchy model). ``native`` means the default. On the command line,
+            ``env.simulator=template`` (or ``hierarchy``, ``zigzag``) does the same.
         evaluation_timeout_s: ZigZag's wall-clock limit per design (a timed-out design is
             logged as a failed evaluation and the run goes on).
-        rf_port_stalls: the native model adds the register files' port stalls (see
+        rf_port_stalls: the template model adds the register files' port stalls (see
             :class:`~.simulator.AcceleratorSimulator`; ``+env.kwargs.rf_port_stalls=true``).
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
             ``observe_design``, ``render_mode``).
@@ -95,9 +98,14 @@ def make_accelerator_env(
             if isinstance(workload, Workload)
             else as_workload(tuple(cast(Iterable[Layer], workload)))
         )
-    if simulator not in ("native", "hierarchy", "zigzag"):
-        raise ValueError(f"simulator must be native, hierarchy or zigzag, got {simulator!r}")
-    model = "hierarchy" if simulator == "hierarchy" else "template"
+    if simulator not in ("native", "hierarchy", "template", "zigzag"):
+        raise ValueError(f"simulator must be hierarchy, template or zigzag, got {simulator!r}")
+    model = "template" if simulator == "template" else "hierarchy"
+    if rf_port_stalls and model != "template":
+        raise ValueError(
+            "rf_port_stalls applies to the template model: also set simulator=template "
+            "(+env.kwargs.simulator=template); the hierarchy model has port stalls of its own"
+        )
     sim = AcceleratorSimulator(device=device, rf_port_stalls=rf_port_stalls, model=model)
     objective = objective_from_config(
         sim.metrics,
@@ -119,8 +127,12 @@ def make_accelerator_env(
         workload_name=wl.name,
         **kwargs,
     )
-    # env.simulator=zigzag / env.simulator=hierarchy
-    env.simulator_factories = {"zigzag": _zigzag, "hierarchy": _hierarchy}  # type: ignore[attr-defined]
+    # env.simulator=zigzag / hierarchy / template
+    env.simulator_factories = {  # type: ignore[attr-defined]
+        "zigzag": _zigzag,
+        "hierarchy": _hierarchy,
+        "template": _template,
+    }
     return env
 
 
@@ -128,6 +140,16 @@ def _hierarchy(spec: Mapping[str, Any]) -> AcceleratorSimulator:
     """The hierarchy-model :class:`~.simulator.AcceleratorSimulator` from an ``env.simulator`` config."""
     return AcceleratorSimulator(
         device=str(spec.get("device", "cpu")), model="hierarchy", ws_im2col=bool(spec.get("im2col", True))
+    )
+
+
+def _template(spec: Mapping[str, Any]) -> AcceleratorSimulator:
+    """The template-model :class:`~.simulator.AcceleratorSimulator` from an ``env.simulator`` config."""
+    return AcceleratorSimulator(
+        device=str(spec.get("device", "cpu")),
+        model="template",
+        ws_im2col=bool(spec.get("im2col", True)),
+        rf_port_stalls=bool(spec.get("rf_port_stalls", False)),
     )
 
 

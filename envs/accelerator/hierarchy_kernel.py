@@ -319,6 +319,8 @@ def _allocate(
         for d in range(8):
             ext[op, d] = inside[chain[op, 0], d]
     for i in range(n_loops):
+        if lv[0] == n_chain[0] - 1 and lv[1] == n_chain[1] - 1 and lv[2] == n_chain[2] - 1:
+            break  # every operand is at its outermost level: the remaining loops all go there
         ld, f = loop_ld[i], loop_f[i]
         for op in range(3):
             while True:

@@ -94,6 +94,10 @@ class AcceleratorSimulator(Simulator):
     ) -> None:
         if model not in MODELS:
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+        if rf_port_stalls and model != "template":
+            raise ValueError(
+                "rf_port_stalls applies to the template model (the hierarchy model has port stalls)"
+            )
         self.model = AcceleratorModel(technology, device, ws_im2col, rf_port_stalls)
         self.model_kind = model
         self.technology = technology
