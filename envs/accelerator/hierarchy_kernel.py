@@ -228,14 +228,6 @@ def _footprint(op: int, e: np.ndarray, stride: int, in_h: int, in_w: int) -> int
 
 
 @njit(cache=True)
-def _ext_below(base: np.ndarray, loop_ld: np.ndarray, loop_f: np.ndarray, k: int, out: np.ndarray) -> None:
-    for d in range(8):
-        out[d] = base[d]
-    for i in range(k):
-        out[loop_ld[i]] *= loop_f[i]
-
-
-@njit(cache=True)
 def _words(elements: float, bits: int, transfers: float, bw_max: float, bw_min: float) -> float:
     if elements <= 0 or transfers <= 0:
         return 0.0
@@ -305,7 +297,7 @@ def _allocate(
     in_w: int,
     bound: np.ndarray,
     ext: np.ndarray,
-    trial: np.ndarray,
+    fpc: np.ndarray,
     lv: np.ndarray,
     nb: np.ndarray,
 ) -> None:
@@ -318,6 +310,7 @@ def _allocate(
         nb[op] = 0
         for d in range(8):
             ext[op, d] = inside[chain[op, 0], d]
+        fpc[op] = _footprint(op, ext[op], stride, in_h, in_w)  # current tile of each operand
     for i in range(n_loops):
         if lv[0] == n_chain[0] - 1 and lv[1] == n_chain[1] - 1 and lv[2] == n_chain[2] - 1:
             break  # every operand is at its outermost level: the remaining loops all go there
@@ -327,17 +320,20 @@ def _allocate(
                 m = chain[op, lv[op]]
                 if lv[op] == n_chain[op] - 1:
                     ext[op, ld] *= f
+                    fpc[op] = _footprint(op, ext[op], stride, in_h, in_w)
                     break
+                # the level's tiles if this operand's tile takes the loop too
+                old = ext[op, ld]
+                ext[op, ld] = old * f
+                grown = _footprint(op, ext[op], stride, in_h, in_w)
+                ext[op, ld] = old
                 tot = 0.0
                 for o2 in range(3):
                     if mem_ops[m, o2] and chain[o2, lv[o2]] == m:
-                        for d in range(8):
-                            trial[d] = ext[o2, d]
-                        if o2 == op:
-                            trial[ld] *= f
-                        tot += _footprint(o2, trial, stride, in_h, in_w) * prec[o2]
+                        tot += (grown if o2 == op else fpc[o2]) * prec[o2]
                 if tot <= mem_size[m]:
-                    ext[op, ld] *= f
+                    ext[op, ld] = old * f
+                    fpc[op] = grown
                     break
                 bound[op, nb[op]] = i
                 nb[op] += 1
@@ -347,10 +343,57 @@ def _allocate(
                     ext[op, d] = inside[nxt, d]
                 for i2 in range(i):
                     ext[op, loop_ld[i2]] *= loop_f[i2]
+                fpc[op] = _footprint(op, ext[op], stride, in_h, in_w)
     for op in range(3):
         while nb[op] < n_chain[op]:
             bound[op, nb[op]] = n_loops
             nb[op] += 1
+
+
+@njit(cache=True)
+def _prefix_suffix(
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    n_loops: int,
+    rel: np.ndarray,
+    cum: np.ndarray,
+    suf: np.ndarray,
+    suf_rel: np.ndarray,
+    nxt: np.ndarray,
+    top_irr: np.ndarray,
+    no_red: np.ndarray,
+) -> None:
+    """Per boundary ``k`` (a tile holding loops ``[0, k)``): ``cum[k]`` the extent of each
+    dimension below it; ``suf[k]`` the product of the loops above; per operand ``suf_rel`` the
+    product of the relevant loops above, ``nxt`` the first relevant loop above, ``top_irr`` the
+    run of irrelevant loops at the top of the tile; ``no_red[k]``: no reduction loop above."""
+    for d in range(8):
+        cum[0, d] = 1
+    for op in range(3):
+        top_irr[op, 0] = 1
+    for k in range(n_loops):
+        ld, f = loop_ld[k], loop_f[k]
+        for d in range(8):
+            cum[k + 1, d] = cum[k, d]
+        cum[k + 1, ld] *= f
+        for op in range(3):
+            top_irr[op, k + 1] = 1 if rel[op, ld] else top_irr[op, k] * f
+    suf[n_loops] = 1
+    no_red[n_loops] = True
+    for op in range(3):
+        suf_rel[op, n_loops] = 1
+        nxt[op, n_loops] = n_loops
+    for k in range(n_loops - 1, -1, -1):
+        ld, f = loop_ld[k], loop_f[k]
+        suf[k] = suf[k + 1] * f
+        no_red[k] = no_red[k + 1] and not ((ld == 5 or ld == 6 or ld == 7) and f != 1)
+        for op in range(3):
+            if rel[op, ld]:
+                suf_rel[op, k] = suf_rel[op, k + 1] * f
+                nxt[op, k] = k
+            else:
+                suf_rel[op, k] = suf_rel[op, k + 1]
+                nxt[op, k] = nxt[op, k + 1]
 
 
 @njit(cache=True)
@@ -385,7 +428,12 @@ def _cost(
     offl: np.ndarray,
     e1: np.ndarray,
     e2: np.ndarray,
-    ones: np.ndarray,
+    cum: np.ndarray,
+    suf: np.ndarray,
+    suf_rel: np.ndarray,
+    nxt: np.ndarray,
+    top_irr: np.ndarray,
+    no_red: np.ndarray,
 ) -> tuple[float, float, float, float]:
     """Cost of one allocated loop order: ``(temporal, stall, onload, offload)`` cycles; the
     per-level accesses and energy are left in ``lv_reads / lv_writes / lv_energy``."""
@@ -399,33 +447,23 @@ def _cost(
     for op in range(3):
         load[op] = 0.0
         offl[op] = 0.0
-    temporal = 1
-    for i in range(n_loops):
-        temporal *= loop_f[i]
+    _prefix_suffix(loop_ld, loop_f, n_loops, rel, cum, suf, suf_rel, nxt, top_irr, no_red)
+    temporal = suf[0]
     for op in range(3):
         bits_in = prec[op]
         for j in range(n_chain[op]):
             m = chain[op, j]
             k_lo = bound[op, j - 1] if j > 0 else 0
             inst = act_b[m, op] if j > 0 else act_nb[m]
-            _ext_below(inside[m], loop_ld, loop_f, k_lo, e1)
+            for d in range(8):
+                e1[d] = inside[m, d] * cum[k_lo, d]
             fp_down = _footprint(op, e1, stride, in_h, in_w)
-            # refills, distinct tiles (loops above the tile, less the stationary run)
-            jj = k_lo
-            while jj < n_loops and not rel[op, loop_ld[jj]]:
-                jj += 1
-            refills = 1
-            for i in range(jj, n_loops):
-                refills *= loop_f[i]
-            distinct = 1
-            for i in range(k_lo, n_loops):
-                if rel[op, loop_ld[i]]:
-                    distinct *= loop_f[i]
+            # refills (loops above the tile, less the stationary run right above), distinct tiles
+            refills = suf[nxt[op, k_lo]]
+            distinct = suf_rel[op, k_lo]
             child = chain[op, j - 1] if j > 0 else -1
-            if j > 0:
-                _ext_below(inside[child], loop_ld, loop_f, k_lo, e2)
-            else:
-                _ext_below(ones, loop_ld, loop_f, k_lo, e2)
+            for d in range(8):
+                e2[d] = inside[child, d] * cum[k_lo, d] if j > 0 else cum[k_lo, d]
             child_fp = _footprint(op, e2, stride, in_h, in_w)
             period = temporal / max(1, refills)
             if j > 0:
@@ -433,12 +471,7 @@ def _cost(
                 if dbl:
                     window = period
                 else:
-                    run = 1
-                    i = k_lo - 1
-                    while i >= 0 and not rel[op, loop_ld[i]]:
-                        run *= loop_f[i]
-                        i -= 1
-                    window = period / max(1, run)
+                    window = period / max(1, top_irr[op, k_lo])
             else:
                 window = period
             once = j > 0 and refills == 1
@@ -479,13 +512,7 @@ def _cost(
                 else:
                     back = refills - distinct
                 psum, fin = prec[2], prec[3]
-                final_bits = psum
-                no_red = True
-                for i in range(k_lo, n_loops):
-                    if (loop_ld[i] == 5 or loop_ld[i] == 6 or loop_ld[i] == 7) and loop_f[i] != 1:
-                        no_red = False
-                if no_red:
-                    final_bits = fin
+                final_bits = fin if no_red[k_lo] else psum
                 p_fl = port_of[m, 2, 2]
                 p_tl = port_of[m, 2, 1]
                 if p_fl >= 0:
@@ -603,7 +630,7 @@ def _evaluate_all(
     loop_f = np.ones(MAX_LOOPS, np.int64)
     bound = np.zeros((3, M), np.int64)
     ext = np.ones((3, 8), np.int64)
-    trial = np.ones(8, np.int64)
+    fpc = np.zeros(3, np.int64)
     lv_reads = np.zeros(M)
     lv_writes = np.zeros(M)
     lv_energy = np.zeros(M)
@@ -613,7 +640,12 @@ def _evaluate_all(
     offl = np.zeros(3)
     e1 = np.ones(8, np.int64)
     e2 = np.ones(8, np.int64)
-    ones = np.ones(8, np.int64)
+    cum = np.ones((MAX_LOOPS + 1, 8), np.int64)
+    suf = np.ones(MAX_LOOPS + 1, np.int64)
+    suf_rel = np.ones((3, MAX_LOOPS + 1), np.int64)
+    nxt = np.zeros((3, MAX_LOOPS + 1), np.int64)
+    top_irr = np.ones((3, MAX_LOOPS + 1), np.int64)
+    no_red = np.ones(MAX_LOOPS + 1, np.bool_)
     lv = np.zeros(3, np.int64)
     nb = np.zeros(3, np.int64)
     lat_of = np.zeros(max(1, max_orders))
@@ -726,13 +758,13 @@ def _evaluate_all(
                     n_loops += 1
             _allocate(
                 loop_ld, loop_f, n_loops, chain, n_chain, inside, mem_ops_a[a], mem_size_a[a],
-                prec_a[a], stride, in_h, in_w, bound, ext, trial, lv, nb,
+                prec_a[a], stride, in_h, in_w, bound, ext, fpc, lv, nb,
             )  # fmt: skip
             temporal, stall, onload, offload = _cost(
                 loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
                 mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
                 prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
-                stall_acc, load, offl, e1, e2, ones,
+                stall_acc, load, offl, e1, e2, cum, suf, suf_rel, nxt, top_irr, no_red,
             )  # fmt: skip
             lat = temporal + stall + onload + offload + drain
             energy = 0.0
@@ -770,13 +802,13 @@ def _evaluate_all(
                 n_loops += 1
         _allocate(
             loop_ld, loop_f, n_loops, chain, n_chain, inside, mem_ops_a[a], mem_size_a[a],
-            prec_a[a], stride, in_h, in_w, bound, ext, trial, lv, nb,
+            prec_a[a], stride, in_h, in_w, bound, ext, fpc, lv, nb,
         )  # fmt: skip
         temporal, stall, onload, offload = _cost(
             loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
             mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
             prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
-            stall_acc, load, offl, e1, e2, ones,
+            stall_acc, load, offl, e1, e2, cum, suf, suf_rel, nxt, top_irr, no_red,
         )  # fmt: skip
         latency = temporal + stall + onload + offload + drain
         lv_sum = 0.0
