@@ -392,6 +392,16 @@ def _onload(
 
 
 @njit(cache=True)
+def _stall(busy: np.ndarray, stall_acc: np.ndarray, n_mem: int, temporal: float) -> float:
+    """Stall cycles: the slowest port's (ports work in parallel)."""
+    stall = 0.0
+    for m in range(n_mem):
+        for p in range(busy.shape[1]):
+            stall = max(stall, stall_acc[m, p], busy[m, p] - temporal)
+    return stall
+
+
+@njit(cache=True)
 def _prefix_suffix(
     loop_ld: np.ndarray,
     loop_f: np.ndarray,
@@ -475,9 +485,12 @@ def _cost(
     nxt: np.ndarray,
     top_irr: np.ndarray,
     no_red: np.ndarray,
+    limit: float,
 ) -> tuple[float, float, float, float]:
     """Cost of one allocated loop order: ``(temporal, stall, onload, offload)`` cycles; the
-    per-level accesses and energy are left in ``lv_reads / lv_writes / lv_energy``."""
+    per-level accesses and energy are left in ``lv_reads / lv_writes / lv_energy``.
+
+    Costing stops early, with an infinite stall, once the cycles so far pass ``limit``."""
     for m in range(n_mem):
         lv_reads[m] = 0.0
         lv_writes[m] = 0.0
@@ -605,10 +618,10 @@ def _cost(
                     cyc = _cycles(fp_down, psum, bw_max[m, p_tl])
                     busy[m, p_tl] += cyc * back
                     stall_acc[m, p_tl] += max(0.0, cyc - window) * back
-    stall = 0.0
-    for m in range(n_mem):
-        for p in range(busy.shape[1]):
-            stall = max(stall, stall_acc[m, p], busy[m, p] - temporal)
+        # the rest only adds cycles: an order already past the limit is dropped here
+        if op < 2 and temporal + _stall(busy, stall_acc, n_mem, temporal) + max(load[0], load[1]) > limit:
+            return float(temporal), np.inf, 0.0, 0.0
+    stall = _stall(busy, stall_acc, n_mem, temporal)
     onload = max(load[0], max(load[1], load[2]))
     offload = max(offl[0], max(offl[1], offl[2]))
     return float(temporal), stall, onload, offload
@@ -822,6 +835,7 @@ def _evaluate_all(
                 mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
                 prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
                 stall_acc, load, offl, e1, e2, cum, suf, suf_rel, nxt, top_irr, no_red,
+                best_lat * 1.005 - drain,
             )  # fmt: skip
             lat = temporal + stall + onload + offload + drain
             energy = 0.0
@@ -865,7 +879,7 @@ def _evaluate_all(
             loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
             mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
             prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
-            stall_acc, load, offl, e1, e2, cum, suf, suf_rel, nxt, top_irr, no_red,
+            stall_acc, load, offl, e1, e2, cum, suf, suf_rel, nxt, top_irr, no_red, np.inf,
         )  # fmt: skip
         latency = temporal + stall + onload + offload + drain
         lv_sum = 0.0
