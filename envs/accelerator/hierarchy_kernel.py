@@ -351,47 +351,6 @@ def _allocate(
 
 
 @njit(cache=True)
-def _onload(
-    loop_ld: np.ndarray,
-    loop_f: np.ndarray,
-    bound: np.ndarray,
-    chain: np.ndarray,
-    n_chain: np.ndarray,
-    inside: np.ndarray,
-    port_of: np.ndarray,
-    bw_max: np.ndarray,
-    prec: np.ndarray,
-    stride: int,
-    in_h: int,
-    in_w: int,
-    e1: np.ndarray,
-    e2: np.ndarray,
-) -> float:
-    """On-loading cycles of an allocated order (as :func:`_cost` counts them), before costing
-    it: with the order-independent temporal cycles and drain, a lower bound of its latency."""
-    out = 0.0
-    for op in range(2):
-        if n_chain[op] < 2:
-            continue
-        m, child, k = chain[op, 1], chain[op, 0], bound[op, 0]
-        for d in range(8):
-            e1[d] = inside[m, d]
-            e2[d] = inside[child, d]
-        for i in range(k):
-            e1[loop_ld[i]] *= loop_f[i]
-            e2[loop_ld[i]] *= loop_f[i]
-        p_tl, p_fh = port_of[m, op, 1], port_of[child, op, 0]
-        c1 = _cycles(_footprint(op, e1, stride, in_h, in_w), prec[op], bw_max[m, p_tl]) if p_tl >= 0 else 0.0
-        c2 = (
-            _cycles(_footprint(op, e2, stride, in_h, in_w), prec[op], bw_max[child, p_fh])
-            if p_fh >= 0
-            else 0.0
-        )
-        out = max(out, max(c1, c2))
-    return out
-
-
-@njit(cache=True)
 def _stall(busy: np.ndarray, stall_acc: np.ndarray, n_mem: int, temporal: float) -> float:
     """Stall cycles: the slowest port's (ports work in parallel)."""
     stall = 0.0
@@ -795,9 +754,6 @@ def _evaluate_all(
             perm[t] = t
         n_orders = 0
         best_lat = np.inf
-        all_temporal = 1.0
-        for ld in range(8):
-            all_temporal *= temporal_d[ld]
         while True:
             n_loops = 0
             for t in range(n_perm + 2):
@@ -817,19 +773,6 @@ def _evaluate_all(
                 loop_ld, loop_f, n_loops, chain, n_chain, inside, mem_ops_a[a], mem_size_a[a],
                 prec_a[a], stride, in_h, in_w, bound, ext, fpc, lv, nb,
             )  # fmt: skip
-            # an order whose latency bound is already past the fastest so far (+0.5 %) can be
-            # neither the fastest nor among the near-ties: it is not costed
-            lower = all_temporal + drain + _onload(
-                loop_ld, loop_f, bound, chain, n_chain, inside, port_of_a[a], bw_max_a[a],
-                prec_a[a], stride, in_h, in_w, e1, e2,
-            )  # fmt: skip
-            if lower > best_lat * 1.005:
-                lat_of[n_orders] = np.inf
-                en_of[n_orders] = np.inf
-                n_orders += 1
-                if n_orders >= max_orders or not _next_permutation(perm, n_perm):
-                    break
-                continue
             temporal, stall, onload, offload = _cost(
                 loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
                 mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
