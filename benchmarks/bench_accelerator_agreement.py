@@ -3,8 +3,9 @@
     python benchmarks/bench_accelerator_agreement.py --designs 200 --workloads resnet18,alexnet
 
 Random designs of the 9-knob space are evaluated by the template model
-(``env.simulator=template``) and, built as architectures by :func:`~archgym.envs.accelerator.templates.template_architecture`, by the
-per-layer hierarchy model with stalls (which tracks ZigZag 3.9.1; see the README's fidelity
+(``env.simulator=template``) and, built as architectures by
+:func:`~archgym.envs.accelerator.templates.template_architecture`, by the hierarchy model
+with stalls (which tracks ZigZag 3.9.1; see the README's fidelity
 table). Prints per workload the Spearman rank correlation of network latency and energy
 across the designs and the median / 10th / 90th percentile ratio vectorised / hierarchy.
 Both forms of the vectorised model are compared: the default roofline and
