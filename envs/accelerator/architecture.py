@@ -33,6 +33,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from .imc import ImcError, ImcMacro, macro_from_zigzag
 from .technology import DEFAULT_TECHNOLOGY, Technology
 
 OPERANDS: tuple[str, ...] = ("W", "I", "O")
@@ -109,16 +110,33 @@ class MemoryLevel:
 
 @dataclass(frozen=True)
 class OperationalArray:
-    """The MAC array: ``dims`` maps each spatial dimension to its size."""
+    """The MAC array: ``dims`` maps each spatial dimension to its size.
+
+    ``imc``: an in-memory-compute macro (:class:`~.imc.ImcMacro`) whose model gives the MAC
+    energy per layer and mapping (``mac_pj`` is then its energy per MAC at full use) and
+    the array cycles per temporal iteration (bit-serial inputs).
+    """
 
     dims: Mapping[str, int]
     mac_pj: float
     mac_area_mm2: float = 0.0
     systolic_dims: tuple[str, ...] = ()
+    imc: ImcMacro | None = None
+
+    def __post_init__(self) -> None:
+        if self.imc is not None:
+            for d in (self.imc.row_dim, self.imc.col_dim):
+                if d not in self.dims:
+                    raise ArchitectureError(f"IMC macro dimension {d!r} is not an array dimension")
 
     @property
     def units(self) -> int:
         return math.prod(self.dims.values())
+
+    @property
+    def cycles_per_iteration(self) -> float:
+        """Array cycles per temporal loop iteration: 1, or the bit-serial cycles of an IMC macro."""
+        return 1.0 if self.imc is None else self.imc.cycles_per_mac
 
 
 @dataclass(frozen=True)
@@ -184,13 +202,18 @@ class Architecture:
         mapping_yaml: str | Path | None = None,
         *,
         layer: str = "default",
-        clock_mhz: float = 1000.0,
+        clock_mhz: float | None = None,
     ) -> Architecture:
         """Read ZigZag's hardware YAML (and the spatial mapping and operand links of one
         entry of its mapping YAML: the entry named ``layer``, else ``default``).
 
         Without a mapping file, each array dimension unrolls output channels ``K`` first
-        and input channels ``C`` on the second (ZigZag's own default mapping).
+        and input channels ``C`` on the second (ZigZag's own default mapping). A mapping
+        entry with a ``spatial_mapping_hint`` instead unrolls the hinted layer dimensions of
+        each array dimension in order, each as far as the room left allows.
+
+        An in-memory-compute array (``is_imc: True``) is costed with :mod:`.imc`; its clock
+        is the macro's critical path unless ``clock_mhz`` is given (otherwise 1000 MHz).
         """
         import yaml
 
@@ -203,14 +226,21 @@ class Architecture:
             raise ArchitectureError(
                 f"{where}: no operational_array with dimensions and sizes ({exc})"
             ) from None
-        # in-memory-compute arrays (is_imc) give no per-MAC energy: ZigZag costs them with its
-        # macro model, which we do not have, so their MAC energy is 0 here
-        mac_pj = float(oa.get("unit_energy", 0.0))
+        imc: ImcMacro | None = None
+        if oa.get("is_imc"):
+            try:
+                imc = macro_from_zigzag(oa, (hw.get("memories") or {}).get("cells"))
+            except ImcError as exc:
+                raise ArchitectureError(f"{where}: {exc}") from None
+            mac_pj = imc.peak_pj_per_mac()
+            mac_area = sum(imc.area_mm2().values()) / math.prod(dims.values())
+            if clock_mhz is None:
+                clock_mhz = 1e3 / sum(imc.clock_period_ns().values())
+        else:
+            mac_pj = float(oa.get("unit_energy", 0.0))
+            mac_area = float(oa.get("unit_area", 0.0))
         array = OperationalArray(
-            dims,
-            mac_pj,
-            float(oa.get("unit_area", 0.0)),
-            tuple(str(d) for d in oa.get("systolic_dimensions", ())),
+            dims, mac_pj, mac_area, tuple(str(d) for d in oa.get("systolic_dimensions", ())), imc
         )
         mem_links = {"I1": "I", "I2": "W", "O": "O"}
         spatial: dict[str, tuple[tuple[str, int], ...]] = {}
@@ -228,6 +258,9 @@ class Architecture:
                     ld, f = (s.strip() for s in str(it).split(","))
                     pairs.append((ld, int(f)))
                 spatial[str(d)] = tuple(pairs)
+            for d, hinted in (entry.get("spatial_mapping_hint") or {}).items():
+                if str(d) in dims and str(d) not in spatial:
+                    spatial[str(d)] = tuple((str(ld), dims[str(d)]) for ld in hinted)
             links = entry.get("memory_operand_links") or {}
             mem_links = {str(v): str(k) for k, v in links.items()} or mem_links
         else:
@@ -245,7 +278,7 @@ class Architecture:
             array,
             tuple(memories),
             spatial,
-            clock_mhz=clock_mhz,
+            clock_mhz=1000.0 if clock_mhz is None else clock_mhz,
         )
 
 

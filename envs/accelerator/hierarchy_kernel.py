@@ -73,6 +73,7 @@ class PackedArchitectures:
     prec: np.ndarray  # (A, 4) W, I, O (partial sums), O_final
     units: np.ndarray  # (A,)
     mac_pj: np.ndarray  # (A,)
+    cycles_per_iteration: np.ndarray  # (A,) array cycles per temporal iteration (bit-serial IMC > 1)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         return tuple(getattr(self, f) for f in self.__dataclass_fields__)
@@ -117,6 +118,7 @@ def pack_architectures(archs: Sequence[Architecture]) -> PackedArchitectures:
         "prec": np.ones((n, 4), np.int64),
         "units": np.ones(n, np.int64),
         "mac_pj": np.zeros(n),
+        "cycles_per_iteration": np.ones(n),
     }
     ld_index = {ld: i for i, ld in enumerate(LAYER_DIMS)}
     for a, arch in enumerate(archs):
@@ -155,6 +157,7 @@ def pack_architectures(archs: Sequence[Architecture]) -> PackedArchitectures:
         out["prec"][a] = [int(arch.precision[k]) for k in ("W", "I", "O", "O_final")]
         out["units"][a] = arch.array.units
         out["mac_pj"][a] = arch.array.mac_pj
+        out["cycles_per_iteration"][a] = arch.array.cycles_per_iteration
     return PackedArchitectures(**out)
 
 
@@ -177,8 +180,12 @@ def evaluate_pairs(
     arch_index: np.ndarray,
     layer_index: np.ndarray,
     max_orders: int = 720,
+    mac_energy: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Map and cost each pair ``(archs[arch_index[i]], layers[layer_index[i]])``.
+
+    ``mac_energy[i]`` (pJ) is pair ``i``'s MAC energy; by default MACs x the array's ``mac_pj``
+    (in-memory-compute arrays give a mapping-dependent one, see :mod:`.imc`).
 
     Returns ``(scalars, reads, writes, level_energy, order)``: ``scalars[i]`` holds the
     :data:`SCALARS` columns; ``reads/writes/level_energy[i, m]`` are memory ``m``'s
@@ -191,13 +198,19 @@ def evaluate_pairs(
     writes = np.zeros((n, MAX_MEMORIES))
     energy = np.zeros((n, MAX_MEMORIES))
     order = np.full((n, MAX_LOOPS), -1, np.int64)
+    arch_index = np.ascontiguousarray(arch_index, np.int64)
+    layer_index = np.ascontiguousarray(layer_index, np.int64)
+    layer_macs = np.ascontiguousarray(layer_macs, np.float64)
+    if mac_energy is None:
+        mac_energy = layer_macs[layer_index] * archs.mac_pj[arch_index]
     compiled: Any = _evaluate_all  # the packed fields go in positionally
     compiled(
         *archs.arrays(),
         np.ascontiguousarray(layer_shape, np.int64),
-        np.ascontiguousarray(layer_macs, np.float64),
-        np.ascontiguousarray(arch_index, np.int64),
-        np.ascontiguousarray(layer_index, np.int64),
+        layer_macs,
+        np.ascontiguousarray(mac_energy, np.float64),
+        arch_index,
+        layer_index,
         int(max_orders),
         _REL,
         scalars,
@@ -386,9 +399,11 @@ def _cost(
     e1: np.ndarray,
     e2: np.ndarray,
     ones: np.ndarray,
+    cpi: float,
 ) -> tuple[float, float, float, float]:
     """Cost of one allocated loop order: ``(temporal, stall, onload, offload)`` cycles; the
-    per-level accesses and energy are left in ``lv_reads / lv_writes / lv_energy``."""
+    per-level accesses and energy are left in ``lv_reads / lv_writes / lv_energy``. One
+    temporal iteration takes ``cpi`` array cycles (bit-serial in-memory compute)."""
     for m in range(n_mem):
         lv_reads[m] = 0.0
         lv_writes[m] = 0.0
@@ -399,9 +414,10 @@ def _cost(
     for op in range(3):
         load[op] = 0.0
         offl[op] = 0.0
-    temporal = 1
+    iterations = 1
     for i in range(n_loops):
-        temporal *= loop_f[i]
+        iterations *= loop_f[i]
+    temporal = iterations * cpi  # cycles
     for op in range(3):
         bits_in = prec[op]
         for j in range(n_chain[op]):
@@ -474,8 +490,8 @@ def _cost(
                     stall_acc[m, p_tl] += max(0.0, cyc - window) * refills
             else:
                 if j == 0:  # a MAC has no accumulator: every product goes through level 0
-                    back = temporal - distinct
-                    refills = temporal
+                    back = iterations - distinct
+                    refills = iterations
                 else:
                     back = refills - distinct
                 psum, fin = prec[2], prec[3]
@@ -543,7 +559,7 @@ def _cost(
             stall = max(stall, stall_acc[m, p], busy[m, p] - temporal)
     onload = max(load[0], max(load[1], load[2]))
     offload = max(offl[0], max(offl[1], offl[2]))
-    return float(temporal), stall, onload, offload
+    return temporal, stall, onload, offload
 
 
 @njit(cache=True)
@@ -568,8 +584,10 @@ def _evaluate_all(
     prec_a: np.ndarray,
     units_a: np.ndarray,
     mac_pj_a: np.ndarray,
+    cpi_a: np.ndarray,
     layer_shape: np.ndarray,
     layer_macs: np.ndarray,
+    pair_mac_e: np.ndarray,
     arch_index: np.ndarray,
     layer_index: np.ndarray,
     max_orders: int,
@@ -693,8 +711,9 @@ def _evaluate_all(
                 drain += max(0, used - 1)
         macs = layer_macs[layer_index[q]]
         units = units_a[a]
-        ideal = float(math.ceil(macs / units))
-        mac_e = macs * mac_pj_a[a]
+        cpi = cpi_a[a]
+        ideal = math.ceil(math.ceil(macs / units) * cpi)
+        mac_e = pair_mac_e[q]
         # ---- candidate orders: permutations of the dims with more than one iteration, each
         # dimension's prime factors together (largest innermost), then B and G outermost
         n_perm = 0
@@ -732,7 +751,7 @@ def _evaluate_all(
                 loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
                 mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
                 prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
-                stall_acc, load, offl, e1, e2, ones,
+                stall_acc, load, offl, e1, e2, ones, cpi,
             )  # fmt: skip
             lat = temporal + stall + onload + offload + drain
             energy = 0.0
@@ -776,7 +795,7 @@ def _evaluate_all(
             loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
             mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
             prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
-            stall_acc, load, offl, e1, e2, ones,
+            stall_acc, load, offl, e1, e2, ones, cpi,
         )  # fmt: skip
         latency = temporal + stall + onload + offload + drain
         lv_sum = 0.0
@@ -795,4 +814,4 @@ def _evaluate_all(
         out_scalars[q, 7] = mac_e + lv_sum
         out_scalars[q, 8] = mac_e
         out_scalars[q, 9] = ideal / temporal
-        out_scalars[q, 10] = macs / (latency * units)
+        out_scalars[q, 10] = macs * cpi / (latency * units)

@@ -19,8 +19,11 @@ IEEE TC 2021; written from their papers, not their code):
    above (the data stays: stationarity). Outputs go up after every refill; a refill that is
    not the first of its tile reads the partial sums back. Accesses are counted in words of
    the port's ``bw_max`` bits at ``bw_min`` granularity per transfer, as ZigZag counts them;
-   energy = accesses x per-access energy + MACs x MAC energy.
-4. **Latency** = ideal cycles + stalls + on-loading + off-loading + systolic drain:
+   energy = accesses x per-access energy + MACs x MAC energy (an in-memory-compute array:
+   its macro model on the rows and columns in use, :mod:`.imc`).
+4. **Latency** = ideal cycles + stalls + on-loading + off-loading + systolic drain (a
+   bit-serial in-memory-compute array takes several cycles per temporal iteration; every
+   period and window scales with it):
    * each transfer between two levels must fit its window: the time between refills if the
      tile fits in half the level (double buffering), otherwise only the last iterations of
      the innermost irrelevant loop run of that level; a port's stall sums over the transfers
@@ -44,6 +47,7 @@ import numpy as np
 
 from . import hierarchy_kernel as kernel
 from .architecture import LAYER_DIMS, Architecture
+from .imc import mapped_rows_cols
 from .layers import Layer
 
 
@@ -150,6 +154,25 @@ def unique_layers(layers: Sequence[Layer]) -> tuple[list[Layer], np.ndarray]:
     return distinct, where
 
 
+def mac_energy_pj(arch: Architecture, layer: Layer) -> float:
+    """MAC energy of ``layer`` on ``arch``: MACs x ``mac_pj``, or for an in-memory-compute
+    array its macro model on the rows and columns the spatial unrolling uses (:mod:`.imc`)."""
+    imc = arch.array.imc
+    if imc is None:
+        return float(layer.macs) * arch.array.mac_pj
+    rows, cols = mapped_rows_cols(imc, spatial_unrolling(arch, layer_dims(layer)))
+    return imc.layer_energy_pj(float(layer.macs), rows, cols)
+
+
+def _pair_mac_energy(
+    archs: Sequence[Architecture], layers: Sequence[Layer], ai: np.ndarray, li: np.ndarray
+) -> np.ndarray | None:
+    """Per-pair MAC energy when some architecture is IMC (None: the kernel's MACs x mac_pj)."""
+    if all(a.array.imc is None for a in archs):
+        return None
+    return np.array([mac_energy_pj(archs[a], layers[q]) for a, q in zip(ai.tolist(), li.tolist())])
+
+
 @dataclass(frozen=True)
 class BatchCosts:
     """Per (design, layer) results of :func:`evaluate_batch`: arrays shaped ``(designs, layers)``
@@ -171,7 +194,8 @@ def evaluate_batch(
     n_a, n_l = len(archs), len(distinct)
     ai = np.repeat(np.arange(n_a), n_l)
     li = np.tile(np.arange(n_l), n_a)
-    sc, rd, wr, en, _ = kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders)
+    mac_e = _pair_mac_energy(archs, distinct, ai, li)
+    sc, rd, wr, en, _ = kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders, mac_e)
     m = kernel.MAX_MEMORIES
     sc = sc.reshape(n_a, n_l, -1)[:, where]
     return BatchCosts(
@@ -188,9 +212,9 @@ def evaluate_layers(arch: Architecture, layers: Sequence[Layer], max_orders: int
     packed = kernel.pack_architectures([arch])
     shape, macs = kernel.pack_layers(distinct)
     n = len(distinct)
-    sc, rd, wr, en, order = kernel.evaluate_pairs(
-        packed, shape, macs, np.zeros(n, np.int64), np.arange(n), max_orders
-    )
+    ai, li = np.zeros(n, np.int64), np.arange(n)
+    mac_e = _pair_mac_energy([arch], distinct, ai, li)
+    sc, rd, wr, en, order = kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders, mac_e)
     out = []
     for layer, q in zip(layers, where):
         v = dict(zip(kernel.SCALARS, sc[q].tolist()))
