@@ -146,6 +146,10 @@ class Architecture:
     ``spatial_mapping`` maps an array dimension to ``((layer_dim, factor), ...)``: the layer
     dimensions it unrolls, filled in order, each by at most ``factor`` (clipped to the layer's
     extent and to the room left on that array dimension).
+
+    ``spatial_hints`` maps an array dimension that ``spatial_mapping`` leaves out to the layer
+    dimensions it may unroll: per layer, the mapper tries one of them at a time (ZigZag's
+    ``spatial_mapping_hint``, see :func:`~.hierarchy_model.spatial_candidates`).
     """
 
     name: str
@@ -155,6 +159,7 @@ class Architecture:
     precision: Mapping[str, int] = field(default_factory=lambda: {"W": 8, "I": 8, "O": 16, "O_final": 8})
     clock_mhz: float = 1000.0
     area_mm2_extra: float = 0.0
+    spatial_hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for op in OPERANDS:
@@ -168,6 +173,13 @@ class Architecture:
             for ld, f in entries:
                 if int(f) < 1:
                     raise ArchitectureError(f"architecture {self.name!r}: unrolling {ld} x {f} on {d}")
+        for d, hinted in self.spatial_hints.items():
+            bad = [ld for ld in hinted if ld not in LAYER_DIMS]
+            if d not in self.array.dims or d in self.spatial_mapping or bad or not hinted:
+                raise ArchitectureError(
+                    f"architecture {self.name!r}: spatial hint {d}: {list(hinted)} needs an array dim "
+                    f"without a spatial mapping and layer dims among {LAYER_DIMS}"
+                )
         for m in self.memories:
             unknown = [d for d in m.served_dims if d not in self.array.dims]
             if unknown:
@@ -190,8 +202,11 @@ class Architecture:
         return self.array.units * self.array.mac_area_mm2 + mem + self.area_mm2_extra
 
     def with_spatial_mapping(self, mapping: Mapping[str, Sequence[tuple[str, int]]]) -> Architecture:
+        """This architecture with ``mapping`` as its whole spatial mapping (no hints left)."""
         return replace(
-            self, spatial_mapping={d: tuple((ld, int(f)) for ld, f in e) for d, e in mapping.items()}
+            self,
+            spatial_mapping={d: tuple((ld, int(f)) for ld, f in e) for d, e in mapping.items()},
+            spatial_hints={},
         )
 
     # ------------------------------------------------------------------ ZigZag
@@ -208,9 +223,9 @@ class Architecture:
         entry of its mapping YAML: the entry named ``layer``, else ``default``).
 
         Without a mapping file, each array dimension unrolls output channels ``K`` first
-        and input channels ``C`` on the second (ZigZag's own default mapping). A mapping
-        entry with a ``spatial_mapping_hint`` instead unrolls the hinted layer dimensions of
-        each array dimension in order, each as far as the room left allows.
+        and input channels ``C`` on the second (ZigZag's own default mapping). The
+        ``spatial_mapping_hint`` of array dimensions without a ``spatial_mapping`` becomes
+        :attr:`spatial_hints` (the mapper picks the unrolling per layer, as ZigZag does).
 
         An in-memory-compute array (``is_imc: True``) is costed with :mod:`.imc`; its clock
         is the macro's critical path unless ``clock_mhz`` is given (otherwise 1000 MHz).
@@ -244,6 +259,7 @@ class Architecture:
         )
         mem_links = {"I1": "I", "I2": "W", "O": "O"}
         spatial: dict[str, tuple[tuple[str, int], ...]] = {}
+        hints: dict[str, tuple[str, ...]] = {}
         if mapping_yaml is not None:
             entries = _load_yaml(mapping_yaml, yaml)
             if not isinstance(entries, list):
@@ -260,7 +276,7 @@ class Architecture:
                 spatial[str(d)] = tuple(pairs)
             for d, hinted in (entry.get("spatial_mapping_hint") or {}).items():
                 if str(d) in dims and str(d) not in spatial:
-                    spatial[str(d)] = tuple((str(ld), dims[str(d)]) for ld in hinted)
+                    hints[str(d)] = tuple(str(ld) for ld in hinted)
             links = entry.get("memory_operand_links") or {}
             mem_links = {str(v): str(k) for k, v in links.items()} or mem_links
         else:
@@ -279,6 +295,7 @@ class Architecture:
             tuple(memories),
             spatial,
             clock_mhz=1000.0 if clock_mhz is None else clock_mhz,
+            spatial_hints=hints,
         )
 
 

@@ -39,6 +39,7 @@ The mapper and cost run compiled (:mod:`.hierarchy_kernel`, numba), for any numb
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -135,6 +136,59 @@ def spatial_unrolling(arch: Architecture, dims: dict[str, int]) -> dict[str, dic
     return out
 
 
+def _divisors(n: int) -> list[int]:
+    return [f for f in range(n, 0, -1) if n % f == 0]
+
+
+def spatial_candidates(
+    arch: Architecture, dims: dict[str, int], keep: int = 3
+) -> list[dict[str, tuple[tuple[str, int], ...]]]:
+    """The spatial mappings the mapper tries for a layer of extents ``dims``.
+
+    Without :attr:`~.architecture.Architecture.spatial_hints`, the architecture's own. With
+    them, as ZigZag's default spatial-mapping generator (Mei et al. IEEE TC 2021; not
+    mixing layer dimensions on one array dimension): every hinted array dimension unrolls
+    one of its hinted layer dimensions by a divisor of ``min(extent, array size)``; of the
+    combinations that do not unroll a layer dimension beyond its extent, the ``keep`` with
+    the most units in use are tried (ties: the more diverse unrolling, i.e. the smaller
+    largest per-layer-dimension unrolling, then the larger unrollings of the first array
+    dimensions first).
+    """
+    if not arch.spatial_hints:
+        return [dict(arch.spatial_mapping)]
+    fixed = spatial_unrolling(arch, dims)
+    options = []
+    for d, hinted in arch.spatial_hints.items():
+        size = arch.array.dims[d]
+        opts = [(ld, f) for ld in hinted if ld in dims for f in _divisors(min(dims[ld], size))]
+        options.append(sorted(opts, key=lambda o: -o[1]) or [(hinted[0], 1)])
+    scored = []
+    for rank, combo in enumerate(itertools.product(*options)):
+        total = {ld: math.prod(u.values()) for ld, u in _per_layer_dim(fixed).items()}
+        for ld, f in combo:
+            total[ld] = total.get(ld, 1) * f
+        if any(f > dims.get(ld, 1) for ld, f in total.items()):
+            continue
+        used = math.prod(total.values())
+        scored.append((-(used + used / max(total.values()) - 1), rank, combo))
+    scored.sort(key=lambda x: x[:2])
+    out = []
+    for _, _, combo in scored[:keep]:
+        mapping = dict(arch.spatial_mapping)
+        for d, (ld, f) in zip(arch.spatial_hints, combo):
+            mapping[d] = ((ld, f),)
+        out.append(mapping)
+    return out
+
+
+def _per_layer_dim(unrolling: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for d, used in unrolling.items():
+        for ld, u in used.items():
+            out.setdefault(ld, {})[d] = u
+    return out
+
+
 def _shape_key(layer: Layer) -> tuple[int, ...]:
     return (layer.N, layer.K, layer.C, layer.R, layer.S, layer.P, layer.Q, layer.stride, layer.groups,
             layer.H, layer.W)  # fmt: skip
@@ -184,18 +238,49 @@ class BatchCosts:
     level_energy_pj: np.ndarray
 
 
+def _evaluate(
+    archs: Sequence[Architecture], distinct: Sequence[Layer], ai: np.ndarray, li: np.ndarray, max_orders: int
+) -> tuple[np.ndarray, ...]:
+    """The kernel on pairs ``(archs[ai[i]], distinct[li[i]])``; an architecture with spatial
+    hints is tried with each of its :func:`spatial_candidates` and the fastest (then least
+    energy) kept."""
+    shape, macs = kernel.pack_layers(distinct)
+    if all(not a.spatial_hints for a in archs):
+        mac_e = _pair_mac_energy(archs, distinct, ai, li)
+        return kernel.evaluate_pairs(kernel.pack_architectures(archs), shape, macs, ai, li, max_orders, mac_e)
+    variants: list[Architecture] = []
+    index: dict[tuple[int, str], int] = {}
+    v_ai, v_li, owner = [], [], []
+    for q, (a, l_) in enumerate(zip(ai.tolist(), li.tolist())):
+        for mapping in spatial_candidates(archs[a], layer_dims(distinct[l_])):
+            key = (a, repr(sorted(mapping.items())))
+            if key not in index:
+                index[key] = len(variants)
+                variants.append(archs[a].with_spatial_mapping(mapping))
+            v_ai.append(index[key])
+            v_li.append(l_)
+            owner.append(q)
+    vai, vli = np.array(v_ai, np.int64), np.array(v_li, np.int64)
+    mac_e = _pair_mac_energy(variants, distinct, vai, vli)
+    out = kernel.evaluate_pairs(kernel.pack_architectures(variants), shape, macs, vai, vli, max_orders, mac_e)
+    lat, en = out[0][:, kernel.SCALARS.index("latency_cycles")], out[0][:, kernel.SCALARS.index("energy_pj")]
+    best = np.full(len(ai), -1, np.int64)
+    for v, q in enumerate(owner):
+        b = best[q]
+        if b < 0 or (lat[v], en[v]) < (lat[b], en[b]):
+            best[q] = v
+    return tuple(x[best] for x in out)
+
+
 def evaluate_batch(
     archs: Sequence[Architecture], layers: Sequence[Layer], max_orders: int = 720
 ) -> BatchCosts:
     """Map and cost every layer on every architecture (each distinct layer shape once)."""
     distinct, where = unique_layers(layers)
-    packed = kernel.pack_architectures(archs)
-    shape, macs = kernel.pack_layers(distinct)
     n_a, n_l = len(archs), len(distinct)
     ai = np.repeat(np.arange(n_a), n_l)
     li = np.tile(np.arange(n_l), n_a)
-    mac_e = _pair_mac_energy(archs, distinct, ai, li)
-    sc, rd, wr, en, _ = kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders, mac_e)
+    sc, rd, wr, en, _ = _evaluate(archs, distinct, ai, li, max_orders)
     m = kernel.MAX_MEMORIES
     sc = sc.reshape(n_a, n_l, -1)[:, where]
     return BatchCosts(
@@ -209,12 +294,8 @@ def evaluate_batch(
 def evaluate_layers(arch: Architecture, layers: Sequence[Layer], max_orders: int = 720) -> list[LayerCost]:
     """Map each layer onto ``arch`` (best loop order by latency, then energy) and cost it."""
     distinct, where = unique_layers(layers)
-    packed = kernel.pack_architectures([arch])
-    shape, macs = kernel.pack_layers(distinct)
     n = len(distinct)
-    ai, li = np.zeros(n, np.int64), np.arange(n)
-    mac_e = _pair_mac_energy([arch], distinct, ai, li)
-    sc, rd, wr, en, order = kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders, mac_e)
+    sc, rd, wr, en, order = _evaluate([arch], distinct, np.zeros(n, np.int64), np.arange(n), max_orders)
     out = []
     for layer, q in zip(layers, where):
         v = dict(zip(kernel.SCALARS, sc[q].tolist()))
