@@ -181,11 +181,14 @@ def evaluate_pairs(
     layer_index: np.ndarray,
     max_orders: int = 720,
     mac_energy: np.ndarray | None = None,
+    split_loops: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Map and cost each pair ``(archs[arch_index[i]], layers[layer_index[i]])``.
 
     ``mac_energy[i]`` (pJ) is pair ``i``'s MAC energy; by default MACs x the array's ``mac_pj``
-    (in-memory-compute arrays give a mapping-dependent one, see :mod:`.imc`).
+    (in-memory-compute arrays give a mapping-dependent one, see :mod:`.imc`). ``split_loops``
+    also tries, per loop order, parting one dimension's prime factors between its place and
+    the outermost position (as LOMA's orders can; about 10x more candidates).
 
     Returns ``(scalars, reads, writes, level_energy, order)``: ``scalars[i]`` holds the
     :data:`SCALARS` columns; ``reads/writes/level_energy[i, m]`` are memory ``m``'s
@@ -212,6 +215,7 @@ def evaluate_pairs(
         arch_index,
         layer_index,
         int(max_orders),
+        bool(split_loops),
         _REL,
         scalars,
         reads,
@@ -563,6 +567,50 @@ def _cost(
 
 
 @njit(cache=True)
+def _build_loops(
+    perm: np.ndarray,
+    n_perm: int,
+    perm_dims: np.ndarray,
+    factors: np.ndarray,
+    n_factors: np.ndarray,
+    temporal_d: np.ndarray,
+    split_t: int,
+    split_k: int,
+    split_dir: int,
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+) -> int:
+    """The temporal loops (innermost first) of permutation ``perm``: each dimension's prime
+    factors together, then B and G. With ``split_t >= 0`` the dimension at position
+    ``split_t`` keeps only part of its factors there (``split_dir`` 0: its ``split_k``
+    largest, 1: all but them) and the rest run outermost, above the other permuted dims."""
+    n_loops = 0
+    for t in range(n_perm + 2):
+        if t < n_perm:
+            ld = perm_dims[perm[t]]
+        elif t == n_perm:
+            if split_t >= 0:  # the split-off factors
+                ld = perm_dims[perm[split_t]]
+                for k in range(n_factors[ld]):
+                    if (k < split_k) != (split_dir == 0):
+                        loop_ld[n_loops] = ld
+                        loop_f[n_loops] = factors[ld, k]
+                        n_loops += 1
+            ld = 0  # B
+        else:
+            ld = 2  # G
+        if t >= n_perm and temporal_d[ld] <= 1:
+            continue
+        for k in range(n_factors[ld]):
+            if t == split_t and (k < split_k) != (split_dir == 0):
+                continue
+            loop_ld[n_loops] = ld
+            loop_f[n_loops] = factors[ld, k]
+            n_loops += 1
+    return n_loops
+
+
+@njit(cache=True)
 def _evaluate_all(
     n_dims: np.ndarray,
     arr_size: np.ndarray,
@@ -591,6 +639,7 @@ def _evaluate_all(
     arch_index: np.ndarray,
     layer_index: np.ndarray,
     max_orders: int,
+    split: bool,
     rel: np.ndarray,
     out_scalars: np.ndarray,
     out_reads: np.ndarray,
@@ -634,8 +683,11 @@ def _evaluate_all(
     ones = np.ones(8, np.int64)
     lv = np.zeros(3, np.int64)
     nb = np.zeros(3, np.int64)
-    lat_of = np.zeros(max(1, max_orders))
-    en_of = np.zeros(max(1, max_orders))
+    # candidates per permutation: as is, or (split) one dimension's factors parted in two
+    per_perm = 1 + (2 * 6 * MAX_LOOPS if split else 0)
+    lat_of = np.zeros(max(1, max_orders) * per_perm)
+    en_of = np.zeros(max(1, max_orders) * per_perm)
+    cand = np.zeros((max(1, max_orders) * per_perm, 4), np.int64)  # perm no., split t, k, dir
     for q in range(len(arch_index)):
         a = arch_index[q]
         sh = layer_shape[layer_index[q]]
@@ -727,41 +779,48 @@ def _evaluate_all(
         for t in range(n_perm):
             perm[t] = t
         n_orders = 0
+        n_perms = 0
         best_lat = np.inf
         while True:
-            n_loops = 0
-            for t in range(n_perm + 2):
-                if t < n_perm:
-                    ld = perm_dims[perm[t]]
-                elif t == n_perm:
-                    ld = 0  # B
-                else:
-                    ld = 2  # G
-                if t >= n_perm and temporal_d[ld] <= 1:
-                    continue
-                for k in range(n_factors[ld]):
-                    loop_ld[n_loops] = ld
-                    loop_f[n_loops] = factors[ld, k]
-                    n_loops += 1
-            _allocate(
-                loop_ld, loop_f, n_loops, chain, n_chain, inside, mem_ops_a[a], mem_size_a[a],
-                prec_a[a], stride, in_h, in_w, bound, ext, trial, lv, nb,
-            )  # fmt: skip
-            temporal, stall, onload, offload = _cost(
-                loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
-                mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
-                prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
-                stall_acc, load, offl, e1, e2, ones, cpi,
-            )  # fmt: skip
-            lat = temporal + stall + onload + offload + drain
-            energy = 0.0
-            for m in range(n_mem):
-                energy += lv_energy[m]
-            lat_of[n_orders] = lat
-            en_of[n_orders] = mac_e + energy
-            best_lat = min(best_lat, lat)
-            n_orders += 1
-            if n_orders >= max_orders or not _next_permutation(perm, n_perm):
+            for option in range(per_perm):
+                split_t, split_k, split_dir = -1, 0, 0
+                if option > 0:  # option - 1 = (t * MAX_LOOPS + k) * 2 + dir
+                    split_dir = (option - 1) % 2
+                    split_k = ((option - 1) // 2) % MAX_LOOPS
+                    split_t = (option - 1) // 2 // MAX_LOOPS
+                    # a split of the outermost permuted dim would change nothing
+                    if split_t >= n_perm - 1 or split_k < 1:
+                        continue
+                    if split_k >= n_factors[perm_dims[perm[split_t]]]:
+                        continue
+                n_loops = _build_loops(
+                    perm, n_perm, perm_dims, factors, n_factors, temporal_d, split_t, split_k,
+                    split_dir, loop_ld, loop_f,
+                )  # fmt: skip
+                _allocate(
+                    loop_ld, loop_f, n_loops, chain, n_chain, inside, mem_ops_a[a], mem_size_a[a],
+                    prec_a[a], stride, in_h, in_w, bound, ext, trial, lv, nb,
+                )  # fmt: skip
+                temporal, stall, onload, offload = _cost(
+                    loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
+                    mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
+                    prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
+                    stall_acc, load, offl, e1, e2, ones, cpi,
+                )  # fmt: skip
+                lat = temporal + stall + onload + offload + drain
+                energy = 0.0
+                for m in range(n_mem):
+                    energy += lv_energy[m]
+                lat_of[n_orders] = lat
+                en_of[n_orders] = mac_e + energy
+                cand[n_orders, 0] = n_perms
+                cand[n_orders, 1] = split_t
+                cand[n_orders, 2] = split_k
+                cand[n_orders, 3] = split_dir
+                best_lat = min(best_lat, lat)
+                n_orders += 1
+            n_perms += 1
+            if n_perms >= max_orders or not _next_permutation(perm, n_perm):
                 break
         # ---- the fastest order; ties within 0.5 % go to the least energy (first one wins)
         pick, pick_e = 0, np.inf
@@ -770,23 +829,14 @@ def _evaluate_all(
                 pick, pick_e = k, en_of[k]
         for t in range(n_perm):
             perm[t] = t
-        for _ in range(pick):
+        for _ in range(cand[pick, 0]):
             _next_permutation(perm, n_perm)
-        n_loops = 0
-        for t in range(n_perm + 2):
-            if t < n_perm:
-                ld = perm_dims[perm[t]]
-            elif t == n_perm:
-                ld = 0
-            else:
-                ld = 2
-            if t >= n_perm and temporal_d[ld] <= 1:
-                continue
-            for k in range(n_factors[ld]):
-                loop_ld[n_loops] = ld
-                loop_f[n_loops] = factors[ld, k]
-                out_order[q, n_loops] = ld
-                n_loops += 1
+        n_loops = _build_loops(
+            perm, n_perm, perm_dims, factors, n_factors, temporal_d, cand[pick, 1], cand[pick, 2],
+            cand[pick, 3], loop_ld, loop_f,
+        )  # fmt: skip
+        for i in range(n_loops):
+            out_order[q, i] = loop_ld[i]
         _allocate(
             loop_ld, loop_f, n_loops, chain, n_chain, inside, mem_ops_a[a], mem_size_a[a],
             prec_a[a], stride, in_h, in_w, bound, ext, trial, lv, nb,

@@ -238,16 +238,53 @@ class BatchCosts:
     level_energy_pj: np.ndarray
 
 
+def _kernel(
+    archs: Sequence[Architecture],
+    distinct: Sequence[Layer],
+    ai: np.ndarray,
+    li: np.ndarray,
+    max_orders: int,
+    split_loops: bool | None,
+) -> tuple[np.ndarray, ...]:
+    """The kernel on pairs of architectures without hints; ``split_loops=None``: split for the
+    in-memory-compute architectures only (one kernel call per setting)."""
+    shape, macs = kernel.pack_layers(distinct)
+    packed = kernel.pack_architectures(archs)
+    mac_e = _pair_mac_energy(archs, distinct, ai, li)
+    if split_loops is not None:
+        return kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders, mac_e, split_loops)
+    imc = np.array([a.array.imc is not None for a in archs], np.bool_)[ai]
+    if not imc.any() or imc.all():
+        return kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders, mac_e, bool(imc.any()))
+    parts = [np.flatnonzero(~imc), np.flatnonzero(imc)]
+    outs = [
+        kernel.evaluate_pairs(
+            packed, shape, macs, ai[p], li[p], max_orders, None if mac_e is None else mac_e[p], bool(flag)
+        )
+        for flag, p in enumerate(parts)
+    ]
+    merged = []
+    for k in range(len(outs[0])):
+        x = np.empty((len(ai), *outs[0][k].shape[1:]), outs[0][k].dtype)
+        for p, o in zip(parts, outs):
+            x[p] = o[k]
+        merged.append(x)
+    return tuple(merged)
+
+
 def _evaluate(
-    archs: Sequence[Architecture], distinct: Sequence[Layer], ai: np.ndarray, li: np.ndarray, max_orders: int
+    archs: Sequence[Architecture],
+    distinct: Sequence[Layer],
+    ai: np.ndarray,
+    li: np.ndarray,
+    max_orders: int,
+    split_loops: bool | None,
 ) -> tuple[np.ndarray, ...]:
     """The kernel on pairs ``(archs[ai[i]], distinct[li[i]])``; an architecture with spatial
     hints is tried with each of its :func:`spatial_candidates` and the fastest (then least
     energy) kept."""
-    shape, macs = kernel.pack_layers(distinct)
     if all(not a.spatial_hints for a in archs):
-        mac_e = _pair_mac_energy(archs, distinct, ai, li)
-        return kernel.evaluate_pairs(kernel.pack_architectures(archs), shape, macs, ai, li, max_orders, mac_e)
+        return _kernel(archs, distinct, ai, li, max_orders, split_loops)
     variants: list[Architecture] = []
     index: dict[tuple[int, str], int] = {}
     v_ai, v_li, owner = [], [], []
@@ -260,9 +297,9 @@ def _evaluate(
             v_ai.append(index[key])
             v_li.append(l_)
             owner.append(q)
-    vai, vli = np.array(v_ai, np.int64), np.array(v_li, np.int64)
-    mac_e = _pair_mac_energy(variants, distinct, vai, vli)
-    out = kernel.evaluate_pairs(kernel.pack_architectures(variants), shape, macs, vai, vli, max_orders, mac_e)
+    out = _kernel(
+        variants, distinct, np.array(v_ai, np.int64), np.array(v_li, np.int64), max_orders, split_loops
+    )
     lat, en = out[0][:, kernel.SCALARS.index("latency_cycles")], out[0][:, kernel.SCALARS.index("energy_pj")]
     best = np.full(len(ai), -1, np.int64)
     for v, q in enumerate(owner):
@@ -273,14 +310,18 @@ def _evaluate(
 
 
 def evaluate_batch(
-    archs: Sequence[Architecture], layers: Sequence[Layer], max_orders: int = 720
+    archs: Sequence[Architecture],
+    layers: Sequence[Layer],
+    max_orders: int = 720,
+    split_loops: bool | None = None,
 ) -> BatchCosts:
-    """Map and cost every layer on every architecture (each distinct layer shape once)."""
+    """Map and cost every layer on every architecture (each distinct layer shape once); see
+    :func:`evaluate_layers` for ``split_loops``."""
     distinct, where = unique_layers(layers)
     n_a, n_l = len(archs), len(distinct)
     ai = np.repeat(np.arange(n_a), n_l)
     li = np.tile(np.arange(n_l), n_a)
-    sc, rd, wr, en, _ = _evaluate(archs, distinct, ai, li, max_orders)
+    sc, rd, wr, en, _ = _evaluate(archs, distinct, ai, li, max_orders, split_loops)
     m = kernel.MAX_MEMORIES
     sc = sc.reshape(n_a, n_l, -1)[:, where]
     return BatchCosts(
@@ -291,11 +332,24 @@ def evaluate_batch(
     )
 
 
-def evaluate_layers(arch: Architecture, layers: Sequence[Layer], max_orders: int = 720) -> list[LayerCost]:
-    """Map each layer onto ``arch`` (best loop order by latency, then energy) and cost it."""
+def evaluate_layers(
+    arch: Architecture, layers: Sequence[Layer], max_orders: int = 720, split_loops: bool | None = None
+) -> list[LayerCost]:
+    """Map each layer onto ``arch`` (best loop order by latency, then energy) and cost it.
+
+    ``split_loops``: the mapper also tries, for each loop order, running part of one
+    dimension's prime factors outermost (e.g. ``OY 4`` inside a buffer and ``OY 7`` above it,
+    as ZigZag's LOMA can), which matters when a small buffer cannot hold a whole dimension;
+    about 10x more candidate orders. ``None`` (default): only for in-memory-compute arrays,
+    whose one-weight cells force the weight-irrelevant loops innermost and the partial sums
+    of the rest into the buffer above (measured against ZigZag, see the README); the
+    digital-array results and speed stay those of the grouped-factor mapper.
+    """
     distinct, where = unique_layers(layers)
     n = len(distinct)
-    sc, rd, wr, en, order = _evaluate([arch], distinct, np.zeros(n, np.int64), np.arange(n), max_orders)
+    sc, rd, wr, en, order = _evaluate(
+        [arch], distinct, np.zeros(n, np.int64), np.arange(n), max_orders, split_loops
+    )
     out = []
     for layer, q in zip(layers, where):
         v = dict(zip(kernel.SCALARS, sc[q].tolist()))
@@ -315,6 +369,8 @@ def evaluate_layers(arch: Architecture, layers: Sequence[Layer], max_orders: int
     return out
 
 
-def evaluate_layer(arch: Architecture, layer: Layer, max_orders: int = 720) -> LayerCost:
+def evaluate_layer(
+    arch: Architecture, layer: Layer, max_orders: int = 720, split_loops: bool | None = None
+) -> LayerCost:
     """Map ``layer`` onto ``arch`` (best loop order by latency, then energy) and cost it."""
-    return evaluate_layers(arch, [layer], max_orders)[0]
+    return evaluate_layers(arch, [layer], max_orders, split_loops)[0]
