@@ -204,18 +204,40 @@ ZZ_LAYERS = {
 
 @pytest.mark.parametrize("hw", ["aimc", "dimc"])
 def test_fidelity_on_distinct_resnet18_layers(hw):
-    """Measured: aimc latency rho 0.90, energy rho 0.96, totals 1.22x / 1.14x; dimc 0.90, 0.95,
-    1.15x / 1.18x (ours / ZigZag; the per-layer gap is the mapper's, see the README)."""
+    """Measured: aimc latency rho 0.97, energy rho 0.97, totals 0.96x / 0.94x; dimc 0.98, 0.96,
+    0.99x / 0.93x (ours / ZigZag). Without loop splits (the digital arrays' mapper) the
+    ranks drop to 0.90 / 0.95: the 32 KB buffer then cannot keep the partial sums."""
     by_name = {layer.name: layer for layer in load_workload(str(INPUTS / "workload/resnet18.onnx")).layers}
     layers = [by_name[n] for n in ZZ_LAYERS[hw]]
     ours = evaluate_layers(_arch(hw), layers)
     lat_o, e_o = [o.latency_cycles for o in ours], [o.energy_pj for o in ours]
     lat_z, e_z = zip(*ZZ_LAYERS[hw].values())
-    assert spearman(lat_o, lat_z) >= 0.9 and spearman(e_o, e_z) >= 0.9
+    assert spearman(lat_o, lat_z) >= 0.95 and spearman(e_o, e_z) >= 0.95
     assert 1 / 1.5 <= sum(lat_o) / sum(lat_z) <= 1.5
     assert 1 / 1.5 <= sum(e_o) / sum(e_z) <= 1.5
     # the stem: ZigZag and we unroll K 64 x FX 7 and find the same latency within 1 %
     assert lat_o[0] == pytest.approx(lat_z[0], rel=0.01)
+
+
+def test_loop_splits_are_on_for_imc_only_and_never_slower():
+    from archgym.envs.accelerator.hierarchy_model import evaluate_batch
+
+    wl = load_workload(str(INPUTS / "workload/resnet18.onnx"))
+    layers = [wl.layers[6], wl.layers[7]]  # layer2.0.conv2 (ZigZag splits OY 4 | 7 around FX FY), downsample
+    aimc = _arch("aimc")
+    tpu = Architecture.from_zigzag(INPUTS / "hardware/tpu_like.yaml", INPUTS / "mapping/tpu_like.yaml")
+    split = evaluate_layers(aimc, layers, split_loops=True)
+    grouped = evaluate_layers(aimc, layers, split_loops=False)
+    assert [c.latency_cycles for c in evaluate_layers(aimc, layers)] == [c.latency_cycles for c in split]
+    for s, g in zip(split, grouped):
+        assert s.latency_cycles <= 1.005 * g.latency_cycles
+    assert split[0].latency_cycles < 0.6 * grouped[0].latency_cycles
+    # a mixed batch: each architecture as on its own (the digital one without splits)
+    batch = evaluate_batch([aimc, tpu], layers)
+    own = [split, evaluate_layers(tpu, layers, split_loops=False)]
+    for a in range(2):
+        assert list(batch.scalars["latency_cycles"][a]) == [c.latency_cycles for c in own[a]]
+        assert list(batch.scalars["energy_pj"][a]) == [c.energy_pj for c in own[a]]
 
 
 def test_zigzag_runs_the_same_macro():
