@@ -1,9 +1,11 @@
 """Energy, cycles, clock period and area of an SRAM in-memory-compute (IMC) macro.
 
-The model is the one of Houshmand, Sun, Verhelst et al., "Benchmarking and modeling of
-analog and digital SRAM in-memory computing architectures" (arXiv 2305.18335, 2023; also
-Sun et al., "Bridging the gap between design and simulation of IMC accelerators", and the
-ZigZag-IMC extension of ZigZag, Mei et al. IEEE TC 2021), rewritten here from its equations:
+The model is the one of Houshmand, Sun, Verhelst, "Benchmarking and modeling of analog and
+digital SRAM in-memory computing architectures" (arXiv 2305.18335, 2023) and Sun, Houshmand,
+Verhelst, "Analog or digital in-memory computing? Benchmarking through quantitative
+modeling" (ICCAD 2023, arXiv 2405.14978), as the IMC extension of ZigZag (zigzag-dse 3.9.1,
+``hardware/architecture/imc_array.py``) implements it; rewritten here from its equations,
+which agree with ZigZag's to 1e-12 on the bundled aimc/dimc macros and variants of them:
 
 * The macro is ``rows x cols`` weights (times ``banks`` macros). Weights stay in the cells;
   an input enters each row and every column of a row multiplies it; the products of a
@@ -17,14 +19,14 @@ ZigZag-IMC extension of ZigZag, Mei et al. IEEE TC 2021), rewritten here from it
   weight (the whole macro toggles), a ripple-carry adder tree per column and serial bit
   summing the active rows (only its active part toggles fully), a place-value tree over the
   serial bits, and the shift-accumulator.
-* Gate-level constants are those of the paper's 28 nm model: a NAND2 gate of 0.7 fF and
+* Gate-level constants are those of the papers' 28 nm model: a NAND2 gate of 0.7 fF and
   0.614 um^2 switching in 47.8 ps, XOR2 = 1.5x its capacitance and 2.4x its area and
   delay, D flip-flop = 3x its capacitance and 6x its area, a cell's word- and bitline load
   half a NAND2, VDD 0.9 V; a full adder is 3 NAND2 + 2 XOR2 (2 XOR2 when one input is idle);
   a 1-bit multiplier is one NOR (= NAND2) of which half toggles (the weight is static).
   ADC: energy ``(100 fF x b + 0.001 fF x 4^b) VDD^2``, delay ``b (6.53 ps x rows + 0.64 ns)``,
-  area ``10^(1.206 - 0.0369 b) 2^b um^2`` for ``b`` bits (fitted by the paper on three
-  28 nm AIMC chips); DAC energy ``50 fF x serial_bits x VDD^2``, its area and delay neglected.
+  area ``10^(1.206 - 0.0369 b) 2^b um^2`` for ``b`` bits (fitted on three published 28 nm
+  AIMC designs); DAC energy ``50 fF x serial_bits x VDD^2``, its area and delay neglected.
 
 What is left out: the pre-charge of local bitlines when a cell group holds several weights
 (``cell_bits > weight_bits``; the bundled ZigZag macros hold one) and cell read/write
@@ -38,7 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# 28 nm gate-level constants of Houshmand et al. 2023 (Sec. III, Table I), in pF / mm^2 / ns
+# 28 nm gate-level constants of Houshmand et al. 2023 / Sun et al. 2023, in pF / mm^2 / ns
 VDD = 0.9
 NAND2_PF = 0.7e-3
 XOR2_PF = 1.5 * NAND2_PF
