@@ -251,3 +251,33 @@ def test_zigzag_runs_the_same_macro():
         # ZigZag unrolls K=1000 by 62.5 on the columns here, we by 128 over 8 iterations
         assert ours.mac_energy_pj == pytest.approx(ref.mac_energy_pj, rel=0.05)
         assert ours.latency_cycles == pytest.approx(ref.latency_cycles, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [{}, {"bit_serial_precision": 1}, {"bit_serial_precision": 4}, {"adc_resolution": 6},
+     {"input_precision": [4, 8]}, {"input_precision": [8, 4]}, {"sizes": [64, 256]}],
+    ids=str,
+)  # fmt: skip
+@pytest.mark.parametrize("hw", ["aimc", "dimc"])
+def test_macro_equals_zigzag_imc_array(hw, variant):
+    """Clock period, area and full-use cycle energy against ZigZag's own ImcArray, on the
+    bundled macros and variants of their precisions, ADC and size."""
+    import yaml
+    from zigzag.datatypes import OADimension
+    from zigzag.hardware.architecture.imc_array import ImcArray
+
+    from archgym.envs.accelerator.imc import macro_from_zigzag
+
+    raw = yaml.safe_load((INPUTS / "hardware" / f"{hw}.yaml").read_text())
+    oa = {"adc_resolution": 0, **raw["operational_array"], **variant}
+    ours = macro_from_zigzag(oa, raw["memories"]["cells"])
+    sizes = {OADimension(d): s for d, s in zip(oa["dimensions"], oa["sizes"])}
+    ref = ImcArray(
+        oa["imc_type"] == "analog", oa["bit_serial_precision"], oa["input_precision"], oa["adc_resolution"],
+        raw["memories"]["cells"]["size"], raw["memories"]["cells"]["area"], sizes,
+    )  # fmt: skip
+    assert sum(ours.clock_period_ns().values()) == pytest.approx(ref.tclk, rel=1e-12)
+    assert sum(ours.area_mm2().values()) == pytest.approx(ref.area, rel=1e-12)
+    peak = sum(ref.get_peak_energy_single_cycle().values())
+    assert sum(ours.cycle_energy_pj(ours.rows, ours.cols).values()) == pytest.approx(peak, rel=1e-12)
