@@ -12,7 +12,9 @@ ZigZag (``get_hardware_performance_zigzag``, LOMA, minimal latency) through
 ``Architecture.from_zigzag`` + ``load_workload(onnx)``. Printed per pair: Spearman rank
 correlation of per-layer latency and energy, network-total ratios ours / ZigZag, and the
 time each tool took (ZigZag runs each distinct layer shape once; the speed-up compares the
-same distinct layers). aimc and dimc are costed with our IMC macro model (``imc.py``).
+same distinct layers). aimc and dimc are costed with our IMC macro model (``imc.py``); for
+them our mapper tries ZigZag's hinted spatial unrollings and splits loops (its default for
+in-memory-compute arrays, see ``hierarchy_model.evaluate_layers``).
 """
 
 from __future__ import annotations

@@ -322,3 +322,18 @@ def test_zigzag_costs_our_mapping_as_we_do(tmp_path, hw, name, d1, d2, loops):
     assert ours.latency_cycles == pytest.approx(ref.latency_cycles, rel=0.015)
     assert ours.energy_pj == pytest.approx(ref.energy_pj, rel=0.015)
     assert ours.levels["dram"].reads + ours.levels["dram"].writes == ref.level_accesses["dram"]
+
+
+def test_bad_imc_array_is_one_clear_error(tmp_path):
+    import yaml
+
+    raw = yaml.safe_load((INPUTS / "hardware" / "aimc.yaml").read_text())
+    for change, words in (
+        ({"imc_type": "quantum"}, "analog or digital"),
+        ({"bit_serial_precision": 3}, "multiple"),
+    ):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(yaml.safe_dump({**raw, "operational_array": {**raw["operational_array"], **change}}))
+        with pytest.raises(ArchitectureError, match=words) as err:
+            Architecture.from_zigzag(bad, IMC_MAPPING)
+        assert str(bad) in str(err.value)
