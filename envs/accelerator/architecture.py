@@ -33,6 +33,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from .imc import ImcError, ImcMacro, macro_from_zigzag
 from .technology import DEFAULT_TECHNOLOGY, Technology
 
 OPERANDS: tuple[str, ...] = ("W", "I", "O")
@@ -109,16 +110,33 @@ class MemoryLevel:
 
 @dataclass(frozen=True)
 class OperationalArray:
-    """The MAC array: ``dims`` maps each spatial dimension to its size."""
+    """The MAC array: ``dims`` maps each spatial dimension to its size.
+
+    ``imc``: an in-memory-compute macro (:class:`~.imc.ImcMacro`) whose model gives the MAC
+    energy per layer and mapping (``mac_pj`` is then its energy per MAC at full use) and
+    the array cycles per temporal iteration (bit-serial inputs).
+    """
 
     dims: Mapping[str, int]
     mac_pj: float
     mac_area_mm2: float = 0.0
     systolic_dims: tuple[str, ...] = ()
+    imc: ImcMacro | None = None
+
+    def __post_init__(self) -> None:
+        if self.imc is not None:
+            for d in (self.imc.row_dim, self.imc.col_dim):
+                if d not in self.dims:
+                    raise ArchitectureError(f"IMC macro dimension {d!r} is not an array dimension")
 
     @property
     def units(self) -> int:
         return math.prod(self.dims.values())
+
+    @property
+    def cycles_per_iteration(self) -> float:
+        """Array cycles per temporal loop iteration: 1, or the bit-serial cycles of an IMC macro."""
+        return 1.0 if self.imc is None else self.imc.cycles_per_mac
 
 
 @dataclass(frozen=True)
@@ -128,6 +146,10 @@ class Architecture:
     ``spatial_mapping`` maps an array dimension to ``((layer_dim, factor), ...)``: the layer
     dimensions it unrolls, filled in order, each by at most ``factor`` (clipped to the layer's
     extent and to the room left on that array dimension).
+
+    ``spatial_hints`` maps an array dimension that ``spatial_mapping`` leaves out to the layer
+    dimensions it may unroll: per layer, the mapper tries one of them at a time (ZigZag's
+    ``spatial_mapping_hint``, see :func:`~.hierarchy_model.spatial_candidates`).
     """
 
     name: str
@@ -137,6 +159,7 @@ class Architecture:
     precision: Mapping[str, int] = field(default_factory=lambda: {"W": 8, "I": 8, "O": 16, "O_final": 8})
     clock_mhz: float = 1000.0
     area_mm2_extra: float = 0.0
+    spatial_hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for op in OPERANDS:
@@ -150,6 +173,13 @@ class Architecture:
             for ld, f in entries:
                 if int(f) < 1:
                     raise ArchitectureError(f"architecture {self.name!r}: unrolling {ld} x {f} on {d}")
+        for d, hinted in self.spatial_hints.items():
+            bad = [ld for ld in hinted if ld not in LAYER_DIMS]
+            if d not in self.array.dims or d in self.spatial_mapping or bad or not hinted:
+                raise ArchitectureError(
+                    f"architecture {self.name!r}: spatial hint {d}: {list(hinted)} needs an array dim "
+                    f"without a spatial mapping and layer dims among {LAYER_DIMS}"
+                )
         for m in self.memories:
             unknown = [d for d in m.served_dims if d not in self.array.dims]
             if unknown:
@@ -172,8 +202,11 @@ class Architecture:
         return self.array.units * self.array.mac_area_mm2 + mem + self.area_mm2_extra
 
     def with_spatial_mapping(self, mapping: Mapping[str, Sequence[tuple[str, int]]]) -> Architecture:
+        """This architecture with ``mapping`` as its whole spatial mapping (no hints left)."""
         return replace(
-            self, spatial_mapping={d: tuple((ld, int(f)) for ld, f in e) for d, e in mapping.items()}
+            self,
+            spatial_mapping={d: tuple((ld, int(f)) for ld, f in e) for d, e in mapping.items()},
+            spatial_hints={},
         )
 
     # ------------------------------------------------------------------ ZigZag
@@ -184,13 +217,18 @@ class Architecture:
         mapping_yaml: str | Path | None = None,
         *,
         layer: str = "default",
-        clock_mhz: float = 1000.0,
+        clock_mhz: float | None = None,
     ) -> Architecture:
         """Read ZigZag's hardware YAML (and the spatial mapping and operand links of one
         entry of its mapping YAML: the entry named ``layer``, else ``default``).
 
         Without a mapping file, each array dimension unrolls output channels ``K`` first
-        and input channels ``C`` on the second (ZigZag's own default mapping).
+        and input channels ``C`` on the second (ZigZag's own default mapping). The
+        ``spatial_mapping_hint`` of array dimensions without a ``spatial_mapping`` becomes
+        :attr:`spatial_hints` (the mapper picks the unrolling per layer, as ZigZag does).
+
+        An in-memory-compute array (``is_imc: True``) is costed with :mod:`.imc`; its clock
+        is the macro's critical path unless ``clock_mhz`` is given (otherwise 1000 MHz).
         """
         import yaml
 
@@ -203,17 +241,25 @@ class Architecture:
             raise ArchitectureError(
                 f"{where}: no operational_array with dimensions and sizes ({exc})"
             ) from None
-        # in-memory-compute arrays (is_imc) give no per-MAC energy: ZigZag costs them with its
-        # macro model, which we do not have, so their MAC energy is 0 here
-        mac_pj = float(oa.get("unit_energy", 0.0))
+        imc: ImcMacro | None = None
+        if oa.get("is_imc"):
+            try:
+                imc = macro_from_zigzag(oa, (hw.get("memories") or {}).get("cells"))
+            except ImcError as exc:
+                raise ArchitectureError(f"{where}: {exc}") from None
+            mac_pj = imc.peak_pj_per_mac()
+            mac_area = sum(imc.area_mm2().values()) / math.prod(dims.values())
+            if clock_mhz is None:
+                clock_mhz = 1e3 / sum(imc.clock_period_ns().values())
+        else:
+            mac_pj = float(oa.get("unit_energy", 0.0))
+            mac_area = float(oa.get("unit_area", 0.0))
         array = OperationalArray(
-            dims,
-            mac_pj,
-            float(oa.get("unit_area", 0.0)),
-            tuple(str(d) for d in oa.get("systolic_dimensions", ())),
+            dims, mac_pj, mac_area, tuple(str(d) for d in oa.get("systolic_dimensions", ())), imc
         )
         mem_links = {"I1": "I", "I2": "W", "O": "O"}
         spatial: dict[str, tuple[tuple[str, int], ...]] = {}
+        hints: dict[str, tuple[str, ...]] = {}
         if mapping_yaml is not None:
             entries = _load_yaml(mapping_yaml, yaml)
             if not isinstance(entries, list):
@@ -228,6 +274,9 @@ class Architecture:
                     ld, f = (s.strip() for s in str(it).split(","))
                     pairs.append((ld, int(f)))
                 spatial[str(d)] = tuple(pairs)
+            for d, hinted in (entry.get("spatial_mapping_hint") or {}).items():
+                if str(d) in dims and str(d) not in spatial:
+                    hints[str(d)] = tuple(str(ld) for ld in hinted)
             links = entry.get("memory_operand_links") or {}
             mem_links = {str(v): str(k) for k, v in links.items()} or mem_links
         else:
@@ -245,7 +294,8 @@ class Architecture:
             array,
             tuple(memories),
             spatial,
-            clock_mhz=clock_mhz,
+            clock_mhz=1000.0 if clock_mhz is None else clock_mhz,
+            spatial_hints=hints,
         )
 
 

@@ -73,6 +73,7 @@ class PackedArchitectures:
     prec: np.ndarray  # (A, 4) W, I, O (partial sums), O_final
     units: np.ndarray  # (A,)
     mac_pj: np.ndarray  # (A,)
+    cycles_per_iteration: np.ndarray  # (A,) array cycles per temporal iteration (bit-serial IMC > 1)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         return tuple(getattr(self, f) for f in self.__dataclass_fields__)
@@ -117,6 +118,7 @@ def pack_architectures(archs: Sequence[Architecture]) -> PackedArchitectures:
         "prec": np.ones((n, 4), np.int64),
         "units": np.ones(n, np.int64),
         "mac_pj": np.zeros(n),
+        "cycles_per_iteration": np.ones(n),
     }
     ld_index = {ld: i for i, ld in enumerate(LAYER_DIMS)}
     for a, arch in enumerate(archs):
@@ -155,6 +157,7 @@ def pack_architectures(archs: Sequence[Architecture]) -> PackedArchitectures:
         out["prec"][a] = [int(arch.precision[k]) for k in ("W", "I", "O", "O_final")]
         out["units"][a] = arch.array.units
         out["mac_pj"][a] = arch.array.mac_pj
+        out["cycles_per_iteration"][a] = arch.array.cycles_per_iteration
     return PackedArchitectures(**out)
 
 
@@ -177,8 +180,15 @@ def evaluate_pairs(
     arch_index: np.ndarray,
     layer_index: np.ndarray,
     max_orders: int = 720,
+    mac_energy: np.ndarray | None = None,
+    split_loops: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Map and cost each pair ``(archs[arch_index[i]], layers[layer_index[i]])``.
+
+    ``mac_energy[i]`` (pJ) is pair ``i``'s MAC energy; by default MACs x the array's ``mac_pj``
+    (in-memory-compute arrays give a mapping-dependent one, see :mod:`.imc`). ``split_loops``
+    also tries, per loop order, parting one dimension's prime factors between its place and
+    the outermost position (as LOMA's orders can; about 10x more candidates).
 
     Returns ``(scalars, reads, writes, level_energy, order)``: ``scalars[i]`` holds the
     :data:`SCALARS` columns; ``reads/writes/level_energy[i, m]`` are memory ``m``'s
@@ -191,14 +201,21 @@ def evaluate_pairs(
     writes = np.zeros((n, MAX_MEMORIES))
     energy = np.zeros((n, MAX_MEMORIES))
     order = np.full((n, MAX_LOOPS), -1, np.int64)
+    arch_index = np.ascontiguousarray(arch_index, np.int64)
+    layer_index = np.ascontiguousarray(layer_index, np.int64)
+    layer_macs = np.ascontiguousarray(layer_macs, np.float64)
+    if mac_energy is None:
+        mac_energy = layer_macs[layer_index] * archs.mac_pj[arch_index]
     compiled: Any = _evaluate_all  # the packed fields go in positionally
     compiled(
         *archs.arrays(),
         np.ascontiguousarray(layer_shape, np.int64),
-        np.ascontiguousarray(layer_macs, np.float64),
-        np.ascontiguousarray(arch_index, np.int64),
-        np.ascontiguousarray(layer_index, np.int64),
+        layer_macs,
+        np.ascontiguousarray(mac_energy, np.float64),
+        arch_index,
+        layer_index,
         int(max_orders),
+        bool(split_loops),
         _REL,
         scalars,
         reads,
@@ -445,9 +462,11 @@ def _cost(
     top_irr: np.ndarray,
     no_red: np.ndarray,
     limit: float,
+    cpi: float,
 ) -> tuple[float, float, float, float]:
     """Cost of one allocated loop order: ``(temporal, stall, onload, offload)`` cycles; the
-    per-level accesses and energy are left in ``lv_reads / lv_writes / lv_energy``.
+    per-level accesses and energy are left in ``lv_reads / lv_writes / lv_energy``. One
+    temporal iteration takes ``cpi`` array cycles (bit-serial in-memory compute).
 
     Costing stops early, with an infinite stall, once the cycles so far pass ``limit``."""
     for m in range(n_mem):
@@ -461,7 +480,8 @@ def _cost(
         load[op] = 0.0
         offl[op] = 0.0
     _prefix_suffix(loop_ld, loop_f, n_loops, rel, cum, suf, suf_rel, nxt, top_irr, no_red)
-    temporal = suf[0]
+    iterations = suf[0]
+    temporal = iterations * cpi  # cycles
     for op in range(3):
         bits_in = prec[op]
         for j in range(n_chain[op]):
@@ -520,8 +540,8 @@ def _cost(
                     stall_acc[m, p_tl] += max(0.0, cyc - window) * refills
             else:
                 if j == 0:  # a MAC has no accumulator: every product goes through level 0
-                    back = temporal - distinct
-                    refills = temporal
+                    back = iterations - distinct
+                    refills = iterations
                 else:
                     back = refills - distinct
                 psum, fin = prec[2], prec[3]
@@ -579,11 +599,55 @@ def _cost(
                     stall_acc[m, p_tl] += max(0.0, cyc - window) * back
         # the rest only adds cycles: an order already past the limit is dropped here
         if op < 2 and temporal + _stall(busy, stall_acc, n_mem, temporal) + max(load[0], load[1]) > limit:
-            return float(temporal), np.inf, 0.0, 0.0
+            return temporal, np.inf, 0.0, 0.0
     stall = _stall(busy, stall_acc, n_mem, temporal)
     onload = max(load[0], max(load[1], load[2]))
     offload = max(offl[0], max(offl[1], offl[2]))
-    return float(temporal), stall, onload, offload
+    return temporal, stall, onload, offload
+
+
+@njit(cache=True)
+def _build_loops(
+    perm: np.ndarray,
+    n_perm: int,
+    perm_dims: np.ndarray,
+    factors: np.ndarray,
+    n_factors: np.ndarray,
+    temporal_d: np.ndarray,
+    split_t: int,
+    split_k: int,
+    split_dir: int,
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+) -> int:
+    """The temporal loops (innermost first) of permutation ``perm``: each dimension's prime
+    factors together, then B and G. With ``split_t >= 0`` the dimension at position
+    ``split_t`` keeps only part of its factors there (``split_dir`` 0: its ``split_k``
+    largest, 1: all but them) and the rest run outermost, above the other permuted dims."""
+    n_loops = 0
+    for t in range(n_perm + 2):
+        if t < n_perm:
+            ld = perm_dims[perm[t]]
+        elif t == n_perm:
+            if split_t >= 0:  # the split-off factors
+                ld = perm_dims[perm[split_t]]
+                for k in range(n_factors[ld]):
+                    if (k < split_k) != (split_dir == 0):
+                        loop_ld[n_loops] = ld
+                        loop_f[n_loops] = factors[ld, k]
+                        n_loops += 1
+            ld = 0  # B
+        else:
+            ld = 2  # G
+        if t >= n_perm and temporal_d[ld] <= 1:
+            continue
+        for k in range(n_factors[ld]):
+            if t == split_t and (k < split_k) != (split_dir == 0):
+                continue
+            loop_ld[n_loops] = ld
+            loop_f[n_loops] = factors[ld, k]
+            n_loops += 1
+    return n_loops
 
 
 @njit(cache=True)
@@ -608,11 +672,14 @@ def _evaluate_all(
     prec_a: np.ndarray,
     units_a: np.ndarray,
     mac_pj_a: np.ndarray,
+    cpi_a: np.ndarray,
     layer_shape: np.ndarray,
     layer_macs: np.ndarray,
+    pair_mac_e: np.ndarray,
     arch_index: np.ndarray,
     layer_index: np.ndarray,
     max_orders: int,
+    split: bool,
     rel: np.ndarray,
     out_scalars: np.ndarray,
     out_reads: np.ndarray,
@@ -661,8 +728,11 @@ def _evaluate_all(
     no_red = np.ones(MAX_LOOPS + 1, np.bool_)
     lv = np.zeros(3, np.int64)
     nb = np.zeros(3, np.int64)
-    lat_of = np.zeros(max(1, max_orders))
-    en_of = np.zeros(max(1, max_orders))
+    # candidates per permutation: as is, or (split) one dimension's factors parted in two
+    per_perm = 1 + (2 * 6 * MAX_LOOPS if split else 0)
+    lat_of = np.zeros(max(1, max_orders) * per_perm)
+    en_of = np.zeros(max(1, max_orders) * per_perm)
+    cand = np.zeros((max(1, max_orders) * per_perm, 4), np.int64)  # perm no., split t, k, dir
     for q in range(len(arch_index)):
         a = arch_index[q]
         sh = layer_shape[layer_index[q]]
@@ -738,8 +808,9 @@ def _evaluate_all(
                 drain += max(0, used - 1)
         macs = layer_macs[layer_index[q]]
         units = units_a[a]
-        ideal = float(math.ceil(macs / units))
-        mac_e = macs * mac_pj_a[a]
+        cpi = cpi_a[a]
+        ideal = math.ceil(math.ceil(macs / units) * cpi)
+        mac_e = pair_mac_e[q]
         # ---- candidate orders: permutations of the dims with more than one iteration, each
         # dimension's prime factors together (largest innermost), then B and G outermost
         n_perm = 0
@@ -753,42 +824,49 @@ def _evaluate_all(
         for t in range(n_perm):
             perm[t] = t
         n_orders = 0
+        n_perms = 0
         best_lat = np.inf
         while True:
-            n_loops = 0
-            for t in range(n_perm + 2):
-                if t < n_perm:
-                    ld = perm_dims[perm[t]]
-                elif t == n_perm:
-                    ld = 0  # B
-                else:
-                    ld = 2  # G
-                if t >= n_perm and temporal_d[ld] <= 1:
-                    continue
-                for k in range(n_factors[ld]):
-                    loop_ld[n_loops] = ld
-                    loop_f[n_loops] = factors[ld, k]
-                    n_loops += 1
-            _allocate(
-                loop_ld, loop_f, n_loops, chain, n_chain, inside, mem_ops_a[a], mem_size_a[a],
-                prec_a[a], stride, in_h, in_w, bound, ext, fpc, lv, nb,
-            )  # fmt: skip
-            temporal, stall, onload, offload = _cost(
-                loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
-                mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
-                prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
-                stall_acc, load, offl, e1, e2, cum, suf, suf_rel, nxt, top_irr, no_red,
-                best_lat * 1.005 - drain,
-            )  # fmt: skip
-            lat = temporal + stall + onload + offload + drain
-            energy = 0.0
-            for m in range(n_mem):
-                energy += lv_energy[m]
-            lat_of[n_orders] = lat
-            en_of[n_orders] = mac_e + energy
-            best_lat = min(best_lat, lat)
-            n_orders += 1
-            if n_orders >= max_orders or not _next_permutation(perm, n_perm):
+            for option in range(per_perm):
+                split_t, split_k, split_dir = -1, 0, 0
+                if option > 0:  # option - 1 = (t * MAX_LOOPS + k) * 2 + dir
+                    split_dir = (option - 1) % 2
+                    split_k = ((option - 1) // 2) % MAX_LOOPS
+                    split_t = (option - 1) // 2 // MAX_LOOPS
+                    # a split of the outermost permuted dim would change nothing
+                    if split_t >= n_perm - 1 or split_k < 1:
+                        continue
+                    if split_k >= n_factors[perm_dims[perm[split_t]]]:
+                        continue
+                n_loops = _build_loops(
+                    perm, n_perm, perm_dims, factors, n_factors, temporal_d, split_t, split_k,
+                    split_dir, loop_ld, loop_f,
+                )  # fmt: skip
+                _allocate(
+                    loop_ld, loop_f, n_loops, chain, n_chain, inside, mem_ops_a[a], mem_size_a[a],
+                    prec_a[a], stride, in_h, in_w, bound, ext, fpc, lv, nb,
+                )  # fmt: skip
+                temporal, stall, onload, offload = _cost(
+                    loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
+                    mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
+                    prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
+                    stall_acc, load, offl, e1, e2, cum, suf, suf_rel, nxt, top_irr, no_red,
+                    best_lat * 1.005 - drain, cpi,
+                )  # fmt: skip
+                lat = temporal + stall + onload + offload + drain
+                energy = 0.0
+                for m in range(n_mem):
+                    energy += lv_energy[m]
+                lat_of[n_orders] = lat
+                en_of[n_orders] = mac_e + energy
+                cand[n_orders, 0] = n_perms
+                cand[n_orders, 1] = split_t
+                cand[n_orders, 2] = split_k
+                cand[n_orders, 3] = split_dir
+                best_lat = min(best_lat, lat)
+                n_orders += 1
+            n_perms += 1
+            if n_perms >= max_orders or not _next_permutation(perm, n_perm):
                 break
         # ---- the fastest order; ties within 0.5 % go to the least energy (first one wins)
         pick, pick_e = 0, np.inf
@@ -797,23 +875,14 @@ def _evaluate_all(
                 pick, pick_e = k, en_of[k]
         for t in range(n_perm):
             perm[t] = t
-        for _ in range(pick):
+        for _ in range(cand[pick, 0]):
             _next_permutation(perm, n_perm)
-        n_loops = 0
-        for t in range(n_perm + 2):
-            if t < n_perm:
-                ld = perm_dims[perm[t]]
-            elif t == n_perm:
-                ld = 0
-            else:
-                ld = 2
-            if t >= n_perm and temporal_d[ld] <= 1:
-                continue
-            for k in range(n_factors[ld]):
-                loop_ld[n_loops] = ld
-                loop_f[n_loops] = factors[ld, k]
-                out_order[q, n_loops] = ld
-                n_loops += 1
+        n_loops = _build_loops(
+            perm, n_perm, perm_dims, factors, n_factors, temporal_d, cand[pick, 1], cand[pick, 2],
+            cand[pick, 3], loop_ld, loop_f,
+        )  # fmt: skip
+        for i in range(n_loops):
+            out_order[q, i] = loop_ld[i]
         _allocate(
             loop_ld, loop_f, n_loops, chain, n_chain, inside, mem_ops_a[a], mem_size_a[a],
             prec_a[a], stride, in_h, in_w, bound, ext, fpc, lv, nb,
@@ -822,7 +891,7 @@ def _evaluate_all(
             loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
             mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
             prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
-            stall_acc, load, offl, e1, e2, cum, suf, suf_rel, nxt, top_irr, no_red, np.inf,
+            stall_acc, load, offl, e1, e2, cum, suf, suf_rel, nxt, top_irr, no_red, np.inf, cpi,
         )  # fmt: skip
         latency = temporal + stall + onload + offload + drain
         lv_sum = 0.0
@@ -841,4 +910,4 @@ def _evaluate_all(
         out_scalars[q, 7] = mac_e + lv_sum
         out_scalars[q, 8] = mac_e
         out_scalars[q, 9] = ideal / temporal
-        out_scalars[q, 10] = macs / (latency * units)
+        out_scalars[q, 10] = macs * cpi / (latency * units)

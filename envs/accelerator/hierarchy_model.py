@@ -19,8 +19,11 @@ IEEE TC 2021; written from their papers, not their code):
    above (the data stays: stationarity). Outputs go up after every refill; a refill that is
    not the first of its tile reads the partial sums back. Accesses are counted in words of
    the port's ``bw_max`` bits at ``bw_min`` granularity per transfer, as ZigZag counts them;
-   energy = accesses x per-access energy + MACs x MAC energy.
-4. **Latency** = ideal cycles + stalls + on-loading + off-loading + systolic drain:
+   energy = accesses x per-access energy + MACs x MAC energy (an in-memory-compute array:
+   its macro model on the rows and columns in use, :mod:`.imc`).
+4. **Latency** = ideal cycles + stalls + on-loading + off-loading + systolic drain (a
+   bit-serial in-memory-compute array takes several cycles per temporal iteration; every
+   period and window scales with it):
    * each transfer between two levels must fit its window: the time between refills if the
      tile fits in half the level (double buffering), otherwise only the last iterations of
      the innermost irrelevant loop run of that level; a port's stall sums over the transfers
@@ -36,6 +39,7 @@ The mapper and cost run compiled (:mod:`.hierarchy_kernel`, numba), for any numb
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +48,7 @@ import numpy as np
 
 from . import hierarchy_kernel as kernel
 from .architecture import LAYER_DIMS, Architecture
+from .imc import mapped_rows_cols
 from .layers import Layer
 
 
@@ -131,6 +136,59 @@ def spatial_unrolling(arch: Architecture, dims: dict[str, int]) -> dict[str, dic
     return out
 
 
+def _divisors(n: int) -> list[int]:
+    return [f for f in range(n, 0, -1) if n % f == 0]
+
+
+def spatial_candidates(
+    arch: Architecture, dims: dict[str, int], keep: int = 3
+) -> list[dict[str, tuple[tuple[str, int], ...]]]:
+    """The spatial mappings the mapper tries for a layer of extents ``dims``.
+
+    Without :attr:`~.architecture.Architecture.spatial_hints`, the architecture's own. With
+    them, as ZigZag's default spatial-mapping generator (Mei et al. IEEE TC 2021; not
+    mixing layer dimensions on one array dimension): every hinted array dimension unrolls
+    one of its hinted layer dimensions by a divisor of ``min(extent, array size)``; of the
+    combinations that do not unroll a layer dimension beyond its extent, the ``keep`` with
+    the most units in use are tried (ties: the more diverse unrolling, i.e. the smaller
+    largest per-layer-dimension unrolling, then the larger unrollings of the first array
+    dimensions first).
+    """
+    if not arch.spatial_hints:
+        return [dict(arch.spatial_mapping)]
+    fixed = spatial_unrolling(arch, dims)
+    options = []
+    for d, hinted in arch.spatial_hints.items():
+        size = arch.array.dims[d]
+        opts = [(ld, f) for ld in hinted if ld in dims for f in _divisors(min(dims[ld], size))]
+        options.append(sorted(opts, key=lambda o: -o[1]) or [(hinted[0], 1)])
+    scored = []
+    for rank, combo in enumerate(itertools.product(*options)):
+        total = {ld: math.prod(u.values()) for ld, u in _per_layer_dim(fixed).items()}
+        for ld, f in combo:
+            total[ld] = total.get(ld, 1) * f
+        if any(f > dims.get(ld, 1) for ld, f in total.items()):
+            continue
+        used = math.prod(total.values())
+        scored.append((-(used + used / max(total.values()) - 1), rank, combo))
+    scored.sort(key=lambda x: x[:2])
+    out = []
+    for _, _, combo in scored[:keep]:
+        mapping = dict(arch.spatial_mapping)
+        for d, (ld, f) in zip(arch.spatial_hints, combo):
+            mapping[d] = ((ld, f),)
+        out.append(mapping)
+    return out
+
+
+def _per_layer_dim(unrolling: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for d, used in unrolling.items():
+        for ld, u in used.items():
+            out.setdefault(ld, {})[d] = u
+    return out
+
+
 def _shape_key(layer: Layer) -> tuple[int, ...]:
     return (layer.N, layer.K, layer.C, layer.R, layer.S, layer.P, layer.Q, layer.stride, layer.groups,
             layer.H, layer.W)  # fmt: skip
@@ -150,6 +208,25 @@ def unique_layers(layers: Sequence[Layer]) -> tuple[list[Layer], np.ndarray]:
     return distinct, where
 
 
+def mac_energy_pj(arch: Architecture, layer: Layer) -> float:
+    """MAC energy of ``layer`` on ``arch``: MACs x ``mac_pj``, or for an in-memory-compute
+    array its macro model on the rows and columns the spatial unrolling uses (:mod:`.imc`)."""
+    imc = arch.array.imc
+    if imc is None:
+        return float(layer.macs) * arch.array.mac_pj
+    rows, cols = mapped_rows_cols(imc, spatial_unrolling(arch, layer_dims(layer)))
+    return imc.layer_energy_pj(float(layer.macs), rows, cols)
+
+
+def _pair_mac_energy(
+    archs: Sequence[Architecture], layers: Sequence[Layer], ai: np.ndarray, li: np.ndarray
+) -> np.ndarray | None:
+    """Per-pair MAC energy when some architecture is IMC (None: the kernel's MACs x mac_pj)."""
+    if all(a.array.imc is None for a in archs):
+        return None
+    return np.array([mac_energy_pj(archs[a], layers[q]) for a, q in zip(ai.tolist(), li.tolist())])
+
+
 @dataclass(frozen=True)
 class BatchCosts:
     """Per (design, layer) results of :func:`evaluate_batch`: arrays shaped ``(designs, layers)``
@@ -161,17 +238,90 @@ class BatchCosts:
     level_energy_pj: np.ndarray
 
 
-def evaluate_batch(
-    archs: Sequence[Architecture], layers: Sequence[Layer], max_orders: int = 720
-) -> BatchCosts:
-    """Map and cost every layer on every architecture (each distinct layer shape once)."""
-    distinct, where = unique_layers(layers)
-    packed = kernel.pack_architectures(archs)
+def _kernel(
+    archs: Sequence[Architecture],
+    distinct: Sequence[Layer],
+    ai: np.ndarray,
+    li: np.ndarray,
+    max_orders: int,
+    split_loops: bool | None,
+) -> tuple[np.ndarray, ...]:
+    """The kernel on pairs of architectures without hints; ``split_loops=None``: split for the
+    in-memory-compute architectures only (one kernel call per setting)."""
     shape, macs = kernel.pack_layers(distinct)
+    packed = kernel.pack_architectures(archs)
+    mac_e = _pair_mac_energy(archs, distinct, ai, li)
+    if split_loops is not None:
+        return kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders, mac_e, split_loops)
+    imc = np.array([a.array.imc is not None for a in archs], np.bool_)[ai]
+    if not imc.any() or imc.all():
+        return kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders, mac_e, bool(imc.any()))
+    parts = [np.flatnonzero(~imc), np.flatnonzero(imc)]
+    outs = [
+        kernel.evaluate_pairs(
+            packed, shape, macs, ai[p], li[p], max_orders, None if mac_e is None else mac_e[p], bool(flag)
+        )
+        for flag, p in enumerate(parts)
+    ]
+    merged = []
+    for k in range(len(outs[0])):
+        x = np.empty((len(ai), *outs[0][k].shape[1:]), outs[0][k].dtype)
+        for p, o in zip(parts, outs):
+            x[p] = o[k]
+        merged.append(x)
+    return tuple(merged)
+
+
+def _evaluate(
+    archs: Sequence[Architecture],
+    distinct: Sequence[Layer],
+    ai: np.ndarray,
+    li: np.ndarray,
+    max_orders: int,
+    split_loops: bool | None,
+) -> tuple[np.ndarray, ...]:
+    """The kernel on pairs ``(archs[ai[i]], distinct[li[i]])``; an architecture with spatial
+    hints is tried with each of its :func:`spatial_candidates` and the fastest (then least
+    energy) kept."""
+    if all(not a.spatial_hints for a in archs):
+        return _kernel(archs, distinct, ai, li, max_orders, split_loops)
+    variants: list[Architecture] = []
+    index: dict[tuple[int, str], int] = {}
+    v_ai, v_li, owner = [], [], []
+    for q, (a, l_) in enumerate(zip(ai.tolist(), li.tolist())):
+        for mapping in spatial_candidates(archs[a], layer_dims(distinct[l_])):
+            key = (a, repr(sorted(mapping.items())))
+            if key not in index:
+                index[key] = len(variants)
+                variants.append(archs[a].with_spatial_mapping(mapping))
+            v_ai.append(index[key])
+            v_li.append(l_)
+            owner.append(q)
+    out = _kernel(
+        variants, distinct, np.array(v_ai, np.int64), np.array(v_li, np.int64), max_orders, split_loops
+    )
+    lat, en = out[0][:, kernel.SCALARS.index("latency_cycles")], out[0][:, kernel.SCALARS.index("energy_pj")]
+    best = np.full(len(ai), -1, np.int64)
+    for v, q in enumerate(owner):
+        b = best[q]
+        if b < 0 or (lat[v], en[v]) < (lat[b], en[b]):
+            best[q] = v
+    return tuple(x[best] for x in out)
+
+
+def evaluate_batch(
+    archs: Sequence[Architecture],
+    layers: Sequence[Layer],
+    max_orders: int = 720,
+    split_loops: bool | None = None,
+) -> BatchCosts:
+    """Map and cost every layer on every architecture (each distinct layer shape once); see
+    :func:`evaluate_layers` for ``split_loops``."""
+    distinct, where = unique_layers(layers)
     n_a, n_l = len(archs), len(distinct)
     ai = np.repeat(np.arange(n_a), n_l)
     li = np.tile(np.arange(n_l), n_a)
-    sc, rd, wr, en, _ = kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders)
+    sc, rd, wr, en, _ = _evaluate(archs, distinct, ai, li, max_orders, split_loops)
     m = kernel.MAX_MEMORIES
     sc = sc.reshape(n_a, n_l, -1)[:, where]
     return BatchCosts(
@@ -182,14 +332,23 @@ def evaluate_batch(
     )
 
 
-def evaluate_layers(arch: Architecture, layers: Sequence[Layer], max_orders: int = 720) -> list[LayerCost]:
-    """Map each layer onto ``arch`` (best loop order by latency, then energy) and cost it."""
+def evaluate_layers(
+    arch: Architecture, layers: Sequence[Layer], max_orders: int = 720, split_loops: bool | None = None
+) -> list[LayerCost]:
+    """Map each layer onto ``arch`` (best loop order by latency, then energy) and cost it.
+
+    ``split_loops``: the mapper also tries, for each loop order, running part of one
+    dimension's prime factors outermost (e.g. ``OY 4`` inside a buffer and ``OY 7`` above it,
+    as ZigZag's LOMA can), which matters when a small buffer cannot hold a whole dimension;
+    about 10x more candidate orders. ``None`` (default): only for in-memory-compute arrays,
+    whose one-weight cells force the weight-irrelevant loops innermost and the partial sums
+    of the rest into the buffer above (measured against ZigZag, see the README); the
+    digital-array results and speed stay those of the grouped-factor mapper.
+    """
     distinct, where = unique_layers(layers)
-    packed = kernel.pack_architectures([arch])
-    shape, macs = kernel.pack_layers(distinct)
     n = len(distinct)
-    sc, rd, wr, en, order = kernel.evaluate_pairs(
-        packed, shape, macs, np.zeros(n, np.int64), np.arange(n), max_orders
+    sc, rd, wr, en, order = _evaluate(
+        [arch], distinct, np.zeros(n, np.int64), np.arange(n), max_orders, split_loops
     )
     out = []
     for layer, q in zip(layers, where):
@@ -210,6 +369,8 @@ def evaluate_layers(arch: Architecture, layers: Sequence[Layer], max_orders: int
     return out
 
 
-def evaluate_layer(arch: Architecture, layer: Layer, max_orders: int = 720) -> LayerCost:
+def evaluate_layer(
+    arch: Architecture, layer: Layer, max_orders: int = 720, split_loops: bool | None = None
+) -> LayerCost:
     """Map ``layer`` onto ``arch`` (best loop order by latency, then energy) and cost it."""
-    return evaluate_layers(arch, [layer], max_orders)[0]
+    return evaluate_layers(arch, [layer], max_orders, split_loops)[0]
