@@ -468,7 +468,12 @@ def _cost(
     per-level accesses and energy are left in ``lv_reads / lv_writes / lv_energy``. One
     temporal iteration takes ``cpi`` array cycles (bit-serial in-memory compute).
 
-    Costing stops early, with an infinite stall, once the cycles so far pass ``limit``."""
+    Costing stops early, with an infinite stall, once the cycles so far pass ``limit``.
+
+    Each access (``w = _words(...)``, then the level's count and energy) and each port
+    transfer (cycles, busy time, stall) is written out in place rather than through a helper:
+    numba helpers taking the ledger arrays made this function 1.5x to 2x slower, inlined or
+    not (measured on 768 ResNet-18 template pairs)."""
     for m in range(n_mem):
         lv_reads[m] = 0.0
         lv_writes[m] = 0.0
