@@ -1,10 +1,12 @@
-"""DNN-accelerator environment: an analytical dataflow model (Timeloop/MAESTRO-style).
+"""DNN-accelerator environment: analytical loop-nest models (Timeloop/ZigZag-style).
 
 Public API:
 
 * :func:`load_workload`, :func:`workload_names`, :func:`trace_layers`, :class:`Layer` --
   workloads as layer lists, traced from ``torch.nn.Module`` definitions;
-* :class:`AcceleratorSimulator` -- the vectorised model behind the Simulator protocol;
+* :class:`AcceleratorSimulator` -- the Simulator: ``model="hierarchy"`` (the env's default:
+  each design as an :class:`Architecture`, a compiled mapper with port stalls) or
+  ``model="template"`` (the vectorised four-template roofline model);
 * :func:`accelerator_design_space`, :func:`make_accelerator_env`;
 * :class:`Architecture` -- general accelerator descriptions (``Architecture.from_zigzag``),
   :func:`template_architecture` for design-space points; ``evaluate_layers`` costs them.
