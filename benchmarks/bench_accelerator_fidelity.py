@@ -39,8 +39,7 @@ MAPPING_OF = {"meta_prototype": "meta_prototype_like", "aimc": "default_imc", "d
 
 
 def _sig(layer) -> str:
-    return repr((layer.N, layer.K, layer.C, layer.R, layer.S, layer.P, layer.Q, layer.stride, layer.groups,
-                 layer.padding, layer.in_hw))  # fmt: skip
+    return repr(layer.shape_key)  # a JSON key of the ZigZag cache
 
 
 def _mapping(inputs: Path, hw: str) -> Path:

@@ -189,18 +189,13 @@ def _per_layer_dim(unrolling: dict[str, dict[str, int]]) -> dict[str, dict[str, 
     return out
 
 
-def _shape_key(layer: Layer) -> tuple[int, ...]:
-    return (layer.N, layer.K, layer.C, layer.R, layer.S, layer.P, layer.Q, layer.stride, layer.groups,
-            layer.H, layer.W)  # fmt: skip
-
-
 def unique_layers(layers: Sequence[Layer]) -> tuple[list[Layer], np.ndarray]:
     """The distinct layer shapes of ``layers`` and, per layer, the index of its shape."""
-    first: dict[tuple[int, ...], int] = {}
+    first: dict[tuple, int] = {}
     distinct: list[Layer] = []
     where = np.empty(len(layers), np.int64)
     for i, layer in enumerate(layers):
-        k = _shape_key(layer)
+        k = layer.shape_key
         if k not in first:
             first[k] = len(distinct)
             distinct.append(layer)

@@ -124,6 +124,13 @@ class Layer:
     def output_count(self) -> int:
         return self.N * self.K * self.P * self.Q
 
+    @property
+    def shape_key(self) -> tuple:
+        """Everything that sets the layer's cost but not its name: the loop extents, stride,
+        groups, padding and real input extents (layers with equal keys cost the same)."""
+        return (self.N, self.K, self.C, self.R, self.S, self.P, self.Q, self.stride, self.groups,
+                tuple(self.padding), self.in_hw)  # fmt: skip
+
     def with_batch(self, n: int) -> Layer:
         """The same layer at batch size ``n`` (GEMM layers whose rows are tokens keep ``P``)."""
         return Layer(

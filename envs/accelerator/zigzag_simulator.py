@@ -104,13 +104,6 @@ def _worker(conn: Any, layers: list[Layer], hw: str, mapping: str, precision: di
         conn.close()
 
 
-def _signature(layer: Layer) -> tuple:
-    return (
-        layer.N, layer.K, layer.C, layer.R, layer.S, layer.P, layer.Q,
-        layer.stride, layer.groups, tuple(layer.padding), layer.in_hw,
-    )  # fmt: skip
-
-
 class ZigZagSimulator(Simulator):
     """Evaluates 9-knob accelerator designs with ZigZag (see the module docstring).
 
@@ -141,13 +134,13 @@ class ZigZagSimulator(Simulator):
         dkey = (tuple(sorted((k, str(v)) for k, v in design.items())), self.im2col)
         todo: dict[tuple, Layer] = {}
         for layer in wl.layers:
-            key = (_signature(layer), dkey)
+            key = (layer.shape_key, dkey)
             if key not in self._cache and key not in todo:
                 todo[key] = dataclasses.replace(layer, name=f"L{len(todo)}", meta={})
         if todo:
             for key, res in zip(todo, self._run(arch, list(todo.values()))):
                 self._cache[key] = res
-        return [self._cache[(_signature(layer), dkey)] for layer in wl.layers]
+        return [self._cache[(layer.shape_key, dkey)] for layer in wl.layers]
 
     def _run(self, arch: Architecture, layers: list[Layer]) -> list[ZigZagLayerResult]:
         with tempfile.TemporaryDirectory(prefix="archgym-zz-") as tmp:
