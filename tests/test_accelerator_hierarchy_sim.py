@@ -1,5 +1,7 @@
 """The compiled hierarchy model as a batch engine and as the env's ``hierarchy`` simulator."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -61,8 +63,6 @@ def test_architecture_past_the_kernel_limits_is_refused():
         MemoryLevel(f"m{i}", 1e6, ("W",), (Port("p", "read_write", 64, 8),), {}, ("D1", "D2"), 1.0, 1.0)
         for i in range(kernel.MAX_MEMORIES)
     )
-    from dataclasses import replace
-
     with pytest.raises(ValueError, match="at most 10 memory levels"):
         kernel.pack_architectures([replace(arch, memories=arch.memories + extra)])
 
