@@ -26,8 +26,9 @@ def design(g, **over):
     return d
 
 
-def run(g, overlap=True, node_nm=45, **over):
-    return SoCSimulator(overlap=overlap, node_nm=node_nm).simulate(design(g, **over), g)
+def run(g, overlap=True, node_nm=45, dram_channels="separate", **over):
+    sim = SoCSimulator(overlap=overlap, node_nm=node_nm, dram_channels=dram_channels)
+    return sim.simulate(design(g, **over), g)
 
 
 def test_chain_on_one_core_is_the_sum_of_its_task_times(tmp_path):
@@ -40,16 +41,18 @@ def test_chain_on_one_core_is_the_sum_of_its_task_times(tmp_path):
     # sequential: every task reads, then computes, then writes
     seq = run(g2, overlap=False)
     assert seq.metrics["latency_ms"] == pytest.approx((6000 / 1e9 + 2 * 12000 / BUS4) * 1e3, rel=1e-12)
-    # overlapped (FARSI): each task takes its slowest part; with the data in DRAM, b's read and
-    # write share the DRAM's half-duplex data bus
+    # overlapped (FARSI): each task takes its slowest part; with the data in a shared-channel
+    # DRAM, b's read and write share the DRAM's half-duplex data bus
     a, b, c = max(1e-6, 4000 / BUS4), max(2e-6, 12000 / BUS4), max(3e-6, 8000 / BUS4)
-    ovl = run(g2)
+    ovl = run(g2, dram_channels="shared")
     assert ovl.metrics["latency_ms"] == pytest.approx((a + b + c) * 1e3, rel=1e-12)
     assert ovl.finish_s[1] - ovl.start_s[1] == pytest.approx(b, rel=1e-12)
-    # in SRAM, reads and writes use separate channels of the bus and the memory (FARSI, AXI)
+    # in SRAM and in FARSI's DRAM (GMEM), reads and writes use separate channels of the bus and
+    # the memory (FARSI, AXI)
     b_duplex = max(2e-6, 4000 / BUS4, 8000 / BUS4)
-    sram = run(g2, mem_allocation_0="sram")
-    assert sram.metrics["latency_ms"] == pytest.approx((a + b_duplex + c) * 1e3, rel=1e-12)
+    for over in ({"mem_allocation_0": "sram"}, {}):
+        duplex = run(g2, **over)
+        assert duplex.metrics["latency_ms"] == pytest.approx((a + b_duplex + c) * 1e3, rel=1e-12)
     assert seq.metrics["pe_0_utilisation"] == pytest.approx(1.0)
 
 
@@ -115,7 +118,7 @@ def test_moving_a_task_to_its_accelerator_follows_the_database_ratios(tmp_path):
 
 def test_accelerating_psychofilter_in_the_audio_decoder_changes_energy_by_the_database_delta():
     g = load_workload("audio_decoder")
-    wide = {"bus_allocation_0": 128}  # a 128-byte bus: compute, not data movement, bounds the latency
+    wide = {"bus_allocation_0": 128, "mem_width_0": 128}  # 128-byte bus and DRAM: compute bounds the latency
     base = run(g, **wide)  # everything on one A53, data in one DRAM
     moved = run(g, **wide, pe_allocation_1="IP", task_to_pe_mapping_psychoFilter_fxp_cloned=1)
     delta_compute = 1322969 * 2 / 47_019_607_843 - 142.002e-15

@@ -32,7 +32,9 @@ from .space import soc_design_space
 from .taskgraph import TaskGraph, load_workload
 from .technology import Technology
 
-__version__ = "1.0"
+__version__ = "1.1"
+#: how a DRAM's reads and writes share it (see :class:`SoCSimulator`)
+DRAM_CHANNELS = ("separate", "shared")
 
 
 def soc_metrics(n_pe: int, n_bus: int) -> tuple[Metric, ...]:
@@ -153,8 +155,10 @@ class _Hardware:
 
     pe_type: list[str]
     unroll: list[int]
+    clock_hz: list[float]
     pe_bus: list[int]
     mem_type: list[str]
+    mem_width: list[int]
     mem_bus: list[int]
     width: list[int]
     adj: list[list[int]]  # bus -> bridged buses
@@ -217,6 +221,9 @@ class SoCSimulator(Simulator):
         node_nm: shorthand for ``Technology(node_nm=...)``.
         overlap: True (FARSI's model, default): a task's reads, computation and write run
             concurrently and it ends when the slowest ends; False: read, then compute, then write.
+        dram_channels: ``"separate"`` (FARSI's GMEM, default): a DRAM has a read and a write
+            channel of its width each, like an SRAM; ``"shared"``: one data bus for both
+            directions, capped at one LPDDR4-3200 x16 channel (6.4 GB/s).
     """
 
     def __init__(
@@ -227,9 +234,13 @@ class SoCSimulator(Simulator):
         technology: Technology | None = None,
         node_nm: int | None = None,
         overlap: bool = True,
+        dram_channels: str = "separate",
     ) -> None:
         self.n_pe, self.n_mem, self.n_bus = int(n_pe), int(n_mem), int(n_bus)
         self.overlap = bool(overlap)
+        if dram_channels not in DRAM_CHANNELS:
+            raise ValueError(f"dram_channels must be one of {', '.join(DRAM_CHANNELS)}, got {dram_channels!r}")
+        self.dram_channels = dram_channels
         tech = technology or Technology()
         if node_nm is not None:
             tech = Technology(**{**tech.__dict__, "node_nm": int(node_nm)})
@@ -237,7 +248,10 @@ class SoCSimulator(Simulator):
         self.metrics = soc_metrics(self.n_pe, self.n_bus)
         slots = f"pe={self.n_pe} mem={self.n_mem} bus={self.n_bus}"
         mode = "overlap" if self.overlap else "sequential"
-        self.version = f"archgym-soc {__version__} node={tech.node_nm}nm {slots} {mode}"
+        figures = "" if tech.figures == "published" else f" figures={tech.figures}"
+        self.version = (
+            f"archgym-soc {__version__} node={tech.node_nm}nm {slots} {mode} dram={dram_channels}{figures}"
+        )
         self._prep: tuple[Any, _Prepared] | None = None
 
     def __repr__(self) -> str:
@@ -255,8 +269,10 @@ class SoCSimulator(Simulator):
         hw = _Hardware(
             pe_type=[d[f"pe_allocation_{i}"] for i in range(self.n_pe)],
             unroll=[int(d[f"pe_unroll_{i}"]) for i in range(self.n_pe)],
+            clock_hz=[float(d[f"pe_clock_mhz_{i}"]) * 1e6 for i in range(self.n_pe)],
             pe_bus=[int(d[f"pe_to_bus_connection_{i}"]) for i in range(self.n_pe)],
             mem_type=[d[f"mem_allocation_{m}"] for m in range(self.n_mem)],
+            mem_width=[int(d[f"mem_width_{m}"]) for m in range(self.n_mem)],
             mem_bus=[int(d[f"mem_to_bus_connection_{m}"]) for m in range(self.n_mem)],
             width=[int(d[f"bus_allocation_{b}"]) for b in range(self.n_bus)],
             adj=[[] for _ in range(self.n_bus)],
@@ -303,7 +319,9 @@ class SoCSimulator(Simulator):
             )
         u = np.ones(pr.n_tasks, np.int64)
         u[on_ip] = np.minimum(np.array(hw.unroll, np.int64)[task_pe[on_ip]], pr.iterations[on_ip])
-        compute = np.where(on_ip, tech.ip_time_s(pr.ip_cycles, u), tech.gpp_time_s(pr.gpp_cycles))
+        clock = np.full(pr.n_tasks, tech.ip_freq_hz)
+        clock[on_ip] = np.array(hw.clock_hz)[task_pe[on_ip]]
+        compute = np.where(on_ip, tech.ip_time_s(pr.ip_cycles, u, clock), tech.gpp_time_s(pr.gpp_cycles))
         compute[task_pe < 0] = 0.0
         e_ip = tech.ip_energy_j(pr.ip_energy_fj, u)
         e_gpp = tech.gpp_energy_j(pr.gpp_cycles)
@@ -352,14 +370,16 @@ class SoCSimulator(Simulator):
                 mem_pj[m] = tech.sram_pj_per_byte(size)
                 area += tech.sram_area(size)
             else:
-                mem_pj[m] = tech.dram_pj_per_byte
+                mem_pj[m] = tech.dram_pj_per_byte_scaled
+                area += tech.dram_area(peak[m])
         return mem_pj, area
 
     def _paths(self, pr: _Prepared, hw: _Hardware, task_pe: np.ndarray, task_mem: np.ndarray) -> _Paths:
         """Every (PE, memory, direction) a transfer uses, and its resources: the buses on the way,
-        then the memory. Buses and SRAMs have separate read and write channels (as FARSI's blocks,
-        and AXI); a DRAM's data bus is shared by both directions. Resource ids: read channels of
-        the buses then the memories, then the write channels in the same order."""
+        then the memory. Buses and memories have separate read and write channels (as FARSI's
+        blocks, and AXI); with ``dram_channels="shared"`` a DRAM's data bus is shared by both
+        directions. Resource ids: read channels of the buses then the memories, then the write
+        channels in the same order."""
         paths = _Paths(pairs={}, res=[], ptr=[0], hops=[])
         n_res = self.n_bus + self.n_mem
 
@@ -372,7 +392,8 @@ class SoCSimulator(Simulator):
                         f"pe_{p} (on bus {hw.pe_bus[p]}) has no bus path to mem_{m} (on bus {hw.mem_bus[m]})"
                     )
                 off = n_res if write else 0
-                mem_off = off if hw.mem_type[m] == "sram" else 0
+                shared = hw.mem_type[m] == "dram" and self.dram_channels == "shared"
+                mem_off = 0 if shared else off
                 paths.pairs[key] = len(paths.hops)
                 paths.res.extend([*(b + off for b in buses), self.n_bus + m + mem_off])
                 paths.ptr.append(len(paths.res))
@@ -389,15 +410,17 @@ class SoCSimulator(Simulator):
         return paths
 
     def _bandwidth(self, hw: _Hardware) -> np.ndarray:
-        """Bytes/s of each resource channel (see :meth:`_paths`): buses width x clock, memories the
-        width of their bus, a DRAM capped at its peak."""
+        """Bytes/s of each resource channel (see :meth:`_paths`): buses and memories their own width
+        x clock (a transfer moves at the narrower of its bus and memory, FARSI's bottleneck rule);
+        a shared-channel DRAM is capped at its peak (one LPDDR4 channel)."""
         tech = self.tech
         bw = np.empty(self.n_bus + self.n_mem)
         for b in range(self.n_bus):
             bw[b] = tech.bus_bytes_per_s(hw.width[b])
         for m in range(self.n_mem):
-            port = tech.bus_bytes_per_s(hw.width[hw.mem_bus[m]])
-            bw[self.n_bus + m] = min(port, tech.dram_peak_bytes_per_s) if hw.mem_type[m] == "dram" else port
+            port = tech.mem_bytes_per_s(hw.mem_width[m])
+            capped = hw.mem_type[m] == "dram" and self.dram_channels == "shared"
+            bw[self.n_bus + m] = min(port, tech.dram_peak_bytes_per_s) if capped else port
         return np.concatenate([bw, bw])
 
     # ---------------------------------------------------------------- simulation
