@@ -28,6 +28,7 @@ from archgym.design_space import DesignSpace
 from archgym.simulator import Metric, SimulationError, Simulator
 
 from .kernel import run_schedule
+from .power import peak_window_power
 from .space import soc_design_space
 from .taskgraph import TaskGraph, load_workload
 from .technology import Technology
@@ -43,6 +44,7 @@ def soc_metrics(n_pe: int, n_bus: int) -> tuple[Metric, ...]:
         Metric("latency_ms", "ms", "lower", 20.0, "makespan of the task graph"),
         Metric("energy_mj", "mJ", "lower", 0.1, "compute + memory + bus energy of one run"),
         Metric("power_mw", "mW", "lower", 5.0, "energy / latency"),
+        Metric("peak_power_mw", "mW", "lower", 5.0, "FARSI's power: highest over its 10 ms collection windows"),
         Metric("area_mm2", "mm2", "lower", 5.0, "used cores, accelerator datapaths, SRAMs and buses"),
         Metric("latency_budget_met", "1", "higher", 1.0, "1 if every deadline of the workload is met"),
         Metric("power_budget_met", "1", "higher", 1.0, "1 if power is within the workload's budget"),
@@ -172,6 +174,7 @@ class _Paths:
     res: list[int]
     ptr: list[int]
     hops: list[int]
+    mem: list[int] = field(default_factory=list)  # memory slot of each path
     rd: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     wr: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
@@ -210,6 +213,7 @@ class SoCResult:
     energy_j: dict[str, float]
     area_mm2: dict[str, float]
     phases: int
+    task_energy_j: np.ndarray = field(default_factory=lambda: np.zeros(0))  # compute + traffic, per task
 
 
 class SoCSimulator(Simulator):
@@ -304,8 +308,8 @@ class SoCSimulator(Simulator):
 
     def _compute(
         self, pr: _Prepared, hw: _Hardware, task_pe: np.ndarray
-    ) -> tuple[np.ndarray, float, float, float]:
-        """Per-task compute time, and the compute energy, core area and accelerator area."""
+    ) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """Per-task compute time and compute energy, the core area and the accelerator area."""
         tech = self.tech
         is_ip_pe = np.array([t == "IP" for t in hw.pe_type], bool)
         on_ip = np.zeros(pr.n_tasks, bool)
@@ -325,10 +329,10 @@ class SoCSimulator(Simulator):
         compute[task_pe < 0] = 0.0
         e_ip = tech.ip_energy_j(pr.ip_energy_fj, u)
         e_gpp = tech.gpp_energy_j(pr.gpp_cycles)
-        e_compute = float(np.sum(np.where(on_ip, e_ip, np.where(task_pe >= 0, e_gpp, 0.0))))
+        e_task = np.where(on_ip, e_ip, np.where(task_pe >= 0, e_gpp, 0.0))
         cores = {int(p) for p in task_pe[pr.working] if hw.pe_type[int(p)] == "A53"}
         ip_area = float(np.sum(tech.ip_area(pr.ip_area_um2[on_ip], u[on_ip])))
-        return compute, e_compute, len(cores) * tech.gpp_area, ip_area
+        return compute, e_task, len(cores) * tech.gpp_area, ip_area
 
     @staticmethod
     def _peak_bytes(
@@ -398,6 +402,7 @@ class SoCSimulator(Simulator):
                 paths.res.extend([*(b + off for b in buses), self.n_bus + m + mem_off])
                 paths.ptr.append(len(paths.res))
                 paths.hops.append(len(buses))
+                paths.mem.append(m)
             return paths.pairs[key]
 
         rd_pe = np.repeat(task_pe, np.diff(pr.rd_ptr))
@@ -435,7 +440,8 @@ class SoCSimulator(Simulator):
                 f"design has no knob {exc.args[0]!r}; is it a design for workload {pr.graph.name!r} with "
                 f"{self.n_pe} PE, {self.n_mem} memory and {self.n_bus} bus slots?"
             ) from None
-        compute, e_compute, pe_area, ip_area = self._compute(pr, hw, task_pe)
+        compute, e_task, pe_area, ip_area = self._compute(pr, hw, task_pe)
+        e_compute = float(e_task.sum())
         paths = self._paths(pr, hw, task_pe, task_mem)
         bw = self._bandwidth(hw)
         start, finish, phases = run_schedule(
@@ -474,6 +480,11 @@ class SoCSimulator(Simulator):
         mem_bytes = res_bytes[self.n_bus : n_res] + res_bytes[n_res + self.n_bus :]
         e_mem = float(np.dot(mem_bytes, mem_pj)) * 1e-12
         e_bus = float(np.dot(path_bytes, paths.hops)) * self.tech.bus_pj_per_byte_hop * 1e-12
+        # each task's energy (compute + the bytes it moves) for FARSI's windowed peak power
+        path_j = (mem_pj[paths.mem] + np.array(paths.hops) * self.tech.bus_pj_per_byte_hop) * 1e-12
+        np.add.at(e_task, pr.rd_dst, pr.rd_bytes * path_j[paths.rd])
+        e_task[w] += pr.wr_bytes[w] * path_j[paths.wr[w]]
+        peak_w = peak_window_power(start, finish, e_task)
         used_bus = (
             {hw.pe_bus[int(p)] for p in task_pe[pr.working]}
             | {hw.mem_bus[int(m)] for m in task_mem[pr.data]}
@@ -485,7 +496,7 @@ class SoCSimulator(Simulator):
         busy = np.zeros(self.n_pe)
         np.add.at(busy, task_pe[pr.working], finish[pr.working] - start[pr.working])
         bus_busy = np.maximum(bus_read, bus_write) / bw[: self.n_bus]  # the busier direction
-        metrics = self._metrics(pr, latency, energy, area, finish, busy, bus_busy)
+        metrics = self._metrics(pr, latency, energy, peak_w, area, finish, busy, bus_busy)
         return SoCResult(
             metrics,
             start,
@@ -494,6 +505,7 @@ class SoCSimulator(Simulator):
             {"compute": e_compute, "memory": e_mem, "bus": e_bus},
             {"pe": pe_area, "ip": ip_area, "memory": mem_area, "bus": bus_area},
             int(phases),
+            e_task,
         )
 
     def _metrics(
@@ -501,6 +513,7 @@ class SoCSimulator(Simulator):
         pr: _Prepared,
         latency: float,
         energy: float,
+        peak_power_w: float,
         area: float,
         finish: np.ndarray,
         busy_s: np.ndarray,
@@ -514,6 +527,7 @@ class SoCSimulator(Simulator):
             "latency_ms": latency * 1e3,
             "energy_mj": energy * 1e3,
             "power_mw": power_mw,
+            "peak_power_mw": peak_power_w * 1e3,
             "area_mm2": area,
             "latency_budget_met": float(deadline_ok),
             "power_budget_met": float(power_mw <= budgets.get("power_mw", np.inf)),

@@ -54,9 +54,11 @@ MAX_UNROLL = 4096
 
 
 def unroll_choices(graph: TaskGraph) -> int:
-    """Largest unroll factor offered: a power of two within the workload's longest loop (<= 4096)."""
+    """Largest unroll factor offered: the power of two that covers the workload's longest loop
+    (<= 4096). A task's unroll is capped at its trip count, so the top choice fully unrolls the
+    longest loop, as FARSI's ``ip_loop_unrolling`` (powers of two, then the trip count) does."""
     top = 1
-    while top * 2 <= min(graph.max_iterations, MAX_UNROLL):
+    while top < min(graph.max_iterations, MAX_UNROLL):
         top *= 2
     return top
 
