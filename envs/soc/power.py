@@ -20,7 +20,9 @@ import numpy as np
 POWER_COLLECTION_PERIOD_S = 0.01
 
 
-def phase_energy(start: np.ndarray, finish: np.ndarray, task_energy_j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def phase_energy(
+    start: np.ndarray, finish: np.ndarray, task_energy_j: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Durations (s) and energies (J) of the phases between consecutive task events.
 
     A zero-duration task (a pseudo task) puts its energy, if any, in the phase it ends."""

@@ -44,7 +44,9 @@ def soc_metrics(n_pe: int, n_bus: int) -> tuple[Metric, ...]:
         Metric("latency_ms", "ms", "lower", 20.0, "makespan of the task graph"),
         Metric("energy_mj", "mJ", "lower", 0.1, "compute + memory + bus energy of one run"),
         Metric("power_mw", "mW", "lower", 5.0, "energy / latency"),
-        Metric("peak_power_mw", "mW", "lower", 5.0, "FARSI's power: highest over its 10 ms collection windows"),
+        Metric(
+            "peak_power_mw", "mW", "lower", 5.0, "FARSI's power: highest over its 10 ms collection windows"
+        ),
         Metric("area_mm2", "mm2", "lower", 5.0, "used cores, accelerator datapaths, SRAMs and buses"),
         Metric("latency_budget_met", "1", "higher", 1.0, "1 if every deadline of the workload is met"),
         Metric("power_budget_met", "1", "higher", 1.0, "1 if power is within the workload's budget"),
@@ -243,7 +245,9 @@ class SoCSimulator(Simulator):
         self.n_pe, self.n_mem, self.n_bus = int(n_pe), int(n_mem), int(n_bus)
         self.overlap = bool(overlap)
         if dram_channels not in DRAM_CHANNELS:
-            raise ValueError(f"dram_channels must be one of {', '.join(DRAM_CHANNELS)}, got {dram_channels!r}")
+            raise ValueError(
+                f"dram_channels must be one of {', '.join(DRAM_CHANNELS)}, got {dram_channels!r}"
+            )
         self.dram_channels = dram_channels
         tech = technology or Technology()
         if node_nm is not None:
