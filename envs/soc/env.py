@@ -37,6 +37,7 @@ def make_soc_env(
     node_nm: int = DEFAULT_NODE_NM,
     overlap: bool = True,
     dram_channels: str = "separate",
+    interconnect: str = "bus",
     figures: str = "published",
     **kwargs: Any,
 ) -> ArchGymEnv:
@@ -59,6 +60,8 @@ def make_soc_env(
             run one after the other.
         dram_channels: ``separate`` (FARSI's GMEM: a read and a write channel) or ``shared``
             (one data bus for both directions, one LPDDR4 channel's peak).
+        interconnect: ``bus`` (a bus slot is one shared medium) or ``crossbar`` (FARSI's: a port
+            per memory or bridged bus it leads to).
         figures: ``published`` (memory and wire figures of the literature, see
             :mod:`.technology`) or ``farsi`` (the placeholders FARSI's database uses with CACTI
             off; for cross-checks only).
@@ -67,7 +70,9 @@ def make_soc_env(
     """
     graph = load_workload(workload)
     tech = Technology(node_nm=int(node_nm), figures=figures)
-    sim = SoCSimulator(n_pe, n_mem, n_bus, tech, overlap=overlap, dram_channels=dram_channels)
+    sim = SoCSimulator(
+        n_pe, n_mem, n_bus, tech, overlap=overlap, dram_channels=dram_channels, interconnect=interconnect
+    )
     objective = objective_from_config(
         sim.metrics,
         targets=targets,

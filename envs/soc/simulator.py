@@ -36,6 +36,8 @@ from .technology import Technology
 __version__ = "1.1"
 #: how a DRAM's reads and writes share it (see :class:`SoCSimulator`)
 DRAM_CHANNELS = ("separate", "shared")
+#: what a bus slot is (see :class:`SoCSimulator`)
+INTERCONNECTS = ("bus", "crossbar")
 
 
 def soc_metrics(n_pe: int, n_bus: int) -> tuple[Metric, ...]:
@@ -177,6 +179,11 @@ class _Paths:
     ptr: list[int]
     hops: list[int]
     mem: list[int] = field(default_factory=list)  # memory slot of each path
+    ports: dict[tuple[int, tuple[str, int], bool], int] = field(default_factory=dict)  # crossbar ports
+    port_bus: list[int] = field(
+        default_factory=list
+    )  # bus of each port (resource 2 x (buses + memories) + k)
+    port_write: list[bool] = field(default_factory=list)
     rd: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     wr: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
@@ -230,6 +237,10 @@ class SoCSimulator(Simulator):
         dram_channels: ``"separate"`` (FARSI's GMEM, default): a DRAM has a read and a write
             channel of its width each, like an SRAM; ``"shared"``: one data bus for both
             directions, capped at one LPDDR4-3200 x16 channel (6.4 GB/s).
+        interconnect: ``"bus"`` (default): a bus slot is one shared medium (a read and a write
+            channel) that every transfer crossing it shares; ``"crossbar"`` (FARSI's ``LMEM_ic``
+            pipe clusters): each memory or bridged bus it leads to has its own port of the
+            bus's width, so transfers toward different destinations do not contend.
     """
 
     def __init__(
@@ -241,6 +252,7 @@ class SoCSimulator(Simulator):
         node_nm: int | None = None,
         overlap: bool = True,
         dram_channels: str = "separate",
+        interconnect: str = "bus",
     ) -> None:
         self.n_pe, self.n_mem, self.n_bus = int(n_pe), int(n_mem), int(n_bus)
         self.overlap = bool(overlap)
@@ -249,6 +261,9 @@ class SoCSimulator(Simulator):
                 f"dram_channels must be one of {', '.join(DRAM_CHANNELS)}, got {dram_channels!r}"
             )
         self.dram_channels = dram_channels
+        if interconnect not in INTERCONNECTS:
+            raise ValueError(f"interconnect must be one of {', '.join(INTERCONNECTS)}, got {interconnect!r}")
+        self.interconnect = interconnect
         tech = technology or Technology()
         if node_nm is not None:
             tech = Technology(**{**tech.__dict__, "node_nm": int(node_nm)})
@@ -257,9 +272,7 @@ class SoCSimulator(Simulator):
         slots = f"pe={self.n_pe} mem={self.n_mem} bus={self.n_bus}"
         mode = "overlap" if self.overlap else "sequential"
         figures = "" if tech.figures == "published" else f" figures={tech.figures}"
-        self.version = (
-            f"archgym-soc {__version__} node={tech.node_nm}nm {slots} {mode} dram={dram_channels}{figures}"
-        )
+        self.version = f"archgym-soc {__version__} node={tech.node_nm}nm {slots} {mode} dram={dram_channels} {interconnect}{figures}"
         self._prep: tuple[Any, _Prepared] | None = None
 
     def __repr__(self) -> str:
@@ -391,6 +404,15 @@ class SoCSimulator(Simulator):
         paths = _Paths(pairs={}, res=[], ptr=[0], hops=[])
         n_res = self.n_bus + self.n_mem
 
+        def port_id(b: int, next_bus: list[int], m: int, write: bool) -> int:
+            """Bus ``b``'s port toward the next bus of the path, or toward memory ``m``."""
+            key = (b, ("bus", next_bus[0]) if next_bus else ("mem", m), write)
+            if key not in paths.ports:
+                paths.ports[key] = 2 * n_res + len(paths.port_bus)
+                paths.port_bus.append(b)
+                paths.port_write.append(write)
+            return paths.ports[key]
+
         def path_id(p: int, m: int, write: bool) -> int:
             key = (p, m, write)
             if key not in paths.pairs:
@@ -403,7 +425,11 @@ class SoCSimulator(Simulator):
                 shared = hw.mem_type[m] == "dram" and self.dram_channels == "shared"
                 mem_off = 0 if shared else off
                 paths.pairs[key] = len(paths.hops)
-                paths.res.extend([*(b + off for b in buses), self.n_bus + m + mem_off])
+                if self.interconnect == "crossbar":
+                    bus_res = [port_id(b, buses[j + 1 : j + 2], m, write) for j, b in enumerate(buses)]
+                else:
+                    bus_res = [b + off for b in buses]
+                paths.res.extend([*bus_res, self.n_bus + m + mem_off])
                 paths.ptr.append(len(paths.res))
                 paths.hops.append(len(buses))
                 paths.mem.append(m)
@@ -418,7 +444,7 @@ class SoCSimulator(Simulator):
                 paths.wr[t] = path_id(int(task_pe[t]), int(task_mem[t]), True)
         return paths
 
-    def _bandwidth(self, hw: _Hardware) -> np.ndarray:
+    def _bandwidth(self, hw: _Hardware, paths: _Paths) -> np.ndarray:
         """Bytes/s of each resource channel (see :meth:`_paths`): buses and memories their own width
         x clock (a transfer moves at the narrower of its bus and memory, FARSI's bottleneck rule);
         a shared-channel DRAM is capped at its peak (one LPDDR4 channel)."""
@@ -430,7 +456,8 @@ class SoCSimulator(Simulator):
             port = tech.mem_bytes_per_s(hw.mem_width[m])
             capped = hw.mem_type[m] == "dram" and self.dram_channels == "shared"
             bw[self.n_bus + m] = min(port, tech.dram_peak_bytes_per_s) if capped else port
-        return np.concatenate([bw, bw])
+        ports = [tech.bus_bytes_per_s(hw.width[b]) for b in paths.port_bus]
+        return np.concatenate([bw, bw, ports])
 
     # ---------------------------------------------------------------- simulation
     def simulate(self, design: Mapping[str, Any], workload: Any) -> SoCResult:
@@ -447,7 +474,7 @@ class SoCSimulator(Simulator):
         compute, e_task, pe_area, ip_area = self._compute(pr, hw, task_pe)
         e_compute = float(e_task.sum())
         paths = self._paths(pr, hw, task_pe, task_mem)
-        bw = self._bandwidth(hw)
+        bw = self._bandwidth(hw, paths)
         start, finish, phases = run_schedule(
             task_pe,
             compute,
@@ -476,12 +503,16 @@ class SoCSimulator(Simulator):
         w = pr.wr_bytes > 0
         np.add.at(path_bytes, paths.wr[w], pr.wr_bytes[w])
         n_res = self.n_bus + self.n_mem
-        res_bytes = np.zeros(2 * n_res)
+        res_bytes = np.zeros(bw.size)
         for k in range(len(paths.hops)):
             res_bytes[paths.res[paths.ptr[k] : paths.ptr[k + 1]]] += path_bytes[k]
-        bus_read, bus_write = res_bytes[: self.n_bus], res_bytes[n_res : n_res + self.n_bus]
+        bus_read, bus_write = res_bytes[: self.n_bus].copy(), res_bytes[n_res : n_res + self.n_bus].copy()
+        port_bytes, port_bus = res_bytes[2 * n_res :], np.array(paths.port_bus, np.int64)
+        port_write = np.array(paths.port_write, bool)
+        np.add.at(bus_read, port_bus[~port_write], port_bytes[~port_write])
+        np.add.at(bus_write, port_bus[port_write], port_bytes[port_write])
         bus_bytes = bus_read + bus_write
-        mem_bytes = res_bytes[self.n_bus : n_res] + res_bytes[n_res + self.n_bus :]
+        mem_bytes = res_bytes[self.n_bus : n_res] + res_bytes[n_res + self.n_bus : 2 * n_res]
         e_mem = float(np.dot(mem_bytes, mem_pj)) * 1e-12
         e_bus = float(np.dot(path_bytes, paths.hops)) * self.tech.bus_pj_per_byte_hop * 1e-12
         # each task's energy (compute + the bytes it moves) for FARSI's windowed peak power
