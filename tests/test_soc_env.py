@@ -41,6 +41,16 @@ def test_slot_counts_and_node_are_parameters():
     assert "node=22nm" in env.simulator.version and "pe_1_utilisation" in env.simulator.metric_names
 
 
+def test_dram_interconnect_and_figure_options_reach_the_simulator():
+    env = make_soc_env("audio_decoder", dram_channels="shared", interconnect="crossbar", figures="farsi")
+    version = env.simulator.version
+    assert "dram=shared" in version and "crossbar" in version and "figures=farsi" in version
+    assert "dram=separate bus" in make_soc_env("audio_decoder").simulator.version
+    for bad in ({"dram_channels": "half"}, {"interconnect": "noc"}, {"figures": "cacti"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            make_soc_env("audio_decoder", **bad)
+
+
 def test_infeasible_design_is_recorded_with_its_reason_not_raised():
     env = make_soc_env("audio_decoder")
     bad = default_design(load_workload("audio_decoder"))
