@@ -8,11 +8,12 @@ from __future__ import annotations
 import contextlib
 import math
 import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+from archgym.design_space import design_key as design_key
 from archgym.evaluation import Evaluation
 
 #: fitness of an infeasible or failed design (below any finite reward)
@@ -67,11 +68,6 @@ def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
 def fitness(ev: Evaluation) -> float:
     """What the population-based agents maximise: the reward, or ``-inf`` when infeasible."""
     return float(ev.reward) if ev.feasible and math.isfinite(ev.reward) else INFEASIBLE
-
-
-def design_key(design: Mapping[str, Any]) -> tuple:
-    """Hashable identity of a (canonical) design, for duplicate checks."""
-    return tuple(design.values())
 
 
 def index_key(idx: Iterable[int]) -> tuple[int, ...]:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archgym.design_space import DesignSpace
+from archgym.design_space import DesignSpace, design_key
 from archgym.objective import Objective
 from archgym.parallel import BatchPool, check_backend, make_pool
 from archgym.simulator import Simulator, evaluate_safely
@@ -98,7 +98,7 @@ class Evaluator:
     def __call__(self, designs: Sequence[Mapping[str, Any]]) -> list[Evaluation]:
         """Validate, evaluate (uncached designs as one batch), score, count and record."""
         canon = [self.space.validate(d) for d in designs]
-        keys = [tuple(d.values()) for d in canon]
+        keys = [design_key(d) for d in canon]
         todo: dict[tuple, dict] = {}
         for k, d in zip(keys, canon):
             if k not in self._cache and k not in todo:

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from archgym.registry import ConfigError
+from archgym.errors import ConfigError
 from archgym.simulator import Outcome, Simulator, evaluate_safely
 
 BACKENDS = ("process", "ray")

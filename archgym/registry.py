@@ -30,12 +30,10 @@ from typing import Any
 
 import gymnasium
 
+from archgym.errors import ConfigError as ConfigError
+
 ENV_GROUP = "archgym.envs"
 AGENT_GROUP = "archgym.agents"
-
-
-class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the key and the allowed values."""
 
 
 def env_entry_points() -> dict[str, str]:

@@ -22,11 +22,12 @@ from archgym.agent import Agent, RunResult
 from archgym.atomic import write_text_atomic
 from archgym.design_space import DesignSpace
 from archgym.env import unwrap
+from archgym.errors import ConfigError, ObjectiveError
 from archgym.hypervolume import HypervolumeTracker
 from archgym.logger import SCHEMA_VERSION, DatasetLogger, RunInfo
-from archgym.objective import ObjectiveError, objective_hash, objective_spec
+from archgym.objective import objective_hash, objective_spec
 from archgym.provenance import SIMULATOR_SOURCE, archgym_version, simulator_source, workload_hash
-from archgym.registry import ConfigError, make_agent, make_env
+from archgym.registry import make_agent, make_env
 from archgym.runlock import LOCK_FILE, RunLock
 from archgym.sweep import DATASET_DIR, SUMMARY_FILE, check_resume, start_run
 

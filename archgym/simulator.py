@@ -19,16 +19,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from archgym.errors import InvalidWorkloadError as InvalidWorkloadError
+from archgym.errors import SimulationError as SimulationError
+
 Design = dict[str, Any]
 Metrics = dict[str, float]
-
-
-class SimulationError(RuntimeError):
-    """Raised by a simulator for a design it cannot evaluate (the run records it and goes on)."""
-
-
-class InvalidWorkloadError(SimulationError, ValueError):
-    """The workload cannot be simulated at all (e.g. a trace without requests)."""
 
 
 @dataclass(frozen=True)

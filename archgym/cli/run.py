@@ -25,8 +25,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from archgym.cli.common import check_group_overrides, error, plain_warnings
-from archgym.registry import ConfigError
-from archgym.runlock import RunLockedError
+from archgym.errors import ConfigError, RunLockedError
 
 UID_RESOLVER = "archgym_uid"
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from archgym.cli.common import parse_key_values
-from archgym.registry import ConfigError
+from archgym.errors import ConfigError
 from archgym.validate import validate
 
 

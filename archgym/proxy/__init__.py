@@ -10,7 +10,8 @@
 * :mod:`archgym.proxy.cli` — ``archgym proxy train|eval|info``
 """
 
-from archgym.proxy.core import ProxyDataError, ProxyModel, score, train_proxy, training_table
+from archgym.errors import ProxyDataError
+from archgym.proxy.core import ProxyModel, score, train_proxy, training_table
 from archgym.proxy.models import MODELS
 from archgym.proxy.simulator import ProxySimulator, attach_simulator, check_compatible
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from archgym.atomic import atomic_path
+from archgym.errors import ProxyDataError as ProxyDataError
 from archgym.logger import METRIC_PREFIX, PARAM_PREFIX
 from archgym.proxy.features import FeatureEncoder, TargetScaler
 from archgym.proxy.models import MODELS, Payload, Regressor, limited_threads, make_regressor
@@ -43,10 +44,6 @@ META_MEMBER = "proxy.json"
 ARRAYS_MEMBER = "arrays.safetensors"
 _BLOB_NAME = re.compile(r"[A-Za-z0-9_.-]+\.txt")
 GROUP_KEYS = ("env_id", "workload", "simulator_version")
-
-
-class ProxyDataError(ValueError):
-    """The dataset cannot train a proxy as asked (mixed groups, no rows, unknown metric)."""
 
 
 @dataclass

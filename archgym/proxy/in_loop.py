@@ -29,9 +29,11 @@ import numpy as np
 import pandas as pd
 
 from archgym.agent import Agent
+from archgym.design_space import design_key
 from archgym.evaluation import Evaluation
 from archgym.proxy.core import ProxyModel, TrainingTable, fit_proxy
 from archgym.proxy.simulator import OUT_OF_RANGE, STD_SUFFIX, ProxySimulator
+from archgym.sampling import design_stream
 
 #: small, fast model settings for retraining every round (a few hundred rows)
 DEFAULT_PARAMS: Mapping[str, Mapping[str, Any]] = {
@@ -122,7 +124,7 @@ class ProxyInLoopAgent(Agent):
     def tell(self, designs: Sequence[dict[str, Any]], evaluations: Sequence[Evaluation]) -> None:
         names = self._base.simulator.metric_names
         for ev in evaluations:
-            key = tuple(ev.design.values())
+            key = design_key(ev.design)
             if ev.metrics is not None and key not in self._simulated:
                 self._designs.append(dict(ev.design))
                 self._targets.append([ev.metrics[n] for n in names])
@@ -131,14 +133,12 @@ class ProxyInLoopAgent(Agent):
 
     # ------------------------------------------------------------------ internals
     def _fresh_sobol(self, n: int) -> list[dict[str, Any]]:
-        from archgym.generate import design_stream
-
         if self._sobol is None:
             self._sobol = design_stream(self.space, "sobol", self.seed)
         out: list[dict[str, Any]] = []
         for design in islice(self._sobol, 50 * max(1, n)):
-            key = tuple(design.values())
-            if key not in self._simulated and all(tuple(d.values()) != key for d in out):
+            key = design_key(design)
+            if key not in self._simulated and all(design_key(d) != key for d in out):
                 out.append(design)
             if len(out) >= max(1, n):
                 break
@@ -180,7 +180,7 @@ class ProxyInLoopAgent(Agent):
         """Top-k by predicted reward, then the most uncertain, among designs not yet simulated."""
         unique: dict[tuple, Evaluation] = {}
         for ev in proposals:
-            key = tuple(ev.design.values())
+            key = design_key(ev.design)
             if key not in self._simulated and key not in unique and ev.metrics is not None:
                 unique[key] = ev
         ranked = sorted(unique.values(), key=lambda e: (not e.feasible, -e.reward))
@@ -203,8 +203,8 @@ def wrap_agent(agent: Agent, env: Any, spec: Mapping[str, Any]) -> ProxyInLoopAg
     Raises:
         archgym.registry.ConfigError: an unknown setting or a bad value, naming it.
     """
+    from archgym.errors import ConfigError
     from archgym.proxy.models import MODELS
-    from archgym.registry import ConfigError
 
     settings = {k: v for k, v in spec.items() if k != "name"}
     unknown = sorted(set(settings) - set(SETTINGS))

@@ -94,7 +94,7 @@ def attach_simulator(env: Any, spec: Mapping[str, Any]) -> None:
     Raises:
         archgym.registry.ConfigError: unknown name, missing path or file, or an incompatible proxy.
     """
-    from archgym.registry import ConfigError
+    from archgym.errors import ConfigError
 
     name = str(spec.get("name", "native"))
     if name in ("native", "proxy_in_loop"):  # proxy_in_loop keeps the real simulator: see in_loop.py

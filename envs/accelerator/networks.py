@@ -26,6 +26,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from archgym.errors import UnknownNameError
+
 from .layers import Layer, LayerArrays, to_arrays, total_macs
 from .tracing import MatMul, trace_layers
 
@@ -256,11 +258,8 @@ NETWORKS: dict[str, NetworkSpec] = {
 }
 
 
-class UnknownWorkloadError(KeyError):
+class UnknownWorkloadError(UnknownNameError):
     """A workload name that is not registered."""
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0])
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from archgym.design_space import InvalidDesignError, check_design_fields
-from archgym.simulator import Metric, Metrics, SimulationError, Simulator
+from archgym.design_space import check_design_fields
+from archgym.errors import InvalidDesignError, SimulationError
+from archgym.simulator import Metric, Metrics, Simulator
 
 from .architecture import Architecture
 from .hierarchy_model import evaluate_batch

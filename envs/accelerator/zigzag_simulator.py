@@ -26,7 +26,8 @@ from typing import Any
 
 import yaml
 
-from archgym.simulator import Metrics, SimulationError, Simulator
+from archgym.errors import SimulationError
+from archgym.simulator import Metrics, Simulator
 
 from .architecture import Architecture
 from .hierarchy_model import layer_dims, spatial_unrolling

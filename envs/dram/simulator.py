@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from archgym.design_space import InvalidDesignError
-from archgym.simulator import InvalidWorkloadError, Metric, SimulationError, Simulator
+from archgym.errors import InvalidDesignError, InvalidWorkloadError, SimulationError
+from archgym.simulator import Metric, Simulator
 
 from . import controller as K
 from .address_mapping import AddressMapping

@@ -27,12 +27,15 @@ from typing import NoReturn
 
 import numpy as np
 
+from archgym.errors import InputFormatError
+
+from . import trace_cache
 from . import trace_parsers as P
 
 BURST_BYTES = 64
 
 
-class TraceFormatError(ValueError):
+class TraceFormatError(InputFormatError):
     """A trace file line could not be parsed."""
 
 
@@ -289,8 +292,6 @@ def read_trace(
         TraceFormatError: a malformed line, or a first line that fits neither format.
         ValueError: an unknown format or option.
     """
-    from . import trace_cache
-
     p = Path(path)
     fmt, opts = parse_format_spec(format)
     for k in options:
@@ -308,15 +309,15 @@ def read_trace(
     use_cache = buf.size >= trace_cache.AUTO_CACHE_BYTES if cache is None else bool(cache)
     key = trace_cache.cache_key(buf, fmt, opts) if use_cache else ""
     if use_cache:
-        hit = trace_cache.load(key, cache_dir, name=str(p))
+        hit = trace_cache.load(key, cache_dir)
         if hit is not None:
-            return hit
+            return Trace(hit["time_ns"], hit["address"], hit["is_write"], name=str(p))
     if fmt == "dramsys":
         trace = _dramsys_from_bytes(p, buf, opts.get("clock_mhz", 1000.0))
     else:
         trace = _ramulator_from_bytes(p, buf, opts.get("interval_ns", 0.0))
     if use_cache:
-        trace_cache.store(key, trace, cache_dir)
+        trace_cache.store(key, {c: getattr(trace, c) for c in trace_cache.COLUMNS}, cache_dir)
     return trace
 
 

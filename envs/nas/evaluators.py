@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from archgym.simulator import Metric, Metrics, SimulationError, Simulator
+from archgym.errors import SimulationError
+from archgym.simulator import Metric, Metrics, Simulator
 
 from .data import ImageData
 from .hardware import HardwareCost

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from archgym.design_space import DesignSpace
-from archgym.simulator import Metric, SimulationError, Simulator
+from archgym.errors import SimulationError
+from archgym.simulator import Metric, Simulator
 
 from .kernel import run_schedule
 from .space import soc_design_space
