@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from archgym.design_space import design_key as design_key
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
 
 #: fitness of an infeasible or failed design (below any finite reward)
@@ -28,10 +29,10 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
         or not isinstance(value, (int, np.integer))
         and not (isinstance(value, float) and value.is_integer())
     ):
-        raise ValueError(f"{name} must be an integer {rng}, got {value!r}")
+        raise ConfigError(f"{name} must be an integer {rng}, got {value!r}")
     v = int(value)
     if v < low or (high is not None and v > high):
-        raise ValueError(f"{name} must be an integer {rng}, got {v}")
+        raise ConfigError(f"{name} must be an integer {rng}, got {v}")
     return v
 
 
@@ -50,18 +51,18 @@ def check_float(
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number {rng}, got {value!r}") from None
+        raise ConfigError(f"{name} must be a number {rng}, got {value!r}") from None
     bad_low = v <= low if low_open else v < low
     bad_high = high is not None and (v >= high if high_open else v > high)
     if math.isnan(v) or bad_low or bad_high:
-        raise ValueError(f"{name} must be a number {rng}, got {value!r}")
+        raise ConfigError(f"{name} must be a number {rng}, got {value!r}")
     return v
 
 
 def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
     """Return ``value`` if it is one of ``choices``, else raise ``ValueError`` listing them."""
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+        raise ConfigError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
 
 

@@ -50,6 +50,7 @@ import numpy as np
 from archgym.agent import Agent, RunResult
 from archgym.agents._common import check_choice, check_float, check_int, design_key
 from archgym.design_space import DesignSpace, Real
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
 
 _MAX_RETRIES = 20  # re-asks of a trial that decodes to an already evaluated design
@@ -119,7 +120,7 @@ class OptunaAgent(Agent):
             names = list(self._directions)
         unknown = [m for m in names if m not in self._directions]
         if unknown:
-            raise ValueError(f"metrics: unknown metric(s) {unknown}; allowed: {', '.join(self._directions)}")
+            raise ConfigError(f"metrics: unknown metric(s) {unknown}; allowed: {', '.join(self._directions)}")
         return names
 
     # ------------------------------------------------------------ encoding
@@ -354,7 +355,7 @@ class NSGA2(OptunaAgent):
         )
         self.crossover_prob = check_float("crossover_prob", crossover_prob, 0.0, 1.0)
         if metrics is not None and len(metrics) < 1:
-            raise ValueError("metrics must name at least one metric (or be null for the objective's)")
+            raise ConfigError("metrics must name at least one metric (or be null for the objective's)")
         self.metrics = None if metrics is None else [str(m) for m in metrics]
         self.batch_size = self.population_size
 
@@ -428,7 +429,7 @@ class Grid(OptunaAgent):
         self._grid = {p.name: self._grid_values(p.n) for p in space.params}
         points = self._points = math.prod(len(v) for v in self._grid.values())
         if points > MAX_GRID:
-            raise ValueError(
+            raise ConfigError(
                 f"levels={self.levels} gives a grid of {points:,} points on this design space, more than "
                 f"{MAX_GRID:,}; lower levels"
             )

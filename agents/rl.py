@@ -53,6 +53,7 @@ from archgym.agent import Agent, RunResult
 from archgym.agents._common import check_choice, check_float, check_int, isolated_global_rngs
 from archgym.design_space import DesignSpace
 from archgym.env import unwrap
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
 
 ACTION_MODES = ("direct", "incremental", "assign", "flat")
@@ -170,7 +171,7 @@ class FlatDiscreteWrapper(gym.ActionWrapper):
         super().__init__(env)
         self.space: DesignSpace = unwrap(env).space
         if not self.space.size <= max_size:
-            raise ValueError(
+            raise ConfigError(
                 f"action_mode 'flat' needs a discrete space of at most {max_size} designs, "
                 f"this one has {self.space.size:g}; use 'incremental'"
             )
@@ -199,11 +200,11 @@ def _net_arch(value: Any) -> list[int]:
     try:
         arch = [int(v) for v in value]
     except (TypeError, ValueError):
-        raise ValueError(
+        raise ConfigError(
             f"net_arch must be a list of positive layer sizes, e.g. [64, 64], got {value!r}"
         ) from None
     if not arch or any(v < 1 for v in arch):
-        raise ValueError(f"net_arch must be a non-empty list of positive layer sizes, got {value!r}")
+        raise ConfigError(f"net_arch must be a non-empty list of positive layer sizes, got {value!r}")
     return arch
 
 
@@ -258,7 +259,7 @@ class SB3Agent(Agent):
         self.device = check_choice("device", device, ("cpu", "cuda", "auto"))
         self.num_threads = check_int("num_threads", num_threads, 0)
         if self.action_mode == "flat" and not space.size <= _MAX_FLAT:
-            raise ValueError(
+            raise ConfigError(
                 f"action_mode 'flat' needs at most {_MAX_FLAT} designs, the space has {space.size:g}"
             )
         self.model: Any = None  # the trained SB3 model after run()
@@ -309,10 +310,10 @@ class SB3Agent(Agent):
         import time
 
         if budget < 1:
-            raise ValueError(f"budget must be >= 1 evaluation, got {budget}")
+            raise ConfigError(f"budget must be >= 1 evaluation, got {budget}")
         base = unwrap(env)
         if base.space.nvec.tolist() != self.space.nvec.tolist() or base.space.names != self.space.names:
-            raise ValueError("the env's design space differs from the agent's")
+            raise ConfigError("the env's design space differs from the agent's")
         result = RunResult()
         base.add_recorder(result.observe)
         start = time.perf_counter()

@@ -22,7 +22,7 @@ from typing import Any
 from archgym.agent import Agent
 from archgym.design_space import DesignSpace
 from archgym.env import unwrap
-from archgym.errors import ConfigError
+from archgym.errors import ArchGymError, ConfigError
 from archgym.runlock import LOCK_FILE
 from archgym.runner import RunSummary, run_experiment
 from archgym.sampling import SAMPLERS, SamplerAgent, design_stream
@@ -146,8 +146,8 @@ def generate_dataset(
             return SamplerAgent(
                 space, agent_seed, sampler, source, unique, batch_size, max_draws=_MAX_REPEAT_FACTOR * n
             )
-        except (ValueError, FileNotFoundError, KeyError) as exc:
-            raise ConfigError(f"--sampler {sampler}: {exc.args[0] if exc.args else exc}") from None
+        except (ArchGymError, FileNotFoundError) as exc:
+            raise ConfigError(f"--sampler {sampler}: {exc.args[0] if exc.args else exc}") from exc
 
     summary = run_experiment(config, out, env=instance, agent=factory)
     failed = _failed_rows(out / "dataset")

@@ -22,6 +22,7 @@ import numpy as np
 from archgym.agent import Agent, RunResult
 from archgym.design_space import DesignSpace, design_key
 from archgym.env import unwrap
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
 
 SAMPLERS = ("random", "sobol", "replay")
@@ -45,7 +46,7 @@ def design_stream(
                 yield space.from_unit(u)
     elif sampler == "replay":
         if not source:
-            raise ValueError("the replay sampler needs --from DATASET (run/sweep directories or shards)")
+            raise ConfigError("the replay sampler needs --from DATASET (run/sweep directories or shards)")
         from archgym.dataset import load_dataset
         from archgym.logger import PARAM_PREFIX
 
@@ -53,13 +54,13 @@ def design_stream(
         cols = [PARAM_PREFIX + n for n in space.names]
         missing = [c for c in cols if c not in df.columns]
         if missing:
-            raise ValueError(
+            raise ConfigError(
                 f"the datasets under {', '.join(source)} lack column(s) {', '.join(missing)} of this env"
             )
         for row in df[cols].dropna().itertuples(index=False):
             yield space.validate(dict(zip(space.names, row)))
     else:
-        raise ValueError(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS)}")
+        raise ConfigError(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS)}")
 
 
 class DesignPicker:
@@ -109,11 +110,11 @@ class SamplerAgent(Agent):
     ) -> None:
         super().__init__(space, seed)
         if sampler not in SAMPLERS:
-            raise ValueError(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS)}")
+            raise ConfigError(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS)}")
         if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         if sampler == "replay" and not source:
-            raise ValueError("the replay sampler needs --from DATASET (run/sweep directories or shards)")
+            raise ConfigError("the replay sampler needs --from DATASET (run/sweep directories or shards)")
         self.sampler, self.source, self.unique, self.batch_size = sampler, list(source), unique, batch_size
         stream = design_stream(space, sampler, seed, self.source)
         first = next(stream, None)  # reading a replayed dataset fails here, before the run starts

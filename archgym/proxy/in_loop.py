@@ -16,7 +16,7 @@ stops on a real success. Each of its rounds:
    designs outside the training range first), never a design it has simulated before.
 
 ``env.simulator=proxy_in_loop`` (``conf/simulator/proxy_in_loop.yaml``) turns it on for any
-``archgym run``; :func:`wrap_agent` is what the runner calls.
+``archgym run``; :func:`proxy_in_loop` is its ``archgym.simulators`` entry point.
 """
 
 from __future__ import annotations
@@ -30,10 +30,13 @@ import pandas as pd
 
 from archgym.agent import Agent
 from archgym.design_space import design_key
+from archgym.env import ArchGymEnv
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
 from archgym.proxy.core import ProxyModel, TrainingTable, fit_proxy
 from archgym.proxy.simulator import OUT_OF_RANGE, STD_SUFFIX, ProxySimulator
 from archgym.sampling import design_stream
+from archgym.simulator import SimulatorChoice
 
 #: small, fast model settings for retraining every round (a few hundred rows)
 DEFAULT_PARAMS: Mapping[str, Mapping[str, Any]] = {
@@ -80,9 +83,9 @@ class ProxyInLoopAgent(Agent):
         super().__init__(base.space, seed)
         for label, value, low in (("every", every, 1), ("top_k", top_k, 1), ("uncertain", uncertain, 0)):
             if int(value) < low:
-                raise ValueError(f"proxy_in_loop.{label} must be >= {low}, got {value}")
+                raise ConfigError(f"proxy_in_loop.{label} must be >= {low}, got {value}")
         if int(warmup) < 4:
-            raise ValueError(f"proxy_in_loop.warmup must be >= 4 (a proxy needs data), got {warmup}")
+            raise ConfigError(f"proxy_in_loop.warmup must be >= 4 (a proxy needs data), got {warmup}")
         self.inner = inner
         self.kind, self.every, self.top_k = kind, int(every), int(top_k)
         self.uncertain, self.warmup = int(uncertain), int(warmup)
@@ -145,8 +148,6 @@ class ProxyInLoopAgent(Agent):
         return out or [self.space.sample(self.rng)]
 
     def _retrain(self) -> None:
-        from archgym.env import ArchGymEnv
-
         base = self._base
         names = list(base.simulator.metric_names)
         table = TrainingTable(
@@ -197,29 +198,25 @@ class ProxyInLoopAgent(Agent):
         return (ev.extra.get(OUT_OF_RANGE, 0.0), max(rel, default=0.0))
 
 
-def wrap_agent(agent: Agent, env: Any, spec: Mapping[str, Any]) -> ProxyInLoopAgent:
-    """The ``env.simulator`` config ``{name: proxy_in_loop, kind: .., every: .., ...}`` applied to ``agent``.
+def proxy_in_loop(env: ArchGymEnv, settings: Mapping[str, Any]) -> SimulatorChoice:
+    """``env.simulator=proxy_in_loop`` (the entry point of ``archgym.simulators``): the env keeps
+    its real simulator, and the run's agent is wrapped in a :class:`ProxyInLoopAgent`.
 
     Raises:
-        archgym.registry.ConfigError: an unknown setting or a bad value, naming it.
+        archgym.errors.ConfigError: an unknown setting or proxy kind, naming it (bad numbers
+            are refused when the agent is wrapped).
     """
-    from archgym.errors import ConfigError
     from archgym.proxy.models import MODELS
 
-    settings = {k: v for k, v in spec.items() if k != "name"}
-    unknown = sorted(set(settings) - set(SETTINGS))
+    given = {k: v for k, v in settings.items() if not (k == "params" and v is None)}
+    unknown = sorted(set(given) - set(SETTINGS))
     if unknown:
         raise ConfigError(
             f"env.simulator: unknown proxy_in_loop setting(s) {', '.join(unknown)}; "
             f"allowed: {', '.join(SETTINGS)}"
         )
-    if settings.get("kind", "gbt") not in MODELS:
+    if given.get("kind", "gbt") not in MODELS:
         raise ConfigError(
-            f"env.simulator.kind: unknown proxy model {settings['kind']!r}; allowed: {', '.join(MODELS)}"
+            f"env.simulator.kind: unknown proxy model {given['kind']!r}; allowed: {', '.join(MODELS)}"
         )
-    if settings.get("params") is None:
-        settings.pop("params", None)
-    try:
-        return ProxyInLoopAgent(agent, env, agent.seed, **settings)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"env.simulator: {exc}") from None
+    return SimulatorChoice(env.simulator, lambda agent: ProxyInLoopAgent(agent, env, agent.seed, **given))

@@ -77,7 +77,7 @@ def store(
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"{key}.npz"
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **{c: columns[c] for c in COLUMNS})
+            np.savez(fh, time_ns=columns["time_ns"], address=columns["address"], is_write=columns["is_write"])
         return path
     except OSError:
         return None

@@ -75,8 +75,8 @@ class CoDesignSimulator(NASSimulator):
         self.joint = joint_space(base.space.space, base.hardware.accelerator_space)
         self.version = base.version.replace("archgym-nas", "archgym-codesign")
 
-    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
-        self._check_workload(workload)
+    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: str) -> list[Metrics]:
+        self.workload_data(workload)  # a workload given directly is checked here
         pairs = [split_design(self.joint.validate(d)) for d in designs]  # no unknown or missing key
         return self.evaluate_pairs([n for n, _ in pairs], [h for _, h in pairs])
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from archgym.errors import SimulationError
-from archgym.simulator import Metric, Metrics, Simulator
+from archgym.errors import InvalidWorkloadError
+from archgym.simulator import Metric, Metrics, PreparedWorkload, Simulator
 
 from .data import ImageData
 from .hardware import HardwareCost
@@ -146,7 +146,7 @@ def make_network_evaluators(
     return out
 
 
-class NASSimulator(Simulator):
+class NASSimulator(Simulator[str]):
     """Network evaluators + hardware cost of a fixed accelerator design, behind the Simulator protocol.
 
     Args:
@@ -186,9 +186,17 @@ class NASSimulator(Simulator):
         hw = f"; hw: {hardware.simulator.version}" if hardware is not None else ""
         self.version = f"archgym-nas 0.1 ({space.name}[{space.config_key()}], {data.name}{hw})"
 
-    def _check_workload(self, workload: Any) -> None:
+    def prepare(self, workload: object) -> PreparedWorkload[str]:
+        """The dataset's name (``workload`` must be it, or None).
+
+        Raises:
+            InvalidWorkloadError: another workload than this simulator's dataset.
+        """
         if workload not in (None, self.data.name):
-            raise SimulationError(f"this NAS simulator evaluates on {self.data.name!r}, not {workload!r}")
+            raise InvalidWorkloadError(
+                f"this NAS simulator evaluates on {self.data.name!r}, not {workload!r}"
+            )
+        return PreparedWorkload(self.data.name, self.data.name, workload)
 
     def network_metrics(self, design: Mapping[str, Any]) -> dict[str, float]:
         """Metrics of the network evaluators only (cached per architecture)."""
@@ -218,11 +226,11 @@ class NASSimulator(Simulator):
                 results[i].update(c)
         return results
 
-    def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
+    def evaluate(self, design: Mapping[str, Any], workload: str) -> Metrics:
         return self.evaluate_many([design], workload)[0]
 
-    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
-        self._check_workload(workload)
+    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: str) -> list[Metrics]:
+        self.workload_data(workload)  # a workload given directly is checked here
         accs = None if self.accelerator is None else [self.accelerator] * len(designs)
         return self.evaluate_pairs(designs, accs)
 
