@@ -34,6 +34,8 @@ from archgym.objective import Objective
 from archgym.simulator import PreparedWorkload, Simulator
 
 ACTION_ENCODINGS = ("multidiscrete", "box")
+#: the keyword arguments every env factory passes on to :class:`ArchGymEnv`
+ENV_KEYWORDS = ("episode_length", "action_encoding", "observe_design", "render_mode")
 _OBS_LIMIT = 1e9  # observations are clipped here so they stay finite float32
 
 #: observations: the scaled metric vector (float32)
@@ -60,15 +62,21 @@ class ArchGymEnv(gym.Env[ObsType, ActType]):
         render_mode: str | None = None,
         env_id: str = "",
         workload_name: str = "",
+        **unknown: Any,
     ) -> None:
+        if unknown:  # a keyword an env factory passed on from its caller
+            raise ConfigError(
+                f"{env_id or type(self).__name__}: unknown keyword(s) {', '.join(unknown)}; this env takes "
+                f"its factory's arguments and {', '.join(ENV_KEYWORDS)}"
+            )
         if episode_length < 1:
-            raise ValueError(f"episode_length must be >= 1, got {episode_length}")
+            raise ConfigError(f"episode_length must be >= 1, got {episode_length}")
         if action_encoding not in ACTION_ENCODINGS:
-            raise ValueError(
+            raise ConfigError(
                 f"action_encoding must be one of {', '.join(ACTION_ENCODINGS)}, got {action_encoding!r}"
             )
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
+            raise ConfigError(
                 f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
             )
         # decoded, validated and hashed once (InvalidWorkloadError, a ValueError, names the workload)

@@ -73,21 +73,16 @@ _GYMNASIUM_MAKE_KEYWORDS = ("max_episode_steps", "disable_env_checker", "render_
 
 
 def _env_keywords(env_id: str) -> list[str] | None:
-    """The keyword arguments the factory of ``env_id`` accepts, or None when it cannot tell
-    (a factory taking ``**kwargs`` outside archgym, whose own pass them to ArchGymEnv)."""
-    from archgym.env import ArchGymEnv
-
+    """The keyword arguments the factory of ``env_id`` accepts, or None when it takes ``**kwargs``
+    (archgym's pass them to :class:`~archgym.env.ArchGymEnv`, which names what it accepts)."""
     entry = gymnasium.spec(env_id).entry_point
     factory = load_object(entry) if isinstance(entry, str) else entry
     if not callable(factory):
         return None
     params = inspect.signature(factory).parameters.values()
-    named = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     if any(p.kind is p.VAR_KEYWORD for p in params):
-        if not str(getattr(factory, "__module__", "")).startswith("archgym."):
-            return None
-        env_params = inspect.signature(ArchGymEnv).parameters.values()
-        named += [p.name for p in env_params if p.kind is p.KEYWORD_ONLY]
+        return None
+    named = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     return [*named, *_GYMNASIUM_MAKE_KEYWORDS]
 
 

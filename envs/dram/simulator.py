@@ -24,7 +24,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from archgym.errors import InvalidDesignError, InvalidWorkloadError, SimulationError
+from archgym.errors import ConfigError, InvalidDesignError, InvalidWorkloadError, SimulationError
 from archgym.simulator import Metric, PreparedWorkload, Simulator
 
 from . import controller as K
@@ -113,7 +113,7 @@ class DRAMSimulator(Simulator[DecodedTrace]):
         self.channels = int(channels)
         self.ranks = int(ranks)
         if self.ranks not in (1, 2, 4):
-            raise ValueError(f"ranks must be 1, 2 or 4, got {ranks!r}")
+            raise ConfigError(f"ranks must be 1, 2 or 4, got {ranks!r}")
         spec = address_mapping or self.device.default_mapping
         if address_mapping is None and self.ranks > 1:
             spec = "RoRa" + spec[2:] if spec.startswith("Ro") else "Ra" + spec

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from archgym.errors import InvalidWorkloadError
+from archgym.errors import ConfigError, InvalidWorkloadError
 from archgym.simulator import Metric, Metrics, PreparedWorkload, Simulator
 
 from .data import ImageData
@@ -105,11 +105,11 @@ class NB201Metrics:
         cfg = dict(settings)
         path = cfg.pop("path", None)
         if not path:
-            raise ValueError("evaluator 'nb201' needs benchmark_path= (a NAS-Bench-201 / NATS-Bench file)")
+            raise ConfigError("evaluator 'nb201' needs benchmark_path= (a NAS-Bench-201 / NATS-Bench file)")
         try:
             self.evaluator = NB201Evaluator(space, path, **cfg)
         except TypeError as exc:
-            raise ValueError(f"benchmark settings: {exc}; allowed: path, dataset, epochs") from None
+            raise ConfigError(f"benchmark settings: {exc}; allowed: path, dataset, epochs") from None
 
     def __call__(self, design: Mapping[str, Any]) -> dict[str, float]:
         return self.evaluator(design)
@@ -132,7 +132,7 @@ def make_network_evaluators(
     names = [evaluator] if isinstance(evaluator, str) else list(evaluator)
     bad = [n for n in names if n not in EVALUATORS]
     if bad or not names or len(set(names)) != len(names):
-        raise ValueError(
+        raise ConfigError(
             f"evaluator must be one of {', '.join(EVALUATORS)} or a list of distinct ones; got {evaluator!r}"
         )
     out: list[NetworkEvaluator] = []
@@ -166,7 +166,7 @@ class NASSimulator(Simulator[str]):
         accelerator: Mapping[str, Any] | None = None,
     ) -> None:
         if not evaluators and hardware is None:
-            raise ValueError("a NAS simulator needs at least one network evaluator or hardware cost")
+            raise ConfigError("a NAS simulator needs at least one network evaluator or hardware cost")
         self.space = space
         self.data = data
         self.evaluators = tuple(evaluators)
@@ -174,14 +174,14 @@ class NASSimulator(Simulator[str]):
         self.accelerator: dict[str, Any] | None = None
         if hardware is not None:
             if accelerator is None:
-                raise ValueError("hardware cost needs an accelerator design")
+                raise ConfigError("hardware cost needs an accelerator design")
             self.accelerator = hardware.accelerator_space.validate(accelerator)
         metrics = [m for e in self.evaluators for m in e.metrics]
         if hardware is not None:
             metrics += list(hardware.metrics)
         names = [m.name for m in metrics]
         if len(set(names)) != len(names):
-            raise ValueError(f"duplicate metric names across evaluators: {names}")
+            raise ConfigError(f"duplicate metric names across evaluators: {names}")
         self.metrics = tuple(metrics)
         hw = f"; hw: {hardware.simulator.version}" if hardware is not None else ""
         self.version = f"archgym-nas 0.1 ({space.name}[{space.config_key()}], {data.name}{hw})"
