@@ -47,9 +47,14 @@ import numpy as np
 import torch
 
 from archgym.agent import Agent, RunResult
-from archgym.agents._common import check_choice, check_int, design_key, isolated_global_rngs
+from archgym.agents._common import (
+    MetricDirections,
+    check_choice,
+    check_int,
+    design_key,
+    isolated_global_rngs,
+)
 from archgym.design_space import DesignSpace
-from archgym.env import unwrap
 from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
 
@@ -186,16 +191,13 @@ class BayesianOptimization(Agent):
         self._n_initial_proposed = 0
         self._n_model_updates = 0
         self._hypers: dict[str, torch.Tensor] | None = None
-        self._directions: dict[str, float] | None = None  # metric -> +1 maximise / -1 minimise
-        self._objective_metrics: tuple[str, ...] = ()
+        self._directions: MetricDirections | None = None  # learnt by bind(env)
         self._grid: np.ndarray | None = None  # every index vector (enumerate optimiser)
 
     # ----------------------------------------------------------- env binding
     def bind(self, env: gym.Env[Any, Any]) -> None:
         """Learn metric names and directions from an env (needed for multi-objective BO)."""
-        base = unwrap(env)
-        self._directions = {m.name: (1.0 if m.better == "higher" else -1.0) for m in base.simulator.metrics}
-        self._objective_metrics = tuple(base.objective.metric_names)
+        self._directions = MetricDirections.of(env)
 
     def run(self, env: gym.Env[Any, Any], budget: int, *, stop_on_success: bool = False) -> RunResult:
         self.bind(env)
@@ -206,17 +208,7 @@ class BayesianOptimization(Agent):
             raise RuntimeError(
                 "multi-objective BO needs the metrics' directions: call run(env, ...) or bind(env) first"
             )
-        if self.metrics is not None:
-            unknown = [m for m in self.metrics if m not in self._directions]
-            if unknown:
-                raise ConfigError(
-                    f"metrics: unknown metric(s) {unknown}; allowed: {', '.join(self._directions)}"
-                )
-            return list(self.metrics)
-        names = list(self._objective_metrics) if len(self._objective_metrics) >= 2 else list(self._directions)
-        if len(names) < 2:
-            raise ConfigError("multi-objective BO needs at least two metrics; the simulator reports only one")
-        return names
+        return self._directions.select(self.metrics, minimum=2, what="multi-objective BO")
 
     # ------------------------------------------------------------ proposals
     def _tensor(self, a: Any) -> torch.Tensor:
@@ -299,7 +291,7 @@ class BayesianOptimization(Agent):
             for k, n in enumerate(names):
                 if self.log_metrics and (Y[:, k] > 0).all():
                     Y[:, k] = np.log(Y[:, k])
-                Y[:, k] *= self._directions[n]  # type: ignore[index]
+                Y[:, k] *= self._directions.sign(n)  # type: ignore[union-attr]
             Xm = np.stack([x for x, _ in rows])
             if self.mo_acquisition == "parego":  # one random scalarisation per proposal
                 s = self._chebyshev(Y)

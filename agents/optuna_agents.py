@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from archgym.agent import Agent, RunResult
-from archgym.agents._common import check_choice, check_float, check_int, design_key
+from archgym.agents._common import MetricDirections, check_choice, check_float, check_int, design_key
 from archgym.design_space import DesignSpace, Real
 from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
@@ -94,15 +94,12 @@ class OptunaAgent(Agent):
         self._pending: list[tuple[Any, dict[str, Any]]] = []  # (trial, design) awaiting tell
         self._known: dict[tuple, list[float] | None] = {}  # design key -> values told (None: failed)
         self._constraint: dict[tuple, float] = {}  # design key -> constraint violation told
-        self._directions: dict[str, str] | None = None  # metric -> "lower" / "higher"
-        self._objective_metrics: tuple[str, ...] = ()
+        self._directions: MetricDirections | None = None
 
     # ----------------------------------------------------------- env binding
     def bind(self, env: Any) -> None:
         """Learn metric names and directions from an env (needed for multi-objective search)."""
-        base = env.unwrapped
-        self._directions = {m.name: m.better for m in base.simulator.metrics}
-        self._objective_metrics = tuple(base.objective.metric_names)
+        self._directions = MetricDirections.of(env)
 
     def run(self, env: Any, budget: int, *, stop_on_success: bool = False) -> RunResult:
         self.bind(env)
@@ -115,13 +112,7 @@ class OptunaAgent(Agent):
                 f"agent {self.name!r} optimises metrics and needs their directions: "
                 "call run(env, ...) or bind(env) first"
             )
-        names = list(self.metrics) if self.metrics is not None else list(self._objective_metrics)
-        if not names:
-            names = list(self._directions)
-        unknown = [m for m in names if m not in self._directions]
-        if unknown:
-            raise ConfigError(f"metrics: unknown metric(s) {unknown}; allowed: {', '.join(self._directions)}")
-        return names
+        return self._directions.select(self.metrics, minimum=1, what=f"agent {self.name!r}")
 
     # ------------------------------------------------------------ encoding
     def _distributions(self) -> dict[str, Any]:
@@ -153,12 +144,13 @@ class OptunaAgent(Agent):
 
             directions: list[Any] = [optuna.study.StudyDirection.MAXIMIZE]
             if self.multi_objective:
-                better = self._directions or {}
+                assert self._directions is not None  # objective_metrics() checked it
+                names = self.objective_metrics()
                 directions = [
                     optuna.study.StudyDirection.MAXIMIZE
-                    if better[m] == "higher"
+                    if self._directions.sign(m) > 0
                     else optuna.study.StudyDirection.MINIMIZE
-                    for m in self.objective_metrics()
+                    for m in names
                 ]
             self._study = optuna.create_study(sampler=self._make_sampler(), directions=directions)
         return self._study

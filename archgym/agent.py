@@ -62,6 +62,8 @@ class Agent(ABC):
 
     #: short name used in configs and datasets, e.g. ``"random"``, ``"ga"``
     name: ClassVar[str] = "agent"
+    #: hyperparameters the constructor takes through ``**kwargs`` (besides its named parameters)
+    keyword_hyperparameters: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, space: DesignSpace, seed: int = 0) -> None:
         self.space = space

@@ -17,6 +17,7 @@ Env packages subclass these, e.g. ``class TraceFormatError(InputFormatError)`` i
     ├── ObjectiveError (ValueError)         targets / weights / constraints that do not fit the metrics
     ├── InvalidDesignError (ValueError)     a design outside the design space (names the parameter)
     ├── InputFormatError (ValueError)       a malformed input file or description (trace, task graph, ONNX)
+    │   └── ProxyFileError                  not a proxy file archgym can read (or a pickle: refused)
     ├── DatasetError (ValueError)           a dataset that cannot be used as asked
     │   ├── MixedDatasetError               merging / reporting runs that differ
     │   └── ProxyDataError                  too little or unusable data to train a proxy
@@ -62,6 +63,10 @@ class InvalidDesignError(ArchGymError, ValueError):
 
 class InputFormatError(ArchGymError, ValueError):
     """An input file or description is malformed (a trace, a task graph, an ONNX model...)."""
+
+
+class ProxyFileError(InputFormatError):
+    """A file that is not a proxy this archgym reads (another format or version, damaged, a pickle)."""
 
 
 class DatasetError(ArchGymError, ValueError):
@@ -114,6 +119,7 @@ __all__ = [
     "MixedDatasetError",
     "ObjectiveError",
     "ProxyDataError",
+    "ProxyFileError",
     "RunLockedError",
     "SimulationError",
     "StaleLockWarning",

@@ -171,7 +171,11 @@ def make_agent(name: str, space: Any, seed: int = 0, **hyperparameters: Any) -> 
     """Build an agent by config name or import path; unknown hyperparameters get an error
     listing the known ones."""
     cls = agent_class(name)
-    known = [p for p in inspect.signature(cls).parameters if p not in ("space", "seed")]
+    params = inspect.signature(cls).parameters.values()
+    named = [p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    known = [n for n in named if n not in ("space", "seed")] + list(
+        getattr(cls, "keyword_hyperparameters", ())
+    )
     unknown = [k for k in hyperparameters if k not in known]
     if unknown:
         raise ConfigError(

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from archgym.env import unwrap
-from archgym.errors import ConfigError
+from archgym.errors import ConfigError, ProxyFileError
 from archgym.proxy.core import ProxyModel
 from archgym.simulator import Metric, Metrics, Simulator, check_settings
 
@@ -109,7 +109,7 @@ def proxy_simulator(env: Any, settings: Mapping[str, Any]) -> ProxySimulator:
         raise ConfigError("env.simulator.path: missing; give the file written by `archgym proxy train`")
     try:
         model = ProxyModel.load(path)
-    except (FileNotFoundError, ValueError) as exc:  # ProxyModel.load's own refusals
+    except (FileNotFoundError, ProxyFileError) as exc:  # ProxyModel.load's own refusals
         raise ConfigError(f"env.simulator.path: {exc}") from exc
     check_compatible(model, env, bool(s["check_workload"]))
     return ProxySimulator(model, env.simulator.metrics, path=str(path))
