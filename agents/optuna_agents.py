@@ -144,8 +144,8 @@ class OptunaAgent(Agent):
 
             directions: list[Any] = [optuna.study.StudyDirection.MAXIMIZE]
             if self.multi_objective:
-                assert self._directions is not None  # objective_metrics() checked it
-                names = self.objective_metrics()
+                names = self.objective_metrics()  # RuntimeError before bind(env)
+                assert self._directions is not None
                 directions = [
                     optuna.study.StudyDirection.MAXIMIZE
                     if self._directions.sign(m) > 0
