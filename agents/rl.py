@@ -254,7 +254,6 @@ class SB3Agent(Agent):
     action_modes: ClassVar[tuple[str, ...]] = ACTION_MODES
     #: this algorithm's defaults of shared hyperparameters, where they differ from SHARED_DEFAULTS
     shared_defaults: ClassVar[Mapping[str, Any]] = {}
-    keyword_hyperparameters = tuple(SHARED_DEFAULTS)
 
     def __init__(self, space: DesignSpace, seed: int = 0, **shared: Any) -> None:
         super().__init__(space, seed)
@@ -276,8 +275,10 @@ class SB3Agent(Agent):
             )
         self.model: Any = None  # the trained SB3 model after run()
 
-    def hyperparameters(self) -> dict[str, Any]:
-        return {**{k: getattr(self, k) for k in SHARED_DEFAULTS}, **super().hyperparameters()}
+    @classmethod
+    def hyperparameter_defaults(cls) -> dict[str, Any]:
+        """The algorithm's own hyperparameters and the shared ones, with this algorithm's defaults."""
+        return {**SHARED_DEFAULTS, **cls.shared_defaults, **super().hyperparameter_defaults()}
 
     # RL agents learn from env steps, not from ask/tell batches.
     def ask(self) -> list[dict[str, Any]]:

@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium
 
 from archgym.errors import ConfigError as ConfigError
 from archgym.plugins import entry_point_table
 from archgym.plugins import load_object as load_object
+
+if TYPE_CHECKING:
+    from archgym.agent import Agent
 
 ENV_GROUP = "archgym.envs"
 AGENT_GROUP = "archgym.agents"
@@ -143,7 +146,7 @@ def make_env(
     return env
 
 
-def agent_class(name: str) -> type:
+def agent_class(name: str) -> type[Agent]:
     """The agent class registered as ``name``, or at the import path ``name``."""
     from archgym.agent import Agent
 
@@ -171,11 +174,7 @@ def make_agent(name: str, space: Any, seed: int = 0, **hyperparameters: Any) -> 
     """Build an agent by config name or import path; unknown hyperparameters get an error
     listing the known ones."""
     cls = agent_class(name)
-    params = inspect.signature(cls).parameters.values()
-    named = [p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
-    known = [n for n in named if n not in ("space", "seed")] + list(
-        getattr(cls, "keyword_hyperparameters", ())
-    )
+    known = list(cls.hyperparameter_defaults())
     unknown = [k for k in hyperparameters if k not in known]
     if unknown:
         raise ConfigError(
