@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from archgym.design_space import DesignSpace
-from archgym.simulator import Metric, SimulationError, Simulator
+from archgym.errors import ConfigError, SimulationError
+from archgym.simulator import Metric, PreparedWorkload, Simulator
 
 from .kernel import run_schedule
 from .power import peak_window_power
@@ -225,7 +226,7 @@ class SoCResult:
     task_energy_j: np.ndarray = field(default_factory=lambda: np.zeros(0))  # compute + traffic, per task
 
 
-class SoCSimulator(Simulator):
+class SoCSimulator(Simulator[_Prepared]):
     """FARSI-style SoC simulator (see the module docstring).
 
     Args:
@@ -257,12 +258,12 @@ class SoCSimulator(Simulator):
         self.n_pe, self.n_mem, self.n_bus = int(n_pe), int(n_mem), int(n_bus)
         self.overlap = bool(overlap)
         if dram_channels not in DRAM_CHANNELS:
-            raise ValueError(
+            raise ConfigError(
                 f"dram_channels must be one of {', '.join(DRAM_CHANNELS)}, got {dram_channels!r}"
             )
         self.dram_channels = dram_channels
         if interconnect not in INTERCONNECTS:
-            raise ValueError(f"interconnect must be one of {', '.join(INTERCONNECTS)}, got {interconnect!r}")
+            raise ConfigError(f"interconnect must be one of {', '.join(INTERCONNECTS)}, got {interconnect!r}")
         self.interconnect = interconnect
         tech = technology or Technology()
         if node_nm is not None:
@@ -273,17 +274,21 @@ class SoCSimulator(Simulator):
         mode = "overlap" if self.overlap else "sequential"
         figures = "" if tech.figures == "published" else f" figures={tech.figures}"
         self.version = f"archgym-soc {__version__} node={tech.node_nm}nm {slots} {mode} dram={dram_channels} {interconnect}{figures}"
-        self._prep: tuple[Any, _Prepared] | None = None
 
     def __repr__(self) -> str:
         return f"SoCSimulator({self.version!r})"
 
+    def prepare(self, workload: object) -> PreparedWorkload[_Prepared]:
+        """The task graph (a :class:`~.taskgraph.TaskGraph`, a name or a path) loaded, checked and
+        turned into the simulator's design-independent arrays, once."""
+        if isinstance(workload, _Prepared):
+            return PreparedWorkload(workload, workload.graph.name, workload.graph)
+        graph = load_workload(cast(Any, workload))
+        return PreparedWorkload(_prepare(graph), graph.name, workload, (repr(graph),))
+
     def _prepared(self, workload: Any) -> _Prepared:
-        """The workload's arrays, prepared once per workload (a graph object, a name or a path)."""
-        key = workload if isinstance(workload, TaskGraph) else str(workload)
-        if self._prep is None or not (self._prep[0] is key or self._prep[0] == key):
-            self._prep = (key, _prepare(load_workload(workload)))
-        return self._prep[1]
+        """The arrays of the workload (a raw one is prepared first)."""
+        return self.workload_data(workload)
 
     # ------------------------------------------------------------------ decoding
     def _hardware(self, d: Mapping[str, Any]) -> _Hardware:
