@@ -25,8 +25,8 @@ def test_default_targets_are_the_workloads_budgets_and_knobs_follow_its_tasks(wo
     names = env.space.names
     assert sum(n.startswith("task_to_pe_mapping_") for n in names) == len(g.working_tasks)
     assert sum(n.startswith("task_to_mem_mapping_") for n in names) == len(g.data_tasks)
-    # 3 knobs per PE slot, 2 per memory slot, 2 per bus slot (3 slots each), then the mappings
-    assert len(names) == 3 * 3 + 2 * 3 + 2 * 3 + len(g.working_tasks) + len(g.data_tasks)
+    # 4 knobs per PE slot, 3 per memory slot, 2 per bus slot (3 slots each), then the mappings
+    assert len(names) == 4 * 3 + 3 * 3 + 2 * 3 + len(g.working_tasks) + len(g.data_tasks)
     obs, _ = env.reset(seed=0)
     obs, reward, *_, info = env.step(env.action_space.sample())
     assert obs.shape == env.observation_space.shape and np.all(np.isfinite(obs))
