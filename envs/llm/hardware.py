@@ -59,7 +59,13 @@ GPUS: dict[str, Gpu] = {
 }
 
 #: the scale-out bandwidth per GPU of the DGX generation each GPU ships in (GB/s, one way)
-SCALE_OUT_GBPS = {"v100-32gb": 12.5, "a100-40gb": 25.0, "a100-80gb": 25.0, "h100-80gb": 50.0, "h200-141gb": 50.0}
+SCALE_OUT_GBPS = {
+    "v100-32gb": 12.5,
+    "a100-40gb": 25.0,
+    "a100-80gb": 25.0,
+    "h100-80gb": 50.0,
+    "h200-141gb": 50.0,
+}
 NVLINK_EFFICIENCY = 0.77
 IB_EFFICIENCY = 0.90
 NVLINK_LATENCY_S = 2e-6
@@ -78,7 +84,9 @@ class NetworkDim:
 
     def __post_init__(self) -> None:
         if self.topology not in TOPOLOGIES:
-            raise ValueError(f"network topology must be one of {', '.join(TOPOLOGIES)}, got {self.topology!r}")
+            raise ValueError(
+                f"network topology must be one of {', '.join(TOPOLOGIES)}, got {self.topology!r}"
+            )
         if self.size < 1 or self.bandwidth_gbps <= 0 or self.latency_s < 0 or not 0 < self.efficiency <= 1:
             raise ValueError(f"invalid network dimension {self}")
 

@@ -30,9 +30,11 @@ GEMM_EFFICIENCY = 0.80
 HBM_EFFICIENCY = 0.85
 KERNEL_OVERHEAD_S = 5e-6
 BF16_BYTES = 2.0
+#: a per-design array or a number the same for every design
+Num = np.ndarray | float
 
 
-def kernel_time(flops: np.ndarray, bytes_moved: np.ndarray, peak_flops: float, hbm_bps: float) -> np.ndarray:
+def kernel_time(flops: Num, bytes_moved: Num, peak_flops: float, hbm_bps: float) -> np.ndarray:
     """Seconds of one kernel (roofline at the library's efficiency, plus the per-kernel overhead)."""
     compute = flops / (peak_flops * GEMM_EFFICIENCY)
     memory = bytes_moved / (hbm_bps * HBM_EFFICIENCY)
@@ -40,13 +42,13 @@ def kernel_time(flops: np.ndarray, bytes_moved: np.ndarray, peak_flops: float, h
 
 
 def gemm_time(
-    m: np.ndarray,
-    n: np.ndarray,
-    k: np.ndarray,
+    m: Num,
+    n: Num,
+    k: Num,
     peak_flops: float,
     hbm_bps: float,
-    batch: np.ndarray | float = 1.0,
-    weight_bytes: np.ndarray | float = BF16_BYTES,
+    batch: Num = 1.0,
+    weight_bytes: Num = BF16_BYTES,
 ) -> np.ndarray:
     """Seconds of ``batch`` GEMMs ``(m x k) @ (k x n)`` in BF16 (the ``k x n`` operand stored at
     ``weight_bytes`` per element: 1 or 0.5 for 8- or 4-bit weights)."""
@@ -55,6 +57,8 @@ def gemm_time(
     return kernel_time(flops, moved, peak_flops, hbm_bps)
 
 
-def memory_time(bytes_moved: np.ndarray, hbm_bps: float, kernels: float = 1.0) -> np.ndarray:
+def memory_time(bytes_moved: Num, hbm_bps: float, kernels: float = 1.0) -> np.ndarray:
     """Seconds of memory-bound (elementwise) kernels moving ``bytes_moved`` in total."""
-    return bytes_moved / (hbm_bps * HBM_EFFICIENCY) + kernels * KERNEL_OVERHEAD_S
+    return (
+        np.asarray(bytes_moved, dtype=np.float64) / (hbm_bps * HBM_EFFICIENCY) + kernels * KERNEL_OVERHEAD_S
+    )

@@ -169,18 +169,31 @@ def _layer_times(m: Transformer, setup: TrainingSetup, d: Mapping[str, np.ndarra
     bwd = 2.0 * gemm_f + attn_b + 2.0 * elem_f
     rc = d["recompute"]
     recompute = np.where(rc == FULL, fwd, np.where((rc == SELECTIVE) & ~flash, attn_f, 0.0))
-    return {"fwd": fwd, "bwd": bwd, "recompute": recompute, "gemm": 3.0 * gemm_f, "attn_f": attn_f,
-            "attn": attn_f + attn_b, "tokens": tok}
+    return {
+        "fwd": fwd,
+        "bwd": bwd,
+        "recompute": recompute,
+        "gemm": 3.0 * gemm_f,
+        "attn_f": attn_f,
+        "attn": attn_f + attn_b,
+        "tokens": tok,
+    }
 
 
 def _comm_per_layer(
-    m: Transformer, d: Mapping[str, np.ndarray], net: _Net, lt: Mapping[str, np.ndarray], groups: dict[str, np.ndarray]
+    m: Transformer,
+    d: Mapping[str, np.ndarray],
+    net: _Net,
+    lt: Mapping[str, np.ndarray],
+    groups: dict[str, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exposed tensor- and context-parallel seconds per layer and micro-batch."""
     tok, tp, cp = lt["tokens"], d["tp"], d["cp"]
     act = tok * m.hidden * BF16_BYTES
     ar = net.collective("all_reduce", act, groups["tp"])
-    rs_ag = net.collective("reduce_scatter", act, groups["tp"]) + net.collective("all_gather", act, groups["tp"])
+    rs_ag = net.collective("reduce_scatter", act, groups["tp"]) + net.collective(
+        "all_gather", act, groups["tp"]
+    )
     per_pair = np.where(d["sequence_parallel"], rs_ag, ar)
     passes = np.where(d["recompute"] == FULL, 6.0, 4.0)  # 2 forward, 2 backward (2 in the rerun forward)
     # sequence parallelism does not keep the all-gathered layer-norm outputs: the backward pass
@@ -201,7 +214,9 @@ def _stage_params(m: Transformer, d: Mapping[str, np.ndarray]) -> np.ndarray:
     return (m.layers / d["pp"] * m.layer_params + m.vocab * m.hidden) / d["tp"]
 
 
-def _head_time(m: Transformer, setup: TrainingSetup, d: Mapping[str, np.ndarray], tok: np.ndarray) -> np.ndarray:
+def _head_time(
+    m: Transformer, setup: TrainingSetup, d: Mapping[str, np.ndarray], tok: np.ndarray
+) -> np.ndarray:
     """Logits GEMM forward and backward plus the FP32 cross-entropy, per micro-batch (last stage)."""
     gpu = setup.cluster.gpu
     peak, hbm = gpu.peak_tflops * 1e12, gpu.hbm_gbps * 1e9
@@ -217,8 +232,12 @@ def _dp_time(
     weights = params * BF16_BYTES
     zero = d["zero"]
     all_reduce = net.collective("all_reduce", grads, group)
-    scatter_gather = net.collective("reduce_scatter", grads, group) + net.collective("all_gather", weights, group)
-    zero3 = m_count * (2.0 * net.collective("all_gather", weights, group) + net.collective("reduce_scatter", grads, group))
+    scatter_gather = net.collective("reduce_scatter", grads, group) + net.collective(
+        "all_gather", weights, group
+    )
+    zero3 = m_count * (
+        2.0 * net.collective("all_gather", weights, group) + net.collective("reduce_scatter", grads, group)
+    )
     t = np.where(zero == 0, all_reduce, np.where(zero == 3, zero3, scatter_gather))
     return np.where(d["dp"] > 1, t, 0.0)
 
@@ -236,7 +255,9 @@ def activation_bytes_per_token(m: Transformer, d: Mapping[str, np.ndarray]) -> n
     return np.where(d["recompute"] == FULL, 2.0 * h / sp_div, stored)
 
 
-def _memory(m: Transformer, d: Mapping[str, np.ndarray], params: np.ndarray, tok: np.ndarray, n_mb: np.ndarray) -> np.ndarray:
+def _memory(
+    m: Transformer, d: Mapping[str, np.ndarray], params: np.ndarray, tok: np.ndarray, n_mb: np.ndarray
+) -> np.ndarray:
     """Peak bytes per GPU: weights and optimizer state, activations in flight, one micro-batch's logits."""
     zero = d["zero"].astype(np.int64)
     fixed = np.choose(zero, [ZERO_STATE_BYTES[z][0] for z in range(4)])
@@ -246,7 +267,11 @@ def _memory(m: Transformer, d: Mapping[str, np.ndarray], params: np.ndarray, tok
     in_flight = np.minimum(pp, n_mb) * np.where(v > 1, 1.0 + (pp - 1.0) / (pp * v), 1.0)
     per_layer = activation_bytes_per_token(m, d) * tok
     acts = m.layers / pp * in_flight * per_layer
-    rerun = np.where(d["recompute"] == FULL, activation_bytes_per_token(m, {**d, "recompute": np.zeros_like(pp)}) * tok, 0.0)
+    rerun = np.where(
+        d["recompute"] == FULL,
+        activation_bytes_per_token(m, {**d, "recompute": np.zeros_like(pp)}) * tok,
+        0.0,
+    )
     logits = tok * m.vocab / d["tp"] * (BF16_BYTES + 4.0)
     return states + acts + rerun + logits
 
@@ -254,7 +279,9 @@ def _memory(m: Transformer, d: Mapping[str, np.ndarray], params: np.ndarray, tok
 def model_flops_per_token(m: Transformer) -> tuple[float, float]:
     """(forward FLOPs of the transformer layers, of the logits) per token: Narayanan et al.'s
     count, ``24 h^2 + 4 s h`` per layer for GPT (full, unmasked attention) and ``2 h V``."""
-    matmul = m.hidden * (m.hidden + 2 * m.kv_dim) + m.hidden * m.hidden + (3 if m.gated else 2) * m.hidden * m.ffn
+    matmul = (
+        m.hidden * (m.hidden + 2 * m.kv_dim) + m.hidden * m.hidden + (3 if m.gated else 2) * m.hidden * m.ffn
+    )
     return float(m.layers * (2 * matmul + 4 * m.seq_len * m.hidden)), float(2 * m.hidden * m.vocab)
 
 
@@ -319,7 +346,9 @@ def evaluate_training(setup: TrainingSetup, d: Mapping[str, np.ndarray]) -> dict
     tokens = float(setup.global_batch * m.seq_len)
     rc = d["recompute"]
     attn_f = 4.0 * m.seq_len * m.hidden * m.layers
-    hw = tokens * (3.0 * (layer_f + head_f) + np.where(rc == FULL, layer_f, np.where(rc == SELECTIVE, attn_f, 0.0)))
+    hw = tokens * (
+        3.0 * (layer_f + head_f) + np.where(rc == FULL, layer_f, np.where(rc == SELECTIVE, attn_f, 0.0))
+    )
     n_gpus = float(setup.cluster.n_gpus)
     memory = _memory(m, d, params, lt["tokens"], n_mb) / GIB
     code = _infeasibility(m, setup, d)
@@ -340,14 +369,30 @@ def evaluate_training(setup: TrainingSetup, d: Mapping[str, np.ndarray]) -> dict
     }
 
 
-def reason(code: int, m: Transformer, setup: TrainingSetup, design: Mapping[str, object], memory_gb: float) -> str:
+def reason(
+    code: int, m: Transformer, setup: TrainingSetup, design: Mapping[str, object], memory_gb: float
+) -> str:
     """The message of an infeasibility code for one design."""
     get = design.get
     tp, pp, dp, cp = (int(get(k, 1)) for k in ("tp", "pp", "dp", "cp"))  # type: ignore[call-overload]
     mb, v = int(get("micro_batch", 1)), int(get("interleave", 1))  # type: ignore[call-overload]
     return REASONS[code].format(
-        product=tp * pp * dp * cp, gpus=setup.cluster.n_gpus, tp=tp, heads=m.heads, kv=m.kv_heads, ffn=m.ffn,
-        pp=pp, layers=m.layers, v=v, per_stage=m.layers / pp, batch=setup.global_batch, dp_mb=dp * mb,
-        m=setup.global_batch / (dp * mb), cp=cp, seq=m.seq_len, memory=memory_gb, hbm=setup.cluster.gpu.hbm_gb,
+        product=tp * pp * dp * cp,
+        gpus=setup.cluster.n_gpus,
+        tp=tp,
+        heads=m.heads,
+        kv=m.kv_heads,
+        ffn=m.ffn,
+        pp=pp,
+        layers=m.layers,
+        v=v,
+        per_stage=m.layers / pp,
+        batch=setup.global_batch,
+        dp_mb=dp * mb,
+        m=setup.global_batch / (dp * mb),
+        cp=cp,
+        seq=m.seq_len,
+        memory=memory_gb,
+        hbm=setup.cluster.gpu.hbm_gb,
         gpu=setup.cluster.gpu.name,
     )

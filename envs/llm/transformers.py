@@ -67,7 +67,9 @@ class Transformer:
         for f in ("layers", "hidden", "heads", "ffn", "vocab", "seq_len", "kv_heads"):
             v = getattr(self, f)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise WorkloadFormatError(f"transformer {self.name!r}: {f} must be a positive integer, got {v!r}")
+                raise WorkloadFormatError(
+                    f"transformer {self.name!r}: {f} must be a positive integer, got {v!r}"
+                )
         if self.hidden % self.heads:
             raise WorkloadFormatError(
                 f"transformer {self.name!r}: hidden ({self.hidden}) must be divisible by heads ({self.heads})"
@@ -128,10 +130,16 @@ PRESETS: dict[str, Transformer] = {
         _gpt("gpt3-13b", 40, 5120, 40, "Brown et al. 2020, Table 2.1"),
         Transformer("llama-7b", 32, 4096, 32, 11008, 32000, 2048, gated=True, source="Touvron et al. 2023a"),
         Transformer("llama2-7b", 32, 4096, 32, 11008, 32000, 4096, gated=True, source="Touvron et al. 2023b"),
-        Transformer("llama2-13b", 40, 5120, 40, 13824, 32000, 4096, gated=True, source="Touvron et al. 2023b"),
+        Transformer(
+            "llama2-13b", 40, 5120, 40, 13824, 32000, 4096, gated=True, source="Touvron et al. 2023b"
+        ),
         Transformer("llama2-70b", 80, 8192, 64, 28672, 32000, 4096, 8, True, source="Touvron et al. 2023b"),
-        Transformer("llama3-8b", 32, 4096, 32, 14336, 128256, 8192, 8, True, source="Llama Team 2024, Table 3"),
-        Transformer("llama3-70b", 80, 8192, 64, 28672, 128256, 8192, 8, True, source="Llama Team 2024, Table 3"),
+        Transformer(
+            "llama3-8b", 32, 4096, 32, 14336, 128256, 8192, 8, True, source="Llama Team 2024, Table 3"
+        ),
+        Transformer(
+            "llama3-70b", 80, 8192, 64, 28672, 128256, 8192, 8, True, source="Llama Team 2024, Table 3"
+        ),
         Transformer(
             "llama3-405b", 126, 16384, 128, 53248, 128256, 8192, 8, True, source="Llama Team 2024, Table 3"
         ),
@@ -150,14 +158,20 @@ def transformer_from_dict(spec: dict[str, Any], where: str = "transformer") -> T
         raise WorkloadFormatError(f"{where}: expected a mapping of model keys, got {type(spec).__name__}")
     unknown = sorted(set(spec) - _KEYS)
     if unknown:
-        raise WorkloadFormatError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_KEYS))}")
+        raise WorkloadFormatError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_KEYS))}"
+        )
     missing = [k for k in _REQUIRED if k not in spec]
     if missing:
         raise WorkloadFormatError(f"{where}: missing key(s) {', '.join(missing)}")
-    return Transformer(**{"name": str(spec.get("name", where)), **{k: v for k, v in spec.items() if k != "name"}})
+    return Transformer(
+        **{"name": str(spec.get("name", where)), **{k: v for k, v in spec.items() if k != "name"}}
+    )
 
 
-def load_transformer(model: str | Path | Transformer | dict[str, Any], seq_len: int | None = None) -> Transformer:
+def load_transformer(
+    model: str | Path | Transformer | dict[str, Any], seq_len: int | None = None
+) -> Transformer:
     """A preset name, a YAML file, a mapping or a :class:`Transformer`; ``seq_len`` overrides."""
     if isinstance(model, Transformer):
         t = model
@@ -175,7 +189,9 @@ def load_transformer(model: str | Path | Transformer | dict[str, Any], seq_len: 
             raise WorkloadFormatError(f"model file {str(path)!r} is not valid YAML: {exc}") from None
         t = transformer_from_dict(spec, where=str(path))
     else:
-        raise WorkloadFormatError(f"unknown model {str(model)!r}; presets: {', '.join(PRESETS)}, or a .yaml file")
+        raise WorkloadFormatError(
+            f"unknown model {str(model)!r}; presets: {', '.join(PRESETS)}, or a .yaml file"
+        )
     if seq_len is not None and int(seq_len) != t.seq_len:
         t = Transformer(**{**t.to_dict(), "seq_len": int(seq_len)})
     return t
