@@ -19,6 +19,7 @@ BUILTIN = {
     "archgym/CoDesign-v0",
     "archgym/SoC-v0",
     "archgym/LLMTraining-v0",
+    "archgym/LLMServing-v0",
 }
 
 

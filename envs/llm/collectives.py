@@ -26,12 +26,15 @@ double_binary_tree  as ring (NCCL's trees only all-reduce)             2 log2(n)
 
 The double binary tree (Sanders et al. 2009; NCCL 2.4) moves each byte up and down once per
 tree with two trees sharing the data: ``2 S / B`` of bandwidth, but only ``log2 n`` latency
-steps each way, which is why NCCL picks it at scale for small messages.
+steps each way, which is why NCCL picks it at scale for small messages. Every collective also
+pays one kernel launch (:data:`~.roofline.KERNEL_OVERHEAD_S`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .roofline import KERNEL_OVERHEAD_S
 
 ALGORITHMS = ("ring", "direct", "halving_doubling", "double_binary_tree")
 RING, DIRECT, HALVING_DOUBLING, DOUBLE_BINARY_TREE = range(4)
@@ -73,9 +76,11 @@ def all_reduce_phase(
 
 
 def _pipelined(phases: list[np.ndarray], chunks: np.ndarray) -> np.ndarray:
-    """One chunk's phases in sequence, then ``chunks - 1`` more behind the slowest phase."""
+    """One chunk's phases in sequence, then ``chunks - 1`` more behind the slowest phase, plus
+    the collective kernel's launch."""
     stacked = np.stack(phases)
-    return stacked.sum(0) + (chunks - 1.0) * stacked.max(0)
+    t = stacked.sum(0) + (chunks - 1.0) * stacked.max(0)
+    return np.where(t > 0.0, t + KERNEL_OVERHEAD_S, 0.0)
 
 
 def collective_time(

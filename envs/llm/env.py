@@ -11,10 +11,17 @@ from archgym.env import ArchGymEnv
 from archgym.objective import ConstraintSpec, objective_from_config
 
 from .hardware import dgx_cluster
-from .simulator import LLMTrainingSimulator, TrainingWorkload
+from .simulator import LLMServingSimulator, LLMTrainingSimulator, ServingWorkload, TrainingWorkload
 from .transformers import Transformer, load_transformer
 
 TRAINING_ENV_ID = "archgym/LLMTraining-v0"
+SERVING_ENV_ID = "archgym/LLMServing-v0"
+#: knob defaults of :meth:`LLMEnv.design_for` (the knobs a space lacks are dropped)
+DEFAULT_KNOBS: dict[str, Any] = {
+    "tp": 1, "pp": 1, "cp": 1, "sequence_parallel": False, "micro_batch": 1, "interleave": 1,
+    "recompute": "none", "zero": 0, "overlap_dp": False, "overlap_tp": False, "flash_attention": False,
+    "chunks": 1, "batch": 1, "weight_bits": 16, "kv_bits": 16,
+}  # fmt: skip
 
 
 class LLMEnv(ArchGymEnv):
@@ -34,24 +41,17 @@ class LLMEnv(ArchGymEnv):
         return self.space.validate(design)
 
     def defaults(self, knobs: Mapping[str, Any]) -> dict[str, Any]:
-        sim = self.simulator
-        if not isinstance(sim, LLMTrainingSimulator):  # a proxy swapped in keeps the space
-            sim = self._native
-        out: dict[str, Any] = {
-            "tp": 1, "pp": 1, "cp": 1, "sequence_parallel": False, "micro_batch": 1, "interleave": 1,
-            "recompute": "none", "zero": 0, "overlap_dp": False, "overlap_tp": False, "flash_attention": False,
-            "chunks": 1,
-        }  # fmt: skip
+        sim = self._native  # the model's own simulator (a proxy swapped in keeps the space)
+        out = dict(DEFAULT_KNOBS)
         for i, dim in enumerate(sim.cluster.dims):
             out[f"collective_dim{i}"] = "ring"
-            if sim.search_network:
-                out[f"topology_dim{i}"] = dim.topology
-                out[f"bandwidth_dim{i}"] = dim.bandwidth_gbps
+            out[f"topology_dim{i}"] = dim.topology
+            out[f"bandwidth_dim{i}"] = dim.bandwidth_gbps
         rest = int(knobs.get("tp", 1)) * int(knobs.get("pp", 1)) * int(knobs.get("cp", 1))
         out["dp"] = max(1, sim.cluster.n_gpus // rest)
         return {k: v for k, v in out.items() if k in self.space.names}
 
-    _native: LLMTrainingSimulator
+    _native: LLMTrainingSimulator | LLMServingSimulator
 
 
 def make_llm_training_env(
@@ -104,6 +104,57 @@ def make_llm_training_env(
         objective,
         episode_length=episode_length,
         env_id=TRAINING_ENV_ID,
+        workload_name=workload.name,
+        **kwargs,
+    )
+    env._native = sim
+    return env
+
+
+def make_llm_serving_env(
+    model: str | Path | Transformer | dict[str, Any] = "llama3-70b",
+    gpus: int = 8,
+    gpu: str = "h100-80gb",
+    prompt_len: int = 1024,
+    output_len: int = 256,
+    gpus_per_node: int = 8,
+    search_network: bool = False,
+    targets: Mapping[str, float] | None = None,
+    tolerance: float = 0.05,
+    modes: Mapping[str, str] | None = None,
+    constraints: Iterable[ConstraintSpec] | None = None,
+    episode_length: int = 32,
+    **kwargs: Any,
+) -> LLMEnv:
+    """Build the LLM serving environment (knobs: ``tp``, ``pp``, ``batch``, ``weight_bits``,
+    ``kv_bits`` and the network's).
+
+    Args:
+        model: as for :func:`make_llm_training_env`.
+        gpus: GPUs available; a design uses ``tp x pp`` of them per replica.
+        gpu: a GPU preset (:data:`~.hardware.GPUS`).
+        prompt_len, output_len: tokens per request in and out.
+        targets: default: time per output token at most 30 ms and at least 500 tokens/s per GPU.
+        tolerance, modes, constraints, episode_length, **kwargs: as for the training env.
+    """
+    transformer = load_transformer(model)
+    sim = LLMServingSimulator(dgx_cluster(gpu, int(gpus), int(gpus_per_node)), search_network=search_network)
+    workload = ServingWorkload(transformer, int(prompt_len), int(output_len))
+    objective = objective_from_config(
+        sim.metrics,
+        targets=targets,
+        default_targets=lambda: {"tpot_s": 0.03, "tokens_per_s_per_gpu": 500.0},
+        tolerance=tolerance,
+        modes=modes,
+        constraints=constraints,
+    )
+    env = LLMEnv(
+        sim.design_space(workload),
+        sim,
+        workload,
+        objective,
+        episode_length=episode_length,
+        env_id=SERVING_ENV_ID,
         workload_name=workload.name,
         **kwargs,
     )

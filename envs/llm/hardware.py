@@ -23,8 +23,11 @@ Sources
 * DGX H100: eight 400 Gb/s NDR adapters per node (50 GB/s per GPU).
 * Collective efficiency: nccl-tests ``all_reduce_perf`` bus bandwidth on DGX A100 reaches about
   230 GB/s of NVLink's 300 (0.77); across nodes on HDR/NDR InfiniBand about 90 % of the link
-  rate (NVIDIA's published nccl-tests results). Latencies: ~2 us per NVLink step, ~5 us per
-  InfiniBand hop (NCCL's base latencies are a few microseconds per step).
+  rate (NVIDIA's published nccl-tests results). Latencies: NCCL's tuning model
+  (``src/graph/tuning.cc``, ``hwLat``) charges a ring step about 0.4-0.5 us over NVLink (LL
+  protocol, the one small messages use) and about 2.5 us over the network (LL128); a step through
+  a switch is two hops, so a hop here costs 0.25 us on NVLink and 1.25 us on InfiniBand. Every
+  collective also pays a kernel launch (:data:`~.roofline.KERNEL_OVERHEAD_S`).
 """
 
 from __future__ import annotations
@@ -68,8 +71,8 @@ SCALE_OUT_GBPS = {
 }
 NVLINK_EFFICIENCY = 0.77
 IB_EFFICIENCY = 0.90
-NVLINK_LATENCY_S = 2e-6
-IB_LATENCY_S = 5e-6
+NVLINK_LATENCY_S = 0.25e-6
+IB_LATENCY_S = 1.25e-6
 
 
 @dataclass(frozen=True)

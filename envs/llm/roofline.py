@@ -34,7 +34,7 @@ BF16_BYTES = 2.0
 Num = np.ndarray | float
 
 
-def kernel_time(flops: Num, bytes_moved: Num, peak_flops: float, hbm_bps: float) -> np.ndarray:
+def kernel_time(flops: Num, bytes_moved: Num, peak_flops: Num, hbm_bps: float) -> np.ndarray:
     """Seconds of one kernel (roofline at the library's efficiency, plus the per-kernel overhead)."""
     compute = flops / (peak_flops * GEMM_EFFICIENCY)
     memory = bytes_moved / (hbm_bps * HBM_EFFICIENCY)
@@ -45,7 +45,7 @@ def gemm_time(
     m: Num,
     n: Num,
     k: Num,
-    peak_flops: float,
+    peak_flops: Num,
     hbm_bps: float,
     batch: Num = 1.0,
     weight_bytes: Num = BF16_BYTES,

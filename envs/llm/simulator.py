@@ -1,8 +1,12 @@
-"""``LLMTrainingSimulator``: designs of a distributed training job -> step time, throughput,
-memory, network cost (the model: :mod:`.training`).
+"""``LLMTrainingSimulator`` and ``LLMServingSimulator``: designs of a distributed training job
+(step time, throughput, memory, network cost; the model: :mod:`.training`) or of an inference
+deployment (time to first token, time per output token, tokens/s per GPU, memory;
+:mod:`.serving`).
 
-The workload is a :class:`TrainingWorkload` (a transformer and its global batch); the
-simulator holds the cluster. A design breaking a constraint (degrees that do not multiply to
+The workload is a :class:`TrainingWorkload` (a transformer and its global batch) or a
+:class:`ServingWorkload` (a transformer and the request shape); the simulator holds the
+cluster. Both share :class:`_ArrayModelSimulator`: designs are checked against the space,
+turned into per-design arrays and evaluated by one vectorised call. A design breaking a constraint (degrees that do not multiply to
 the GPU count, heads not divisible by ``tp``, layers by ``pp``, a batch that does not split,
 memory over the GPU's HBM) raises :class:`~archgym.simulator.SimulationError` with the reason;
 the run records it and goes on.
@@ -21,7 +25,9 @@ from archgym.simulator import InvalidWorkloadError, Metric, Metrics, SimulationE
 
 from .cost import network_cost
 from .hardware import Cluster
-from .space import training_arrays, training_space
+from .serving import REASONS as SERVING_REASONS
+from .serving import ServingSetup, evaluate_serving
+from .space import serving_arrays, serving_space, training_arrays, training_space
 from .training import TrainingSetup, evaluate_training, reason
 from .transformers import Transformer
 
@@ -63,6 +69,19 @@ class TrainingWorkload:
         return f"{self.model.name}@{self.global_batch}"
 
 
+@dataclass(frozen=True)
+class ServingWorkload:
+    """What is served: the model and the request shape (prompt and generated tokens)."""
+
+    model: Transformer
+    prompt_len: int
+    output_len: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.model.name}@{self.prompt_len}+{self.output_len}"
+
+
 def as_training_workload(workload: Any) -> TrainingWorkload:
     if not isinstance(workload, TrainingWorkload):
         raise InvalidWorkloadError(
@@ -73,12 +92,37 @@ def as_training_workload(workload: Any) -> TrainingWorkload:
     return workload
 
 
-class LLMTrainingSimulator(Simulator):
-    """The analytical training model on one cluster (see :mod:`.training`)."""
+def as_serving_workload(workload: Any) -> ServingWorkload:
+    if not isinstance(workload, ServingWorkload):
+        raise InvalidWorkloadError(
+            f"the LLM serving simulator needs a ServingWorkload, got {type(workload).__name__}"
+        )
+    if workload.prompt_len < 1 or workload.output_len < 1:
+        raise InvalidWorkloadError(
+            f"prompt and output lengths must be >= 1, got {workload.prompt_len} and {workload.output_len}"
+        )
+    return workload
 
-    metrics = TRAINING_METRICS
-    extra_columns = TRAINING_BREAKDOWN
-    version = f"archgym-llm-training {__version__} (analytical: roofline GEMMs, Korthikanti memory, ASTRA-sim collectives)"
+
+SERVING_METRICS: tuple[Metric, ...] = (
+    Metric("ttft_s", "s", "lower", 0.5, "time to first token: the batch's prefill"),
+    Metric("tpot_s", "s", "lower", 0.03, "time per output token: one decode step at the average context"),
+    Metric(
+        "tokens_per_s_per_gpu",
+        "tokens/s",
+        "higher",
+        200.0,
+        "generated tokens per second per GPU (prefill included)",
+    ),
+    Metric(
+        "memory_gb", "GiB", "lower", 40.0, "peak memory per GPU: weights, KV cache, transient activations"
+    ),
+)
+SERVING_BREAKDOWN = ("request_latency_s", "decode_weights_s", "decode_kv_s", "decode_comm_s", "kv_cache_gb")
+
+
+class _ArrayModelSimulator(Simulator):
+    """A vectorised model behind the protocol: check designs, build arrays, evaluate, explain."""
 
     def __init__(self, cluster: Cluster, search_network: bool = False) -> None:
         self.cluster = cluster
@@ -86,34 +130,23 @@ class LLMTrainingSimulator(Simulator):
         self._spaces: dict[str, DesignSpace] = {}
 
     def __repr__(self) -> str:
-        return f"LLMTrainingSimulator({self.cluster.gpu.name} x {self.cluster.n_gpus})"
+        return f"{type(self).__name__}({self.cluster.gpu.name} x {self.cluster.n_gpus})"
 
     def check_workload(self, workload: Any) -> None:
-        as_training_workload(workload)
+        self._workload(workload)
 
     def design_space(self, workload: Any) -> DesignSpace:
-        wl = as_training_workload(workload)
+        wl = self._workload(workload)
         if wl.model.name not in self._spaces:
-            self._spaces[wl.model.name] = training_space(wl.model, self.cluster, self.search_network)
+            self._spaces[wl.model.name] = self._space(wl.model)
         return self._spaces[wl.model.name]
 
-    def _arrays(self, designs: Sequence[Mapping[str, Any]], wl: TrainingWorkload) -> dict[str, np.ndarray]:
-        space = self.design_space(wl)
+    def _checked(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[dict[str, Any]]:
+        space = self.design_space(workload)
         try:
-            checked = [space.validate(d) for d in designs]
+            return [space.validate(d) for d in designs]
         except InvalidDesignError as exc:
             raise SimulationError(str(exc)) from None
-        return training_arrays(checked, self.cluster)
-
-    def evaluate_arrays(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> dict[str, np.ndarray]:
-        """Every metric and breakdown column as ``{name: (B,) array}``, plus ``infeasible``
-        (a :data:`~.training.REASONS` code, 0 when feasible): the fastest batch form."""
-        wl = as_training_workload(workload)
-        d = self._arrays(designs, wl)
-        out = evaluate_training(TrainingSetup(wl.model, self.cluster, wl.global_batch), d)
-        sizes = np.array([x.size for x in self.cluster.dims], dtype=np.float64)
-        out["network_cost"] = network_cost(sizes, d["net_topology"], d["net_bandwidth_gbps"])
-        return out
 
     def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
         return self.evaluate_many([design], workload)[0]
@@ -121,14 +154,87 @@ class LLMTrainingSimulator(Simulator):
     def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
         if not designs:
             return []
-        wl = as_training_workload(workload)
-        out = self.evaluate_arrays(designs, wl)
+        out = self.evaluate_arrays(designs, workload)
         bad = np.flatnonzero(out["infeasible"])
         if len(bad):
             i = int(bad[0])
-            setup = TrainingSetup(wl.model, self.cluster, wl.global_batch)
-            msg = reason(int(out["infeasible"][i]), wl.model, setup, designs[i], float(out["memory_gb"][i]))
-            raise SimulationError(f"infeasible design: {msg}")
+            raise SimulationError(
+                f"infeasible design: {self._explain(int(out['infeasible'][i]), designs[i], out, i, workload)}"
+            )
         names = self.metric_names + self.extra_columns
         table = np.stack([out[n] for n in names], axis=1)
         return [dict(zip(names, map(float, row))) for row in table]
+
+    def _workload(self, workload: Any) -> Any:
+        raise NotImplementedError
+
+    def _space(self, model: Transformer) -> DesignSpace:
+        raise NotImplementedError
+
+    def evaluate_arrays(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> dict[str, np.ndarray]:
+        """Every metric and breakdown column as ``{name: (B,) array}``, plus ``infeasible`` (a
+        reason code, 0 when feasible): the fastest batch form."""
+        raise NotImplementedError
+
+    def _explain(
+        self, code: int, design: Mapping[str, Any], out: Mapping[str, np.ndarray], i: int, workload: Any
+    ) -> str:
+        raise NotImplementedError
+
+
+class LLMTrainingSimulator(_ArrayModelSimulator):
+    """The analytical training model on one cluster (see :mod:`.training`)."""
+
+    metrics = TRAINING_METRICS
+    extra_columns = TRAINING_BREAKDOWN
+    version = f"archgym-llm-training {__version__} (analytical: roofline GEMMs, Korthikanti memory, ASTRA-sim collectives)"
+
+    def _workload(self, workload: Any) -> TrainingWorkload:
+        return as_training_workload(workload)
+
+    def _space(self, model: Transformer) -> DesignSpace:
+        return training_space(model, self.cluster, self.search_network)
+
+    def evaluate_arrays(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> dict[str, np.ndarray]:
+        wl = as_training_workload(workload)
+        d = training_arrays(self._checked(designs, wl), self.cluster)
+        out = evaluate_training(TrainingSetup(wl.model, self.cluster, wl.global_batch), d)
+        sizes = np.array([x.size for x in self.cluster.dims], dtype=np.float64)
+        out["network_cost"] = network_cost(sizes, d["net_topology"], d["net_bandwidth_gbps"])
+        return out
+
+    def _explain(
+        self, code: int, design: Mapping[str, Any], out: Mapping[str, np.ndarray], i: int, workload: Any
+    ) -> str:
+        wl = as_training_workload(workload)
+        setup = TrainingSetup(wl.model, self.cluster, wl.global_batch)
+        return reason(code, wl.model, setup, design, float(out["memory_gb"][i]))
+
+
+class LLMServingSimulator(_ArrayModelSimulator):
+    """The analytical serving model on one cluster (see :mod:`.serving`)."""
+
+    metrics = SERVING_METRICS
+    extra_columns = SERVING_BREAKDOWN
+    version = f"archgym-llm-serving {__version__} (analytical: roofline prefill/decode, KV cache, ASTRA-sim collectives)"
+
+    def _workload(self, workload: Any) -> ServingWorkload:
+        return as_serving_workload(workload)
+
+    def _space(self, model: Transformer) -> DesignSpace:
+        return serving_space(model, self.cluster, self.search_network)
+
+    def evaluate_arrays(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> dict[str, np.ndarray]:
+        wl = as_serving_workload(workload)
+        d = serving_arrays(self._checked(designs, wl), self.cluster)
+        return evaluate_serving(ServingSetup(wl.model, self.cluster, wl.prompt_len, wl.output_len), d)
+
+    def _explain(
+        self, code: int, design: Mapping[str, Any], out: Mapping[str, np.ndarray], i: int, workload: Any
+    ) -> str:
+        m, gpu = as_serving_workload(workload).model, self.cluster.gpu
+        tp, pp = int(design["tp"]), int(design["pp"])
+        return SERVING_REASONS[code].format(
+            tpp=tp * pp, gpus=self.cluster.n_gpus, tp=tp, heads=m.heads, ffn=m.ffn, pp=pp, layers=m.layers,
+            memory=float(out["memory_gb"][i]), hbm=gpu.hbm_gb, gpu=gpu.name,
+        )  # fmt: skip

@@ -114,3 +114,32 @@ def training_arrays(designs: Sequence[Mapping[str, Any]], cluster: Cluster) -> d
     out["recompute"] = np.array([RECOMPUTE.index(x["recompute"]) for x in designs], dtype=np.int64)
     out.update(network_arrays(designs, cluster))
     return out
+
+
+SERVING_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+WEIGHT_BITS = (4, 8, 16)
+KV_BITS = (8, 16)
+
+
+def serving_space(model: Transformer, cluster: Cluster, search_network: bool = False) -> DesignSpace:
+    """The serving knobs: ``tp``, ``pp`` (divisors of the GPU count), ``batch``, ``weight_bits``,
+    ``kv_bits`` and the network knobs."""
+    n = cluster.n_gpus
+    params: list[Parameter] = [
+        Ordinal("tp", divisors(n, MAX_TP)),
+        Ordinal("pp", divisors(n, model.layers)),
+        Ordinal("batch", SERVING_BATCHES),
+        Ordinal("weight_bits", WEIGHT_BITS),
+        Ordinal("kv_bits", KV_BITS),
+    ]
+    return DesignSpace(params + network_params(cluster, search_network))
+
+
+def serving_arrays(designs: Sequence[Mapping[str, Any]], cluster: Cluster) -> dict[str, np.ndarray]:
+    """Designs -> the per-design arrays :func:`~.serving.evaluate_serving` reads."""
+    out = {
+        k: np.array([x[k] for x in designs], dtype=np.float64)
+        for k in ("tp", "pp", "batch", "weight_bits", "kv_bits")
+    }
+    out.update(network_arrays(designs, cluster))
+    return out

@@ -100,13 +100,13 @@ def group_span(stride: np.ndarray, degree: np.ndarray, sizes: np.ndarray) -> np.
     return np.maximum(hi / lo, 1.0)
 
 
-def _dim_of_stride(stride: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+def dim_of_stride(stride: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """The network dimension a message between ranks ``stride`` apart crosses."""
     prefix = np.cumprod(sizes.astype(np.float64))
     return np.minimum(np.searchsorted(prefix, stride, side="right"), len(sizes) - 1)
 
 
-def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+def take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return np.take_along_axis(a, idx[:, None], axis=1)[:, 0]
 
 
@@ -202,8 +202,8 @@ def _comm_per_layer(
     tp_comm = np.where(tp > 1, passes * per_pair + regather, 0.0)
     tp_exposed = np.where(d["overlap_tp"], np.maximum(tp_comm - lt["gemm"], 0.0), tp_comm)
     kv_bytes = 2.0 * tok * m.kv_dim / tp * BF16_BYTES
-    ring_dim = _dim_of_stride(tp, net.sizes)
-    step = p2p_time(kv_bytes, _take(net.bw, ring_dim), _take(net.lat, ring_dim), _take(net.topo, ring_dim))
+    ring_dim = dim_of_stride(tp, net.sizes)
+    step = p2p_time(kv_bytes, take(net.bw, ring_dim), take(net.lat, ring_dim), take(net.topo, ring_dim))
     cp_comm = np.where(cp > 1, 3.0 * (cp - 1.0) * step, 0.0)  # forward K/V, backward K/V and their grads
     cp_exposed = np.maximum(cp_comm - lt["attn"], 0.0)
     return tp_exposed, cp_exposed
@@ -326,9 +326,9 @@ def evaluate_training(setup: TrainingSetup, d: Mapping[str, np.ndarray]) -> dict
     n_mb = setup.global_batch / (dp * d["micro_batch"])
     per_stage = m.layers / pp
     layer = lt["fwd"] + lt["bwd"] + lt["recompute"]
-    pp_dim = _dim_of_stride(tp * cp * dp, net.sizes)
+    pp_dim = dim_of_stride(tp * cp * dp, net.sizes)
     msg = lt["tokens"] * m.hidden * BF16_BYTES / tp
-    p2p = p2p_time(msg, _take(net.bw, pp_dim), _take(net.lat, pp_dim), _take(net.topo, pp_dim))
+    p2p = p2p_time(msg, take(net.bw, pp_dim), take(net.lat, pp_dim), take(net.topo, pp_dim))
     pp_comm = np.where(pp > 1, 2.0 * v * p2p, 0.0)  # a send forward and one backward per virtual stage
     stage = per_stage * (layer + tp_exp + cp_exp) + pp_comm
     head = _head_time(m, setup, d, lt["tokens"])

@@ -12,6 +12,10 @@
   sizes or schedules; every row here uses one rule: micro-batch 1, no interleaving, full
   recomputation (the paper's setting), data-parallel all-reduce not overlapped with the backward
   pass (Megatron-LM of 2021).
+* Serving (:data:`SERVING_MEASUREMENTS`): NVIDIA's NIM benchmarking guide (TensorRT-LLM, FP8,
+  Llama-3.3-70B on two H100s, one request at a time: time to first token and inter-token
+  latency) and vLLM's published CI latency tests (BF16 on H200, 8 requests of 32 tokens in and
+  128 out: mean request latency).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .hardware import dgx_cluster
-from .simulator import LLMTrainingSimulator, TrainingWorkload
+from .simulator import LLMServingSimulator, LLMTrainingSimulator, ServingWorkload, TrainingWorkload
 from .transformers import PRESETS
 
 BASE_DESIGN: dict[str, Any] = {
@@ -94,4 +98,42 @@ NARAYANAN_SC21: tuple[Row, ...] = (
     _sc21("gpt-310.1b", 8, 16, 1920, 2160, 155),
     _sc21("gpt-529.6b", 8, 35, 2520, 2520, 163),
     _sc21("gpt-1t", 8, 64, 3072, 3072, 163),
+)
+
+
+@dataclass(frozen=True)
+class ServingRow:
+    """One published serving measurement (batch of simultaneous requests, no queueing)."""
+
+    source: str
+    model: str
+    gpu: str
+    tp: int
+    prompt: int
+    output: int
+    batch: int
+    weight_bits: int
+    kv_bits: int
+    published: dict[str, float]  # metric -> value (seconds)
+
+    def evaluate(self) -> dict[str, float]:
+        sim = LLMServingSimulator(dgx_cluster(self.gpu, self.tp))
+        design = {"tp": self.tp, "pp": 1, "batch": self.batch, "weight_bits": self.weight_bits,
+                  "kv_bits": self.kv_bits, "collective_dim0": "ring", "collective_dim1": "ring", "chunks": 1}  # fmt: skip
+        return sim.evaluate(design, ServingWorkload(PRESETS[self.model], self.prompt, self.output))
+
+
+_NIM = "NVIDIA NIM for LLMs benchmarking guide 1.0.0, 'Performance', Llama-3.3-70B-Instruct, NIM 1.8.0, concurrency 1"
+_VLLM = "vLLM performance benchmark (buildkite vllm/performance-benchmark build 9515), latency tests, mean"
+#: Llama-3.3-70B and Llama-3.1-8B have the shapes of the llama3-70b / llama3-8b presets. NIM runs
+#: TensorRT-LLM in FP8 (weights, activations and KV cache); vLLM's latency tests run BF16.
+SERVING_MEASUREMENTS: tuple[ServingRow, ...] = (
+    ServingRow(
+        _NIM, "llama3-70b", "h100-80gb", 2, 5000, 500, 1, 8, 8, {"ttft_s": 0.40677, "tpot_s": 0.01858}
+    ),
+    ServingRow(
+        _NIM, "llama3-70b", "h100-80gb", 2, 500, 2000, 1, 8, 8, {"ttft_s": 0.04777, "tpot_s": 0.01891}
+    ),
+    ServingRow(_VLLM, "llama3-70b", "h200-141gb", 4, 32, 128, 8, 16, 16, {"request_latency_s": 2.07753}),
+    ServingRow(_VLLM, "llama3-8b", "h200-141gb", 1, 32, 128, 8, 16, 16, {"request_latency_s": 0.833421}),
 )
