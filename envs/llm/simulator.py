@@ -128,6 +128,7 @@ class _ArrayModelSimulator(Simulator):
         self.cluster = cluster
         self.search_network = bool(search_network)
         self._spaces: dict[str, DesignSpace] = {}
+        self._allowed: dict[int, dict[str, frozenset[Any]]] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.cluster.gpu.name} x {self.cluster.n_gpus})"
@@ -141,12 +142,30 @@ class _ArrayModelSimulator(Simulator):
             self._spaces[wl.model.name] = self._space(wl.model)
         return self._spaces[wl.model.name]
 
-    def _checked(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[dict[str, Any]]:
+    def _checked(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Mapping[str, Any]]:
+        """The designs, each checked against the space: a set lookup per knob, and the space's
+        own validation (which names the bad knob and value) only for a design that fails it."""
         space = self.design_space(workload)
-        try:
-            return [space.validate(d) for d in designs]
-        except InvalidDesignError as exc:
-            raise SimulationError(str(exc)) from None
+        allowed = self._allowed.get(id(space))
+        if allowed is None:
+            allowed = {p.name: frozenset(p.from_index(i) for i in range(p.n)) for p in space.params}
+            self._allowed[id(space)] = allowed
+        out: list[Mapping[str, Any]] = []
+        for d in designs:
+            ok = isinstance(d, Mapping) and len(d) == len(allowed)
+            if ok:
+                try:
+                    ok = all(
+                        d[k] in values and (isinstance(d[k], bool) == (True in values and False in values))
+                        for k, values in allowed.items()
+                    )
+                except (KeyError, TypeError):
+                    ok = False
+            try:
+                out.append(d if ok else space.validate(d))
+            except InvalidDesignError as exc:
+                raise SimulationError(str(exc)) from None
+        return out
 
     def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
         return self.evaluate_many([design], workload)[0]

@@ -107,10 +107,13 @@ _BOOL_KNOBS = ("sequence_parallel", "overlap_dp", "overlap_tp", "flash_attention
 
 def training_arrays(designs: Sequence[Mapping[str, Any]], cluster: Cluster) -> dict[str, np.ndarray]:
     """Designs -> the per-design arrays :func:`~.training.evaluate_training` reads."""
-    out: dict[str, np.ndarray] = {k: np.array([x[k] for x in designs], dtype=np.float64) for k in _INT_KNOBS}
+    numbers = np.array([[x[k] for k in _INT_KNOBS] for x in designs], dtype=np.float64).reshape(
+        -1, len(_INT_KNOBS)
+    )
+    out: dict[str, np.ndarray] = {k: numbers[:, i] for i, k in enumerate(_INT_KNOBS)}
     out["zero"] = out["zero"].astype(np.int64)
-    for k in _BOOL_KNOBS:
-        out[k] = np.array([bool(x[k]) for x in designs], dtype=bool)
+    flags = np.array([[x[k] for k in _BOOL_KNOBS] for x in designs], dtype=bool).reshape(-1, len(_BOOL_KNOBS))
+    out.update({k: flags[:, i] for i, k in enumerate(_BOOL_KNOBS)})
     out["recompute"] = np.array([RECOMPUTE.index(x["recompute"]) for x in designs], dtype=np.int64)
     out.update(network_arrays(designs, cluster))
     return out
