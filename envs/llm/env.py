@@ -62,6 +62,7 @@ def make_llm_training_env(
     seq_len: int | None = None,
     gpus_per_node: int = 8,
     search_network: bool = False,
+    max_cp: int = 16,
     targets: Mapping[str, float] | None = None,
     tolerance: float = 0.05,
     modes: Mapping[str, str] | None = None,
@@ -80,6 +81,8 @@ def make_llm_training_env(
         global_batch: sequences per iteration.
         seq_len: overrides the model's sequence length.
         search_network: also search each network dimension's topology and bandwidth.
+        max_cp: largest context-parallel degree offered (1: none; a smaller space, more of it
+            feasible).
         targets: ``{metric: value}``; default: MFU at least 0.5 within the memory of the GPU.
         tolerance, modes, constraints: the objective (see ``archgym.objective``).
         episode_length: steps per episode.
@@ -87,7 +90,7 @@ def make_llm_training_env(
     """
     transformer = load_transformer(model, seq_len)
     cluster = dgx_cluster(gpu, int(gpus), int(gpus_per_node))
-    sim = LLMTrainingSimulator(cluster, search_network=search_network)
+    sim = LLMTrainingSimulator(cluster, search_network=search_network, max_cp=int(max_cp))
     workload = TrainingWorkload(transformer, int(global_batch))
     objective = objective_from_config(
         sim.metrics,

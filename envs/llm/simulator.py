@@ -27,7 +27,7 @@ from .cost import network_cost
 from .hardware import Cluster
 from .serving import REASONS as SERVING_REASONS
 from .serving import ServingSetup, evaluate_serving
-from .space import serving_arrays, serving_space, training_arrays, training_space
+from .space import MAX_CP, serving_arrays, serving_space, training_arrays, training_space
 from .training import TrainingSetup, evaluate_training, reason
 from .transformers import Transformer
 
@@ -124,9 +124,12 @@ SERVING_BREAKDOWN = ("request_latency_s", "decode_weights_s", "decode_kv_s", "de
 class _ArrayModelSimulator(Simulator):
     """A vectorised model behind the protocol: check designs, build arrays, evaluate, explain."""
 
-    def __init__(self, cluster: Cluster, search_network: bool = False) -> None:
+    def __init__(self, cluster: Cluster, search_network: bool = False, max_cp: int = MAX_CP) -> None:
+        if max_cp < 1:
+            raise ValueError(f"max_cp must be >= 1, got {max_cp}")
         self.cluster = cluster
         self.search_network = bool(search_network)
+        self.max_cp = int(max_cp)
         self._spaces: dict[str, DesignSpace] = {}
         self._allowed: dict[int, dict[str, frozenset[Any]]] = {}
 
@@ -212,7 +215,7 @@ class LLMTrainingSimulator(_ArrayModelSimulator):
         return as_training_workload(workload)
 
     def _space(self, model: Transformer) -> DesignSpace:
-        return training_space(model, self.cluster, self.search_network)
+        return training_space(model, self.cluster, self.search_network, self.max_cp)
 
     def evaluate_arrays(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> dict[str, np.ndarray]:
         wl = as_training_workload(workload)

@@ -61,14 +61,17 @@ def network_params(cluster: Cluster, search_network: bool) -> list[Parameter]:
     return params
 
 
-def training_space(model: Transformer, cluster: Cluster, search_network: bool = False) -> DesignSpace:
-    """The training knobs for ``model`` on ``cluster`` (see the module docstring)."""
+def training_space(
+    model: Transformer, cluster: Cluster, search_network: bool = False, max_cp: int = MAX_CP
+) -> DesignSpace:
+    """The training knobs for ``model`` on ``cluster`` (see the module docstring); ``max_cp``
+    caps the context-parallel degree (1: no context parallelism)."""
     n = cluster.n_gpus
     params: list[Parameter] = [
         Ordinal("tp", divisors(n, MAX_TP)),
         Ordinal("pp", divisors(n, model.layers)),
         Ordinal("dp", divisors(n)),
-        Ordinal("cp", divisors(n, MAX_CP)),
+        Ordinal("cp", divisors(n, max_cp)),
         Categorical("sequence_parallel", BOOL),
         Ordinal("micro_batch", MICRO_BATCHES),
         Ordinal("interleave", INTERLEAVE),
