@@ -2,13 +2,15 @@
 
 import numpy as np
 import pytest
+import yaml
 from test_agents_common import AGENTS, FAST
+from test_agents_lottery import CONF, grid_points, load
 
 from archgym.dataset import load_dataset
 from archgym.envs.llm.env import make_llm_serving_env, make_llm_training_env
 from archgym.generate import generate_dataset
 from archgym.proxy import train_proxy, training_table
-from archgym.registry import make_agent
+from archgym.registry import agent_entry_points, make_agent, make_env
 
 N_DESIGNS = 1200
 ENVS = {
@@ -43,3 +45,20 @@ def test_a_proxy_learns_the_env(tmp_path, env_name, metric):
     model = train_proxy(table, "gbt", n_estimators=150, ensemble=1)
     assert model.scores[metric]["spearman"] > 0.8, model.scores[metric]
     assert np.isfinite(model.scores[metric]["mape"])
+
+
+@pytest.mark.parametrize("name", ["lottery_llm_training", "lottery_llm_serving"])
+def test_lottery_presets_cover_every_agent_but_grid_and_build_on_their_env(name):
+    preset = load(name)
+    points = grid_points(preset)
+    agents = {
+        yaml.safe_load((CONF / "lottery" / f"{p}.yaml").read_text())["defaults"][0]["override /agent"]
+        for p in points
+    }
+    assert agents == set(agent_entry_points()) - {"grid"}  # a grid over these spaces is refused
+    text = (CONF / "experiment" / f"{name}.yaml").read_text()
+    assert "benchmarks/lottery_targets.py" in text and preset["hydra"]["sweep"]["dir"] == f"multirun/{name}"
+    env_name = preset["defaults"][0]["override /env"]
+    env_cfg = yaml.safe_load((CONF / "env" / f"{env_name}.yaml").read_text())
+    env = make_env(env_cfg["id"], **{**env_cfg["kwargs"], **preset["env"]["kwargs"]})
+    assert set(env.unwrapped.objective.reference_scales()) == set(preset["env"]["kwargs"]["targets"])
