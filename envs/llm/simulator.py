@@ -121,6 +121,10 @@ SERVING_METRICS: tuple[Metric, ...] = (
 SERVING_BREAKDOWN = ("request_latency_s", "decode_weights_s", "decode_kv_s", "decode_comm_s", "kv_cache_gb")
 
 
+def _design_key(design: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(sorted(design.items()))
+
+
 class _ArrayModelSimulator(Simulator):
     """A vectorised model behind the protocol: check designs, build arrays, evaluate, explain."""
 
@@ -132,6 +136,7 @@ class _ArrayModelSimulator(Simulator):
         self.max_cp = int(max_cp)
         self._spaces: dict[str, DesignSpace] = {}
         self._allowed: dict[int, dict[str, frozenset[Any]]] = {}
+        self._last_batch: dict[tuple[int, tuple[Any, ...]], Metrics | str] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.cluster.gpu.name} x {self.cluster.n_gpus})"
@@ -171,21 +176,41 @@ class _ArrayModelSimulator(Simulator):
         return out
 
     def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
-        return self.evaluate_many([design], workload)[0]
+        """One design; answered from the last batch when it was in it (``evaluate_safely`` asks
+        again one design at a time after a batch with an infeasible design)."""
+        try:
+            hit = self._last_batch.get((id(workload), _design_key(design)))
+        except TypeError:  # an unhashable value: let the checks below name it
+            hit = None
+        if hit is None:
+            return self.evaluate_many([design], workload)[0]
+        if isinstance(hit, str):
+            raise SimulationError(hit)
+        return dict(hit)
 
     def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
+        """All designs in one vectorised call; raises :class:`SimulationError` naming the first
+        infeasible one (the results of the others are kept for :meth:`evaluate`)."""
         if not designs:
             return []
         out = self.evaluate_arrays(designs, workload)
-        bad = np.flatnonzero(out["infeasible"])
-        if len(bad):
-            i = int(bad[0])
-            raise SimulationError(
-                f"infeasible design: {self._explain(int(out['infeasible'][i]), designs[i], out, i, workload)}"
-            )
         names = self.metric_names + self.extra_columns
         table = np.stack([out[n] for n in names], axis=1)
-        return [dict(zip(names, map(float, row))) for row in table]
+        codes = out["infeasible"]
+        results: list[Metrics | str] = [
+            f"infeasible design: {self._explain(int(c), d, out, i, workload)}"
+            if c
+            else dict(zip(names, map(float, row)))
+            for i, (d, c, row) in enumerate(zip(designs, codes, table))
+        ]
+        try:
+            self._last_batch = {(id(workload), _design_key(d)): r for d, r in zip(designs, results)}
+        except TypeError:
+            self._last_batch = {}
+        for r in results:
+            if isinstance(r, str):
+                raise SimulationError(r)
+        return results  # type: ignore[return-value]
 
     def _workload(self, workload: Any) -> Any:
         raise NotImplementedError
