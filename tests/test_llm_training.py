@@ -172,3 +172,23 @@ def test_model_yaml_and_bad_names(tmp_path):
     p.write_text("layers: 4\nhidden: 500\nheads: 8\nffn: 2048\nvocab: 1000\nseq_len: 256\n")
     with pytest.raises(WorkloadFormatError, match="divisible by heads"):
         load_transformer(p)
+
+
+def test_astra_sim_style_three_dimensional_network():
+    net = [
+        {"topology": "FullyConnected", "size": 4, "bandwidth_gbps": 200, "latency_s": 5e-7},
+        {"topology": "Ring", "size": 4, "bandwidth_gbps": 100, "latency_s": 1e-6},
+        {"topology": "Switch", "size": 4, "bandwidth_gbps": 50, "latency_s": 2e-6, "efficiency": 0.9},
+    ]
+    env = make_llm_training_env("llama2-7b", gpus=64, global_batch=128, network=net)
+    u = env.unwrapped
+    assert {"collective_dim0", "collective_dim1", "collective_dim2"} <= set(u.space.names)
+    d = u.design_for(tp=4, pp=1, dp=16, zero=1, recompute="full", micro_batch=2)
+    ring, hd = u.evaluate([d, {**d, "collective_dim1": "halving_doubling"}])
+    assert ring.feasible and hd.feasible
+    # halving-doubling on a ring topology pays log2(n) x S/2B instead of (n-1)/n x S/B: slower DP
+    assert hd.extra["dp_comm_s"] > ring.extra["dp_comm_s"]
+    with pytest.raises(ValueError, match="must multiply to gpus"):
+        make_llm_training_env("llama2-7b", gpus=32, network=net)
+    with pytest.raises(ValueError, match="network topology must be one of"):
+        make_llm_training_env("llama2-7b", gpus=64, network=[{**net[0], "topology": "Torus", "size": 64}])

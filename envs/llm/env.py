@@ -3,14 +3,14 @@ or serving on a GPU cluster, on the analytical models of this package."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from archgym.env import ArchGymEnv
 from archgym.objective import ConstraintSpec, objective_from_config
 
-from .hardware import dgx_cluster
+from .hardware import Cluster, custom_cluster, dgx_cluster
 from .simulator import LLMServingSimulator, LLMTrainingSimulator, ServingWorkload, TrainingWorkload
 from .transformers import Transformer, load_transformer
 
@@ -22,6 +22,22 @@ DEFAULT_KNOBS: dict[str, Any] = {
     "recompute": "none", "zero": 0, "overlap_dp": False, "overlap_tp": False, "flash_attention": False,
     "chunks": 1, "batch": 1, "weight_bits": 16, "kv_bits": 16,
 }  # fmt: skip
+
+
+def build_cluster(
+    gpu: str, gpus: int, gpus_per_node: int, network: Sequence[Mapping[str, Any]] | None
+) -> Cluster:
+    """The DGX-style preset, or the given ASTRA-sim-style network (whose sizes must multiply to
+    ``gpus``)."""
+    if network is None:
+        return dgx_cluster(gpu, int(gpus), int(gpus_per_node))
+    cluster = custom_cluster(gpu, network)
+    if cluster.n_gpus != int(gpus):
+        sizes = " x ".join(str(d.size) for d in cluster.dims)
+        raise ValueError(
+            f"network: the dimension sizes ({sizes} = {cluster.n_gpus}) must multiply to gpus ({gpus})"
+        )
+    return cluster
 
 
 class LLMEnv(ArchGymEnv):
@@ -61,6 +77,7 @@ def make_llm_training_env(
     global_batch: int = 64,
     seq_len: int | None = None,
     gpus_per_node: int = 8,
+    network: Sequence[Mapping[str, Any]] | None = None,
     search_network: bool = False,
     max_cp: int = 16,
     targets: Mapping[str, float] | None = None,
@@ -80,6 +97,9 @@ def make_llm_training_env(
         gpu: ``a100-80gb``, ``a100-40gb``, ``h100-80gb``, ``h200-141gb`` or ``v100-32gb``.
         global_batch: sequences per iteration.
         seq_len: overrides the model's sequence length.
+        network: an ASTRA-sim-style network instead of the DGX layout: one mapping per
+            dimension, innermost first (``topology``, ``size``, ``bandwidth_gbps``, ``latency_s``,
+            ``efficiency``; see :func:`~.hardware.custom_cluster`); sizes multiply to ``gpus``.
         search_network: also search each network dimension's topology and bandwidth.
         max_cp: largest context-parallel degree offered (1: none; a smaller space, more of it
             feasible).
@@ -89,7 +109,7 @@ def make_llm_training_env(
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv`.
     """
     transformer = load_transformer(model, seq_len)
-    cluster = dgx_cluster(gpu, int(gpus), int(gpus_per_node))
+    cluster = build_cluster(gpu, gpus, gpus_per_node, network)
     sim = LLMTrainingSimulator(cluster, search_network=search_network, max_cp=int(max_cp))
     workload = TrainingWorkload(transformer, int(global_batch))
     objective = objective_from_config(
@@ -121,6 +141,7 @@ def make_llm_serving_env(
     prompt_len: int = 1024,
     output_len: int = 256,
     gpus_per_node: int = 8,
+    network: Sequence[Mapping[str, Any]] | None = None,
     search_network: bool = False,
     targets: Mapping[str, float] | None = None,
     tolerance: float = 0.05,
@@ -136,12 +157,14 @@ def make_llm_serving_env(
         model: as for :func:`make_llm_training_env`.
         gpus: GPUs available; a design uses ``tp x pp`` of them per replica.
         gpu: a GPU preset (:data:`~.hardware.GPUS`).
+        gpus_per_node, network, search_network: as for :func:`make_llm_training_env`.
         prompt_len, output_len: tokens per request in and out.
         targets: default: time per output token at most 30 ms and at least 500 tokens/s per GPU.
         tolerance, modes, constraints, episode_length, **kwargs: as for the training env.
     """
     transformer = load_transformer(model)
-    sim = LLMServingSimulator(dgx_cluster(gpu, int(gpus), int(gpus_per_node)), search_network=search_network)
+    cluster = build_cluster(gpu, gpus, gpus_per_node, network)
+    sim = LLMServingSimulator(cluster, search_network=search_network)
     workload = ServingWorkload(transformer, int(prompt_len), int(output_len))
     objective = objective_from_config(
         sim.metrics,

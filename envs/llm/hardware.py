@@ -32,7 +32,9 @@ Sources
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 TOPOLOGIES = ("Ring", "Switch", "FullyConnected")
 
@@ -137,3 +139,38 @@ def dgx_cluster(gpu: str | Gpu, n_gpus: int, gpus_per_node: int = 8) -> Cluster:
     nvl = NetworkDim("Switch", per_node, g.nvlink_gbps, NVLINK_LATENCY_S, NVLINK_EFFICIENCY)
     ib = NetworkDim("Switch", n_gpus // per_node, SCALE_OUT_GBPS[g.name], IB_LATENCY_S, IB_EFFICIENCY)
     return Cluster(g, (nvl, ib))
+
+
+def custom_cluster(gpu: str | Gpu, dims: Sequence[Mapping[str, Any]]) -> Cluster:
+    """A GPU on an ASTRA-sim-style network given per dimension, innermost first: mappings with
+    ``topology`` (Ring / Switch / FullyConnected), ``size``, ``bandwidth_gbps`` (per NPU, one
+    direction), ``latency_s`` (per hop) and optionally ``efficiency`` (default 1)."""
+    g = resolve_gpu(gpu)
+    if not dims:
+        raise ValueError("network: give at least one dimension")
+    out = []
+    for i, spec in enumerate(dims):
+        if not isinstance(spec, Mapping):
+            raise ValueError(f"network dimension {i}: expected a mapping, got {type(spec).__name__}")
+        unknown = sorted(set(spec) - _DIM_KEYS)
+        missing = sorted(_DIM_KEYS - {"efficiency"} - set(spec))
+        if unknown or missing:
+            raise ValueError(
+                f"network dimension {i}: unknown key(s) {unknown}, missing {missing}; keys: {sorted(_DIM_KEYS)}"
+            )
+        try:
+            out.append(
+                NetworkDim(
+                    str(spec["topology"]),
+                    int(spec["size"]),
+                    float(spec["bandwidth_gbps"]),
+                    float(spec["latency_s"]),
+                    float(spec.get("efficiency", 1.0)),
+                )  # fmt: skip
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"network dimension {i}: {exc}") from None
+    return Cluster(g, tuple(out))
+
+
+_DIM_KEYS = {"topology", "size", "bandwidth_gbps", "latency_s", "efficiency"}
