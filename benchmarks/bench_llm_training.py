@@ -184,7 +184,7 @@ def compare_calculon(root: Path, python: str, cache: Path, n: int, seed: int) ->
         if out["infeasible"][0]:
             continue
         ours = float(out["step_time_s"][0])
-        pairs.append((ref["step_time_s"], ours))
+        pairs.append((ref["step_time_s"], ours, ref["memory_gb"], float(out["memory_gb"][0])))
         d = cfg["design"]
         print(
             f"| {cfg['model']} | {cfg['gpu']} | 8 x {d['pp']} x {d['dp']} | {d['micro_batch']} | {d['interleave']} "
@@ -192,12 +192,13 @@ def compare_calculon(root: Path, python: str, cache: Path, n: int, seed: int) ->
             f"| {'y' if d['overlap_dp'] else 'n'} | {cfg['global_batch']} | {ref['step_time_s']:.3f} | {ours:.3f} "
             f"| {ours / ref['step_time_s']:.3f} |"
         )
-    ref_t, our_t = np.array(pairs).T
-    ratio = our_t / ref_t
-    print(
-        f"{len(pairs)} configurations: Spearman {_spearman(ref_t, our_t):.3f}, median ratio ours/Calculon "
-        f"{np.median(ratio):.3f} (IQR {np.percentile(ratio, 25):.3f}-{np.percentile(ratio, 75):.3f})"
-    )
+    ref_t, our_t, ref_m, our_m = np.array(pairs).T
+    for what, ref_v, our_v in (("step time", ref_t, our_t), ("memory per GPU", ref_m, our_m)):
+        ratio = our_v / ref_v
+        print(
+            f"{len(pairs)} configurations, {what}: Spearman {_spearman(ref_v, our_v):.3f}, median ratio "
+            f"ours/Calculon {np.median(ratio):.3f} (IQR {np.percentile(ratio, 25):.3f}-{np.percentile(ratio, 75):.3f})"
+        )
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
