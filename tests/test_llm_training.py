@@ -15,7 +15,7 @@ from archgym.envs.llm.space import training_arrays
 from archgym.envs.llm.training import activation_bytes_per_token
 from archgym.envs.llm.transformers import WorkloadFormatError
 from archgym.envs.llm.validation import KORTHIKANTI_2022, KORTHIKANTI_MFU, NARAYANAN_SC21
-from archgym.simulator import SimulationError
+from archgym.errors import ConfigError, InputFormatError, SimulationError, UnknownNameError
 
 # the model's figures when these were recorded (README tables); a change of more than 2 % is a
 # change of the model and must update the README as well
@@ -167,11 +167,12 @@ def test_model_yaml_and_bad_names(tmp_path):
     p.write_text("name: tiny\nlayers: 4\nhidden: 512\nheads: 8\nffn: 2048\nvocab: 1000\nseq_len: 256\n")
     t = load_transformer(p)
     assert t.kv_heads == 8 and t.layer_params == 12 * 512 * 512 + 4 * 512
-    with pytest.raises(WorkloadFormatError, match="unknown model 'gpt-5'"):
+    with pytest.raises(UnknownNameError, match="unknown model 'gpt-5'"):
         load_transformer("gpt-5")
     p.write_text("layers: 4\nhidden: 500\nheads: 8\nffn: 2048\nvocab: 1000\nseq_len: 256\n")
     with pytest.raises(WorkloadFormatError, match="divisible by heads"):
         load_transformer(p)
+    assert issubclass(WorkloadFormatError, InputFormatError)  # the command line's exit 2
 
 
 def test_astra_sim_style_three_dimensional_network():
@@ -188,9 +189,9 @@ def test_astra_sim_style_three_dimensional_network():
     assert ring.feasible and hd.feasible
     # halving-doubling on a ring topology pays log2(n) x S/2B instead of (n-1)/n x S/B: slower DP
     assert hd.extra["dp_comm_s"] > ring.extra["dp_comm_s"]
-    with pytest.raises(ValueError, match="must multiply to gpus"):
+    with pytest.raises(ConfigError, match="must multiply to gpus"):
         make_llm_training_env("llama2-7b", gpus=32, network=net)
-    with pytest.raises(ValueError, match="network topology must be one of"):
+    with pytest.raises(ConfigError, match="network topology must be one of"):
         make_llm_training_env("llama2-7b", gpus=64, network=[{**net[0], "topology": "Torus", "size": 64}])
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from archgym.env import ArchGymEnv
+from archgym.errors import ConfigError, InvalidDesignError
 from archgym.objective import ConstraintSpec, objective_from_config
 
 from .hardware import Cluster, custom_cluster, dgx_cluster
@@ -34,7 +35,7 @@ def build_cluster(
     cluster = custom_cluster(gpu, network)
     if cluster.n_gpus != int(gpus):
         sizes = " x ".join(str(d.size) for d in cluster.dims)
-        raise ValueError(
+        raise ConfigError(
             f"network: the dimension sizes ({sizes} = {cluster.n_gpus}) must multiply to gpus ({gpus})"
         )
     return cluster
@@ -48,11 +49,13 @@ class LLMEnv(ArchGymEnv):
         ``dp`` defaults to what makes the degrees multiply to the GPU count.
 
         Raises:
-            ValueError: an unknown knob or a value outside its domain (naming it).
+            InvalidDesignError: an unknown knob or a value outside its domain (naming it).
         """
         unknown = sorted(set(knobs) - set(self.space.names))
         if unknown:
-            raise ValueError(f"unknown knob(s) {', '.join(unknown)}; knobs: {', '.join(self.space.names)}")
+            raise InvalidDesignError(
+                f"unknown knob(s) {', '.join(unknown)}; knobs: {', '.join(self.space.names)}"
+            )
         design = {**self.defaults(knobs), **knobs}
         return self.space.validate(design)
 

@@ -36,6 +36,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from archgym.errors import ConfigError, UnknownNameError
+
 TOPOLOGIES = ("Ring", "Switch", "FullyConnected")
 
 
@@ -89,11 +91,11 @@ class NetworkDim:
 
     def __post_init__(self) -> None:
         if self.topology not in TOPOLOGIES:
-            raise ValueError(
+            raise ConfigError(
                 f"network topology must be one of {', '.join(TOPOLOGIES)}, got {self.topology!r}"
             )
         if self.size < 1 or self.bandwidth_gbps <= 0 or self.latency_s < 0 or not 0 < self.efficiency <= 1:
-            raise ValueError(f"invalid network dimension {self}")
+            raise ConfigError(f"invalid network dimension {self}")
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def resolve_gpu(name: str | Gpu) -> Gpu:
     try:
         return GPUS[str(name).lower()]
     except KeyError:
-        raise ValueError(f"unknown gpu {name!r}; presets: {', '.join(GPUS)}") from None
+        raise UnknownNameError(f"unknown gpu {name!r}; presets: {', '.join(GPUS)}") from None
 
 
 def dgx_cluster(gpu: str | Gpu, n_gpus: int, gpus_per_node: int = 8) -> Cluster:
@@ -132,10 +134,10 @@ def dgx_cluster(gpu: str | Gpu, n_gpus: int, gpus_per_node: int = 8) -> Cluster:
     partial node."""
     g = resolve_gpu(gpu)
     if n_gpus < 1:
-        raise ValueError(f"gpus must be >= 1, got {n_gpus}")
+        raise ConfigError(f"gpus must be >= 1, got {n_gpus}")
     per_node = min(gpus_per_node, n_gpus)
     if n_gpus % per_node:
-        raise ValueError(f"gpus ({n_gpus}) must be a multiple of the GPUs per node ({per_node})")
+        raise ConfigError(f"gpus ({n_gpus}) must be a multiple of the GPUs per node ({per_node})")
     nvl = NetworkDim("Switch", per_node, g.nvlink_gbps, NVLINK_LATENCY_S, NVLINK_EFFICIENCY)
     ib = NetworkDim("Switch", n_gpus // per_node, SCALE_OUT_GBPS[g.name], IB_LATENCY_S, IB_EFFICIENCY)
     return Cluster(g, (nvl, ib))
@@ -147,15 +149,15 @@ def custom_cluster(gpu: str | Gpu, dims: Sequence[Mapping[str, Any]]) -> Cluster
     direction), ``latency_s`` (per hop) and optionally ``efficiency`` (default 1)."""
     g = resolve_gpu(gpu)
     if not dims:
-        raise ValueError("network: give at least one dimension")
+        raise ConfigError("network: give at least one dimension")
     out = []
     for i, spec in enumerate(dims):
         if not isinstance(spec, Mapping):
-            raise ValueError(f"network dimension {i}: expected a mapping, got {type(spec).__name__}")
+            raise ConfigError(f"network dimension {i}: expected a mapping, got {type(spec).__name__}")
         unknown = sorted(set(spec) - _DIM_KEYS)
         missing = sorted(_DIM_KEYS - {"efficiency"} - set(spec))
         if unknown or missing:
-            raise ValueError(
+            raise ConfigError(
                 f"network dimension {i}: unknown key(s) {unknown}, missing {missing}; keys: {sorted(_DIM_KEYS)}"
             )
         try:
@@ -168,8 +170,10 @@ def custom_cluster(gpu: str | Gpu, dims: Sequence[Mapping[str, Any]]) -> Cluster
                     float(spec.get("efficiency", 1.0)),
                 )  # fmt: skip
             )
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"network dimension {i}: {exc}") from None
+        except ConfigError as exc:
+            raise ConfigError(f"network dimension {i}: {exc}") from None
+        except (TypeError, ValueError):
+            raise ConfigError(f"network dimension {i}: {dict(spec)} has a value of the wrong type") from None
     return Cluster(g, tuple(out))
 
 

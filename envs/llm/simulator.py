@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from archgym.design_space import DesignSpace, InvalidDesignError
-from archgym.simulator import InvalidWorkloadError, Metric, Metrics, SimulationError, Simulator
+from archgym.design_space import DesignSpace
+from archgym.errors import ConfigError, InvalidDesignError, InvalidWorkloadError, SimulationError
+from archgym.simulator import Metric, Metrics, PreparedWorkload, Simulator
 
 from .cost import network_cost
 from .hardware import Cluster
@@ -83,6 +84,9 @@ class ServingWorkload:
 
 
 def as_training_workload(workload: Any) -> TrainingWorkload:
+    """The :class:`TrainingWorkload` in ``workload`` (prepared or as given), checked."""
+    if isinstance(workload, PreparedWorkload):
+        workload = workload.data
     if not isinstance(workload, TrainingWorkload):
         raise InvalidWorkloadError(
             f"the LLM training simulator needs a TrainingWorkload, got {type(workload).__name__}"
@@ -93,6 +97,9 @@ def as_training_workload(workload: Any) -> TrainingWorkload:
 
 
 def as_serving_workload(workload: Any) -> ServingWorkload:
+    """The :class:`ServingWorkload` in ``workload`` (prepared or as given), checked."""
+    if isinstance(workload, PreparedWorkload):
+        workload = workload.data
     if not isinstance(workload, ServingWorkload):
         raise InvalidWorkloadError(
             f"the LLM serving simulator needs a ServingWorkload, got {type(workload).__name__}"
@@ -125,24 +132,26 @@ def _design_key(design: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(sorted(design.items()))
 
 
-class _ArrayModelSimulator(Simulator):
+class _ArrayModelSimulator(Simulator[Any]):
     """A vectorised model behind the protocol: check designs, build arrays, evaluate, explain."""
 
     def __init__(self, cluster: Cluster, search_network: bool = False, max_cp: int = MAX_CP) -> None:
         if max_cp < 1:
-            raise ValueError(f"max_cp must be >= 1, got {max_cp}")
+            raise ConfigError(f"max_cp must be >= 1, got {max_cp}")
         self.cluster = cluster
         self.search_network = bool(search_network)
         self.max_cp = int(max_cp)
         self._spaces: dict[str, DesignSpace] = {}
         self._allowed: dict[int, dict[str, frozenset[Any]]] = {}
-        self._last_batch: dict[tuple[int, tuple[Any, ...]], Metrics | str] = {}
+        self._last_batch: dict[tuple[Any, tuple[Any, ...]], Metrics | str] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.cluster.gpu.name} x {self.cluster.n_gpus})"
 
-    def check_workload(self, workload: Any) -> None:
-        self._workload(workload)
+    def prepare(self, workload: object) -> PreparedWorkload[Any]:
+        """The workload checked once (the env calls this when it is built)."""
+        wl = self._workload(workload)
+        return PreparedWorkload(wl, wl.name, workload, (repr(wl),))
 
     def design_space(self, workload: Any) -> DesignSpace:
         wl = self._workload(workload)
@@ -179,8 +188,8 @@ class _ArrayModelSimulator(Simulator):
         """One design; answered from the last batch when it was in it (``evaluate_safely`` asks
         again one design at a time after a batch with an infeasible design)."""
         try:
-            hit = self._last_batch.get((id(workload), _design_key(design)))
-        except TypeError:  # an unhashable value: let the checks below name it
+            hit = self._last_batch.get((self._workload(workload), _design_key(design)))
+        except (TypeError, AttributeError):  # not a mapping, an unhashable value: the checks name it
             hit = None
         if hit is None:
             return self.evaluate_many([design], workload)[0]
@@ -204,7 +213,8 @@ class _ArrayModelSimulator(Simulator):
             for i, (d, c, row) in enumerate(zip(designs, codes, table))
         ]
         try:
-            self._last_batch = {(id(workload), _design_key(d)): r for d, r in zip(designs, results)}
+            key = self._workload(workload)
+            self._last_batch = {(key, _design_key(d)): r for d, r in zip(designs, results)}
         except TypeError:
             self._last_batch = {}
         for r in results:

@@ -40,8 +40,10 @@ from typing import Any
 
 import yaml
 
+from archgym.errors import InputFormatError, UnknownNameError
 
-class WorkloadFormatError(ValueError):
+
+class WorkloadFormatError(InputFormatError):
     """A transformer description is missing a key, has an unknown one, or an inconsistent value."""
 
 
@@ -189,9 +191,11 @@ def load_transformer(
             raise WorkloadFormatError(f"model file {str(path)!r} is not valid YAML: {exc}") from None
         t = transformer_from_dict(spec, where=str(path))
     else:
-        raise WorkloadFormatError(
+        raise UnknownNameError(
             f"unknown model {str(model)!r}; presets: {', '.join(PRESETS)}, or a .yaml file"
         )
-    if seq_len is not None and int(seq_len) != t.seq_len:
+    if seq_len is not None and (isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1):
+        raise WorkloadFormatError(f"seq_len must be a positive integer, got {seq_len!r}")
+    if seq_len is not None and seq_len != t.seq_len:
         t = Transformer(**{**t.to_dict(), "seq_len": int(seq_len)})
     return t
