@@ -10,7 +10,8 @@ Prints, in order:
 3. **Narayanan et al. SC'21** (Table 1): TFLOP/s per GPU, ours vs published, per row.
 4. **Calculon** (with ``--calculon DIR``): ``--configs`` random feasible configurations across
    five models and two clusters, run through Calculon (``DIR/bin/calculon llm``, with
-   ``--calculon-python``) and through this model; prints each pair, the step-time Spearman
+   ``--calculon-python``, through ``archgym.envs.llm.calculon_bridge``) and through this model;
+   prints each pair, the step-time Spearman
    correlation and the median ratio. Calculon's results are cached in ``--cache`` (JSON, outside
    the repository), so a second run does not call it again. Calculon is never imported: it runs
    as its own process on JSON files this script writes.
@@ -24,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,13 +32,18 @@ from typing import Any
 import numpy as np
 
 from archgym.envs.llm import PRESETS, LLMTrainingSimulator, TrainingWorkload, dgx_cluster
+from archgym.envs.llm.calculon_bridge import (
+    CALCULON_SYSTEMS,
+    calculon_application,
+    calculon_execution,
+    run_calculon,
+)
 from archgym.envs.llm.space import training_arrays
 from archgym.envs.llm.training import TrainingSetup, evaluate_training
 from archgym.envs.llm.validation import BASE_DESIGN, KORTHIKANTI_2022, NARAYANAN_SC21
+from archgym.errors import SimulationError
 
 CALCULON_MODELS = ("gpt3-13b", "megatron-22b", "gpt3-175b", "megatron-530b", "megatron-1t")
-CALCULON_SYSTEMS = {"a100-80gb": "systems/a100_80g.json", "h100-80gb": "systems/h100_80g_nvl8.json"}
-RECOMPUTE_TO_CALCULON = {"none": "none", "selective": "attn_only", "full": "full"}
 
 
 def bench_speed(n: int, repeats: int) -> None:
@@ -122,40 +126,14 @@ def random_configs(n: int, seed: int) -> list[dict[str, Any]]:
     return out
 
 
-def calculon_execution(cfg: dict[str, Any]) -> dict[str, Any]:
-    d = cfg["design"]
-    return {
-        "num_procs": d["tp"] * d["pp"] * d["dp"], "tensor_par": d["tp"], "pipeline_par": d["pp"],
-        "data_par": d["dp"], "tensor_par_net": 0, "pipeline_par_net": 1, "data_par_net": 1,
-        "batch_size": cfg["global_batch"], "microbatch_size": d["micro_batch"], "datatype": "float16",
-        "fused_activation": True, "attention_type": "multihead",
-        "activation_recompute": RECOMPUTE_TO_CALCULON[d["recompute"]],
-        "pipeline_interleaving": d["interleave"], "optimizer_sharding": d["zero"] == 1,
-        "tensor_par_comm_type": "rs_ag" if d["sequence_parallel"] else "ar", "tensor_par_overlap": "none",
-        "seq_par_ag_redo": d["sequence_parallel"], "data_par_overlap": d["overlap_dp"],
-        "weight_offload": False, "activations_offload": False, "optimizer_offload": False, "training": True,
-    }  # fmt: skip
-
-
-def calculon_application(name: str) -> dict[str, Any]:
-    m = PRESETS[name]  # the same shapes as ours (Calculon's own gpt3-13B file has hidden 5140)
-    return {
-        "hidden": m.hidden, "feedforward": m.ffn, "seq_size": m.seq_len, "attn_heads": m.heads,
-        "attn_size": m.head_dim, "num_blocks": m.layers,
-    }  # fmt: skip
-
-
-def run_calculon(cfg: dict[str, Any], root: Path, python: str) -> dict[str, float] | None:
-    with tempfile.TemporaryDirectory() as tmp:
-        t = Path(tmp)
-        (t / "app.json").write_text(json.dumps(calculon_application(cfg["model"])))
-        (t / "exe.json").write_text(json.dumps(calculon_execution(cfg)))
-        cmd = [python, str(root / "bin" / "calculon"), "llm", str(t / "app.json"), str(t / "exe.json"),
-               str(root / CALCULON_SYSTEMS[cfg["gpu"]]), str(t / "out.json")]  # fmt: skip
-        proc = subprocess.run(cmd, cwd=root, env={"PYTHONPATH": str(root)}, capture_output=True, text=True)
-        if proc.returncode != 0 or not (t / "out.json").exists():
-            return None
-        stats = json.loads((t / "out.json").read_text())
+def run_cached(cfg: dict[str, Any], root: Path, python: str) -> dict[str, float] | None:
+    try:
+        stats = run_calculon(
+            root, python, calculon_application(PRESETS[cfg["model"]]),
+            calculon_execution(cfg["design"], cfg["global_batch"]), CALCULON_SYSTEMS[cfg["gpu"]],
+        )  # fmt: skip
+    except SimulationError:
+        return None
     return {"step_time_s": stats["total_time"], "memory_gb": stats["proc_mem_tier1_cap_req"] / 2**30}
 
 
@@ -172,7 +150,7 @@ def compare_calculon(root: Path, python: str, cache: Path, n: int, seed: int) ->
             break
         key = json.dumps(cfg, sort_keys=True)
         if key not in cached:
-            cached[key] = run_calculon(cfg, root, python)
+            cached[key] = run_cached(cfg, root, python)
             cache.write_text(json.dumps(cached))
         ref = cached[key]
         if ref is None or ref["memory_gb"] > 80:

@@ -2,6 +2,7 @@
 formulas (Korthikanti's activation memory, ASTRA-sim-style collective costs) and the env."""
 
 import math
+import os
 
 import gymnasium
 import numpy as np
@@ -224,3 +225,35 @@ def test_calculon_recorded_configurations():
     ranks = [np.argsort(np.argsort(x)) for x in (ours, theirs)]
     assert np.corrcoef(*ranks)[0, 1] > 0.9
     assert 0.8 < float(np.median(np.array(ours) / np.array(theirs))) < 1.0
+
+
+def test_calculon_simulator_factory_refuses_what_it_cannot_run(tmp_path):
+    from archgym.envs.llm.calculon_bridge import inexpressible
+    from archgym.simulator import resolve_simulator
+
+    env = make_llm_training_env("megatron-22b", gpus=8, global_batch=4)
+    with pytest.raises(ConfigError, match="needs its path setting"):
+        resolve_simulator(env.unwrapped, "calculon")
+    with pytest.raises(ConfigError, match="no bin/calculon"):
+        resolve_simulator(env.unwrapped, {"name": "calculon", "path": str(tmp_path)})
+    d = KORTHIKANTI_2022[0].design()
+    assert inexpressible(d) is None
+    assert "zero = 2" in inexpressible({**d, "zero": 2})
+    assert "collective_dim1" in inexpressible({**d, "collective_dim1": "direct"})
+
+
+@pytest.mark.skipif(
+    not os.environ.get("ARCHGYM_CALCULON"), reason="set ARCHGYM_CALCULON to a Calculon checkout"
+)
+def test_calculon_simulator_live():
+    from archgym.simulator import use_simulator
+
+    env = make_llm_training_env("megatron-22b", gpus=8, global_batch=4)
+    python = os.environ.get("ARCHGYM_CALCULON_PYTHON", "python3")
+    use_simulator(
+        env.unwrapped, {"name": "calculon", "path": os.environ["ARCHGYM_CALCULON"], "python": python}
+    )
+    ev = env.unwrapped.evaluate([KORTHIKANTI_2022[0].design()])[0]
+    assert ev.error is None and ev.metrics["step_time_s"] == pytest.approx(
+        1.40, rel=0.03
+    )  # Calculon's own Table 5 figure
