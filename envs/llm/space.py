@@ -32,15 +32,31 @@ from typing import Any
 import numpy as np
 
 from archgym.design_space import Categorical, DesignSpace, Integer, Ordinal, Parameter
+from archgym.errors import InvalidDesignError
 
 from .collectives import ALGORITHMS
 from .hardware import TOPOLOGIES, Cluster
 from .training import RECOMPUTE
 from .transformers import Transformer
 
+
+class Flag(Categorical):
+    """An on/off knob: ``False`` / ``True``, also read back from a dataset's ``"False"`` / ``"True"``
+    (datasets store categorical values as text)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, (False, True))
+
+    def to_index(self, value: Any) -> int:
+        if isinstance(value, (bool, np.bool_)):
+            return int(bool(value))
+        if value in ("False", "True"):
+            return int(value == "True")
+        raise InvalidDesignError(f"parameter {self.name!r}: invalid value {value!r}; allowed: False, True")
+
+
 MICRO_BATCHES = (1, 2, 4, 8, 16)
 INTERLEAVE = (1, 2, 3, 4, 6, 8)
-BOOL = (False, True)
 #: bandwidth choices of a searched dimension, GB/s per NPU: scale-out NICs up to NVLink 4/5
 BANDWIDTHS_GBPS = (12.5, 25.0, 50.0, 100.0, 200.0, 300.0, 450.0, 900.0)
 MAX_TP, MAX_CP = 64, 16
@@ -72,14 +88,14 @@ def training_space(
         Ordinal("pp", divisors(n, model.layers)),
         Ordinal("dp", divisors(n)),
         Ordinal("cp", divisors(n, max_cp)),
-        Categorical("sequence_parallel", BOOL),
+        Flag("sequence_parallel"),
         Ordinal("micro_batch", MICRO_BATCHES),
         Ordinal("interleave", INTERLEAVE),
         Categorical("recompute", RECOMPUTE),
         Integer("zero", 0, 3),
-        Categorical("overlap_dp", BOOL),
-        Categorical("overlap_tp", BOOL),
-        Categorical("flash_attention", BOOL),
+        Flag("overlap_dp"),
+        Flag("overlap_tp"),
+        Flag("flash_attention"),
     ]
     return DesignSpace(params + network_params(cluster, search_network))
 
