@@ -1,7 +1,8 @@
 """Distributed LLM training and serving systems (ArchGym's ASTRA-sim case study) on an
 analytical model of this package.
 
-Public names: :class:`LLMTrainingSimulator`, :class:`TrainingWorkload`, :class:`Transformer`,
+Public names: :class:`LLMTrainingSimulator`, :class:`TrainingWorkload`, :class:`LLMServingSimulator`,
+:class:`ServingWorkload`, :class:`Transformer`,
 :func:`load_transformer`, :data:`PRESETS`, :data:`GPUS`, :func:`dgx_cluster`,
 :func:`make_llm_training_env` and :func:`make_llm_serving_env`. See ``envs/llm/README.md``.
 """
@@ -9,7 +10,7 @@ Public names: :class:`LLMTrainingSimulator`, :class:`TrainingWorkload`, :class:`
 from typing import Any
 
 from .hardware import GPUS, Cluster, Gpu, NetworkDim, dgx_cluster
-from .simulator import LLMTrainingSimulator, TrainingWorkload
+from .simulator import LLMServingSimulator, LLMTrainingSimulator, ServingWorkload, TrainingWorkload
 from .transformers import PRESETS, Transformer, WorkloadFormatError, load_transformer
 
 __all__ = [
@@ -17,8 +18,10 @@ __all__ = [
     "PRESETS",
     "Cluster",
     "Gpu",
+    "LLMServingSimulator",
     "LLMTrainingSimulator",
     "NetworkDim",
+    "ServingWorkload",
     "Transformer",
     "TrainingWorkload",
     "WorkloadFormatError",
