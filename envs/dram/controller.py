@@ -23,24 +23,16 @@ issues the proposal with the earliest cycle; ties go to refresh, then to the old
 (DRAMSys' ``Oldest`` command multiplexer). ``Strict`` issues column commands in the order the
 requests entered the channel (ACT/PRE for younger requests may still go ahead).
 
-Code layout: the state lives in a few named bundles of arrays (:class:`Banks`, :class:`Ranks`,
-:class:`Channels`, :class:`Requests`, :class:`FrontEnd`) and the design, geometry and timings
-in one bundle of integers (:class:`Params`); each step of the event loop is a helper compiled
-``inline="always"`` (numba inlines it into :func:`run_kernel`'s IR, so there is no call and
-no reference counting of the arrays it touches: a real call with array arguments costs two
-atomic reference-count operations per array, which was a third of the run time).
-
 Performance notes (profiled): each bank caches its proposal (kind, bank-local earliest cycle,
 request) until its queue or state changes; a channel caches its best command and, after a
-request is accepted into one bank, only folds that bank's new proposal in.
+request is accepted into one bank, only folds that bank's new proposal in. Helpers that take
+arrays are written inline in the kernel on purpose: a numba call with array arguments costs
+two atomic reference-count operations per array, which was a third of the run time.
 
-Design knobs arrive as small integer codes (the named constants below and the ``*_CODES``
-tables built from them).
+Design knobs arrive as small integer codes (see the ``*_CODES`` tables).
 """
 
 from __future__ import annotations
-
-from collections import namedtuple
 
 import numpy as np
 from numba import njit
@@ -173,209 +165,16 @@ N_STATS = 24
 
 # command kinds
 K_NONE, K_ACT, K_PRE, K_RD, K_WR, K_REFPRE, K_REF = 0, 1, 2, 3, 4, 5, 6
-# scheduler picks (``Banks.sel``): a queue position, or one of these
-SEL_STALE, SEL_NONE = -1, -2
-# rows of the background-interval log: start, end, rank
-IV_START, IV_END, IV_RANK = range(3)
-
-# ------------------------------------------------------------------ state bundles
-#: the design, geometry and timings as integers (read-only during a run)
-Params = namedtuple(
-    "Params",
-    "C NBR BPG RK NBC NR NBT page sched buforg respq refpol arb bufsize maxact strict hitcap "
-    "pdpol pdto hiw low n_units unit_size ref_dur ref_interval max_post max_pull qcap aqcap "
-    "CL CWL RCD RP RAS RC CCDS CCDL CCDLWR RRDS RRDL FAW WR WTRS WTRL RTP BURST RTW RTRS XP DFW DBW",
-)
-#: per bank (global index ``cb = channel * NBC + bank``; rank ``cb // NBR``)
-Banks = namedtuple(
-    "Banks",
-    "open_row act_ok rdwr_ok pre_ok interval streak q qlen sel kind t age group",
-)
-#: per rank (global index ``R = channel * RK + rank``)
-Ranks = namedtuple(
-    "Ranks",
-    "act_ok rd_ok wr_ok wake faw faw_i cnt busy_until idle_from ref_owed ref_next ref_ptr "
-    "ref_commit ref_chain forced floors",
-)
-#: per channel: buffer counts, data bus, write mode, the cached best command
-Channels = namedtuple(
-    "Channels",
-    "cnt_rd cnt_wr last_cmd wr_ok data_free data_rank wmode last_dir group_ok "
-    "valid best_t best_k best_b best_age inc_b rel_ptr snext last_rel",
-)
-#: per request: the decoded trace and what happens to it
-Requests = namedtuple(
-    "Requests",
-    "arrival chan bank row is_write t_send x_acc t_acc t_cas done rel t_resp served nxt_same",
-)
-#: the initiator's side: arbiter queues and the heap of pending deliveries
-FrontEnd = namedtuple("FrontEnd", "aq aq_head aq_len heap pend")
 
 
-# ------------------------------------------------------------------ set-up
 @njit(cache=True)
 def _grow(a):
-    """A copy of 2-D ``a`` with twice the columns (the tail zero)."""
-    out = np.zeros((a.shape[0], 2 * a.shape[1]), a.dtype)
-    out[:, : a.shape[1]] = a
+    """A copy of ``a`` with twice the length (the tail zero)."""
+    out = np.zeros(2 * a.shape[0], a.dtype)
+    out[: a.shape[0]] = a
     return out
 
 
-@njit(cache=True, inline="always")
-def _refresh_units(refpol, tim, nbr, bpg):
-    """(units per rank, banks per unit, tRFC of a unit, round of all units) of a refresh policy."""
-    if refpol == REF_ALLBANK:
-        return 1, nbr, tim[T_RFC], tim[T_REFI]
-    if refpol == REF_PERBANK:
-        return nbr, 1, tim[T_RFCPB], tim[T_REFIPB]
-    if refpol == REF_SAMEBANK:
-        return bpg, nbr // bpg, tim[T_RFCSB], tim[T_REFISB]
-    return 1, 0, 0, tim[T_REFI]
-
-
-@njit(cache=True, inline="always")
-def _params(cfg, geo, tim, n):
-    """The :class:`Params` of a design (``cfg``), geometry and timings, for a trace of ``n`` requests."""
-    C, NBR, BPG, RK = geo[G_CHANNELS], geo[G_BANKS], geo[G_BPG], geo[G_RANKS]
-    NBC = NBR * RK
-    arb = cfg[C_ARB]
-    bufsize = cfg[C_BUFSIZE]
-    buforg = cfg[C_BUF]
-    maxact = cfg[C_MAXACT] if arb != ARB_SIMPLE else n + 1  # Simple does not limit transactions
-    aqcap = min(maxact, n) + 1 if arb != ARB_SIMPLE else 1
-    # write-drain watermarks (GrpFrFcfsWm), in entries of the channel's write buffer
-    wcap = bufsize * NBC if buforg == BUF_BANKWISE else bufsize
-    hiw = max(1, min(cfg[C_HIGHWM], wcap))
-    low = min(cfg[C_LOWWM], hiw - 1)
-    n_units, unit_size, ref_dur, ref_round = _refresh_units(cfg[C_REF], tim, NBR, BPG)
-    qcap = 2 * bufsize if buforg == BUF_READWRITE else bufsize
-    return Params(
-        C, NBR, BPG, RK, NBC, C * RK, C * NBC,
-        cfg[C_PAGE], cfg[C_SCHED], buforg, cfg[C_RESP], cfg[C_REF], arb, bufsize, maxact,
-        np.int64(cfg[C_CMDMUX] == CMDMUX_STRICT), cfg[C_HITCAP], cfg[C_PD], cfg[C_PDTIMEOUT], hiw, low,
-        n_units, unit_size, ref_dur, max(1, ref_round // n_units),
-        cfg[C_POSTPONE] * n_units, cfg[C_PULLIN] * n_units, qcap, aqcap,
-        tim[T_CL], tim[T_CWL], tim[T_RCD], tim[T_RP], tim[T_RAS], tim[T_RC], tim[T_CCDS],
-        tim[T_CCDL], tim[T_CCDLWR], tim[T_RRDS], tim[T_RRDL], tim[T_FAW], tim[T_WR], tim[T_WTRS],
-        tim[T_WTRL], tim[T_RTP], tim[T_BURST],
-        tim[T_CL] + tim[T_BURST] + tim[T_RTW] - tim[T_CWL],  # read-to-write command distance
-        tim[T_RTRS], tim[T_XP], tim[T_DFW], tim[T_DBW],
-    )  # fmt: skip
-
-
-@njit(cache=True, inline="always")
-def _new_banks(P):
-    nb = P.NBT
-    return Banks(
-        np.full(nb, -1, np.int64),  # open_row (-1: closed)
-        np.zeros(nb, np.int64),  # act_ok
-        np.zeros(nb, np.int64),  # rdwr_ok
-        np.zeros(nb, np.int64),  # pre_ok
-        np.full(nb, -1, np.int64),  # interval: its open background interval (log index)
-        np.zeros(nb, np.int64),  # streak: column accesses since the row was opened (row-hit cap)
-        np.zeros((nb, P.qcap), np.int64),  # q: buffered requests, oldest first
-        np.zeros(nb, np.int64),  # qlen
-        np.full(nb, SEL_STALE, np.int64),  # sel: the scheduler's pick (queue position)
-        np.zeros(nb, np.int64),  # kind: the bank's proposal: command kind,
-        np.zeros(nb, np.int64),  # t: its bank-local earliest cycle,
-        np.zeros(nb, np.int64),  # age: and its request
-        np.arange(nb) // P.BPG,  # group: bank -> global bank-group index (no division in the loop)
-    )
-
-
-@njit(cache=True, inline="always")
-def _new_ranks(P, t_first):
-    nr = P.NR
-    ref_next = np.full(nr, INF, np.int64)
-    if P.refpol != REF_NONE:
-        for R in range(nr):  # staggered over the ranks
-            ref_next[R] = P.ref_interval + ((R % P.RK) * P.ref_interval) // P.RK
-    return Ranks(
-        np.zeros(nr, np.int64),  # act_ok
-        np.zeros(nr, np.int64),  # rd_ok
-        np.zeros(nr, np.int64),  # wr_ok
-        np.zeros(nr, np.int64),  # wake: no command before this cycle (power-down exit, tXP)
-        np.full((nr, 4), -P.FAW - 1, np.int64),  # faw: the last four ACTs
-        np.zeros(nr, np.int64),  # faw_i
-        np.zeros(nr, np.int64),  # cnt: buffered requests
-        np.zeros(nr, np.int64),  # busy_until: last cycle a command keeps the rank busy
-        np.full(nr, t_first, np.int64),  # idle_from: >= 0: idle (no buffered request) since then
-        np.zeros(nr, np.int64),  # ref_owed
-        ref_next,
-        np.zeros(nr, np.int64),  # ref_ptr: the next refresh unit
-        np.zeros(nr, np.bool_),  # ref_commit: a refresh has started precharging its banks
-        np.zeros(nr, np.bool_),  # ref_chain: just refreshed with the unit idle: may pull in another
-        np.zeros(P.RK, np.bool_),  # forced: per rank of the channel being evaluated
-        np.zeros((P.RK, K_REF + 1), np.int64),  # floors: per rank and command kind (same)
-    )
-
-
-@njit(cache=True, inline="always")
-def _new_channels(P, chan, n):
-    C = P.C
-    rel_ptr = np.full(C, -1, np.int64)
-    return Channels(
-        np.zeros(C, np.int64),  # cnt_rd
-        np.zeros(C, np.int64),  # cnt_wr
-        np.full(C, -1, np.int64),  # last_cmd
-        np.zeros(C, np.int64),  # wr_ok (read-to-write turnaround)
-        np.zeros(C, np.int64),  # data_free
-        np.full(C, -1, np.int64),  # data_rank
-        np.zeros(C, np.bool_),  # wmode
-        np.full(C, -1, np.int64),  # last_dir
-        np.zeros((K_REF + 1, P.NBT // P.BPG), np.int64),  # group_ok: rows K_ACT, K_RD, K_WR
-        np.zeros(C, np.bool_),  # valid: the cached best command
-        np.full(C, INF, np.int64),  # best_t
-        np.zeros(C, np.int64),  # best_k
-        np.zeros(C, np.int64),  # best_b
-        np.zeros(C, np.int64),  # best_age
-        np.full(C, -1, np.int64),  # inc_b: fold only this bank into the cached best
-        rel_ptr,  # oldest request of the channel whose response is not released
-        rel_ptr.copy(),  # snext: oldest request of the channel without a column command
-        np.zeros(C, np.int64),  # last_rel
-    )
-
-
-@njit(cache=True, inline="always")
-def _new_requests(arrival, chan, bank, row, is_write, ch):
-    """Per-request state; links each request to the channel's next one (request order)."""
-    n = arrival.shape[0]
-    nxt_same = np.full(n, -1, np.int64)
-    last_in_ch = np.full(ch.rel_ptr.shape[0], -1, np.int64)
-    for i in range(n):
-        c = chan[i]
-        if last_in_ch[c] >= 0:
-            nxt_same[last_in_ch[c]] = i
-        else:
-            ch.rel_ptr[c] = i
-            ch.snext[c] = i
-        last_in_ch[c] = i
-    return Requests(
-        arrival, chan, bank, row, is_write,
-        np.zeros(n, np.int64),  # t_send
-        np.zeros(n, np.int64),  # x_acc: accepted by the arbiter
-        np.zeros(n, np.int64),  # t_acc: accepted by the channel controller
-        np.full(n, -1, np.int64),  # t_cas
-        np.full(n, -1, np.int64),  # done: last data beat
-        np.full(n, -1, np.int64),  # rel: released by the response queue
-        np.full(n, -1, np.int64),  # t_resp: delivered
-        np.zeros(n, np.bool_),  # served: a command was issued on its behalf (hit/miss/conflict)
-        nxt_same,
-    )  # fmt: skip
-
-
-@njit(cache=True, inline="always")
-def _new_front_end(P, n):
-    return FrontEnd(
-        np.zeros((P.C, P.aqcap), np.int64),  # aq: arbiter queue per channel (ring)
-        np.zeros(P.C, np.int64),  # aq_head
-        np.zeros(P.C, np.int64),  # aq_len
-        np.zeros(n + 1, np.int64),  # heap: min-heap of delivery cycles (active transactions)
-        np.zeros(n + 1, np.int64),  # pend: deliveries that became known during this event
-    )
-
-
-# ------------------------------------------------------------------ small pieces
 @njit(cache=True, inline="always")
 def _in_unit(policy, u, b, bpg):
     """Is bank ``b`` (of a rank) in refresh unit ``u`` (AllBank: all; PerBank: bank u; SameBank: index u)?"""
@@ -387,8 +186,19 @@ def _in_unit(policy, u, b, bpg):
 
 
 @njit(cache=True, inline="always")
+def _write_mode(m, n_wr, n_rd, hiw, low):
+    """GrpFrFcfsWm's next mode (True: write drain) from the current one and the channel's
+    buffered writes and reads: enter at the high watermark (or with no reads), leave at the low
+    one with reads waiting (or with no writes). Scalars only: no reference counting."""
+    if not m:
+        return n_wr >= hiw or (n_rd == 0 and n_wr > 0)
+    return not (n_wr == 0 or (n_wr <= low and n_rd > 0))
+
+
+@njit(cache=True, inline="always")
 def _charge_power_down(stats, open_row, R, nbr, cycles):
-    """Count ``cycles`` of power-down on rank ``R``: active (a bank open) or precharged."""
+    """Count ``cycles`` of power-down on rank ``R``: active (a bank of it open) or precharged.
+    (Reached only with a power-down policy, off the hot path.)"""
     any_open = False
     for b in range(nbr):
         if open_row[R * nbr + b] >= 0:
@@ -400,689 +210,6 @@ def _charge_power_down(stats, open_row, R, nbr, cycles):
         stats[S_PDP] += cycles
 
 
-@njit(cache=True, inline="always")
-def _leave_power_down(P, rk, open_row, stats, R, now):
-    """Rank ``R`` is idle: if it has been in power-down (idle past the timeout), it leaves it at
-    ``now`` (its power-down cycles are counted, its next command waits tXP). Returns whether it did."""
-    s = rk.idle_from[R] + P.pdto
-    if now <= s:
-        return False
-    _charge_power_down(stats, open_row, R, P.NBR, now - s)
-    stats[S_PDN] += 1
-    if rk.wake[R] < now + P.XP:
-        rk.wake[R] = now + P.XP
-    return True
-
-
-@njit(cache=True, inline="always")
-def _update_write_mode(P, ch, sel, c):
-    """GrpFrFcfsWm: enter write mode at the high watermark (or with no reads), leave it at the
-    low one with reads waiting (or with no writes); a change makes every bank pick again."""
-    m = ch.wmode[c]
-    if not m:
-        if ch.cnt_wr[c] >= P.hiw or (ch.cnt_rd[c] == 0 and ch.cnt_wr[c] > 0):
-            m = True
-    elif ch.cnt_wr[c] == 0 or (ch.cnt_wr[c] <= P.low and ch.cnt_rd[c] > 0):
-        m = False
-    if m == ch.wmode[c]:
-        return False
-    ch.wmode[c] = m
-    for bb in range(P.NBC):
-        sel[c * P.NBC + bb] = SEL_STALE
-    return True
-
-
-@njit(cache=True, inline="always")
-def _log_interval(log, n_log, start, end, R):
-    """Append a background interval (a bank open or refreshing) of rank ``R``; returns the log and its length."""
-    if n_log == log.shape[1]:
-        log = _grow(log)
-    log[IV_START, n_log] = start
-    log[IV_END, n_log] = end
-    log[IV_RANK, n_log] = R
-    return log, n_log + 1
-
-
-@njit(cache=True, inline="always")
-def _heap_pop(heap, heap_n):
-    """Remove the minimum of the binary min-heap ``heap[:heap_n]``; returns the new size."""
-    heap_n -= 1
-    heap[0] = heap[heap_n]
-    i = 0
-    while True:
-        lft = 2 * i + 1
-        if lft >= heap_n:
-            break
-        m = lft
-        if lft + 1 < heap_n and heap[lft + 1] < heap[lft]:
-            m = lft + 1
-        if heap[i] <= heap[m]:
-            break
-        tmp = heap[m]
-        heap[m] = heap[i]
-        heap[i] = tmp
-        i = m
-    return heap_n
-
-
-@njit(cache=True, inline="always")
-def _heap_push(heap, heap_n, v):
-    """Insert ``v`` into the binary min-heap ``heap[:heap_n]``; returns the new size."""
-    i = heap_n
-    heap[i] = v
-    while i > 0:
-        par = (i - 1) >> 1
-        if heap[par] <= heap[i]:
-            break
-        tmp = heap[par]
-        heap[par] = heap[i]
-        heap[i] = tmp
-        i = par
-    return heap_n + 1
-
-
-# ------------------------------------------------------------------ next events
-@njit(cache=True, inline="always")
-def _next_refresh_tick(P, rk):
-    """(cycle, rank) of the next refresh interval to elapse (INF, -1 without refresh)."""
-    t_E = INF
-    e_r = -1
-    if P.refpol != REF_NONE:
-        for R in range(P.NR):
-            if rk.ref_next[R] < t_E:
-                t_E = rk.ref_next[R]
-                e_r = R
-    return t_E, e_r
-
-
-@njit(cache=True, inline="always")
-def _has_room(P, bk, ch, c, cb, wr):
-    """Has the scheduler-buffer partition of a request (to bank ``cb``, a write or not) a free entry?"""
-    if P.buforg == BUF_BANKWISE:
-        return bk.qlen[cb] < P.bufsize
-    if P.buforg == BUF_READWRITE:
-        return (ch.cnt_wr[c] if wr else ch.cnt_rd[c]) < P.bufsize
-    return ch.cnt_rd[c] + ch.cnt_wr[c] < P.bufsize
-
-
-@njit(cache=True, inline="always")
-def _next_channel_accept(P, bk, ch, fe, rq, now):
-    """(cycle, channel) of the next arbiter-queue head a channel controller can take (INF, -1: none)."""
-    t_B = INF
-    b_c = -1
-    for c in range(P.C):
-        if fe.aq_len[c] > 0:
-            h = fe.aq[c, fe.aq_head[c]]
-            if _has_room(P, bk, ch, c, c * P.NBC + rq.bank[h], rq.is_write[h]):
-                tb = max(rq.x_acc[h] + P.DFW, now)
-                if tb < t_B:
-                    t_B = tb
-                    b_c = c
-    return t_B, b_c
-
-
-# ------------------------------------------------------------------ command proposals
-@njit(cache=True, inline="always")
-def _refresh_wanted(P, bk, rk, R):
-    """Does rank ``R`` want to refresh now: forced (owed beyond the postponement limit, or already
-    committed), or owed / pulled in while its unit's banks have no buffered request?"""
-    owed = rk.ref_owed[R]
-    if rk.forced[R % P.RK]:
-        return True
-    if not (owed > 0 or (rk.ref_chain[R] and owed > -P.max_pull)):
-        return False
-    u = rk.ref_ptr[R]
-    rbase = R * P.NBR
-    for b in range(P.NBR):  # noqa: SIM110 (numba compiles no generator inside all())
-        if bk.qlen[rbase + b] > 0 and _in_unit(P.refpol, u, b, P.BPG):
-            return False
-    return True
-
-
-@njit(cache=True, inline="always")
-def _refresh_proposal(P, bk, rk, R, tmin):
-    """(cycle, kind, rank-local bank or rank) of rank ``R``'s refresh step: precharge the unit's
-    earliest open bank (K_REFPRE), or refresh (K_REF) once all of them are closed."""
-    t_ref = max(tmin, rk.wake[R])
-    if P.refpol != REF_ALLBANK:
-        t_ref = max(t_ref, rk.act_ok[R])
-    u = rk.ref_ptr[R]
-    rbase = R * P.NBR
-    any_open = False
-    tpre = INF
-    bpre = -1
-    for b in range(P.NBR):
-        if not _in_unit(P.refpol, u, b, P.BPG):
-            continue
-        cb = rbase + b
-        if bk.open_row[cb] >= 0:
-            tp = max(max(bk.pre_ok[cb], tmin), rk.wake[R])
-            if not any_open or tp < tpre:
-                tpre = tp
-                bpre = (R % P.RK) * P.NBR + b
-            any_open = True
-        elif bk.act_ok[cb] > t_ref:
-            t_ref = bk.act_ok[cb]
-    if any_open:
-        return tpre, K_REFPRE, bpre
-    return t_ref, K_REF, R % P.RK
-
-
-@njit(cache=True, inline="always")
-def _rank_floors(P, rk, ch, c):
-    """Per rank of channel ``c`` and command kind, the earliest cycle from rank timing, the data
-    bus (with the rank-switch gap) and power-down exit (into ``rk.floors``)."""
-    for r in range(P.RK):
-        R = c * P.RK + r
-        w = rk.wake[R]
-        sw = np.int64(0)
-        if ch.data_rank[c] >= 0 and ch.data_rank[c] != r:
-            sw = P.RTRS
-        rk.floors[r, K_ACT] = max(max(rk.act_ok[R], rk.faw[R, rk.faw_i[R]] + P.FAW), w)
-        rk.floors[r, K_PRE] = w
-        rk.floors[r, K_RD] = max(max(rk.rd_ok[R], ch.data_free[c] + sw - P.CL), w)
-        rk.floors[r, K_WR] = max(max(max(rk.wr_ok[R], ch.wr_ok[c]), ch.data_free[c] + sw - P.CWL), w)
-
-
-@njit(cache=True, inline="always")
-def _scheduler_pick(P, bk, ch, rq, c, cb, b):
-    """The bank scheduler's pick among bank ``cb``'s buffered requests: a queue position, or
-    SEL_NONE (nothing eligible, or under ``Strict`` a column command out of order)."""
-    ql = bk.qlen[cb]
-    orow = bk.open_row[cb]
-    if P.strict:
-        sn = ch.snext[c]
-        if sn >= 0 and rq.bank[sn] == b:
-            for pp in range(ql):
-                if bk.q[cb, pp] == sn:
-                    return pp
-    sched = P.sched
-    filt = -1  # GrpFrFcfsWm: only writes (1) in write mode, only reads (0) otherwise
-    if sched == SCHED_GRP_FRFCFS_WM:
-        filt = 1 if ch.wmode[c] else 0
-    hits_ok = orow >= 0 and (P.hitcap == 0 or bk.streak[cb] <= P.hitcap)
-    ld = ch.last_dir[c]
-    fa = -1  # oldest
-    fd = -1  # oldest in the last direction
-    fh = -1  # oldest hit
-    fhd = -1  # oldest hit in the last direction
-    for pp in range(ql):
-        r = bk.q[cb, pp]
-        wr_r = rq.is_write[r]
-        if filt >= 0 and wr_r != (filt == 1):
-            continue
-        if fa < 0:
-            fa = pp
-            if sched == SCHED_FIFO:
-                break
-        isdir = ld >= 0 and wr_r == (ld == 1)
-        if isdir and fd < 0:
-            fd = pp
-        if hits_ok and rq.row[r] == orow:
-            if fh < 0:
-                fh = pp
-                if sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
-                    break
-            if isdir:
-                fhd = pp
-                break
-    if sched == SCHED_FIFO:
-        p = fa
-    elif sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
-        p = fh if fh >= 0 else fa
-    elif sched == SCHED_FRFCFS_GRP:
-        p = fhd if fhd >= 0 else (fh if fh >= 0 else fa)
-    else:
-        p = fhd if fhd >= 0 else (fh if fh >= 0 else (fd if fd >= 0 else fa))
-    if p < 0:
-        return SEL_NONE
-    if P.strict and orow >= 0 and rq.row[bk.q[cb, p]] == orow:
-        return SEL_NONE  # a column command out of order: wait
-    return p
-
-
-@njit(cache=True, inline="always")
-def _bank_proposal(bk, rq, cb, p):
-    """Cache bank ``cb``'s proposal for its pick ``p``: RD/WR on a hit, PRE on a conflict, ACT when closed."""
-    r = bk.q[cb, p]
-    orow = bk.open_row[cb]
-    bk.age[cb] = r
-    if orow == rq.row[r]:
-        bk.kind[cb] = K_WR if rq.is_write[r] else K_RD
-        bk.t[cb] = bk.rdwr_ok[cb]
-    elif orow >= 0:
-        bk.kind[cb] = K_PRE
-        bk.t[cb] = bk.pre_ok[cb]
-    else:
-        bk.kind[cb] = K_ACT
-        bk.t[cb] = bk.act_ok[cb]
-
-
-@njit(cache=True, inline="always")
-def _channel_best(P, bk, rk, ch, rq, stats, c, now):
-    """Recompute channel ``c``'s best command over all its banks and refreshes, or (after a
-    request was accepted into one bank, ``ch.inc_b[c]``) fold that bank's new proposal into the
-    cached best. The best is the earliest; ties go to refresh, then to the oldest request."""
-    base = c * P.NBC
-    tmin = max(now, ch.last_cmd[c] + 1)  # one command per clock on the command bus
-    incremental = ch.valid[c]
-    if incremental:
-        b_lo = ch.inc_b[c]
-        b_hi = b_lo + 1
-        bt = ch.best_t[c]
-        bkind = ch.best_k[c]
-        bb = ch.best_b[c]
-        bage = ch.best_age[c]
-    else:
-        stats[S_RECOMP] += 1
-        b_lo = 0
-        b_hi = P.NBC
-        bt = INF
-        bkind = K_NONE
-        bb = -1
-        bage = INF
-        for r in range(P.RK):
-            rk.forced[r] = False
-        if P.refpol != REF_NONE:
-            for r in range(P.RK):
-                R = c * P.RK + r
-                rk.forced[r] = rk.ref_owed[R] > P.max_post or rk.ref_commit[R]
-                if _refresh_wanted(P, bk, rk, R):
-                    t, kind, who = _refresh_proposal(P, bk, rk, R, tmin)
-                    if t < bt:
-                        bt = t
-                        bkind = kind
-                        bb = who
-                        bage = -1
-    _rank_floors(P, rk, ch, c)
-    for b in range(b_lo, b_hi):
-        cb = base + b
-        if bk.qlen[cb] == 0:
-            continue
-        r = 0
-        if P.RK > 1:
-            r = b // P.NBR
-        if (
-            not incremental
-            and rk.forced[r]
-            and _in_unit(P.refpol, rk.ref_ptr[c * P.RK + r], b % P.NBR, P.BPG)
-        ):
-            continue  # the bank is held for a forced refresh
-        if bk.sel[cb] == SEL_STALE:
-            p = _scheduler_pick(P, bk, ch, rq, c, cb, b)
-            bk.sel[cb] = p
-            if p >= 0:
-                _bank_proposal(bk, rq, cb, p)
-        if bk.sel[cb] < 0:
-            continue
-        t = bk.t[cb]
-        if t > bt:
-            continue  # cannot beat the best so far: constraints only add to it
-        kind = bk.kind[cb]
-        t = max(max(t, tmin), max(rk.floors[r, kind], ch.group_ok[kind, bk.group[cb]]))
-        a = bk.age[cb]
-        if (t < bt) | ((t == bt) & (a < bage)):
-            bt = t
-            bkind = kind
-            bb = b
-            bage = a
-    ch.best_t[c] = bt
-    ch.best_k[c] = bkind
-    ch.best_b[c] = bb
-    ch.best_age[c] = bage
-    ch.valid[c] = True
-    ch.inc_b[c] = -1
-
-
-@njit(cache=True, inline="always")
-def _next_command(P, bk, rk, ch, rq, stats, now):
-    """(cycle, channel) of the earliest command of any channel, refreshing stale cached bests."""
-    t_C = INF
-    c_c = -1
-    for c in range(P.C):
-        if not ch.valid[c] or ch.inc_b[c] >= 0:
-            _channel_best(P, bk, rk, ch, rq, stats, c, now)
-        if ch.best_t[c] < t_C:
-            t_C = ch.best_t[c]
-            c_c = c
-    return t_C, c_c
-
-
-# ------------------------------------------------------------------ events
-@njit(cache=True, inline="always")
-def _on_refresh_tick(P, bk, rk, ch, stats, R, now):
-    """E: one more refresh is owed on rank ``R``; an idle rank about to refresh leaves power-down."""
-    rk.ref_owed[R] += 1
-    rk.ref_next[R] += P.ref_interval
-    ch.valid[R // P.RK] = False
-    owed = rk.ref_owed[R]
-    if P.pdpol != PD_NONE and rk.idle_from[R] >= 0 and (owed > 0 or (rk.ref_chain[R] and owed > -P.max_pull)):
-        _leave_power_down(P, rk, bk.open_row, stats, R, now)
-        rk.idle_from[R] = -1
-
-
-@njit(cache=True, inline="always")
-def _on_send(P, fe, rq, i, front_free, now):
-    """A: request ``i`` is sent (BEGIN_REQ) and accepted by the arbiter (END_REQ) at ``now``."""
-    rq.t_send[i] = max(rq.arrival[i], front_free)
-    rq.x_acc[i] = now
-    c = rq.chan[i]
-    fe.aq[c, (fe.aq_head[c] + fe.aq_len[c]) % P.aqcap] = i
-    fe.aq_len[c] += 1
-
-
-@njit(cache=True, inline="always")
-def _on_channel_accept(P, bk, rk, ch, fe, rq, stats, c, now):
-    """B: channel ``c`` takes the head of its arbiter queue into its scheduler buffer."""
-    h = fe.aq[c, fe.aq_head[c]]
-    fe.aq_head[c] = (fe.aq_head[c] + 1) % P.aqcap
-    fe.aq_len[c] -= 1
-    rq.t_acc[h] = now
-    bh = rq.bank[h]
-    cb = c * P.NBC + bh
-    R = cb // P.NBR
-    bk.q[cb, bk.qlen[cb]] = h
-    bk.qlen[cb] += 1
-    rk.cnt[R] += 1
-    if rq.is_write[h]:
-        ch.cnt_wr[c] += 1
-    else:
-        ch.cnt_rd[c] += 1
-    bk.sel[cb] = SEL_STALE
-    rk.ref_chain[R] = False
-    woke = False
-    if rk.idle_from[R] >= 0:
-        if P.pdpol != PD_NONE:
-            woke = _leave_power_down(P, rk, bk.open_row, stats, R, now)
-        rk.idle_from[R] = -1
-    mode_changed = False
-    if P.sched == SCHED_GRP_FRFCFS_WM:
-        mode_changed = _update_write_mode(P, ch, bk.sel, c)
-    kind = ch.best_k[c]
-    if (
-        ch.valid[c]
-        and ch.inc_b[c] < 0
-        and not woke
-        and not mode_changed
-        and kind != K_REF
-        and kind != K_REFPRE
-        and ch.best_b[c] != bh
-        and rk.ref_owed[R] <= P.max_post
-        and not rk.ref_commit[R]
-    ):
-        ch.inc_b[c] = bh  # only this bank's proposal changed: fold it into the cached best
-    else:
-        ch.valid[c] = False
-        ch.inc_b[c] = -1
-
-
-@njit(cache=True, inline="always")
-def _issue_refresh(P, bk, rk, stats, log, n_log, R, t):
-    """C, REF: refresh rank ``R``'s current unit; returns the background log and its length."""
-    u = rk.ref_ptr[R]
-    rbase = R * P.NBR
-    for b in range(P.NBR):
-        if _in_unit(P.refpol, u, b, P.BPG):
-            cb = rbase + b
-            bk.sel[cb] = SEL_STALE
-            if bk.act_ok[cb] < t + P.ref_dur:
-                bk.act_ok[cb] = t + P.ref_dur
-    if P.refpol == REF_ALLBANK:
-        stats[S_REFAB] += 1
-    else:
-        stats[S_REFUNIT] += 1
-        if rk.act_ok[R] < t + P.RRDS:
-            rk.act_ok[R] = t + P.RRDS
-    stats[S_REFBANKCYC] += P.ref_dur * P.unit_size
-    rk.ref_owed[R] -= 1
-    rk.ref_commit[R] = False
-    rk.ref_chain[R] = True
-    rk.ref_ptr[R] = (rk.ref_ptr[R] + 1) % P.n_units
-    if rk.busy_until[R] < t + P.ref_dur:
-        rk.busy_until[R] = t + P.ref_dur
-    if rk.cnt[R] == 0:
-        rk.idle_from[R] = rk.busy_until[R]
-    return _log_interval(log, n_log, t, t + P.ref_dur, R)
-
-
-@njit(cache=True, inline="always")
-def _issue_precharge(P, bk, rk, rq, stats, log, kind, cb, R, t):
-    """C, PRE (for a request: a row conflict) or REFPRE (closing a bank for a refresh)."""
-    if kind == K_REFPRE:
-        rk.ref_commit[R] = True
-    else:
-        r = bk.q[cb, bk.sel[cb]]
-        if not rq.served[r]:
-            rq.served[r] = True
-            stats[S_CONF] += 1
-    bk.open_row[cb] = -1
-    if bk.act_ok[cb] < t + P.RP:
-        bk.act_ok[cb] = t + P.RP
-    if rk.busy_until[R] < t + P.RP:
-        rk.busy_until[R] = t + P.RP
-    log[IV_END, bk.interval[cb]] = t
-    bk.sel[cb] = SEL_STALE
-    stats[S_PRE] += 1
-
-
-@njit(cache=True, inline="always")
-def _issue_activate(P, bk, rk, ch, rq, stats, log, n_log, cb, R, t):
-    """C, ACT: open the picked request's row (a row miss); returns the background log and its length."""
-    r = bk.q[cb, bk.sel[cb]]
-    if not rq.served[r]:
-        rq.served[r] = True
-        stats[S_MISS] += 1
-    bk.open_row[cb] = rq.row[r]
-    bk.streak[cb] = 0
-    bk.rdwr_ok[cb] = t + P.RCD
-    if bk.pre_ok[cb] < t + P.RAS:
-        bk.pre_ok[cb] = t + P.RAS
-    if bk.act_ok[cb] < t + P.RC:
-        bk.act_ok[cb] = t + P.RC
-    if rk.act_ok[R] < t + P.RRDS:
-        rk.act_ok[R] = t + P.RRDS
-    g = bk.group[cb]
-    if ch.group_ok[K_ACT, g] < t + P.RRDL:
-        ch.group_ok[K_ACT, g] = t + P.RRDL
-    rk.faw[R, rk.faw_i[R]] = t
-    rk.faw_i[R] = (rk.faw_i[R] + 1) & 3
-    bk.sel[cb] = SEL_STALE
-    stats[S_ACT] += 1
-    bk.interval[cb] = n_log
-    return _log_interval(log, n_log, t, INF, R)
-
-
-@njit(cache=True, inline="always")
-def _auto_precharge(P, bk, rq, cb):
-    """Does the page policy close bank ``cb``'s row with the column command just issued?"""
-    if P.page == PAGE_CLOSED:
-        return True
-    if P.page == PAGE_OPEN:
-        return False
-    orow = bk.open_row[cb]
-    nrem = bk.qlen[cb]
-    all_miss = True
-    for pp in range(nrem):
-        if rq.row[bk.q[cb, pp]] == orow:
-            all_miss = False
-            break
-    if P.page == PAGE_OPEN_ADAPTIVE:
-        return nrem > 0 and all_miss
-    return all_miss
-
-
-@njit(cache=True, inline="always")
-def _issue_column(P, bk, rk, ch, rq, stats, log, kind, c, b, cb, R, t):
-    """C, RD/WR (with auto-precharge when the page policy says so) for the picked request (a
-    row hit); it leaves the buffer. Returns the request."""
-    p = bk.sel[cb]
-    r = bk.q[cb, p]
-    if not rq.served[r]:
-        rq.served[r] = True
-        stats[S_HIT] += 1
-    bk.streak[cb] += 1
-    ql = bk.qlen[cb]
-    for pp in range(p, ql - 1):
-        bk.q[cb, pp] = bk.q[cb, pp + 1]
-    bk.qlen[cb] = ql - 1
-    rk.cnt[R] -= 1
-    bk.sel[cb] = SEL_STALE
-    wr = kind == K_WR
-    r_ch = b // P.NBR
-    if ch.data_rank[c] >= 0 and ch.data_rank[c] != r_ch:
-        stats[S_RANKSW] += 1
-    ch.data_rank[c] = r_ch
-    g = bk.group[cb]
-    if wr:
-        ch.cnt_wr[c] -= 1
-        stats[S_WR] += 1
-        d_end = t + P.CWL + P.BURST
-        if rk.wr_ok[R] < t + P.CCDS:
-            rk.wr_ok[R] = t + P.CCDS
-        if ch.group_ok[K_WR, g] < t + P.CCDLWR:
-            ch.group_ok[K_WR, g] = t + P.CCDLWR
-        if rk.rd_ok[R] < d_end + P.WTRS:
-            rk.rd_ok[R] = d_end + P.WTRS
-        if ch.group_ok[K_RD, g] < d_end + P.WTRL:
-            ch.group_ok[K_RD, g] = d_end + P.WTRL
-        tp = max(bk.pre_ok[cb], d_end + P.WR)
-    else:
-        ch.cnt_rd[c] -= 1
-        stats[S_RD] += 1
-        d_end = t + P.CL + P.BURST
-        if rk.rd_ok[R] < t + P.CCDS:
-            rk.rd_ok[R] = t + P.CCDS
-        if ch.group_ok[K_RD, g] < t + P.CCDL:
-            ch.group_ok[K_RD, g] = t + P.CCDL
-        if ch.wr_ok[c] < t + P.RTW:
-            ch.wr_ok[c] = t + P.RTW
-        tp = max(bk.pre_ok[cb], t + P.RTP)
-    bk.pre_ok[cb] = tp
-    ch.data_free[c] = d_end
-    dirn = 1 if wr else 0
-    if ch.last_dir[c] != dirn:
-        if ch.last_dir[c] >= 0:
-            stats[S_TURN] += 1  # read/write turnaround on the data bus
-        if P.sched == SCHED_FRFCFS_GRP or P.sched == SCHED_GRP_FRFCFS:
-            for bb in range(P.NBC):
-                bk.sel[c * P.NBC + bb] = SEL_STALE
-    ch.last_dir[c] = dirn
-    if rk.busy_until[R] < d_end:
-        rk.busy_until[R] = d_end
-    if _auto_precharge(P, bk, rq, cb):
-        bk.open_row[cb] = -1
-        if bk.act_ok[cb] < tp + P.RP:
-            bk.act_ok[cb] = tp + P.RP
-        if rk.busy_until[R] < tp + P.RP:
-            rk.busy_until[R] = tp + P.RP
-        log[IV_END, bk.interval[cb]] = tp
-        stats[S_APRE] += 1
-    if rk.cnt[R] == 0:
-        rk.idle_from[R] = rk.busy_until[R]
-    rq.t_cas[r] = t
-    rq.done[r] = d_end
-    if P.strict:  # the channel's next request in order, and its bank picks again
-        sn = ch.snext[c]
-        while sn >= 0 and rq.t_cas[sn] >= 0:
-            sn = rq.nxt_same[sn]
-        ch.snext[c] = sn
-        if sn >= 0:
-            bk.sel[c * P.NBC + rq.bank[sn]] = SEL_STALE
-    if P.sched == SCHED_GRP_FRFCFS_WM:
-        _update_write_mode(P, ch, bk.sel, c)
-    return r
-
-
-@njit(cache=True, inline="always")
-def _release_responses(P, ch, fe, rq, c, r, pend_n):
-    """The response queue releases what it can after request ``r`` completed (Fifo: ``r``;
-    Reorder: the channel's requests in order); the delivery cycles that became known go to
-    ``fe.pend`` (the Simple arbiter keeps none). Returns the new count there."""
-    if P.respq == RESPQ_FIFO:
-        rq.rel[r] = rq.done[r]
-        if P.arb != ARB_REORDER:
-            rq.t_resp[r] = rq.done[r] + P.DBW
-            if P.arb != ARB_SIMPLE:
-                fe.pend[pend_n] = rq.t_resp[r]
-                pend_n += 1
-        return pend_n
-    j = ch.rel_ptr[c]
-    while j >= 0 and rq.done[j] >= 0:
-        v = max(rq.done[j], ch.last_rel[c])
-        ch.last_rel[c] = v
-        rq.rel[j] = v
-        if P.arb != ARB_REORDER:
-            rq.t_resp[j] = v + P.DBW
-            if P.arb != ARB_SIMPLE:
-                fe.pend[pend_n] = rq.t_resp[j]
-                pend_n += 1
-        j = rq.nxt_same[j]
-    ch.rel_ptr[c] = j
-    return pend_n
-
-
-@njit(cache=True, inline="always")
-def _release_in_order(P, fe, rq, n, g_ptr, last_deliv, pend_n):
-    """Reorder arbiter: deliver released responses in the initiator's request order. Returns
-    ``(g_ptr, last_deliv, pend_n)``."""
-    while g_ptr < n and rq.rel[g_ptr] >= 0:
-        v = max(rq.rel[g_ptr] + P.DBW, last_deliv)
-        last_deliv = v
-        rq.t_resp[g_ptr] = v
-        fe.pend[pend_n] = v
-        pend_n += 1
-        g_ptr += 1
-    return g_ptr, last_deliv, pend_n
-
-
-# ------------------------------------------------------------------ end of the run
-@njit(cache=True, inline="always")
-def _busy_cycles(log, n_log, nr, t0, t_end):
-    """Cycles during which a rank had a bank open or refreshing: the union of its background
-    intervals clipped to ``[t0, t_end]``, summed over the ranks (intervals are in start order)."""
-    cur_s = np.full(nr, -1, np.int64)
-    cur_e = np.full(nr, -1, np.int64)
-    total = np.int64(0)
-    for kk in range(n_log):
-        R = log[IV_RANK, kk]
-        s = max(log[IV_START, kk], t0)
-        e = min(log[IV_END, kk], t_end)
-        if e <= s:
-            continue
-        if cur_e[R] < 0 or s > cur_e[R]:
-            if cur_e[R] > 0:
-                total += cur_e[R] - cur_s[R]
-            cur_s[R] = s
-            cur_e[R] = e
-        elif e > cur_e[R]:
-            cur_e[R] = e
-    for R in range(nr):
-        if cur_e[R] > 0:
-            total += cur_e[R] - cur_s[R]
-    return total
-
-
-@njit(cache=True, inline="always")
-def _finish(P, bk, rk, rq, stats, log, n_log):
-    """End-of-run statistics: last delivery, refreshes still owed, power-down of ranks idle at
-    the end, background (bank open or refreshing) cycles."""
-    t_end = np.int64(0)
-    for i in range(rq.t_resp.shape[0]):
-        if rq.t_resp[i] > t_end:
-            t_end = rq.t_resp[i]
-    stats[S_TEND] = t_end
-    if P.refpol != REF_NONE:
-        for R in range(P.NR):
-            if rk.ref_owed[R] > 0:
-                stats[S_REFOWED] += rk.ref_owed[R]  # postponed refreshes still owed at the end
-    if P.pdpol != PD_NONE:  # ranks idle at the end of the window
-        for R in range(P.NR):
-            if rk.idle_from[R] >= 0 and t_end > rk.idle_from[R] + P.pdto:
-                _charge_power_down(stats, bk.open_row, R, P.NBR, t_end - rk.idle_from[R] - P.pdto)
-    stats[S_ACTIVE] = _busy_cycles(log, n_log, P.NR, stats[S_TFIRST], t_end)
-
-
-# ------------------------------------------------------------------ the kernel
 @njit(cache=True, error_model="numpy")
 def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     """Simulate one design on one decoded trace.
@@ -1101,93 +228,807 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         ``S_*`` statistics vector.
     """
     n = arrival.shape[0]
-    P = _params(cfg, geo, tim, n)
-    bk = _new_banks(P)
-    rk = _new_ranks(P, arrival[0] if n > 0 else -1)
-    ch = _new_channels(P, chan, n)
-    rq = _new_requests(arrival, chan, bank, row, is_write, ch)
-    fe = _new_front_end(P, n)
-    log = np.zeros((3, n + 64), np.int64)  # background intervals (bank open or refreshing) per rank
-    n_log = 0
-    stats = np.zeros(N_STATS, np.int64)
-    stats[S_NUNITS] = P.n_units
-    if n > 0:
-        stats[S_TFIRST] = arrival[0]
-    heap_n = 0  # active transactions whose delivery cycle is known
+    C = geo[G_CHANNELS]
+    NBR = geo[G_BANKS]
+    BPG = geo[G_BPG]
+    RK = geo[G_RANKS]
+    NBC = NBR * RK
+    NR = C * RK
+    page = cfg[C_PAGE]
+    sched = cfg[C_SCHED]
+    buforg = cfg[C_BUF]
+    respq = cfg[C_RESP]
+    refpol = cfg[C_REF]
+    arb = cfg[C_ARB]
+    bufsize = cfg[C_BUFSIZE]
+    maxact = cfg[C_MAXACT]
+    strict = cfg[C_CMDMUX] == CMDMUX_STRICT
+    hitcap = cfg[C_HITCAP]
+    pdpol = cfg[C_PD]
+    pdto = cfg[C_PDTIMEOUT]
+    if arb == ARB_SIMPLE:
+        maxact = n + 1  # the Simple arbiter does not limit active transactions
+    CL = tim[T_CL]
+    CWL = tim[T_CWL]
+    RCD = tim[T_RCD]
+    RP = tim[T_RP]
+    RAS = tim[T_RAS]
+    RC = tim[T_RC]
+    CCDS = tim[T_CCDS]
+    CCDL = tim[T_CCDL]
+    CCDLWR = tim[T_CCDLWR]
+    RRDS = tim[T_RRDS]
+    RRDL = tim[T_RRDL]
+    FAW = tim[T_FAW]
+    WRt = tim[T_WR]
+    WTRS = tim[T_WTRS]
+    WTRL = tim[T_WTRL]
+    RTP = tim[T_RTP]
+    BURST = tim[T_BURST]
+    RTW = CL + BURST + tim[T_RTW] - CWL
+    RTRS = tim[T_RTRS]
+    XP = tim[T_XP]
+    DFW = tim[T_DFW]
+    DBW = tim[T_DBW]
+
+    # write-drain watermarks (GrpFrFcfsWm), in entries of the channel's write buffer
+    wcap = bufsize
+    if buforg == BUF_BANKWISE:
+        wcap = bufsize * NBC
+    hiw = max(1, min(cfg[C_HIGHWM], wcap))
+    low = min(cfg[C_LOWWM], hiw - 1)
+
+    # refresh units (per rank)
+    if refpol == REF_ALLBANK:
+        n_units = 1
+        unit_size = NBR
+        ref_dur = tim[T_RFC]
+        ref_round = tim[T_REFI]
+    elif refpol == REF_PERBANK:
+        n_units = NBR
+        unit_size = 1
+        ref_dur = tim[T_RFCPB]
+        ref_round = tim[T_REFIPB]
+    elif refpol == REF_SAMEBANK:
+        n_units = BPG
+        unit_size = NBR // BPG
+        ref_dur = tim[T_RFCSB]
+        ref_round = tim[T_REFISB]
+    else:
+        n_units = 1
+        unit_size = 0
+        ref_dur = 0
+        ref_round = tim[T_REFI]
+    ref_interval = max(1, ref_round // n_units)
+    max_post = cfg[C_POSTPONE] * n_units
+    max_pull = cfg[C_PULLIN] * n_units
+
+    NBt = C * NBC
+    QCAP = 2 * bufsize if buforg == BUF_READWRITE else bufsize
+    # bank state (global bank index cb = channel * NBC + bank; rank index R = cb // NBR)
+    open_row = np.full(NBt, -1, np.int64)
+    act_ok = np.zeros(NBt, np.int64)
+    rdwr_ok = np.zeros(NBt, np.int64)
+    pre_ok = np.zeros(NBt, np.int64)
+    bank_int = np.full(NBt, -1, np.int64)
+    streak = np.zeros(NBt, np.int64)  # column accesses since the row was opened (row-hit cap)
+    q = np.zeros((NBt, QCAP), np.int64)
+    qlen = np.zeros(NBt, np.int64)
+    sel = np.full(NBt, -1, np.int64)  # scheduler's pick (queue position); -1 recompute, -2 none
+    bk_kind = np.zeros(NBt, np.int64)  # per-bank proposal: command kind,
+    bk_t = np.zeros(NBt, np.int64)  # its bank-local earliest cycle,
+    bk_age = np.zeros(NBt, np.int64)  # and its request (age)
+    gidx = np.arange(NBt) // BPG  # bank -> global bank-group index (no division in the hot loop)
+    # rank state
+    rk_act_ok = np.zeros(NR, np.int64)
+    rk_rd_ok = np.zeros(NR, np.int64)
+    rk_wr_ok = np.zeros(NR, np.int64)
+    rk_wake = np.zeros(NR, np.int64)  # no command before this cycle (power-down exit, tXP)
+    faw = np.full((NR, 4), -FAW - 1, np.int64)
+    faw_i = np.zeros(NR, np.int64)
+    rk_cnt = np.zeros(NR, np.int64)  # buffered requests
+    busy_until = np.zeros(NR, np.int64)  # last cycle a command keeps the rank busy
+    idle_from = np.full(NR, -1, np.int64)  # >= 0: idle (no buffered request) since then
+    ref_owed = np.zeros(NR, np.int64)
+    ref_next = np.full(NR, INF, np.int64)
+    if refpol != REF_NONE:
+        for R in range(NR):
+            ref_next[R] = ref_interval + ((R % RK) * ref_interval) // RK  # staggered over ranks
+    ref_ptr = np.zeros(NR, np.int64)
+    ref_commit = np.zeros(NR, np.bool_)  # a refresh has started precharging its banks: finish it
+    ref_chain = np.zeros(NR, np.bool_)  # just refreshed with the unit idle: may pull in another
+    forced_r = np.zeros(RK, np.bool_)
+    chv = np.zeros((RK, K_REF + 1), np.int64)
+    # channel state
+    cnt_rd = np.zeros(C, np.int64)
+    cnt_wr = np.zeros(C, np.int64)
+    last_cmd = np.full(C, -1, np.int64)
+    ch_wr_ok = np.zeros(C, np.int64)
+    data_free = np.zeros(C, np.int64)
+    data_rank = np.full(C, -1, np.int64)
+    wmode = np.zeros(C, np.bool_)
+    # bank-group constraints by command kind (rows K_ACT, K_RD, K_WR; other rows stay 0)
+    bgc = np.zeros((K_REF + 1, NBt // BPG), np.int64)
+    last_dir = np.full(C, -1, np.int64)
+    # cached best command per channel
+    valid = np.zeros(C, np.bool_)
+    best_t = np.full(C, INF, np.int64)
+    best_k = np.zeros(C, np.int64)
+    best_b = np.zeros(C, np.int64)
+    best_age = np.zeros(C, np.int64)
+    inc_b = np.full(C, -1, np.int64)
+    # front end
+    AQCAP = 1
+    if arb != ARB_SIMPLE:
+        AQCAP = min(maxact, n) + 1
+    aq = np.zeros((C, AQCAP), np.int64)
+    aq_head = np.zeros(C, np.int64)
+    aq_len = np.zeros(C, np.int64)
+    aq_total = 0
+    x_acc = np.zeros(n, np.int64)
+    t_send = np.zeros(n, np.int64)
+    t_acc = np.zeros(n, np.int64)
+    t_cas = np.full(n, -1, np.int64)
+    done = np.full(n, -1, np.int64)
+    rel = np.full(n, -1, np.int64)
+    t_resp = np.full(n, -1, np.int64)
+    served = np.zeros(n, np.bool_)  # a command was issued on the request's behalf (hit/miss/conflict)
+    heap = np.zeros(n + 1, np.int64)  # min-heap of delivery cycles (active transactions)
+    heap_n = 0
+    pend = np.zeros(n + 1, np.int64)  # deliveries that became known during this event
     pend_n = 0
-    active = 0  # transactions in flight (sent, not delivered)
-    nxt = 0  # next request to send
-    aq_total = 0  # requests in the arbiter queues
-    front_free = np.int64(0)  # the initiator may send again from this cycle
-    g_ptr = 0  # Reorder arbiter: next request to deliver in order
+    active = 0
+    nxt = 0
+    front_free = np.int64(0)
+    # response ordering (and the Strict command multiplexer): requests of a channel in order
+    nxt_same = np.full(n, -1, np.int64)
+    rel_ptr = np.full(C, -1, np.int64)
+    last_in_ch = np.full(C, -1, np.int64)
+    for i in range(n):
+        c = chan[i]
+        if last_in_ch[c] >= 0:
+            nxt_same[last_in_ch[c]] = i
+        else:
+            rel_ptr[c] = i
+        last_in_ch[c] = i
+    snext = rel_ptr.copy()  # oldest request of the channel without a column command
+    last_rel = np.zeros(C, np.int64)
+    g_ptr = 0
     last_deliv = np.int64(0)
+    # background intervals (bank open or refreshing) per rank, in start order
+    int_s = np.zeros(n + 64, np.int64)
+    int_e = np.zeros(n + 64, np.int64)
+    int_c = np.zeros(n + 64, np.int64)
+    n_int = 0
+
+    stats = np.zeros(N_STATS, np.int64)
+    stats[S_NUNITS] = n_units
     n_cas = 0
     now = np.int64(0)
-    tb_valid = False  # t_B, b_c are up to date (recomputed after queue or buffer changes)
+    tb_valid = False
     t_B = INF
     b_c = -1
+    if n > 0:
+        stats[S_TFIRST] = arrival[0]
+        for R in range(NR):
+            idle_from[R] = arrival[0]
+
     while n_cas < n:
         # ---------------------------------------------------------- next events
-        t_D = fe.heap[0] if P.arb != ARB_SIMPLE and heap_n > 0 else INF
-        t_E, e_r = _next_refresh_tick(P, rk)
+        t_D = INF
+        if arb != ARB_SIMPLE and heap_n > 0:
+            t_D = heap[0]
+        t_E = INF
+        e_r = -1
+        if refpol != REF_NONE:
+            for R in range(NR):
+                if ref_next[R] < t_E:
+                    t_E = ref_next[R]
+                    e_r = R
         t_A = INF
-        if nxt < n and (
-            (P.arb == ARB_SIMPLE and aq_total == 0) or (P.arb != ARB_SIMPLE and active < P.maxact)
-        ):
-            t_A = max(max(arrival[nxt], front_free), now)
-        if not tb_valid:
-            t_B, b_c = _next_channel_accept(P, bk, ch, fe, rq, now)
+        if nxt < n:
+            if arb == ARB_SIMPLE:
+                if aq_total == 0:
+                    t_A = max(max(arrival[nxt], front_free), now)
+            elif active < maxact:
+                t_A = max(max(arrival[nxt], front_free), now)
+        if not tb_valid:  # recomputed only after events that change queues or buffers
+            t_B = INF
+            b_c = -1
+            for c in range(C):
+                if aq_len[c] > 0:
+                    h = aq[c, aq_head[c]]
+                    cb = c * NBC + bank[h]
+                    room = False
+                    if buforg == BUF_BANKWISE:
+                        room = qlen[cb] < bufsize
+                    elif buforg == BUF_READWRITE:
+                        if is_write[h]:
+                            room = cnt_wr[c] < bufsize
+                        else:
+                            room = cnt_rd[c] < bufsize
+                    else:
+                        room = cnt_rd[c] + cnt_wr[c] < bufsize
+                    if room:
+                        tb = max(x_acc[h] + DFW, now)
+                        if tb < t_B:
+                            t_B = tb
+                            b_c = c
             tb_valid = True
-        t_C, c_c = _next_command(P, bk, rk, ch, rq, stats, now)
+        # command proposals
+        t_C = INF
+        c_c = -1
+        for c in range(C):
+            if not valid[c] or inc_b[c] >= 0:
+                # ---- recompute the channel's best command (all banks), or fold one bank's new
+                # proposal into the cached best (after a request was accepted into that bank)
+                base = c * NBC
+                tmin = max(now, last_cmd[c] + 1)
+                incremental = valid[c]
+                if incremental:
+                    b_lo = inc_b[c]
+                    b_hi = b_lo + 1
+                    bt = best_t[c]
+                    bk = best_k[c]
+                    bb = best_b[c]
+                    bage = best_age[c]
+                else:
+                    stats[S_RECOMP] += 1
+                    b_lo = 0
+                    b_hi = NBC
+                    bt = INF
+                    bk = K_NONE
+                    bb = -1
+                    bage = INF
+                    for rk in range(RK):
+                        forced_r[rk] = False
+                    if refpol != REF_NONE:
+                        for rk in range(RK):
+                            R = c * RK + rk
+                            owed = ref_owed[R]
+                            forced = owed > max_post or ref_commit[R]
+                            forced_r[rk] = forced
+                            want = forced
+                            u = ref_ptr[R]
+                            rbase = R * NBR
+                            if not want and (owed > 0 or (ref_chain[R] and owed > -max_pull)):
+                                idle = True
+                                for b in range(NBR):
+                                    if qlen[rbase + b] > 0 and _in_unit(refpol, u, b, BPG):
+                                        idle = False
+                                        break
+                                want = idle
+                            if want:
+                                t_ref = max(tmin, rk_wake[R])
+                                if refpol != REF_ALLBANK:
+                                    t_ref = max(t_ref, rk_act_ok[R])
+                                any_open = False
+                                tpre = INF
+                                bpre = -1
+                                for b in range(NBR):
+                                    if not _in_unit(refpol, u, b, BPG):
+                                        continue
+                                    cb = rbase + b
+                                    if open_row[cb] >= 0:
+                                        tp = max(max(pre_ok[cb], tmin), rk_wake[R])
+                                        if not any_open or tp < tpre:
+                                            tpre = tp
+                                            bpre = rk * NBR + b
+                                        any_open = True
+                                    elif act_ok[cb] > t_ref:
+                                        t_ref = act_ok[cb]
+                                if any_open:
+                                    if tpre < bt:
+                                        bt = tpre
+                                        bk = K_REFPRE
+                                        bb = bpre
+                                        bage = -1
+                                elif t_ref < bt:
+                                    bt = t_ref
+                                    bk = K_REF
+                                    bb = rk
+                                    bage = -1
+                # per-rank floors of each command kind: rank timing, data bus, power-down exit
+                for rk in range(RK):
+                    R = c * RK + rk
+                    w = rk_wake[R]
+                    sw = np.int64(0)
+                    if data_rank[c] >= 0 and data_rank[c] != rk:
+                        sw = RTRS
+                    chv[rk, K_ACT] = max(max(rk_act_ok[R], faw[R, faw_i[R]] + FAW), w)
+                    chv[rk, K_PRE] = w
+                    chv[rk, K_RD] = max(max(rk_rd_ok[R], data_free[c] + sw - CL), w)
+                    chv[rk, K_WR] = max(max(max(rk_wr_ok[R], ch_wr_ok[c]), data_free[c] + sw - CWL), w)
+                for b in range(b_lo, b_hi):
+                    cb = base + b
+                    ql = qlen[cb]
+                    if ql == 0:
+                        continue
+                    rk = 0
+                    if RK > 1:
+                        rk = b // NBR
+                    if (
+                        not incremental
+                        and forced_r[rk]
+                        and _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG)
+                    ):
+                        continue
+                    if sel[cb] == -1:
+                        # ---- the bank scheduler's pick
+                        orow = open_row[cb]
+                        p = -2
+                        if strict:
+                            sn = snext[c]
+                            if sn >= 0 and bank[sn] == b:
+                                for pp in range(ql):
+                                    if q[cb, pp] == sn:
+                                        p = pp
+                                        break
+                        if p == -2:
+                            filt = -1
+                            if sched == SCHED_GRP_FRFCFS_WM:
+                                filt = 1 if wmode[c] else 0
+                            hits_ok = orow >= 0 and (hitcap == 0 or streak[cb] <= hitcap)
+                            ld = last_dir[c]
+                            fa = -1
+                            fd = -1
+                            fh = -1
+                            fhd = -1
+                            for pp in range(ql):
+                                r = q[cb, pp]
+                                wr_r = is_write[r]
+                                if filt >= 0 and wr_r != (filt == 1):
+                                    continue
+                                if fa < 0:
+                                    fa = pp
+                                    if sched == SCHED_FIFO:
+                                        break
+                                isdir = ld >= 0 and wr_r == (ld == 1)
+                                if isdir and fd < 0:
+                                    fd = pp
+                                if hits_ok and row[r] == orow:
+                                    if fh < 0:
+                                        fh = pp
+                                        if sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
+                                            break
+                                    if isdir:
+                                        fhd = pp
+                                        break
+                            if sched == SCHED_FIFO:
+                                p = fa
+                            elif sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
+                                p = fh if fh >= 0 else fa
+                            elif sched == SCHED_FRFCFS_GRP:
+                                p = fhd if fhd >= 0 else (fh if fh >= 0 else fa)
+                            else:
+                                p = fhd if fhd >= 0 else (fh if fh >= 0 else (fd if fd >= 0 else fa))
+                            if p < 0:
+                                p = -2
+                            elif strict and orow >= 0 and row[q[cb, p]] == orow:
+                                p = -2  # a column command out of order: wait
+                        sel[cb] = p
+                        if p >= 0:
+                            r = q[cb, p]
+                            bk_age[cb] = r
+                            if orow == row[r]:
+                                bk_kind[cb] = K_WR if is_write[r] else K_RD
+                                bk_t[cb] = rdwr_ok[cb]
+                            elif orow >= 0:
+                                bk_kind[cb] = K_PRE
+                                bk_t[cb] = pre_ok[cb]
+                            else:
+                                bk_kind[cb] = K_ACT
+                                bk_t[cb] = act_ok[cb]
+                    if sel[cb] < 0:
+                        continue
+                    t = bk_t[cb]
+                    if t > bt:
+                        continue  # cannot beat the best so far: constraints only add to it
+                    k = bk_kind[cb]
+                    t = max(max(t, tmin), max(chv[rk, k], bgc[k, gidx[cb]]))
+                    a = bk_age[cb]
+                    if (t < bt) | ((t == bt) & (a < bage)):
+                        bt = t
+                        bk = k
+                        bb = b
+                        bage = a
+                best_t[c] = bt
+                best_k[c] = bk
+                best_b[c] = bb
+                best_age[c] = bage
+                valid[c] = True
+                inc_b[c] = -1
+            if best_t[c] < t_C:
+                t_C = best_t[c]
+                c_c = c
+
         t_next = min(min(t_D, t_E), min(min(t_A, t_B), t_C))
         if t_next >= INF:
             stats[S_ERR] = 1  # deadlock: nothing can ever happen (a bug)
             break
         now = t_next
         stats[S_EVENTS] += 1
-        if t_D == now:  # D: delivery
-            heap_n = _heap_pop(fe.heap, heap_n)
+
+        # ---------------------------------------------------------- D: delivery
+        if t_D == t_next:
+            heap_n -= 1  # pop the heap's minimum
+            heap[0] = heap[heap_n]
+            i = 0
+            while True:
+                lft = 2 * i + 1
+                if lft >= heap_n:
+                    break
+                m = lft
+                if lft + 1 < heap_n and heap[lft + 1] < heap[lft]:
+                    m = lft + 1
+                if heap[i] <= heap[m]:
+                    break
+                tmp = heap[m]
+                heap[m] = heap[i]
+                heap[i] = tmp
+                i = m
             active -= 1
-        elif t_E == now:  # E: refresh tick
-            _on_refresh_tick(P, bk, rk, ch, stats, e_r, now)
-        elif t_A == now:  # A: send + arbiter accept
-            _on_send(P, fe, rq, nxt, front_free, now)
+            continue
+        # ---------------------------------------------------------- E: refresh tick
+        if t_E == t_next:
+            R = e_r
+            ref_owed[R] += 1
+            ref_next[R] += ref_interval
+            c = R // RK
+            valid[c] = False
+            if (
+                pdpol != PD_NONE
+                and idle_from[R] >= 0
+                and (ref_owed[R] > 0 or (ref_chain[R] and ref_owed[R] > -max_pull))
+            ):
+                # the idle rank will refresh now: leave power-down first
+                s = idle_from[R] + pdto
+                if now > s:
+                    _charge_power_down(stats, open_row, R, NBR, now - s)
+                    stats[S_PDN] += 1
+                    if rk_wake[R] < now + XP:
+                        rk_wake[R] = now + XP
+                idle_from[R] = -1
+            continue
+        # ---------------------------------------------------------- A: send + arbiter accept
+        if t_A == t_next:
+            i = nxt
+            t_send[i] = max(arrival[i], front_free)  # BEGIN_REQ; accepted (END_REQ) at t_next
+            x_acc[i] = t_next
+            c = chan[i]
+            aq[c, (aq_head[c] + aq_len[c]) % AQCAP] = i
+            aq_len[c] += 1
             aq_total += 1
             active += 1
             tb_valid = False
             nxt += 1
-            if P.arb != ARB_SIMPLE:
-                front_free = now + 1
-        elif t_B == now:  # B: channel accept
-            _on_channel_accept(P, bk, rk, ch, fe, rq, stats, b_c, now)
+            if arb != ARB_SIMPLE:
+                front_free = t_next + 1
+            continue
+        # ---------------------------------------------------------- B: channel accept
+        if t_B == t_next:
+            c = b_c
+            h = aq[c, aq_head[c]]
+            aq_head[c] = (aq_head[c] + 1) % AQCAP
+            aq_len[c] -= 1
             aq_total -= 1
             tb_valid = False
-            if P.arb == ARB_SIMPLE:
-                front_free = now + 1
-        else:  # C: command
-            c = c_c
-            kind = ch.best_k[c]
-            b = ch.best_b[c]
-            ch.last_cmd[c] = now
-            ch.valid[c] = False
-            if kind == K_REF:
-                log, n_log = _issue_refresh(P, bk, rk, stats, log, n_log, c * P.RK + b, now)
-                continue
-            cb = c * P.NBC + b
-            R = cb // P.NBR
-            if kind == K_PRE or kind == K_REFPRE:
-                _issue_precharge(P, bk, rk, rq, stats, log, kind, cb, R, now)
-            elif kind == K_ACT:
-                log, n_log = _issue_activate(P, bk, rk, ch, rq, stats, log, n_log, cb, R, now)
+            t_acc[h] = t_next
+            bh = bank[h]
+            cb = c * NBC + bh
+            R = cb // NBR
+            q[cb, qlen[cb]] = h
+            qlen[cb] += 1
+            rk_cnt[R] += 1
+            if is_write[h]:
+                cnt_wr[c] += 1
             else:
-                r = _issue_column(P, bk, rk, ch, rq, stats, log, kind, c, b, cb, R, now)
-                tb_valid = False
-                n_cas += 1
-                pend_n = _release_responses(P, ch, fe, rq, c, r, pend_n)
-                if P.arb == ARB_REORDER:
-                    g_ptr, last_deliv, pend_n = _release_in_order(P, fe, rq, n, g_ptr, last_deliv, pend_n)
-                for pi in range(pend_n):  # the newly known deliveries join the heap
-                    heap_n = _heap_push(fe.heap, heap_n, fe.pend[pi])
-                pend_n = 0
-    _finish(P, bk, rk, rq, stats, log, n_log)
-    return rq.t_send, rq.t_acc, rq.t_resp, rq.t_cas, stats
+                cnt_rd[c] += 1
+            sel[cb] = -1
+            ref_chain[R] = False
+            woke = False
+            if idle_from[R] >= 0:
+                if pdpol != PD_NONE:
+                    s = idle_from[R] + pdto
+                    if now > s:  # the rank was in power-down since s: exit costs tXP
+                        _charge_power_down(stats, open_row, R, NBR, now - s)
+                        stats[S_PDN] += 1
+                        if rk_wake[R] < now + XP:
+                            rk_wake[R] = now + XP
+                        woke = True
+                idle_from[R] = -1
+            mode_changed = False
+            if sched == SCHED_GRP_FRFCFS_WM:
+                m = _write_mode(wmode[c], cnt_wr[c], cnt_rd[c], hiw, low)
+                if m != wmode[c]:
+                    wmode[c] = m
+                    mode_changed = True
+                    for bb in range(NBC):
+                        sel[c * NBC + bb] = -1
+            bk = best_k[c]
+            if (
+                valid[c]
+                and inc_b[c] < 0
+                and not woke
+                and not mode_changed
+                and bk != K_REF
+                and bk != K_REFPRE
+                and best_b[c] != bh
+                and ref_owed[R] <= max_post
+                and not ref_commit[R]
+            ):
+                inc_b[c] = bh  # only this bank's proposal changed: fold it into the cached best
+            else:
+                valid[c] = False
+                inc_b[c] = -1
+            if arb == ARB_SIMPLE:
+                front_free = t_next + 1
+            continue
+        # ---------------------------------------------------------- C: command
+        c = c_c
+        t = t_next
+        k = best_k[c]
+        b = best_b[c]
+        base = c * NBC
+        last_cmd[c] = t
+        valid[c] = False
+        if k == K_REF:
+            R = c * RK + b
+            u = ref_ptr[R]
+            rbase = R * NBR
+            for bb in range(NBR):
+                if _in_unit(refpol, u, bb, BPG):
+                    cb = rbase + bb
+                    sel[cb] = -1
+                    if act_ok[cb] < t + ref_dur:
+                        act_ok[cb] = t + ref_dur
+            if refpol == REF_ALLBANK:
+                stats[S_REFAB] += 1
+            else:
+                stats[S_REFUNIT] += 1
+                if rk_act_ok[R] < t + RRDS:
+                    rk_act_ok[R] = t + RRDS
+            stats[S_REFBANKCYC] += ref_dur * unit_size
+            ref_owed[R] -= 1
+            ref_commit[R] = False
+            ref_chain[R] = True
+            ref_ptr[R] = (ref_ptr[R] + 1) % n_units
+            if busy_until[R] < t + ref_dur:
+                busy_until[R] = t + ref_dur
+            if rk_cnt[R] == 0:
+                idle_from[R] = busy_until[R]
+            if n_int == int_s.shape[0]:
+                int_s = _grow(int_s)
+                int_e = _grow(int_e)
+                int_c = _grow(int_c)
+            int_s[n_int] = t
+            int_e[n_int] = t + ref_dur
+            int_c[n_int] = R
+            n_int += 1
+            continue
+        cb = base + b
+        R = cb // NBR
+        if k == K_REFPRE:
+            ref_commit[R] = True
+        if k in (K_PRE, K_REFPRE):
+            if k == K_PRE:
+                r = q[cb, sel[cb]]
+                if not served[r]:
+                    served[r] = True
+                    stats[S_CONF] += 1
+            open_row[cb] = -1
+            if act_ok[cb] < t + RP:
+                act_ok[cb] = t + RP
+            if busy_until[R] < t + RP:
+                busy_until[R] = t + RP
+            int_e[bank_int[cb]] = t
+            sel[cb] = -1
+            stats[S_PRE] += 1
+            continue
+        g = gidx[cb]
+        p = sel[cb]
+        r = q[cb, p]
+        if k == K_ACT:
+            if not served[r]:
+                served[r] = True
+                stats[S_MISS] += 1
+            open_row[cb] = row[r]
+            streak[cb] = 0
+            rdwr_ok[cb] = t + RCD
+            if pre_ok[cb] < t + RAS:
+                pre_ok[cb] = t + RAS
+            if act_ok[cb] < t + RC:
+                act_ok[cb] = t + RC
+            if rk_act_ok[R] < t + RRDS:
+                rk_act_ok[R] = t + RRDS
+            if bgc[K_ACT, g] < t + RRDL:
+                bgc[K_ACT, g] = t + RRDL
+            faw[R, faw_i[R]] = t
+            faw_i[R] = (faw_i[R] + 1) & 3
+            sel[cb] = -1
+            stats[S_ACT] += 1
+            if n_int == int_s.shape[0]:
+                int_s = _grow(int_s)
+                int_e = _grow(int_e)
+                int_c = _grow(int_c)
+            int_s[n_int] = t
+            int_e[n_int] = INF
+            int_c[n_int] = R
+            bank_int[cb] = n_int
+            n_int += 1
+            continue
+        # ---- column command (RD / WR), possibly with auto-precharge
+        if not served[r]:
+            served[r] = True
+            stats[S_HIT] += 1
+        streak[cb] += 1
+        ql = qlen[cb]
+        for pp in range(p, ql - 1):
+            q[cb, pp] = q[cb, pp + 1]
+        qlen[cb] = ql - 1
+        rk_cnt[R] -= 1
+        sel[cb] = -1
+        tb_valid = False
+        wr = k == K_WR
+        rk = b // NBR
+        if data_rank[c] >= 0 and data_rank[c] != rk:
+            stats[S_RANKSW] += 1
+        data_rank[c] = rk
+        if wr:
+            cnt_wr[c] -= 1
+            stats[S_WR] += 1
+            d_end = t + CWL + BURST
+            if rk_wr_ok[R] < t + CCDS:
+                rk_wr_ok[R] = t + CCDS
+            if bgc[K_WR, g] < t + CCDLWR:
+                bgc[K_WR, g] = t + CCDLWR
+            if rk_rd_ok[R] < d_end + WTRS:
+                rk_rd_ok[R] = d_end + WTRS
+            if bgc[K_RD, g] < d_end + WTRL:
+                bgc[K_RD, g] = d_end + WTRL
+            tp = max(pre_ok[cb], d_end + WRt)
+        else:
+            cnt_rd[c] -= 1
+            stats[S_RD] += 1
+            d_end = t + CL + BURST
+            if rk_rd_ok[R] < t + CCDS:
+                rk_rd_ok[R] = t + CCDS
+            if bgc[K_RD, g] < t + CCDL:
+                bgc[K_RD, g] = t + CCDL
+            if ch_wr_ok[c] < t + RTW:
+                ch_wr_ok[c] = t + RTW
+            tp = max(pre_ok[cb], t + RTP)
+        pre_ok[cb] = tp
+        data_free[c] = d_end
+        dirn = 1 if wr else 0
+        if last_dir[c] != dirn:
+            if last_dir[c] >= 0:
+                stats[S_TURN] += 1  # read/write turnaround on the data bus
+            if sched == SCHED_FRFCFS_GRP or sched == SCHED_GRP_FRFCFS:
+                for bb in range(NBC):
+                    sel[base + bb] = -1
+        last_dir[c] = dirn
+        # page policy: auto-precharge?
+        ap = False
+        if page == PAGE_CLOSED:
+            ap = True
+        elif page == PAGE_OPEN_ADAPTIVE or page == PAGE_CLOSED_ADAPTIVE:
+            orow = open_row[cb]
+            nrem = qlen[cb]
+            all_miss = True
+            for pp in range(nrem):
+                if row[q[cb, pp]] == orow:
+                    all_miss = False
+                    break
+            if page == PAGE_OPEN_ADAPTIVE:
+                ap = nrem > 0 and all_miss
+            else:
+                ap = all_miss
+        if busy_until[R] < d_end:
+            busy_until[R] = d_end
+        if ap:
+            open_row[cb] = -1
+            if act_ok[cb] < tp + RP:
+                act_ok[cb] = tp + RP
+            if busy_until[R] < tp + RP:
+                busy_until[R] = tp + RP
+            int_e[bank_int[cb]] = tp
+            stats[S_APRE] += 1
+        if rk_cnt[R] == 0:
+            idle_from[R] = busy_until[R]
+        # response path
+        n_cas += 1
+        t_cas[r] = t
+        done[r] = d_end
+        if strict:
+            sn = snext[c]
+            while sn >= 0 and t_cas[sn] >= 0:
+                sn = nxt_same[sn]
+            snext[c] = sn
+            if sn >= 0:
+                sel[base + bank[sn]] = -1
+        if sched == SCHED_GRP_FRFCFS_WM:
+            m = _write_mode(wmode[c], cnt_wr[c], cnt_rd[c], hiw, low)
+            if m != wmode[c]:
+                wmode[c] = m
+                for bb in range(NBC):
+                    sel[base + bb] = -1
+        if respq == RESPQ_FIFO:
+            rel[r] = d_end
+            if arb != ARB_REORDER:
+                t_resp[r] = d_end + DBW
+                if arb != ARB_SIMPLE:
+                    pend[pend_n] = t_resp[r]
+                    pend_n += 1
+        else:
+            j = rel_ptr[c]
+            while j >= 0 and done[j] >= 0:
+                v = max(done[j], last_rel[c])
+                last_rel[c] = v
+                rel[j] = v
+                if arb != ARB_REORDER:
+                    t_resp[j] = v + DBW
+                    if arb != ARB_SIMPLE:
+                        pend[pend_n] = t_resp[j]
+                        pend_n += 1
+                j = nxt_same[j]
+            rel_ptr[c] = j
+        if arb == ARB_REORDER:
+            while g_ptr < n and rel[g_ptr] >= 0:
+                v = max(rel[g_ptr] + DBW, last_deliv)
+                last_deliv = v
+                t_resp[g_ptr] = v
+                pend[pend_n] = v
+                pend_n += 1
+                g_ptr += 1
+        for pi in range(pend_n):  # push the newly known deliveries onto the heap
+            i = heap_n
+            heap[i] = pend[pi]
+            heap_n += 1
+            while i > 0:
+                par = (i - 1) >> 1
+                if heap[par] <= heap[i]:
+                    break
+                tmp = heap[par]
+                heap[par] = heap[i]
+                heap[i] = tmp
+                i = par
+        pend_n = 0
+
+    # ---------------------------------------------------------- finish
+    t_end = np.int64(0)
+    for i in range(n):
+        if t_resp[i] > t_end:
+            t_end = t_resp[i]
+    stats[S_TEND] = t_end
+    if refpol != REF_NONE:
+        for R in range(NR):
+            if ref_owed[R] > 0:
+                stats[S_REFOWED] += ref_owed[R]  # postponed refreshes still owed at the end
+    if pdpol != PD_NONE:  # ranks idle at the end of the window
+        for R in range(NR):
+            if idle_from[R] >= 0 and t_end > idle_from[R] + pdto:
+                _charge_power_down(stats, open_row, R, NBR, t_end - idle_from[R] - pdto)
+    # union of busy intervals per rank, clipped to [t_first, t_end]
+    t0 = stats[S_TFIRST]
+    cur_s = np.full(NR, -1, np.int64)
+    cur_e = np.full(NR, -1, np.int64)
+    total = np.int64(0)
+    for kk in range(n_int):
+        R = int_c[kk]
+        s = max(int_s[kk], t0)
+        e = min(int_e[kk], t_end)
+        if e <= s:
+            continue
+        if cur_e[R] < 0 or s > cur_e[R]:
+            if cur_e[R] > 0:
+                total += cur_e[R] - cur_s[R]
+            cur_s[R] = s
+            cur_e[R] = e
+        elif e > cur_e[R]:
+            cur_e[R] = e
+    for R in range(NR):
+        if cur_e[R] > 0:
+            total += cur_e[R] - cur_s[R]
+    stats[S_ACTIVE] = total
+    return t_send, t_acc, t_resp, t_cas, stats
