@@ -144,13 +144,13 @@ def bench_kernel(sim: DRAMSimulator, traces: dict, repeats: int, baseline: Modul
         cfg = sim.encode_design(design)
         for tname, trace in traces.items():
             n = len(trace)
-            decoded = sim.decode_trace(trace)
-            args = (*decoded, cfg, sim._geo, sim._tim)
+            d = sim.decode_trace(trace)
+            args = (d.arrival, d.channel, d.bank, d.row, d.is_write, cfg, sim._geo, sim._tim)
             fns = {"this": lambda args=args: kernel_module.run_kernel(*args)}
             if baseline is not None:
                 fns["baseline"] = lambda args=args: baseline.run_kernel(*args)
             timing, out = timed(fns, repeats)
-            m = sim._result(trace, decoded[0], out["this"][1], out["this"][2], out["this"][4]).metrics
+            m = sim._result(trace, d.arrival, out["this"][1], out["this"][2], out["this"][4]).metrics
             metrics = (
                 f"bw {m['bandwidth_gbps']:.2f} GB/s, read lat {m['avg_read_latency_ns']:.0f} ns, "
                 f"hit {m['row_hit_rate']:.3f}"
@@ -179,9 +179,11 @@ def bench_end_to_end(sim: DRAMSimulator, traces: dict, repeats: int) -> None:
                 read_trace(path, cache=True, cache_dir=cache)  # fill the cache
                 timing, _ = timed(
                     {
-                        "text": lambda p=path: sim.evaluate(DEFAULT_DESIGN, read_trace(p, cache=False)),
+                        "text": lambda p=path: sim.evaluate(
+                            DEFAULT_DESIGN, sim.decode_trace(read_trace(p, cache=False))
+                        ),
                         "cache": lambda p=path: sim.evaluate(
-                            DEFAULT_DESIGN, read_trace(p, cache=True, cache_dir=cache)
+                            DEFAULT_DESIGN, sim.decode_trace(read_trace(p, cache=True, cache_dir=cache))
                         ),
                         "parse": lambda p=path: read_trace(p, cache=False),
                     },
@@ -219,7 +221,7 @@ def run_ramulator(binary: Path, config: Path, trace: Path, stats: Path) -> float
 
 def bench_ramulator(binary: Path, config: Path, traces: dict, repeats: int) -> None:
     sim = DRAMSimulator("DDR4-2400", address_mapping=RAMULATOR_MAPPING)
-    sim.evaluate(RAMULATOR_DESIGN, sequential(64, interval_ns=1))
+    sim.evaluate(RAMULATOR_DESIGN, sim.decode_trace(sequential(64, interval_ns=1)))
     n = len(next(iter(traces.values())))
     print(
         f"\nagainst Ramulator ({binary}, {config.name}), end to end from the same Ramulator text trace, "
@@ -239,7 +241,7 @@ def bench_ramulator(binary: Path, config: Path, traces: dict, repeats: int) -> N
             for _ in range(repeats):  # interleaved: the machine's load hits both alike
                 ram_cpu.append(run_ramulator(binary, config, path, stats))
                 c0 = time.process_time()
-                metrics = sim.evaluate(RAMULATOR_DESIGN, read_trace(path, cache=False))
+                metrics = sim.evaluate(RAMULATOR_DESIGN, sim.decode_trace(read_trace(path, cache=False)))
                 ours_cpu.append(time.process_time() - c0)
             st = ramulator_stats(stats)
             tck = sim.device.tck_ns
@@ -278,12 +280,14 @@ def main() -> None:
     sim = DRAMSimulator("DDR4-2400")
 
     t0 = time.perf_counter()
-    sim.evaluate(DEFAULT_DESIGN, sequential(64, interval_ns=1))  # compiles or loads the cached kernel
+    sim.evaluate(
+        DEFAULT_DESIGN, sim.decode_trace(sequential(64, interval_ns=1))
+    )  # compiles or loads the cached kernel
     baseline = load_kernel(args.baseline_kernel) if args.baseline_kernel else None
     if baseline is not None:
-        baseline.run_kernel(
-            *sim.decode_trace(sequential(64)), sim.encode_design(DEFAULT_DESIGN), sim._geo, sim._tim
-        )
+        d = sim.decode_trace(sequential(64))
+        cfg = sim.encode_design(DEFAULT_DESIGN)
+        baseline.run_kernel(d.arrival, d.channel, d.bank, d.row, d.is_write, cfg, sim._geo, sim._tim)
     with tempfile.TemporaryDirectory() as warm:  # and the parsers
         p = Path(warm) / "w.trace"
         write_ramulator(sequential(8), p)

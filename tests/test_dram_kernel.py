@@ -156,7 +156,10 @@ RECORDED = [
 def _run(j, design):
     sim = DRAMSimulator("DDR4-2400", ranks=2) if j % 2 == 0 else DRAMSimulator("DDR5-4800")
     trace = random_uniform(1500, interval_ns=2.0, seed=5) if j % 2 == 0 else mixed(1500, seed=5)
-    return K.run_kernel(*sim.decode_trace(trace), sim.encode_design(design), sim._geo, sim._tim)
+    d = sim.decode_trace(trace)
+    return K.run_kernel(
+        d.arrival, d.channel, d.bank, d.row, d.is_write, sim.encode_design(design), sim._geo, sim._tim
+    )
 
 
 @pytest.mark.parametrize("j", range(len(RECORDED)))
