@@ -34,7 +34,7 @@ from archgym.errors import ProxyDataError as ProxyDataError
 from archgym.errors import ProxyFileError
 from archgym.logger import METRIC_PREFIX, PARAM_PREFIX
 from archgym.provenance import is_proxy_source
-from archgym.proxy.features import FeatureEncoder, TargetScaler
+from archgym.proxy.features import Designs, FeatureEncoder, TargetScaler
 from archgym.proxy.fileformat import FILE_FORMAT, FILE_VERSION, pack, unpack
 from archgym.proxy.models import MODELS, Payload, Regressor, limited_threads, make_regressor
 
@@ -172,15 +172,13 @@ class ProxyModel:
             self._controller = ThreadpoolController()
         return limited_threads(1, self._controller)
 
-    def predict(self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]) -> np.ndarray:
+    def predict(self, designs: Designs) -> np.ndarray:
         """Predicted metrics, shape ``(n designs, n metrics)``, in the simulator's units."""
         x = self.encoder.transform(designs)
         with self._limited(len(x)):
             return self.scaler.inverse(self.regressor.predict(x))
 
-    def predict_dist(
-        self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def predict_dist(self, designs: Designs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Predicted metrics, their predictive standard deviations (both ``(n, metrics)``, in
         the simulator's units) and, per design, whether it lies outside the training data's range."""
         x, outside = self.encoder.encode(designs)
@@ -189,9 +187,7 @@ class ProxyModel:
         y = self.scaler.inverse(z)
         return y, self.scaler.inverse_std(y, z_std), outside
 
-    def predict_arrays(
-        self, designs: pd.DataFrame | Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
-    ) -> dict[str, np.ndarray]:
+    def predict_arrays(self, designs: Designs) -> dict[str, np.ndarray]:
         """Every prediction as one array per name, no per-design Python object: each metric,
         its predictive standard deviation ``<metric>_std`` and ``out_of_range`` (1.0 for a
         design outside the training data's range). ``designs``: a frame, a mapping of
@@ -199,9 +195,7 @@ class ProxyModel:
         names, table = self.predict_table(designs)
         return {name: table[:, j] for j, name in enumerate(names)}
 
-    def predict_table(
-        self, designs: pd.DataFrame | Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
-    ) -> tuple[tuple[str, ...], np.ndarray]:
+    def predict_table(self, designs: Designs) -> tuple[tuple[str, ...], np.ndarray]:
         """``(names, table)``: the columns of :meth:`predict_arrays` as one ``(n, names)`` matrix."""
         y, std, outside = self.predict_dist(designs)
         names = (*self.metric_names, *(f"{m}_std" for m in self.metric_names), "out_of_range")

@@ -34,6 +34,8 @@ import pandas as pd
 
 #: numeric parameters with at most this many distinct training values also get a one-hot block
 MAX_LEVELS = 16
+#: designs: a frame, a mapping of parameter name -> column of values, or a sequence of design dicts
+Designs = pd.DataFrame | Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
 #: up to this many design dicts are encoded in plain Python (faster than NumPy per parameter)
 SMALL_BATCH = 8
 
@@ -53,7 +55,7 @@ def _category_indices(col: Sequence[Any] | np.ndarray, lookup: Mapping[Any, int]
         return np.array([lookup.get(v, -1) for v in uniq.tolist()], dtype=np.int64)[inverse.reshape(-1)]
     get = lookup.get
     idx = np.array([get(v, -1) for v in col], dtype=np.int64)
-    for i in np.flatnonzero(idx < 0):  # not found as given: a number or a bool naming a category
+    for i in np.flatnonzero(idx < 0).tolist():  # not found as given: a number or a bool naming a category
         idx[i] = get(str(col[i]), -1)
     return idx
 
@@ -126,9 +128,7 @@ class FeatureEncoder:
             )
         return cls(feats)
 
-    def _columns(
-        self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]
-    ) -> list[Sequence[Any] | np.ndarray]:
+    def _columns(self, designs: Designs) -> list[Sequence[Any] | np.ndarray]:
         """The designs' values, one sequence per parameter (in encoder order)."""
         if isinstance(designs, pd.DataFrame):
             missing = [n for n in self.names if n not in designs.columns]
@@ -155,15 +155,11 @@ class FeatureEncoder:
             f"designs lack parameter(s) {', '.join(missing)}; the proxy needs {', '.join(self.names)}"
         )
 
-    def transform(
-        self, designs: pd.DataFrame | Sequence[Mapping[str, Any]], dtype: Any = np.float64
-    ) -> np.ndarray:
+    def transform(self, designs: Designs, dtype: Any = np.float64) -> np.ndarray:
         """Encode designs (a frame or a list of dicts keyed by parameter name)."""
         return self.encode(designs, dtype)[0]
 
-    def encode(
-        self, designs: pd.DataFrame | Sequence[Mapping[str, Any]], dtype: Any = np.float64
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def encode(self, designs: Designs, dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
         """Features and, per design, whether it lies outside the training data's range.
 
         A design is out of range when a numeric parameter is below the smallest or above the
