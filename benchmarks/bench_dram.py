@@ -35,6 +35,7 @@ import os
 import re
 import resource
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -118,6 +119,7 @@ def load_kernel(path: str) -> ModuleType:
         raise SystemExit(f"--baseline-kernel: cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     module.__package__ = "archgym.envs.dram"
+    sys.modules[name] = module  # numba's on-disk cache finds the module by name
     spec.loader.exec_module(module)
     return module
 
