@@ -372,3 +372,6 @@ def test_bench_proxy_json_shape(tmp_path):
     for entry in out["models"].values():
         assert set(entry["speedup"]) == {"batch_1000", "batch_1000_dicts", "single"}
         assert entry["speedup"]["batch_1000"] > 0 and entry["speedup"]["batch_1000_dicts"] > 0
+        assert "latency_ms" in entry["metrics"]  # metric names come from the env
+        for m in entry["metrics"].values():
+            assert {"rel_rmse", "mape", "kendall_tau"} <= set(m)
