@@ -10,33 +10,40 @@ import numpy as np
 from archgym.env import ArchGymEnv
 from archgym.objective import ConstraintSpec, objective_from_config, round_up_significant
 
+from .extended_simulator import ExtendedAcceleratorSimulator
 from .layers import Layer
 from .networks import Workload, as_workload
 from .simulator import AcceleratorSimulator
-from .space import accelerator_design_space
+from .space import accelerator_design_space, extended_design_space
 
 ENV_ID = "archgym/Accelerator-v0"
 TARGET_METRICS: tuple[str, ...] = ("latency_ms", "energy_uj", "area_mm2")
+#: the design spaces: the 9-knob one and the Timeloop-sized extended one (26 knobs)
+SPACES = {"default": accelerator_design_space, "extended": extended_design_space}
 
 
 def default_targets(
     workload: Workload | str = "resnet18",
     n_samples: int = 512,
     seed: int = 0,
-    simulator: AcceleratorSimulator | None = None,
+    simulator: AcceleratorSimulator | ExtendedAcceleratorSimulator | None = None,
+    space: str = "default",
 ) -> dict[str, float]:
     """Achievable but demanding targets from the model's own range on ``workload``.
 
-    The model is ``simulator``, by default the env's: the hierarchy model.
+    The model is ``simulator``, by default the env's: the hierarchy model; the designs are
+    drawn from the ``space`` (``default`` or ``extended``).
 
     Draws ``n_samples`` designs uniformly (fixed ``seed``), keeps those with area at most the
     sample's 25th percentile, and returns the metrics of the one with the least energy-delay
     product among them, rounded up to two significant digits. Deterministic.
     """
-    sim = simulator or AcceleratorSimulator(model="hierarchy")
-    space = accelerator_design_space()
+    sim = simulator or (
+        ExtendedAcceleratorSimulator() if space == "extended" else AcceleratorSimulator(model="hierarchy")
+    )
+    ds = SPACES[space]()
     rng = np.random.default_rng(seed)
-    designs = [space.from_indices(i) for i in space.sample_indices(rng, n_samples)]
+    designs = [ds.from_indices(i) for i in ds.sample_indices(rng, n_samples)]
     m = sim.evaluate_arrays(designs, workload)
     small = m["area_mm2"] <= np.percentile(m["area_mm2"], 25)
     best = int(np.argmin(np.where(small, m["edp"], np.inf)))
@@ -56,6 +63,7 @@ def make_accelerator_env(
     simulator: str = "hierarchy",
     evaluation_timeout_s: float = 600.0,
     rf_port_stalls: bool = False,
+    space: str = "default",
     **kwargs: Any,
 ) -> ArchGymEnv:
     """Build the accelerator environment.
@@ -85,6 +93,11 @@ def make_accelerator_env(
             logged as a failed evaluation and the run goes on).
         rf_port_stalls: the template model adds the register files' port stalls (see
             :class:`~.simulator.AcceleratorSimulator`; ``+env.kwargs.rf_port_stalls=true``).
+        space: ``default`` (the 9 knobs of :func:`~.space.accelerator_design_space`) or
+            ``extended``: the 26-knob Timeloop-sized space of
+            :func:`~.space.extended_design_space` (per-operand scratchpads, an optional column
+            buffer, a banked global buffer, separate weight and activation bits), costed by the
+            hierarchy model (:mod:`.extended_simulator`; ``simulator`` must be ``hierarchy``).
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
             ``observe_design``, ``render_mode``).
     """
@@ -106,11 +119,19 @@ def make_accelerator_env(
             "rf_port_stalls applies to the template model: also set simulator=template "
             "(+env.kwargs.simulator=template); the hierarchy model has port stalls of its own"
         )
-    sim = AcceleratorSimulator(device=device, rf_port_stalls=rf_port_stalls, model=model)
+    if space not in SPACES:
+        raise ValueError(f"space must be one of {', '.join(SPACES)}, got {space!r}")
+    if space == "extended" and (simulator not in ("native", "hierarchy") or rf_port_stalls):
+        raise ValueError("space=extended is costed by the hierarchy model: leave simulator=hierarchy")
+    sim: AcceleratorSimulator | ExtendedAcceleratorSimulator = (
+        ExtendedAcceleratorSimulator()
+        if space == "extended"
+        else AcceleratorSimulator(device=device, rf_port_stalls=rf_port_stalls, model=model)
+    )
     objective = objective_from_config(
         sim.metrics,
         targets=targets,
-        default_targets=lambda: default_targets(wl, simulator=sim),
+        default_targets=lambda: default_targets(wl, simulator=sim, space=space),
         tolerance=tolerance,
         modes=modes,
         default_mode="at_most",
@@ -118,7 +139,7 @@ def make_accelerator_env(
         budgets={"area_mm2": area_budget_mm2},
     )
     env = ArchGymEnv(
-        accelerator_design_space(),
+        SPACES[space](),
         _zigzag({"evaluation_timeout_s": evaluation_timeout_s}) if simulator == "zigzag" else sim,
         wl,
         objective,
