@@ -79,7 +79,9 @@ def main() -> None:
         if cache_path:
             cache_path.write_text(json.dumps(cache, indent=1))
 
-    print(f"{args.hardware} ({mapping.name}), ResNet-18, {args.budget} evaluations per agent, seed {args.seed}")
+    print(
+        f"{args.hardware} ({mapping.name}), ResNet-18, {args.budget} evaluations per agent, seed {args.seed}"
+    )
     print("latency kcycles / energy uJ of the best mapping found; ours = hierarchy model, LOMA = ZigZag")
     cols = [*args.agents, "mapper", "LOMA"]
     print(f"{'layer':<16}" + "".join(f"{c:>17}" for c in cols))
