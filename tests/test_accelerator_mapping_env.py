@@ -183,3 +183,18 @@ def test_every_agent_runs_on_the_mapping_env(name):
     agent.run(env, 6)
     assert len(seen) == 6
     assert all(env.space.validate(ev.design) == ev.design for ev in seen)
+
+
+def test_zigzag_hardware_files_and_bad_names():
+    pytest.importorskip("zigzag")
+    env = gymnasium.make(ENV, hardware="tpu_like", spatial="fixed", layer="stages.3.conv2").unwrapped
+    assert not any(n.startswith("sp.") for n in env.space.names)  # the file's own spatial mapping
+    rng = np.random.default_rng(0)
+    evs = env.evaluate([env.space.from_indices(i) for i in env.space.sample_indices(rng, 20)])
+    assert sum(e.metrics is not None for e in evs) >= 10
+    with pytest.raises(
+        ValueError, match="unknown hardware 'tpu_lik'; allowed: eyeriss, a YAML path, .*tpu_like"
+    ):
+        gymnasium.make(ENV, hardware="tpu_lik")
+    with pytest.raises(ValueError, match="has no layer 'nope'"):
+        gymnasium.make(ENV, layer="nope")
