@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import archgym  # noqa: F401  (registers the envs)
+from archgym.errors import ConfigError
+from archgym.registry import make_env
 from archgym.envs.accelerator.architecture import derived_access_pj, derived_area_mm2
 from archgym.envs.accelerator.extended_simulator import ExtendedAcceleratorSimulator
 from archgym.envs.accelerator.layers import Layer
@@ -89,7 +91,9 @@ def test_the_env_takes_space_extended():
     rng = np.random.default_rng(0)
     evs = env.evaluate([env.space.from_indices(i) for i in env.space.sample_indices(rng, 8)])
     assert all(e.metrics is not None and e.metrics["area_mm2"] > 0 for e in evs)
-    with pytest.raises(ValueError, match="space must be one of default, extended"):
+    with pytest.raises(ConfigError, match="space must be one of default, extended"):
         gymnasium.make("archgym/Accelerator-v0", space="huge", workload=LAYERS)
-    with pytest.raises(ValueError, match="space=extended is costed by the hierarchy model"):
-        gymnasium.make("archgym/Accelerator-v0", space="extended", simulator="template", workload=LAYERS)
+    with pytest.raises(ConfigError, match="space=extended is costed by hierarchy only"):
+        make_env("archgym/Accelerator-v0", simulator="template", space="extended", workload=LAYERS)
+    hier = make_env("archgym/Accelerator-v0", simulator="hierarchy", space="extended", workload=LAYERS)
+    assert isinstance(hier.unwrapped.simulator, ExtendedAcceleratorSimulator)

@@ -13,16 +13,16 @@ separate interconnect energy.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from archgym.design_space import InvalidDesignError
-from archgym.simulator import Metrics, SimulationError, Simulator
+from archgym.errors import InvalidDesignError, SimulationError
+from archgym.simulator import Metrics, PreparedWorkload, Simulator
 
 from .architecture import Architecture, ArchitectureError
 from .hierarchy_model import evaluate_batch
-from .networks import as_workload
+from .networks import Workload, as_workload
 from .simulator import METRICS
 from .space import extended_design_space
 from .technology import DEFAULT_TECHNOLOGY, Technology
@@ -32,7 +32,7 @@ from .templates import extended_architecture
 _GROUP = {"w_spad": "rf", "i_spad": "rf", "o_spad": "rf", "col_buf": "glb", "glb": "glb", "dram": "dram"}
 
 
-class ExtendedAcceleratorSimulator(Simulator):
+class ExtendedAcceleratorSimulator(Simulator[Workload]):
     """Designs of the 26-knob extended space, costed by the hierarchy model (see the module doc)."""
 
     metrics = METRICS
@@ -42,6 +42,11 @@ class ExtendedAcceleratorSimulator(Simulator):
         self.technology = technology
         self.im2col = im2col
         self._space = extended_design_space()
+
+    def prepare(self, workload: object) -> PreparedWorkload[Workload]:
+        """A registered name, a :class:`~.networks.Workload` or a list of layers, once."""
+        wl = as_workload(cast(Any, workload))
+        return PreparedWorkload(wl, wl.name, workload, (wl.name, wl.layers))
 
     def architectures(self, designs: Sequence[Mapping[str, Any]]) -> list[Architecture]:
         """The designs as architectures (a design outside the space is a SimulationError)."""
@@ -55,7 +60,7 @@ class ExtendedAcceleratorSimulator(Simulator):
 
     def evaluate_arrays(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> dict[str, np.ndarray]:
         """Network metrics as ``{name: (B,) array}``."""
-        wl = as_workload(workload)
+        wl = self.workload_data(workload)
         archs = self.architectures(designs)
         costs = evaluate_batch(archs, wl.layers)
         sc = costs.scalars

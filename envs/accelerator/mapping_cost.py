@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from archgym.simulator import SimulationError
+from archgym.errors import SimulationError
 
 from . import hierarchy_kernel as kernel
 from .architecture import DIRECTIONS, LAYER_DIMS, OPERANDS, RELEVANT, Architecture

@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from archgym.env import ArchGymEnv
+from archgym.errors import ConfigError, InvalidWorkloadError
 from archgym.objective import ConstraintSpec, objective_from_config, round_up_significant
-from archgym.simulator import InvalidWorkloadError, Metric, Metrics, Simulator
+from archgym.simulator import Metric, Metrics, PreparedWorkload, Simulator, check_settings
 
 from .architecture import Architecture
 from .hierarchy_model import evaluate_layers, unique_layers
@@ -92,21 +93,28 @@ def _totals(problem: MappingProblem, cycles: np.ndarray, energy_pj: np.ndarray) 
     }
 
 
-class MappingSimulator(Simulator):
+class MappingSimulator(Simulator[MappingProblem]):
     """Costs a mapping design on a :class:`MappingProblem` (hierarchy model, given mapping)."""
 
     metrics = METRICS
     version = "archgym-accelerator mapping cost 0.1 (hierarchy model on a given mapping)"
 
-    def check_workload(self, workload: Any) -> None:
+    def prepare(self, workload: object) -> PreparedWorkload[MappingProblem]:
+        """The problem as given (anything else is an :class:`InvalidWorkloadError`)."""
         if not isinstance(workload, MappingProblem):
             raise InvalidWorkloadError(
                 f"the mapping simulator needs a MappingProblem, got {type(workload).__name__}"
             )
+        content = (
+            workload.name,
+            workload.spatial,
+            [x.shape_key for x in workload.layers],
+            repr(workload.arch),
+        )
+        return PreparedWorkload(workload, workload.name, workload, content)
 
-    def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
-        self.check_workload(workload)
-        problem: MappingProblem = workload
+    def evaluate(self, design: Mapping[str, Any], workload: MappingProblem) -> Metrics:
+        problem = self.workload_data(workload)
         cycles, energy = np.zeros(len(problem.spaces)), np.zeros(len(problem.spaces))
         for i, space in enumerate(problem.spaces):
             mapping = space.decode(design)
@@ -117,6 +125,14 @@ class MappingSimulator(Simulator):
                 raise InfeasibleMappingError(f"{where}{exc}") from None
             cycles[i], energy[i] = cost.latency_cycles, cost.energy_pj
         return _totals(problem, cycles, energy)
+
+
+def mapping_simulator(env: Any, settings: Mapping[str, Any]) -> MappingSimulator:
+    """``env.simulator=mapping`` (an ``archgym.simulators`` entry point): the mapping env's cost."""
+    check_settings("mapping", settings, {})
+    if getattr(env, "env_id", "") not in ("", ENV_ID):
+        raise ConfigError(f"simulator 'mapping' costs {ENV_ID} designs, not {env.env_id}'s")
+    return MappingSimulator()
 
 
 def mapper_metrics(problem: MappingProblem) -> Metrics:
@@ -146,7 +162,7 @@ def resolve_hardware(
         path = inputs / "hardware" / f"{hardware}.yaml"
         if not path.is_file():
             known = sorted(p.stem for p in (inputs / "hardware").glob("*.yaml"))
-            raise ValueError(
+            raise ConfigError(
                 f"unknown hardware {hardware!r}; allowed: eyeriss, a YAML path, {', '.join(known)}"
             )
         if mapping is None:
@@ -165,12 +181,12 @@ def _layers(
     if isinstance(layer, int) or str(layer).isdigit():
         i = int(layer)
         if not 0 <= i < len(wl.layers):
-            raise ValueError(f"layer index {i} outside 0..{len(wl.layers) - 1} of workload {wl.name!r}")
+            raise ConfigError(f"layer index {i} outside 0..{len(wl.layers) - 1} of workload {wl.name!r}")
         return wl.name, (wl.layers[i],)
     named = [x for x in wl.layers if x.name == layer]
     if not named:
         names = ", ".join(x.name for x in wl.layers[:8])
-        raise ValueError(
+        raise ConfigError(
             f"workload {wl.name!r} has no layer {layer!r}; its layers: {names}, ... (or an index, or 'all')"
         )
     return wl.name, (named[0],)

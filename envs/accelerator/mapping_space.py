@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from archgym.design_space import Categorical, DesignSpace, Integer, Parameter
+from archgym.errors import ConfigError
 
 from .architecture import LAYER_DIMS, OPERANDS, Architecture
 from .hierarchy_model import layer_dims, spatial_unrolling
@@ -71,9 +72,11 @@ class LayerMappingSpace:
 
     def __post_init__(self) -> None:
         if self.spatial not in SPATIAL_MODES:
-            raise ValueError(f"spatial must be one of {', '.join(SPATIAL_MODES)}, got {self.spatial!r}")
+            raise ConfigError(
+                f"env.kwargs.spatial must be one of {', '.join(SPATIAL_MODES)}, got {self.spatial!r}"
+            )
         if self.spatial == "fixed" and self.arch.spatial_hints:
-            raise ValueError(
+            raise ConfigError(
                 f"architecture {self.arch.name!r} leaves array dimensions to hints "
                 f"({', '.join(self.arch.spatial_hints)}): use spatial='search'"
             )
@@ -200,5 +203,5 @@ def mapping_design_space(spaces: list[LayerMappingSpace]) -> DesignSpace:
     """One design space over the knobs of several layers (each with its own prefix)."""
     params = [p for s in spaces for p in s.parameters()]
     if not params:
-        raise ValueError("the layer has nothing to map (every dimension is 1)")
+        raise ConfigError("the layer has nothing to map (every dimension is 1)")
     return DesignSpace(params)
