@@ -181,7 +181,7 @@ def tile_bits(
 ) -> float:
     """Bits of ``op``'s tile in one instance of memory ``m`` covering the loop extents ``ext``."""
     o = OPERANDS.index(op)
-    elements = kernel._footprint(o, setup.inside[m] * ext, layer.stride, layer.H, layer.W)
+    elements = _footprint(o, setup.inside[m] * ext, layer)
     return float(elements) * int(arch.precision[op])
 
 
@@ -196,7 +196,7 @@ def _check_capacity(arch: Architecture, layer: Layer, setup: SpatialSetup, loop_
                 continue
             j = arch.levels(op).index(mem)
             ext = setup.inside[m] * cum[bound[o, j]]
-            elements = kernel._footprint(o, ext, layer.stride, layer.H, layer.W)
+            elements = _footprint(o, ext, layer)
             bits += elements * prec[o]
             parts.append(f"{op} {elements}")
         if bits > mem.size_bits:
@@ -255,27 +255,12 @@ def _cost(
     n_loops: int,
     bound: np.ndarray,
 ) -> LayerCost:
-    p = kernel.pack_architectures([arch])
-    n_mem, M, P, L = len(arch.memories), kernel.MAX_MEMORIES, kernel.MAX_PORTS, kernel.MAX_LOOPS
-    inside = np.ones((M, 8), np.int64)
-    inside[:n_mem] = setup.inside
-    act_nb, act_b = np.ones(M), np.ones((M, 3))
-    act_nb[:n_mem], act_b[:n_mem] = setup.act_nb, setup.act_b
-    bnd = np.zeros((3, M), np.int64)
-    bnd[:, :n_mem] = bound
-    rd, wr, en = np.zeros(M), np.zeros(M), np.zeros(M)
-    scratch: list[Any] = [np.zeros((M, P)), np.zeros((M, P)), np.zeros(3), np.zeros(3)]
-    scratch += [np.ones(8, np.int64), np.ones(8, np.int64), np.ones((L + 1, 8), np.int64)]
-    scratch += [np.ones(L + 1, np.int64), np.ones((3, L + 1), np.int64), np.zeros((3, L + 1), np.int64)]
-    scratch += [np.ones((3, L + 1), np.int64), np.ones(L + 1, np.bool_)]
-    cpi = float(arch.array.cycles_per_iteration)
-    compiled: Any = kernel._cost  # the hierarchy model's cost of one allocated loop order
-    temporal, stall, onload, offload = compiled(
-        loop_ld, loop_f, n_loops, bnd, p.chain[0], p.n_chain[0], inside, act_nb, act_b, n_mem,
-        p.mem_size[0], p.mem_rpj[0], p.mem_wpj[0], p.port_of[0], p.bw_max[0], p.bw_min[0], p.prec[0],
-        kernel._REL, layer.stride, layer.H, layer.W, rd, wr, en, *scratch, np.inf, cpi,
-    )  # fmt: skip
+    n_mem = len(arch.memories)
+    temporal, stall, onload, offload, rd, wr, en = _cost_loops(
+        arch, layer, setup, loop_ld, loop_f, n_loops, bound
+    )
     mac_e = mac_energy_pj(arch, layer)
+    cpi = float(arch.array.cycles_per_iteration)
     latency = temporal + stall + onload + offload + setup.drain
     units = arch.array.units
     ideal = math.ceil(math.ceil(layer.macs / units) * cpi)
@@ -319,16 +304,7 @@ def mapper_mapping(arch: Architecture, layer: Layer, order: Sequence[str]) -> La
     loop_f = np.ones(kernel.MAX_LOOPS, np.int64)
     for i, (ld, f) in enumerate(loops):
         loop_ld[i], loop_f[i] = _LD[ld], f
-    p = kernel.pack_architectures([arch])
-    M = kernel.MAX_MEMORIES
-    inside = np.ones((M, 8), np.int64)
-    inside[: len(arch.memories)] = setup.inside
-    bound = np.zeros((3, M), np.int64)
-    kernel._allocate(
-        loop_ld, loop_f, len(loops), p.chain[0], p.n_chain[0], inside, p.mem_ops[0], p.mem_size[0], p.prec[0],
-        layer.stride, layer.H, layer.W, bound, np.ones((3, 8), np.int64), np.zeros(3, np.int64),
-        np.zeros(3, np.int64), np.zeros(3, np.int64),
-    )  # fmt: skip
+    bound = _allocate(arch, layer, setup, loop_ld, loop_f, len(loops))
     levels = {
         op: tuple(int(b) for b in bound[o, : len(arch.levels(op)) - 1]) for o, op in enumerate(OPERANDS)
     }
@@ -348,3 +324,100 @@ def _prime_factors(n: int) -> list[int]:
     if n > 1:
         out.append(n)
     return sorted(out, reverse=True)
+
+
+# ------------------------------------------------------------------ the kernel's entry points
+# The compiled kernel is being split into named parts (issue 23: ``footprint``, ``allocate``
+# and ``cost_order`` on named tuples) on a parallel branch. Until both are merged these three
+# functions call whichever form the installed kernel has; the second branch of each can go then.
+_K: Any = kernel
+_NAMED = hasattr(kernel, "cost_order")
+
+
+def _footprint(op: int, ext: np.ndarray, layer: Layer) -> int:
+    """Elements of operand ``op``'s tile over the loop extents ``ext`` (inputs: sliding windows)."""
+    fn = _K.footprint if _NAMED else _K._footprint
+    return int(fn(op, np.ascontiguousarray(ext, np.int64), layer.stride, layer.H, layer.W))
+
+
+def _packed(arch: Architecture, setup: SpatialSetup) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+    """The architecture packed for the kernel and the setup padded to its memory count."""
+    p = _K.pack_architectures([arch])
+    M, n_mem = kernel.MAX_MEMORIES, len(arch.memories)
+    inside, act_nb, act_b = np.ones((M, 8), np.int64), np.ones(M), np.ones((M, 3))
+    inside[:n_mem], act_nb[:n_mem], act_b[:n_mem] = setup.inside, setup.act_nb, setup.act_b
+    return p, inside, act_nb, act_b
+
+
+def _view(p: Any) -> Any:
+    return _K.ArchView(
+        p.n_mem[0], p.mem_size[0], p.mem_rpj[0], p.mem_wpj[0], p.mem_ops[0], p.chain[0], p.n_chain[0],
+        p.port_of[0], p.bw_max[0], p.bw_min[0], p.prec[0],
+    )  # fmt: skip
+
+
+def _allocate(
+    arch: Architecture,
+    layer: Layer,
+    setup: SpatialSetup,
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    n_loops: int,
+) -> np.ndarray:
+    """The mapper's greedy bottom-up allocation of the loops: ``bound`` (3, memories)."""
+    p, inside, _, _ = _packed(arch, setup)
+    M = kernel.MAX_MEMORIES
+    if _NAMED:
+        shape = _K.pack_layers([layer])[0][0]
+        al = _K.new_allocation(M)
+        pl = _K.Placement(inside, np.ones(M), np.ones((M, 3)))
+        _K.allocate(loop_ld, loop_f, n_loops, _view(p), pl, shape, al)
+        bound = al.bound
+    else:
+        bound = np.zeros((3, M), np.int64)
+        _K._allocate(
+            loop_ld, loop_f, n_loops, p.chain[0], p.n_chain[0], inside, p.mem_ops[0], p.mem_size[0], p.prec[0],
+            layer.stride, layer.H, layer.W, bound, np.ones((3, 8), np.int64), np.zeros(3, np.int64),
+            np.zeros(3, np.int64), np.zeros(3, np.int64),
+        )  # fmt: skip
+    return np.asarray(bound)[:, : len(arch.memories)]
+
+
+def _cost_loops(
+    arch: Architecture,
+    layer: Layer,
+    setup: SpatialSetup,
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    n_loops: int,
+    bound: np.ndarray,
+) -> tuple[float, float, float, float, np.ndarray, np.ndarray, np.ndarray]:
+    """The kernel's cost of one allocated loop order: ``(temporal, stall, onload, offload)``
+    cycles and per memory reads, writes (words) and energy (pJ)."""
+    p, inside, act_nb, act_b = _packed(arch, setup)
+    M, P, L, n_mem = kernel.MAX_MEMORIES, kernel.MAX_PORTS, kernel.MAX_LOOPS, len(arch.memories)
+    bnd = np.zeros((3, M), np.int64)
+    bnd[:, :n_mem] = bound
+    cpi = float(arch.array.cycles_per_iteration)
+    if _NAMED:
+        shape = _K.pack_layers([layer])[0][0]
+        al = _K.new_allocation(M)
+        al.bound[:] = bnd
+        lg = _K.new_ledger(M, P)
+        pl = _K.Placement(inside, act_nb, act_b)
+        out = _K.cost_order(
+            loop_ld, loop_f, n_loops, _view(p), pl, al, shape, _K.new_tiles(L), lg, cpi, np.inf, np.inf
+        )
+        level = lg.level[:, :n_mem]
+        return (*out, level[_K.READS].copy(), level[_K.WRITES].copy(), level[_K.ENERGY].copy())
+    rd, wr, en = np.zeros(M), np.zeros(M), np.zeros(M)
+    scratch: list[Any] = [np.zeros((M, P)), np.zeros((M, P)), np.zeros(3), np.zeros(3)]
+    scratch += [np.ones(8, np.int64), np.ones(8, np.int64), np.ones((L + 1, 8), np.int64)]
+    scratch += [np.ones(L + 1, np.int64), np.ones((3, L + 1), np.int64), np.zeros((3, L + 1), np.int64)]
+    scratch += [np.ones((3, L + 1), np.int64), np.ones(L + 1, np.bool_)]
+    out = _K._cost(
+        loop_ld, loop_f, n_loops, bnd, p.chain[0], p.n_chain[0], inside, act_nb, act_b, n_mem,
+        p.mem_size[0], p.mem_rpj[0], p.mem_wpj[0], p.port_of[0], p.bw_max[0], p.bw_min[0], p.prec[0],
+        _K._REL, layer.stride, layer.H, layer.W, rd, wr, en, *scratch, np.inf, cpi,
+    )  # fmt: skip
+    return (*out, rd[:n_mem], wr[:n_mem], en[:n_mem])
