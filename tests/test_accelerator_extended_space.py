@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 import archgym  # noqa: F401  (registers the envs)
-from archgym.errors import ConfigError
-from archgym.registry import make_env
 from archgym.envs.accelerator.architecture import derived_access_pj, derived_area_mm2
 from archgym.envs.accelerator.extended_simulator import ExtendedAcceleratorSimulator
 from archgym.envs.accelerator.layers import Layer
 from archgym.envs.accelerator.space import EYERISS_LIKE_EXTENDED, extended_design_space
 from archgym.envs.accelerator.technology import DEFAULT_TECHNOLOGY as TECH
 from archgym.envs.accelerator.templates import extended_architecture
+from archgym.errors import ConfigError
+from archgym.registry import make_env
 
 BASE = EYERISS_LIKE_EXTENDED
 LAYERS = [
