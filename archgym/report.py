@@ -490,10 +490,11 @@ def lottery_table(data: SweepData) -> pd.DataFrame:
     varying = varying_keys(data.runs)
     records, seen = [], set()
     for row in configs.to_dict("records"):
-        if row["params"] in seen:
+        group = tuple(str(row[k]) for k in GROUP_KEYS)
+        if (group, row["params"]) in seen:
             continue
         twins = [t for t in str(row["identical_to"]).split("; ") if t]
-        seen.update(twins)
+        seen.update((group, t) for t in twins)
         records.append(
             {
                 **{k: row[k] for k in GROUP_KEYS},
