@@ -488,7 +488,8 @@ def lottery_table(data: SweepData) -> pd.DataFrame:
     """
     configs = config_table(data.runs)
     varying = varying_keys(data.runs)
-    records, seen = [], set()
+    records: list[dict[str, Any]] = []
+    seen: set[tuple[tuple[str, ...], str]] = set()
     for row in configs.to_dict("records"):
         group = tuple(str(row[k]) for k in GROUP_KEYS)
         if (group, row["params"]) in seen:

@@ -27,6 +27,7 @@ from archgym.logger import SCHEMA_VERSION, DatasetLogger, RunInfo
 from archgym.objective import ObjectiveError, objective_hash, objective_spec
 from archgym.provenance import SIMULATOR_SOURCE, archgym_version, simulator_source, workload_hash
 from archgym.registry import ConfigError, make_agent, make_env
+from archgym.replay import ReplayLog, load_replay
 from archgym.runlock import LOCK_FILE, RunLock
 from archgym.sweep import DATASET_DIR, SUMMARY_FILE, check_resume, start_run
 
@@ -134,6 +135,8 @@ class RunSummary:
     archgym_version: str = ""
     schema_version: int = SCHEMA_VERSION
     hypervolume: dict[str, Any] | None = None  # multi-metric objectives: see archgym.hypervolume
+    #: evaluations answered from the dataset of a cut-off earlier attempt (0: not resumed)
+    resumed_evaluations: int = 0
 
     @property
     def is_proxy(self) -> bool:
@@ -223,8 +226,9 @@ def run_experiment(
     is removed again).
 
     With ``resume: true`` (the default) a directory holding a complete run of the same
-    config is not run again: its summary is returned. A cut-off run there is cleared and
-    run again (see :mod:`archgym.sweep`).
+    config is not run again: its summary is returned. A cut-off run there is resumed by
+    replay: its flushed rows answer the re-run's first proposals (checked against them) and
+    only the rest is simulated (see :mod:`archgym.sweep` and :mod:`archgym.replay`).
 
     ``env`` (an instance) and ``agent`` (a factory ``(space, seed) -> Agent``) stand in for
     what the config names (``archgym generate`` passes its sampler this way); ``on_start``
@@ -258,10 +262,10 @@ def run_experiment(
         _discard(out, existed)
         raise
     try:
-        start_run(out, plain)
+        kept = start_run(out, plain, resume=_bool(plain, "resume", True))
         if on_start is not None:
             on_start(out)
-        return _search(cfg, env, search, out)
+        return _search(cfg, env, search, out, kept)
     finally:
         lock.release()
 
@@ -273,11 +277,11 @@ def _discard(out: Path, existed: bool) -> None:
             out.rmdir()
 
 
-def run_info(cfg: RunConfig, env: Any, agent: Agent) -> RunInfo:
+def run_info(cfg: RunConfig, env: Any, agent: Agent, run_id: str | None = None) -> RunInfo:
     """The metadata every row of this run carries (provenance, objective, metric definitions)."""
     base = unwrap(env)
     return RunInfo(
-        run_id=f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}",
+        run_id=run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}",
         env_id=cfg.env_id,
         workload=str(base.workload_name),
         simulator_version=base.simulator.version,
@@ -293,9 +297,26 @@ def run_info(cfg: RunConfig, env: Any, agent: Agent) -> RunInfo:
     )
 
 
-def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path) -> RunSummary:
+def _replay_log(env: Any, out: Path, kept: int) -> ReplayLog | None:
+    """The rows a cut-off run left in ``out`` (``kept`` of them), handed to the env's evaluator."""
+    if not kept:
+        return None
     base = unwrap(env)
-    info = run_info(cfg, env, agent)
+    log = load_replay(
+        out / DATASET_DIR, base.space, base.simulator.metric_names, base.simulator.extra_columns
+    )
+    base.evaluator.replay(log)
+    print(
+        f"archgym: resuming {out}: replaying {len(log)} evaluations from its dataset, simulating the rest",
+        file=sys.stderr,
+    )
+    return log
+
+
+def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path, kept: int = 0) -> RunSummary:
+    base = unwrap(env)
+    replay = _replay_log(env, out, kept)
+    info = run_info(cfg, env, agent, replay.run_id if replay else None)
     logger = DatasetLogger(
         out / DATASET_DIR,
         info,
@@ -303,6 +324,7 @@ def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path) -> RunSummary:
         base.simulator.metric_names,
         cfg.flush_every,
         base.simulator.extra_columns,
+        existing_rows=len(replay) if replay else 0,
     )
     progress = _Progress(cfg.budget, f"{cfg.agent} on {base.workload_name or cfg.env_id}", cfg.progress)
     base.add_recorder(logger)
@@ -322,6 +344,7 @@ def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path) -> RunSummary:
             cfg, info, result, time.perf_counter() - start, out / DATASET_DIR, logger.rows_written
         )
         summary.proxy_path = getattr(base.simulator, "path", None) if summary.is_proxy else None
+        summary.resumed_evaluations = len(replay) if replay else 0
         summary.hypervolume = hv_tracker.summary() if hv_tracker is not None else None
         write_text_atomic(out / SUMMARY_FILE, summary.to_json())
         base.evaluator.close()
@@ -363,7 +386,12 @@ def format_summary(summary: RunSummary) -> str:
     lines = [
         f"run {summary.run_id}: {summary.agent} (seed {summary.seed}) on {summary.env_id} "
         f"[{summary.workload}]",
-        f"  evaluations: {summary.evaluations}/{summary.budget} in {summary.wall_time_s:.2f} s",
+        f"  evaluations: {summary.evaluations}/{summary.budget} in {summary.wall_time_s:.2f} s"
+        + (
+            f" (resumed: {summary.resumed_evaluations} replayed from the cut-off attempt's dataset)"
+            if summary.resumed_evaluations
+            else ""
+        ),
     ]
     if summary.is_proxy:
         lines.append(
