@@ -6,7 +6,6 @@ called directly with a plain mapping (the same keys as ``conf/config.yaml``).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -72,7 +71,7 @@ class RunConfig:
             env_kwargs=dict(env.get("kwargs") or {}),
             agent=str(agent["name"]),
             agent_params=dict(agent.get("params") or {}),
-            seed=_int(cfg, "seed", 0),
+            seed=_seed(cfg),
             budget=budget,
             stop_on_success=_bool(cfg, "stop_on_success", False),
             progress=_bool(cfg, "progress", True),
@@ -80,6 +79,13 @@ class RunConfig:
             simulator=dict(env.get("simulator") or {}) or None,
             agent_target=str(agent["_target_"]) if agent.get("_target_") else None,
         )
+
+
+def _seed(cfg: Mapping[str, Any]) -> int:
+    seed = _int(cfg, "seed", 0)
+    if seed < 0 or seed >= 2**32:
+        raise ConfigError(f"seed: must be an integer in [0, 2**32), got {seed}")
+    return int(seed)
 
 
 def _section(cfg: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -180,11 +186,28 @@ def build(cfg: RunConfig, env: Any = None, agent: AgentFactory | None = None) ->
         search = agent(space, cfg.seed)
     else:
         search = make_agent(cfg.agent_target or cfg.agent, space, seed=cfg.seed, **cfg.agent_params)
+    check_agent(search, env, cfg.agent)
     if cfg.simulator and cfg.simulator.get("name") == "proxy_in_loop":
         from archgym.proxy.in_loop import wrap_agent
 
         search = wrap_agent(search, env, cfg.simulator)  # searches on a proxy; the budget counts real runs
     return env, search
+
+
+def check_agent(search: Agent, env: Any, name: str) -> None:
+    """Bind an agent to the env before the run starts, so that hyperparameters only the env can
+    check (the metrics a multi-objective agent optimises) fail as a :class:`ConfigError` while
+    nothing is written yet."""
+    bind = getattr(search, "bind", None)
+    if bind is None:
+        return
+    bind(env)
+    if getattr(search, "metrics", None) is not None and hasattr(search, "objective_metrics"):
+        try:
+            search.objective_metrics()
+        except ValueError as exc:
+            msg = f"agent.params.{exc}" if str(exc).startswith("metrics") else f"agent {name!r}: {exc}"
+            raise ConfigError(msg) from None
 
 
 class _Progress:
@@ -238,7 +261,7 @@ def run_experiment(
     plain = _to_plain(config)
     cfg = RunConfig.from_mapping(plain)
     out = Path(output_dir)
-    existed, lock_existed = out.exists(), (out / LOCK_FILE).exists()
+    existed, lock_existed = _first_existing(out), (out / LOCK_FILE).exists()
     lock = RunLock(out).acquire()  # RunLockedError: another live run writes here
     try:
         previous = check_resume(out, plain, resume=_bool(plain, "resume", True))
@@ -270,11 +293,24 @@ def run_experiment(
         lock.release()
 
 
-def _discard(out: Path, existed: bool) -> None:
-    """Remove the directory of a run that never started if this call created it (and it is empty)."""
-    if not existed:
-        with contextlib.suppress(OSError):  # not empty: something else wrote there meanwhile
-            out.rmdir()
+def _first_existing(path: Path) -> Path:
+    """``path`` or its nearest ancestor that exists."""
+    path = path.absolute()
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def _discard(out: Path, existed: Path) -> None:
+    """Remove the directories this call created for a run that never started (while empty),
+    from ``out`` up to ``existed``, the nearest ancestor that existed before."""
+    path = out.absolute()
+    while path != existed and existed in path.parents:
+        try:
+            path.rmdir()
+        except OSError:  # not empty: something else wrote there meanwhile
+            return
+        path = path.parent
 
 
 def run_info(cfg: RunConfig, env: Any, agent: Agent, run_id: str | None = None) -> RunInfo:
@@ -403,8 +439,11 @@ def format_summary(summary: RunSummary) -> str:
         lines.append(f"  target met{predicted} after {summary.evaluations_to_target} evaluations")
     else:
         lines.append(f"  target not met{predicted} within the budget")
+    infeasible = infeasible_reason(summary)
+    if infeasible:
+        lines.append(f"  no feasible design found: {infeasible}")
     if summary.best_design is not None:
-        lines.append(f"  best reward: {summary.best_reward:.4f}")
+        lines.append(f"  best reward: {summary.best_reward:.4f}" + (" (infeasible)" if infeasible else ""))
         lines.append("  best design: " + ", ".join(f"{k}={v}" for k, v in summary.best_design.items()))
         if summary.best_metrics:
             lines.append(
@@ -412,3 +451,28 @@ def format_summary(summary: RunSummary) -> str:
             )
     lines.append(f"  dataset: {summary.dataset}")
     return "\n".join(lines)
+
+
+def violated_constraints(objective: Mapping[str, Any], metrics: Mapping[str, float]) -> list[str]:
+    """The constraints of an objective block that ``metrics`` violate, as ``metric op bound (got v)``."""
+    out = []
+    for c in objective.get("constraints") or ():
+        value = metrics.get(c["metric"])
+        if value is None:
+            continue
+        holds = value <= c["bound"] if c["op"] == "<=" else value >= c["bound"]
+        if not holds:
+            out.append(f"{c['metric']} {c['op']} {c['bound']:g} (got {value:.4g})")
+    return out
+
+
+def infeasible_reason(summary: RunSummary) -> str | None:
+    """Why a run's best design is infeasible (violated constraints, or a failed simulation), else ``None``."""
+    if summary.best_design is None:
+        return "no design was evaluated successfully" if summary.evaluations else None
+    if summary.best_metrics is None:
+        return "every simulation failed (see the error column of the dataset)"
+    violated = violated_constraints(summary.objective, summary.best_metrics)
+    if not violated:
+        return None
+    return "the best design violates " + "; ".join(violated)
