@@ -129,10 +129,15 @@ def _summary_objective_hash(s: dict[str, Any]) -> str:
     return objective_hash(s["objective"]) if s.get("objective") else ""
 
 
-def trajectory_hash(df: pd.DataFrame) -> str:
-    """A hash of the designs a run proposed, in order (equal for runs that searched alike)."""
+def trajectory_hash(df: pd.DataFrame, upto: float | None = None) -> str:
+    """A hash of the designs a run evaluated, in order, up to step ``upto`` (its evaluations to the
+    target: what decided its outcome; all of them when ``None``/NaN). Equal for runs that searched
+    alike, e.g. random search with another batch size that only evaluates a longer last batch."""
+    df = df.sort_values("step")
+    if upto is not None and np.isfinite(upto):
+        df = df[df["step"] <= upto]
     cols = [*param_columns(df), "reward"]
-    values = pd.util.hash_pandas_object(df.sort_values("step")[cols], index=False).to_numpy()
+    values = pd.util.hash_pandas_object(df[cols], index=False).to_numpy()
     return hashlib.sha256(values.tobytes()).hexdigest()[:16]
 
 
@@ -154,7 +159,7 @@ def _run_record(key: str, s: dict[str, Any], h: str, df: pd.DataFrame) -> dict[s
         "success": bool(s.get("success")),
         "evaluations_to_target": s.get("evaluations_to_target"),
         "wall_time_s": s.get("wall_time_s"),
-        "trajectory": trajectory_hash(df),
+        "trajectory": trajectory_hash(df, s.get("evaluations_to_target")),
     }
 
 
@@ -354,6 +359,10 @@ def agent_colours(agents: Sequence[str]) -> dict[str, Any]:
     return {a: cmap(i % cmap.N) for i, a in enumerate(sorted(set(agents)))}
 
 
+#: line styles of an agent's further groups (another budget or objective) in best_so_far.png
+GROUP_STYLES: tuple[Any, ...] = ("-", ":", "-.", (0, (5, 1)))
+
+
 def _line_style(source: str) -> str:
     return "--" if source != SIMULATOR_SOURCE else "-"
 
@@ -433,14 +442,15 @@ def plot_best_so_far(data: SweepData, path: Path) -> Path:
     colours = agent_colours(data.runs["agent"].tolist())
     fig, (ax, ax_s) = plt.subplots(1, 2, figsize=(12, 4.5))
     targets = set()
+    seen: dict[str, int] = {}
     for band in curve_bands(data):
         colour = colours[band.agent]
+        nth = seen[band.agent] = seen.get(band.agent, -1) + 1  # another budget/objective: another style
+        style = _line_style(band.source) if nth == 0 else GROUP_STYLES[nth % len(GROUP_STYLES)]
         label = f"{band.label} (best of {band.configs} configs, {band.seeds} seeds)"
-        ax.plot(band.evaluations, band.median, _line_style(band.source), color=colour, label=label)
+        ax.plot(band.evaluations, band.median, linestyle=style, color=colour, label=label)
         ax.fill_between(band.evaluations, band.q25, band.q75, alpha=0.2, color=colour)
-        ax_s.step(
-            band.evaluations, band.success_fraction, _line_style(band.source), where="post", color=colour
-        )
+        ax_s.step(band.evaluations, band.success_fraction, linestyle=style, where="post", color=colour)
         if band.target_reward is not None:
             targets.add(round(band.target_reward, 6))
     for t in sorted(targets):
@@ -734,7 +744,8 @@ def plot_pareto(data: SweepData, path: Path, metrics: Sequence[str] | None = Non
                 "o" + _line_style(source),
                 ms=4,
                 color=colour,
-                label=f"{_label(agent, source)} ({len(sel)} feasible designs on front)",
+                label=f"{_label(agent, source)} ({len(sel)} feasible designs on front, "
+                f"{len(sel[cols].drop_duplicates())} points)",
             )
         n_bad = infeasible_count(env_rows)
         values = ok[cols].to_numpy(np.float64)
