@@ -37,6 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from archgym.errors import LeftOutWarning
 from archgym.logger import (
     META_METRICS,
     META_OBJECTIVE,
@@ -61,10 +62,6 @@ def find_shards(path: str | os.PathLike) -> list[Path]:
             raise ValueError(f"{p} is not a Parquet shard (expected a .parquet file or a directory)")
         return [p]
     return sorted(q for q in p.rglob(SHARD_GLOB) if not q.name.startswith("."))
-
-
-class LeftOutWarning(UserWarning):
-    """:func:`load_dataset` left rows or runs out of what it returned (the message says which)."""
 
 
 #: ``archgym validate`` writes its rows to ``<run>/validation-<simulator>/``

@@ -55,6 +55,7 @@ from archgym.dataset import (
     run_completeness,
     shard_run_dir,
 )
+from archgym.errors import MixedDatasetError as MixedDatasetError
 from archgym.logger import (
     HEAD_FIELDS,
     META_METRICS,
@@ -78,10 +79,6 @@ DEDUPE_KEYS = ("env_id", "workload", "simulator_version")
 EXPORT_FORMATS = (".parquet", ".csv")
 #: key-value metadata of an export: every objective block in it, by hash
 META_OBJECTIVES = b"archgym.objectives"
-
-
-class MixedDatasetError(ValueError):
-    """The inputs hold several env ids or objectives and mixing was not allowed."""
 
 
 @dataclass

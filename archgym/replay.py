@@ -26,12 +26,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from archgym.design_space import Categorical, DesignSpace
+from archgym.errors import ConfigError, ReplayMismatchError
 from archgym.logger import EXTRA_PREFIX, METRIC_PREFIX, PARAM_PREFIX, SHARD_GLOB
-from archgym.registry import ConfigError
-
-
-class ReplayMismatchError(ConfigError):
-    """A resumed run proposed another design than its dataset records at some step."""
 
 
 @dataclass(frozen=True)
