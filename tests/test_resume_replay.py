@@ -72,7 +72,9 @@ def _cut(out: Path, keep_shards: int) -> int:
     return len(load_dataset(out, complete_only=False))
 
 
-@pytest.mark.parametrize("agent", list(FAMILIES))
+@pytest.mark.parametrize(
+    "agent", [pytest.param(a, marks=pytest.mark.slow) if a in ("bo", "ppo") else a for a in FAMILIES]
+)  # BO's GP fits and PPO's torch updates take 10-25 s on 2 shared cores: in the slow suite
 def test_cut_off_run_resumes_by_replay(agent, tmp_path):
     budget = 12 if agent == "bo" else 24  # BO refits its GP at every step, replayed or not
     whole = run_experiment(_config(agent, budget), tmp_path / "whole", env=make_test_env())
