@@ -2,9 +2,10 @@
 proposals from the rows on disk and simulates only the rest, into one dataset and one run id.
 
 Every agent family (sampler, evolution, BO, Optuna, RL) is checked two ways: in-process, by
-cutting a finished run back to what a kill leaves (its first shards, no summary; fast), and by
-a real SIGKILL of a run in a child process at a random point (one family in the fast suite,
-all of them marked slow). The resumed dataset must equal an uninterrupted run's row for row.
+cutting a finished run back to what a kill leaves (its first shards, no summary), and by a real
+SIGKILL of a run in a child process at a random point. The fast suite runs the cut for random
+search, GA and TPE and the SIGKILL for random search; BO and PPO, and the SIGKILL of the other
+families, are marked slow. The resumed dataset must equal an uninterrupted run's row for row.
 """
 
 from __future__ import annotations
