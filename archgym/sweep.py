@@ -1,4 +1,4 @@
-"""Resumable runs: skip a run that already finished, redo one that was cut off.
+"""Resumable runs: skip a run that already finished, resume one that was cut off (by replay).
 
 A sweep is resumable when every job maps to the same directory each time the sweep is
 launched. ``conf/config.yaml`` names sweep jobs by their overrides
