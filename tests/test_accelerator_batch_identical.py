@@ -7,7 +7,7 @@ import pytest
 from archgym.registry import make_env
 
 
-@pytest.mark.parametrize("model", ["hierarchy", "template"])
+@pytest.mark.parametrize("model", ["hierarchy", pytest.param("template", marks=pytest.mark.slow)])
 def test_metrics_are_bit_identical_whatever_the_batch(model):
     kwargs = {"workload": "alexnet"} if model == "hierarchy" else {"workload": "alexnet", "simulator": model}
     base = make_env("archgym/Accelerator-v0", **kwargs).unwrapped
