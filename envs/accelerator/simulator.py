@@ -51,6 +51,17 @@ def network_totals(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     return tot
 
 
+def _sum_layers(per_layer: np.ndarray) -> np.ndarray:
+    """Row sums of a ``(designs, layers)`` array, in the same order whatever the batch holds.
+
+    The batch arrays are strided views (layers outermost); numpy sums such a view by adding
+    whole columns in turn when it has several rows but pairwise along the row when it has one,
+    so a design's total differed in the last bit with the batch's size. A contiguous copy is
+    summed pairwise along every row alike, so a design's metrics do not depend on its batch.
+    """
+    return np.ascontiguousarray(per_layer).sum(axis=1)
+
+
 class AcceleratorSimulator(Simulator[Workload]):
     """Analytical model of a 2-D PE-array DNN accelerator (four dataflows, built-in mapper).
 
@@ -180,15 +191,15 @@ class AcceleratorSimulator(Simulator[Workload]):
         costs = evaluate_batch(archs, wl.layers)
         sc = costs.scalars
         names = [m.name for m in archs[0].memories]  # rf, glb, dram: one template, one layout
-        level_e = {n: costs.level_energy_pj[:, :, i].sum(1) for i, n in enumerate(names)}
+        level_e = {n: _sum_layers(costs.level_energy_pj[:, :, i]) for i, n in enumerate(names)}
         dram = names.index("dram")
-        dram_words = (costs.reads[:, :, dram] + costs.writes[:, :, dram]).sum(1)
+        dram_words = _sum_layers(costs.reads[:, :, dram] + costs.writes[:, :, dram])
         dram_word_bits = np.array([a.memories[dram].ports[0].bw_max for a in archs])
-        cycles = sc["latency_cycles"].sum(1)
+        cycles = _sum_layers(sc["latency_cycles"])
         clock = matrix[:, DESIGN_FIELDS.index("clock_mhz")]
         latency_ms = cycles / (clock * 1e3)
-        mac_e = sc["mac_energy_pj"].sum(1)
-        energy_pj = sc["energy_pj"].sum(1)
+        mac_e = _sum_layers(sc["mac_energy_pj"])
+        energy_pj = _sum_layers(sc["energy_pj"])
         macs = float(sum(layer.macs for layer in wl.layers))
         pes = np.array([a.array.units for a in archs], dtype=np.float64)
         return {
