@@ -51,13 +51,21 @@ from gymnasium import spaces
 
 from archgym.agent import Agent, RunResult
 from archgym.agents._common import check_choice, check_float, check_int, isolated_global_rngs
+from archgym.agents.rl_vector import (
+    MOVES,
+    START_MODES,
+    VectorFlatWrapper,
+    VectorMoveWrapper,
+    move_indices,
+    move_offsets,
+    n_move_actions,
+)
 from archgym.design_space import DesignSpace
-from archgym.env import unwrap
+from archgym.env import ArchGymEnv, unwrap
 from archgym.evaluation import Evaluation
+from archgym.vector import ArchGymVectorEnv
 
 ACTION_MODES = ("direct", "incremental", "assign", "flat")
-MOVES = ("step", "assign")
-START_MODES = ("best", "random", "centre")
 _MAX_FLAT = 1_000_000
 
 
@@ -97,9 +105,8 @@ class IncrementalActionWrapper(gym.Wrapper):
         self.space: DesignSpace = unwrap(env).space
         self.moves = check_choice("moves", moves, MOVES)
         self.start = check_choice("start", start, START_MODES)
-        self._offsets = np.concatenate([[0], np.cumsum(self.space.nvec)])
-        n_actions = 2 * len(self.space) if moves == "step" else int(self._offsets[-1])
-        self.action_space = spaces.Discrete(n_actions)
+        self._offsets = move_offsets(self.space)
+        self.action_space = spaces.Discrete(n_move_actions(self.space, self.moves))
         inner = env.observation_space
         if not isinstance(inner, spaces.Box):
             raise TypeError(f"{type(self).__name__} needs a Box observation space, got {inner}")
@@ -134,18 +141,7 @@ class IncrementalActionWrapper(gym.Wrapper):
 
     def move(self, action: int) -> np.ndarray:
         """The index vector reached from the current design by ``action``."""
-        out = self._current.copy()
-        if self.moves == "assign":
-            j = int(np.searchsorted(self._offsets, int(action), side="right")) - 1
-            out[j] = int(action) - int(self._offsets[j])
-            return out
-        j, up = divmod(int(action), 2)
-        n = int(self.space.nvec[j])
-        if self.space.params[j].is_categorical:
-            out[j] = (out[j] + (1 if up else -1)) % n
-        else:
-            out[j] = int(np.clip(out[j] + (1 if up else -1), 0, n - 1))
-        return out
+        return move_indices(self.space, self._offsets, self.moves, self._current, action)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         self._current = self.move(int(action))
@@ -228,6 +224,11 @@ class SB3Agent(Agent):
             these small MLPs).
         num_threads: torch CPU threads during learning (restored afterwards); 0 = leave
             torch's setting.
+        n_envs: parallel episodes per step (>= 1). With ``n_envs > 1`` the agent trains on
+            an :class:`~archgym.vector.ArchGymVectorEnv` over the run's env: each SB3 step
+            proposes ``n_envs`` designs, evaluated as one batch by the one simulator and
+            logged in sub-env order; the budget is still exact (the last step evaluates only
+            what is left of it). SB3's ``n_steps`` is per env, as in SB3.
     """
 
     #: the SB3 algorithm class name
@@ -247,8 +248,10 @@ class SB3Agent(Agent):
         episode_length: int,
         device: str,
         num_threads: int,
+        n_envs: int = 1,
     ) -> None:
         super().__init__(space, seed)
+        self.n_envs = check_int("n_envs", n_envs, 1)
         self.learning_rate = check_float("learning_rate", learning_rate, 0.0, low_open=True)
         self.gamma = check_float("gamma", gamma, 0.0, 1.0)
         self.net_arch = _net_arch(net_arch)
@@ -287,8 +290,24 @@ class SB3Agent(Agent):
         """Algorithm-specific SB3 constructor arguments."""
         raise NotImplementedError
 
-    def build(self, env: gym.Env) -> Any:
-        """The SB3 model on the (wrapped) env."""
+    def wrap_vector(self, env: ArchGymEnv, budget: int) -> Any:
+        """``n_envs`` episodes of ``env`` as one SB3 ``VecEnv`` (batched evaluation), per ``action_mode``."""
+        from archgym.vector_sb3 import SB3VecEnv
+
+        episode_length = self.episode_length or env.episode_length
+        venv: Any = ArchGymVectorEnv(env, self.n_envs, autoreset_mode="same_step", episode_length=episode_length)
+        venv.evaluation_limit = env.n_evaluations + budget
+        if self.action_mode in ("incremental", "assign"):
+            moves = "step" if self.action_mode == "incremental" else "assign"
+            venv = VectorMoveWrapper(venv, moves=moves, start=self.start)
+        elif self.action_mode == "flat":
+            venv = VectorFlatWrapper(venv)
+        sb3_env = SB3VecEnv(venv)
+        sb3_env.seed(self.seed)
+        return sb3_env
+
+    def build(self, env: Any) -> Any:
+        """The SB3 model on the (wrapped) env or ``VecEnv``."""
         import stable_baselines3 as sb3
 
         cls = getattr(sb3, self.algorithm)
@@ -318,7 +337,8 @@ class SB3Agent(Agent):
         start = time.perf_counter()
         try:
             with isolated_global_rngs(self.seed, self.num_threads, cuda=self.device != "cpu"):
-                self.model = self.build(self.wrap(env))
+                policy_env = self.wrap_vector(base, budget) if self.n_envs > 1 else self.wrap(env)
+                self.model = self.build(policy_env)
                 self.model.learn(
                     total_timesteps=budget, callback=_budget_callback(result, budget, stop_on_success)
                 )
@@ -361,6 +381,7 @@ class PPOAgent(SB3Agent):
         episode_length: int = 1,
         device: str = "cpu",
         num_threads: int = 1,
+        n_envs: int = 1,
     ) -> None:
         super().__init__(
             space,
@@ -373,6 +394,7 @@ class PPOAgent(SB3Agent):
             episode_length,
             device,
             num_threads,
+            n_envs,
         )
         self.n_steps = check_int("n_steps", n_steps, 2)
         self.batch_size = check_int("batch_size", batch_size, 2)
@@ -421,6 +443,7 @@ class A2CAgent(SB3Agent):
         episode_length: int = 1,
         device: str = "cpu",
         num_threads: int = 1,
+        n_envs: int = 1,
     ) -> None:
         super().__init__(
             space,
@@ -433,6 +456,7 @@ class A2CAgent(SB3Agent):
             episode_length,
             device,
             num_threads,
+            n_envs,
         )
         self.n_steps = check_int("n_steps", n_steps, 1)
         self.gae_lambda = check_float("gae_lambda", gae_lambda, 0.0, 1.0)
@@ -489,6 +513,7 @@ class DQNAgent(SB3Agent):
         episode_length: int = 1,
         device: str = "cpu",
         num_threads: int = 1,
+        n_envs: int = 1,
     ) -> None:
         super().__init__(
             space,
@@ -501,6 +526,7 @@ class DQNAgent(SB3Agent):
             episode_length,
             device,
             num_threads,
+            n_envs,
         )
         self.buffer_size = check_int("buffer_size", buffer_size, 1)
         self.learning_starts = check_int("learning_starts", learning_starts, 0)

@@ -60,6 +60,13 @@ class ArchGymVectorEnv(VectorEnv):
         num_envs: number of sub-envs (>= 1).
         autoreset_mode: ``"next_step"`` (Gymnasium's default) or ``"same_step"``.
         episode_length: steps per episode of each sub-env (default: the env's).
+
+    Attributes:
+        evaluation_limit: when set, a step evaluates only as many sub-envs (in order) as keep
+            the env's evaluation count at most this; the others get reward 0 and stay as they
+            are. An agent whose budget ends inside a step (SB3's, :mod:`archgym.vector_sb3`)
+            thus evaluates exactly its budget.
+        step_evaluations: the evaluation of each sub-env in the last step (None where none).
     """
 
     def __init__(
@@ -91,6 +98,8 @@ class ArchGymVectorEnv(VectorEnv):
         self._t = np.zeros(num_envs, dtype=np.int64)
         self._needs_reset = np.zeros(num_envs, dtype=bool)
         self._last: list[Evaluation | None] = [None] * num_envs
+        self.evaluation_limit: int | None = None
+        self.step_evaluations: list[Evaluation | None] = [None] * num_envs
 
     @property
     def autoreset_mode(self) -> AutoresetMode:
@@ -125,32 +134,38 @@ class ArchGymVectorEnv(VectorEnv):
     def step(
         self, actions: Any
     ) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], dict[str, Any]]:
-        """Evaluate one design per sub-env (those being auto-reset excepted) in one batch."""
-        active = ~self._needs_reset if self.autoreset_mode == AutoresetMode.NEXT_STEP else None
-        return self.step_active(actions, active)
+        """Evaluate one design per sub-env in one batch.
 
-    def step_active(
-        self, actions: Any, active: NDArray[np.bool_] | None = None
-    ) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], dict[str, Any]]:
-        """:meth:`step` evaluating only the sub-envs in ``active`` (None: all).
-
-        Inactive sub-envs are reset instead in next-step mode (reward 0, no evaluation) and
-        left as they are in same-step mode (reward 0, not done): a caller with a budget
-        that ends inside a step (:mod:`archgym.vector_sb3`) evaluates exactly that many designs.
+        In next-step mode a sub-env whose episode ended on the previous step is reset instead
+        (reward 0, no evaluation). Sub-envs past :attr:`evaluation_limit` get reward 0, are
+        not done, and keep their state.
         """
+        active = np.ones(self.num_envs, dtype=bool)
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            resetting = self._needs_reset.copy()
+            for i in np.flatnonzero(resetting):
+                self._reset_one(int(i))
+            active &= ~resetting
+        if self.evaluation_limit is not None:
+            room = max(0, self.evaluation_limit - self.env.n_evaluations)
+            active[np.flatnonzero(active)[room:]] = False
+        return self._step(actions, active)
+
+    def _step(
+        self, actions: Any, active: NDArray[np.bool_]
+    ) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], dict[str, Any]]:
         n = self.num_envs
         acts = np.asarray(actions)
         if acts.shape[:1] != (n,):
             raise ValueError(f"expected {n} actions (one per sub-env), got an array of shape {acts.shape}")
-        active = np.ones(n, dtype=bool) if active is None else np.asarray(active, dtype=bool)
         rows = np.flatnonzero(active)
-        for i in np.flatnonzero(~active & self._needs_reset):
-            self._reset_one(int(i))
         evaluations = self.env.evaluate([self.env.decode(acts[i]) for i in rows]) if rows.size else []
         reward = np.zeros(n, dtype=np.float64)
         terminated = np.zeros(n, dtype=bool)
         truncated = np.zeros(n, dtype=bool)
+        self.step_evaluations = [None] * n
         for i, ev in zip(rows, evaluations):
+            self.step_evaluations[i] = ev
             self._t[i] += 1
             self._last[i] = ev
             reward[i] = ev.reward
@@ -160,13 +175,17 @@ class ArchGymVectorEnv(VectorEnv):
         obs = self.env.observations(self._last)
         infos = [self.env.info(ev, int(t)) for ev, t in zip(self._last, self._t)]
         if self.autoreset_mode == AutoresetMode.SAME_STEP and done.any():
-            final = {"final_obs": obs[done].copy(), "final_info": self._batch_infos(infos, done)}
+            final_obs = np.full(n, None, dtype=object)
+            for i in np.flatnonzero(done):
+                final_obs[i] = obs[i].copy()
+            final_info = self._batch_infos(infos, done)
             for i in np.flatnonzero(done):
                 self._reset_one(int(i))
                 infos[i] = self.env.info(None, 0)
             obs = self.env.observations(self._last)
             batched = self._batch_infos(infos)
-            batched.update(self._final_arrays(final, done, obs))
+            batched.update(final_obs=final_obs, _final_obs=done.copy(), final_info=final_info)
+            batched["_final_info"] = done.copy()
         else:
             self._needs_reset = done
             batched = self._batch_infos(infos)
@@ -180,13 +199,6 @@ class ArchGymVectorEnv(VectorEnv):
             if mask is None or mask[i]:
                 out = self._add_info(out, info, i)
         return out
-
-    def _final_arrays(self, final: dict[str, Any], done: NDArray[np.bool_], obs: NDArray[np.float32]) -> dict:
-        """``final_obs`` as an object array over sub-envs (None where not done), as Gymnasium lays it out."""
-        final_obs = np.full(self.num_envs, None, dtype=object)
-        for k, i in enumerate(np.flatnonzero(done)):
-            final_obs[i] = final["final_obs"][k]
-        return {"final_obs": final_obs, "_final_obs": done.copy(), "final_info": final["final_info"]}
 
     # ----------------------------------------------------------------- render
     def render(self) -> tuple[Any, ...] | None:
