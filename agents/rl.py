@@ -295,7 +295,9 @@ class SB3Agent(Agent):
         from archgym.vector_sb3 import SB3VecEnv
 
         episode_length = self.episode_length or env.episode_length
-        venv: Any = ArchGymVectorEnv(env, self.n_envs, autoreset_mode="same_step", episode_length=episode_length)
+        venv: Any = ArchGymVectorEnv(
+            env, self.n_envs, autoreset_mode="same_step", episode_length=episode_length
+        )
         venv.evaluation_limit = env.n_evaluations + budget
         if self.action_mode in ("incremental", "assign"):
             moves = "step" if self.action_mode == "incremental" else "assign"

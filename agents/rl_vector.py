@@ -125,7 +125,10 @@ class VectorMoveWrapper(_IndexActions):
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
         acts = np.asarray(actions).reshape(self.num_envs)
         moved = np.stack(
-            [move_indices(self.space, self._offsets, self.moves, cur, a) for cur, a in zip(self._current, acts)]
+            [
+                move_indices(self.space, self._offsets, self.moves, cur, a)
+                for cur, a in zip(self._current, acts)
+            ]
         )
         obs, reward, terminated, truncated, info = self.env.step(self._inner_actions(moved))
         for i, ev in enumerate(self.base.step_evaluations):
@@ -137,9 +140,9 @@ class VectorMoveWrapper(_IndexActions):
         done = np.logical_or(terminated, truncated)
         if done.any():
             final = info["final_obs"]
-            for i in np.flatnonzero(done):
-                final[i] = self._obs(final[i][None, :], self._current[i][None, :])[0]
-                self._current[i] = self._start()
+            for k in np.flatnonzero(done):
+                final[k] = self._obs(final[k][None, :], self._current[k][None, :])[0]
+                self._current[k] = self._start()
         return self._obs(obs, self._current), reward, terminated, truncated, info
 
 

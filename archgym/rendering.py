@@ -32,9 +32,7 @@ MAX_RATIO_SHOWN = 4.0
 def check_render_mode(render_mode: str | None) -> None:
     """Refuse a render mode archgym's envs do not offer (Gymnasium's :class:`UnsupportedMode`)."""
     if render_mode is not None and render_mode not in RENDER_MODES:
-        raise UnsupportedMode(
-            f"render_mode must be one of {list(RENDER_MODES)} or None, got {render_mode!r}"
-        )
+        raise UnsupportedMode(f"render_mode must be one of {list(RENDER_MODES)} or None, got {render_mode!r}")
 
 
 def render(env: ArchGymEnv, ev: Evaluation | None, step: int, mode: str | None) -> Any:

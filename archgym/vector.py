@@ -133,7 +133,9 @@ class ArchGymVectorEnv(VectorEnv):
     # ------------------------------------------------------------------- step
     def step(
         self, actions: Any
-    ) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], dict[str, Any]]:
+    ) -> tuple[
+        NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], dict[str, Any]
+    ]:
         """Evaluate one design per sub-env in one batch.
 
         In next-step mode a sub-env whose episode ended on the previous step is reset instead
@@ -153,7 +155,9 @@ class ArchGymVectorEnv(VectorEnv):
 
     def _step(
         self, actions: Any, active: NDArray[np.bool_]
-    ) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], dict[str, Any]]:
+    ) -> tuple[
+        NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], dict[str, Any]
+    ]:
         n = self.num_envs
         acts = np.asarray(actions)
         if acts.shape[:1] != (n,):
@@ -234,4 +238,6 @@ def make_vector_env(
     """
     factory = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
     env = factory(**kwargs)
+    if not isinstance(env, gym.Env):
+        raise TypeError(f"{entry_point!r} built a {type(env).__name__}, not a gymnasium env")
     return ArchGymVectorEnv(env, num_envs, autoreset_mode=autoreset_mode, episode_length=max_episode_steps)

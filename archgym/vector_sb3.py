@@ -65,12 +65,12 @@ class SB3VecEnv(VecEnv):
         self.venv.close()
 
     def get_images(self) -> Sequence[np.ndarray | None]:
-        frames = self.venv.render() if self.render_mode == "rgb_array" else None
+        frames: Any = self.venv.render() if self.render_mode == "rgb_array" else None
         return list(frames) if frames is not None else [None] * self.num_envs
 
     # one process, one env: attribute access goes to the vector env itself
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        return [getattr(self.venv, attr_name)] * len(self._get_indices(indices))
+        return [getattr(self.venv, attr_name)] * len(list(self._get_indices(indices)))
 
     def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
         setattr(self.venv, attr_name, value)
@@ -79,7 +79,7 @@ class SB3VecEnv(VecEnv):
         self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any
     ) -> list[Any]:
         result = getattr(self.venv, method_name)(*method_args, **method_kwargs)
-        return [result] * len(self._get_indices(indices))
+        return [result] * len(list(self._get_indices(indices)))
 
     def env_is_wrapped(self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None) -> list[bool]:
-        return [False] * len(self._get_indices(indices))
+        return [False] * len(list(self._get_indices(indices)))
