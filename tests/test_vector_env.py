@@ -44,16 +44,38 @@ def _random_steps(envs, steps: int, seed: int = 0):
     return seen_infeasible
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.parametrize("env_id", env_ids())
-def test_gymnasium_make_vec_aggregates_infos_of_feasible_and_infeasible_designs(env_id, mode):
-    # async: workers spawned afresh (forking a process that already runs numba/torch threads can hang)
-    vector_kwargs = {"context": "spawn"} if mode == "async" else {}
-    envs = gymnasium.make_vec(
-        env_id, num_envs=2, vectorization_mode=mode, vector_kwargs=vector_kwargs, **fast_kwargs(env_id)
-    )
+#: envs cheap enough for 200 steps of every client in the fast suite (the rest run them in the slow one)
+CHEAP = ("archgym/SoC-v0", "archgym/Accelerator-v0")
+
+
+def _make_vec(env_id: str, mode: str, num_envs: int = 2):
+    # async: workers spawned afresh (forking a process that already runs numba/torch threads can
+    # hang); "archgym:<id>" makes each worker import archgym, which registers the envs
+    if mode == "async":
+        return gymnasium.make_vec(
+            f"archgym:{env_id}", num_envs=num_envs, vectorization_mode=mode,
+            vector_kwargs={"context": "spawn"}, **fast_kwargs(env_id),
+        )  # fmt: skip
+    return gymnasium.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, **fast_kwargs(env_id))
+
+
+def _each_env_and_mode(fast_steps: int) -> list:
+    """(env id, mode, steps): 200 steps everywhere; in the fast suite only the cheap envs' 200 steps,
+    sync mode, and a short sync run of the others."""
+    cases = []
+    for env_id in env_ids():
+        for mode in ("sync", "async"):
+            cases.append(pytest.param(env_id, mode, 200, marks=pytest.mark.slow))
+            if mode == "sync" or env_id == "archgym/SoC-v0":
+                cases.append(pytest.param(env_id, mode, 200 if env_id in CHEAP else fast_steps))
+    return cases
+
+
+@pytest.mark.parametrize(("env_id", "mode", "steps"), _each_env_and_mode(fast_steps=10))
+def test_gymnasium_make_vec_aggregates_infos_of_feasible_and_infeasible_designs(env_id, mode, steps):
+    envs = _make_vec(env_id, mode)
     try:
-        _random_steps(envs, 200 if env_id != "archgym/DRAMController-v0" else 60)
+        _random_steps(envs, steps)
     finally:
         envs.close()
 
@@ -99,8 +121,11 @@ def test_gymnasium_checker_renders_rgb_array():
 def _sb3_ppo(env_id: str, vec_env_cls) -> int:
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import SubprocVecEnv
 
-    venv = make_vec_env(env_id, n_envs=2, seed=0, vec_env_cls=vec_env_cls, env_kwargs=fast_kwargs(env_id))
+    # a worker process imports archgym (and so registers its envs) through the "archgym:" prefix
+    name = f"archgym:{env_id}" if vec_env_cls is SubprocVecEnv else env_id
+    venv = make_vec_env(name, n_envs=2, seed=0, vec_env_cls=vec_env_cls, env_kwargs=fast_kwargs(env_id))
     try:
         assert venv.render_mode == "rgb_array"  # SB3 asks for it; archgym envs take it
         model = PPO("MlpPolicy", venv, n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu")
@@ -110,7 +135,11 @@ def _sb3_ppo(env_id: str, vec_env_cls) -> int:
         venv.close()
 
 
-@pytest.mark.parametrize("env_id", env_ids())
+def _cheap_fast_others_slow() -> list:
+    return [i if i in CHEAP else pytest.param(i, marks=pytest.mark.slow) for i in env_ids()]
+
+
+@pytest.mark.parametrize("env_id", _cheap_fast_others_slow())
 def test_sb3_make_vec_env_dummy_with_ppo(env_id):
     from stable_baselines3.common.vec_env import DummyVecEnv
 
@@ -118,7 +147,7 @@ def test_sb3_make_vec_env_dummy_with_ppo(env_id):
 
 
 @pytest.mark.parametrize(
-    "env_id", [pytest.param(i, marks=pytest.mark.slow) if i != "archgym/SoC-v0" else i for i in env_ids()]
+    "env_id", [i if i == "archgym/SoC-v0" else pytest.param(i, marks=pytest.mark.slow) for i in env_ids()]
 )
 def test_sb3_make_vec_env_subproc_with_ppo(env_id):
     from stable_baselines3.common.vec_env import SubprocVecEnv
