@@ -6,8 +6,9 @@ at 1, so a glance says which metric misses its target and by how much. It is dra
 matplotlib's Agg canvas (no display needed) into an ``(H, W, 3)`` ``uint8`` array, the
 format Gymnasium's ``RecordVideo`` and SB3's ``VecVideoRecorder`` take.
 
-An unknown mode raises :class:`gymnasium.error.UnsupportedMode`, Gymnasium's error for a
-render mode an env does not support.
+An unknown mode raises :class:`~archgym.errors.RenderModeError`: a configuration error (one
+line and exit 2 on the command line) that is also Gymnasium's
+:class:`~gymnasium.error.UnsupportedMode`, its error for a render mode an env does not support.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from gymnasium.error import UnsupportedMode
+
+from archgym.errors import RenderModeError
 
 if TYPE_CHECKING:
     from archgym.env import ArchGymEnv
@@ -30,9 +32,9 @@ MAX_RATIO_SHOWN = 4.0
 
 
 def check_render_mode(render_mode: str | None) -> None:
-    """Refuse a render mode archgym's envs do not offer (Gymnasium's :class:`UnsupportedMode`)."""
+    """Refuse a render mode archgym's envs do not offer (:class:`~archgym.errors.RenderModeError`)."""
     if render_mode is not None and render_mode not in RENDER_MODES:
-        raise UnsupportedMode(f"render_mode must be one of {list(RENDER_MODES)} or None, got {render_mode!r}")
+        raise RenderModeError(f"render_mode must be one of {list(RENDER_MODES)} or None, got {render_mode!r}")
 
 
 def render(env: ArchGymEnv, ev: Evaluation | None, step: int, mode: str | None) -> Any:

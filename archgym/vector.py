@@ -23,7 +23,7 @@ observation and info under ``final_obs`` / ``final_info`` (what SB3's ``VecEnv``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -35,7 +35,9 @@ from numpy.typing import NDArray
 
 from archgym import rendering
 from archgym.env import ArchGymEnv, unwrap
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
+from archgym.simulator import use_simulator
 
 AUTORESET_MODES = {"next_step": AutoresetMode.NEXT_STEP, "same_step": AutoresetMode.SAME_STEP}
 
@@ -227,6 +229,7 @@ def make_vector_env(
     entry_point: str | Callable[..., gym.Env[Any, Any]],
     autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
     max_episode_steps: int | None = None,
+    simulator: str | Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> ArchGymVectorEnv:
     """Gymnasium's ``vector_entry_point`` for an env factory (``"module:factory"`` or a callable).
@@ -234,10 +237,16 @@ def make_vector_env(
     :func:`archgym.registry.register_envs` registers it for every archgym env with
     ``functools.partial(make_vector_env, entry_point=<the env's factory>)``. ``autoreset_mode``
     and ``max_episode_steps`` (what ``make_vec`` passes from a spec) go to the vector env;
-    every other keyword goes to the factory, as ``gymnasium.make`` would pass it.
+    ``simulator`` is an ``env.simulator`` config (e.g. ``"template"``), resolved as
+    :func:`archgym.registry.make_env` resolves it; every other keyword goes to the factory,
+    as ``gymnasium.make`` would pass it.
     """
     factory = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
     env = factory(**kwargs)
     if not isinstance(env, gym.Env):
         raise TypeError(f"{entry_point!r} built a {type(env).__name__}, not a gymnasium env")
+    if simulator is not None:
+        choice = use_simulator(unwrap(env), simulator)
+        if choice.wrap_agent is not None:
+            raise ConfigError(f"simulator {simulator!r} wraps the run's agent: use it with archgym run")
     return ArchGymVectorEnv(env, num_envs, autoreset_mode=autoreset_mode, episode_length=max_episode_steps)

@@ -3,9 +3,9 @@
 An RL client steps ``N`` envs per call; each step proposes one design per env. The clients
 compared, each with random actions (the env's cost, not the policy's):
 
-* ``single``: ``gymnasium.make(id)`` stepped one design at a time;
-* ``gymnasium sync``: ``gymnasium.make_vec(id, N, vectorization_mode="sync")`` (N envs, one process);
-* ``sb3 subproc``: SB3's ``make_vec_env(id, N, vec_env_cls=SubprocVecEnv)`` (a process per env,
+* ``single``: ``archgym.registry.make_env(id)`` stepped one design at a time;
+* ``gymnasium sync``: Gymnasium's ``SyncVectorEnv`` of N such envs (one process);
+* ``sb3 subproc``: SB3's ``make_vec_env(..., N, vec_env_cls=SubprocVecEnv)`` (a process per env,
   each with its own simulator);
 * ``archgym vector``: ``gymnasium.make_vec(id, N, vectorization_mode="vector_entry_point")``:
   one process, one simulator, the ``N`` designs of a step evaluated as one batch.
@@ -21,6 +21,7 @@ per second. Run::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import os
@@ -31,8 +32,9 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-import archgym  # noqa: F401  (registers the envs)
+from archgym.registry import make_env
 
+#: env name -> (id, make_env keywords: an env.simulator choice and the factory's arguments)
 ENVS: dict[str, tuple[str, dict[str, Any]]] = {
     "accelerator": ("archgym/Accelerator-v0", {"simulator": "template"}),
     "soc": ("archgym/SoC-v0", {}),
@@ -54,7 +56,7 @@ def _time_steps(step: Callable[[], None], per_call: int, seconds: float, warmup:
 
 
 def bench_single(env_id: str, kwargs: dict, seconds: float) -> float:
-    env = gymnasium.make(env_id, **kwargs)
+    env = make_env(env_id, **kwargs)
     env.reset(seed=0)
     env.action_space.seed(0)
 
@@ -67,7 +69,10 @@ def bench_single(env_id: str, kwargs: dict, seconds: float) -> float:
 
 
 def bench_gymnasium(env_id: str, kwargs: dict, n: int, mode: str, seconds: float) -> float:
-    envs = gymnasium.make_vec(env_id, num_envs=n, vectorization_mode=mode, **kwargs)
+    if mode == "sync":
+        envs: Any = gymnasium.vector.SyncVectorEnv([functools.partial(make_env, env_id, **kwargs)] * n)
+    else:
+        envs = gymnasium.make_vec(env_id, num_envs=n, vectorization_mode=mode, **kwargs)
     envs.reset(seed=0)
     envs.action_space.seed(0)
     try:
@@ -81,7 +86,7 @@ def bench_sb3_subproc(env_id: str, kwargs: dict, n: int, seconds: float, start_m
     from stable_baselines3.common.vec_env import SubprocVecEnv
 
     venv = make_vec_env(
-        env_id, n_envs=n, seed=0, vec_env_cls=SubprocVecEnv, env_kwargs=kwargs,
+        functools.partial(make_env, env_id, **kwargs), n_envs=n, seed=0, vec_env_cls=SubprocVecEnv,
         vec_env_kwargs={"start_method": start_method},
     )  # fmt: skip
     venv.reset()

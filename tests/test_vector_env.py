@@ -18,7 +18,6 @@ from archgym.vector_sb3 import SB3VecEnv
 
 #: cheap settings of the envs whose defaults cost seconds a design (the NAS envs' trained proxies)
 FAST_KWARGS: dict[str, dict] = {
-    "archgym/Accelerator-v0": {"simulator": "template"},
     "archgym/NAS-v0": {"proxies": ["params_m"]},
     "archgym/CoDesign-v0": {"proxies": ["params_m"]},
 }
@@ -105,7 +104,7 @@ def test_rgb_array_render_and_unsupported_mode(env_id):
     frame = env.render()
     assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
     assert frame.shape == blank.shape and not np.array_equal(frame, blank)  # the bars were drawn
-    with pytest.raises(UnsupportedMode, match="render_mode must be one of"):
+    with pytest.raises(UnsupportedMode, match="render_mode must be one of"):  # also a ConfigError
         gymnasium.make(env_id, render_mode="human", **fast_kwargs(env_id))
 
 
@@ -184,7 +183,7 @@ def _same_trajectories(a, b, steps: int, seed: int = 3) -> None:
 def test_vector_entry_point_steps_exactly_as_gymnasium_sync_vector_env(env_id, autoreset):
     from gymnasium.vector import AutoresetMode
 
-    kwargs = {**fast_kwargs(env_id), "episode_length": 3}
+    kwargs = {**fast_kwargs(env_id), "episode_length": 3}  # the accelerator on its default model
     ours = gymnasium.make_vec(
         env_id, num_envs=5, vectorization_mode="vector_entry_point", autoreset_mode=autoreset, **kwargs
     )
