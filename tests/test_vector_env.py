@@ -18,6 +18,8 @@ from archgym.vector_sb3 import SB3VecEnv
 
 #: cheap settings of the envs whose defaults cost seconds a design (the NAS envs' trained proxies)
 FAST_KWARGS: dict[str, dict] = {
+    # explicit targets (conf/env/accelerator.yaml's) spare the default-target search on the hierarchy model
+    "archgym/Accelerator-v0": {"targets": {"latency_ms": 6.0, "energy_uj": 5400.0, "area_mm2": 2.3}},
     "archgym/NAS-v0": {"proxies": ["params_m"]},
     "archgym/CoDesign-v0": {"proxies": ["params_m"]},
 }
@@ -44,7 +46,7 @@ def _random_steps(envs, steps: int, seed: int = 0):
 
 
 #: envs cheap enough for 200 steps of every client in the fast suite (the rest run them in the slow one)
-CHEAP = ("archgym/SoC-v0", "archgym/Accelerator-v0")
+CHEAP = ("archgym/SoC-v0",)
 
 
 def _make_vec(env_id: str, mode: str, num_envs: int = 2):
@@ -163,13 +165,17 @@ def _same_trajectories(a, b, steps: int, seed: int = 3) -> None:
     for _ in range(steps):
         actions = np.stack([rng.integers(0, single.nvec) for _ in range(a.num_envs)])
         out_a, out_b = a.step(actions), b.step(actions)
-        for x, y in zip(out_a[:4], out_b[:4]):
+        # equal to the last bits but one: the accelerator's batched model may differ by an ulp with
+        # the batch's composition (issue 28, item 6)
+        np.testing.assert_allclose(out_a[0], out_b[0], rtol=1e-6)  # float32 observations
+        np.testing.assert_allclose(out_a[1], out_b[1], rtol=1e-12)
+        for x, y in zip(out_a[2:4], out_b[2:4]):
             np.testing.assert_array_equal(x, y)
         info_a, info_b = out_a[4], out_b[4]
         np.testing.assert_array_equal(info_a["feasible"], info_b["feasible"])
         np.testing.assert_array_equal(info_a["error"] != "", info_b["error"] != "")
         for name in info_a["metrics"]:
-            np.testing.assert_array_equal(info_a["metrics"][name], info_b["metrics"][name])
+            np.testing.assert_allclose(info_a["metrics"][name], info_b["metrics"][name], rtol=1e-12)
         if "final_obs" in info_b:
             done = info_b["_final_obs"]
             np.testing.assert_array_equal(info_a["_final_obs"], done)
@@ -260,10 +266,8 @@ def test_vector_move_wrapper_uses_the_single_wrappers_move_rule():
     from archgym.agents.rl import IncrementalActionWrapper
     from archgym.agents.rl_vector import VectorMoveWrapper
 
-    env = gymnasium.make("archgym/Accelerator-v0", simulator="template")
-    single = IncrementalActionWrapper(
-        gymnasium.make("archgym/Accelerator-v0", simulator="template"), start="centre"
-    )
+    env = real_env()
+    single = IncrementalActionWrapper(real_env(), start="centre")
     vector = VectorMoveWrapper(
         ArchGymVectorEnv(env, 3, autoreset_mode="same_step", episode_length=4), start="centre"
     )
