@@ -36,7 +36,11 @@ from archgym.registry import make_env
 
 #: env name -> (id, make_env keywords: an env.simulator choice and the factory's arguments)
 ENVS: dict[str, tuple[str, dict[str, Any]]] = {
-    "accelerator": ("archgym/Accelerator-v0", {"simulator": "template"}),
+    # conf/env/accelerator.yaml's targets (else they are searched for on the hierarchy model first)
+    "accelerator": (
+        "archgym/Accelerator-v0",
+        {"simulator": "template", "targets": {"latency_ms": 6.0, "energy_uj": 5400.0, "area_mm2": 2.3}},
+    ),
     "soc": ("archgym/SoC-v0", {}),
     "dram": ("archgym/DRAMController-v0", {}),
 }
