@@ -27,6 +27,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import gymnasium
@@ -121,8 +122,9 @@ def run(env_name: str, n: int, seconds: float, start_method: str, subproc: bool)
     for client in clients:
         if client == "sb3 subproc" and not subproc:
             continue
-        with ctx.Pool(1) as pool:
-            rate = pool.apply(measure, (env_name, client, n, seconds, start_method))
+        # an executor's worker may start processes of its own (a Pool's daemonic worker may not)
+        with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+            rate = pool.submit(measure, env_name, client, n, seconds, start_method).result()
         rows.append(
             {"env": env_name, "client": client, "n": 1 if client == "single" else n, "steps_per_s": rate}
         )
