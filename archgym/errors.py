@@ -14,6 +14,7 @@ Env packages subclass these, e.g. ``class TraceFormatError(InputFormatError)`` i
     ├── ConfigError (ValueError)            a configuration value is invalid (names key + allowed values)
     │   ├── RunLockedError                  another live run writes to the directory
     │   ├── ReplayMismatchError             a resumed run proposed another design than its dataset holds
+    │   ├── RenderModeError                 a render mode the env does not offer (also gymnasium's UnsupportedMode)
     │   └── UnknownNameError (KeyError)     a name that is not registered (env, agent, simulator, workload)
     ├── ObjectiveError (ValueError)         targets / weights / constraints that do not fit the metrics
     ├── InvalidDesignError (ValueError)     a design outside the design space (names the parameter)
@@ -32,6 +33,8 @@ Env packages subclass these, e.g. ``class TraceFormatError(InputFormatError)`` i
 
 from __future__ import annotations
 
+from gymnasium.error import UnsupportedMode
+
 
 class ArchGymError(Exception):
     """Base class of every exception archgym raises on purpose."""
@@ -47,6 +50,10 @@ class RunLockedError(ConfigError):
 
 class ReplayMismatchError(ConfigError):
     """A resumed run proposed another design than its dataset records at some step (see archgym.replay)."""
+
+
+class RenderModeError(ConfigError, UnsupportedMode):
+    """A render mode archgym's envs do not offer; also Gymnasium's :class:`~gymnasium.error.UnsupportedMode`."""
 
 
 class UnknownNameError(ConfigError, KeyError):
