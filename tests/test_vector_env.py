@@ -282,3 +282,16 @@ def test_vector_move_wrapper_uses_the_single_wrappers_move_rule():
             np.testing.assert_array_equal(obs_v[0], obs_s)
         else:
             np.testing.assert_array_equal(info["final_obs"][0], obs_s)
+
+
+def test_the_readmes_sb3_script_on_make_vec_runs():
+    """The README's five-line SB3 script, as written but for a shorter training."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+    (script,) = [b for b in blocks if "SB3VecEnv(envs)" in b]
+    assert len([line for line in script.splitlines() if line.strip()]) == 5
+    namespace: dict = {}
+    exec(script.replace("total_timesteps=2_000", "total_timesteps=128"), namespace)
+    assert namespace["model"].num_timesteps >= 128
