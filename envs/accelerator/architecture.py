@@ -225,7 +225,11 @@ class Architecture:
         Without a mapping file, each array dimension unrolls output channels ``K`` first
         and input channels ``C`` on the second (ZigZag's own default mapping). The
         ``spatial_mapping_hint`` of array dimensions without a ``spatial_mapping`` becomes
-        :attr:`spatial_hints` (the mapper picks the unrolling per layer, as ZigZag does).
+        :attr:`spatial_hints` (the mapper picks the unrolling per layer, as ZigZag does);
+        an array dimension the mapping file leaves without both (e.g. D3 and D4 of
+        ``meta_prototype`` with ``default.yaml``) may unroll any layer dimension, as
+        ZigZag's spatial-mapping generator completes its hints. Factors larger than the
+        array dimension or the layer are clipped to them (as ZigZag reduces them).
 
         An in-memory-compute array (``is_imc: True``) is costed with :mod:`.imc`; its clock
         is the macro's critical path unless ``clock_mhz`` is given (otherwise 1000 MHz).
@@ -257,33 +261,7 @@ class Architecture:
         array = OperationalArray(
             dims, mac_pj, mac_area, tuple(str(d) for d in oa.get("systolic_dimensions", ())), imc
         )
-        mem_links = {"I1": "I", "I2": "W", "O": "O"}
-        spatial: dict[str, tuple[tuple[str, int], ...]] = {}
-        hints: dict[str, tuple[str, ...]] = {}
-        if mapping_yaml is not None:
-            entries = _load_yaml(mapping_yaml, yaml)
-            if not isinstance(entries, list):
-                raise ArchitectureError(f"{mapping_yaml}: a ZigZag mapping file is a list of entries")
-            entry = next((e for e in entries if e.get("name") == layer), None)
-            entry = entry or next((e for e in entries if e.get("name") == "default"), None)
-            if entry is None:
-                raise ArchitectureError(f"{mapping_yaml}: no entry named {layer!r} or 'default'")
-            for d, items in (entry.get("spatial_mapping") or {}).items():
-                pairs = []
-                for it in items:
-                    ld, f = (s.strip() for s in str(it).split(","))
-                    pairs.append((ld, int(f)))
-                spatial[str(d)] = tuple(pairs)
-            for d, hinted in (entry.get("spatial_mapping_hint") or {}).items():
-                if str(d) in dims and str(d) not in spatial:
-                    hints[str(d)] = tuple(str(ld) for ld in hinted)
-            links = entry.get("memory_operand_links") or {}
-            mem_links = {str(v): str(k) for k, v in links.items()} or mem_links
-        else:
-            names = list(dims)
-            spatial = {names[0]: (("K", dims[names[0]]),)}
-            if len(names) > 1:
-                spatial[names[1]] = (("C", dims[names[1]]),)
+        spatial, hints, mem_links = _zigzag_spatial(mapping_yaml, layer, dims, yaml)
         memories = []
         for name, m in (hw.get("memories") or {}).items():
             memories.append(_zigzag_memory(str(name), m, mem_links, where))
@@ -297,6 +275,44 @@ class Architecture:
             clock_mhz=1000.0 if clock_mhz is None else clock_mhz,
             spatial_hints=hints,
         )
+
+
+def _zigzag_spatial(
+    mapping_yaml: str | Path | None, layer: str, dims: Mapping[str, int], yaml: Any
+) -> tuple[dict[str, tuple[tuple[str, int], ...]], dict[str, tuple[str, ...]], dict[str, str]]:
+    """``(spatial_mapping, spatial_hints, memory operand links)`` of one entry of a ZigZag
+    mapping file (see :meth:`Architecture.from_zigzag`)."""
+    mem_links = {"I1": "I", "I2": "W", "O": "O"}
+    spatial: dict[str, tuple[tuple[str, int], ...]] = {}
+    hints: dict[str, tuple[str, ...]] = {}
+    if mapping_yaml is not None:
+        entries = _load_yaml(mapping_yaml, yaml)
+        if not isinstance(entries, list):
+            raise ArchitectureError(f"{mapping_yaml}: a ZigZag mapping file is a list of entries")
+        entry = next((e for e in entries if e.get("name") == layer), None)
+        entry = entry or next((e for e in entries if e.get("name") == "default"), None)
+        if entry is None:
+            raise ArchitectureError(f"{mapping_yaml}: no entry named {layer!r} or 'default'")
+        for d, items in (entry.get("spatial_mapping") or {}).items():
+            pairs = []
+            for it in items:
+                ld, f = (s.strip() for s in str(it).split(","))
+                pairs.append((ld, int(f)))
+            spatial[str(d)] = tuple(pairs)
+        for d, hinted in (entry.get("spatial_mapping_hint") or {}).items():
+            if str(d) in dims and str(d) not in spatial:
+                hints[str(d)] = tuple(str(ld) for ld in hinted)
+        links = entry.get("memory_operand_links") or {}
+        mem_links = {str(v): str(k) for k, v in links.items()} or mem_links
+    else:
+        names = list(dims)
+        spatial = {names[0]: (("K", dims[names[0]]),)}
+        if len(names) > 1:
+            spatial[names[1]] = (("C", dims[names[1]]),)
+    for d in dims:  # ZigZag's generator fills the dimensions left open with any layer dim
+        if d not in spatial and d not in hints:
+            hints[d] = LAYER_DIMS
+    return spatial, hints, mem_links
 
 
 def _load_yaml(path: str | Path, yaml: Any) -> Any:

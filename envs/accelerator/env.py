@@ -56,6 +56,7 @@ def make_accelerator_env(
     simulator: str = "hierarchy",
     evaluation_timeout_s: float = 600.0,
     rf_port_stalls: bool = False,
+    mapper_objective: str = "latency",
     **kwargs: Any,
 ) -> ArchGymEnv:
     """Build the accelerator environment.
@@ -85,6 +86,9 @@ def make_accelerator_env(
             logged as a failed evaluation and the run goes on).
         rf_port_stalls: the template model adds the register files' port stalls (see
             :class:`~.simulator.AcceleratorSimulator`; ``+env.kwargs.rf_port_stalls=true``).
+        mapper_objective: what the hierarchy model's mapper minimises per layer, as ZigZag's
+            ``opt``: ``latency`` (default), ``energy`` or ``edp``
+            (``+env.kwargs.mapper_objective=energy``; the hierarchy and zigzag simulators).
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
             ``observe_design``, ``render_mode``).
     """
@@ -106,7 +110,11 @@ def make_accelerator_env(
             "rf_port_stalls applies to the template model: also set simulator=template "
             "(+env.kwargs.simulator=template); the hierarchy model has port stalls of its own"
         )
-    sim = AcceleratorSimulator(device=device, rf_port_stalls=rf_port_stalls, model=model)
+    if mapper_objective != "latency" and model != "hierarchy":
+        raise ValueError("mapper_objective applies to the hierarchy and zigzag simulators, not template")
+    sim = AcceleratorSimulator(
+        device=device, rf_port_stalls=rf_port_stalls, model=model, mapper_objective=mapper_objective
+    )
     objective = objective_from_config(
         sim.metrics,
         targets=targets,
@@ -119,7 +127,9 @@ def make_accelerator_env(
     )
     env = ArchGymEnv(
         accelerator_design_space(),
-        _zigzag({"evaluation_timeout_s": evaluation_timeout_s}) if simulator == "zigzag" else sim,
+        _zigzag({"evaluation_timeout_s": evaluation_timeout_s, "mapper_objective": mapper_objective})
+        if simulator == "zigzag"
+        else sim,
         wl,
         objective,
         episode_length=episode_length,
@@ -139,7 +149,10 @@ def make_accelerator_env(
 def _hierarchy(spec: Mapping[str, Any]) -> AcceleratorSimulator:
     """The hierarchy-model :class:`~.simulator.AcceleratorSimulator` from an ``env.simulator`` config."""
     return AcceleratorSimulator(
-        device=str(spec.get("device", "cpu")), model="hierarchy", ws_im2col=bool(spec.get("im2col", True))
+        device=str(spec.get("device", "cpu")),
+        model="hierarchy",
+        ws_im2col=bool(spec.get("im2col", True)),
+        mapper_objective=str(spec.get("mapper_objective", "latency")),
     )
 
 
@@ -160,4 +173,5 @@ def _zigzag(spec: Mapping[str, Any]) -> Any:
     return ZigZagSimulator(
         evaluation_timeout_s=float(spec.get("evaluation_timeout_s", 600.0)),
         im2col=bool(spec.get("im2col", True)),
+        mapper_objective=str(spec.get("mapper_objective", "latency")),
     )

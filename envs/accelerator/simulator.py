@@ -13,7 +13,7 @@ from archgym.design_space import InvalidDesignError, check_design_fields
 from archgym.simulator import Metric, Metrics, SimulationError, Simulator
 
 from .architecture import Architecture
-from .hierarchy_model import evaluate_batch
+from .hierarchy_model import check_mapper_objective, evaluate_batch
 from .hierarchy_model import evaluate_layers as evaluate_hierarchy
 from .model import DESIGN_FIELDS, AcceleratorModel, InfeasibleDesignError, ModelResult, design_matrix
 from .networks import Workload, as_workload
@@ -75,6 +75,12 @@ class AcceleratorSimulator(Simulator):
             (about 1.0x its latency and energy), some thousand layer evaluations a second.
             It has no separate interconnect energy (``energy_noc_pj`` is 0, as in ZigZag);
             area is the template model's.
+        mapper_objective: what the hierarchy model's mapper minimises, as ZigZag's ``opt``:
+            ``"latency"`` (default), ``"energy"`` or ``"edp"`` (see
+            :func:`~.hierarchy_model.evaluate_layers`); used by ``evaluate``,
+            ``evaluate_many`` and ``evaluate_layers`` (also for general
+            :class:`~.architecture.Architecture` descriptions). The template model has its
+            own DRAM-traffic mapper: with ``model="template"`` only ``"latency"`` is accepted.
 
     The workload is a :class:`~.networks.Workload`, a registered name (``"resnet50"``) or a
     list of :class:`~.layers.Layer` (e.g. from :func:`~.tracing.trace_layers`).
@@ -91,9 +97,13 @@ class AcceleratorSimulator(Simulator):
         ws_im2col: bool = True,
         rf_port_stalls: bool = False,
         model: str = "template",
+        mapper_objective: str = "latency",
     ) -> None:
         if model not in MODELS:
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+        self.mapper_objective = check_mapper_objective(mapper_objective)
+        if mapper_objective != "latency" and model != "hierarchy":
+            raise ValueError("mapper_objective applies to the hierarchy model: also set model='hierarchy'")
         if rf_port_stalls and model != "template":
             raise ValueError(
                 "rf_port_stalls applies to the template model (the hierarchy model has port stalls)"
@@ -107,6 +117,8 @@ class AcceleratorSimulator(Simulator):
             self.version = (
                 "archgym-accelerator hierarchy model 0.2 (9-knob template; compiled mapper, port stalls)"
             )
+            if mapper_objective != "latency":
+                self.version += f" mapper={mapper_objective}"
         elif rf_port_stalls:
             self.version = f"{type(self).version} +rf-port-stalls"
 
@@ -168,7 +180,7 @@ class AcceleratorSimulator(Simulator):
         if not len(designs):
             return {m.name: np.zeros(0) for m in self.metrics}
         archs = self._architectures(designs)
-        costs = evaluate_batch(archs, wl.layers)
+        costs = evaluate_batch(archs, wl.layers, mapper_objective=self.mapper_objective)
         sc = costs.scalars
         names = [m.name for m in archs[0].memories]  # rf, glb, dram: one template, one layout
         level_e = {n: costs.level_energy_pj[:, :, i].sum(1) for i, n in enumerate(names)}
@@ -218,7 +230,7 @@ class AcceleratorSimulator(Simulator):
             architecture = self._architectures([architecture])[0]
         if isinstance(architecture, Architecture):
             try:
-                costs = evaluate_hierarchy(architecture, wl.layers)
+                costs = evaluate_hierarchy(architecture, wl.layers, mapper_objective=self.mapper_objective)
             except (ValueError, ZeroDivisionError) as exc:
                 raise SimulationError(f"architecture {architecture.name!r}: {exc}") from None
             clock = architecture.clock_mhz
