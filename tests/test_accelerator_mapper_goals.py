@@ -9,7 +9,7 @@ import pytest
 from archgym.envs.accelerator import AcceleratorSimulator, load_workload
 from archgym.envs.accelerator import hierarchy_kernel as kernel
 from archgym.envs.accelerator.architecture import Architecture
-from archgym.envs.accelerator.env import make_accelerator_env
+from archgym.envs.accelerator.env import hierarchy_simulator, make_accelerator_env
 from archgym.envs.accelerator.hierarchy_model import (
     evaluate_layers,
     layer_dims,
@@ -44,7 +44,9 @@ OURS_OVER_ZIGZAG = {
 
 
 def _arch(hw: str, mapping: str) -> Architecture:
-    return Architecture.from_zigzag(INPUTS / "hardware" / f"{hw}.yaml", INPUTS / "mapping" / f"{mapping}.yaml")
+    return Architecture.from_zigzag(
+        INPUTS / "hardware" / f"{hw}.yaml", INPUTS / "mapping" / f"{mapping}.yaml"
+    )
 
 
 def _resnet18():
@@ -91,8 +93,11 @@ def test_simulator_and_env_pass_the_goal_on():
         assert goal in sim.version
     env = make_accelerator_env("resnet18", mapper_objective="energy", targets={"latency_ms": 1.0})
     assert env.simulator.mapper_objective == "energy"
-    with pytest.raises(ValueError, match="template"):
-        make_accelerator_env("resnet18", simulator="template", mapper_objective="edp", targets={"latency_ms": 1})
+    # env.simulator=hierarchy takes the env's goal over unless its settings name another
+    assert hierarchy_simulator(env, {}).mapper_objective == "energy"
+    assert hierarchy_simulator(env, {"mapper_objective": "edp"}).mapper_objective == "edp"
+    with pytest.raises(ValueError, match="mapper_objective"):
+        make_accelerator_env("resnet18", mapper_objective="speed", targets={"latency_ms": 1.0})
 
 
 def test_energy_goal_lowers_network_energy_of_designs():
