@@ -3,13 +3,19 @@
     python benchmarks/bench_accelerator_fidelity.py                      # all pairs
     python benchmarks/bench_accelerator_fidelity.py --hardware tpu_like --network resnet18
     python benchmarks/bench_accelerator_fidelity.py --cache /tmp/zz.json  # reuse ZigZag results
+    python benchmarks/bench_accelerator_fidelity.py --opt energy          # both tools minimise energy
+    python benchmarks/bench_accelerator_fidelity.py --mapping both        # also with default.yaml
 
 For each hardware file zigzag-dse 3.9.1 ships (with its namesake mapping file, else
 ``default.yaml``; the in-memory-compute arrays aimc and dimc with ``default_imc.yaml``, as
 ZigZag's own IMC tests use) and each bundled ONNX network, both tools evaluate every layer:
-ZigZag (``get_hardware_performance_zigzag``, LOMA, minimal latency) through
+ZigZag (``get_hardware_performance_zigzag``, LOMA, ``opt`` = ``--opt``: latency, energy or
+EDP) through
 :func:`archgym.envs.accelerator.zigzag_bridge.run_zigzag`, and our model through
-``Architecture.from_zigzag`` + ``load_workload(onnx)``. Printed per pair: Spearman rank
+``Architecture.from_zigzag`` + ``load_workload(onnx)`` with ``mapper_objective`` = ``--opt``.
+``--mapping default`` pairs every hardware file with ZigZag's ``default.yaml`` instead (it
+names only D1 and D2: both tools generate the unrollings of the other array dimensions).
+Printed per pair: Spearman rank
 correlation of per-layer latency and energy, network-total ratios ours / ZigZag, and the
 time each tool took (ZigZag runs each distinct layer shape once; the speed-up compares the
 same distinct layers). aimc and dimc are costed with our IMC macro model (``imc.py``); for

@@ -8,7 +8,7 @@ steps per pair:
 1. **spatial** (:func:`_spatial_step`): the spatial unrolling, what runs in time, what each
    memory level's instance holds and how many instances are active, the systolic drain;
 2. **search** (:func:`_search`): every candidate loop order with its bottom-up allocation
-   (:func:`.hierarchy_cost.allocate`) and cost (:func:`.hierarchy_cost.cost_order`), keeping
+   (:func:`allocate`, :func:`tile_tables`) and cost (:func:`cost_order`), keeping
    the best by the mapper goal (``latency``: the fastest, ties within 0.5 % to the least
    energy; ``energy``: the least energy, ties within 0.5 % to the fastest; ``edp``: the least
    energy-delay product, ties within 0.5 % to the least energy);
@@ -18,6 +18,10 @@ The search skips orders that cannot differ from one already costed: once every o
 reached its outermost level, the loops above only matter through the run of loops
 irrelevant to an operand right above its tiles (:func:`_first_of_its_class`); this keeps the
 results identical and the chosen order the first of its kind, as a full search would.
+
+All compiled code lives in this one module on purpose: numba's on-disk cache
+(``cache=True``) checks only the file of the function it loads, so a callee in another
+file could change without its cached callers being recompiled.
 """
 
 from __future__ import annotations
