@@ -155,3 +155,37 @@ def test_meta_prototype_default_mapping_uses_the_whole_array():
     assert cost.latency_cycles < without.latency_cycles / 4
     assert cost.spatial_utilization > 0.5
     assert math.isfinite(cost.energy_pj)
+
+
+def _prime_factors(n):
+    out, p = [], 2
+    while n > 1:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    return sorted(out, reverse=True)
+
+
+def test_evaluate_mapping_reproduces_the_mappers_choice_and_flags_overflow():
+    from archgym.envs.accelerator.hierarchy_model import evaluate_mapping, spatial_unrolling
+
+    arch = _arch("tpu_like", "tpu_like")
+    layer = unique_layers(_resnet18())[0][4]
+    best = evaluate_layers(arch, [layer])[0]
+    dims = layer_dims(layer)
+    unroll: dict[str, int] = {}
+    for used in spatial_unrolling(arch, dims).values():
+        for ld, u in used.items():
+            unroll[ld] = unroll.get(ld, 1) * u
+    left = {ld: _prime_factors(-(-dims[ld] // unroll.get(ld, 1))) for ld in dims}
+    loops = [(ld, left[ld].pop(0)) for ld in best.order]  # each dim's factors largest first
+    got = evaluate_mapping(arch, layer, loops)
+    assert got.feasible and got.cost.record() == best.record()
+    # everything held in the innermost levels: the register files overflow
+    n = len(loops)
+    inner = {op: [n] * len(arch.levels(op)) for op in ("W", "I", "O")}
+    over = evaluate_mapping(arch, layer, loops, bounds=inner)
+    assert not over.feasible and "exceed" in over.reason
+    with pytest.raises(ValueError, match="cover the layer"):
+        evaluate_mapping(arch, layer, loops[:-1])

@@ -1222,9 +1222,28 @@ def _output_step(
         perm, n_perm, perm_dims, factors, n_factors, ws.sp.temporal, key[pick, 1], key[pick, 2], key[pick, 3],
         loop_ld, loop_f,
     )  # fmt: skip
+    allocate(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.al)
+    _cost_and_write(av, shape, ws, n_loops, drain, mac_e, macs, archs, a, q, out)
+
+
+@njit(cache=True)
+def _cost_and_write(
+    av: ArchView,
+    shape: np.ndarray,
+    ws: Scratch,
+    n_loops: int,
+    drain: float,
+    mac_e: float,
+    macs: float,
+    archs: PackedArchitectures,
+    a: int,
+    q: int,
+    out: PairResults,
+) -> None:
+    """Cost the allocated loops of ``ws`` in full and write pair ``q``'s row of ``out``."""
+    loop_ld, loop_f = ws.lp.loop_ld, ws.lp.loop_f
     for i in range(n_loops):
         out.order[q, i] = loop_ld[i]
-    allocate(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.al)
     cpi = archs.cycles_per_iteration[a]
     temporal, stall, onload, offload = cost_order(
         loop_ld, loop_f, n_loops, av, ws.pl, ws.al, shape, ws.tt, ws.lg, cpi, np.inf, np.inf
@@ -1251,3 +1270,108 @@ def _output_step(
     row[COL_MAC_ENERGY] = mac_e
     row[COL_SPATIAL_UTIL] = ideal / temporal
     row[COL_UTIL] = macs * cpi / (latency * units)
+
+
+# =========================================================================== a given mapping
+def cost_mapping(
+    archs: PackedArchitectures,
+    layer_shape: np.ndarray,
+    layer_macs: float,
+    mac_energy: float,
+    loops: np.ndarray,
+    bounds: np.ndarray | None = None,
+) -> tuple[PairResults, np.ndarray, int]:
+    """Cost one given temporal mapping of one layer (``layer_shape``: a row of
+    :func:`pack_layers`) on the one architecture in ``archs`` (its spatial mapping as packed).
+
+    ``loops``: ``(n, 2)`` rows ``(layer dim index, factor)``, innermost first. ``bounds``:
+    ``(3, M)`` per operand the number of loops at or below each of its levels (innermost
+    first; the last = n), or ``None`` for the model's greedy bottom-up allocation.
+
+    Returns ``(results, temporal extents, over)``: ``results`` (one row), the temporal
+    extent of each layer dimension after the spatial unrolling (the product of ``loops``'
+    factors per dimension must equal it; the caller checks), and the index of the first
+    memory level whose tiles exceed its size (-1: the mapping fits).
+    """
+    out = PairResults(
+        np.zeros((1, len(SCALARS))),
+        np.zeros((1, MAX_MEMORIES)),
+        np.zeros((1, MAX_MEMORIES)),
+        np.zeros((1, MAX_MEMORIES)),
+        np.full((1, MAX_LOOPS), -1, np.int64),
+    )
+    loops = np.ascontiguousarray(loops, np.int64).reshape(-1, 2)
+    if len(loops) > MAX_LOOPS:
+        raise ValueError(f"at most {MAX_LOOPS} temporal loops, got {len(loops)}")
+    given = np.full((len(OPERANDS), MAX_MEMORIES), -1, np.int64)
+    if bounds is not None:
+        b = np.asarray(bounds, np.int64)
+        given[:, : b.shape[1]] = b
+    temporal = np.ones(len(LAYER_DIMS), np.int64)
+    over = _cost_given(
+        archs,
+        np.ascontiguousarray(layer_shape, np.int64),
+        float(layer_macs),
+        float(mac_energy),
+        loops[:, 0].copy(),
+        loops[:, 1].copy(),
+        len(loops),
+        given,
+        bounds is not None,
+        temporal,
+        out,
+    )
+    return out, temporal, int(over)
+
+
+@njit(cache=True)
+def _cost_given(
+    archs: PackedArchitectures,
+    shape: np.ndarray,
+    macs: float,
+    mac_e: float,
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    n_loops: int,
+    given: np.ndarray,
+    use_given: bool,
+    temporal_out: np.ndarray,
+    out: PairResults,
+) -> int:
+    ws = _scratch(archs.arr_size.shape[1], archs.mem_size.shape[1], archs.bw_max.shape[2], 1)
+    av = _view(archs, 0)
+    drain = _spatial_step(archs, 0, shape, ws.sp, ws.pl)
+    for ld in range(len(LAYER_DIMS)):
+        temporal_out[ld] = ws.sp.temporal[ld]
+    for i in range(n_loops):
+        ws.lp.loop_ld[i] = loop_ld[i]
+        ws.lp.loop_f[i] = loop_f[i]
+    allocate(ws.lp.loop_ld, ws.lp.loop_f, n_loops, av, ws.pl, shape, ws.al)
+    if use_given:
+        for op in range(len(OPERANDS)):
+            for j in range(av.n_chain[op]):
+                ws.al.bound[op, j] = given[op, j]
+    over = _capacity_violation(av, ws, n_loops, shape)
+    _cost_and_write(av, shape, ws, n_loops, drain, mac_e, macs, archs, 0, 0, out)
+    return over
+
+
+@njit(cache=True)
+def _capacity_violation(av: ArchView, ws: Scratch, n_loops: int, shape: np.ndarray) -> int:
+    """The first memory level whose operands' tiles (over the loops allocated to and below
+    it) exceed its size; -1 if none."""
+    stride, in_h, in_w = shape[N_DIMS], shape[N_DIMS + 1], shape[N_DIMS + 2]
+    chain, n_chain, bound, inside = av.chain, av.n_chain, ws.al.bound, ws.pl.inside
+    cum, e1 = ws.tt.cum, ws.tt.e1
+    tile_tables(ws.lp.loop_ld, ws.lp.loop_f, n_loops, ws.tt)
+    held = np.zeros(av.n_mem)
+    for op in range(len(OPERANDS)):
+        for j in range(n_chain[op] - 1):  # the outermost level holds everything
+            m = chain[op, j]
+            for d in range(N_DIMS):
+                e1[d] = inside[m, d] * cum[bound[op, j], d]
+            held[m] += footprint(op, e1, stride, in_h, in_w) * av.prec[op]
+    for m in range(av.n_mem):
+        if held[m] > av.mem_size[m]:
+            return m
+    return -1

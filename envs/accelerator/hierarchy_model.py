@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -423,3 +423,80 @@ def evaluate_layer(
 ) -> LayerCost:
     """Map ``layer`` onto ``arch`` (best mapping by ``mapper_objective``) and cost it."""
     return evaluate_layers(arch, [layer], max_orders, split_loops, mapper_objective)[0]
+
+
+@dataclass(frozen=True)
+class MappingCost:
+    """:func:`evaluate_mapping`'s result: the layer's cost under the given mapping, and whether
+    the mapping fits the memories (``reason`` says which level overflows when it does not)."""
+
+    cost: LayerCost
+    feasible: bool
+    reason: str = ""
+
+
+def evaluate_mapping(
+    arch: Architecture,
+    layer: Layer,
+    loops: Sequence[tuple[str, int]],
+    spatial_mapping: Mapping[str, Sequence[tuple[str, int]]] | None = None,
+    bounds: Mapping[str, Sequence[int]] | None = None,
+) -> MappingCost:
+    """Cost one given mapping of ``layer`` on ``arch`` (no search): the building block of a
+    mapping-search env.
+
+    Args:
+        loops: the temporal loops ``(layer dim, factor)``, innermost first; per layer
+            dimension the factors must multiply to its extent left after the spatial
+            unrolling (``ValueError`` otherwise).
+        spatial_mapping: ``{array dim: ((layer dim, factor), ...)}``; default the
+            architecture's own (an architecture with spatial hints needs one).
+        bounds: per operand ``"W" "I" "O"``, the number of loops (innermost first) at or
+            below each of its memory levels, innermost level first, the last equal to
+            ``len(loops)``; default the model's greedy bottom-up allocation.
+
+    An infeasible mapping (some level's tiles exceed its size) is still costed, with
+    ``feasible=False`` and the reason.
+    """
+    if spatial_mapping is not None:
+        arch = arch.with_spatial_mapping(spatial_mapping)
+    elif arch.spatial_hints:
+        raise ValueError(f"architecture {arch.name!r} has spatial hints: give a spatial_mapping")
+    index = {d: i for i, d in enumerate(LAYER_DIMS)}
+    bad = [ld for ld, f in loops if ld not in index or int(f) < 1]
+    if bad:
+        raise ValueError(f"loops: unknown layer dims or factors < 1: {bad}")
+    packed = kernel.pack_architectures([arch])
+    shape, macs = kernel.pack_layers([layer])
+    rows = np.array([(index[ld], int(f)) for ld, f in loops], np.int64).reshape(-1, 2)
+    given = None if bounds is None else _bounds_matrix(arch, bounds, len(loops))
+    res, temporal, over = kernel.cost_mapping(
+        packed, shape[0], float(macs[0]), mac_energy_pj(arch, layer), rows, given
+    )
+    got = {ld: math.prod(int(f) for d, f in loops if d == ld) for ld in LAYER_DIMS}
+    wrong = {ld: (got[ld], int(temporal[i])) for i, ld in enumerate(LAYER_DIMS) if got[ld] != temporal[i]}
+    if wrong:
+        raise ValueError(f"loops: factors per dim (given, needed) do not cover the layer: {wrong}")
+    v = dict(zip(kernel.SCALARS, res.scalars[0].tolist()))
+    levels = {
+        mem.name: LevelRecord(float(res.reads[0, m]), float(res.writes[0, m]), float(res.level_energy[0, m]))
+        for m, mem in enumerate(arch.memories)
+    }
+    order = tuple(LAYER_DIMS[i] for i in res.order[0] if i >= 0)
+    cost = LayerCost(name=layer.name, macs=float(layer.macs), levels=levels, order=order, **v)
+    if over < 0:
+        return MappingCost(cost, True)
+    return MappingCost(cost, False, f"memory {arch.memories[over].name!r}: its tiles exceed its size")
+
+
+def _bounds_matrix(arch: Architecture, bounds: Mapping[str, Sequence[int]], n_loops: int) -> np.ndarray:
+    out = np.full((3, len(arch.memories)), -1, np.int64)
+    for o, op in enumerate(("W", "I", "O")):
+        b = [int(x) for x in bounds.get(op, ())]
+        n = len(arch.levels(op))
+        if len(b) != n or b != sorted(b) or b[-1] != n_loops or b[0] < 0:
+            raise ValueError(
+                f"bounds[{op!r}]: {n} nondecreasing loop counts ending at {n_loops} (one per level), got {b}"
+            )
+        out[o, :n] = b
+    return out
