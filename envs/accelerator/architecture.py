@@ -162,6 +162,9 @@ class Architecture:
     clock_mhz: float = 1000.0
     area_mm2_extra: float = 0.0
     spatial_hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``{array dim: {layer dim: most}}``: the largest unrolling the mapper may generate there
+    #: (ZigZag's memory-bandwidth limit, see :meth:`from_zigzag`)
+    spatial_limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for op in OPERANDS:
@@ -231,7 +234,10 @@ class Architecture:
         an array dimension the mapping file leaves without both (e.g. D3 and D4 of
         ``meta_prototype`` with ``default.yaml``) may unroll any layer dimension, as
         ZigZag's spatial-mapping generator completes its hints. Factors larger than the
-        array dimension or the layer are clipped to them (as ZigZag reduces them).
+        array dimension or the layer are clipped to them, and, as ZigZag limits them, an
+        innermost memory serving an array dimension can feed it at most ``bandwidth /
+        precision`` distinct elements of an operand: the layer dimensions relevant to that
+        operand unroll at most that far there (:attr:`spatial_limits`).
 
         An in-memory-compute array (``is_imc: True``) is costed with :mod:`.imc`; its clock
         is the macro's critical path unless ``clock_mhz`` is given (otherwise 1000 MHz).
@@ -269,6 +275,11 @@ class Architecture:
             memories.append(_zigzag_memory(str(name), m, mem_links, where))
         if not memories:
             raise ArchitectureError(f"{where}: no memories")
+        limits = _bandwidth_limits(memories, DEFAULT_ZIGZAG_PRECISION)
+        spatial = {
+            d: tuple((ld, max(1, min(f, limits.get(d, {}).get(ld, f)))) for ld, f in entries)
+            for d, entries in spatial.items()
+        }
         return cls(
             str(hw.get("name", Path(hardware_yaml).stem)),
             array,
@@ -276,7 +287,36 @@ class Architecture:
             spatial,
             clock_mhz=1000.0 if clock_mhz is None else clock_mhz,
             spatial_hints=hints,
+            spatial_limits=limits,
         )
+
+
+#: operand precisions ZigZag uses for ONNX layers (bits; outputs: partial sums)
+DEFAULT_ZIGZAG_PRECISION: dict[str, int] = {"W": 8, "I": 8, "O": 16}
+
+
+def _bandwidth_limits(
+    memories: Sequence[MemoryLevel], precision: Mapping[str, int]
+) -> dict[str, dict[str, int]]:
+    """ZigZag's limit of spatial unrolling by memory bandwidth: an innermost memory (the
+    first level of every operand it holds) serving array dimension ``d`` delivers at most
+    ``bandwidth / precision`` distinct elements of an operand a cycle (read to the array;
+    outputs: written from it), so a layer dimension relevant to that operand unrolls at most
+    that far on ``d``."""
+    limits: dict[str, dict[str, int]] = {}
+    for i, m in enumerate(memories):
+        inner = all(not any(op in lower.operands for lower in memories[:i]) for op in m.operands)
+        if not inner:
+            continue
+        for op in m.operands:
+            port = m.port(op, "fl" if op == "O" else "tl")
+            if port is None:
+                continue
+            cap = max(1, int(port.bw_max // precision[op]))
+            for d in m.served_dims:
+                for ld in RELEVANT[op]:
+                    limits.setdefault(d, {})[ld] = min(cap, limits.get(d, {}).get(ld, cap))
+    return limits
 
 
 def _zigzag_spatial(

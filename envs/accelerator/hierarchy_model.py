@@ -161,8 +161,10 @@ def spatial_candidates(
     fixed = spatial_unrolling(arch, dims)
     options = []
     for d, hinted in arch.spatial_hints.items():
-        size = arch.array.dims[d]
-        opts = [(ld, f) for ld in hinted if ld in dims for f in _divisors(min(dims[ld], size))]
+        size, most = arch.array.dims[d], arch.spatial_limits.get(d, {})
+        opts = [
+            (ld, f) for ld in hinted if ld in dims for f in _divisors(min(dims[ld], size, most.get(ld, size)))
+        ]
         options.append(sorted(opts, key=lambda o: -o[1]) or [(hinted[0], 1)])
     scored = []
     for rank, combo in enumerate(itertools.product(*options)):
