@@ -60,6 +60,7 @@ def make_accelerator_env(
     area_budget_mm2: float | None = None,
     batch: int = 1,
     space: str = "default",
+    mapper_objective: str = "latency",
     **kwargs: Any,
 ) -> ArchGymEnv:
     """Build the accelerator environment, on the hierarchy model.
@@ -89,6 +90,10 @@ def make_accelerator_env(
             :func:`~.space.extended_design_space` (per-operand scratchpads, an optional column
             buffer, a banked global buffer, separate weight and activation bits), costed by the
             hierarchy model only (:mod:`.extended_simulator`).
+        mapper_objective: what the hierarchy model's mapper minimises per layer, as ZigZag's
+            ``opt``: ``latency`` (default), ``energy`` or ``edp``
+            (``+env.kwargs.mapper_objective=energy``); ``env.simulator=hierarchy`` and
+            ``zigzag`` take it over unless their settings name another.
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
             ``observe_design``, ``render_mode``).
     """
@@ -104,7 +109,7 @@ def make_accelerator_env(
         )
     if space not in SPACES:
         raise ConfigError(f"env.kwargs.space must be one of {', '.join(SPACES)}, got {space!r}")
-    sim = _hierarchy(space)
+    sim = _hierarchy(space, mapper_objective=mapper_objective)
     objective = objective_from_config(
         sim.metrics,
         targets=targets,
@@ -128,11 +133,17 @@ def make_accelerator_env(
     return env
 
 
-def _hierarchy(space: str, im2col: bool = True) -> AcceleratorSimulator | ExtendedAcceleratorSimulator:
-    """The hierarchy model for designs of ``space``."""
+def _hierarchy(
+    space: str, im2col: bool = True, mapper_objective: str = "latency"
+) -> AcceleratorSimulator | ExtendedAcceleratorSimulator:
+    """The hierarchy model for designs of ``space`` (the extended space's mapper minimises latency)."""
     if space == "extended":
+        if mapper_objective != "latency":
+            raise ConfigError(
+                f"mapper_objective={mapper_objective!r}: space=extended's mapper minimises latency only"
+            )
         return ExtendedAcceleratorSimulator(im2col=im2col)
-    return AcceleratorSimulator(model="hierarchy", ws_im2col=im2col)
+    return AcceleratorSimulator(model="hierarchy", ws_im2col=im2col, mapper_objective=mapper_objective)
 
 
 def _space_of(env: ArchGymEnv) -> str:
@@ -148,16 +159,30 @@ def _require_accelerator_env(env: ArchGymEnv, name: str) -> None:
         )
 
 
+def _env_mapper_objective(env: ArchGymEnv) -> str:
+    """The mapper goal of the env's own simulator (``latency`` if it has none)."""
+    return str(getattr(getattr(env, "simulator", None), "mapper_objective", "latency"))
+
+
 def hierarchy_simulator(
     env: ArchGymEnv, settings: Mapping[str, Any]
 ) -> AcceleratorSimulator | ExtendedAcceleratorSimulator:
     """``env.simulator=hierarchy`` (an ``archgym.simulators`` entry point): the hierarchy model
     (for ``space=extended``: :class:`~.extended_simulator.ExtendedAcceleratorSimulator`)."""
     _require_accelerator_env(env, "hierarchy")
-    s = check_settings("hierarchy", settings, {"device": "cpu", "im2col": True})
+    s = check_settings(
+        "hierarchy",
+        settings,
+        {"device": "cpu", "im2col": True, "mapper_objective": _env_mapper_objective(env)},
+    )
     if _space_of(env) == "extended":
-        return _hierarchy("extended", bool(s["im2col"]))
-    return AcceleratorSimulator(device=str(s["device"]), model="hierarchy", ws_im2col=bool(s["im2col"]))
+        return _hierarchy("extended", bool(s["im2col"]), str(s["mapper_objective"]))
+    return AcceleratorSimulator(
+        device=str(s["device"]),
+        model="hierarchy",
+        ws_im2col=bool(s["im2col"]),
+        mapper_objective=str(s["mapper_objective"]),
+    )
 
 
 def template_simulator(env: ArchGymEnv, settings: Mapping[str, Any]) -> AcceleratorSimulator:
@@ -181,5 +206,13 @@ def zigzag_simulator(env: ArchGymEnv, settings: Mapping[str, Any]) -> Simulator[
     from .zigzag_simulator import ZigZagSimulator
 
     _require_accelerator_env(env, "zigzag")
-    s = check_settings("zigzag", settings, {"evaluation_timeout_s": 600.0, "im2col": True})
-    return ZigZagSimulator(evaluation_timeout_s=float(s["evaluation_timeout_s"]), im2col=bool(s["im2col"]))
+    s = check_settings(
+        "zigzag",
+        settings,
+        {"evaluation_timeout_s": 600.0, "im2col": True, "mapper_objective": _env_mapper_objective(env)},
+    )
+    return ZigZagSimulator(
+        evaluation_timeout_s=float(s["evaluation_timeout_s"]),
+        im2col=bool(s["im2col"]),
+        mapper_objective=str(s["mapper_objective"]),
+    )
