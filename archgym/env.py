@@ -11,7 +11,7 @@
 * **info**: the same keys and types on every step, feasible or not, so vectorised clients
   (Gymnasium's ``SyncVectorEnv``/``AsyncVectorEnv``, SB3's ``VecEnv``) can stack them:
   ``design`` (decoded; ``{}`` after ``reset``), ``metrics`` (raw, in the simulator's units;
-  every metric NaN when the design could not be simulated), ``feasible``, ``success``,
+  each metric's worst value, +/-inf, when the design could not be simulated), ``feasible``, ``success``,
   ``error`` (``""`` when there is none) and ``episode_step``.
 * **render**: ``render_mode="ansi"`` (text) or ``"rgb_array"`` (a small image of the last
   design's metrics against the targets, :mod:`archgym.rendering`).
@@ -185,21 +185,23 @@ class ArchGymEnv(gym.Env[ObsType, ActType]):
     def info(self, ev: Evaluation | None, episode_step: int) -> dict[str, Any]:
         """The step info of an evaluation (``None``: after ``reset``), with a fixed structure.
 
-        The keys and their types never change: ``metrics`` holds every metric (NaN where the
-        design could not be simulated) and ``error`` is a string (``""`` without an error),
-        so Gymnasium's vector envs can stack the infos of feasible and infeasible designs.
+        The keys and their types never change: ``metrics`` holds every metric and ``error`` is a
+        string (``""`` without an error), so Gymnasium's vector envs can stack the infos of
+        feasible and infeasible designs. A design that could not be simulated reports each
+        metric's worst value (``+inf`` where lower is better, ``-inf`` where higher is): unlike
+        NaN it equals itself, so Gymnasium's checker finds the same step giving the same info.
         """
-        nan_metrics = dict.fromkeys(self.simulator.metric_names, float("nan"))
+        worst_metrics = {m.name: (np.inf if m.better == "lower" else -np.inf) for m in self.simulator.metrics}
         if ev is None:
             return {
                 "design": {},
-                "metrics": nan_metrics,
+                "metrics": worst_metrics,
                 "feasible": False,
                 "success": False,
                 "error": "",
                 "episode_step": int(episode_step),
             }
-        metrics = nan_metrics if ev.metrics is None else {k: float(ev.metrics[k]) for k in nan_metrics}
+        metrics = worst_metrics if ev.metrics is None else {k: float(ev.metrics[k]) for k in worst_metrics}
         return {
             "design": dict(ev.design),
             "metrics": metrics,

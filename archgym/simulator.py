@@ -177,8 +177,15 @@ class Simulator(ABC, Generic[W]):
         """Simulate one design on a workload (in the form :meth:`prepare` gives) and return
         ``{metric name: value}``."""
 
-    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: W) -> list[Metrics]:
-        """Simulate several designs; override to vectorise. Raises on the first failure."""
+    def evaluate_many(
+        self, designs: Sequence[Mapping[str, Any]], workload: W
+    ) -> Sequence[Metrics | SimulationError]:
+        """Simulate several designs; override to vectorise. Raises on the first failure.
+
+        An override may instead put a :class:`~archgym.errors.SimulationError` in place of a
+        design it cannot evaluate (say, an infeasible one); :func:`evaluate_safely` records it
+        for that design alone, without re-running the batch one design at a time.
+        """
         return [self.evaluate(d, workload) for d in designs]
 
 
@@ -204,7 +211,8 @@ def evaluate_safely(
 ) -> list[Outcome]:
     """Evaluate designs, catching errors per design.
 
-    Tries the (possibly vectorised) batch call first; if it raises, falls back to one
+    Tries the (possibly vectorised) batch call first, recording the designs it answered with a
+    :class:`~archgym.errors.SimulationError` as failed; if it raises, falls back to one
     call per design so that only the failing designs are marked as errors. Wall time is
     measured per design (the batch time is split evenly across the batch).
     """
@@ -219,7 +227,12 @@ def evaluate_safely(
                 f"{type(simulator).__name__}.evaluate_many returned {len(results)} results "
                 f"for {len(designs)} designs"
             )
-        return [_checked(simulator, r, per) for r in results]
+        return [
+            Outcome(None, _describe(r), per)
+            if isinstance(r, SimulationError)
+            else _checked(simulator, r, per)
+            for r in results
+        ]
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception:

@@ -92,7 +92,8 @@ def test_infos_keep_their_structure_when_a_design_is_infeasible():
         assert set(info["metrics"]) == set(env.unwrapped.simulator.metric_names)
         assert isinstance(info["error"], str)
     bad = next(i for i in infos if not i["feasible"])
-    assert bad["error"] and all(np.isnan(v) for v in bad["metrics"].values())
+    worst = {m.name: np.inf if m.better == "lower" else -np.inf for m in env.unwrapped.simulator.metrics}
+    assert bad["error"] and bad["metrics"] == worst  # each metric's worst value, equal to itself
     good = next(i for i in infos if i["feasible"])
     assert good["error"] == "" and all(np.isfinite(v) for v in good["metrics"].values())
 

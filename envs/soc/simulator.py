@@ -582,9 +582,20 @@ class SoCSimulator(Simulator[_Prepared]):
     def evaluate(self, design: Mapping[str, Any], workload: Any) -> dict[str, float]:
         return self.simulate(design, workload).metrics
 
-    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[dict[str, float]]:
-        """Metrics of several designs; the workload is loaded and prepared once."""
-        return [self.simulate(d, workload).metrics for d in designs]
+    def evaluate_many(
+        self, designs: Sequence[Mapping[str, Any]], workload: Any
+    ) -> list[dict[str, float] | SimulationError]:
+        """Metrics of several designs (an infeasible one's :class:`SimulationError` in its place,
+        so one bad design does not send the batch back one design at a time)."""
+        return [self._metrics_or_error(d, workload) for d in designs]
+
+    def _metrics_or_error(
+        self, design: Mapping[str, Any], workload: Any
+    ) -> dict[str, float] | SimulationError:
+        try:
+            return self.simulate(design, workload).metrics
+        except SimulationError as exc:
+            return exc
 
     def design_space(self, workload: Any) -> DesignSpace:
         """The design space these slots imply for ``workload``."""
