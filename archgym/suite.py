@@ -93,8 +93,22 @@ def load_suite(name_or_path: str | Path) -> Suite:
         raise ConfigError(
             f"suite: no suite {str(name_or_path)!r}; available: {', '.join(available_suites())}"
         )
+    return suite_from_mapping(_suite_block(path), default_name=path.stem)
+
+
+def _suite_block(path: Path) -> dict[str, Any]:
+    """A suite file's ``suite`` block, over the blocks of the suites its defaults list names."""
+    from omegaconf import OmegaConf
+
     raw = yaml.safe_load(path.read_text()) or {}
-    return suite_from_mapping(raw.get("suite") or {}, default_name=path.stem)
+    bases = [d for d in raw.get("defaults") or [] if isinstance(d, str) and d != "_self_"]
+    merged = OmegaConf.merge(
+        *(OmegaConf.create(_suite_block(path.parent / f"{b}.yaml")) for b in bases),
+        OmegaConf.create(raw.get("suite") or {}),
+    )
+    block = OmegaConf.to_container(merged)
+    assert isinstance(block, dict)
+    return {str(k): v for k, v in block.items()}
 
 
 def suite_from_mapping(block: Mapping[str, Any], default_name: str = "") -> Suite:
