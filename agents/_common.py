@@ -9,10 +9,14 @@ import contextlib
 import math
 import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from archgym.design_space import design_key as design_key
+from archgym.env import unwrap
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
 
 #: fitness of an infeasible or failed design (below any finite reward)
@@ -27,10 +31,10 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
         or not isinstance(value, (int, np.integer))
         and not (isinstance(value, float) and value.is_integer())
     ):
-        raise ValueError(f"{name} must be an integer {rng}, got {value!r}")
+        raise ConfigError(f"{name} must be an integer {rng}, got {value!r}")
     v = int(value)
     if v < low or (high is not None and v > high):
-        raise ValueError(f"{name} must be an integer {rng}, got {v}")
+        raise ConfigError(f"{name} must be an integer {rng}, got {v}")
     return v
 
 
@@ -49,29 +53,24 @@ def check_float(
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number {rng}, got {value!r}") from None
+        raise ConfigError(f"{name} must be a number {rng}, got {value!r}") from None
     bad_low = v <= low if low_open else v < low
     bad_high = high is not None and (v >= high if high_open else v > high)
     if math.isnan(v) or bad_low or bad_high:
-        raise ValueError(f"{name} must be a number {rng}, got {value!r}")
+        raise ConfigError(f"{name} must be a number {rng}, got {value!r}")
     return v
 
 
 def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
     """Return ``value`` if it is one of ``choices``, else raise ``ValueError`` listing them."""
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+        raise ConfigError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
 
 
 def fitness(ev: Evaluation) -> float:
     """What the population-based agents maximise: the reward, or ``-inf`` when infeasible."""
     return float(ev.reward) if ev.feasible and math.isfinite(ev.reward) else INFEASIBLE
-
-
-def design_key(design: Mapping[str, Any]) -> tuple:
-    """Hashable identity of a (canonical) design, for duplicate checks."""
-    return tuple(design.values())
 
 
 def index_key(idx: Iterable[int]) -> tuple[int, ...]:
@@ -145,3 +144,43 @@ def isolated_global_rngs(seed: int, num_threads: int = 0, cuda: bool = False) ->
         np.random.set_state(np_state)  # noqa: NPY002
         if num_threads > 0:
             torch.set_num_threads(threads)
+
+
+@dataclass(frozen=True)
+class MetricDirections:
+    """What a metric-optimising agent learns from the env it is bound to (:meth:`of`): every
+    metric's better direction and the objective's own metrics."""
+
+    better: Mapping[str, str]  # metric -> "lower" | "higher"
+    objective_metrics: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, env: Any) -> MetricDirections:
+        """The directions of a (possibly wrapped) archgym env's simulator metrics."""
+        base = unwrap(env)
+        return cls({m.name: m.better for m in base.simulator.metrics}, tuple(base.objective.metric_names))
+
+    def sign(self, name: str) -> float:
+        """+1 for a metric to maximise, -1 for one to minimise."""
+        return 1.0 if self.better[name] == "higher" else -1.0
+
+    def select(self, metrics: Sequence[str] | None, minimum: int = 1, what: str = "this agent") -> list[str]:
+        """``metrics`` if given (checked), else the objective's (if at least ``minimum``), else all.
+
+        Raises:
+            ConfigError: an unknown metric, or fewer than ``minimum`` metrics to optimise.
+        """
+        if metrics is not None:
+            names = list(metrics)
+        elif len(self.objective_metrics) >= minimum:
+            names = list(self.objective_metrics)
+        else:
+            names = list(self.better)
+        unknown = [m for m in names if m not in self.better]
+        if unknown:
+            raise ConfigError(f"metrics: unknown metric(s) {unknown}; allowed: {', '.join(self.better)}")
+        if len(names) < minimum:
+            raise ConfigError(
+                f"{what} needs at least {minimum} metrics; the simulator reports only {len(names)}"
+            )
+        return names

@@ -37,26 +37,42 @@ the agent is reproducible and leaves global RNG state untouched. It runs on a GP
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 import torch
 
 from archgym.agent import Agent, RunResult
-from archgym.agents._common import check_choice, check_int, design_key, isolated_global_rngs
+from archgym.agents._common import (
+    MetricDirections,
+    check_choice,
+    check_int,
+    design_key,
+    isolated_global_rngs,
+)
 from archgym.design_space import DesignSpace
-from archgym.env import unwrap
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
 
 OPTIMIZERS = ("auto", "enumerate", "alternating", "local_search")
 MO_ACQUISITIONS = ("nehvi", "parego")
 DEVICES = ("auto", "cpu", "cuda")
 _MAX_RETRIES = 50
+
+#: a trust region in the unit cube: per-coordinate lower and upper bounds
+Box = tuple[np.ndarray, np.ndarray]
+
+
+class TrainingData(NamedTuple):
+    """What one proposal models: inputs (unit cube), targets, and the trust region to propose in."""
+
+    X: torch.Tensor
+    Y: torch.Tensor
+    box: Box | None
 
 
 class BayesianOptimization(Agent):
@@ -132,7 +148,7 @@ class BayesianOptimization(Agent):
         self.multi_objective = bool(multi_objective)
         self.metrics = None if metrics is None else [str(m) for m in metrics]
         if self.multi_objective and self.metrics is not None and len(self.metrics) < 2:
-            raise ValueError(
+            raise ConfigError(
                 f"metrics must name at least 2 metrics for multi-objective BO, got {self.metrics}"
             )
         self.log_metrics = bool(log_metrics)
@@ -140,9 +156,11 @@ class BayesianOptimization(Agent):
         self.optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
         self.max_enumerate = check_int("max_enumerate", max_enumerate, 1)
         if self.optimizer == "local_search" and not all(p.is_discrete for p in space.params):
-            raise ValueError("optimizer 'local_search' needs an all-discrete design space; use 'alternating'")
+            raise ConfigError(
+                "optimizer 'local_search' needs an all-discrete design space; use 'alternating'"
+            )
         if self.optimizer == "enumerate" and space.size > self.max_enumerate:
-            raise ValueError(
+            raise ConfigError(
                 f"optimizer 'enumerate': the space has {space.size:g} designs, more than "
                 f"max_enumerate={self.max_enumerate}; raise max_enumerate or use 'alternating'"
             )
@@ -153,10 +171,10 @@ class BayesianOptimization(Agent):
         self.refit_every = check_int("refit_every", refit_every, 1)
         self.max_model_points = check_int("max_model_points", max_model_points, 0)
         if 0 < self.max_model_points < 2:
-            raise ValueError("max_model_points must be 0 (model every observation) or >= 2")
+            raise ConfigError("max_model_points must be 0 (model every observation) or >= 2")
         self.device = check_choice("device", device, DEVICES)
         if device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device 'cuda' requested but torch sees no CUDA device; use 'cpu' or 'auto'")
+            raise ConfigError("device 'cuda' requested but torch sees no CUDA device; use 'cpu' or 'auto'")
         self.num_threads = check_int("num_threads", num_threads, 0)
         self._device = torch.device(
             "cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu"
@@ -173,17 +191,13 @@ class BayesianOptimization(Agent):
         self._n_initial_proposed = 0
         self._n_model_updates = 0
         self._hypers: dict[str, torch.Tensor] | None = None
-        self._directions: dict[str, float] | None = None  # metric -> +1 maximise / -1 minimise
-        self._objective_metrics: tuple[str, ...] = ()
+        self._directions: MetricDirections | None = None  # learnt by bind(env)
         self._grid: np.ndarray | None = None  # every index vector (enumerate optimiser)
-        self._box: tuple[np.ndarray, np.ndarray] | None = None  # trust region (unit cube) or None
 
     # ----------------------------------------------------------- env binding
     def bind(self, env: gym.Env[Any, Any]) -> None:
         """Learn metric names and directions from an env (needed for multi-objective BO)."""
-        base = unwrap(env)
-        self._directions = {m.name: (1.0 if m.better == "higher" else -1.0) for m in base.simulator.metrics}
-        self._objective_metrics = tuple(base.objective.metric_names)
+        self._directions = MetricDirections.of(env)
 
     def run(self, env: gym.Env[Any, Any], budget: int, *, stop_on_success: bool = False) -> RunResult:
         self.bind(env)
@@ -194,17 +208,7 @@ class BayesianOptimization(Agent):
             raise RuntimeError(
                 "multi-objective BO needs the metrics' directions: call run(env, ...) or bind(env) first"
             )
-        if self.metrics is not None:
-            unknown = [m for m in self.metrics if m not in self._directions]
-            if unknown:
-                raise ValueError(
-                    f"metrics: unknown metric(s) {unknown}; allowed: {', '.join(self._directions)}"
-                )
-            return list(self.metrics)
-        names = list(self._objective_metrics) if len(self._objective_metrics) >= 2 else list(self._directions)
-        if len(names) < 2:
-            raise ValueError("multi-objective BO needs at least two metrics; the simulator reports only one")
-        return names
+        return self._directions.select(self.metrics, minimum=2, what="multi-objective BO")
 
     # ------------------------------------------------------------ proposals
     def _tensor(self, a: Any) -> torch.Tensor:
@@ -252,9 +256,9 @@ class BayesianOptimization(Agent):
             warnings.catch_warnings(),
         ):
             warnings.filterwarnings("ignore", module=r"botorch|gpytorch|linear_operator")
-            model = self._fit_model(*data)
-            acqf = self._acquisition(model, *data)
-            candidates = self._optimize(acqf)
+            model = self._fit_model(data.X, data.Y)
+            acqf = self._acquisition(model, data.X, data.Y)
+            candidates = self._optimize(acqf, data.box)
         out = []
         for u in candidates.detach().cpu().numpy():
             d = self.space.from_unit(u)
@@ -271,7 +275,8 @@ class BayesianOptimization(Agent):
             self._metric_rows.append(dict(ev.metrics) if ev.feasible and ev.metrics is not None else None)
 
     # --------------------------------------------------------------- model
-    def _training_data(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+    def _training_data(self) -> TrainingData | None:
+        """The observations to model and the trust region to propose in (None: too few yet)."""
         X = np.asarray(self._X, dtype=np.float64)
         if self.multi_objective:
             names = self._mo_metrics()
@@ -286,21 +291,21 @@ class BayesianOptimization(Agent):
             for k, n in enumerate(names):
                 if self.log_metrics and (Y[:, k] > 0).all():
                     Y[:, k] = np.log(Y[:, k])
-                Y[:, k] *= self._directions[n]  # type: ignore[index]
+                Y[:, k] *= self._directions.sign(n)  # type: ignore[union-attr]
             Xm = np.stack([x for x, _ in rows])
             if self.mo_acquisition == "parego":  # one random scalarisation per proposal
                 s = self._chebyshev(Y)
-                keep = self._trust_region(Xm, s)
-                return self._tensor(Xm[keep]), self._tensor(s[keep, None])
+                keep, box = self._trust_region(Xm, s)
+                return TrainingData(self._tensor(Xm[keep]), self._tensor(s[keep, None]), box)
             keep = self._near_front(Y)
-            return self._tensor(Xm[keep]), self._tensor(Y[keep])
+            return TrainingData(self._tensor(Xm[keep]), self._tensor(Y[keep]), None)
         y = np.asarray(self._fit, dtype=np.float64)
         feasible = np.isfinite(y)
         if feasible.sum() < 1 or len(y) < 2:
             return None
         y = np.where(feasible, y, y[feasible].min())  # impute the worst feasible reward
-        keep = self._trust_region(X, y)
-        return self._tensor(X[keep]), self._tensor(y[keep, None])
+        keep, box = self._trust_region(X, y)
+        return TrainingData(self._tensor(X[keep]), self._tensor(y[keep, None]), box)
 
     def _chebyshev(self, Y: np.ndarray) -> np.ndarray:
         """ParEGO's scalarisation (Knowles 2006): BoTorch's augmented Chebyshev function of the
@@ -320,16 +325,14 @@ class BayesianOptimization(Agent):
             diff[:, cat] = (diff[:, cat] > 1e-9).astype(np.float64)
         return np.sqrt((diff**2).sum(axis=1))
 
-    def _trust_region(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Indices of the observations to model; sets the proposal box (``self._box``)."""
-        self._box = None
+    def _trust_region(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Box | None]:
+        """Indices of the observations to model, and the box they span (None: all are modelled)."""
         k = self.max_model_points
         if k == 0 or len(y) <= k:
-            return np.arange(len(y))
+            return np.arange(len(y)), None
         dist = self._distances(X, X[int(np.argmax(y))])
         keep = np.sort(np.argsort(dist, kind="stable")[:k])
-        self._box = (X[keep].min(axis=0), X[keep].max(axis=0))
-        return keep
+        return keep, (X[keep].min(axis=0), X[keep].max(axis=0))
 
     def _near_front(self, Y: np.ndarray) -> np.ndarray:
         """Indices of the ``max_model_points`` observations nearest the Pareto front."""
@@ -343,15 +346,16 @@ class BayesianOptimization(Agent):
         gap = np.min(np.linalg.norm(Z[:, None, :] - front[None, :, :], axis=2), axis=1)
         return np.sort(np.argsort(gap, kind="stable")[:k])
 
-    def _in_box(self, j: int, values: list[float]) -> list[float]:
+    def _in_box(self, j: int, values: list[float], box: Box | None) -> list[float]:
         """The unit values of parameter ``j`` inside the trust region (all when there is none)."""
-        if self._box is None or self.space.params[j].is_categorical:
+        if box is None or self.space.params[j].is_categorical:
             return values
-        lo, hi = self._box[0][j] - 1e-9, self._box[1][j] + 1e-9
+        lo, hi = box[0][j] - 1e-9, box[1][j] + 1e-9
         inside = [v for v in values if lo <= v <= hi]
         return inside or values
 
     def _fit_model(self, X: torch.Tensor, Y: torch.Tensor) -> Any:
+        from botorch.exceptions.errors import ModelFittingError
         from botorch.fit import fit_gpytorch_mll
         from botorch.models import MixedSingleTaskGP, SingleTaskGP
         from gpytorch.mlls import ExactMarginalLogLikelihood
@@ -362,9 +366,14 @@ class BayesianOptimization(Agent):
             model.load_state_dict(self._hypers, strict=False)
         if self._hypers is None or self._n_model_updates % self.refit_every == 0:
             mll = ExactMarginalLogLikelihood(model.likelihood, model)
-            # a failed fit keeps the previous (or initial) hyperparameters
-            with contextlib.suppress(Exception):
+            try:
                 fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": self.fit_maxiter}})
+            except ModelFittingError as exc:  # keep the previous (or initial) hyperparameters, and say so
+                warnings.warn(
+                    f"BO: the GP fit failed ({exc}); proposing with the previous hyperparameters",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         self._n_model_updates += 1
         self._hypers = {
             k: v.detach().clone()
@@ -398,7 +407,7 @@ class BayesianOptimization(Agent):
         n = int(self.space.nvec[j])
         return [(i + 0.5) / n for i in range(n)]
 
-    def _all_candidates(self) -> torch.Tensor:
+    def _all_candidates(self, box: Box | None) -> torch.Tensor:
         """Unit encodings of every design not yet evaluated or proposed (discrete spaces)."""
         nvec = tuple(int(n) for n in self.space.nvec)
         if self._grid is None:
@@ -410,17 +419,16 @@ class BayesianOptimization(Agent):
         mask = np.ones(self._grid.shape[0], dtype=bool)
         mask[np.asarray(taken, dtype=np.int64)] = False
         units = (self._grid + 0.5) / np.asarray(nvec, dtype=np.float64)
-        if self._box is not None:
+        if box is not None:
             ordered = [j for j, p in enumerate(self.space.params) if not p.is_categorical]
             inside = mask & np.all(
-                (units[:, ordered] >= self._box[0][ordered] - 1e-9)
-                & (units[:, ordered] <= self._box[1][ordered] + 1e-9),
+                (units[:, ordered] >= box[0][ordered] - 1e-9) & (units[:, ordered] <= box[1][ordered] + 1e-9),
                 axis=1,
             )
             mask = inside if inside.any() else mask
         return self._tensor(units[mask])
 
-    def _optimize(self, acqf: Any) -> torch.Tensor:
+    def _optimize(self, acqf: Any, box: Box | None) -> torch.Tensor:
         from botorch.optim import (
             optimize_acqf_discrete,
             optimize_acqf_discrete_local_search,
@@ -431,14 +439,16 @@ class BayesianOptimization(Agent):
         if method == "auto":
             method = "enumerate" if self.space.size <= self.max_enumerate else "alternating"
         if method == "enumerate":
-            choices = self._all_candidates()
+            choices = self._all_candidates(box)
             if choices.shape[0] == 0:
                 return self._tensor(np.empty((0, len(self.space))))
             q = min(self.q, choices.shape[0])
             cand, _ = optimize_acqf_discrete(acqf, q=q, choices=choices, max_batch_size=2048, unique=True)
             return cand
         if method == "local_search":
-            per_dim = [self._tensor(self._in_box(j, self._unit_values(j))) for j in range(len(self.space))]
+            per_dim = [
+                self._tensor(self._in_box(j, self._unit_values(j), box)) for j in range(len(self.space))
+            ]
             X_avoid = self._tensor(np.asarray(self._X)) if self._X else None
             cand, _ = optimize_acqf_discrete_local_search(
                 acqf,
@@ -457,12 +467,12 @@ class BayesianOptimization(Agent):
         fixed: dict[int, float] = {}
         for j, p in enumerate(self.space.params):
             if not p.is_discrete:
-                if self._box is not None and self._box[1][j] - self._box[0][j] < 1e-9:
-                    fixed[j] = float(self._box[0][j])
-                elif self._box is not None:
-                    bounds[0, j], bounds[1, j] = float(self._box[0][j]), float(self._box[1][j])
+                if box is not None and box[1][j] - box[0][j] < 1e-9:
+                    fixed[j] = float(box[0][j])
+                elif box is not None:
+                    bounds[0, j], bounds[1, j] = float(box[0][j]), float(box[1][j])
                 continue
-            vals = self._in_box(j, self._unit_values(j))
+            vals = self._in_box(j, self._unit_values(j), box)
             if len(vals) == 1:
                 fixed[j] = vals[0]
                 continue

@@ -48,8 +48,9 @@ from typing import Any
 import numpy as np
 
 from archgym.agent import Agent, RunResult
-from archgym.agents._common import check_choice, check_float, check_int, design_key
+from archgym.agents._common import MetricDirections, check_choice, check_float, check_int, design_key
 from archgym.design_space import DesignSpace, Real
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
 
 _MAX_RETRIES = 20  # re-asks of a trial that decodes to an already evaluated design
@@ -93,15 +94,12 @@ class OptunaAgent(Agent):
         self._pending: list[tuple[Any, dict[str, Any]]] = []  # (trial, design) awaiting tell
         self._known: dict[tuple, list[float] | None] = {}  # design key -> values told (None: failed)
         self._constraint: dict[tuple, float] = {}  # design key -> constraint violation told
-        self._directions: dict[str, str] | None = None  # metric -> "lower" / "higher"
-        self._objective_metrics: tuple[str, ...] = ()
+        self._directions: MetricDirections | None = None
 
     # ----------------------------------------------------------- env binding
     def bind(self, env: Any) -> None:
         """Learn metric names and directions from an env (needed for multi-objective search)."""
-        base = env.unwrapped
-        self._directions = {m.name: m.better for m in base.simulator.metrics}
-        self._objective_metrics = tuple(base.objective.metric_names)
+        self._directions = MetricDirections.of(env)
 
     def run(self, env: Any, budget: int, *, stop_on_success: bool = False) -> RunResult:
         self.bind(env)
@@ -114,13 +112,7 @@ class OptunaAgent(Agent):
                 f"agent {self.name!r} optimises metrics and needs their directions: "
                 "call run(env, ...) or bind(env) first"
             )
-        names = list(self.metrics) if self.metrics is not None else list(self._objective_metrics)
-        if not names:
-            names = list(self._directions)
-        unknown = [m for m in names if m not in self._directions]
-        if unknown:
-            raise ValueError(f"metrics: unknown metric(s) {unknown}; allowed: {', '.join(self._directions)}")
-        return names
+        return self._directions.select(self.metrics, minimum=1, what=f"agent {self.name!r}")
 
     # ------------------------------------------------------------ encoding
     def _distributions(self) -> dict[str, Any]:
@@ -152,12 +144,13 @@ class OptunaAgent(Agent):
 
             directions: list[Any] = [optuna.study.StudyDirection.MAXIMIZE]
             if self.multi_objective:
-                better = self._directions or {}
+                names = self.objective_metrics()  # RuntimeError before bind(env)
+                assert self._directions is not None
                 directions = [
                     optuna.study.StudyDirection.MAXIMIZE
-                    if better[m] == "higher"
+                    if self._directions.sign(m) > 0
                     else optuna.study.StudyDirection.MINIMIZE
-                    for m in self.objective_metrics()
+                    for m in names
                 ]
             self._study = optuna.create_study(sampler=self._make_sampler(), directions=directions)
         return self._study
@@ -354,7 +347,7 @@ class NSGA2(OptunaAgent):
         )
         self.crossover_prob = check_float("crossover_prob", crossover_prob, 0.0, 1.0)
         if metrics is not None and len(metrics) < 1:
-            raise ValueError("metrics must name at least one metric (or be null for the objective's)")
+            raise ConfigError("metrics must name at least one metric (or be null for the objective's)")
         self.metrics = None if metrics is None else [str(m) for m in metrics]
         self.batch_size = self.population_size
 
@@ -428,7 +421,7 @@ class Grid(OptunaAgent):
         self._grid = {p.name: self._grid_values(p.n) for p in space.params}
         points = self._points = math.prod(len(v) for v in self._grid.values())
         if points > MAX_GRID:
-            raise ValueError(
+            raise ConfigError(
                 f"levels={self.levels} gives a grid of {points:,} points on this design space, more than "
                 f"{MAX_GRID:,}; lower levels"
             )

@@ -7,6 +7,7 @@ from typing import Any
 
 from archgym.agent import Agent
 from archgym.design_space import DesignSpace
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
 
 
@@ -22,7 +23,7 @@ class RandomSearch(Agent):
     def __init__(self, space: DesignSpace, seed: int = 0, batch_size: int = 16) -> None:
         super().__init__(space, seed)
         if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size = int(batch_size)
 
     def ask(self) -> list[dict[str, Any]]:
@@ -54,9 +55,9 @@ class RandomWalk(Agent):
     ) -> None:
         super().__init__(space, seed)
         if step_size < 1:
-            raise ValueError(f"step_size must be >= 1, got {step_size}")
+            raise ConfigError(f"step_size must be >= 1, got {step_size}")
         if not 0.0 <= restart_prob <= 1.0:
-            raise ValueError(f"restart_prob must be in [0, 1], got {restart_prob}")
+            raise ConfigError(f"restart_prob must be in [0, 1], got {restart_prob}")
         self.step_size = int(step_size)
         self.restart_prob = float(restart_prob)
         self.greedy = bool(greedy)

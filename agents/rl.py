@@ -42,7 +42,7 @@ agent's seed and restores them afterwards. Same seed and config -> same designs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -53,6 +53,7 @@ from archgym.agent import Agent, RunResult
 from archgym.agents._common import check_choice, check_float, check_int, isolated_global_rngs
 from archgym.design_space import DesignSpace
 from archgym.env import unwrap
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
 
 ACTION_MODES = ("direct", "incremental", "assign", "flat")
@@ -170,7 +171,7 @@ class FlatDiscreteWrapper(gym.ActionWrapper):
         super().__init__(env)
         self.space: DesignSpace = unwrap(env).space
         if not self.space.size <= max_size:
-            raise ValueError(
+            raise ConfigError(
                 f"action_mode 'flat' needs a discrete space of at most {max_size} designs, "
                 f"this one has {self.space.size:g}; use 'incremental'"
             )
@@ -199,16 +200,33 @@ def _net_arch(value: Any) -> list[int]:
     try:
         arch = [int(v) for v in value]
     except (TypeError, ValueError):
-        raise ValueError(
+        raise ConfigError(
             f"net_arch must be a list of positive layer sizes, e.g. [64, 64], got {value!r}"
         ) from None
     if not arch or any(v < 1 for v in arch):
-        raise ValueError(f"net_arch must be a non-empty list of positive layer sizes, got {value!r}")
+        raise ConfigError(f"net_arch must be a non-empty list of positive layer sizes, got {value!r}")
     return arch
+
+
+#: the hyperparameters every SB3 agent takes, with their defaults (an algorithm may change a
+#: default in its ``shared_defaults``); each is checked once, in :class:`SB3Agent`
+SHARED_DEFAULTS: Mapping[str, Any] = {
+    "learning_rate": 3e-4,
+    "gamma": 0.9,
+    "net_arch": (64, 64),
+    "action_mode": "incremental",
+    "start": "best",
+    "episode_length": 1,
+    "device": "cpu",
+    "num_threads": 1,
+}
 
 
 class SB3Agent(Agent):
     """Common base of the Stable-Baselines3 agents (see the module doc).
+
+    An algorithm's constructor names its own hyperparameters and passes the shared ones
+    (:data:`SHARED_DEFAULTS`) on as ``**shared``:
 
     Args:
         space: the design space (the env's).
@@ -234,34 +252,33 @@ class SB3Agent(Agent):
     algorithm: ClassVar[str] = ""
     #: action modes this algorithm supports
     action_modes: ClassVar[tuple[str, ...]] = ACTION_MODES
+    #: this algorithm's defaults of shared hyperparameters, where they differ from SHARED_DEFAULTS
+    shared_defaults: ClassVar[Mapping[str, Any]] = {}
 
-    def __init__(
-        self,
-        space: DesignSpace,
-        seed: int,
-        learning_rate: float,
-        gamma: float,
-        net_arch: Sequence[int],
-        action_mode: str,
-        start: str,
-        episode_length: int,
-        device: str,
-        num_threads: int,
-    ) -> None:
+    def __init__(self, space: DesignSpace, seed: int = 0, **shared: Any) -> None:
         super().__init__(space, seed)
-        self.learning_rate = check_float("learning_rate", learning_rate, 0.0, low_open=True)
-        self.gamma = check_float("gamma", gamma, 0.0, 1.0)
-        self.net_arch = _net_arch(net_arch)
-        self.action_mode = check_choice("action_mode", action_mode, self.action_modes)
-        self.start = check_choice("start", start, START_MODES)
-        self.episode_length = check_int("episode_length", episode_length, 0)
-        self.device = check_choice("device", device, ("cpu", "cuda", "auto"))
-        self.num_threads = check_int("num_threads", num_threads, 0)
+        unknown = [k for k in shared if k not in SHARED_DEFAULTS]
+        if unknown:
+            raise ConfigError(f"unknown hyperparameter(s) {', '.join(unknown)}")
+        s = {**SHARED_DEFAULTS, **self.shared_defaults, **shared}
+        self.learning_rate = check_float("learning_rate", s["learning_rate"], 0.0, low_open=True)
+        self.gamma = check_float("gamma", s["gamma"], 0.0, 1.0)
+        self.net_arch = _net_arch(s["net_arch"])
+        self.action_mode = check_choice("action_mode", s["action_mode"], self.action_modes)
+        self.start = check_choice("start", s["start"], START_MODES)
+        self.episode_length = check_int("episode_length", s["episode_length"], 0)
+        self.device = check_choice("device", s["device"], ("cpu", "cuda", "auto"))
+        self.num_threads = check_int("num_threads", s["num_threads"], 0)
         if self.action_mode == "flat" and not space.size <= _MAX_FLAT:
-            raise ValueError(
+            raise ConfigError(
                 f"action_mode 'flat' needs at most {_MAX_FLAT} designs, the space has {space.size:g}"
             )
         self.model: Any = None  # the trained SB3 model after run()
+
+    @classmethod
+    def hyperparameter_defaults(cls) -> dict[str, Any]:
+        """The algorithm's own hyperparameters and the shared ones, with this algorithm's defaults."""
+        return {**SHARED_DEFAULTS, **cls.shared_defaults, **super().hyperparameter_defaults()}
 
     # RL agents learn from env steps, not from ask/tell batches.
     def ask(self) -> list[dict[str, Any]]:
@@ -309,10 +326,10 @@ class SB3Agent(Agent):
         import time
 
         if budget < 1:
-            raise ValueError(f"budget must be >= 1 evaluation, got {budget}")
+            raise ConfigError(f"budget must be >= 1 evaluation, got {budget}")
         base = unwrap(env)
         if base.space.nvec.tolist() != self.space.nvec.tolist() or base.space.names != self.space.names:
-            raise ValueError("the env's design space differs from the agent's")
+            raise ConfigError("the env's design space differs from the agent's")
         result = RunResult()
         base.add_recorder(result.observe)
         start = time.perf_counter()
@@ -342,38 +359,21 @@ class PPOAgent(SB3Agent):
 
     name = "ppo"
     algorithm = "PPO"
+    shared_defaults = {"learning_rate": 3e-4}
 
     def __init__(
         self,
         space: DesignSpace,
         seed: int = 0,
-        learning_rate: float = 3e-4,
         n_steps: int = 32,
         batch_size: int = 32,
         n_epochs: int = 4,
-        gamma: float = 0.9,
         gae_lambda: float = 0.95,
         ent_coef: float = 0.01,
         clip_range: float = 0.2,
-        net_arch: Sequence[int] = (64, 64),
-        action_mode: str = "incremental",
-        start: str = "best",
-        episode_length: int = 1,
-        device: str = "cpu",
-        num_threads: int = 1,
+        **shared: Any,
     ) -> None:
-        super().__init__(
-            space,
-            seed,
-            learning_rate,
-            gamma,
-            net_arch,
-            action_mode,
-            start,
-            episode_length,
-            device,
-            num_threads,
-        )
+        super().__init__(space, seed, **shared)
         self.n_steps = check_int("n_steps", n_steps, 2)
         self.batch_size = check_int("batch_size", batch_size, 2)
         self.n_epochs = check_int("n_epochs", n_epochs, 1)
@@ -404,36 +404,19 @@ class A2CAgent(SB3Agent):
 
     name = "a2c"
     algorithm = "A2C"
+    shared_defaults = {"learning_rate": 7e-4}
 
     def __init__(
         self,
         space: DesignSpace,
         seed: int = 0,
-        learning_rate: float = 7e-4,
         n_steps: int = 8,
-        gamma: float = 0.9,
         gae_lambda: float = 1.0,
         ent_coef: float = 0.01,
         vf_coef: float = 0.5,
-        net_arch: Sequence[int] = (64, 64),
-        action_mode: str = "incremental",
-        start: str = "best",
-        episode_length: int = 1,
-        device: str = "cpu",
-        num_threads: int = 1,
+        **shared: Any,
     ) -> None:
-        super().__init__(
-            space,
-            seed,
-            learning_rate,
-            gamma,
-            net_arch,
-            action_mode,
-            start,
-            episode_length,
-            device,
-            num_threads,
-        )
+        super().__init__(space, seed, **shared)
         self.n_steps = check_int("n_steps", n_steps, 1)
         self.gae_lambda = check_float("gae_lambda", gae_lambda, 0.0, 1.0)
         self.ent_coef = check_float("ent_coef", ent_coef, 0.0)
@@ -467,41 +450,24 @@ class DQNAgent(SB3Agent):
 
     name = "dqn"
     algorithm = "DQN"
+    shared_defaults = {"learning_rate": 1e-3, "action_mode": "assign"}
     action_modes = ("incremental", "assign", "flat")
 
     def __init__(
         self,
         space: DesignSpace,
         seed: int = 0,
-        learning_rate: float = 1e-3,
         buffer_size: int = 10000,
         learning_starts: int = 32,
         batch_size: int = 32,
-        gamma: float = 0.9,
         train_freq: int = 1,
         target_update_interval: int = 64,
         exploration_fraction: float = 0.5,
         exploration_initial_eps: float = 1.0,
         exploration_final_eps: float = 0.3,
-        net_arch: Sequence[int] = (64, 64),
-        action_mode: str = "assign",
-        start: str = "best",
-        episode_length: int = 1,
-        device: str = "cpu",
-        num_threads: int = 1,
+        **shared: Any,
     ) -> None:
-        super().__init__(
-            space,
-            seed,
-            learning_rate,
-            gamma,
-            net_arch,
-            action_mode,
-            start,
-            episode_length,
-            device,
-            num_threads,
-        )
+        super().__init__(space, seed, **shared)
         self.buffer_size = check_int("buffer_size", buffer_size, 1)
         self.learning_starts = check_int("learning_starts", learning_starts, 0)
         self.batch_size = check_int("batch_size", batch_size, 1)

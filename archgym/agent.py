@@ -76,12 +76,19 @@ class Agent(ABC):
     def tell(self, designs: Sequence[dict[str, Any]], evaluations: Sequence[Evaluation]) -> None:
         """Learn from the evaluations of the designs last proposed."""
 
-    def hyperparameters(self) -> dict[str, Any]:
-        """The constructor arguments (besides space and seed) and their current values."""
-        params = inspect.signature(type(self).__init__).parameters
+    @classmethod
+    def hyperparameter_defaults(cls) -> dict[str, Any]:
+        """Every hyperparameter the constructor takes (besides space and seed), with its default."""
+        params = inspect.signature(cls.__init__).parameters.values()
         return {
-            k: getattr(self, k) for k in params if k not in ("self", "space", "seed") and hasattr(self, k)
+            p.name: p.default
+            for p in params
+            if p.name not in ("self", "space", "seed") and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
         }
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The hyperparameters (:meth:`hyperparameter_defaults`) and their current values."""
+        return {k: getattr(self, k) for k in self.hyperparameter_defaults() if hasattr(self, k)}
 
     def run(self, env: gym.Env[Any, Any], budget: int, *, stop_on_success: bool = False) -> RunResult:
         """Ask/evaluate/tell until ``budget`` evaluations are spent (or the target is met)."""

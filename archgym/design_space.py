@@ -26,9 +26,16 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from archgym.errors import InvalidDesignError as InvalidDesignError
 
-class InvalidDesignError(ValueError):
-    """A design names an unknown parameter, misses one, or holds a value outside its domain."""
+#: the hashable identity of a canonical design (see :func:`design_key`)
+DesignKey = tuple[Any, ...]
+
+
+def design_key(design: Mapping[str, Any]) -> DesignKey:
+    """Hashable identity of a canonical design (one validated by its :class:`DesignSpace`, so its
+    keys are in the space's order): for caches and duplicate checks."""
+    return tuple(design.values())
 
 
 class Parameter(ABC):

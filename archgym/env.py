@@ -28,11 +28,14 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 
 from archgym.design_space import DesignSpace
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation, Evaluator, Recorder
 from archgym.objective import Objective
-from archgym.simulator import Simulator
+from archgym.simulator import PreparedWorkload, Simulator
 
 ACTION_ENCODINGS = ("multidiscrete", "box")
+#: the keyword arguments every env factory passes on to :class:`ArchGymEnv`
+ENV_KEYWORDS = ("episode_length", "action_encoding", "observe_design", "render_mode")
 _OBS_LIMIT = 1e9  # observations are clipped here so they stay finite float32
 
 #: observations: the scaled metric vector (float32)
@@ -49,8 +52,8 @@ class ArchGymEnv(gym.Env[ObsType, ActType]):
     def __init__(
         self,
         space: DesignSpace,
-        simulator: Simulator,
-        workload: Any,
+        simulator: Simulator[Any],
+        workload: object,
         objective: Objective,
         *,
         episode_length: int = 32,
@@ -59,23 +62,30 @@ class ArchGymEnv(gym.Env[ObsType, ActType]):
         render_mode: str | None = None,
         env_id: str = "",
         workload_name: str = "",
+        **unknown: Any,
     ) -> None:
+        if unknown:  # a keyword an env factory passed on from its caller
+            raise ConfigError(
+                f"{env_id or type(self).__name__}: unknown keyword(s) {', '.join(unknown)}; this env takes "
+                f"its factory's arguments and {', '.join(ENV_KEYWORDS)}"
+            )
         if episode_length < 1:
-            raise ValueError(f"episode_length must be >= 1, got {episode_length}")
+            raise ConfigError(f"episode_length must be >= 1, got {episode_length}")
         if action_encoding not in ACTION_ENCODINGS:
-            raise ValueError(
+            raise ConfigError(
                 f"action_encoding must be one of {', '.join(ACTION_ENCODINGS)}, got {action_encoding!r}"
             )
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
+            raise ConfigError(
                 f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
             )
-        simulator.check_workload(workload)  # InvalidWorkloadError (a ValueError) names the workload
+        # decoded, validated and hashed once (InvalidWorkloadError, a ValueError, names the workload)
+        self.prepared_workload: PreparedWorkload[Any] = simulator.prepared(workload)
+        self.workload = self.prepared_workload.source  # as given: what another simulator prepares
         self.space = space
         self.simulator = simulator
-        self.workload = workload
         self.objective = objective
-        self.evaluator = Evaluator(space, simulator, workload, objective)
+        self.evaluator = Evaluator(space, simulator, self.prepared_workload, objective)
         self.episode_length = int(episode_length)
         self.action_encoding = action_encoding
         self.observe_design = bool(observe_design)
@@ -94,24 +104,26 @@ class ArchGymEnv(gym.Env[ObsType, ActType]):
         self._t = 0
         self._last: Evaluation | None = None
 
-    def set_simulator(self, simulator: Simulator) -> None:
+    def set_simulator(self, simulator: Simulator[Any]) -> None:
         """Swap the cost model (e.g. for a trained proxy) before any evaluation.
 
         The new simulator must report the same metric names, in the same order, so that
-        observations, objectives and datasets keep their meaning. The evaluator (its cache
-        and counter) is rebuilt; recorders already registered are kept.
+        observations, objectives and datasets keep their meaning. It prepares the env's
+        workload itself; the evaluator (its cache and counter) is rebuilt; recorders already
+        registered are kept.
 
         Raises:
-            ValueError: the metric names differ from the current simulator's.
+            ConfigError: the metric names differ from the current simulator's.
         """
         old, new = tuple(m.name for m in self.simulator.metrics), tuple(m.name for m in simulator.metrics)
         if old != new:
-            raise ValueError(
+            raise ConfigError(
                 f"{self.env_id or type(self).__name__}: the new simulator reports metrics {', '.join(new)}; "
                 f"this env needs {', '.join(old)}"
             )
-        self.evaluator = self.evaluator.with_simulator(simulator)
-        self.simulator = simulator
+        prepared = simulator.prepare(self.workload)
+        self.evaluator = self.evaluator.with_simulator(simulator, prepared)
+        self.simulator, self.prepared_workload = simulator, prepared
 
     # ------------------------------------------------------------- agents' API
     def evaluate(self, designs: Sequence[Mapping[str, Any]]) -> list[Evaluation]:

@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archgym.design_space import DesignSpace
+from archgym.design_space import DesignSpace, design_key
 from archgym.objective import Objective
 from archgym.parallel import BatchPool, check_backend, make_pool
-from archgym.simulator import Simulator, evaluate_safely
+from archgym.simulator import PreparedWorkload, Simulator, evaluate_safely
 
 
 @dataclass
@@ -50,14 +50,15 @@ class Evaluator:
     def __init__(
         self,
         space: DesignSpace,
-        simulator: Simulator,
-        workload: Any,
+        simulator: Simulator[Any],
+        workload: PreparedWorkload[Any],
         objective: Objective,
         workers: int = 1,
         backend: str = "process",
     ) -> None:
         objective.check_metrics(simulator.metrics)
-        self.space, self.simulator, self.workload, self.objective = space, simulator, workload, objective
+        self.space, self.simulator, self.objective = space, simulator, objective
+        self.workload: PreparedWorkload[Any] = simulator.prepared(workload)
         self._cache: dict[tuple, tuple[dict | None, str | None, dict]] = {}
         self._recorders: list[Recorder] = []
         self.count = 0
@@ -75,7 +76,7 @@ class Evaluator:
         check_backend(backend)
         self.close()
         self.workers, self.backend = workers, backend
-        self._pool = make_pool(self.simulator, self.workload, workers, backend) if workers > 1 else None
+        self._pool = make_pool(self.simulator, self.workload.data, workers, backend) if workers > 1 else None
 
     def close(self) -> None:
         """Stop the workers, if any (they start again on the next batch)."""
@@ -86,9 +87,10 @@ class Evaluator:
         """Call ``recorder(evaluation)`` after every evaluation (e.g. a dataset logger)."""
         self._recorders.append(recorder)
 
-    def with_simulator(self, simulator: Simulator) -> Evaluator:
-        """A fresh evaluator (empty cache, count 0) on another simulator, keeping the recorders."""
-        other = Evaluator(self.space, simulator, self.workload, self.objective, self.workers, self.backend)
+    def with_simulator(self, simulator: Simulator[Any], workload: PreparedWorkload[Any]) -> Evaluator:
+        """A fresh evaluator (empty cache, count 0) on another simulator and the workload it
+        prepared, keeping the recorders."""
+        other = Evaluator(self.space, simulator, workload, self.objective, self.workers, self.backend)
         other._recorders = list(self._recorders)
         return other
 
@@ -98,7 +100,7 @@ class Evaluator:
     def __call__(self, designs: Sequence[Mapping[str, Any]]) -> list[Evaluation]:
         """Validate, evaluate (uncached designs as one batch), score, count and record."""
         canon = [self.space.validate(d) for d in designs]
-        keys = [tuple(d.values()) for d in canon]
+        keys = [design_key(d) for d in canon]
         todo: dict[tuple, dict] = {}
         for k, d in zip(keys, canon):
             if k not in self._cache and k not in todo:
@@ -107,7 +109,7 @@ class Evaluator:
         if self._pool is not None:
             fresh = self._pool.evaluate(designs_todo)
         else:
-            fresh = evaluate_safely(self.simulator, designs_todo, self.workload)
+            fresh = evaluate_safely(self.simulator, designs_todo, self.workload.data)
         times = {}
         for k, out in zip(todo, fresh):
             self._cache[k] = (out.metrics, out.error, out.extra)

@@ -1,12 +1,7 @@
 """Active data generation: simulate N designs chosen by a sampler and log them as a dataset.
 
-Samplers:
-
-* ``random`` — uniform over the design space (each parameter uniform over its values);
-* ``sobol`` — a scrambled Sobol sequence in the unit cube, decoded by the design space
-  (spreads designs more evenly than random for the same N);
-* ``replay`` — the designs of existing datasets (e.g. agent runs' logs), in order, to
-  re-simulate them on another workload or simulator version.
+Samplers (:mod:`archgym.sampling`): ``random``, ``sobol`` and ``replay`` (the designs of
+existing datasets, to re-simulate them on another workload or simulator version).
 
 With ``unique=True`` (the default) a design is simulated at most once; the sampler keeps
 drawing until N distinct designs are done (or, for a space smaller than N, until it gives
@@ -19,146 +14,21 @@ and reports read.
 
 from __future__ import annotations
 
-import itertools
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from archgym.agent import Agent, RunResult
+from archgym.agent import Agent
 from archgym.design_space import DesignSpace
 from archgym.env import unwrap
-from archgym.evaluation import Evaluation
+from archgym.errors import ArchGymError, ConfigError
 from archgym.runlock import LOCK_FILE
-from archgym.runner import RunSummary
+from archgym.runner import RunSummary, run_experiment
+from archgym.sampling import SAMPLERS, SamplerAgent, design_stream
+from archgym.sweep import fingerprint, inspect_run
 
-SAMPLERS = ("random", "sobol", "replay")
 _MAX_REPEAT_FACTOR = 50  # give up after this many draws per wanted design
-
-
-def design_stream(
-    space: DesignSpace, sampler: str, seed: int = 0, source: Sequence[str] = (), batch: int = 256
-) -> Iterator[dict[str, Any]]:
-    """An endless (``random``, ``sobol``) or finite (``replay``) stream of designs."""
-    if sampler == "random":
-        rng = np.random.default_rng(seed)
-        while True:
-            for u in rng.random((batch, len(space))):
-                yield space.from_unit(u)
-    elif sampler == "sobol":
-        import torch
-
-        engine = torch.quasirandom.SobolEngine(len(space), scramble=True, seed=seed)
-        while True:
-            for u in engine.draw(batch, dtype=torch.float64).numpy():
-                yield space.from_unit(u)
-    elif sampler == "replay":
-        if not source:
-            raise ValueError("the replay sampler needs --from DATASET (run/sweep directories or shards)")
-        from archgym.dataset import load_dataset
-        from archgym.logger import PARAM_PREFIX
-
-        df = load_dataset(*source)
-        cols = [PARAM_PREFIX + n for n in space.names]
-        missing = [c for c in cols if c not in df.columns]
-        if missing:
-            raise ValueError(
-                f"the datasets under {', '.join(source)} lack column(s) {', '.join(missing)} of this env"
-            )
-        for row in df[cols].dropna().itertuples(index=False):
-            yield space.validate(dict(zip(space.names, row)))
-    else:
-        raise ValueError(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS)}")
-
-
-class _Picker:
-    """Draws designs from a stream, skipping repeats when ``unique``, with a cap on draws."""
-
-    def __init__(self, stream: Iterator[dict[str, Any]], unique: bool, max_draws: int) -> None:
-        self.stream, self.unique, self.max_draws = stream, unique, max_draws
-        self.seen: set[tuple] = set()
-        self.draws = 0
-        self.exhausted = False
-
-    def take(self, k: int) -> list[dict[str, Any]]:
-        """Up to ``k`` new designs; fewer (and ``exhausted``) when the stream or the cap runs out."""
-        batch: list[dict[str, Any]] = []
-        while len(batch) < k:
-            design = next(self.stream, None)
-            self.draws += 1
-            if design is None or self.draws > self.max_draws:
-                self.exhausted = True
-                break
-            key = tuple(design.values())
-            if self.unique and key in self.seen:
-                continue
-            self.seen.add(key)
-            batch.append(design)
-        return batch
-
-
-class SamplerAgent(Agent):
-    """Proposes the designs of a sampler (see module doc) instead of searching.
-
-    It learns nothing from evaluations; the run stops at the budget or when the sampler
-    runs out of new designs (:attr:`exhausted`).
-    """
-
-    name = "generate"
-
-    def __init__(
-        self,
-        space: DesignSpace,
-        seed: int = 0,
-        sampler: str = "random",
-        source: Sequence[str] = (),
-        unique: bool = True,
-        batch_size: int = 32,
-        max_draws: int = 1_000_000,
-    ) -> None:
-        super().__init__(space, seed)
-        if sampler not in SAMPLERS:
-            raise ValueError(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS)}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if sampler == "replay" and not source:
-            raise ValueError("the replay sampler needs --from DATASET (run/sweep directories or shards)")
-        self.sampler, self.source, self.unique, self.batch_size = sampler, list(source), unique, batch_size
-        stream = design_stream(space, sampler, seed, self.source)
-        first = next(stream, None)  # reading a replayed dataset fails here, before the run starts
-        self._picker = _Picker(itertools.chain([] if first is None else [first], stream), unique, max_draws)
-
-    @property
-    def exhausted(self) -> bool:
-        return self._picker.exhausted
-
-    def hyperparameters(self) -> dict[str, Any]:
-        return {"sampler": self.sampler, "source": self.source, "unique": self.unique}
-
-    def ask(self) -> list[dict[str, Any]]:
-        return self._picker.take(self.batch_size)
-
-    def tell(self, designs: Sequence[dict[str, Any]], evaluations: Sequence[Evaluation]) -> None:
-        pass
-
-    def run(self, env: Any, budget: int, *, stop_on_success: bool = False) -> RunResult:
-        """Evaluate sampled designs until ``budget`` or until the sampler runs out."""
-        result = RunResult()
-        base = unwrap(env)
-        base.add_recorder(result.observe)
-        start = time.perf_counter()
-        try:
-            while result.evaluations < budget and not self.exhausted:
-                designs = self._picker.take(min(self.batch_size, budget - result.evaluations))
-                if designs:
-                    base.evaluate(designs)
-        finally:
-            base.remove_recorder(result.observe)
-            result.wall_time_s = time.perf_counter() - start
-        return result
 
 
 @dataclass
@@ -240,10 +110,6 @@ def generate_dataset(
         ConfigError: ``output_dir`` holds something other than a generation of this config
             (unless ``overwrite``), or a bad argument (unknown env keyword, sampler...).
     """
-    from archgym.registry import ConfigError
-    from archgym.runner import run_experiment
-    from archgym.sweep import fingerprint, inspect_run
-
     if n < 1:
         raise ConfigError(f"-n: must be >= 1, got {n}")
     if batch_size < 1:
@@ -280,8 +146,8 @@ def generate_dataset(
             return SamplerAgent(
                 space, agent_seed, sampler, source, unique, batch_size, max_draws=_MAX_REPEAT_FACTOR * n
             )
-        except (ValueError, FileNotFoundError, KeyError) as exc:
-            raise ConfigError(f"--sampler {sampler}: {exc.args[0] if exc.args else exc}") from None
+        except (ArchGymError, FileNotFoundError) as exc:
+            raise ConfigError(f"--sampler {sampler}: {exc.args[0] if exc.args else exc}") from exc
 
     summary = run_experiment(config, out, env=instance, agent=factory)
     failed = _failed_rows(out / "dataset")

@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 
 from archgym.atomic import atomic_path
 from archgym.dataset import DatasetMetadata, dataset_metadata, find_shards, param_columns, read_shard
+from archgym.errors import MixedDatasetError as MixedDatasetError
 from archgym.logger import (
     HEAD_FIELDS,
     META_METRICS,
@@ -69,10 +70,6 @@ DEDUPE_KEYS = ("env_id", "workload", "simulator_version")
 EXPORT_FORMATS = (".parquet", ".csv")
 #: key-value metadata of an export: every objective block in it, by hash
 META_OBJECTIVES = b"archgym.objectives"
-
-
-class MixedDatasetError(ValueError):
-    """The inputs hold several env ids or objectives and mixing was not allowed."""
 
 
 @dataclass

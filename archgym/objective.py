@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from archgym.errors import ObjectiveError as ObjectiveError
 from archgym.simulator import Metric
 
 TargetMode = Literal["exact", "at_most", "at_least"]
@@ -38,10 +39,6 @@ NONNEGATIVE_UNITS = frozenset(
     + ["GB", "MB", "KB", "B", "mm^2", "um^2", "pJ/bit", "uJ*ms", "M", "MFLOP", "Hz", "MHz", "GHz"]
 )
 _MODES = ("exact", "at_most", "at_least")
-
-
-class ObjectiveError(ValueError):
-    """An objective refers to an unknown metric or has an invalid setting."""
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from archgym.registry import ConfigError
+from archgym.errors import ConfigError
 from archgym.simulator import Outcome, Simulator, evaluate_safely
 
 BACKENDS = ("process", "ray")
@@ -43,7 +43,7 @@ BACKENDS = ("process", "ray")
 _WORKER_STATE: dict[str, Any] = {}  # per worker process: its simulator and workload
 
 
-def _init_worker(simulator: Simulator, workload: Any) -> None:
+def _init_worker(simulator: Simulator[Any], workload: Any) -> None:
     _WORKER_STATE["simulator"], _WORKER_STATE["workload"] = simulator, workload
 
 
@@ -78,7 +78,7 @@ def check_backend(backend: str) -> None:
         raise ConfigError('evaluator.backend=ray needs Ray, which is not installed: pip install -e ".[ray]"')
 
 
-def make_pool(simulator: Simulator, workload: Any, workers: int, backend: str = "process") -> BatchPool:
+def make_pool(simulator: Simulator[Any], workload: Any, workers: int, backend: str = "process") -> BatchPool:
     """The pool of ``workers`` workers of ``backend`` (see :data:`BACKENDS`)."""
     check_backend(backend)
     pool_class = RayPool if backend == "ray" else WorkerPool
@@ -92,7 +92,7 @@ class BatchPool(ABC):
     chunking, the serial shortcut and the proposal order live here, once.
     """
 
-    def __init__(self, simulator: Simulator, workload: Any, workers: int) -> None:
+    def __init__(self, simulator: Simulator[Any], workload: Any, workers: int) -> None:
         if workers < 1:
             raise ValueError(f"evaluator.workers must be >= 1, got {workers}")
         self.simulator, self.workload, self.workers = simulator, workload, int(workers)
@@ -121,7 +121,7 @@ class BatchPool(ABC):
 class WorkerPool(BatchPool):
     """The ``process`` backend: local worker processes."""
 
-    def __init__(self, simulator: Simulator, workload: Any, workers: int) -> None:
+    def __init__(self, simulator: Simulator[Any], workload: Any, workers: int) -> None:
         super().__init__(simulator, workload, workers)
         self._executor: ProcessPoolExecutor | None = None
         self._finalizer: Any = None
@@ -154,7 +154,7 @@ class WorkerPool(BatchPool):
 class _ChunkEvaluator:
     """A Ray actor's body: one simulator and workload, evaluating chunks of designs."""
 
-    def __init__(self, simulator: Simulator, workload: Any) -> None:
+    def __init__(self, simulator: Simulator[Any], workload: Any) -> None:
         self.simulator, self.workload = simulator, workload
 
     def evaluate(self, designs: list[dict[str, Any]]) -> list[Outcome]:
@@ -174,7 +174,7 @@ def _stop_ray(actors: list[Any], owns_ray: bool) -> None:
 class RayPool(BatchPool):
     """The ``ray`` backend: ``workers`` Ray actors (one CPU each) holding the simulator once."""
 
-    def __init__(self, simulator: Simulator, workload: Any, workers: int) -> None:
+    def __init__(self, simulator: Simulator[Any], workload: Any, workers: int) -> None:
         check_backend("ray")
         super().__init__(simulator, workload, workers)
         self._actors: list[Any] = []

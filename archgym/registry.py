@@ -22,30 +22,31 @@ importing ``archgym`` stays light.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Mapping
-from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium
+
+from archgym.errors import ConfigError as ConfigError
+from archgym.plugins import entry_point_table
+from archgym.plugins import load_object as load_object
+
+if TYPE_CHECKING:
+    from archgym.agent import Agent
 
 ENV_GROUP = "archgym.envs"
 AGENT_GROUP = "archgym.agents"
 
 
-class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the key and the allowed values."""
-
-
 def env_entry_points() -> dict[str, str]:
     """gymnasium id -> ``"module:factory"`` of every installed ``archgym.envs`` entry point."""
-    return {ep.name: ep.value for ep in entry_points(group=ENV_GROUP)}
+    return entry_point_table(ENV_GROUP)
 
 
 def agent_entry_points() -> dict[str, str]:
     """Config name -> ``"module:Class"`` of every installed ``archgym.agents`` entry point."""
-    return {ep.name: ep.value for ep in entry_points(group=AGENT_GROUP)}
+    return entry_point_table(AGENT_GROUP)
 
 
 def __getattr__(name: str) -> Mapping[str, str]:
@@ -55,19 +56,6 @@ def __getattr__(name: str) -> Mapping[str, str]:
     if name == "AGENT_ENTRY_POINTS":
         return agent_entry_points()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def load_object(path: str) -> Any:
-    """Import ``"package.module:attr"`` or ``"package.module.attr"``."""
-    module, sep, attr = path.partition(":")
-    if not sep:
-        module, _, attr = path.rpartition(".")
-    if not module or not attr:
-        raise ImportError(f"{path!r} is not an import path like 'package.module:Name'")
-    obj: Any = importlib.import_module(module)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 def register_envs() -> None:
@@ -83,14 +71,40 @@ def env_ids() -> list[str]:
     return sorted(ids, key=lambda i: (not i.startswith("archgym/"), i))
 
 
-def make_env(env_id: str, **kwargs: Any) -> gymnasium.Env[Any, Any]:
-    """``gymnasium.make`` for archgym environments, with one clear error for a bad id.
+#: keywords ``gymnasium.make`` takes itself
+_GYMNASIUM_MAKE_KEYWORDS = ("max_episode_steps", "disable_env_checker", "render_mode")
+
+
+def _env_keywords(env_id: str) -> list[str] | None:
+    """The keyword arguments the factory of ``env_id`` accepts, or None when it takes ``**kwargs``
+    (archgym's pass them to :class:`~archgym.env.ArchGymEnv`, which names what it accepts)."""
+    entry = gymnasium.spec(env_id).entry_point
+    factory = load_object(entry) if isinstance(entry, str) else entry
+    if not callable(factory):
+        return None
+    params = inspect.signature(factory).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    named = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return [*named, *_GYMNASIUM_MAKE_KEYWORDS]
+
+
+def make_env(
+    env_id: str, simulator: str | Mapping[str, Any] | None = None, **kwargs: Any
+) -> gymnasium.Env[Any, Any]:
+    """``gymnasium.make`` for archgym environments, with one clear error for a bad id or keyword.
+
+    ``simulator`` is an ``env.simulator`` config (a name such as ``"template"``, or
+    ``{"name": "proxy", "path": FILE}``), resolved with :func:`~archgym.simulator.resolve_simulator`
+    once the env is built; one that wraps the agent (``proxy_in_loop``) is for ``archgym run``.
 
     Raises:
-        ConfigError: the id is not registered (naming the archgym envs installed), or names
-            a gymnasium env that is not an :class:`~archgym.env.ArchGymEnv`.
+        ConfigError: the id is not registered (naming the archgym envs installed), names
+            a gymnasium env that is not an :class:`~archgym.env.ArchGymEnv`, a keyword the
+            env does not take (naming those it does), or a bad ``simulator``.
     """
     from archgym.env import unwrap
+    from archgym.simulator import resolve_simulator
 
     register_envs()
     if ":" not in env_id and env_id not in gymnasium.registry:
@@ -104,20 +118,35 @@ def make_env(env_id: str, **kwargs: Any) -> gymnasium.Env[Any, Any]:
             f"env.id: unknown environment {env_id!r}; installed archgym envs: {', '.join(installed)} {hint}"
         )
     try:
+        allowed = _env_keywords(env_id) if env_id in gymnasium.registry else None
+        unknown = [k for k in kwargs if allowed is not None and k not in allowed]
+        if unknown:
+            raise ConfigError(
+                f"env.kwargs ({env_id}): unknown keyword(s) {', '.join(unknown)}; allowed: {', '.join(allowed or [])}"
+            )
         env = gymnasium.make(env_id, **kwargs)
     except gymnasium.error.Error as exc:  # e.g. 'package:Id' whose package does not register Id
-        raise ConfigError(f"env.id: {exc}") from None
+        raise ConfigError(f"env.id: {exc}") from exc
     try:
-        unwrap(env)
+        base = unwrap(env)
     except TypeError:
         env.close()
         raise ConfigError(
             f"env.id: {env_id!r} is a gymnasium env but not an archgym one (archgym.env.ArchGymEnv)"
         ) from None
+    if simulator is not None:
+        choice = resolve_simulator(base, simulator)
+        if choice.wrap_agent is not None:
+            env.close()
+            raise ConfigError(
+                f"simulator {simulator!r} wraps the run's agent: use it with archgym run (env.simulator=...)"
+            )
+        if choice.simulator is not base.simulator:
+            base.set_simulator(choice.simulator)
     return env
 
 
-def agent_class(name: str) -> type:
+def agent_class(name: str) -> type[Agent]:
     """The agent class registered as ``name``, or at the import path ``name``."""
     from archgym.agent import Agent
 
@@ -145,7 +174,7 @@ def make_agent(name: str, space: Any, seed: int = 0, **hyperparameters: Any) -> 
     """Build an agent by config name or import path; unknown hyperparameters get an error
     listing the known ones."""
     cls = agent_class(name)
-    known = [p for p in inspect.signature(cls).parameters if p not in ("space", "seed")]
+    known = list(cls.hyperparameter_defaults())
     unknown = [k for k in hyperparameters if k not in known]
     if unknown:
         raise ConfigError(
@@ -153,5 +182,5 @@ def make_agent(name: str, space: Any, seed: int = 0, **hyperparameters: Any) -> 
         )
     try:
         return cls(space, seed=seed, **hyperparameters)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"agent {name!r}: {exc}") from None
+    except ConfigError as exc:  # the agent's own check of a value; anything else is a bug
+        raise ConfigError(f"agent {name!r}: {exc}") from exc

@@ -21,17 +21,10 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from archgym.registry import ConfigError
+from archgym.errors import RunLockedError as RunLockedError
+from archgym.errors import StaleLockWarning as StaleLockWarning
 
 LOCK_FILE = ".archgym.lock"
-
-
-class RunLockedError(ConfigError):
-    """Another live run holds the directory's lock."""
-
-
-class StaleLockWarning(UserWarning):
-    """A lock left by a process that no longer runs was taken over."""
 
 
 def _holder_text(info: dict[str, Any]) -> str:

@@ -22,12 +22,14 @@ from archgym.agent import Agent, RunResult
 from archgym.atomic import write_text_atomic
 from archgym.design_space import DesignSpace
 from archgym.env import unwrap
+from archgym.errors import ArchGymError, ConfigError
 from archgym.hypervolume import HypervolumeTracker
 from archgym.logger import SCHEMA_VERSION, DatasetLogger, RunInfo
-from archgym.objective import ObjectiveError, objective_hash, objective_spec
+from archgym.objective import objective_hash, objective_spec
 from archgym.provenance import SIMULATOR_SOURCE, archgym_version, simulator_source, workload_hash
-from archgym.registry import ConfigError, make_agent, make_env
+from archgym.registry import make_agent, make_env
 from archgym.runlock import LOCK_FILE, RunLock
+from archgym.simulator import use_simulator
 from archgym.sweep import DATASET_DIR, SUMMARY_FILE, check_resume, start_run
 
 #: builds an agent for a design space and seed (``run_experiment(..., agent=...)``)
@@ -156,31 +158,29 @@ def _to_plain(value: Any) -> Any:
 
 
 def build(cfg: RunConfig, env: Any = None, agent: AgentFactory | None = None) -> tuple[Any, Agent]:
-    """Make the env and the agent, turning bad values into :class:`ConfigError`.
+    """Make the env (on the simulator ``env.simulator`` names) and the agent.
 
-    ``env`` (an env instance) and ``agent`` (a factory) replace what the config names.
+    ``env`` (an env instance) and ``agent`` (a factory) replace what the config names. Bad
+    values raise :class:`~archgym.errors.ConfigError`; only archgym's own errors (and a missing
+    input file) are reported as configuration errors, anything else is a bug and keeps its
+    traceback.
     """
     if env is None:
         try:
             env = make_env(cfg.env_id, **cfg.env_kwargs)
         except ConfigError:
             raise
-        except (ObjectiveError, FileNotFoundError, KeyError, ValueError, TypeError) as exc:
+        except (ArchGymError, FileNotFoundError) as exc:
             msg = exc.args[0] if exc.args else str(exc)
-            raise ConfigError(f"env.kwargs ({cfg.env_id}): {msg}") from None
-    if cfg.simulator and cfg.simulator.get("name", "native") != "native":
-        from archgym.proxy.simulator import attach_simulator
-
-        attach_simulator(env, cfg.simulator)  # raises ConfigError naming env.simulator.*
-    space = unwrap(env).space
+            raise ConfigError(f"env.kwargs ({cfg.env_id}): {msg}") from exc
+    base = unwrap(env)
+    choice = use_simulator(base, cfg.simulator)  # ConfigError naming env.simulator.*
     if agent is not None:
-        search = agent(space, cfg.seed)
+        search = agent(base.space, cfg.seed)
     else:
-        search = make_agent(cfg.agent_target or cfg.agent, space, seed=cfg.seed, **cfg.agent_params)
-    if cfg.simulator and cfg.simulator.get("name") == "proxy_in_loop":
-        from archgym.proxy.in_loop import wrap_agent
-
-        search = wrap_agent(search, env, cfg.simulator)  # searches on a proxy; the budget counts real runs
+        search = make_agent(cfg.agent_target or cfg.agent, base.space, seed=cfg.seed, **cfg.agent_params)
+    if choice.wrap_agent is not None:  # e.g. proxy_in_loop: search on a proxy, the budget counts real runs
+        search = choice.wrap_agent(search)
     return env, search
 
 

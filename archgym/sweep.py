@@ -39,8 +39,8 @@ from typing import Any, Literal
 import pyarrow.parquet as pq
 
 from archgym.atomic import write_text_atomic
+from archgym.errors import ConfigError
 from archgym.logger import SHARD_GLOB
-from archgym.registry import ConfigError
 
 RUN_FILE = "run.json"
 SUMMARY_FILE = "summary.json"

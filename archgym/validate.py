@@ -40,7 +40,7 @@ from archgym.objective import objective_spec
 from archgym.provenance import archgym_version, simulator_source, workload_hash
 from archgym.registry import make_env
 from archgym.report import pareto_mask
-from archgym.simulator import evaluate_safely
+from archgym.simulator import evaluate_safely, use_simulator
 
 
 @dataclass
@@ -120,8 +120,6 @@ def validate(
     progress: bool = True,
 ) -> ValidationReport:
     """Re-evaluate the best / Pareto designs of the datasets at ``paths`` (see the module docstring)."""
-    from archgym.proxy.simulator import attach_simulator
-
     df = load_dataset(*paths)
     if "agent" in df and (df["agent"] != "validate").any():
         df = df[df["agent"] != "validate"]  # earlier validations' rows are not candidates
@@ -139,7 +137,7 @@ def validate(
         )
     df = df.loc[df["workload"].astype(str) == str(base.workload_name)]
     first_name = first_versions[0] if len(first_versions) == 1 else ", ".join(first_versions)
-    attach_simulator(env, simulator)
+    use_simulator(base, simulator)
     second = base.simulator
     targets = list(getattr(base.evaluator.objective, "targets", {}) or second.metric_names)
     higher = [second.metric(m).better == "higher" for m in targets]
@@ -154,7 +152,7 @@ def validate(
 
         it = tqdm(designs, desc=f"validate with {simulator.get('name')}", unit="design")
     for d in it:
-        outcomes.extend(evaluate_safely(second, [d], base.evaluator.workload))
+        outcomes.extend(evaluate_safely(second, [d], base.prepared_workload.data))
     comps = []
     for m in second.metric_names:
         pairs = [(f[m], o.metrics[m]) for f, o in zip(first, outcomes) if o.metrics is not None]

@@ -77,7 +77,7 @@ class Row:
 
 def make_accelerator(workload: str):
     # the template model: the targets (and the figures in agents/README.md) were calibrated on it
-    return make_env("archgym/Accelerator-v0", workload=workload, targets=TARGETS, simulator="template")
+    return make_env("archgym/Accelerator-v0", simulator="template", workload=workload, targets=TARGETS)
 
 
 def run_one(

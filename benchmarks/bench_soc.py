@@ -30,6 +30,7 @@ def _time(sim: SoCSimulator, designs: list[dict], graph) -> tuple[float, float, 
     """Wall and CPU seconds over all designs, number feasible, and wall/CPU over the feasible ones."""
     wall = cpu = fwall = fcpu = 0.0
     ok = 0
+    graph = sim.prepare(graph)  # once, as the env does
     for d in designs:
         t0, c0 = time.perf_counter(), time.process_time()
         try:

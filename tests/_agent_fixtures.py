@@ -67,8 +67,6 @@ def real_env(**kwargs: Any):
     """The accelerator env on its template model (the fastest real simulator, the one the
     agent tests' targets were calibrated on); skips the test when not importable."""
     pytest.importorskip("archgym.envs.accelerator.env")
-    import gymnasium
+    from archgym.registry import make_env
 
-    import archgym  # noqa: F401  (registers the envs)
-
-    return gymnasium.make("archgym/Accelerator-v0", **{"simulator": "template", **kwargs})
+    return make_env("archgym/Accelerator-v0", **{"simulator": "template", **kwargs})

@@ -13,10 +13,12 @@ from archgym.envs.accelerator import (
 )
 from archgym.envs.accelerator import hierarchy_kernel as kernel
 from archgym.envs.accelerator.architecture import MemoryLevel, Port
-from archgym.envs.accelerator.env import make_accelerator_env
+from archgym.envs.accelerator.env import ENV_ID, make_accelerator_env
 from archgym.envs.accelerator.hierarchy_model import evaluate_batch, evaluate_layers, unique_layers
 from archgym.envs.accelerator.simulator import network_totals
 from archgym.envs.accelerator.templates import template_architecture
+from archgym.errors import ConfigError
+from archgym.registry import make_env
 from archgym.simulator import SimulationError
 
 
@@ -110,21 +112,21 @@ def test_hierarchy_model_name_is_checked_and_run_is_template_only():
 
 
 def test_env_runs_on_the_hierarchy_simulator():
-    env = make_accelerator_env(
-        workload="alexnet", simulator="hierarchy", targets={"latency_ms": 50, "energy_uj": 2e4}
-    )
-    assert "hierarchy" in env.unwrapped.simulator.version
+    env = make_accelerator_env(workload="alexnet", targets={"latency_ms": 50, "energy_uj": 2e4})
+    assert "hierarchy" in env.unwrapped.simulator.version  # the env's own simulator
     env.reset(seed=0)
     _, _, _, _, info = env.step(env.action_space.sample())
     assert info["metrics"]["latency_ms"] > 0 and info["metrics"]["energy_noc_pj"] == 0.0
-    with pytest.raises(ValueError, match="hierarchy, template or zigzag"):
-        make_accelerator_env(workload="alexnet", simulator="timeloop", targets={"latency_ms": 1})
+    with pytest.raises(ConfigError, match="unknown simulator 'timeloop'; installed: hierarchy"):
+        make_env(ENV_ID, workload="alexnet", simulator="timeloop", targets={"latency_ms": 1})
+    with pytest.raises(ConfigError, match="unknown keyword.*simulator_kind"):
+        make_env(ENV_ID, workload="alexnet", simulator_kind="template", targets={"latency_ms": 1})
 
 
 def test_env_simulator_hierarchy_from_config():
-    from archgym.proxy.simulator import attach_simulator
+    from archgym.simulator import use_simulator
 
     env = make_accelerator_env(workload="alexnet", targets={"latency_ms": 50})
-    attach_simulator(env, {"name": "hierarchy", "im2col": False})
+    use_simulator(env, {"name": "hierarchy", "im2col": False})
     sim = env.unwrapped.simulator
     assert sim.model_kind == "hierarchy" and sim.ws_im2col is False

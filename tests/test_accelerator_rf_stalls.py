@@ -17,9 +17,10 @@ from archgym.envs.accelerator import (
     accelerator_design_space,
     load_workload,
 )
-from archgym.envs.accelerator.env import make_accelerator_env
+from archgym.envs.accelerator.env import ENV_ID
 from archgym.envs.accelerator.hierarchy_model import evaluate_layers
 from archgym.envs.accelerator.templates import template_architecture
+from archgym.registry import make_env
 
 
 def _latencies(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -80,8 +81,11 @@ def test_array_cycles_is_compute_without_stalls(flag):
 def test_env_passes_rf_port_stalls_to_its_model():
     lat = []
     for flag in (False, True):
-        env = make_accelerator_env(
-            "alexnet", targets={"latency_ms": 10.0}, rf_port_stalls=flag, simulator="template"
+        env = make_env(
+            ENV_ID,
+            workload="alexnet",
+            targets={"latency_ms": 10.0},
+            simulator={"name": "template", "rf_port_stalls": flag},
         ).unwrapped
         lat.append(env.simulator.evaluate(EYERISS_LIKE, env.workload)["latency_ms"])
     assert lat[1] > 1.5 * lat[0]

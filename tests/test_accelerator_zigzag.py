@@ -94,14 +94,16 @@ def test_zigzag_simulator_times_out_and_caches():
 def test_env_simulator_zigzag_is_attached():
     from archgym.envs.accelerator.env import make_accelerator_env
     from archgym.envs.accelerator.zigzag_simulator import ZigZagSimulator
-    from archgym.proxy.simulator import attach_simulator
-    from archgym.registry import ConfigError
+    from archgym.errors import ConfigError
+    from archgym.simulator import use_simulator
 
     env = make_accelerator_env("alexnet", targets={"latency_ms": 10.0})
-    attach_simulator(env, {"name": "zigzag", "evaluation_timeout_s": 30})
+    use_simulator(env, {"name": "zigzag", "evaluation_timeout_s": 30})
     assert isinstance(env.unwrapped.simulator, ZigZagSimulator) and env.unwrapped.simulator.timeout == 30
-    with pytest.raises(ConfigError, match="allowed: native, proxy, proxy_in_loop, zigzag"):
-        attach_simulator(env, {"name": "gem5"})
+    with pytest.raises(ConfigError, match="unknown simulator 'gem5'; installed: .*template, zigzag"):
+        use_simulator(env, {"name": "gem5"})
+    with pytest.raises(ConfigError, match="unknown setting.*timeout.*allowed: evaluation_timeout_s, im2col"):
+        use_simulator(env, {"name": "zigzag", "timeout": 30})
 
 
 def _env_design_figures():

@@ -67,7 +67,7 @@ def test_multi_objective_bo_uses_metric_directions():
     agent = BayesianOptimization(env.space, seed=0, multi_objective=True, mo_acquisition="nehvi", q=2, **TINY)
     seen = run_recording(env, agent, 6)
     assert len(seen) == 6
-    X, Y = agent._training_data()
+    X, Y, _ = agent._training_data()
     assert Y.shape == (6, 2)  # latency (minimised: negated) and throughput (maximised)
     lat = torch.tensor([ev.metrics["latency"] for ev in seen], dtype=Y.dtype)
     assert torch.allclose(Y[:, 0], -torch.log(lat))
@@ -142,9 +142,9 @@ def test_trust_region_models_the_points_nearest_the_incumbent_and_proposes_insid
     space = toy_space()
     agent = BayesianOptimization(space, seed=0, max_model_points=12, q=2, **TINY)
     designs, rewards = _told(agent, space, 40)
-    X, Y = agent._training_data()
+    X, Y, box = agent._training_data()
     assert X.shape[0] == 12 and float(Y.max()) == max(rewards)  # the incumbent is modelled
-    lo, hi = agent._box
+    lo, hi = box
     units = np.array([space.to_unit(d) for d in designs])
     dist = agent._distances(units, units[int(np.argmax(rewards))])
     assert np.sort(dist)[11] >= agent._distances(X.numpy(), units[int(np.argmax(rewards))]).max() - 1e-12
@@ -158,7 +158,8 @@ def test_without_a_trust_region_every_observation_is_modelled():
     space = toy_space()
     agent = BayesianOptimization(space, seed=0, max_model_points=0, **TINY)
     _told(agent, space, 40)
-    assert agent._training_data()[0].shape[0] == 40 and agent._box is None
+    data = agent._training_data()
+    assert data.X.shape[0] == 40 and data.box is None
     with pytest.raises(ValueError, match="max_model_points"):
         BayesianOptimization(space, max_model_points=1)
 
@@ -173,7 +174,7 @@ def test_multi_objective_models_the_points_nearest_the_pareto_front(acq):
     )
     agent.bind(env)
     _told(agent, env.space, 40)
-    X, Y = agent._training_data()
+    X, Y, _ = agent._training_data()
     assert X.shape[0] == 10
     rows = [r for r in agent._metric_rows]
     full = torch.tensor([[-np.log(r["latency"]), np.log(r["throughput"])] for r in rows])
@@ -189,7 +190,7 @@ def test_parego_scalarisation_respects_pareto_dominance():
     agent = BayesianOptimization(env.space, seed=0, multi_objective=True, max_model_points=0, **TINY)
     agent.bind(env)
     _told(agent, env.space, 40)
-    X, s = agent._training_data()
+    X, s, _ = agent._training_data()
     assert s.shape == (40, 1)
     Y = torch.tensor([[-np.log(r["latency"]), np.log(r["throughput"])] for r in agent._metric_rows])
     for a in range(40):

@@ -62,7 +62,8 @@ def test_run_summary_and_report_give_the_hypervolume(tmp_path):
         cfg = {
             "env": {
                 "id": "archgym/Accelerator-v0",
-                "kwargs": {"workload": "resnet18", "targets": targets, "simulator": "template"},
+                "kwargs": {"workload": "resnet18", "targets": targets},
+                "simulator": {"name": "template"},
             },
             "agent": {"name": agent, "params": {}},
             "budget": 48,

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from _agent_fixtures import real_env, toy_env, toy_space
 
+from archgym.agents._common import MetricDirections
 from archgym.agents.optuna_agents import CMAES, NSGA2, QMC, TPE, Grid
 from archgym.evaluation import Evaluation
 from archgym.objective import TargetSpec
@@ -28,8 +29,7 @@ def recorded(env, agent, budget):
 @pytest.mark.parametrize("cls", [TPE, CMAES, NSGA2, QMC, Grid])
 def test_mixed_space_with_a_real_parameter_gives_valid_designs(cls, real_space):
     agent = cls(real_space, seed=0)
-    agent._directions = {"y": "lower"}  # what bind(env) learns (nsga2 needs it)
-    agent._objective_metrics = ("y",)
+    agent._directions = MetricDirections({"y": "lower"}, ("y",))  # what bind(env) learns (nsga2 needs it)
     xs = []
     for _ in range(4):
         designs = agent.ask()

@@ -18,7 +18,6 @@ from archgym.proxy import (
     ProxyDataError,
     ProxyModel,
     ProxySimulator,
-    attach_simulator,
     check_compatible,
     score,
     train_proxy,
@@ -26,6 +25,7 @@ from archgym.proxy import (
 )
 from archgym.registry import ConfigError, make_agent
 from archgym.runner import run_experiment
+from archgym.simulator import use_simulator
 
 FAST = {
     "rf": {"n_estimators": 30},
@@ -142,7 +142,7 @@ def test_score_is_exact_on_perfect_predictions():
 
 def test_proxy_runs_as_the_env_simulator_with_any_agent(rf_file, tmp_path):
     env = make_test_env()
-    attach_simulator(env, {"name": "proxy", "path": str(rf_file)})
+    use_simulator(env, {"name": "proxy", "path": str(rf_file)})
     assert isinstance(env.simulator, ProxySimulator) and env.simulator.version == "proxy-rf[quadratic-test-1]"
     assert env.simulator.source == f"proxy:rf:{hashlib.sha256(rf_file.read_bytes()).hexdigest()[:12]}"
     assert [m.unit for m in env.simulator.metrics] == ["ms", "mW"]  # the env's metric definitions are kept
@@ -161,11 +161,11 @@ def test_proxy_runs_as_the_env_simulator_with_any_agent(rf_file, tmp_path):
 
 def test_incompatible_or_missing_proxy_gives_clear_errors(rf_file, tmp_path):
     with pytest.raises(ConfigError, match="env.simulator.path: no proxy file at .*missing.agproxy"):
-        attach_simulator(make_test_env(), {"name": "proxy", "path": str(tmp_path / "missing.agproxy")})
+        use_simulator(make_test_env(), {"name": "proxy", "path": str(tmp_path / "missing.agproxy")})
     with pytest.raises(ConfigError, match="env.simulator.path: missing"):
-        attach_simulator(make_test_env(), {"name": "proxy", "path": "???"})
+        use_simulator(make_test_env(), {"name": "proxy", "path": "???"})
     with pytest.raises(ConfigError, match="unknown simulator 'nosuch'"):
-        attach_simulator(make_test_env(), {"name": "nosuch"})
+        use_simulator(make_test_env(), {"name": "nosuch"})
     model = ProxyModel.load(rf_file)
     other = make_test_env()
     other.workload_name = "w128"
@@ -174,7 +174,7 @@ def test_incompatible_or_missing_proxy_gives_clear_errors(rf_file, tmp_path):
     check_compatible(model, other, check_workload=False)
     (tmp_path / "junk.agproxy").write_text("not a proxy")
     with pytest.raises(ConfigError, match="not an archgym proxy file"):
-        attach_simulator(make_test_env(), {"name": "proxy", "path": str(tmp_path / "junk.agproxy")})
+        use_simulator(make_test_env(), {"name": "proxy", "path": str(tmp_path / "junk.agproxy")})
 
 
 def test_a_crafted_pickle_is_refused_without_running_it(rf_file, tmp_path):
@@ -218,7 +218,7 @@ def _error(path) -> str:
 
 def test_std_and_out_of_range_are_logged_beside_the_metrics(rf_file, tmp_path):
     env = make_test_env()
-    attach_simulator(env, {"name": "proxy", "path": str(rf_file)})
+    use_simulator(env, {"name": "proxy", "path": str(rf_file)})
     sim = env.simulator
     inside = {"mode": "a", "units": 8, "buffer": 64, "freq": 1.0}
     outside = {**inside, "units": 40}  # the space stops at 16: never in the training data

@@ -4,9 +4,18 @@ import pytest
 from conftest import make_test_env
 
 from archgym.dataset import load_dataset
-from archgym.proxy.in_loop import ProxyInLoopAgent, wrap_agent
+from archgym.proxy.in_loop import ProxyInLoopAgent
 from archgym.registry import ConfigError, make_agent
 from archgym.runner import run_experiment
+from archgym.simulator import resolve_simulator
+
+
+def wrap_agent(agent, env, spec):
+    """What `archgym run` does with env.simulator=proxy_in_loop."""
+    wrap = resolve_simulator(env, spec).wrap_agent
+    assert wrap is not None
+    return wrap(agent)
+
 
 FAST = {"kind": "gbt", "params": {"n_estimators": 40, "ensemble": 2}}
 

@@ -68,11 +68,11 @@ def test_nas_options_are_one_dataclass_and_unknown_keys_are_named():
     opts, rest = NASOptions.split({"seed": 3, "proxies": ["naswot"], "render_mode": "ansi"}, space="block")
     assert (opts.space, opts.seed, tuple(opts.proxies), opts.evaluator) == ("block", 3, ("naswot",), "proxy")
     assert rest == {"render_mode": "ansi"}
-    with pytest.raises(TypeError, match="unknown option.*proxy_batchsize.*allowed:.*proxy_batch_size"):
+    with pytest.raises(ConfigError, match="unknown option.*proxy_batchsize.*allowed:.*proxy_batch_size"):
         make_nas_env(proxy_batchsize=8)
-    with pytest.raises(TypeError, match="accelerator does not apply"):
+    with pytest.raises(ConfigError, match="accelerator does not apply"):
         make_codesign_env(accelerator={"pe_rows": 4})
-    with pytest.raises(TypeError, match="hardware=False does not apply.*hwnasbench:<device>"):
+    with pytest.raises(ConfigError, match="hardware=False does not apply.*hwnasbench:<device>"):
         make_codesign_env(hardware=False)
 
 

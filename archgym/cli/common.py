@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-from archgym.registry import ConfigError
+from archgym.errors import ConfigError
 
 
 def error(message: object) -> int:

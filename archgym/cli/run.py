@@ -24,9 +24,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from archgym.cli.common import check_group_overrides, error, plain_warnings
-from archgym.registry import ConfigError
-from archgym.runlock import RunLockedError
+from archgym.cli.common import check_group_overrides, config_options, error, plain_warnings
+from archgym.errors import ConfigError, RunLockedError
 
 UID_RESOLVER = "archgym_uid"
 
@@ -95,11 +94,22 @@ def select_custom_configs(args: list[str]) -> list[str]:
     return extra + args
 
 
+def _simulator_override(arg: str) -> str:
+    """``env.simulator=NAME`` as the ``simulator`` config group when archgym ships a config for
+    NAME, else as ``env.simulator.name=NAME`` (any ``archgym.simulators`` entry point)."""
+    name = arg.partition("=")[2]
+    shipped = config_options("simulator")
+    if all(n in shipped for n in name.split(",")):
+        return "simulator=" + name
+    return "env.simulator.name=" + name
+
+
 def main(argv: Sequence[str]) -> int:
     """``archgym run [--multirun] [overrides]`` (``--help`` shows every config key)."""
     args = list(argv)
-    # env.simulator=proxy is the `simulator` config group (it fills env.simulator)
-    args = ["simulator=" + a.partition("=")[2] if a.startswith("env.simulator=") else a for a in args]
+    # env.simulator=proxy is the `simulator` config group (it fills env.simulator); a simulator
+    # another package registers without a shipped config is named directly
+    args = [_simulator_override(a) if a.startswith("env.simulator=") else a for a in args]
     args = select_custom_configs(args)
     check_group_overrides(args)
     if "hydra/launcher=ray_local" in args:  # a single-machine Ray: every Ray server on 127.0.0.1 only

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from archgym.cli.common import parse_key_values
-from archgym.registry import ConfigError
+from archgym.errors import ConfigError
 from archgym.validate import validate
 
 
@@ -18,7 +18,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("paths", nargs="+", help="run, sweep or dataset directories (or shard files)")
     ap.add_argument(
-        "--simulator", default="zigzag", help="second simulator: native, proxy or an env's own (zigzag)"
+        "--simulator",
+        default="zigzag",
+        help="second simulator: any name `archgym.simulators` registers (native, proxy, template, hierarchy, zigzag, ...)",
     )
     ap.add_argument("--path", default=None, help="the proxy file, with --simulator proxy")
     ap.add_argument(

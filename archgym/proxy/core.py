@@ -18,12 +18,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import io
-import json
 import os
-import re
 import time
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,20 +29,15 @@ import numpy as np
 import pandas as pd
 
 from archgym.atomic import atomic_path
+from archgym.errors import ProxyDataError as ProxyDataError
+from archgym.errors import ProxyFileError
 from archgym.logger import METRIC_PREFIX, PARAM_PREFIX
+from archgym.provenance import is_proxy_source
 from archgym.proxy.features import FeatureEncoder, TargetScaler
+from archgym.proxy.fileformat import FILE_FORMAT, FILE_VERSION, pack, unpack
 from archgym.proxy.models import MODELS, Payload, Regressor, limited_threads, make_regressor
 
-FILE_FORMAT = "archgym-proxy"
-FILE_VERSION = 2  # 1: joblib pickles (refused); 2: zip of JSON + safetensors + LightGBM text
-META_MEMBER = "proxy.json"
-ARRAYS_MEMBER = "arrays.safetensors"
-_BLOB_NAME = re.compile(r"[A-Za-z0-9_.-]+\.txt")
 GROUP_KEYS = ("env_id", "workload", "simulator_version")
-
-
-class ProxyDataError(ValueError):
-    """The dataset cannot train a proxy as asked (mixed groups, no rows, unknown metric)."""
 
 
 @dataclass
@@ -74,7 +65,8 @@ def training_table(
     missing = [k for k in GROUP_KEYS if k not in df.columns]
     if missing:
         raise ProxyDataError(f"the dataset lacks column(s) {', '.join(missing)}: is it an archgym dataset?")
-    df = df[~df["simulator_version"].astype(str).str.startswith("proxy")]
+    if "source" in df.columns:  # rows a proxy predicted are no training data (schema 2: `source`)
+        df = df[~df["source"].map(is_proxy_source).astype(bool)]
     if workload is not None:
         df = df[df["workload"] == workload]
     if simulator_version is not None:
@@ -213,24 +205,9 @@ class ProxyModel:
         }
 
     def to_bytes(self) -> bytes:
-        """The proxy file's content: a zip of ``proxy.json``, ``arrays.safetensors`` and model texts."""
-        from safetensors.numpy import save as save_arrays
-
+        """The proxy file's content (see :mod:`archgym.proxy.fileformat`)."""
         payload = self.regressor.payload()
-        meta = {**self.metadata(), "regressor": payload.config, "blobs": sorted(payload.blobs)}
-        members: dict[str, bytes] = {META_MEMBER: json.dumps(meta, indent=1, sort_keys=True).encode()}
-        if payload.arrays:
-            members[ARRAYS_MEMBER] = save_arrays(
-                {k: np.ascontiguousarray(v) for k, v in payload.arrays.items()}
-            )
-        members.update({name: text.encode() for name, text in payload.blobs.items()})
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, data in members.items():
-                zf.writestr(
-                    zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED
-                )
-        return buf.getvalue()
+        return pack({**self.metadata(), "regressor": payload.config}, payload.arrays, payload.blobs)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the proxy to one file (temporary file + atomic rename); see :meth:`load`."""
@@ -252,8 +229,8 @@ class ProxyModel:
 
         Raises:
             FileNotFoundError: no file at ``path``.
-            ValueError: the file is not an archgym proxy (a pickle, another format, a newer
-                version, or unexpected content), saying which.
+            ProxyFileError: (a ValueError) the file is not an archgym proxy (a pickle, another
+                format, a newer version, or unexpected content), saying which.
         """
         p = Path(path)
         if not p.is_file():
@@ -265,46 +242,16 @@ class ProxyModel:
 
     @classmethod
     def from_bytes(cls, data: bytes, where: str = "proxy") -> ProxyModel:
-        """Rebuild a proxy from the bytes of a proxy file (see :meth:`load`)."""
-        from safetensors.numpy import load as load_arrays
+        """Rebuild a proxy from the bytes of a proxy file (see :meth:`load`).
 
-        if _looks_pickled(data):
-            raise ValueError(
-                f"{where} is a pickle/joblib file: refusing to load it, since unpickling runs code the "
-                "file carries. archgym proxies are zip archives of JSON, safetensors and LightGBM text "
-                "(retrain with `archgym proxy train`)"
-            )
-        if not zipfile.is_zipfile(io.BytesIO(data)):
-            raise ValueError(
-                f"{where} is not an archgym proxy file (expected a zip archive with {META_MEMBER})"
-            )
+        Raises:
+            ProxyFileError: not a proxy file this archgym reads, saying why.
+        """
+        meta, arrays, texts = unpack(data, where)
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                names = set(zf.namelist())
-                if META_MEMBER not in names:
-                    raise ValueError(f"{where} is not an archgym proxy file (no {META_MEMBER} inside)")
-                meta = json.loads(zf.read(META_MEMBER))
-                if not isinstance(meta, dict) or meta.get("format") != FILE_FORMAT:
-                    raise ValueError(
-                        f"{where} is not an archgym proxy file ({META_MEMBER} lacks the format tag)"
-                    )
-                if int(meta.get("version", 0)) != FILE_VERSION:
-                    raise ValueError(
-                        f"{where} has proxy file version {meta.get('version')}; this archgym reads version "
-                        f"{FILE_VERSION} (retrain it with this version)"
-                    )
-                blobs = list(meta.get("blobs", []))
-                bad = [b for b in blobs if not _BLOB_NAME.fullmatch(str(b))]
-                extra = names - {META_MEMBER, ARRAYS_MEMBER, *blobs}
-                if bad or extra:
-                    raise ValueError(
-                        f"{where}: unexpected member(s) {', '.join(sorted(map(str, bad + sorted(extra))))}"
-                    )
-                arrays = load_arrays(zf.read(ARRAYS_MEMBER)) if ARRAYS_MEMBER in names else {}
-                texts = {b: zf.read(b).decode() for b in blobs}
             kind = meta["kind"]
             if kind not in MODELS:
-                raise ValueError(f"{where}: unknown proxy model kind {kind!r}")
+                raise ProxyFileError(f"{where}: unknown proxy model kind {kind!r}")
             regressor = MODELS[kind].from_payload(Payload(meta["regressor"], arrays, texts))
             return cls(
                 kind=kind,
@@ -320,29 +267,12 @@ class ProxyModel:
                 created=meta.get("created", ""),
                 provenance={k: v for k, v in meta.get("provenance", {}).items() if k != "archgym_version"},
             )
-        except ValueError:
+        except ProxyFileError:
             raise
-        except Exception as exc:  # a damaged archive, missing fields, corrupt arrays or model text
-            raise ValueError(
+        except Exception as exc:  # missing fields, corrupt arrays or model text: the file, not a bug
+            raise ProxyFileError(
                 f"{where} is not a readable archgym proxy file ({type(exc).__name__}: {exc})"
-            ) from None
-
-
-def _looks_pickled(data: bytes) -> bool:
-    """Whether ``data`` starts like a pickle (protocol 2+) or a compressed joblib file (for the message only:
-    nothing is ever unpickled, whatever this says)."""
-    heads = (
-        b"\x80",
-        b"x\x01",
-        b"x\x5e",
-        b"x\x9c",
-        b"x\xda",
-        b"\x1f\x8b",
-        b"\x04\x22\x4d\x18",
-        b"\xfd7zXZ",
-        b"BZh",
-    )
-    return data.startswith(heads)
+            ) from exc
 
 
 def split_indices(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

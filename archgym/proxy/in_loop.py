@@ -16,7 +16,7 @@ stops on a real success. Each of its rounds:
    designs outside the training range first), never a design it has simulated before.
 
 ``env.simulator=proxy_in_loop`` (``conf/simulator/proxy_in_loop.yaml``) turns it on for any
-``archgym run``; :func:`wrap_agent` is what the runner calls.
+``archgym run``; :func:`proxy_in_loop` is its ``archgym.simulators`` entry point.
 """
 
 from __future__ import annotations
@@ -29,9 +29,14 @@ import numpy as np
 import pandas as pd
 
 from archgym.agent import Agent
+from archgym.design_space import design_key
+from archgym.env import ArchGymEnv
+from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
 from archgym.proxy.core import ProxyModel, TrainingTable, fit_proxy
 from archgym.proxy.simulator import OUT_OF_RANGE, STD_SUFFIX, ProxySimulator
+from archgym.sampling import design_stream
+from archgym.simulator import SimulatorChoice
 
 #: small, fast model settings for retraining every round (a few hundred rows)
 DEFAULT_PARAMS: Mapping[str, Mapping[str, Any]] = {
@@ -78,9 +83,9 @@ class ProxyInLoopAgent(Agent):
         super().__init__(base.space, seed)
         for label, value, low in (("every", every, 1), ("top_k", top_k, 1), ("uncertain", uncertain, 0)):
             if int(value) < low:
-                raise ValueError(f"proxy_in_loop.{label} must be >= {low}, got {value}")
+                raise ConfigError(f"proxy_in_loop.{label} must be >= {low}, got {value}")
         if int(warmup) < 4:
-            raise ValueError(f"proxy_in_loop.warmup must be >= 4 (a proxy needs data), got {warmup}")
+            raise ConfigError(f"proxy_in_loop.warmup must be >= 4 (a proxy needs data), got {warmup}")
         self.inner = inner
         self.kind, self.every, self.top_k = kind, int(every), int(top_k)
         self.uncertain, self.warmup = int(uncertain), int(warmup)
@@ -122,7 +127,7 @@ class ProxyInLoopAgent(Agent):
     def tell(self, designs: Sequence[dict[str, Any]], evaluations: Sequence[Evaluation]) -> None:
         names = self._base.simulator.metric_names
         for ev in evaluations:
-            key = tuple(ev.design.values())
+            key = design_key(ev.design)
             if ev.metrics is not None and key not in self._simulated:
                 self._designs.append(dict(ev.design))
                 self._targets.append([ev.metrics[n] for n in names])
@@ -131,22 +136,18 @@ class ProxyInLoopAgent(Agent):
 
     # ------------------------------------------------------------------ internals
     def _fresh_sobol(self, n: int) -> list[dict[str, Any]]:
-        from archgym.generate import design_stream
-
         if self._sobol is None:
             self._sobol = design_stream(self.space, "sobol", self.seed)
         out: list[dict[str, Any]] = []
         for design in islice(self._sobol, 50 * max(1, n)):
-            key = tuple(design.values())
-            if key not in self._simulated and all(tuple(d.values()) != key for d in out):
+            key = design_key(design)
+            if key not in self._simulated and all(design_key(d) != key for d in out):
                 out.append(design)
             if len(out) >= max(1, n):
                 break
         return out or [self.space.sample(self.rng)]
 
     def _retrain(self) -> None:
-        from archgym.env import ArchGymEnv
-
         base = self._base
         names = list(base.simulator.metric_names)
         table = TrainingTable(
@@ -180,7 +181,7 @@ class ProxyInLoopAgent(Agent):
         """Top-k by predicted reward, then the most uncertain, among designs not yet simulated."""
         unique: dict[tuple, Evaluation] = {}
         for ev in proposals:
-            key = tuple(ev.design.values())
+            key = design_key(ev.design)
             if key not in self._simulated and key not in unique and ev.metrics is not None:
                 unique[key] = ev
         ranked = sorted(unique.values(), key=lambda e: (not e.feasible, -e.reward))
@@ -197,29 +198,25 @@ class ProxyInLoopAgent(Agent):
         return (ev.extra.get(OUT_OF_RANGE, 0.0), max(rel, default=0.0))
 
 
-def wrap_agent(agent: Agent, env: Any, spec: Mapping[str, Any]) -> ProxyInLoopAgent:
-    """The ``env.simulator`` config ``{name: proxy_in_loop, kind: .., every: .., ...}`` applied to ``agent``.
+def proxy_in_loop(env: ArchGymEnv, settings: Mapping[str, Any]) -> SimulatorChoice:
+    """``env.simulator=proxy_in_loop`` (the entry point of ``archgym.simulators``): the env keeps
+    its real simulator, and the run's agent is wrapped in a :class:`ProxyInLoopAgent`.
 
     Raises:
-        archgym.registry.ConfigError: an unknown setting or a bad value, naming it.
+        archgym.errors.ConfigError: an unknown setting or proxy kind, naming it (bad numbers
+            are refused when the agent is wrapped).
     """
     from archgym.proxy.models import MODELS
-    from archgym.registry import ConfigError
 
-    settings = {k: v for k, v in spec.items() if k != "name"}
-    unknown = sorted(set(settings) - set(SETTINGS))
+    given = {k: v for k, v in settings.items() if not (k == "params" and v is None)}
+    unknown = sorted(set(given) - set(SETTINGS))
     if unknown:
         raise ConfigError(
             f"env.simulator: unknown proxy_in_loop setting(s) {', '.join(unknown)}; "
             f"allowed: {', '.join(SETTINGS)}"
         )
-    if settings.get("kind", "gbt") not in MODELS:
+    if given.get("kind", "gbt") not in MODELS:
         raise ConfigError(
-            f"env.simulator.kind: unknown proxy model {settings['kind']!r}; allowed: {', '.join(MODELS)}"
+            f"env.simulator.kind: unknown proxy model {given['kind']!r}; allowed: {', '.join(MODELS)}"
         )
-    if settings.get("params") is None:
-        settings.pop("params", None)
-    try:
-        return ProxyInLoopAgent(agent, env, agent.seed, **settings)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"env.simulator: {exc}") from None
+    return SimulatorChoice(env.simulator, lambda agent: ProxyInLoopAgent(agent, env, agent.seed, **given))

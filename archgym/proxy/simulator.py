@@ -4,9 +4,9 @@
 env and any agent run against it unchanged; every dataset row it produces records
 ``simulator_version = "proxy-<kind>[<simulator version it was trained on>]"`` and
 ``source = "proxy:<kind>:<file hash>"``.
-:func:`attach_simulator` is what ``env.simulator=proxy env.simulator.path=FILE`` does: it
-checks that the proxy was trained on this env (same parameters, metrics, env id and, by
-default, workload) and replaces the env's simulator.
+:func:`proxy_simulator` is what ``env.simulator=proxy env.simulator.path=FILE`` resolves to
+(the ``proxy`` entry point of ``archgym.simulators``): it checks that the proxy was trained on
+this env (same parameters, metrics, env id and, by default, workload).
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from archgym.env import unwrap
+from archgym.errors import ConfigError, ProxyFileError
 from archgym.proxy.core import ProxyModel
-from archgym.simulator import Metric, Metrics, Simulator
+from archgym.simulator import Metric, Metrics, Simulator, check_settings
 
 #: suffix of the column beside each predicted metric that holds its predictive standard deviation
 STD_SUFFIX = "_std"
@@ -61,6 +63,8 @@ class ProxySimulator(Simulator):
         return self.evaluate_many([design], workload)[0]
 
     def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
+        """Predictions for ``designs``; the workload is the one the proxy was trained on (checked
+        by :func:`check_compatible`), so it is not read."""
         y, std, outside = self.model.predict_dist(designs)
         keys = (*self.model.metric_names, *self.extra_columns)
         table = np.concatenate([y, std, outside[:, None]], axis=1)
@@ -68,55 +72,44 @@ class ProxySimulator(Simulator):
 
 
 def check_compatible(model: ProxyModel, env: Any, check_workload: bool = True) -> None:
-    """Raise ``ValueError`` (saying what differs) unless ``model`` was trained on ``env``'s task."""
-    base = env.unwrapped
+    """Raise :class:`~archgym.errors.ConfigError` (saying what differs) unless ``model`` was
+    trained on ``env``'s task (``env`` may be wrapped)."""
+    base = unwrap(env)
     where = f"proxy trained on {model.env_id} [{model.workload}]"
     if base.env_id and model.env_id != base.env_id:
-        raise ValueError(f"{where} cannot stand in for {base.env_id}")
+        raise ConfigError(f"{where} cannot stand in for {base.env_id}")
     if list(base.space.names) != model.param_names:
         theirs = ", ".join(base.space.names)
-        raise ValueError(f"{where}: parameters {', '.join(model.param_names)} differ from the env's {theirs}")
+        raise ConfigError(
+            f"{where}: parameters {', '.join(model.param_names)} differ from the env's {theirs}"
+        )
     if list(base.simulator.metric_names) != model.metric_names:
-        raise ValueError(
+        raise ConfigError(
             f"{where}: it predicts {', '.join(model.metric_names)}, the env needs "
             f"{', '.join(base.simulator.metric_names)} (train on every metric)"
         )
     if check_workload and str(base.workload_name) != model.workload:
-        raise ValueError(
+        raise ConfigError(
             f"{where}: the env runs workload {base.workload_name!r} "
             "(train a proxy on that workload, or set env.simulator.check_workload=false)"
         )
 
 
-def attach_simulator(env: Any, spec: Mapping[str, Any]) -> None:
-    """Apply an ``env.simulator`` config (``{name: native}`` or ``{name: proxy, path: FILE}``) to ``env``.
+def proxy_simulator(env: Any, settings: Mapping[str, Any]) -> ProxySimulator:
+    """``env.simulator=proxy env.simulator.path=FILE``: the trained proxy in ``FILE`` for ``env``
+    (the ``proxy`` entry point of ``archgym.simulators``).
 
     Raises:
-        archgym.registry.ConfigError: unknown name, missing path or file, or an incompatible proxy.
+        archgym.errors.ConfigError: an unknown setting, a missing path or file, a file that is
+            not a proxy, or a proxy trained on another task.
     """
-    from archgym.registry import ConfigError
-
-    name = str(spec.get("name", "native"))
-    if name in ("native", "proxy_in_loop"):  # proxy_in_loop keeps the real simulator: see in_loop.py
-        return
-    # env-specific second simulators (e.g. the accelerator env's zigzag): {name: factory(spec)}
-    factories = getattr(env.unwrapped, "simulator_factories", {})
-    if name in factories:
-        try:
-            env.unwrapped.set_simulator(factories[name](spec))
-        except (ImportError, RuntimeError, ValueError) as exc:
-            raise ConfigError(f"env.simulator ({name}): {exc}") from None
-        return
-    if name != "proxy":
-        allowed = ", ".join(["native", "proxy", "proxy_in_loop", *factories])
-        raise ConfigError(f"env.simulator.name: unknown simulator {name!r}; allowed: {allowed}")
-    path = spec.get("path")
+    s = check_settings("proxy", settings, {"path": None, "check_workload": True})
+    path = s["path"]
     if not path or path == "???":
         raise ConfigError("env.simulator.path: missing; give the file written by `archgym proxy train`")
     try:
         model = ProxyModel.load(path)
-        check_compatible(model, env, bool(spec.get("check_workload", True)))
-    except (FileNotFoundError, ValueError) as exc:
-        raise ConfigError(f"env.simulator.path: {exc}") from None
-    base = env.unwrapped
-    base.set_simulator(ProxySimulator(model, base.simulator.metrics, path=str(path)))
+    except (FileNotFoundError, ProxyFileError) as exc:  # ProxyModel.load's own refusals
+        raise ConfigError(f"env.simulator.path: {exc}") from exc
+    check_compatible(model, env, bool(s["check_workload"]))
+    return ProxySimulator(model, env.simulator.metrics, path=str(path))

@@ -33,6 +33,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from archgym.errors import InputFormatError
+
 from .imc import ImcError, ImcMacro, macro_from_zigzag
 from .technology import DEFAULT_TECHNOLOGY, Technology
 
@@ -49,7 +51,7 @@ RELEVANT: dict[str, frozenset[str]] = {
 _ZZ_OPERAND = {"I1": "I", "I2": "W", "O": "O"}
 
 
-class ArchitectureError(ValueError):
+class ArchitectureError(InputFormatError):
     """An architecture description that is inconsistent or cannot be read."""
 
 

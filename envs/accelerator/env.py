@@ -8,7 +8,9 @@ from typing import Any, cast
 import numpy as np
 
 from archgym.env import ArchGymEnv
+from archgym.errors import ConfigError
 from archgym.objective import ConstraintSpec, objective_from_config, round_up_significant
+from archgym.simulator import Simulator, check_settings
 
 from .layers import Layer
 from .networks import Workload, as_workload
@@ -37,7 +39,7 @@ def default_targets(
     space = accelerator_design_space()
     rng = np.random.default_rng(seed)
     designs = [space.from_indices(i) for i in space.sample_indices(rng, n_samples)]
-    m = sim.evaluate_arrays(designs, workload)
+    m = sim.evaluate_arrays(designs, sim.workload_data(workload))
     small = m["area_mm2"] <= np.percentile(m["area_mm2"], 25)
     best = int(np.argmin(np.where(small, m["edp"], np.inf)))
     return {k: round_up_significant(float(m[k][best])) for k in TARGET_METRICS}
@@ -52,13 +54,18 @@ def make_accelerator_env(
     episode_length: int = 32,
     area_budget_mm2: float | None = None,
     batch: int = 1,
-    device: str = "cpu",
-    simulator: str = "hierarchy",
-    evaluation_timeout_s: float = 600.0,
-    rf_port_stalls: bool = False,
     **kwargs: Any,
 ) -> ArchGymEnv:
-    """Build the accelerator environment.
+    """Build the accelerator environment, on the hierarchy model.
+
+    The model is chosen like every env's simulator, by ``env.simulator=<name>`` (or
+    ``make_env(ENV_ID, simulator=...)``): ``hierarchy`` (the default: each design's template
+    :class:`~.architecture.Architecture` costed by the compiled hierarchy model, a loop-order
+    search per layer, port stalls, on/off-loading; within about 1.0x of ZigZag, some hundred
+    ResNet-18 designs a second), ``template`` (the vectorised four-template roofline model, tens
+    of thousands of designs a second, for bulk datasets; ranks designs less like ZigZag) or
+    ``zigzag`` (ZigZag per layer in a worker process). Default targets always come from the
+    hierarchy model.
 
     Args:
         workload: registered network name (see :func:`~.networks.workload_names`), a
@@ -71,20 +78,6 @@ def make_accelerator_env(
         episode_length: steps per episode.
         area_budget_mm2: shorthand for the constraint ``area_mm2 <= area_budget_mm2``.
         batch: batch size when ``workload`` is a name.
-        device: ``cpu`` or ``cuda`` for the model.
-        simulator: ``hierarchy`` (default): each design's template
-            :class:`~.architecture.Architecture` costed by the compiled hierarchy model (a
-            loop-order search per layer, port stalls, on/off-loading; within about 1.0x of
-            ZigZag, some hundred ResNet-18 designs a second); ``template``: the vectorised
-            four-template roofline model (tens of thousands of designs a second, for bulk
-            datasets; ranks designs less like ZigZag); ``zigzag``: ZigZag per layer in a
-            worker process (:mod:`.zigzag_simulator`; its default targets come from the
-            hierarchy model). ``native`` means the default. On the command line,
-            ``env.simulator=template`` (or ``hierarchy``, ``zigzag``) does the same.
-        evaluation_timeout_s: ZigZag's wall-clock limit per design (a timed-out design is
-            logged as a failed evaluation and the run goes on).
-        rf_port_stalls: the template model adds the register files' port stalls (see
-            :class:`~.simulator.AcceleratorSimulator`; ``+env.kwargs.rf_port_stalls=true``).
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
             ``observe_design``, ``render_mode``).
     """
@@ -98,15 +91,7 @@ def make_accelerator_env(
             if isinstance(workload, Workload)
             else as_workload(tuple(cast(Iterable[Layer], workload)))
         )
-    if simulator not in ("native", "hierarchy", "template", "zigzag"):
-        raise ValueError(f"simulator must be hierarchy, template or zigzag, got {simulator!r}")
-    model = "template" if simulator == "template" else "hierarchy"
-    if rf_port_stalls and model != "template":
-        raise ValueError(
-            "rf_port_stalls applies to the template model: also set simulator=template "
-            "(+env.kwargs.simulator=template); the hierarchy model has port stalls of its own"
-        )
-    sim = AcceleratorSimulator(device=device, rf_port_stalls=rf_port_stalls, model=model)
+    sim = AcceleratorSimulator(model="hierarchy")
     objective = objective_from_config(
         sim.metrics,
         targets=targets,
@@ -119,7 +104,7 @@ def make_accelerator_env(
     )
     env = ArchGymEnv(
         accelerator_design_space(),
-        _zigzag({"evaluation_timeout_s": evaluation_timeout_s}) if simulator == "zigzag" else sim,
+        sim,
         wl,
         objective,
         episode_length=episode_length,
@@ -127,37 +112,41 @@ def make_accelerator_env(
         workload_name=wl.name,
         **kwargs,
     )
-    # env.simulator=zigzag / hierarchy / template
-    env.simulator_factories = {  # type: ignore[attr-defined]
-        "zigzag": _zigzag,
-        "hierarchy": _hierarchy,
-        "template": _template,
-    }
     return env
 
 
-def _hierarchy(spec: Mapping[str, Any]) -> AcceleratorSimulator:
-    """The hierarchy-model :class:`~.simulator.AcceleratorSimulator` from an ``env.simulator`` config."""
-    return AcceleratorSimulator(
-        device=str(spec.get("device", "cpu")), model="hierarchy", ws_im2col=bool(spec.get("im2col", True))
-    )
+def _require_accelerator_env(env: ArchGymEnv, name: str) -> None:
+    if env.env_id and env.env_id != ENV_ID:
+        raise ConfigError(f"simulator {name!r} costs {ENV_ID} designs, not {env.env_id}'s")
 
 
-def _template(spec: Mapping[str, Any]) -> AcceleratorSimulator:
-    """The template-model :class:`~.simulator.AcceleratorSimulator` from an ``env.simulator`` config."""
+def hierarchy_simulator(env: ArchGymEnv, settings: Mapping[str, Any]) -> AcceleratorSimulator:
+    """``env.simulator=hierarchy`` (an ``archgym.simulators`` entry point): the hierarchy model."""
+    _require_accelerator_env(env, "hierarchy")
+    s = check_settings("hierarchy", settings, {"device": "cpu", "im2col": True})
+    return AcceleratorSimulator(device=str(s["device"]), model="hierarchy", ws_im2col=bool(s["im2col"]))
+
+
+def template_simulator(env: ArchGymEnv, settings: Mapping[str, Any]) -> AcceleratorSimulator:
+    """``env.simulator=template`` (an ``archgym.simulators`` entry point): the template model."""
+    _require_accelerator_env(env, "template")
+    s = check_settings("template", settings, {"device": "cpu", "im2col": True, "rf_port_stalls": False})
     return AcceleratorSimulator(
-        device=str(spec.get("device", "cpu")),
+        device=str(s["device"]),
         model="template",
-        ws_im2col=bool(spec.get("im2col", True)),
-        rf_port_stalls=bool(spec.get("rf_port_stalls", False)),
+        ws_im2col=bool(s["im2col"]),
+        rf_port_stalls=bool(s["rf_port_stalls"]),
     )
 
 
-def _zigzag(spec: Mapping[str, Any]) -> Any:
-    """A :class:`~.zigzag_simulator.ZigZagSimulator` from an ``env.simulator`` config."""
+def zigzag_simulator(env: ArchGymEnv, settings: Mapping[str, Any]) -> Simulator[Any]:
+    """``env.simulator=zigzag`` (an ``archgym.simulators`` entry point): ZigZag per layer.
+
+    Raises:
+        ZigZagUnavailableError: zigzag-dse is not installed.
+    """
     from .zigzag_simulator import ZigZagSimulator
 
-    return ZigZagSimulator(
-        evaluation_timeout_s=float(spec.get("evaluation_timeout_s", 600.0)),
-        im2col=bool(spec.get("im2col", True)),
-    )
+    _require_accelerator_env(env, "zigzag")
+    s = check_settings("zigzag", settings, {"evaluation_timeout_s": 600.0, "im2col": True})
+    return ZigZagSimulator(evaluation_timeout_s=float(s["evaluation_timeout_s"]), im2col=bool(s["im2col"]))

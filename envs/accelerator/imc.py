@@ -40,6 +40,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from archgym.errors import InputFormatError
+
 # 28 nm gate-level constants of Houshmand et al. 2023 / Sun et al. 2023, in pF / mm^2 / ns
 VDD = 0.9
 NAND2_PF = 0.7e-3
@@ -62,7 +64,7 @@ FA_IN2COUT_NS = XOR2_NS + 2 * NAND2_NS
 FA_CIN2COUT_NS = 2 * NAND2_NS
 
 
-class ImcError(ValueError):
+class ImcError(InputFormatError):
     """An IMC macro description that the model cannot cost."""
 
 

@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from archgym.errors import SimulationError
+
 from .dataflows import DATAFLOWS, reuse
 from .layers import SOA_FIELDS, LayerArrays
 from .mapper import search_tiling
@@ -57,7 +59,7 @@ DESIGN_FIELDS: tuple[str, ...] = (
 LEVELS: tuple[str, ...] = ("dram", "glb", "noc", "rf", "mac")
 
 
-class InfeasibleDesignError(ValueError):
+class InfeasibleDesignError(SimulationError, ValueError):
     """No tiling of some layer fits the design's global buffer."""
 
 

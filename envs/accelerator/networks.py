@@ -26,6 +26,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from archgym.errors import ConfigError, UnknownNameError
+
 from .layers import Layer, LayerArrays, to_arrays, total_macs
 from .tracing import MatMul, trace_layers
 
@@ -256,11 +258,8 @@ NETWORKS: dict[str, NetworkSpec] = {
 }
 
 
-class UnknownWorkloadError(KeyError):
+class UnknownWorkloadError(UnknownNameError):
     """A workload name that is not registered."""
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -316,14 +315,14 @@ def load_workload(name: str, batch: int = 1, *, kinds: Sequence[str] | None = No
         from .onnx_import import load_onnx_layers
 
         if int(batch) < 1:
-            raise ValueError(f"batch must be >= 1, got {batch}")
+            raise ConfigError(f"batch must be >= 1, got {batch}")
         onnx_layers = load_onnx_layers(name)
         if int(batch) > 1:
             onnx_layers = tuple(l.with_batch(int(batch)) for l in onnx_layers)
         if kinds is not None:
             onnx_layers = tuple(l for l in onnx_layers if l.kind in tuple(kinds))
             if not onnx_layers:
-                raise ValueError(f"workload {name!r} has no layer of kind {', '.join(kinds)}")
+                raise ConfigError(f"workload {name!r} has no layer of kind {', '.join(kinds)}")
         return Workload(f"{Path(name).stem}@b{int(batch)}", onnx_layers)
     key = str(name).lower().replace("-", "_")
     if key not in NETWORKS:
@@ -332,12 +331,12 @@ def load_workload(name: str, batch: int = 1, *, kinds: Sequence[str] | None = No
             "(or pass a Workload / list of Layers from trace_layers)"
         )
     if int(batch) < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
+        raise ConfigError(f"batch must be >= 1, got {batch}")
     layers = _traced(key, int(batch))
     if kinds is not None:
         layers = tuple(l for l in layers if l.kind in tuple(kinds))
         if not layers:
-            raise ValueError(f"workload {name!r} has no layer of kind {', '.join(kinds)}")
+            raise ConfigError(f"workload {name!r} has no layer of kind {', '.join(kinds)}")
     suffix = "" if kinds is None else "[" + ",".join(kinds) + "]"
     return Workload(f"{key}@b{int(batch)}{suffix}", layers)
 
@@ -350,5 +349,5 @@ def as_workload(workload: Workload | str | Sequence[Layer]) -> Workload:
         return load_workload(workload)
     layers = tuple(workload)
     if not layers or not all(isinstance(l, Layer) for l in layers):
-        raise TypeError("a workload is a Workload, a registered name or a non-empty sequence of Layer")
+        raise ConfigError("a workload is a Workload, a registered name or a non-empty sequence of Layer")
     return Workload("custom", layers)

@@ -21,10 +21,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+from archgym.errors import InputFormatError
+
 from .layers import Layer, LayerKind
 
 
-class OnnxImportError(ValueError):
+class OnnxImportError(InputFormatError):
     """An ONNX file that cannot be read as a list of layers."""
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
 
-from archgym.design_space import InvalidDesignError, check_design_fields
-from archgym.simulator import Metric, Metrics, SimulationError, Simulator
+from archgym.design_space import check_design_fields
+from archgym.errors import InvalidDesignError, SimulationError
+from archgym.simulator import Metric, Metrics, PreparedWorkload, Simulator
 
 from .architecture import Architecture
 from .hierarchy_model import evaluate_batch
@@ -50,7 +51,7 @@ def network_totals(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     return tot
 
 
-class AcceleratorSimulator(Simulator):
+class AcceleratorSimulator(Simulator[Workload]):
     """Analytical model of a 2-D PE-array DNN accelerator (four dataflows, built-in mapper).
 
     Args:
@@ -110,6 +111,12 @@ class AcceleratorSimulator(Simulator):
         elif rf_port_stalls:
             self.version = f"{type(self).version} +rf-port-stalls"
 
+    def prepare(self, workload: object) -> PreparedWorkload[Workload]:
+        """A registered name, a :class:`~.networks.Workload` or a list of layers as a
+        :class:`~.networks.Workload`, once (an unknown name raises ``UnknownWorkloadError``)."""
+        wl = as_workload(cast(Any, workload))
+        return PreparedWorkload(wl, wl.name, workload, (wl.name, wl.layers))
+
     @contextmanager
     def _threads(self) -> Iterator[None]:
         if self.cpu_threads is None or self.model.device.type != "cpu":
@@ -138,14 +145,14 @@ class AcceleratorSimulator(Simulator):
         except (TypeError, ValueError) as exc:
             raise SimulationError(str(exc)) from None
 
-    def run(self, designs: Sequence[Mapping[str, Any]], workload: Workload | str | Sequence) -> ModelResult:
+    def run(self, designs: Sequence[Mapping[str, Any]], workload: Workload) -> ModelResult:
         """Full per-layer result of the template model for a batch of designs (analysis, tests)."""
         if self.model_kind != "template":
             raise ValueError(
                 "run() returns the template model's tensors; with model='hierarchy' use "
                 "evaluate_arrays (network metrics) or evaluate_layers (per-layer records)"
             )
-        wl = as_workload(workload)
+        wl = self.workload_data(workload)
         try:
             with self._threads():
                 return self.model.evaluate(
@@ -154,10 +161,12 @@ class AcceleratorSimulator(Simulator):
         except InfeasibleDesignError as exc:
             raise SimulationError(str(exc)) from None
 
-    def evaluate_arrays(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> dict[str, np.ndarray]:
+    def evaluate_arrays(
+        self, designs: Sequence[Mapping[str, Any]], workload: Workload
+    ) -> dict[str, np.ndarray]:
         """Network metrics as ``{name: (B,) array}`` (the fastest batch form)."""
         if self.model_kind == "hierarchy":
-            return self._hierarchy_arrays(designs, as_workload(workload))
+            return self._hierarchy_arrays(designs, self.workload_data(workload))
         return self.run(designs, workload).network_metrics()
 
     def _architectures(self, designs: Sequence[Mapping[str, Any]]) -> list[Architecture]:
@@ -197,11 +206,11 @@ class AcceleratorSimulator(Simulator):
             "energy_mac_pj": mac_e,
         }
 
-    def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
+    def evaluate(self, design: Mapping[str, Any], workload: Workload) -> Metrics:
         return self.evaluate_many([design], workload)[0]
 
     def evaluate_layers(
-        self, architecture: Architecture | Mapping[str, Any], workload: Any
+        self, architecture: Architecture | Mapping[str, Any], workload: Workload
     ) -> list[dict[str, Any]]:
         """One record per layer: ``name``, ``latency_cycles``, ``energy_pj``, ``macs``,
         ``utilization`` and per memory level ``accesses_<level>`` / ``energy_<level>_pj``.
@@ -212,7 +221,7 @@ class AcceleratorSimulator(Simulator):
         hierarchy model on the design's template architecture). Either way the network
         metrics are the sums of these records (:func:`network_totals`).
         """
-        wl = as_workload(workload)
+        wl = self.workload_data(workload)
         if not isinstance(architecture, Architecture) and self.model_kind == "hierarchy":
             self._matrix([architecture])
             architecture = self._architectures([architecture])[0]
@@ -246,7 +255,7 @@ class AcceleratorSimulator(Simulator):
             out.append(rec)
         return out
 
-    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
+    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Workload) -> list[Metrics]:
         if not designs:
             return []
         cols = self.evaluate_arrays(designs, workload)

@@ -24,6 +24,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from archgym.errors import InputFormatError
+
 from .layers import Layer, LayerKind
 
 
@@ -38,7 +40,7 @@ class MatMul(nn.Module):
         return torch.matmul(a, b)
 
 
-class TracingError(ValueError):
+class TracingError(InputFormatError):
     """The module could not be traced with the given inputs."""
 
 

@@ -21,13 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archgym.errors import ArchGymError
+
 from .layers import Layer
 
 #: ZigZag's default operand precisions for ONNX layers (bits)
 DEFAULT_PRECISION: dict[str, int] = {"W": 8, "I": 8, "O": 16, "O_final": 8}
 
 
-class ZigZagUnavailableError(ImportError):
+class ZigZagUnavailableError(ArchGymError, ImportError):
     """zigzag-dse is not installed."""
 
 

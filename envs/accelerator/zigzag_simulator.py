@@ -26,12 +26,13 @@ from typing import Any
 
 import yaml
 
-from archgym.simulator import Metrics, SimulationError, Simulator
+from archgym.errors import ConfigError, SimulationError
+from archgym.simulator import Metrics, PreparedWorkload, Simulator
 
 from .architecture import Architecture
 from .hierarchy_model import layer_dims, spatial_unrolling
 from .layers import Layer
-from .networks import as_workload
+from .networks import Workload
 from .simulator import METRICS, AcceleratorSimulator
 from .templates import template_architecture
 from .zigzag_bridge import ZigZagLayerResult, run_zigzag, zigzag_available
@@ -104,7 +105,7 @@ def _worker(conn: Any, layers: list[Layer], hw: str, mapping: str, precision: di
         conn.close()
 
 
-class ZigZagSimulator(Simulator):
+class ZigZagSimulator(Simulator[Workload]):
     """Evaluates 9-knob accelerator designs with ZigZag (see the module docstring).
 
     Args:
@@ -118,7 +119,7 @@ class ZigZagSimulator(Simulator):
         if not zigzag_available():
             raise SimulationError("env.simulator=zigzag needs ZigZag: pip install 'archgym[zigzag]'")
         if evaluation_timeout_s <= 0:
-            raise ValueError(f"evaluation_timeout_s must be > 0, got {evaluation_timeout_s}")
+            raise ConfigError(f"evaluation_timeout_s must be > 0, got {evaluation_timeout_s}")
         import zigzag
 
         self.version = f"zigzag-dse {getattr(zigzag, '__version__', '3.9.1')} (LOMA, min latency)"
@@ -127,9 +128,13 @@ class ZigZagSimulator(Simulator):
         self._cache: dict[tuple, ZigZagLayerResult] = {}
         self._native = AcceleratorSimulator()
 
-    def layer_results(self, design: Mapping[str, Any], workload: Any) -> list[ZigZagLayerResult]:
+    def prepare(self, workload: object) -> PreparedWorkload[Workload]:
+        """The workload as a :class:`~.networks.Workload` (as the native models prepare it)."""
+        return self._native.prepare(workload)
+
+    def layer_results(self, design: Mapping[str, Any], workload: Workload) -> list[ZigZagLayerResult]:
         """ZigZag's result for every layer of ``workload`` on ``design`` (cached)."""
-        wl = as_workload(workload)
+        wl = self.workload_data(workload)
         arch = template_architecture(design, im2col=self.im2col)
         dkey = (tuple(sorted((k, str(v)) for k, v in design.items())), self.im2col)
         todo: dict[tuple, Layer] = {}
@@ -172,8 +177,9 @@ class ZigZagSimulator(Simulator):
             raise SimulationError(f"ZigZag failed: {payload}")
         return list(payload)
 
-    def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
-        res = self.layer_results(design, workload)
+    def evaluate(self, design: Mapping[str, Any], workload: Workload) -> Metrics:
+        wl = self.workload_data(workload)
+        res = self.layer_results(design, wl)
         clock = float(design["clock_mhz"])
         cycles = sum(r.latency_cycles for r in res)
         energy = sum(r.energy_pj for r in res)
@@ -184,8 +190,8 @@ class ZigZagSimulator(Simulator):
             name: sum(r.level_energy_pj.get(name, 0.0) for r in res) for name in ("rf", "glb", "dram")
         }
         dram_words = sum(r.level_accesses.get("dram", 0.0) for r in res)
-        macs = float(sum(layer.macs for layer in as_workload(workload).layers))
-        area = self._native.evaluate(design, workload)["area_mm2"]
+        macs = float(sum(layer.macs for layer in wl.layers))
+        area = self._native.evaluate(design, wl)["area_mm2"]
         return {
             "latency_ms": lat_ms,
             "latency_cycles": cycles,

@@ -25,13 +25,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from archgym.errors import ConfigError
+
 from .devices import DRAMDevice
 
 FIELDS = ("Ro", "Ba", "Bg", "Co", "Ra", "Ch")
 _TOKEN = re.compile(r"(Ro|Ba|Bg|Co|Ra|Ch)(\d*)")
 
 
-class AddressMappingError(ValueError):
+class AddressMappingError(ConfigError):
     """The mapping string is malformed or does not fit the device."""
 
 

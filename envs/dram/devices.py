@@ -42,6 +42,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from archgym.errors import UnknownNameError
+
 #: Timing parameters every device defines (all in device clock cycles).
 TIMING_NAMES: tuple[str, ...] = (
     "CL",
@@ -516,4 +518,6 @@ def get_device(device: str | DRAMDevice) -> DRAMDevice:
     try:
         return DEVICES[device]
     except KeyError:
-        raise KeyError(f"unknown DRAM device {device!r}; known devices: {', '.join(DEVICES)}") from None
+        raise UnknownNameError(
+            f"unknown DRAM device {device!r}; known devices: {', '.join(DEVICES)}"
+        ) from None

@@ -13,7 +13,7 @@ from archgym.design_space import DesignSpace
 from archgym.env import ArchGymEnv
 from archgym.objective import ConstraintSpec, objective_from_config, round_up_significant
 
-from .simulator import DRAMSimulator
+from .simulator import DecodedTrace, DRAMSimulator
 from .space import dram_design_space
 from .traces import Trace
 from .workloads import STANDARD_WORKLOADS, load_workload
@@ -39,6 +39,36 @@ STANDARD_CONSTRAINTS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+#: the configuration :data:`STANDARD_TARGETS` were measured on: ``make_dram_env``'s keyword
+#: arguments (normalised: the device by its name, the mapping by its spec) besides the workload
+STANDARD_CONFIG: Mapping[str, Any] = {
+    "device": "DDR4-2400",
+    "address_mapping": None,  # the device's default mapping, however it is spelled
+    "channels": 1,
+    "ranks": 1,
+    "space": "standard",
+    "max_active_encoding": "pow2",
+    "buffer_encoding": "pow2",
+    "n_requests": None,
+    "seed": 0,
+}
+
+
+def _is_standard(workload: object, sim: DRAMSimulator, config: Mapping[str, Any]) -> bool:
+    """Whether ``workload`` with ``config`` is a standard workload in :data:`STANDARD_CONFIG`."""
+    default_mapping = DRAMSimulator(sim.device, None, sim.channels, sim.ranks).mapping.spec
+    normalised = {
+        **config,
+        "device": sim.device.name,
+        "address_mapping": None if sim.mapping.spec == default_mapping else sim.mapping.spec,
+    }
+    return (
+        isinstance(workload, str)
+        and workload in STANDARD_WORKLOADS
+        and all(normalised[k] == v for k, v in STANDARD_CONFIG.items())
+    )
+
+
 def _round_down_significant(x: float, digits: int = 2) -> float:
     if x <= 0:
         return 0.0
@@ -47,7 +77,7 @@ def _round_down_significant(x: float, digits: int = 2) -> float:
 
 
 def default_objective(
-    workload: Trace | str = "stream",
+    workload: Trace | str | DecodedTrace = "stream",
     n_samples: int = 256,
     seed: int = 0,
     simulator: DRAMSimulator | None = None,
@@ -70,11 +100,12 @@ def default_objective(
         ["bandwidth_gbps>=12"])``.
     """
     sim = simulator or DRAMSimulator()
-    trace = load_workload(workload)
+    decoded = sim.workload_data(workload)
+    trace = decoded.trace
     space = space or dram_design_space()
     rng = np.random.default_rng(seed)
     designs = [space.from_indices(i) for i in space.sample_indices(rng, n_samples)]
-    ms = sim.evaluate_many(designs, trace)
+    ms = sim.evaluate_many(designs, decoded)
     lat = np.array([m["avg_read_latency_ns"] for m in ms])
     pw = np.array([m["power_mw"] for m in ms])
     bw = np.array([m["bandwidth_gbps"] for m in ms])
@@ -92,7 +123,7 @@ def default_objective(
 
 
 def default_targets(
-    workload: Trace | str = "stream",
+    workload: Trace | str | DecodedTrace = "stream",
     n_samples: int = 256,
     seed: int = 0,
     simulator: DRAMSimulator | None = None,
@@ -157,18 +188,19 @@ def make_dram_env(
     sim = DRAMSimulator(device=device, address_mapping=address_mapping, channels=channels, ranks=ranks)
     design_space = dram_design_space(max_active_encoding, buffer_encoding, space)
     trace = load_workload(workload, n_requests=n_requests, seed=seed, trace_format=trace_format)
-    standard = (
-        isinstance(workload, str)
-        and workload in STANDARD_WORKLOADS
-        and n_requests is None
-        and seed == 0
-        and sim.device.name == "DDR4-2400"
-        and address_mapping is None
-        and channels == 1
-        and ranks == 1
-        and space == "standard"
-        and buffer_encoding == "pow2"
-    )
+    prepared = sim.prepare(trace)  # decoded and checked once, for the targets and the env
+    config = {
+        "device": device,
+        "address_mapping": address_mapping,
+        "channels": channels,
+        "ranks": ranks,
+        "space": space,
+        "max_active_encoding": max_active_encoding,
+        "buffer_encoding": buffer_encoding,
+        "n_requests": n_requests,
+        "seed": seed,
+    }
+    standard = _is_standard(workload, sim, config)
     # targets and the keep-up constraint are derived together (derivation costs simulations)
     derived: list[str] = []
     tg: Mapping[str, float] | None = targets
@@ -179,7 +211,7 @@ def make_dram_env(
         tg = dict(STANDARD_TARGETS[str(workload)])
         derived = list(STANDARD_CONSTRAINTS[str(workload)])
     else:
-        tg, derived = default_objective(trace, simulator=sim, space=design_space)
+        tg, derived = default_objective(prepared.data, simulator=sim, space=design_space)
     objective = objective_from_config(
         sim.metrics,
         targets=tg,
@@ -192,7 +224,7 @@ def make_dram_env(
     return ArchGymEnv(
         design_space,
         sim,
-        trace,
+        prepared,
         objective,
         episode_length=episode_length,
         env_id=ENV_ID,

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from archgym.errors import ConfigError
+
 from .traces import BURST_BYTES, Trace
 
 GiB = 1 << 30
@@ -26,7 +28,7 @@ MiB = 1 << 20
 
 def _arrivals(n: int, interval_ns: float, process: str, rng: np.random.Generator) -> np.ndarray:
     if interval_ns < 0:
-        raise ValueError(f"interval_ns must be >= 0, got {interval_ns}")
+        raise ConfigError(f"interval_ns must be >= 0, got {interval_ns}")
     if n == 0 or interval_ns == 0:
         return np.zeros(n, np.float64)
     if process == "fixed":
@@ -41,14 +43,14 @@ def _arrivals(n: int, interval_ns: float, process: str, rng: np.random.Generator
         scale = np.where(phase == 0, 0.25, 1.75) * interval_ns
         gaps = rng.exponential(1.0, n) * scale
     else:
-        raise ValueError(f"unknown arrival process {process!r}; use fixed, poisson or bursty")
+        raise ConfigError(f"unknown arrival process {process!r}; use fixed, poisson or bursty")
     gaps[0] = 0.0
     return np.cumsum(np.round(gaps))
 
 
 def _rw(n: int, read_ratio: float, rng: np.random.Generator) -> np.ndarray:
     if not 0.0 <= read_ratio <= 1.0:
-        raise ValueError(f"read_ratio must be in [0, 1], got {read_ratio}")
+        raise ConfigError(f"read_ratio must be in [0, 1], got {read_ratio}")
     return rng.random(n) >= read_ratio
 
 
@@ -128,7 +130,7 @@ def mixed(
     """Read/write mix: each request continues the previous line with probability ``seq_fraction``,
     otherwise jumps to a random line."""
     if not 0.0 <= seq_fraction <= 1.0:
-        raise ValueError(f"seq_fraction must be in [0, 1], got {seq_fraction}")
+        raise ConfigError(f"seq_fraction must be in [0, 1], got {seq_fraction}")
     rng = np.random.default_rng(seed)
     lines = int(span_bytes) // BURST_BYTES
     jump = rng.random(n) >= seq_fraction
@@ -172,7 +174,7 @@ def cloud(
     ``run_mean``) inside ``regions`` hot regions chosen with Zipf(``zipf``) popularity, plus a
     ``random_fraction`` of isolated uniformly random accesses; bursty arrivals by default."""
     if regions < 1 or run_mean < 1 or not 0 <= random_fraction <= 1:
-        raise ValueError("cloud: need regions >= 1, run_mean >= 1 and 0 <= random_fraction <= 1")
+        raise ConfigError("cloud: need regions >= 1, run_mean >= 1 and 0 <= random_fraction <= 1")
     rng = np.random.default_rng(seed)
     n_regions_slots = int(span_bytes) // int(region_bytes)
     region_base = rng.choice(n_regions_slots, size=regions, replace=False).astype(np.int64) * int(

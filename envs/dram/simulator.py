@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from archgym.design_space import InvalidDesignError
-from archgym.simulator import InvalidWorkloadError, Metric, SimulationError, Simulator
+from archgym.errors import ConfigError, InvalidDesignError, InvalidWorkloadError, SimulationError
+from archgym.simulator import Metric, PreparedWorkload, Simulator
 
 from . import controller as K
 from .address_mapping import AddressMapping
@@ -58,6 +58,19 @@ METRICS: tuple[Metric, ...] = (
 )
 
 
+@dataclass(frozen=True, eq=False)
+class DecodedTrace:
+    """A trace as the kernel reads it (what :meth:`DRAMSimulator.prepare` makes, once per env):
+    arrival cycle, channel, bank (within the channel), row and direction of every request."""
+
+    trace: Trace
+    arrival: np.ndarray
+    channel: np.ndarray
+    bank: np.ndarray
+    row: np.ndarray
+    is_write: np.ndarray
+
+
 @dataclass(frozen=True)
 class SimResult:
     """Everything one simulation produced (metrics plus raw counts for analysis and tests).
@@ -75,7 +88,7 @@ class SimResult:
     energy: EnergyBreakdown
 
 
-class DRAMSimulator(Simulator):
+class DRAMSimulator(Simulator[DecodedTrace]):
     """Trace-driven DRAM channel + memory-controller simulator.
 
     Args:
@@ -100,7 +113,7 @@ class DRAMSimulator(Simulator):
         self.channels = int(channels)
         self.ranks = int(ranks)
         if self.ranks not in (1, 2, 4):
-            raise ValueError(f"ranks must be 1, 2 or 4, got {ranks!r}")
+            raise ConfigError(f"ranks must be 1, 2 or 4, got {ranks!r}")
         spec = address_mapping or self.device.default_mapping
         if address_mapping is None and self.ranks > 1:
             spec = "RoRa" + spec[2:] if spec.startswith("Ro") else "Ra" + spec
@@ -161,45 +174,52 @@ class DRAMSimulator(Simulator):
         cfg[K.C_PDTIMEOUT] = d["power_down_timeout"]
         return cfg
 
-    def resolve_workload(self, workload: Any) -> Trace:
-        """The trace of a workload (a :class:`Trace`, standard name, generator spec or file).
+    def prepare(self, workload: object) -> PreparedWorkload[DecodedTrace]:
+        """Resolve a workload (a :class:`Trace`, standard name, generator spec or file), check it
+        and decode it with this simulator's address mapping, once.
 
         Raises:
             InvalidWorkloadError: the trace has no requests (an empty file, or only comments).
         """
-        trace = load_workload(workload) if not isinstance(workload, Trace) else workload
+        if isinstance(workload, DecodedTrace):  # already decoded (by this simulator's mapping)
+            return PreparedWorkload(workload, workload.trace.name, workload.trace)
+        trace = workload if isinstance(workload, Trace) else load_workload(cast(str, workload))
         if len(trace) == 0:
             raise InvalidWorkloadError(
                 f"workload {trace.name!r} has no requests (an empty trace, or one with only comments): "
                 "nothing to simulate"
             )
-        return trace
+        content = (trace.time_ns, trace.address, trace.is_write)
+        return PreparedWorkload(self.decode_trace(trace), trace.name, trace, content)
 
-    def check_workload(self, workload: Any) -> None:
-        self.resolve_workload(workload)
-
-    def decode_trace(self, trace: Trace) -> tuple[np.ndarray, ...]:
+    def decode_trace(self, trace: Trace) -> DecodedTrace:
         """Kernel inputs of a trace: arrival cycle, channel, bank (within the channel), row, is_write."""
         f = self.mapping.decode(trace.address)
         arrival = np.ceil(trace.time_ns / self.device.tck_ns - 1e-9).astype(np.int64)
         d = self.device
         bank = (f["rank"] * d.bank_groups + f["bankgroup"]) * d.banks_per_group + f["bank"]
-        return arrival, f["channel"], bank.astype(np.int64), f["row"], np.ascontiguousarray(trace.is_write)
+        return DecodedTrace(
+            trace,
+            arrival,
+            f["channel"],
+            bank.astype(np.int64),
+            f["row"],
+            np.ascontiguousarray(trace.is_write),
+        )
 
     # --------------------------------------------------------------- simulation
-    def simulate(self, design: Mapping[str, Any], workload: Any, _decoded: tuple | None = None) -> SimResult:
-        """Run one design on a workload (a :class:`Trace`, standard name, generator spec or file)."""
+    def simulate(self, design: Mapping[str, Any], workload: DecodedTrace) -> SimResult:
+        """Run one design on a decoded trace (a raw workload is prepared first: see :meth:`prepare`)."""
         cfg = self.encode_design(design)
-        trace = self.resolve_workload(workload)
-        arrival, chan, bank, row, is_write = _decoded if _decoded is not None else self.decode_trace(trace)
+        w = self.workload_data(workload)
         _t_send, t_acc, t_resp, _t_cas, stats = K.run_kernel(
-            arrival, chan, bank, row, is_write, cfg, self._geo, self._tim
+            w.arrival, w.channel, w.bank, w.row, w.is_write, cfg, self._geo, self._tim
         )
         if stats[K.S_ERR]:
             raise SimulationError(
-                f"controller deadlock on {trace.name!r} with design {dict(design)} (simulator bug)"
+                f"controller deadlock on {w.trace.name!r} with design {dict(design)} (simulator bug)"
             )
-        return self._result(trace, arrival, t_acc, t_resp, stats)
+        return self._result(w.trace, w.arrival, t_acc, t_resp, stats)
 
     def _result(
         self, trace: Trace, arrival: np.ndarray, t_acc: np.ndarray, t_resp: np.ndarray, stats: np.ndarray
@@ -273,12 +293,13 @@ class DRAMSimulator(Simulator):
             metrics, lat, backpressure, t_resp.astype(np.float64) * tck, np.asarray(w), counts, energy
         )
 
-    def evaluate(self, design: Mapping[str, Any], workload: Any) -> dict[str, float]:
-        """Metrics of one design on a workload."""
+    def evaluate(self, design: Mapping[str, Any], workload: DecodedTrace) -> dict[str, float]:
+        """Metrics of one design on a decoded trace."""
         return self.simulate(design, workload).metrics
 
-    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[dict[str, float]]:
-        """Metrics of several designs; the trace is resolved and decoded once."""
-        trace = self.resolve_workload(workload)
-        decoded = self.decode_trace(trace)
-        return [self.simulate(d, trace, _decoded=decoded).metrics for d in designs]
+    def evaluate_many(
+        self, designs: Sequence[Mapping[str, Any]], workload: DecodedTrace
+    ) -> list[dict[str, float]]:
+        """Metrics of several designs on a decoded trace (a raw workload is decoded once)."""
+        decoded = self.workload_data(workload)
+        return [self.simulate(d, decoded).metrics for d in designs]

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from archgym.design_space import Categorical, DesignSpace, Integer, Ordinal
+from archgym.errors import ConfigError
 
 PAGE_POLICIES = ("Open", "OpenAdaptive", "Closed", "ClosedAdaptive")
 SCHEDULERS = ("Fifo", "FrFcfs", "FrFcfsGrp")
@@ -69,7 +70,7 @@ EXTENDED_DEFAULTS: Mapping[str, Any] = MappingProxyType(
 
 def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+        raise ConfigError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
 
 
 def _policy_knobs(schedulers: tuple[str, ...]) -> list[Any]:

@@ -24,8 +24,6 @@ import numpy as np
 
 from archgym.atomic import atomic_path
 
-from .traces import Trace
-
 #: bump when parsing changes what a file yields
 PARSER_VERSION = 1
 #: files at least this large are cached when the caller does not say
@@ -52,27 +50,34 @@ def _directory(cache_dir: str | os.PathLike | None) -> Path:
     return Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
 
 
-def load(key: str, cache_dir: str | os.PathLike | None = None, name: str = "") -> Trace | None:
-    """The cached trace of ``key``, or None when there is none (or it cannot be read)."""
+#: the columns of a cached trace (those of :class:`~.traces.Trace`)
+COLUMNS: tuple[str, ...] = ("time_ns", "address", "is_write")
+
+
+def load(key: str, cache_dir: str | os.PathLike | None = None) -> dict[str, np.ndarray] | None:
+    """The cached trace columns of ``key`` (:data:`COLUMNS`), or None when there are none (or
+    they cannot be read)."""
     path = _directory(cache_dir) / f"{key}.npz"
     if not path.is_file():
         return None
     try:
         with np.load(path) as z:
-            return Trace(z["time_ns"], z["address"], z["is_write"], name=name)
+            return {c: z[c] for c in COLUMNS}
     except (OSError, ValueError, KeyError):
         return None  # torn or foreign file: parse again and overwrite it
 
 
-def store(key: str, trace: Trace, cache_dir: str | os.PathLike | None = None) -> Path | None:
-    """Write ``trace`` under ``key`` atomically; returns the path, or None if the cache
-    directory cannot be written (the cache is an optimisation, never a reason to fail)."""
+def store(
+    key: str, columns: Mapping[str, np.ndarray], cache_dir: str | os.PathLike | None = None
+) -> Path | None:
+    """Write a trace's :data:`COLUMNS` under ``key`` atomically; returns the path, or None if the
+    cache directory cannot be written (the cache is an optimisation, never a reason to fail)."""
     d = _directory(cache_dir)
     try:
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"{key}.npz"
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, time_ns=trace.time_ns, address=trace.address, is_write=trace.is_write)
+            np.savez(fh, time_ns=columns["time_ns"], address=columns["address"], is_write=columns["is_write"])
         return path
     except OSError:
         return None

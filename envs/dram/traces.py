@@ -27,12 +27,15 @@ from typing import NoReturn
 
 import numpy as np
 
+from archgym.errors import ConfigError, InputFormatError
+
+from . import trace_cache
 from . import trace_parsers as P
 
 BURST_BYTES = 64
 
 
-class TraceFormatError(ValueError):
+class TraceFormatError(InputFormatError):
     """A trace file line could not be parsed."""
 
 
@@ -57,13 +60,13 @@ class Trace:
         a = np.ascontiguousarray(self.address, dtype=np.uint64)
         w = np.ascontiguousarray(self.is_write, dtype=np.bool_)
         if not (t.ndim == a.ndim == w.ndim == 1 and t.shape == a.shape == w.shape):
-            raise ValueError(
+            raise InputFormatError(
                 f"trace {self.name!r}: time_ns, address and is_write must be 1-D arrays of equal length"
             )
         if t.size and (not np.all(np.isfinite(t)) or np.any(t < 0)):
-            raise ValueError(f"trace {self.name!r}: times must be finite and >= 0")
+            raise InputFormatError(f"trace {self.name!r}: times must be finite and >= 0")
         if t.size > 1 and np.any(np.diff(t) < 0):
-            raise ValueError(f"trace {self.name!r}: times must be non-decreasing")
+            raise InputFormatError(f"trace {self.name!r}: times must be non-decreasing")
         for arr in (t, a, w):
             arr.setflags(write=False)
         object.__setattr__(self, "time_ns", t)
@@ -131,7 +134,7 @@ def _raise_at(path: Path, buf: np.ndarray, lineno: int, fmt: str, code: int) -> 
 
 def _dramsys_from_bytes(path: Path, buf: np.ndarray, clock_mhz: float) -> Trace:
     if not clock_mhz > 0:
-        raise ValueError(f"clock_mhz must be > 0, got {clock_mhz}")
+        raise ConfigError(f"clock_mhz must be > 0, got {clock_mhz}")
     t, length, addr, wr, slow, tok, _n, code, line = P.parse_dramsys(buf)
     if code:
         _raise_at(path, buf, line, "dramsys", code)
@@ -163,7 +166,7 @@ def _dramsys_from_bytes(path: Path, buf: np.ndarray, clock_mhz: float) -> Trace:
 
 def _ramulator_from_bytes(path: Path, buf: np.ndarray, interval_ns: float) -> Trace:
     if interval_ns < 0:
-        raise ValueError(f"interval_ns must be >= 0, got {interval_ns}")
+        raise ConfigError(f"interval_ns must be >= 0, got {interval_ns}")
     addr, wr, n, code, line = P.parse_ramulator(buf)
     if code:
         _raise_at(path, buf, line, "ramulator", code)
@@ -245,7 +248,7 @@ def parse_format_spec(spec: str | None) -> tuple[str | None, dict[str, float]]:
     name, _, rest = str(spec).partition(":")
     name = name.strip().lower()
     if name not in TRACE_FORMATS:
-        raise ValueError(
+        raise ConfigError(
             f"unknown trace format {spec!r}; use {', '.join(map(repr, TRACE_FORMATS))} or 'auto', "
             "optionally with options, e.g. 'ramulator:interval_ns=1.25' or 'dramsys:clock_mhz=1600'"
         )
@@ -254,14 +257,14 @@ def parse_format_spec(spec: str | None) -> tuple[str | None, dict[str, float]]:
         key, eq, val = part.partition("=")
         key = key.strip()
         if not eq or key not in TRACE_FORMATS[name]:
-            raise ValueError(
+            raise ConfigError(
                 f"trace format {spec!r}: bad option {part!r}; {name} takes "
                 f"{', '.join(k + '=<number>' for k in TRACE_FORMATS[name])}"
             )
         try:
             opts[key] = float(val)
         except ValueError:
-            raise ValueError(f"trace format {spec!r}: {key} must be a number, got {val!r}") from None
+            raise ConfigError(f"trace format {spec!r}: {key} must be a number, got {val!r}") from None
     return name, opts
 
 
@@ -289,34 +292,32 @@ def read_trace(
         TraceFormatError: a malformed line, or a first line that fits neither format.
         ValueError: an unknown format or option.
     """
-    from . import trace_cache
-
     p = Path(path)
     fmt, opts = parse_format_spec(format)
     for k in options:
         if fmt is not None and k not in TRACE_FORMATS[fmt]:
-            raise ValueError(f"trace format {fmt!r} takes {', '.join(TRACE_FORMATS[fmt])}, not {k!r}")
+            raise ConfigError(f"trace format {fmt!r} takes {', '.join(TRACE_FORMATS[fmt])}, not {k!r}")
     opts.update({k: float(v) for k, v in options.items()})
     buf = _read_bytes(p)
     if fmt is None:
         fmt = _detect(p, buf)
     for k in opts:
         if k not in TRACE_FORMATS[fmt]:
-            raise ValueError(
+            raise ConfigError(
                 f"{p}: detected {fmt} format, which takes {', '.join(TRACE_FORMATS[fmt])}, not {k!r}"
             )
     use_cache = buf.size >= trace_cache.AUTO_CACHE_BYTES if cache is None else bool(cache)
     key = trace_cache.cache_key(buf, fmt, opts) if use_cache else ""
     if use_cache:
-        hit = trace_cache.load(key, cache_dir, name=str(p))
+        hit = trace_cache.load(key, cache_dir)
         if hit is not None:
-            return hit
+            return Trace(hit["time_ns"], hit["address"], hit["is_write"], name=str(p))
     if fmt == "dramsys":
         trace = _dramsys_from_bytes(p, buf, opts.get("clock_mhz", 1000.0))
     else:
         trace = _ramulator_from_bytes(p, buf, opts.get("interval_ns", 0.0))
     if use_cache:
-        trace_cache.store(key, trace, cache_dir)
+        trace_cache.store(key, {c: getattr(trace, c) for c in trace_cache.COLUMNS}, cache_dir)
     return trace
 
 

@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from archgym.errors import ConfigError, UnknownNameError
+
 from .generators import GENERATORS, MiB, cloud, random_uniform, stream_triad
 from .traces import Trace, parse_format_spec, read_trace, write_dramsys
 
@@ -82,7 +84,7 @@ STANDARD_WORKLOADS: Mapping[str, Callable[[int, int], Trace]] = {
 def standard_workload(name: str, n_requests: int | None = None, seed: int = 0) -> Trace:
     """Generate a standard workload (``stream``, ``random``, ``cloud-1``, ``cloud-2``)."""
     if name not in STANDARD_WORKLOADS:
-        raise KeyError(f"unknown standard workload {name!r}; known: {', '.join(STANDARD_WORKLOADS)}")
+        raise UnknownNameError(f"unknown standard workload {name!r}; known: {', '.join(STANDARD_WORKLOADS)}")
     n = STANDARD_SIZE if n_requests is None else int(n_requests)
     t = STANDARD_WORKLOADS[name](n, seed)
     return Trace(t.time_ns, t.address, t.is_write, name)
@@ -111,19 +113,19 @@ def parse_generator_spec(spec: str, n_requests: int | None = None, seed: int = 0
     """
     kind, _, args = spec.partition(":")
     if kind not in GENERATORS:
-        raise KeyError(f"unknown generator {kind!r}; known generators: {', '.join(GENERATORS)}")
+        raise UnknownNameError(f"unknown generator {kind!r}; known generators: {', '.join(GENERATORS)}")
     kwargs: dict[str, Any] = {}
     for part in filter(None, (a.strip() for a in args.split(","))):
         key, eq, val = part.partition("=")
         if not eq:
-            raise ValueError(f"generator spec {spec!r}: expected key=value, got {part!r}")
+            raise ConfigError(f"generator spec {spec!r}: expected key=value, got {part!r}")
         kwargs[key.strip()] = _parse_value(val.strip())
     n = int(kwargs.pop("n", STANDARD_SIZE if n_requests is None else n_requests))
     kwargs.setdefault("seed", seed)
     try:
         t = GENERATORS[kind](n, **kwargs)
     except TypeError as exc:
-        raise ValueError(f"generator spec {spec!r}: {exc}") from None
+        raise ConfigError(f"generator spec {spec!r}: {exc}") from None
     return Trace(t.time_ns, t.address, t.is_write, spec)
 
 

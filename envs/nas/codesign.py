@@ -27,6 +27,7 @@ from typing import Any
 from archgym.design_space import DesignSpace, Parameter
 from archgym.env import ArchGymEnv
 from archgym.envs.accelerator.env import default_targets as accelerator_default_targets
+from archgym.errors import ConfigError
 from archgym.objective import ConstraintSpec, Objective, objective_from_config
 from archgym.simulator import Metrics
 
@@ -70,13 +71,13 @@ class CoDesignSimulator(NASSimulator):
 
     def __init__(self, base: NASSimulator) -> None:
         if base.hardware is None:
-            raise ValueError("co-design needs hardware cost")
+            raise ConfigError("co-design needs hardware cost")
         super().__init__(base.space, base.data, base.evaluators, base.hardware, base.accelerator)
         self.joint = joint_space(base.space.space, base.hardware.accelerator_space)
         self.version = base.version.replace("archgym-nas", "archgym-codesign")
 
-    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
-        self._check_workload(workload)
+    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: str) -> list[Metrics]:
+        self.workload_data(workload)  # a workload given directly is checked here
         pairs = [split_design(self.joint.validate(d)) for d in designs]  # no unknown or missing key
         return self.evaluate_pairs([n for n, _ in pairs], [h for _, h in pairs])
 
@@ -102,10 +103,10 @@ def make_codesign_env(
     :class:`~.env.NASOptions` ``accelerator`` does not apply and ``hardware`` may only add a
     device's HW-NAS-Bench figures, ``"hwnasbench:<device>"``)."""
     if "accelerator" in options:
-        raise TypeError(f"{ENV_ID}: accelerator does not apply: the accelerator is part of every design")
+        raise ConfigError(f"{ENV_ID}: accelerator does not apply: the accelerator is part of every design")
     hardware = options.pop("hardware", True)
     if hardware is not True and not (isinstance(hardware, str) and hardware.startswith("hwnasbench:")):
-        raise TypeError(
+        raise ConfigError(
             f"{ENV_ID}: hardware={hardware!r} does not apply: the accelerator is part of every design "
             "(only 'hwnasbench:<device>' may add a device's measured figures)"
         )

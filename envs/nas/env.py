@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from archgym.env import ArchGymEnv
+from archgym.errors import ConfigError, UnknownNameError
 from archgym.objective import ConstraintSpec, Objective, objective_from_config
 
 from .block_space import BlockSpace, BlockSpaceConfig
@@ -53,7 +54,7 @@ def make_space(
     """A network space by name (``"cell"``, ``"block"`` or ``"vit"``) with settings ``config``."""
     if isinstance(space, NetworkSpace):
         if config:
-            raise ValueError("space_config applies to a space given by name, not to a NetworkSpace instance")
+            raise ConfigError("space_config applies to a space given by name, not to a NetworkSpace instance")
         return space
     cfg = dict(config or {})
     try:
@@ -64,8 +65,8 @@ def make_space(
         if space == "vit":
             return ViTSpace(input_shape, num_classes, ViTSpaceConfig(**cfg))
     except TypeError as exc:
-        raise ValueError(f"space_config for {space!r}: {exc}") from None
-    raise ValueError(f"unknown NAS space {space!r}; allowed: {', '.join(SPACES)}")
+        raise ConfigError(f"space_config for {space!r}: {exc}") from None
+    raise UnknownNameError(f"unknown NAS space {space!r}; allowed: {', '.join(SPACES)}")
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def check_env_options(env_id: str, env_kwargs: Mapping[str, Any], allowed: Seque
     """Reject keywords that are neither factory options nor :data:`ENV_OPTIONS`, listing the allowed ones."""
     unknown = [k for k in env_kwargs if k not in ENV_OPTIONS]
     if unknown:
-        raise TypeError(
+        raise ConfigError(
             f"{env_id}: unknown option(s) {', '.join(unknown)}; allowed: {', '.join((*allowed, *ENV_OPTIONS))}"
         )
 
@@ -172,14 +173,14 @@ def build_nas_simulator(options: NASOptions) -> NASParts:
     try:
         data = load_dataset(o.dataset, seed=o.data_seed, root=o.dataset_root, **dict(o.dataset_options or {}))
     except TypeError as exc:
-        raise ValueError(
+        raise ConfigError(
             f"dataset_options: {exc}; allowed: val_fraction, image_size, max_train, max_val"
         ) from None
     net_space = make_space(o.space, data.input_shape, data.num_classes, o.space_config)
     try:
         train_settings = TrainSettings(**{"seed": o.seed, "device": o.device, **dict(o.train or {})})
     except TypeError as exc:
-        raise ValueError(f"train: {exc}; allowed: {', '.join(TrainSettings.__dataclass_fields__)}") from None
+        raise ConfigError(f"train: {exc}; allowed: {', '.join(TrainSettings.__dataclass_fields__)}") from None
     evaluators = make_network_evaluators(
         net_space,
         data,
@@ -233,7 +234,7 @@ def default_targets(
             lat = sim.hardware.cost(reference, [sim.accelerator])[0]["latency_ms"]
         targets["latency_ms"] = DEFAULT_LATENCY_FRACTION * lat
     if not targets:
-        raise ValueError("cannot derive default targets for these metrics; pass targets= or objective=")
+        raise ConfigError("cannot derive default targets for these metrics; pass targets= or objective=")
     return targets
 
 

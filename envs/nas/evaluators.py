@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from archgym.simulator import Metric, Metrics, SimulationError, Simulator
+from archgym.errors import ConfigError, InvalidWorkloadError
+from archgym.simulator import Metric, Metrics, PreparedWorkload, Simulator
 
 from .data import ImageData
 from .hardware import HardwareCost
@@ -104,11 +105,11 @@ class NB201Metrics:
         cfg = dict(settings)
         path = cfg.pop("path", None)
         if not path:
-            raise ValueError("evaluator 'nb201' needs benchmark_path= (a NAS-Bench-201 / NATS-Bench file)")
+            raise ConfigError("evaluator 'nb201' needs benchmark_path= (a NAS-Bench-201 / NATS-Bench file)")
         try:
             self.evaluator = NB201Evaluator(space, path, **cfg)
         except TypeError as exc:
-            raise ValueError(f"benchmark settings: {exc}; allowed: path, dataset, epochs") from None
+            raise ConfigError(f"benchmark settings: {exc}; allowed: path, dataset, epochs") from None
 
     def __call__(self, design: Mapping[str, Any]) -> dict[str, float]:
         return self.evaluator(design)
@@ -131,7 +132,7 @@ def make_network_evaluators(
     names = [evaluator] if isinstance(evaluator, str) else list(evaluator)
     bad = [n for n in names if n not in EVALUATORS]
     if bad or not names or len(set(names)) != len(names):
-        raise ValueError(
+        raise ConfigError(
             f"evaluator must be one of {', '.join(EVALUATORS)} or a list of distinct ones; got {evaluator!r}"
         )
     out: list[NetworkEvaluator] = []
@@ -145,7 +146,7 @@ def make_network_evaluators(
     return out
 
 
-class NASSimulator(Simulator):
+class NASSimulator(Simulator[str]):
     """Network evaluators + hardware cost of a fixed accelerator design, behind the Simulator protocol.
 
     Args:
@@ -165,7 +166,7 @@ class NASSimulator(Simulator):
         accelerator: Mapping[str, Any] | None = None,
     ) -> None:
         if not evaluators and hardware is None:
-            raise ValueError("a NAS simulator needs at least one network evaluator or hardware cost")
+            raise ConfigError("a NAS simulator needs at least one network evaluator or hardware cost")
         self.space = space
         self.data = data
         self.evaluators = tuple(evaluators)
@@ -173,21 +174,29 @@ class NASSimulator(Simulator):
         self.accelerator: dict[str, Any] | None = None
         if hardware is not None:
             if accelerator is None:
-                raise ValueError("hardware cost needs an accelerator design")
+                raise ConfigError("hardware cost needs an accelerator design")
             self.accelerator = hardware.accelerator_space.validate(accelerator)
         metrics = [m for e in self.evaluators for m in e.metrics]
         if hardware is not None:
             metrics += list(hardware.metrics)
         names = [m.name for m in metrics]
         if len(set(names)) != len(names):
-            raise ValueError(f"duplicate metric names across evaluators: {names}")
+            raise ConfigError(f"duplicate metric names across evaluators: {names}")
         self.metrics = tuple(metrics)
         hw = f"; hw: {hardware.simulator.version}" if hardware is not None else ""
         self.version = f"archgym-nas 0.1 ({space.name}[{space.config_key()}], {data.name}{hw})"
 
-    def _check_workload(self, workload: Any) -> None:
+    def prepare(self, workload: object) -> PreparedWorkload[str]:
+        """The dataset's name (``workload`` must be it, or None).
+
+        Raises:
+            InvalidWorkloadError: another workload than this simulator's dataset.
+        """
         if workload not in (None, self.data.name):
-            raise SimulationError(f"this NAS simulator evaluates on {self.data.name!r}, not {workload!r}")
+            raise InvalidWorkloadError(
+                f"this NAS simulator evaluates on {self.data.name!r}, not {workload!r}"
+            )
+        return PreparedWorkload(self.data.name, self.data.name, workload)
 
     def network_metrics(self, design: Mapping[str, Any]) -> dict[str, float]:
         """Metrics of the network evaluators only (cached per architecture)."""
@@ -217,11 +226,11 @@ class NASSimulator(Simulator):
                 results[i].update(c)
         return results
 
-    def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
+    def evaluate(self, design: Mapping[str, Any], workload: str) -> Metrics:
         return self.evaluate_many([design], workload)[0]
 
-    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
-        self._check_workload(workload)
+    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: str) -> list[Metrics]:
+        self.workload_data(workload)  # a workload given directly is checked here
         accs = None if self.accelerator is None else [self.accelerator] * len(designs)
         return self.evaluate_pairs(designs, accs)
 

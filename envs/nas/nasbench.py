@@ -38,6 +38,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from archgym.errors import InputFormatError
+
 from .cache import ArchCache
 from .cell_space import CellSpace, arch_string
 from .search_space import NetworkSpace
@@ -49,7 +51,7 @@ NB201_EPOCHS: tuple[int, ...] = (12, 200)
 _INSTALL_HINT = "pip install 'archgym[nasbench]' (the nas-bench-201 and nats_bench packages)"
 
 
-class BenchmarkFileError(ValueError):
+class BenchmarkFileError(InputFormatError):
     """A benchmark file is missing, unreadable or not of a supported version."""
 
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from archgym.design_space import DesignSpace
-from archgym.simulator import Metric, SimulationError, Simulator
+from archgym.errors import SimulationError
+from archgym.simulator import Metric, PreparedWorkload, Simulator
 
 from .kernel import run_schedule
 from .space import soc_design_space
@@ -208,7 +209,7 @@ class SoCResult:
     phases: int
 
 
-class SoCSimulator(Simulator):
+class SoCSimulator(Simulator[_Prepared]):
     """FARSI-style SoC simulator (see the module docstring).
 
     Args:
@@ -238,17 +239,21 @@ class SoCSimulator(Simulator):
         slots = f"pe={self.n_pe} mem={self.n_mem} bus={self.n_bus}"
         mode = "overlap" if self.overlap else "sequential"
         self.version = f"archgym-soc {__version__} node={tech.node_nm}nm {slots} {mode}"
-        self._prep: tuple[Any, _Prepared] | None = None
 
     def __repr__(self) -> str:
         return f"SoCSimulator({self.version!r})"
 
+    def prepare(self, workload: object) -> PreparedWorkload[_Prepared]:
+        """The task graph (a :class:`~.taskgraph.TaskGraph`, a name or a path) loaded, checked and
+        turned into the simulator's design-independent arrays, once."""
+        if isinstance(workload, _Prepared):
+            return PreparedWorkload(workload, workload.graph.name, workload.graph)
+        graph = load_workload(cast(Any, workload))
+        return PreparedWorkload(_prepare(graph), graph.name, workload, (repr(graph),))
+
     def _prepared(self, workload: Any) -> _Prepared:
-        """The workload's arrays, prepared once per workload (a graph object, a name or a path)."""
-        key = workload if isinstance(workload, TaskGraph) else str(workload)
-        if self._prep is None or not (self._prep[0] is key or self._prep[0] == key):
-            self._prep = (key, _prepare(load_workload(workload)))
-        return self._prep[1]
+        """The arrays of the workload (a raw one is prepared first)."""
+        return self.workload_data(workload)
 
     # ------------------------------------------------------------------ decoding
     def _hardware(self, d: Mapping[str, Any]) -> _Hardware:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import Any
 
 from archgym.design_space import Categorical, DesignSpace, Integer, Ordinal, Parameter
+from archgym.errors import ConfigError
 
 from .taskgraph import TaskGraph
 
@@ -55,7 +56,7 @@ def soc_design_space(graph: TaskGraph, n_pe: int = 3, n_mem: int = 3, n_bus: int
     """The knobs for one workload (see the module docstring)."""
     for name, n in (("n_pe", n_pe), ("n_mem", n_mem), ("n_bus", n_bus)):
         if not 1 <= n <= 16:
-            raise ValueError(f"{name} must be between 1 and 16, got {n}")
+            raise ConfigError(f"{name} must be between 1 and 16, got {n}")
     params: list[Parameter] = []
     top = unroll_choices(graph)
     for i in range(n_pe):

@@ -37,12 +37,14 @@ from typing import Any
 
 import yaml
 
+from archgym.errors import InputFormatError
+
 WORKLOAD_DIR = Path(__file__).with_name("workloads")
 TASK_COLUMNS = ("name", "gpp_cycles", "ip_cycles", "ip_energy_fj", "ip_area_um2", "iterations")
 BUDGET_KEYS = ("latency_ms", "power_mw", "area_mm2")
 
 
-class WorkloadFormatError(ValueError):
+class WorkloadFormatError(InputFormatError):
     """A workload file is malformed; the message names the file, the line and the problem."""
 
 

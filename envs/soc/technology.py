@@ -47,6 +47,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from archgym.errors import ConfigError
+
 #: a float or an array of them: the per-task figures are computed for all tasks at once
 Num = TypeVar("Num", float, np.ndarray)
 
@@ -110,7 +112,7 @@ class Technology:
 
     def __post_init__(self) -> None:
         if self.node_nm not in NODE_SCALING:
-            raise ValueError(
+            raise ConfigError(
                 f"technology node {self.node_nm} nm is not modelled; allowed: "
                 + ", ".join(map(str, NODE_SCALING))
             )
