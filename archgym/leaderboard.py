@@ -13,7 +13,8 @@
 * ``lottery.csv``: per agent and hyperparameter configuration, the median normalised score
   over its runs and whether it met the target on at least half of them.
 
-When an agent ran several configurations (the lottery suite), its leaderboard row pools them:
+Agents are ranked on every task of the sweep; an agent with no run on some task is named
+below the table and left out of the ranking (its tasks are in ``tasks.csv``). When an agent ran several configurations (the lottery suite), its leaderboard row pools them:
 that is the lottery's question, "what does a user who picks a configuration at random get".
 """
 
@@ -43,12 +44,14 @@ class Leaderboard:
     improvement: pd.DataFrame  # x, y, p, lo, hi
     profiles: pd.DataFrame  # agent, tau, fraction, lo, hi
     lottery: pd.DataFrame  # agent, params, runs, median_score, success_rate, meets_target
+    #: agents left out of the comparison: the tasks they have no run on
+    left_out: dict[str, list[str]]
 
 
 def leaderboard(data: SweepData, suite: str | None = None, reps: int = DEFAULT_REPS) -> Leaderboard:
     """Score and aggregate a sweep's runs (see module doc)."""
     scored, refs = run_scores(data.runs, suite)
-    matrices, _ = score_matrix(scored[scored["score"].notna()])
+    matrices, _, left_out = score_matrix(scored[scored["score"].notna()])
     table = aggregate_scores(matrices, reps=reps) if matrices else pd.DataFrame(columns=["agent"])
     per_agent = scored.groupby("agent").agg(
         success_rate=("success", "mean"),
@@ -64,6 +67,7 @@ def leaderboard(data: SweepData, suite: str | None = None, reps: int = DEFAULT_R
         improvement=improvement_probabilities(matrices, reps=max(200, reps // 4)),
         profiles=performance_profiles(matrices, reps=reps) if matrices else pd.DataFrame(),
         lottery=lottery_table(scored),
+        left_out=left_out,
     )
 
 
@@ -107,9 +111,19 @@ def leaderboard_markdown(board: Leaderboard) -> str:
             f"| {i} | {r.agent} | {_interval(r.iqm, r.iqm_lo, r.iqm_hi)} | "
             f"{_interval(r.mean, r.mean_lo, r.mean_hi)} | {r.runs} x {r.tasks} | {r.success_rate:.2f} | {evals} |"
         )
-    lines += ["", "| task | budget | random median (score 0) | best (score 1) | from |", "|---|---|---|---|---|"]
+    for agent, tasks in board.left_out.items():
+        lines.append(
+            f"\n{agent} is not ranked: no run on {', '.join(tasks)} (see tasks.csv for its other tasks)."
+        )
+    lines += [
+        "",
+        "| task | budget | random median (score 0) | best (score 1) | from |",
+        "|---|---|---|---|---|",
+    ]
     for r in board.references.itertuples(index=False):
-        lines.append(f"| {r.task} | {r.budget} | {r.random_median:.4f} | {r.best:.4f} | {r.reference_source} |")
+        lines.append(
+            f"| {r.task} | {r.budget} | {r.random_median:.4f} | {r.best:.4f} | {r.reference_source} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -133,4 +147,11 @@ def write_leaderboard(board: Leaderboard, out_dir: str | os.PathLike) -> dict[st
     return written
 
 
-__all__ = ["Leaderboard", "leaderboard", "leaderboard_markdown", "lottery_table", "task_table", "write_leaderboard"]
+__all__ = [
+    "Leaderboard",
+    "leaderboard",
+    "leaderboard_markdown",
+    "lottery_table",
+    "task_table",
+    "write_leaderboard",
+]

@@ -107,7 +107,9 @@ def fig_profiles(board: Leaderboard, cmap: dict[str, str]) -> Any:
             )
         )
         fig.add_trace(
-            go.Scatter(x=p["tau"], y=p["fraction"], name=str(agent), line={"color": c}, legendgroup=str(agent))
+            go.Scatter(
+                x=p["tau"], y=p["fraction"], name=str(agent), line={"color": c}, legendgroup=str(agent)
+            )
         )
     fig.update_layout(
         title="Performance profiles: fraction of runs (all tasks) with score > tau",
@@ -126,7 +128,10 @@ def fig_improvement(board: Leaderboard) -> Any:
     lo = imp.pivot(index="x", columns="y", values="lo").reindex(index=agents, columns=agents)
     hi = imp.pivot(index="x", columns="y", values="hi").reindex(index=agents, columns=agents)
     text = [
-        [f"P({x} > {y}) = {p.loc[x, y]:.2f} [{lo.loc[x, y]:.2f}, {hi.loc[x, y]:.2f}]" if x != y else "" for y in agents]
+        [
+            f"P({x} > {y}) = {p.loc[x, y]:.2f} [{lo.loc[x, y]:.2f}, {hi.loc[x, y]:.2f}]" if x != y else ""
+            for y in agents
+        ]
         for x in agents
     ]
     fig = go.Figure(
@@ -141,7 +146,9 @@ def fig_improvement(board: Leaderboard) -> Any:
             hovertemplate="%{text}<extra></extra>",
         )
     )
-    fig.update_layout(title="Probability of improvement: row agent over column agent", height=200 + 30 * len(agents))
+    fig.update_layout(
+        title="Probability of improvement: row agent over column agent", height=200 + 30 * len(agents)
+    )
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -224,7 +231,9 @@ def _hover_text(df: pd.DataFrame, params: list[str], metrics: list[str], per_lin
         knobs = [f"{p.removeprefix('param.')}={_fmt(rec[p])}" for p in params]
         values = [f"{m.removeprefix(METRIC_PREFIX)}={_fmt(rec[m])}" for m in metrics if pd.notna(rec[m])]
         run = Path(str(rec["run_dir"])).name
-        lines = [f"<b>{html.escape(str(rec['agent']))}</b> seed {rec.get('seed', '')}: run {html.escape(run)}"]
+        lines = [
+            f"<b>{html.escape(str(rec['agent']))}</b> seed {rec.get('seed', '')}: run {html.escape(run)}"
+        ]
         for items in (knobs, values):
             lines += [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
         out.append("<br>".join(lines))
@@ -312,7 +321,12 @@ def html_page(data: SweepData, board: Leaderboard, title: str) -> str:
     sections: list[tuple[str, str, list[Any]]] = [
         (
             "Leaderboard",
-            _table(_board_table(board), "leaderboard") + _table(board.references, "references"),
+            _table(_board_table(board), "leaderboard")
+            + "".join(
+                f"<p class='note'>{html.escape(a)} is not ranked: no run on {html.escape(', '.join(t))}.</p>"
+                for a, t in board.left_out.items()
+            )
+            + _table(board.references, "references"),
             [fig_leaderboard(board)],
         ),
         ("Performance profiles", "", [fig_profiles(board, cmap)] if len(board.profiles) else []),
@@ -325,7 +339,9 @@ def html_page(data: SweepData, board: Leaderboard, title: str) -> str:
         ("Hyperparameter lottery", "", [fig_lottery(board, cmap)]),
     ]
     pareto = [fig_pareto(data, e, cmap) for e in sorted(data.runs["env_id"].astype(str).unique())]
-    sections.append(("Pareto explorer (hover a point for its design)", "", [f for f in pareto if f is not None]))
+    sections.append(
+        ("Pareto explorer (hover a point for its design)", "", [f for f in pareto if f is not None])
+    )
     body, first = [], True
     for name, pre, figs in sections:
         body.append(f"<h2>{html.escape(name)}</h2>{pre}")

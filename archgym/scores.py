@@ -62,8 +62,14 @@ def with_tasks(runs: pd.DataFrame) -> pd.DataFrame:
     extra = []
     for run_dir, env_id, workload in zip(runs["run_dir"], runs["env_id"], runs["workload"]):
         summary, config = _run_files(str(run_dir))
-        suite = (config.get("suite") or {}).get("name", "") if isinstance(config.get("suite"), Mapping) else ""
-        task = str(config["task"]) if suite and config.get("task") else f"{str(env_id).split('/')[-1]}/{workload}"
+        suite = (
+            (config.get("suite") or {}).get("name", "") if isinstance(config.get("suite"), Mapping) else ""
+        )
+        task = (
+            str(config["task"])
+            if suite and config.get("task")
+            else f"{str(env_id).split('/')[-1]}/{workload}"
+        )
         hv = (summary.get("hypervolume") or {}).get("value")
         extra.append(
             {
@@ -147,20 +153,29 @@ def run_scores(runs: pd.DataFrame, suite: Suite | str | None = None) -> tuple[pd
     return merged, refs
 
 
-def score_matrix(scored: pd.DataFrame, value: str = "score") -> tuple[dict[str, np.ndarray], list[str]]:
-    """Per agent, a ``(runs x tasks)`` matrix of ``value`` (rliable's layout) and the task order.
+def score_matrix(
+    scored: pd.DataFrame, value: str = "score"
+) -> tuple[dict[str, np.ndarray], list[str], dict[str, list[str]]]:
+    """Per agent, a ``(runs x tasks)`` matrix of ``value`` (rliable's layout), the task order, and
+    the agents left out with the tasks they have no run on.
 
-    Run ``i`` of an agent is its ``i``-th seed present on every task; seeds missing on some
-    task are left out, so every column has the same runs.
+    Every agent is compared on every task: run ``i`` of an agent is its ``i``-th seed present on
+    every task (seeds missing on some task are left out), and an agent with no run on some task
+    (e.g. grid search, which refuses spaces too large to grid) is left out of the matrices.
     """
     tasks = sorted(scored["task"].astype(str).unique())
     out: dict[str, np.ndarray] = {}
+    missing: dict[str, list[str]] = {}
     for agent, grp in scored.groupby("agent", sort=True):
         table = grp.pivot_table(index="seed", columns="task", values=value, aggfunc="mean")
+        absent = [t for t in tasks if t not in table.columns]
+        if absent:
+            missing[str(agent)] = absent
+            continue
         table = table.reindex(columns=tasks).dropna(axis=0, how="any")
         if len(table):
             out[str(agent)] = table.to_numpy(np.float64)
-    return out, tasks
+    return out, tasks, missing
 
 
 __all__ = [

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from archgym.registry import ConfigError
+from archgym.errors import ConfigError
 
 #: the package folder holding the suites (``archgym.conf`` is ``conf/`` installed)
 SUITE_PACKAGE = "archgym.conf"
@@ -117,10 +117,15 @@ def suite_from_mapping(block: Mapping[str, Any], default_name: str = "") -> Suit
     for name, spec in (block.get("tasks") or {}).items():
         if "env" not in spec or "budget" not in spec:
             raise ConfigError(f"suite.tasks.{name}: needs env and budget")
-        tasks[str(name)] = Task(str(name), dict(spec["env"]), int(spec["budget"]), str(spec.get("chosen_by", "")))
+        tasks[str(name)] = Task(
+            str(name), dict(spec["env"]), int(spec["budget"]), str(spec.get("chosen_by", ""))
+        )
     reference = {
         str(name): Reference(
-            float(r["random_median"]), float(r["best"]), str(r.get("objective_hash", "")), int(r.get("runs", 0))
+            float(r["random_median"]),
+            float(r["best"]),
+            str(r.get("objective_hash", "")),
+            int(r.get("runs", 0)),
         )
         for name, r in (block.get("reference") or {}).items()
     }

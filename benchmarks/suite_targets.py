@@ -42,7 +42,9 @@ def task_env(suite: str, task: str, targets: dict[str, float] | None = None) -> 
     return env, cfg
 
 
-def calibrate(suite: str, task: str, samples: int, sample_seed: int, random_success: float) -> dict[str, float]:
+def calibrate(
+    suite: str, task: str, samples: int, sample_seed: int, random_success: float
+) -> dict[str, float]:
     env, cfg = task_env(suite, task)
     base: Any = unwrap(env)
     spec: TargetSpec = base.objective

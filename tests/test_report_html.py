@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("plotly", reason='plotly not installed (pip install -e ".[suite]")')
-pytest.importorskip("rliable", reason='rliable not installed (pip install --no-deps rliable==1.2.0, see Makefile)')
+pytest.importorskip(
+    "rliable", reason="rliable not installed (pip install --no-deps rliable==1.2.0, see Makefile)"
+)
 
-from archgym.cli.report import main as report_main  # noqa: E402
-from archgym.report_html import figure_count  # noqa: E402
-from archgym.runner import run_experiment  # noqa: E402
-from archgym.suite import task_config  # noqa: E402
+from archgym.cli.report import main as report_main
+from archgym.report_html import figure_count
+from archgym.runner import run_experiment
+from archgym.suite import task_config
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AGENTS, SEEDS, TASKS = ("random", "ga"), (0, 1), ("accelerator", "soc")
@@ -50,7 +52,9 @@ def test_html_report_files_and_leaderboard(report):
 
 
 def _browser():
-    sync = pytest.importorskip("playwright.sync_api", reason='playwright not installed (pip install -e ".[browser]")')
+    sync = pytest.importorskip(
+        "playwright.sync_api", reason='playwright not installed (pip install -e ".[browser]")'
+    )
     if not Path(CHROMIUM).exists():
         pytest.skip("no chromium at /usr/bin/chromium (Debian: `make browser` or apt-get install chromium)")
     return sync.sync_playwright()
@@ -66,7 +70,9 @@ def test_html_report_renders_in_chromium_and_hover_shows_a_design(report):
         errors, requests = [], []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+        page.on(
+            "request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None
+        )
         page.goto((report / "report.html").as_uri())
         page.wait_for_function(
             "() => [...document.querySelectorAll('.plotly-graph-div')].every(d => d.querySelector('.main-svg'))",

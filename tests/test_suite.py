@@ -15,7 +15,9 @@ from archgym.runner import run_experiment
 from archgym.scores import normalised_score, run_scores, score_matrix
 from archgym.suite import Reference, Suite, Task, available_suites, load_suite, task_config
 
-pytest.importorskip("rliable", reason='rliable not installed (pip install --no-deps rliable==1.2.0, see Makefile)')
+pytest.importorskip(
+    "rliable", reason="rliable not installed (pip install --no-deps rliable==1.2.0, see Makefile)"
+)
 
 
 @pytest.mark.parametrize("name", ["small", "standard", "lottery"])
@@ -71,7 +73,10 @@ def test_scores_put_random_median_at_zero_and_the_best_run_at_one():
 
 
 def test_degenerate_anchors_score_reached_or_not():
-    assert list(normalised_score(np.array([1.0, 0.9]), np.array([1.0, 1.0]), np.array([1.0, 1.0]))) == [1.0, 0.0]
+    assert list(normalised_score(np.array([1.0, 0.9]), np.array([1.0, 1.0]), np.array([1.0, 1.0]))) == [
+        1.0,
+        0.0,
+    ]
 
 
 def test_recorded_suite_reference_wins_unless_the_objective_differs():
@@ -88,8 +93,11 @@ def test_score_matrix_keeps_seeds_present_on_every_task():
     a = _runs({"random": [0.1, 0.2, 0.3], "ga": [0.3, 0.4, 0.5]}, task="a")
     b = _runs({"random": [0.1, 0.2, 0.3], "ga": [0.3, 0.4]}, task="b")
     scored, _ = run_scores(pd.concat([a, b], ignore_index=True))
-    matrices, tasks = score_matrix(scored)
+    matrices, tasks, left_out = score_matrix(scored)
     assert tasks == ["a", "b"] and matrices["ga"].shape == (2, 2) and matrices["random"].shape == (3, 2)
+    only_a = _runs({"grid": [0.5, 0.6]}, task="a")
+    matrices, _, left_out = score_matrix(run_scores(pd.concat([a, b, only_a], ignore_index=True))[0])
+    assert "grid" not in matrices and left_out == {"grid": ["b"]}
 
 
 def test_rliable_aggregates_on_a_known_sample():
