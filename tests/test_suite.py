@@ -172,3 +172,23 @@ def test_slurm_launcher_script_for_a_suite(tmp_path, monkeypatch):
     for line in ("--cpus-per-task=1", "--partition=cpu", "--time=120", "--mem=4GB", "--nodes=1"):
         assert f"#SBATCH {line}" in script
     assert "submitit.core._submit" in script
+
+
+@pytest.mark.slow
+def test_a_suite_on_a_local_ray_instance(tmp_path):
+    """Two tasks of suite=small on Ray bound to 127.0.0.1 (skipped unless `pip install -e .[ray]`)."""
+    pytest.importorskip(
+        "hydra_plugins.hydra_ray_launcher", reason="Ray launcher not installed (pip install -e .[ray])"
+    )
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "archgym.cli", "run", "--multirun", "hydra/launcher=ray_local"]
+    args += ["hydra.launcher.ray.init.num_cpus=2", "+suite=small", "task=accelerator,soc", "agent=random"]
+    args += ["seed=0", "budget=6", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_DEDUP_LOGS": "0"}
+    proc = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summaries = [json.loads(p.read_text()) for p in (tmp_path / "sweep").glob("*/summary.json")]
+    assert sorted(s["env_id"] for s in summaries) == ["archgym/Accelerator-v0", "archgym/SoC-v0"]
+    assert all(s["complete"] and s["evaluations"] == 6 for s in summaries)
