@@ -105,11 +105,13 @@ def leaderboard_markdown(board: Leaderboard) -> str:
         "median evals to target |",
         "|---|---|---|---|---|---|---|",
     ]
-    for i, r in enumerate(board.table.itertuples(index=False), start=1):
-        evals = f"{r.median_evals_to_target:.0f}" if np.isfinite(r.median_evals_to_target) else "-"
+    for i, r in enumerate(board.table.to_dict("records"), start=1):
+        e = float(r["median_evals_to_target"])
+        evals = f"{e:.0f}" if np.isfinite(e) else "-"
+        iqm = _interval(float(r["iqm"]), float(r["iqm_lo"]), float(r["iqm_hi"]))
+        mean = _interval(float(r["mean"]), float(r["mean_lo"]), float(r["mean_hi"]))
         lines.append(
-            f"| {i} | {r.agent} | {_interval(r.iqm, r.iqm_lo, r.iqm_hi)} | "
-            f"{_interval(r.mean, r.mean_lo, r.mean_hi)} | {r.runs} x {r.tasks} | {r.success_rate:.2f} | {evals} |"
+            f"| {i} | {r['agent']} | {iqm} | {mean} | {r['runs']} x {r['tasks']} | {r['success_rate']:.2f} | {evals} |"
         )
     for agent, tasks in board.left_out.items():
         lines.append(
@@ -120,9 +122,10 @@ def leaderboard_markdown(board: Leaderboard) -> str:
         "| task | budget | random median (score 0) | best (score 1) | from |",
         "|---|---|---|---|---|",
     ]
-    for r in board.references.itertuples(index=False):
+    for ref in board.references.to_dict("records"):
         lines.append(
-            f"| {r.task} | {r.budget} | {r.random_median:.4f} | {r.best:.4f} | {r.reference_source} |"
+            f"| {ref['task']} | {ref['budget']} | {float(ref['random_median']):.4f} | {float(ref['best']):.4f} "
+            f"| {ref['reference_source']} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -46,18 +46,21 @@ def _bootstraps() -> tuple[type, type]:
 
     library, _ = _rliable()
 
-    class _IID(arch_bs.IIDBootstrap):  # type: ignore[misc]
+    class _IID(arch_bs.IIDBootstrap):
         def __init__(self, *args: Any, random_state: Any = None, **kwargs: Any) -> None:
             super().__init__(*args, seed=random_state, **kwargs)
 
-    class _Independent(arch_bs.IndependentSamplesBootstrap):  # type: ignore[misc]
+    class _Independent(arch_bs.IndependentSamplesBootstrap):
         def __init__(self, *args: Any, random_state: Any = None, **kwargs: Any) -> None:
             super().__init__(*args, seed=random_state, **kwargs)
 
-    class Stratified(library.StratifiedBootstrap, _IID):  # type: ignore[misc]
+    stratified: Any = library.StratifiedBootstrap
+    independent: Any = library.StratifiedIndependentBootstrap
+
+    class Stratified(stratified, _IID):
         pass
 
-    class StratifiedIndependent(library.StratifiedIndependentBootstrap, _Independent):  # type: ignore[misc]
+    class StratifiedIndependent(independent, _Independent):
         pass
 
     return Stratified, StratifiedIndependent
