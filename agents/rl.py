@@ -51,14 +51,22 @@ from gymnasium import spaces
 
 from archgym.agent import Agent, RunResult
 from archgym.agents._common import check_choice, check_float, check_int, isolated_global_rngs
+from archgym.agents.rl_vector import (
+    MOVES,
+    START_MODES,
+    VectorFlatWrapper,
+    VectorMoveWrapper,
+    move_indices,
+    move_offsets,
+    n_move_actions,
+)
 from archgym.design_space import DesignSpace
-from archgym.env import unwrap
+from archgym.env import ArchGymEnv, unwrap
 from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation
+from archgym.vector import ArchGymVectorEnv
 
 ACTION_MODES = ("direct", "incremental", "assign", "flat")
-MOVES = ("step", "assign")
-START_MODES = ("best", "random", "centre")
 _MAX_FLAT = 1_000_000
 
 
@@ -98,9 +106,8 @@ class IncrementalActionWrapper(gym.Wrapper):
         self.space: DesignSpace = unwrap(env).space
         self.moves = check_choice("moves", moves, MOVES)
         self.start = check_choice("start", start, START_MODES)
-        self._offsets = np.concatenate([[0], np.cumsum(self.space.nvec)])
-        n_actions = 2 * len(self.space) if moves == "step" else int(self._offsets[-1])
-        self.action_space = spaces.Discrete(n_actions)
+        self._offsets = move_offsets(self.space)
+        self.action_space = spaces.Discrete(n_move_actions(self.space, self.moves))
         inner = env.observation_space
         if not isinstance(inner, spaces.Box):
             raise TypeError(f"{type(self).__name__} needs a Box observation space, got {inner}")
@@ -135,18 +142,7 @@ class IncrementalActionWrapper(gym.Wrapper):
 
     def move(self, action: int) -> np.ndarray:
         """The index vector reached from the current design by ``action``."""
-        out = self._current.copy()
-        if self.moves == "assign":
-            j = int(np.searchsorted(self._offsets, int(action), side="right")) - 1
-            out[j] = int(action) - int(self._offsets[j])
-            return out
-        j, up = divmod(int(action), 2)
-        n = int(self.space.nvec[j])
-        if self.space.params[j].is_categorical:
-            out[j] = (out[j] + (1 if up else -1)) % n
-        else:
-            out[j] = int(np.clip(out[j] + (1 if up else -1), 0, n - 1))
-        return out
+        return move_indices(self.space, self._offsets, self.moves, self._current, action)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         self._current = self.move(int(action))
@@ -219,6 +215,7 @@ SHARED_DEFAULTS: Mapping[str, Any] = {
     "episode_length": 1,
     "device": "cpu",
     "num_threads": 1,
+    "n_envs": 1,
 }
 
 
@@ -246,6 +243,11 @@ class SB3Agent(Agent):
             these small MLPs).
         num_threads: torch CPU threads during learning (restored afterwards); 0 = leave
             torch's setting.
+        n_envs: parallel episodes per step (>= 1). With ``n_envs > 1`` the agent trains on
+            an :class:`~archgym.vector.ArchGymVectorEnv` over the run's env: each SB3 step
+            proposes ``n_envs`` designs, evaluated as one batch by the one simulator and
+            logged in sub-env order; the budget is still exact (the last step evaluates only
+            what is left of it). SB3's ``n_steps`` is per env, as in SB3.
     """
 
     #: the SB3 algorithm class name
@@ -269,6 +271,7 @@ class SB3Agent(Agent):
         self.episode_length = check_int("episode_length", s["episode_length"], 0)
         self.device = check_choice("device", s["device"], ("cpu", "cuda", "auto"))
         self.num_threads = check_int("num_threads", s["num_threads"], 0)
+        self.n_envs = check_int("n_envs", s["n_envs"], 1)
         if self.action_mode == "flat" and not space.size <= _MAX_FLAT:
             raise ConfigError(
                 f"action_mode 'flat' needs at most {_MAX_FLAT} designs, the space has {space.size:g}"
@@ -304,8 +307,26 @@ class SB3Agent(Agent):
         """Algorithm-specific SB3 constructor arguments."""
         raise NotImplementedError
 
-    def build(self, env: gym.Env) -> Any:
-        """The SB3 model on the (wrapped) env."""
+    def wrap_vector(self, env: ArchGymEnv, budget: int) -> Any:
+        """``n_envs`` episodes of ``env`` as one SB3 ``VecEnv`` (batched evaluation), per ``action_mode``."""
+        from archgym.vector_sb3 import SB3VecEnv
+
+        episode_length = self.episode_length or env.episode_length
+        venv: Any = ArchGymVectorEnv(
+            env, self.n_envs, autoreset_mode="same_step", episode_length=episode_length
+        )
+        venv.evaluation_limit = env.n_evaluations + budget
+        if self.action_mode in ("incremental", "assign"):
+            moves = "step" if self.action_mode == "incremental" else "assign"
+            venv = VectorMoveWrapper(venv, moves=moves, start=self.start)
+        elif self.action_mode == "flat":
+            venv = VectorFlatWrapper(venv)
+        sb3_env = SB3VecEnv(venv)
+        sb3_env.seed(self.seed)
+        return sb3_env
+
+    def build(self, env: Any) -> Any:
+        """The SB3 model on the (wrapped) env or ``VecEnv``."""
         import stable_baselines3 as sb3
 
         cls = getattr(sb3, self.algorithm)
@@ -335,7 +356,8 @@ class SB3Agent(Agent):
         start = time.perf_counter()
         try:
             with isolated_global_rngs(self.seed, self.num_threads, cuda=self.device != "cpu"):
-                self.model = self.build(self.wrap(env))
+                policy_env = self.wrap_vector(base, budget) if self.n_envs > 1 else self.wrap(env)
+                self.model = self.build(policy_env)
                 self.model.learn(
                     total_timesteps=budget, callback=_budget_callback(result, budget, stop_on_success)
                 )

@@ -8,8 +8,16 @@
   unit-cube encoding is appended. Before the first step the observation is all zeros.
 * **reward**: from the objective; **terminated** when the objective's success holds (e.g.
   every target met within tolerance); **truncated** after ``episode_length`` steps.
-* **info**: ``design`` (decoded), ``metrics`` (raw, in the simulator's units), ``feasible``,
-  ``success``, ``error`` and ``episode_step``.
+* **info**: the same keys and types on every step, feasible or not, so vectorised clients
+  (Gymnasium's ``SyncVectorEnv``/``AsyncVectorEnv``, SB3's ``VecEnv``) can stack them:
+  ``design`` (decoded; ``{}`` after ``reset``), ``metrics`` (raw, in the simulator's units;
+  every metric NaN when the design could not be simulated), ``feasible``, ``success``,
+  ``error`` (``""`` when there is none) and ``episode_step``.
+* **render**: ``render_mode="ansi"`` (text) or ``"rgb_array"`` (a small image of the last
+  design's metrics against the targets, :mod:`archgym.rendering`).
+
+:mod:`archgym.vector` batches ``N`` copies of the task in one process (Gymnasium's
+``vector_entry_point``): one simulator, ``N`` designs per ``evaluate_many`` call.
 
 Non-RL agents call :meth:`ArchGymEnv.evaluate` with whole batches of designs; both paths go
 through the same :class:`~archgym.evaluation.Evaluator`, so every evaluation is counted,
@@ -27,6 +35,7 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
+from archgym import rendering
 from archgym.design_space import DesignSpace
 from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation, Evaluator, Recorder
@@ -47,7 +56,7 @@ ActType = NDArray[Any]
 class ArchGymEnv(gym.Env[ObsType, ActType]):
     """A hardware design-space exploration task as a gymnasium environment."""
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": list(rendering.RENDER_MODES), "render_fps": 4}
 
     def __init__(
         self,
@@ -75,10 +84,7 @@ class ArchGymEnv(gym.Env[ObsType, ActType]):
             raise ConfigError(
                 f"action_encoding must be one of {', '.join(ACTION_ENCODINGS)}, got {action_encoding!r}"
             )
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ConfigError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
-            )
+        rendering.check_render_mode(render_mode)
         # decoded, validated and hashed once (InvalidWorkloadError, a ValueError, names the workload)
         self.prepared_workload: PreparedWorkload[Any] = simulator.prepared(workload)
         self.workload = self.prepared_workload.source  # as given: what another simulator prepares
@@ -160,27 +166,51 @@ class ArchGymEnv(gym.Env[ObsType, ActType]):
         return self.space.to_box(design)
 
     # ---------------------------------------------------------- gymnasium API
-    def _observation(self, ev: Evaluation | None) -> ObsType:
+    def observations(self, evs: Sequence[Evaluation | None]) -> NDArray[np.float32]:
+        """The observations of several evaluations (``None``: before the first step), shape ``(N, n_obs)``."""
         n = len(self.simulator.metrics)
-        obs = np.zeros(self._n_obs, dtype=np.float64)
-        if ev is not None and ev.metrics is not None:
-            vals = np.array([ev.metrics[m.name] for m in self.simulator.metrics], dtype=np.float64)
-            obs[:n] = np.nan_to_num(vals / self._scales, nan=0.0, posinf=_OBS_LIMIT, neginf=-_OBS_LIMIT)
-        if self.observe_design and ev is not None:
-            obs[n:] = self.space.to_unit(ev.design)
+        obs = np.zeros((len(evs), self._n_obs), dtype=np.float64)
+        names = self.simulator.metric_names
+        for i, ev in enumerate(evs):
+            if ev is not None and ev.metrics is not None:
+                obs[i, :n] = [ev.metrics[m] for m in names]
+            if self.observe_design and ev is not None:
+                obs[i, n:] = self.space.to_unit(ev.design)
+        obs[:, :n] = np.nan_to_num(obs[:, :n] / self._scales, nan=0.0, posinf=_OBS_LIMIT, neginf=-_OBS_LIMIT)
         return np.clip(obs, -_OBS_LIMIT, _OBS_LIMIT).astype(np.float32)
 
-    def _info(self, ev: Evaluation | None) -> dict[str, Any]:
+    def _observation(self, ev: Evaluation | None) -> ObsType:
+        return self.observations([ev])[0]
+
+    def info(self, ev: Evaluation | None, episode_step: int) -> dict[str, Any]:
+        """The step info of an evaluation (``None``: after ``reset``), with a fixed structure.
+
+        The keys and their types never change: ``metrics`` holds every metric (NaN where the
+        design could not be simulated) and ``error`` is a string (``""`` without an error),
+        so Gymnasium's vector envs can stack the infos of feasible and infeasible designs.
+        """
+        nan_metrics = dict.fromkeys(self.simulator.metric_names, float("nan"))
         if ev is None:
-            return {"episode_step": 0}
+            return {
+                "design": {},
+                "metrics": nan_metrics,
+                "feasible": False,
+                "success": False,
+                "error": "",
+                "episode_step": int(episode_step),
+            }
+        metrics = nan_metrics if ev.metrics is None else {k: float(ev.metrics[k]) for k in nan_metrics}
         return {
-            "design": ev.design,
-            "metrics": ev.metrics,
-            "feasible": ev.feasible,
-            "success": ev.success,
-            "error": ev.error,
-            "episode_step": self._t,
+            "design": dict(ev.design),
+            "metrics": metrics,
+            "feasible": bool(ev.feasible),
+            "success": bool(ev.success),
+            "error": ev.error or "",
+            "episode_step": int(episode_step),
         }
+
+    def _info(self, ev: Evaluation | None) -> dict[str, Any]:
+        return self.info(ev, self._t)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -199,24 +229,9 @@ class ArchGymEnv(gym.Env[ObsType, ActType]):
         truncated = (not terminated) and self._t >= self.episode_length
         return self._observation(ev), float(ev.reward), terminated, truncated, self._info(ev)
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
-            return None
-        if self._last is None:
-            return f"{self.env_id or type(self).__name__} [{self.workload_name}]: no design evaluated yet\n"
-        ev = self._last
-        lines = [
-            f"{self.env_id or type(self).__name__} [{self.workload_name}] step {self._t}: "
-            f"reward {ev.reward:.4f}"
-            + (" (target met)" if ev.success else "")
-            + ("" if ev.feasible else " (infeasible)")
-        ]
-        lines += [f"  {k} = {v}" for k, v in ev.design.items()]
-        if ev.metrics:
-            lines += [f"  -> {m.name} = {ev.metrics[m.name]:.4g} {m.unit}" for m in self.simulator.metrics]
-        if ev.error:
-            lines.append(f"  error: {ev.error}")
-        return "\n".join(lines) + "\n"
+    def render(self) -> Any:
+        """The last evaluation as text (``"ansi"``) or an RGB image (``"rgb_array"``); None without a mode."""
+        return rendering.render(self, self._last, self._t, self.render_mode)
 
 
 def unwrap(env: gym.Env[Any, Any]) -> ArchGymEnv:

@@ -13,6 +13,8 @@ Env packages subclass these, e.g. ``class TraceFormatError(InputFormatError)`` i
     ArchGymError
     ├── ConfigError (ValueError)            a configuration value is invalid (names key + allowed values)
     │   ├── RunLockedError                  another live run writes to the directory
+    │   ├── ReplayMismatchError             a resumed run proposed another design than its dataset holds
+    │   ├── RenderModeError                 a render mode the env does not offer (also gymnasium's UnsupportedMode)
     │   └── UnknownNameError (KeyError)     a name that is not registered (env, agent, simulator, workload)
     ├── ObjectiveError (ValueError)         targets / weights / constraints that do not fit the metrics
     ├── InvalidDesignError (ValueError)     a design outside the design space (names the parameter)
@@ -25,10 +27,13 @@ Env packages subclass these, e.g. ``class TraceFormatError(InputFormatError)`` i
         └── InvalidWorkloadError (ValueError)  nothing can be simulated on the workload
 
     ArchGymWarning (UserWarning)
-    └── StaleLockWarning                    a run lock left by a dead process was taken over
+    ├── StaleLockWarning                    a run lock left by a dead process was taken over
+    └── LeftOutWarning                      load_dataset left rows or runs out (the message says which)
 """
 
 from __future__ import annotations
+
+from gymnasium.error import UnsupportedMode
 
 
 class ArchGymError(Exception):
@@ -41,6 +46,14 @@ class ConfigError(ArchGymError, ValueError):
 
 class RunLockedError(ConfigError):
     """The run directory is locked by another live run (``archgym run`` exits 2 naming it)."""
+
+
+class ReplayMismatchError(ConfigError):
+    """A resumed run proposed another design than its dataset records at some step (see archgym.replay)."""
+
+
+class RenderModeError(ConfigError, UnsupportedMode):
+    """A render mode archgym's envs do not offer; also Gymnasium's :class:`~gymnasium.error.UnsupportedMode`."""
 
 
 class UnknownNameError(ConfigError, KeyError):
@@ -97,6 +110,10 @@ class StaleLockWarning(ArchGymWarning):
     """A run lock left by a process that no longer runs was taken over."""
 
 
+class LeftOutWarning(ArchGymWarning):
+    """:func:`archgym.dataset.load_dataset` left rows or runs out of what it returned."""
+
+
 #: what the command line reports in one line with exit status 2 (bad input, not a bug)
 INPUT_ERRORS: tuple[type[BaseException], ...] = (
     ConfigError,
@@ -116,8 +133,10 @@ __all__ = [
     "InputFormatError",
     "InvalidDesignError",
     "InvalidWorkloadError",
+    "LeftOutWarning",
     "MixedDatasetError",
     "ObjectiveError",
+    "ReplayMismatchError",
     "ProxyDataError",
     "ProxyFileError",
     "RunLockedError",

@@ -11,18 +11,25 @@ Parallel evaluation: with ``workers > 1`` (``evaluator.workers=N`` in a run's co
 uncached designs of a batch are evaluated by ``N`` workers — local processes, or Ray actors
 with ``evaluator.backend=ray`` (:mod:`archgym.parallel`); results are recorded in proposal
 order, so the dataset is the same as with one worker.
+
+Resume: :meth:`Evaluator.replay` hands it the rows a cut-off run logged
+(:class:`~archgym.replay.ReplayLog`); the first ``n`` evaluations are then checked against
+them and answered from them instead of the simulator (``replayed=True``), see :mod:`archgym.replay`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archgym.design_space import DesignSpace, design_key
 from archgym.objective import Objective
 from archgym.parallel import BatchPool, check_backend, make_pool
-from archgym.simulator import PreparedWorkload, Simulator, evaluate_safely
+from archgym.simulator import Outcome, PreparedWorkload, Simulator, evaluate_safely
+
+if TYPE_CHECKING:  # archgym.replay reads the logger's columns; the logger imports this module
+    from archgym.replay import ReplayLog
 
 
 @dataclass
@@ -39,6 +46,8 @@ class Evaluation:
     cached: bool = False
     step: int = 0  # 1-based position in the run's sequence of evaluations
     extra: dict[str, Any] = field(default_factory=dict)
+    #: answered from the dataset of the run being resumed (already logged; see archgym.replay)
+    replayed: bool = False
 
 
 Recorder = Callable[[Evaluation], None]
@@ -63,7 +72,12 @@ class Evaluator:
         self._recorders: list[Recorder] = []
         self.count = 0
         self._pool: BatchPool | None = None
+        self._replay: ReplayLog | None = None
         self.set_workers(workers, backend)
+
+    def replay(self, log: ReplayLog | None) -> None:
+        """Answer evaluations ``count+1 .. len(log)`` from ``log`` (a resumed run's rows), checking designs."""
+        self._replay = log
 
     def set_workers(self, workers: int, backend: str = "process") -> None:
         """Evaluate each batch's uncached designs in ``workers`` workers (1 = in this process).
@@ -105,15 +119,20 @@ class Evaluator:
         for k, d in zip(keys, canon):
             if k not in self._cache and k not in todo:
                 todo[k] = d
-        designs_todo = list(todo.values())
+        answered = self._replayed(keys, canon, todo)
+        designs_todo = [d for k, d in todo.items() if k not in answered]
         if self._pool is not None:
             fresh = self._pool.evaluate(designs_todo)
         else:
             fresh = evaluate_safely(self.simulator, designs_todo, self.workload.data)
+        outcomes = dict(zip([k for k in todo if k not in answered], fresh))
+        outcomes.update(answered)
         times = {}
-        for k, out in zip(todo, fresh):
+        for k in todo:
+            out = outcomes[k]
             self._cache[k] = (out.metrics, out.error, out.extra)
             times[k] = out.wall_time_s
+        n_replayed = len(self._replay) if self._replay is not None else 0
         results = []
         seen_now: set[tuple] = set()
         for k, d in zip(keys, canon):
@@ -133,8 +152,26 @@ class Evaluator:
                 cached=not first,
                 step=self.count,
                 extra=dict(extra),
+                replayed=self.count <= n_replayed,
             )
             for rec in self._recorders:
                 rec(ev)
             results.append(ev)
         return results
+
+    def _replayed(
+        self, keys: Sequence[tuple], canon: Sequence[dict], todo: Mapping[tuple, dict]
+    ) -> dict[tuple, Outcome]:
+        """Outcomes of the uncached designs whose first step is in the replay log (designs checked)."""
+        log = self._replay
+        if log is None or self.count >= len(log):
+            return {}
+        answered: dict[tuple, Outcome] = {}
+        for i, (k, d) in enumerate(zip(keys, canon)):
+            step = self.count + i + 1
+            if step > len(log):
+                break
+            row = log.check(step, d)  # raises ReplayMismatchError naming the step
+            if k in todo and k not in answered:
+                answered[k] = Outcome(row.metrics, row.error, row.wall_time_s, dict(row.extra))
+        return answered

@@ -161,6 +161,8 @@ class DatasetLogger:
         space: the design space (its parameters, in order, give the ``param.*`` columns and types).
         metric_names: metrics, in column order.
         flush_every: rows per shard (the most a killed run can lose).
+        existing_rows: rows already in ``directory`` (a resumed run's); evaluations marked
+            ``replayed`` are those rows and are not written again.
     """
 
     def __init__(
@@ -171,6 +173,7 @@ class DatasetLogger:
         metric_names: Sequence[str],
         flush_every: int = 100,
         extra_columns: Sequence[str] = (),
+        existing_rows: int = 0,
     ) -> None:
         if flush_every < 1:
             raise ValueError(f"logger.flush_every must be >= 1, got {flush_every}")
@@ -184,7 +187,7 @@ class DatasetLogger:
         self.flush_every = int(flush_every)
         self._rows: list[dict[str, Any]] = []
         self._next_shard = self._first_free_shard()
-        self.rows_written = 0
+        self.rows_written = int(existing_rows)
         self._closed = False
         self._params_json = params_json(run.agent_params)
         self._params_hash = params_hash(run.agent_params)
@@ -213,9 +216,11 @@ class DatasetLogger:
         self.log(ev)
 
     def log(self, ev: Evaluation) -> None:
-        """Buffer one evaluation; flushes a shard every ``flush_every`` rows."""
+        """Buffer one evaluation; flushes a shard every ``flush_every`` rows (replayed ones are on disk)."""
         if self._closed:
             raise RuntimeError("DatasetLogger is closed")
+        if ev.replayed:
+            return
         row: dict[str, Any] = {
             **self._constant,
             "step": int(ev.step),

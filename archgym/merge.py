@@ -13,6 +13,8 @@ It refuses to mix silently. By default it keeps
 * only complete runs (``complete_only=True``: ``summary.json`` says ``complete: true`` and
   the dataset has its number of rows; a cut-off run is left out and counted);
 * only the envs named in ``env`` (all when ``None``);
+* no rows of ``archgym validate`` (``<run>/validation-<simulator>/``;
+  ``include_validation=True`` keeps them);
 
 and raises :class:`MixedDatasetError` when what is left holds several env ids or several
 objectives (``objective_hash``), unless ``allow_mixed=True``: rewards and successes of
@@ -33,7 +35,6 @@ With ``allow_mixed``, runs of different environments can be merged: ``param.*`` 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,7 +45,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from archgym.atomic import atomic_path
-from archgym.dataset import DatasetMetadata, dataset_metadata, find_shards, param_columns, read_shard
+from archgym.dataset import (
+    DatasetMetadata,
+    dataset_metadata,
+    find_shards,
+    is_validation_shard,
+    param_columns,
+    read_shard,
+    run_completeness,
+    shard_run_dir,
+)
 from archgym.errors import MixedDatasetError as MixedDatasetError
 from archgym.logger import (
     HEAD_FIELDS,
@@ -56,7 +66,6 @@ from archgym.logger import (
 )
 from archgym.objective import canonical_json
 from archgym.provenance import is_proxy_source
-from archgym.sweep import DATASET_DIR, SUMMARY_FILE, dataset_rows
 
 SOURCE_RUN_DIR = "source_run_dir"
 SOURCE_SHARD = "source_shard"
@@ -82,11 +91,16 @@ class MergeStats:
     other_env_rows_dropped: int = 0
     incomplete_runs: list[str] = field(default_factory=list)
     duplicates_dropped: int = 0
+    validation_rows_dropped: int = 0
 
     def describe(self) -> str:
         notes = []
         if self.duplicates_dropped:
             notes.append(f"{self.duplicates_dropped} duplicate rows dropped")
+        if self.validation_rows_dropped:
+            notes.append(
+                f"{self.validation_rows_dropped} rows of archgym validate left out (--include-validation keeps them)"
+            )
         if self.proxy_rows_dropped:
             notes.append(f"{self.proxy_rows_dropped} proxy rows left out (--include-proxy keeps them)")
         if self.other_env_rows_dropped:
@@ -98,29 +112,9 @@ class MergeStats:
         return "; ".join(notes)
 
 
-def _run_dir(shard: Path) -> Path:
-    return shard.parent.parent if shard.parent.name == DATASET_DIR else shard.parent
-
-
-def run_completeness(run_dir: str | os.PathLike) -> str | None:
-    """``None`` when a run directory holds a complete run, else why not."""
-    d = Path(run_dir)
-    summary_file = d / SUMMARY_FILE
-    try:
-        summary = json.loads(summary_file.read_text())
-    except (OSError, ValueError):
-        return f"no readable {SUMMARY_FILE} (the run was cut off)"
-    if not summary.get("complete", False):
-        return f"{SUMMARY_FILE} says complete: false"
-    rows = dataset_rows(d / DATASET_DIR)
-    if rows != summary.get("evaluations"):
-        return f"{rows} rows, {SUMMARY_FILE} says {summary.get('evaluations')}"
-    return None
-
-
 def _read_shard(shard: Path) -> pd.DataFrame:
     df = read_shard(shard)
-    df[SOURCE_RUN_DIR] = str(_run_dir(shard))
+    df[SOURCE_RUN_DIR] = str(shard_run_dir(shard))
     df[SOURCE_SHARD] = shard.name
     return df
 
@@ -156,6 +150,7 @@ def merge_runs(
     allow_mixed: bool = False,
     env: Sequence[str] | None = None,
     complete_only: bool = True,
+    include_validation: bool = False,
 ) -> tuple[pd.DataFrame, MergeStats]:
     """One DataFrame from every shard under ``paths`` (see module doc), and what was left out.
 
@@ -170,10 +165,14 @@ def merge_runs(
     if not shards:
         raise FileNotFoundError(f"no dataset shards ({SHARD_GLOB}) under {', '.join(map(str, paths))}")
     stats = MergeStats()
+    if not include_validation:
+        validation = [s for s in shards if is_validation_shard(s)]
+        stats.validation_rows_dropped = sum(pq.ParquetFile(s).metadata.num_rows for s in validation)
+        shards = [s for s in shards if not is_validation_shard(s)]
     if complete_only:
-        verdict = {d: run_completeness(d) for d in dict.fromkeys(_run_dir(s) for s in shards)}
+        verdict = {d: run_completeness(d) for d in dict.fromkeys(shard_run_dir(s) for s in shards)}
         stats.incomplete_runs = [str(d) for d, why in verdict.items() if why is not None]
-        shards = [s for s in shards if verdict[_run_dir(s)] is None]
+        shards = [s for s in shards if verdict[shard_run_dir(s)] is None]
         if not shards:
             raise ValueError(
                 f"no complete run under {', '.join(map(str, paths))} ({len(verdict)} incomplete: "
@@ -214,6 +213,7 @@ def merge_datasets(
     allow_mixed: bool = False,
     env: Sequence[str] | None = None,
     complete_only: bool = True,
+    include_validation: bool = False,
 ) -> pd.DataFrame:
     """The DataFrame of :func:`merge_runs` (same arguments and errors)."""
     return merge_runs(
@@ -224,6 +224,7 @@ def merge_datasets(
         allow_mixed=allow_mixed,
         env=env,
         complete_only=complete_only,
+        include_validation=include_validation,
     )[0]
 
 

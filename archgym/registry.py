@@ -22,6 +22,7 @@ importing ``archgym`` stays light.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -59,10 +60,22 @@ def __getattr__(name: str) -> Mapping[str, str]:
 
 
 def register_envs() -> None:
-    """Register every ``archgym.envs`` entry point with gymnasium (idempotent)."""
+    """Register every ``archgym.envs`` entry point with gymnasium (idempotent).
+
+    Each env also gets a ``vector_entry_point`` (:func:`archgym.vector.make_vector_env`), so
+    ``gymnasium.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")`` evaluates
+    the ``N`` designs of a step as one batch in one process.
+    """
     for env_id, entry in env_entry_points().items():
         if env_id not in gymnasium.registry:
-            gymnasium.register(id=env_id, entry_point=entry)
+            vector = functools.partial(_make_vector_env, entry_point=entry)
+            gymnasium.register(id=env_id, entry_point=entry, vector_entry_point=vector)
+
+
+def _make_vector_env(num_envs: int = 1, **kwargs: Any) -> Any:
+    from archgym.vector import make_vector_env  # light import of archgym: the vector env loads on use
+
+    return make_vector_env(num_envs, **kwargs)
 
 
 def env_ids() -> list[str]:

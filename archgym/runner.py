@@ -6,7 +6,6 @@ called directly with a plain mapping (the same keys as ``conf/config.yaml``).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -28,6 +27,7 @@ from archgym.logger import SCHEMA_VERSION, DatasetLogger, RunInfo
 from archgym.objective import objective_hash, objective_spec
 from archgym.provenance import SIMULATOR_SOURCE, archgym_version, simulator_source, workload_hash
 from archgym.registry import make_agent, make_env
+from archgym.replay import ReplayLog, load_replay
 from archgym.runlock import LOCK_FILE, RunLock
 from archgym.simulator import use_simulator
 from archgym.sweep import DATASET_DIR, SUMMARY_FILE, check_resume, start_run
@@ -73,7 +73,7 @@ class RunConfig:
             env_kwargs=dict(env.get("kwargs") or {}),
             agent=str(agent["name"]),
             agent_params=dict(agent.get("params") or {}),
-            seed=_int(cfg, "seed", 0),
+            seed=_seed(cfg),
             budget=budget,
             stop_on_success=_bool(cfg, "stop_on_success", False),
             progress=_bool(cfg, "progress", True),
@@ -81,6 +81,13 @@ class RunConfig:
             simulator=dict(env.get("simulator") or {}) or None,
             agent_target=str(agent["_target_"]) if agent.get("_target_") else None,
         )
+
+
+def _seed(cfg: Mapping[str, Any]) -> int:
+    seed = _int(cfg, "seed", 0)
+    if seed < 0 or seed >= 2**32:
+        raise ConfigError(f"seed: must be an integer in [0, 2**32), got {seed}")
+    return int(seed)
 
 
 def _section(cfg: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -136,6 +143,8 @@ class RunSummary:
     archgym_version: str = ""
     schema_version: int = SCHEMA_VERSION
     hypervolume: dict[str, Any] | None = None  # multi-metric objectives: see archgym.hypervolume
+    #: evaluations answered from the dataset of a cut-off earlier attempt (0: not resumed)
+    resumed_evaluations: int = 0
 
     @property
     def is_proxy(self) -> bool:
@@ -179,9 +188,26 @@ def build(cfg: RunConfig, env: Any = None, agent: AgentFactory | None = None) ->
         search = agent(base.space, cfg.seed)
     else:
         search = make_agent(cfg.agent_target or cfg.agent, base.space, seed=cfg.seed, **cfg.agent_params)
+    check_agent(search, env, cfg.agent)
     if choice.wrap_agent is not None:  # e.g. proxy_in_loop: search on a proxy, the budget counts real runs
         search = choice.wrap_agent(search)
     return env, search
+
+
+def check_agent(search: Agent, env: Any, name: str) -> None:
+    """Bind an agent to the env before the run starts, so that hyperparameters only the env can
+    check (the metrics a multi-objective agent optimises) fail as a :class:`ConfigError` while
+    nothing is written yet."""
+    bind = getattr(search, "bind", None)
+    if bind is None:
+        return
+    bind(env)
+    if getattr(search, "metrics", None) is not None and hasattr(search, "objective_metrics"):
+        try:
+            search.objective_metrics()
+        except ValueError as exc:
+            msg = f"agent.params.{exc}" if str(exc).startswith("metrics") else f"agent {name!r}: {exc}"
+            raise ConfigError(msg) from None
 
 
 class _Progress:
@@ -223,8 +249,9 @@ def run_experiment(
     is removed again).
 
     With ``resume: true`` (the default) a directory holding a complete run of the same
-    config is not run again: its summary is returned. A cut-off run there is cleared and
-    run again (see :mod:`archgym.sweep`).
+    config is not run again: its summary is returned. A cut-off run there is resumed by
+    replay: its flushed rows answer the re-run's first proposals (checked against them) and
+    only the rest is simulated (see :mod:`archgym.sweep` and :mod:`archgym.replay`).
 
     ``env`` (an instance) and ``agent`` (a factory ``(space, seed) -> Agent``) stand in for
     what the config names (``archgym generate`` passes its sampler this way); ``on_start``
@@ -234,7 +261,7 @@ def run_experiment(
     plain = _to_plain(config)
     cfg = RunConfig.from_mapping(plain)
     out = Path(output_dir)
-    existed, lock_existed = out.exists(), (out / LOCK_FILE).exists()
+    existed, lock_existed = _first_existing(out), (out / LOCK_FILE).exists()
     lock = RunLock(out).acquire()  # RunLockedError: another live run writes here
     try:
         previous = check_resume(out, plain, resume=_bool(plain, "resume", True))
@@ -258,26 +285,39 @@ def run_experiment(
         _discard(out, existed)
         raise
     try:
-        start_run(out, plain)
+        kept = start_run(out, plain, resume=_bool(plain, "resume", True))
         if on_start is not None:
             on_start(out)
-        return _search(cfg, env, search, out)
+        return _search(cfg, env, search, out, kept)
     finally:
         lock.release()
 
 
-def _discard(out: Path, existed: bool) -> None:
-    """Remove the directory of a run that never started if this call created it (and it is empty)."""
-    if not existed:
-        with contextlib.suppress(OSError):  # not empty: something else wrote there meanwhile
-            out.rmdir()
+def _first_existing(path: Path) -> Path:
+    """``path`` or its nearest ancestor that exists."""
+    path = path.absolute()
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
 
 
-def run_info(cfg: RunConfig, env: Any, agent: Agent) -> RunInfo:
+def _discard(out: Path, existed: Path) -> None:
+    """Remove the directories this call created for a run that never started (while empty),
+    from ``out`` up to ``existed``, the nearest ancestor that existed before."""
+    path = out.absolute()
+    while path != existed and existed in path.parents:
+        try:
+            path.rmdir()
+        except OSError:  # not empty: something else wrote there meanwhile
+            return
+        path = path.parent
+
+
+def run_info(cfg: RunConfig, env: Any, agent: Agent, run_id: str | None = None) -> RunInfo:
     """The metadata every row of this run carries (provenance, objective, metric definitions)."""
     base = unwrap(env)
     return RunInfo(
-        run_id=f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}",
+        run_id=run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}",
         env_id=cfg.env_id,
         workload=str(base.workload_name),
         simulator_version=base.simulator.version,
@@ -293,9 +333,26 @@ def run_info(cfg: RunConfig, env: Any, agent: Agent) -> RunInfo:
     )
 
 
-def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path) -> RunSummary:
+def _replay_log(env: Any, out: Path, kept: int) -> ReplayLog | None:
+    """The rows a cut-off run left in ``out`` (``kept`` of them), handed to the env's evaluator."""
+    if not kept:
+        return None
     base = unwrap(env)
-    info = run_info(cfg, env, agent)
+    log = load_replay(
+        out / DATASET_DIR, base.space, base.simulator.metric_names, base.simulator.extra_columns
+    )
+    base.evaluator.replay(log)
+    print(
+        f"archgym: resuming {out}: replaying {len(log)} evaluations from its dataset, simulating the rest",
+        file=sys.stderr,
+    )
+    return log
+
+
+def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path, kept: int = 0) -> RunSummary:
+    base = unwrap(env)
+    replay = _replay_log(env, out, kept)
+    info = run_info(cfg, env, agent, replay.run_id if replay else None)
     logger = DatasetLogger(
         out / DATASET_DIR,
         info,
@@ -303,6 +360,7 @@ def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path) -> RunSummary:
         base.simulator.metric_names,
         cfg.flush_every,
         base.simulator.extra_columns,
+        existing_rows=len(replay) if replay else 0,
     )
     progress = _Progress(cfg.budget, f"{cfg.agent} on {base.workload_name or cfg.env_id}", cfg.progress)
     base.add_recorder(logger)
@@ -322,6 +380,7 @@ def _search(cfg: RunConfig, env: Any, agent: Agent, out: Path) -> RunSummary:
             cfg, info, result, time.perf_counter() - start, out / DATASET_DIR, logger.rows_written
         )
         summary.proxy_path = getattr(base.simulator, "path", None) if summary.is_proxy else None
+        summary.resumed_evaluations = len(replay) if replay else 0
         summary.hypervolume = hv_tracker.summary() if hv_tracker is not None else None
         write_text_atomic(out / SUMMARY_FILE, summary.to_json())
         base.evaluator.close()
@@ -363,7 +422,12 @@ def format_summary(summary: RunSummary) -> str:
     lines = [
         f"run {summary.run_id}: {summary.agent} (seed {summary.seed}) on {summary.env_id} "
         f"[{summary.workload}]",
-        f"  evaluations: {summary.evaluations}/{summary.budget} in {summary.wall_time_s:.2f} s",
+        f"  evaluations: {summary.evaluations}/{summary.budget} in {summary.wall_time_s:.2f} s"
+        + (
+            f" (resumed: {summary.resumed_evaluations} replayed from the cut-off attempt's dataset)"
+            if summary.resumed_evaluations
+            else ""
+        ),
     ]
     if summary.is_proxy:
         lines.append(
@@ -375,8 +439,11 @@ def format_summary(summary: RunSummary) -> str:
         lines.append(f"  target met{predicted} after {summary.evaluations_to_target} evaluations")
     else:
         lines.append(f"  target not met{predicted} within the budget")
+    infeasible = infeasible_reason(summary)
+    if infeasible:
+        lines.append(f"  no feasible design found: {infeasible}")
     if summary.best_design is not None:
-        lines.append(f"  best reward: {summary.best_reward:.4f}")
+        lines.append(f"  best reward: {summary.best_reward:.4f}" + (" (infeasible)" if infeasible else ""))
         lines.append("  best design: " + ", ".join(f"{k}={v}" for k, v in summary.best_design.items()))
         if summary.best_metrics:
             lines.append(
@@ -384,3 +451,28 @@ def format_summary(summary: RunSummary) -> str:
             )
     lines.append(f"  dataset: {summary.dataset}")
     return "\n".join(lines)
+
+
+def violated_constraints(objective: Mapping[str, Any], metrics: Mapping[str, float]) -> list[str]:
+    """The constraints of an objective block that ``metrics`` violate, as ``metric op bound (got v)``."""
+    out = []
+    for c in objective.get("constraints") or ():
+        value = metrics.get(c["metric"])
+        if value is None:
+            continue
+        holds = value <= c["bound"] if c["op"] == "<=" else value >= c["bound"]
+        if not holds:
+            out.append(f"{c['metric']} {c['op']} {c['bound']:g} (got {value:.4g})")
+    return out
+
+
+def infeasible_reason(summary: RunSummary) -> str | None:
+    """Why a run's best design is infeasible (violated constraints, or a failed simulation), else ``None``."""
+    if summary.best_design is None:
+        return "no design was evaluated successfully" if summary.evaluations else None
+    if summary.best_metrics is None:
+        return "every simulation failed (see the error column of the dataset)"
+    violated = violated_constraints(summary.objective, summary.best_metrics)
+    if not violated:
+        return None
+    return "the best design violates " + "; ".join(violated)

@@ -1,4 +1,4 @@
-"""Resumable runs: skip a run that already finished, redo one that was cut off.
+"""Resumable runs: skip a run that already finished, resume one that was cut off (by replay).
 
 A sweep is resumable when every job maps to the same directory each time the sweep is
 launched. ``conf/config.yaml`` names sweep jobs by their overrides
@@ -12,8 +12,11 @@ are built, so a bad config leaves a previous attempt alone):
   ``complete: true`` and the dataset has exactly ``summary.evaluations`` rows: the run is
   skipped and its summary returned.
 * **incomplete** (killed before the summary, ``complete: false``, a row count that does
-  not match): ``dataset/`` and ``summary.json`` are removed and the run starts again from
-  scratch, so no dataset ever mixes two attempts.
+  not match): the run is *resumed by replay* when its flushed rows are steps ``1..n`` of one
+  run — they stay, the re-run's first ``n`` proposals are checked against them and answered
+  from them, and only the rest is simulated (:mod:`archgym.replay`), so the dataset keeps one
+  ``run_id``; otherwise (no rows, a missing shard) ``dataset/`` and ``summary.json`` are
+  removed and the run starts again from scratch, so no dataset ever mixes two attempts.
 * **changed** (the directory holds the dataset of a *different* config): refused with a
   :class:`~archgym.registry.ConfigError`, so no finished dataset is ever deleted by accident;
   ``resume=false`` replaces it explicitly.
@@ -135,18 +138,32 @@ def check_resume(
     return None
 
 
-def start_run(output_dir: str | os.PathLike, config: Mapping[str, Any]) -> None:
-    """Remove any previous attempt in ``output_dir`` and write ``run.json`` (the config fingerprint)."""
+def start_run(output_dir: str | os.PathLike, config: Mapping[str, Any], resume: bool = True) -> int:
+    """Prepare ``output_dir`` for a run and write ``run.json`` (the config fingerprint).
+
+    With ``resume``, a cut-off run of the same config whose flushed rows are steps ``1..n`` of
+    one run keeps its dataset (only its summary goes) and ``n`` is returned: the run replays
+    those steps (:mod:`archgym.replay`). Any other previous attempt is removed and 0 returned.
+    """
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     fp = fingerprint(config)
     state = inspect_run(out, fp)
-    if state.status != "absent":
+    kept, reason = 0, state.reason
+    if resume and state.status == "incomplete":
+        from archgym.replay import replayable  # reads shards; imported when a run is resumed
+
+        why = replayable(out / DATASET_DIR)
+        if why is None:
+            kept = dataset_rows(out / DATASET_DIR)
+            (out / SUMMARY_FILE).unlink(missing_ok=True)
+        else:
+            reason += f"; not resumed: {why}"
+    if state.status != "absent" and not kept:
         reset_run(out)
-    write_text_atomic(
-        out / RUN_FILE,
-        json.dumps({"fingerprint": fp, "previous": state.status, "reason": state.reason}, indent=2),
-    )
+    record = {"fingerprint": fp, "previous": state.status, "reason": reason, "resumed_rows": kept}
+    write_text_atomic(out / RUN_FILE, json.dumps(record, indent=2))
+    return kept
 
 
 def prepare_run(
@@ -161,7 +178,7 @@ def prepare_run(
     """
     previous = check_resume(output_dir, config, resume)
     if previous is None:
-        start_run(output_dir, config)
+        start_run(output_dir, config, resume=False)  # no replay here: a cut-off attempt is cleared
     return previous
 
 

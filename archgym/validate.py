@@ -15,8 +15,8 @@ env's own, e.g. the accelerator's ``zigzag``), and the selected designs are eval
   median / min / max ratio second / first;
 * the second simulator's rows are written as a dataset under ``<dataset>/validation-<name>``
   (``simulator_version`` names the second simulator, ``source`` is its provenance label,
-  ``agent`` is ``validate``), so loading the dataset
-  directory returns both simulators' rows, told apart by ``simulator_version``.
+  ``agent`` is ``validate``); :func:`archgym.dataset.load_dataset` returns them only with
+  ``include_validation=True``, told apart by ``simulator_version``.
 
 Core module: it never imports an env; it goes through the registry and the env's API.
 """
@@ -24,6 +24,7 @@ Core module: it never imports an env; it goes through the registry and the env's
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 import uuid
 from collections.abc import Mapping, Sequence
@@ -110,6 +111,19 @@ def select_designs(
     return picked
 
 
+def recorded_env_kwargs(df: pd.DataFrame, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The env keyword arguments the runs recorded (``env_kwargs`` column), updated by ``given``.
+
+    Runs with different recorded kwargs need them given (``-k key=value``) for the keys that differ.
+    """
+    recorded = [json.loads(v) for v in df["env_kwargs"].dropna().unique()] if "env_kwargs" in df else []
+    base: dict[str, Any] = dict(recorded[0]) if len(recorded) == 1 else {}
+    if len(recorded) > 1:
+        shared = {k: v for k, v in recorded[0].items() if all(r.get(k) == v for r in recorded[1:])}
+        base = shared
+    return {**base, **dict(given or {})}
+
+
 def validate(
     paths: Sequence[str | Path],
     simulator: Mapping[str, Any],
@@ -120,14 +134,14 @@ def validate(
     progress: bool = True,
 ) -> ValidationReport:
     """Re-evaluate the best / Pareto designs of the datasets at ``paths`` (see the module docstring)."""
-    df = load_dataset(*paths)
-    if "agent" in df and (df["agent"] != "validate").any():
-        df = df[df["agent"] != "validate"]  # earlier validations' rows are not candidates
+    # a proxy run's rows are what a proxy validation checks; earlier validations' rows are not candidates
+    df = load_dataset(*paths, include_proxy=True)
     envs = df["env_id"].unique().tolist()
     if len(envs) != 1:
         raise ValueError(f"the dataset mixes environments {envs}; validate one at a time")
     first_versions = sorted(set(df["simulator_version"].astype(str)))
-    env = make_env(str(envs[0]), **dict(env_kwargs or {}))
+    kwargs = recorded_env_kwargs(df, env_kwargs)
+    env = make_env(str(envs[0]), **kwargs)
     base: Any = env.unwrapped
     workloads = df["workload"].astype(str).unique().tolist()
     if str(base.workload_name) not in workloads:
@@ -179,7 +193,7 @@ def validate(
             designs,
             outcomes,
             str(simulator.get("name")),
-            dict(env_kwargs or {}),
+            kwargs,
         )
     return ValidationReport(
         str(envs[0]),

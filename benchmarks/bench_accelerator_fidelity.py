@@ -3,13 +3,19 @@
     python benchmarks/bench_accelerator_fidelity.py                      # all pairs
     python benchmarks/bench_accelerator_fidelity.py --hardware tpu_like --network resnet18
     python benchmarks/bench_accelerator_fidelity.py --cache /tmp/zz.json  # reuse ZigZag results
+    python benchmarks/bench_accelerator_fidelity.py --opt energy          # both tools minimise energy
+    python benchmarks/bench_accelerator_fidelity.py --mapping both        # also with default.yaml
 
 For each hardware file zigzag-dse 3.9.1 ships (with its namesake mapping file, else
 ``default.yaml``; the in-memory-compute arrays aimc and dimc with ``default_imc.yaml``, as
 ZigZag's own IMC tests use) and each bundled ONNX network, both tools evaluate every layer:
-ZigZag (``get_hardware_performance_zigzag``, LOMA, minimal latency) through
+ZigZag (``get_hardware_performance_zigzag``, LOMA, ``opt`` = ``--opt``: latency, energy or
+EDP) through
 :func:`archgym.envs.accelerator.zigzag_bridge.run_zigzag`, and our model through
-``Architecture.from_zigzag`` + ``load_workload(onnx)``. Printed per pair: Spearman rank
+``Architecture.from_zigzag`` + ``load_workload(onnx)`` with ``mapper_objective`` = ``--opt``.
+``--mapping default`` pairs every hardware file with ZigZag's ``default.yaml`` instead (it
+names only D1 and D2: both tools generate the unrollings of the other array dimensions).
+Printed per pair: Spearman rank
 correlation of per-layer latency and energy, network-total ratios ours / ZigZag, and the
 time each tool took (ZigZag runs each distinct layer shape once; the speed-up compares the
 same distinct layers). aimc and dimc are costed with our IMC macro model (``imc.py``); for
@@ -36,19 +42,34 @@ from archgym.envs.accelerator.zigzag_bridge import run_zigzag, zigzag_inputs_dir
 from archgym.validate import spearman
 
 MAPPING_OF = {"meta_prototype": "meta_prototype_like", "aimc": "default_imc", "dimc": "default_imc"}
+#: our mapper goal -> ZigZag's ``opt``
+ZIGZAG_OPT = {"latency": "latency", "energy": "energy", "edp": "EDP"}
 
 
 def _sig(layer) -> str:
     return repr(layer.shape_key)  # a JSON key of the ZigZag cache
 
 
-def _mapping(inputs: Path, hw: str) -> Path:
-    m = inputs / "mapping" / f"{MAPPING_OF.get(hw, hw)}.yaml"
-    return m if m.exists() else inputs / "mapping" / "default.yaml"
+def _mappings(inputs: Path, hw: str, which: str) -> list[Path]:
+    """The mapping files a hardware file runs with: its own (namesake, else ``default.yaml``),
+    ``default.yaml``, or both (once when they are the same file)."""
+    default = inputs / "mapping" / "default.yaml"
+    own = inputs / "mapping" / f"{MAPPING_OF.get(hw, hw)}.yaml"
+    own = own if own.exists() else default
+    if which == "own":
+        return [own]
+    if which == "default":
+        return [default]
+    return [own] if own == default else [own, default]
+
+
+def _cache_key(hw: str, map_path: Path, net: str, opt: str) -> str:
+    key = f"{hw}|{map_path.stem}|{net}"
+    return key if opt == "latency" else f"{key}|{opt}"  # latency keeps the keys of earlier caches
 
 
 def _zigzag(
-    cache: dict, key: str, layers, hw_path: Path, map_path: Path, chunk: int, save
+    cache: dict, key: str, layers, hw_path: Path, map_path: Path, chunk: int, save, opt: str
 ) -> tuple[dict, float]:
     have = cache.setdefault(key, {})
     todo, seen = [], set()
@@ -61,7 +82,7 @@ def _zigzag(
     for i in range(0, len(todo), chunk):
         part = todo[i : i + chunk]
         t0 = time.perf_counter()
-        res = run_zigzag(part, hw_path, map_path)
+        res = run_zigzag(part, hw_path, map_path, opt=ZIGZAG_OPT[opt])
         dt = time.perf_counter() - t0
         spent += dt
         for layer, r in zip(part, res):
@@ -76,6 +97,19 @@ def main() -> None:
     ap.add_argument("--network", nargs="*", help="network stems (default: all)")
     ap.add_argument("--cache", default=None, help="JSON file keeping ZigZag's per-layer results between runs")
     ap.add_argument("--chunk", type=int, default=4, help="layers per ZigZag call")
+    ap.add_argument(
+        "--opt",
+        choices=tuple(ZIGZAG_OPT),
+        default="latency",
+        help="the mapper goal of both tools (ZigZag's opt=latency / energy / EDP; ours mapper_objective)",
+    )
+    ap.add_argument(
+        "--mapping",
+        choices=("own", "default", "both"),
+        default="own",
+        help="each hardware file with its own mapping file, with ZigZag's default.yaml, or both",
+    )
+    ap.add_argument("--zigzag-only", action="store_true", help="only fill the ZigZag cache (no table)")
     args = ap.parse_args()
     inputs = zigzag_inputs_dir()
     hws = args.hardware or sorted(p.stem for p in (inputs / "hardware").glob("*.yaml"))
@@ -89,38 +123,52 @@ def main() -> None:
             tmp.write_text(json.dumps(cache))
             tmp.replace(cache_path)
 
-    print("zigzag-dse 3.9.1 vs archgym hierarchy model; ratios are ours / ZigZag; 1 CPU core")
+    print(
+        f"zigzag-dse 3.9.1 vs archgym hierarchy model, both minimising {args.opt}; "
+        "ratios are ours / ZigZag; 1 CPU core"
+    )
     head = (
-        f"{'hardware':<20} {'network':<12} {'layers':>6} {'lat rho':>8} {'E rho':>7} {'lat x':>6} {'E x':>6} "
-        f"{'ZigZag s/layer':>14} {'ours ms/layer':>13} {'speed-up':>9}"
+        f"{'hardware':<20} {'mapping':<20} {'network':<12} {'layers':>6} {'lat rho':>8} {'E rho':>7} "
+        f"{'lat x':>6} {'E x':>6} {'ZigZag s/layer':>14} {'ours ms/layer':>13} {'speed-up':>9}"
     )
     print(head)
     for hw in hws:
-        hw_path, map_path = inputs / "hardware" / f"{hw}.yaml", _mapping(inputs, hw)
-        arch = Architecture.from_zigzag(hw_path, map_path)
-        for net in nets:
-            wl = load_workload(str(inputs / "workload" / f"{net}.onnx"))
-            key = f"{hw}|{map_path.stem}|{net}"
-            try:
-                ref, _ = _zigzag(cache, key, wl.layers, hw_path, map_path, args.chunk, save)
-            except Exception as exc:  # ZigZag cannot map some pairs (e.g. layers larger than the memory)
-                print(f"{hw:<20} {net:<12} ZigZag failed: {type(exc).__name__}: {str(exc)[:80]}")
-                continue
-            distinct = {_sig(layer): layer for layer in wl.layers}
-            t0 = time.perf_counter()
-            ours = {s: evaluate_layer(arch, layer) for s, layer in distinct.items()}
-            ours_s = time.perf_counter() - t0
-            lat_o = [ours[_sig(layer)].latency_cycles for layer in wl.layers]
-            lat_z = [ref[_sig(layer)]["latency_cycles"] for layer in wl.layers]
-            e_o = [ours[_sig(layer)].energy_pj for layer in wl.layers]
-            e_z = [ref[_sig(layer)]["energy_pj"] for layer in wl.layers]
-            zz_s = float(np.mean([ref[s]["seconds"] for s in distinct]))
-            ours_ms = ours_s / len(distinct) * 1e3
-            print(
-                f"{hw:<20} {net:<12} {len(wl):>6} {spearman(lat_o, lat_z):>8.3f} {spearman(e_o, e_z):>7.3f} "
-                f"{sum(lat_o) / sum(lat_z):>6.2f} {sum(e_o) / sum(e_z):>6.2f} {zz_s:>14.2f} {ours_ms:>13.1f} "
-                f"{zz_s * 1e3 / ours_ms:>8.0f}x"
-            )
+        hw_path = inputs / "hardware" / f"{hw}.yaml"
+        for map_path in _mappings(inputs, hw, args.mapping):
+            arch = Architecture.from_zigzag(hw_path, map_path)
+            for net in nets:
+                _row(args, cache, save, hw, hw_path, map_path, arch, net, inputs)
+
+
+def _row(args, cache, save, hw, hw_path, map_path, arch, net, inputs) -> None:
+    """One table row: ZigZag (from the cache, else run) and ours on every layer of ``net``."""
+    wl = load_workload(str(inputs / "workload" / f"{net}.onnx"))
+    key = _cache_key(hw, map_path, net, args.opt)
+    where = f"{hw:<20} {map_path.stem:<20} {net:<12}"
+    try:
+        ref, _ = _zigzag(cache, key, wl.layers, hw_path, map_path, args.chunk, save, args.opt)
+    except Exception as exc:  # ZigZag cannot map some pairs (e.g. layers larger than the memory)
+        print(f"{where} ZigZag failed: {type(exc).__name__}: {str(exc)[:80]}", flush=True)
+        return
+    if args.zigzag_only:
+        print(f"{where} ZigZag cached", flush=True)
+        return
+    distinct = {_sig(layer): layer for layer in wl.layers}
+    t0 = time.perf_counter()
+    ours = {s: evaluate_layer(arch, layer, mapper_objective=args.opt) for s, layer in distinct.items()}
+    ours_s = time.perf_counter() - t0
+    lat_o = [ours[_sig(layer)].latency_cycles for layer in wl.layers]
+    lat_z = [ref[_sig(layer)]["latency_cycles"] for layer in wl.layers]
+    e_o = [ours[_sig(layer)].energy_pj for layer in wl.layers]
+    e_z = [ref[_sig(layer)]["energy_pj"] for layer in wl.layers]
+    zz_s = float(np.mean([ref[s]["seconds"] for s in distinct]))
+    ours_ms = ours_s / len(distinct) * 1e3
+    print(
+        f"{where} {len(wl):>6} {spearman(lat_o, lat_z):>8.3f} {spearman(e_o, e_z):>7.3f} "
+        f"{sum(lat_o) / sum(lat_z):>6.2f} {sum(e_o) / sum(e_z):>6.2f} {zz_s:>14.2f} {ours_ms:>13.1f} "
+        f"{zz_s * 1e3 / ours_ms:>8.0f}x",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

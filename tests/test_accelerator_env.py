@@ -23,7 +23,7 @@ def test_make_and_step():
     obs, info = env.reset(seed=0)
     assert obs.shape == env.observation_space.shape and not obs.any()
     obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
-    assert 0 < reward <= 1 and info["feasible"] and info["error"] is None
+    assert 0 < reward <= 1 and info["feasible"] and info["error"] == ""
     assert info["metrics"]["latency_ms"] > 0 and np.all(np.isfinite(obs))
 
 

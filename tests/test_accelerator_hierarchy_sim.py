@@ -130,3 +130,56 @@ def test_env_simulator_hierarchy_from_config():
     use_simulator(env, {"name": "hierarchy", "im2col": False})
     sim = env.unwrapped.simulator
     assert sim.model_kind == "hierarchy" and sim.ws_im2col is False
+
+
+def test_skipped_loop_orders_cost_what_their_first_equivalent_costs():
+    """The search skips an order when an earlier one cannot differ from it
+    (``hierarchy_kernel._first_of_its_class``): check on every order of a few pairs, costed
+    one by one, that each skipped order costs exactly what the first of its class costs."""
+    layers = unique_layers(load_workload("resnet18").layers)[0]
+    archs = [template_architecture(d) for d in _designs(4, seed=7)]
+    archs += [template_architecture(dict(d, glb_kib=16)) for d in _designs(2, seed=8)]  # small buffers
+    packed = kernel.pack_architectures(archs)
+    shapes, _ = kernel.pack_layers(layers)
+    ws = kernel._scratch(kernel.MAX_ARRAY_DIMS, kernel.MAX_MEMORIES, kernel.MAX_PORTS, 1)
+    skipped = 0
+    for a in range(len(archs)):
+        av = kernel._view(packed, a)
+        for sh in shapes[::3]:
+            kernel._spatial_step(packed, a, sh, ws.sp, ws.pl)
+            n_perm = kernel._loop_factors(ws.sp.temporal, ws.lp)
+            lp = ws.lp
+            seen: dict[tuple, tuple] = {}
+            while True:
+                n = kernel._build_loops(
+                    lp.perm, n_perm, lp.perm_dims, lp.factors, lp.n_factors, ws.sp.temporal, -1, 0, 0,
+                    lp.loop_ld, lp.loop_f,
+                )  # fmt: skip
+                top = kernel.allocate(lp.loop_ld, lp.loop_f, n, av, ws.pl, sh, ws.al)
+                cost = kernel.cost_order(
+                    lp.loop_ld, lp.loop_f, n, av, ws.pl, ws.al, sh, ws.tt, ws.lg, 1.0, np.inf, np.inf
+                )
+                energy = float(ws.lg.level[kernel.ENERGY].sum())
+                # the class: the dims placed before `top`, and the run of dims irrelevant to one
+                # operand right after them (as a set)
+                r, pos = 0, 0
+                while r < n_perm and pos < top:
+                    pos += lp.n_factors[lp.perm_dims[lp.perm[r]]]
+                    r += 1
+                rest = [int(lp.perm_dims[p]) for p in lp.perm[r:n_perm]]
+                run = rest[:1]
+                for d in rest[1:]:
+                    if kernel._IRRELEVANT_TO[d] != kernel._IRRELEVANT_TO[run[0]]:
+                        break
+                    run.append(d)
+                key = (tuple(lp.perm[:r]), frozenset(run))
+                first = kernel._first_of_its_class(lp.perm, n_perm, lp.perm_dims, lp.n_factors, top)
+                if first:
+                    assert key not in seen
+                    seen[key] = (*cost, energy)
+                else:
+                    skipped += 1
+                    assert seen[key] == (*cost, energy)
+                if not kernel._next_permutation(lp.perm, n_perm):
+                    break
+    assert skipped > 0

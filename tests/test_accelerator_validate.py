@@ -40,7 +40,9 @@ def test_validate_with_the_same_simulator_agrees_and_writes_rows(accel_run, caps
     assert by["energy_uj"].spearman == pytest.approx(1.0) and by["latency_ms"].ratio_median == pytest.approx(
         1.0
     )
-    df = load_dataset(accel_run)
+    assert (load_dataset(accel_run)["agent"] == "random").all()  # validation rows only when asked for
+    # the fixture's rows record no objective, the validation's do: two objectives, both wanted here
+    df = load_dataset(accel_run, include_validation=True, allow_mixed=True)
     assert (df["agent"] == "validate").sum() == len(report.designs) and (df["agent"] == "random").sum() == 40
     # a second validation does not re-select the first one's rows
     assert main([str(accel_run), "--simulator", "native", "--top", "3", "-k", "workload=alexnet"]) == 0

@@ -128,7 +128,7 @@ def _write_v1_shard(path, env):
 def test_load_dataset_reads_schema_1_next_to_schema_2(tmp_path):
     _write_v1_shard(tmp_path / "old" / "dataset" / "part-00000.parquet", make_test_env())
     _quad(tmp_path / "new", budget=4)
-    df = load_dataset(tmp_path / "old", tmp_path / "new")
+    df = load_dataset(tmp_path / "old", tmp_path / "new", include_proxy=True, allow_mixed=True)
     assert (
         len(df) == 5 and str(df["timestamp"].dtype).startswith("datetime64") and df["timestamp"].notna().all()
     )
@@ -160,7 +160,7 @@ def test_proxy_run_is_labelled_end_to_end(quad_proxy, tmp_path, capsys):
     text = format_summary(summary)
     assert f"evaluated by the proxy {path}" in text and "nothing was simulated" in text
     assert "(by the proxy's predictions)" in text
-    df = load_dataset(tmp_path / "sweep" / "proxy")
+    df = load_dataset(tmp_path / "sweep" / "proxy", include_proxy=True)
     assert (df["source"] == summary.source).all()
 
     # merge keeps simulator rows only, unless asked

@@ -253,7 +253,7 @@ def test_runner_uses_proxy_from_config(accel_proxy, tmp_path):
         "progress": False,
     }
     summary = run_experiment(cfg, tmp_path / "run")
-    df = load_dataset(tmp_path / "run")
+    df = load_dataset(tmp_path / "run", include_proxy=True)
     assert summary.complete and len(df) == 12
     assert df["simulator_version"].str.startswith("proxy-rf[").all()
     metrics = [c[len("metric.") :] for c in df.columns if c.startswith("metric.")]
@@ -335,7 +335,11 @@ def test_cli_train_then_run_with_env_simulator_proxy(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["evaluations"] == 5
-    assert load_dataset(tmp_path / "run")["simulator_version"].iloc[0].startswith("proxy-gbt[")
+    assert (
+        load_dataset(tmp_path / "run", include_proxy=True)["simulator_version"]
+        .iloc[0]
+        .startswith("proxy-gbt[")
+    )
     bad = subprocess.run(
         [
             *py,

@@ -77,7 +77,7 @@ def test_report_makes_tables_and_figures(lottery_sweep, tmp_path):
 
 
 @pytest.mark.slow
-def test_rerun_skips_complete_runs_and_redoes_cut_off_ones(lottery_sweep):
+def test_rerun_skips_complete_runs_and_resumes_cut_off_ones(lottery_sweep):
     sweep = lottery_sweep / "sweep"
     before = _runs(sweep)
     names = sorted(before)
@@ -87,7 +87,7 @@ def test_rerun_skips_complete_runs_and_redoes_cut_off_ones(lottery_sweep):
     assert len(shards) == 3
     for shard in shards[1:]:
         shard.unlink()  # ... and before its last shards
-    assert len(load_dataset(sweep / killed)) == 4
+    assert len(load_dataset(sweep / killed, complete_only=False)) == 4
     s = json.loads((sweep / failed / "summary.json").read_text())
     (sweep / failed / "summary.json").write_text(json.dumps({**s, "complete": False}))  # the agent raised
     proc = cli(*LOTTERY, f"hydra.sweep.dir={sweep}", cwd=lottery_sweep)
@@ -97,10 +97,13 @@ def test_rerun_skips_complete_runs_and_redoes_cut_off_ones(lottery_sweep):
     assert set(after) == set(before)
     for name in untouched:
         assert after[name]["run_id"] == before[name]["run_id"]  # skipped, not re-run
-    for name in (killed, failed):
-        assert after[name]["run_id"] != before[name]["run_id"] and after[name]["complete"]
+    assert proc.stderr.count("replaying") == 2
+    for name, replayed in ((killed, 4), (failed, 12)):  # resumed by replay: one run id, one dataset
+        assert after[name]["run_id"] == before[name]["run_id"] and after[name]["complete"]
+        assert after[name]["resumed_evaluations"] == replayed
+        assert after[name]["best_reward"] == before[name]["best_reward"]
         df = load_dataset(sweep / name)
-        assert len(df) == 12 and df["run_id"].nunique() == 1  # the old attempt's rows are gone
+        assert len(df) == 12 and df["run_id"].nunique() == 1 and list(df["step"]) == list(range(1, 13))
 
 
 DRAM = {

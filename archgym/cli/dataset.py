@@ -37,6 +37,11 @@ def main(argv: Sequence[str]) -> int:
             action="store_true",
             help="merge several env ids or objectives into one file (default: refuse)",
         )
+        p.add_argument(
+            "--include-validation",
+            action="store_true",
+            help="keep the rows `archgym validate` wrote beside a run (default: left out)",
+        )
         p.add_argument("--env", action="append", metavar="ENV_ID", help="keep only this env id (repeatable)")
         p.add_argument(
             "--complete-only",
@@ -53,6 +58,7 @@ def main(argv: Sequence[str]) -> int:
         allow_mixed=args.allow_mixed,
         env=args.env,
         complete_only=args.complete_only,
+        include_validation=args.include_validation,
     )
     out = export_dataset(df, args.out, dataset_metadata(args.paths))
     notes = stats.describe()

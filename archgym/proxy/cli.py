@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+import math
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from archgym.proxy.core import ProxyModel, format_scores, score, train_proxy, training_table
+from archgym.proxy.core import (
+    ProxyDataError,
+    ProxyModel,
+    format_scores,
+    score,
+    train_proxy,
+    training_table,
+)
 from archgym.proxy.models import MODELS
 
 
@@ -39,6 +48,73 @@ def load_any(paths: Sequence[str]):
     ):
         return load_export(first)
     return load_dataset(*paths)
+
+
+#: below this many unique designs a proxy's held-out scores say little (a warning is printed)
+MIN_DESIGNS = 200
+
+
+def small_data_warning(n_designs: int, test_fraction: float) -> str | None:
+    """The warning ``proxy train`` prints when ``n_designs`` is too few to train and score on."""
+    if n_designs >= MIN_DESIGNS:
+        return None
+    held_out = max(1, int(round(n_designs * test_fraction)))
+    return (
+        f"only {n_designs} unique designs ({n_designs - held_out} to train, {held_out} held out): "
+        f"scores on {held_out} designs have wide confidence intervals (printed below); "
+        f"aim for {MIN_DESIGNS} or more (archgym generate -n 1000 ...)"
+    )
+
+
+def rank_interval(value: float, n: int, kind: str, z: float = 1.96) -> tuple[float, float]:
+    """Approximate 95 % confidence interval of a Spearman or Kendall correlation over ``n`` pairs.
+
+    Fisher's z transform with the standard errors of Fieller, Hartley & Pearson (1957):
+    ``sqrt(1.06 / (n - 3))`` for Spearman, ``sqrt(0.437 / (n - 4))`` for Kendall. NaN for too few pairs.
+    """
+    var = 1.06 / (n - 3) if kind == "spearman" else 0.437 / (n - 4)
+    if n <= (3 if kind == "spearman" else 4) or not math.isfinite(value):
+        return math.nan, math.nan
+    centre = math.atanh(max(min(value, 0.999999), -0.999999))
+    half = z * math.sqrt(var)
+    return math.tanh(centre - half), math.tanh(centre + half)
+
+
+def rank_intervals(scores: Mapping[str, Mapping[str, float]]) -> str:
+    """One line per metric: the 95 % intervals of its Spearman and Kendall scores."""
+    lines = ["  95 % confidence intervals of the rank correlations (Fisher z; n = designs scored):"]
+    for name, s in scores.items():
+        n = int(s["n"])
+        sp, kd = rank_interval(s["spearman"], n, "spearman"), rank_interval(s["kendall"], n, "kendall")
+        lines.append(
+            f"  {name:<28} Spearman [{sp[0]:.3f}, {sp[1]:.3f}]  Kendall [{kd[0]:.3f}, {kd[1]:.3f}]  n={n}"
+        )
+    return "\n".join(lines)
+
+
+def eval_workload(model: ProxyModel, df: Any, workload: str | None, allow_mismatch: bool) -> str:
+    """The workload to score ``model`` on: the proxy's own unless a mismatch is allowed explicitly.
+
+    Raises:
+        ProxyDataError: the data's env differs from the proxy's, or it lacks the proxy's workload
+            (and ``allow_mismatch`` is off), naming the workloads it has.
+    """
+    envs = sorted(set(df["env_id"].astype(str))) if "env_id" in df else []
+    if envs and model.env_id not in envs:
+        raise ProxyDataError(f"the proxy models {model.env_id}; the data holds {', '.join(envs)}")
+    have = sorted(set(df.loc[df["env_id"] == model.env_id, "workload"].astype(str))) if envs else []
+    wanted = workload or (model.workload if model.workload in have or len(have) != 1 else have[0])
+    if wanted != model.workload and not allow_mismatch:
+        raise ProxyDataError(
+            f"the proxy was trained on workload {model.workload!r}, the data holds {', '.join(map(repr, have))}: "
+            "its scores there would measure the workload mismatch, not the proxy; score it on data of "
+            f"{model.workload!r}, or pass --allow-workload-mismatch"
+        )
+    if have and wanted not in have:
+        raise ProxyDataError(
+            f"the data holds no rows of workload {wanted!r} (it holds {', '.join(map(repr, have))})"
+        )
+    return wanted
 
 
 def _table(paths: Sequence[str], workload: str | None, metrics: str | None, version: str | None):
@@ -111,6 +187,11 @@ def main(argv: Sequence[str]) -> int:
     e.add_argument("proxy", help="proxy file")
     e.add_argument("data", nargs="+", help="run/sweep directories, shard files, or one merged export")
     e.add_argument("--workload", help="workload to score on (default: the proxy's)")
+    e.add_argument(
+        "--allow-workload-mismatch",
+        action="store_true",
+        help="score on a workload the proxy was not trained on (its errors then measure the mismatch)",
+    )
     i = sub.add_parser("info", help="print a proxy file's provenance and held-out scores")
     i.add_argument("proxy", help="proxy file")
     args = parser.parse_args(list(argv))
@@ -121,6 +202,9 @@ def main(argv: Sequence[str]) -> int:
             f"training {args.model} on {len(table.designs)} unique designs of {table.env_id} "
             f"[{table.workload}] ({table.simulator_version})"
         )
+        small = small_data_warning(len(table.designs), args.test_fraction)
+        if small:
+            print(f"archgym proxy: warning: {small}", file=sys.stderr)
         model = train_proxy(
             table,
             args.model,
@@ -139,18 +223,31 @@ def main(argv: Sequence[str]) -> int:
                 f"trained in {model.train_time_s:.1f} s:",
             )
         )
+        print(rank_intervals(model.scores))
         print(f"saved {path}")
     elif args.action == "eval":
         model = ProxyModel.load(args.proxy)
-        table = _table(args.data, args.workload or model.workload, ",".join(model.metric_names), None)
+        df = load_any(args.data)
+        workload = eval_workload(model, df, args.workload, args.allow_workload_mismatch)
+        try:
+            table = training_table(df, workload, model.metric_names, None)
+        except ProxyDataError as exc:
+            raise ProxyDataError(f"nothing to score {args.proxy} on: {exc}") from None
         scores = score(
             table.targets[model.metric_names].to_numpy(), model.predict(table.designs), model.metric_names
         )
+        if workload != model.workload:
+            print(
+                f"archgym proxy: warning: scoring a proxy of workload {model.workload!r} on {workload!r}: "
+                "the errors below measure the workload mismatch as much as the proxy",
+                file=sys.stderr,
+            )
         print(
             format_scores(
                 scores, f"{args.proxy} on {len(table.designs)} designs of {table.env_id} [{table.workload}]:"
             )
         )
+        print(rank_intervals(scores))
     else:
         model = ProxyModel.load(args.proxy)
         print(

@@ -162,6 +162,9 @@ class Architecture:
     clock_mhz: float = 1000.0
     area_mm2_extra: float = 0.0
     spatial_hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``{array dim: {layer dim: most}}``: the largest unrolling the mapper may generate there
+    #: (ZigZag's memory-bandwidth limit, see :meth:`from_zigzag`)
+    spatial_limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for op in OPERANDS:
@@ -227,7 +230,14 @@ class Architecture:
         Without a mapping file, each array dimension unrolls output channels ``K`` first
         and input channels ``C`` on the second (ZigZag's own default mapping). The
         ``spatial_mapping_hint`` of array dimensions without a ``spatial_mapping`` becomes
-        :attr:`spatial_hints` (the mapper picks the unrolling per layer, as ZigZag does).
+        :attr:`spatial_hints` (the mapper picks the unrolling per layer, as ZigZag does);
+        an array dimension the mapping file leaves without both (e.g. D3 and D4 of
+        ``meta_prototype`` with ``default.yaml``) may unroll any layer dimension, as
+        ZigZag's spatial-mapping generator completes its hints. Factors larger than the
+        array dimension or the layer are clipped to them, and, as ZigZag limits them, an
+        innermost memory serving an array dimension can feed it at most ``bandwidth /
+        precision`` distinct elements of an operand: the layer dimensions relevant to that
+        operand unroll at most that far there (:attr:`spatial_limits`).
 
         An in-memory-compute array (``is_imc: True``) is costed with :mod:`.imc`; its clock
         is the macro's critical path unless ``clock_mhz`` is given (otherwise 1000 MHz).
@@ -259,38 +269,17 @@ class Architecture:
         array = OperationalArray(
             dims, mac_pj, mac_area, tuple(str(d) for d in oa.get("systolic_dimensions", ())), imc
         )
-        mem_links = {"I1": "I", "I2": "W", "O": "O"}
-        spatial: dict[str, tuple[tuple[str, int], ...]] = {}
-        hints: dict[str, tuple[str, ...]] = {}
-        if mapping_yaml is not None:
-            entries = _load_yaml(mapping_yaml, yaml)
-            if not isinstance(entries, list):
-                raise ArchitectureError(f"{mapping_yaml}: a ZigZag mapping file is a list of entries")
-            entry = next((e for e in entries if e.get("name") == layer), None)
-            entry = entry or next((e for e in entries if e.get("name") == "default"), None)
-            if entry is None:
-                raise ArchitectureError(f"{mapping_yaml}: no entry named {layer!r} or 'default'")
-            for d, items in (entry.get("spatial_mapping") or {}).items():
-                pairs = []
-                for it in items:
-                    ld, f = (s.strip() for s in str(it).split(","))
-                    pairs.append((ld, int(f)))
-                spatial[str(d)] = tuple(pairs)
-            for d, hinted in (entry.get("spatial_mapping_hint") or {}).items():
-                if str(d) in dims and str(d) not in spatial:
-                    hints[str(d)] = tuple(str(ld) for ld in hinted)
-            links = entry.get("memory_operand_links") or {}
-            mem_links = {str(v): str(k) for k, v in links.items()} or mem_links
-        else:
-            names = list(dims)
-            spatial = {names[0]: (("K", dims[names[0]]),)}
-            if len(names) > 1:
-                spatial[names[1]] = (("C", dims[names[1]]),)
+        spatial, hints, mem_links = _zigzag_spatial(mapping_yaml, layer, dims, yaml)
         memories = []
         for name, m in (hw.get("memories") or {}).items():
             memories.append(_zigzag_memory(str(name), m, mem_links, where))
         if not memories:
             raise ArchitectureError(f"{where}: no memories")
+        limits = _bandwidth_limits(memories, DEFAULT_ZIGZAG_PRECISION)
+        spatial = {
+            d: tuple((ld, max(1, min(f, limits.get(d, {}).get(ld, f)))) for ld, f in entries)
+            for d, entries in spatial.items()
+        }
         return cls(
             str(hw.get("name", Path(hardware_yaml).stem)),
             array,
@@ -298,7 +287,74 @@ class Architecture:
             spatial,
             clock_mhz=1000.0 if clock_mhz is None else clock_mhz,
             spatial_hints=hints,
+            spatial_limits=limits,
         )
+
+
+#: operand precisions ZigZag uses for ONNX layers (bits; outputs: partial sums)
+DEFAULT_ZIGZAG_PRECISION: dict[str, int] = {"W": 8, "I": 8, "O": 16}
+
+
+def _bandwidth_limits(
+    memories: Sequence[MemoryLevel], precision: Mapping[str, int]
+) -> dict[str, dict[str, int]]:
+    """ZigZag's limit of spatial unrolling by memory bandwidth: an innermost memory (the
+    first level of every operand it holds) serving array dimension ``d`` delivers at most
+    ``bandwidth / precision`` distinct elements of an operand a cycle (read to the array;
+    outputs: written from it), so a layer dimension relevant to that operand unrolls at most
+    that far on ``d``."""
+    limits: dict[str, dict[str, int]] = {}
+    for i, m in enumerate(memories):
+        inner = all(not any(op in lower.operands for lower in memories[:i]) for op in m.operands)
+        if not inner:
+            continue
+        for op in m.operands:
+            port = m.port(op, "fl" if op == "O" else "tl")
+            if port is None:
+                continue
+            cap = max(1, int(port.bw_max // precision[op]))
+            for d in m.served_dims:
+                for ld in RELEVANT[op]:
+                    limits.setdefault(d, {})[ld] = min(cap, limits.get(d, {}).get(ld, cap))
+    return limits
+
+
+def _zigzag_spatial(
+    mapping_yaml: str | Path | None, layer: str, dims: Mapping[str, int], yaml: Any
+) -> tuple[dict[str, tuple[tuple[str, int], ...]], dict[str, tuple[str, ...]], dict[str, str]]:
+    """``(spatial_mapping, spatial_hints, memory operand links)`` of one entry of a ZigZag
+    mapping file (see :meth:`Architecture.from_zigzag`)."""
+    mem_links = {"I1": "I", "I2": "W", "O": "O"}
+    spatial: dict[str, tuple[tuple[str, int], ...]] = {}
+    hints: dict[str, tuple[str, ...]] = {}
+    if mapping_yaml is not None:
+        entries = _load_yaml(mapping_yaml, yaml)
+        if not isinstance(entries, list):
+            raise ArchitectureError(f"{mapping_yaml}: a ZigZag mapping file is a list of entries")
+        entry = next((e for e in entries if e.get("name") == layer), None)
+        entry = entry or next((e for e in entries if e.get("name") == "default"), None)
+        if entry is None:
+            raise ArchitectureError(f"{mapping_yaml}: no entry named {layer!r} or 'default'")
+        for d, items in (entry.get("spatial_mapping") or {}).items():
+            pairs = []
+            for it in items:
+                ld, f = (s.strip() for s in str(it).split(","))
+                pairs.append((ld, int(f)))
+            spatial[str(d)] = tuple(pairs)
+        for d, hinted in (entry.get("spatial_mapping_hint") or {}).items():
+            if str(d) in dims and str(d) not in spatial:
+                hints[str(d)] = tuple(str(ld) for ld in hinted)
+        links = entry.get("memory_operand_links") or {}
+        mem_links = {str(v): str(k) for k, v in links.items()} or mem_links
+    else:
+        names = list(dims)
+        spatial = {names[0]: (("K", dims[names[0]]),)}
+        if len(names) > 1:
+            spatial[names[1]] = (("C", dims[names[1]]),)
+    for d in dims:  # ZigZag's generator fills the dimensions left open with any layer dim
+        if d not in spatial and d not in hints:
+            hints[d] = LAYER_DIMS
+    return spatial, hints, mem_links
 
 
 def _load_yaml(path: str | Path, yaml: Any) -> Any:

@@ -2,27 +2,53 @@
 
 :mod:`.hierarchy_model` states the model; this module is its engine. Architectures and
 layers are packed into fixed-shape arrays (:func:`pack_architectures`, :func:`pack_layers`)
-and :func:`evaluate_pairs` maps and costs every requested pair in one compiled call: the
-spatial unrolling, every candidate loop order with its bottom-up allocation, the per-level
-accesses, port stalls, on/off-loading and drain, and the choice of the fastest order (ties
-within 0.5 % go to the least energy).
+and :func:`evaluate_pairs` maps and costs every requested pair in one compiled call, in three
+steps per pair:
 
-Indices used throughout: operands ``W I O`` = 0 1 2; directions ``fh tl fl th`` = 0 1 2 3;
-layer dimensions ``B K G OX OY C FX FY`` = 0 ... 7.
+1. **spatial** (:func:`_spatial_step`): the spatial unrolling, what runs in time, what each
+   memory level's instance holds and how many instances are active, the systolic drain;
+2. **search** (:func:`_search`): every candidate loop order with its bottom-up allocation
+   (:func:`allocate`, :func:`tile_tables`) and cost (:func:`cost_order`), keeping
+   the best by the mapper goal (``latency``: the fastest, ties within 0.5 % to the least
+   energy; ``energy``: the least energy, ties within 0.5 % to the fastest; ``edp``: the least
+   energy-delay product, ties within 0.5 % to the least energy);
+3. **output** (:func:`_output_step`): the chosen order costed again and written out.
+
+The search skips orders that cannot differ from one already costed: once every operand has
+reached its outermost level, the loops above only matter through the run of loops
+irrelevant to an operand right above its tiles (:func:`_first_of_its_class`); this keeps the
+results identical and the chosen order the first of its kind, as a full search would.
+
+All compiled code lives in this one module on purpose: numba's on-disk cache
+(``cache=True``) checks only the file of the function it loads, so a callee in another
+file could change without its cached callers being recompiled.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from .architecture import DIRECTIONS, LAYER_DIMS, OPERANDS, RELEVANT, Architecture
 from .layers import Layer
+
+N_DIMS = len(LAYER_DIMS)
+N_OPS = len(OPERANDS)
+_DIM = {d: i for i, d in enumerate(LAYER_DIMS)}
+B, K, G, OX, OY, C, FX, FY = (_DIM[d] for d in ("B", "K", "G", "OX", "OY", "C", "FX", "FY"))
+W_OP, I_OP, O_OP = (OPERANDS.index(o) for o in ("W", "I", "O"))
+FH, TL, FL, TH = (DIRECTIONS.index(d) for d in ("fh", "tl", "fl", "th"))
+#: the reduction dimensions (an output tile is final once none of them runs above it)
+REDUCTION = np.array([d in ("C", "FX", "FY") for d in LAYER_DIMS], dtype=np.bool_)
+#: ``REL[op, dim]``: the operand depends on the layer dimension
+REL = np.array([[ld in RELEVANT[op] for ld in LAYER_DIMS] for op in OPERANDS], dtype=np.bool_)
+#: columns of :attr:`ArchView.prec`: the operand precisions, then the final outputs'
+PREC_O_FINAL = N_OPS
+
 
 MAX_ARRAY_DIMS = 6
 MAX_MAPPING = 8
@@ -43,14 +69,32 @@ SCALARS: tuple[str, ...] = (
     "spatial_utilization",
     "utilization",
 )
-_REL = np.array([[ld in RELEVANT[op] for ld in LAYER_DIMS] for op in OPERANDS], dtype=np.bool_)
-_B, _K, _G, _OX, _OY, _C, _FX, _FY = range(8)
-#: candidate loop dimensions (in the order permutations are generated) and the outer ones
-_PERMUTED = np.array([_K, _OX, _OY, _C, _FX, _FY], dtype=np.int64)
+_COL = {name: i for i, name in enumerate(SCALARS)}
+COL_LATENCY, COL_IDEAL, COL_TEMPORAL, COL_STALL = (
+    _COL[n] for n in ("latency_cycles", "ideal_cycles", "temporal_cycles", "stall_cycles")
+)
+COL_ONLOAD, COL_OFFLOAD, COL_DRAIN = (_COL[n] for n in ("onload_cycles", "offload_cycles", "drain_cycles"))
+COL_ENERGY, COL_MAC_ENERGY = _COL["energy_pj"], _COL["mac_energy_pj"]
+COL_SPATIAL_UTIL, COL_UTIL = _COL["spatial_utilization"], _COL["utilization"]
+#: columns of :func:`pack_layers`' shape matrix: the layer dimensions, then the geometry
+LAYER_COLUMNS: tuple[str, ...] = (*LAYER_DIMS, "stride", "in_h", "in_w")
+#: the mapper goals of :func:`evaluate_pairs` (``objective`` is the index)
+MAPPER_OBJECTIVES: tuple[str, ...] = ("latency", "energy", "edp")
+_GOAL_LATENCY, _GOAL_ENERGY, _GOAL_EDP = range(len(MAPPER_OBJECTIVES))
+#: the mapper goal's tie band: candidates within this factor of the best tie
+TIE = 1.005
+#: candidate loop dimensions (in the order permutations are generated); B and G run outermost
+_PERMUTED = np.array([K, OX, OY, C, FX, FY], dtype=np.int64)
+#: per layer dimension, the one operand it is irrelevant to (-1: none or several)
+_IRRELEVANT_TO = np.array(
+    [int(np.flatnonzero(~REL[:, d])[0]) if (~REL[:, d]).sum() == 1 else -1 for d in range(len(LAYER_DIMS))],
+    dtype=np.int64,
+)
+#: candidates per permutation in split mode: as is, or one dimension's factors parted in two
+_SPLIT_OPTIONS = 1 + 2 * len(_PERMUTED) * MAX_LOOPS
 
 
-@dataclass(frozen=True)
-class PackedArchitectures:
+class PackedArchitectures(NamedTuple):
     """Architectures as padded arrays (first axis: architecture)."""
 
     n_dims: np.ndarray  # (A,)
@@ -75,8 +119,15 @@ class PackedArchitectures:
     mac_pj: np.ndarray  # (A,)
     cycles_per_iteration: np.ndarray  # (A,) array cycles per temporal iteration (bit-serial IMC > 1)
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        return tuple(getattr(self, f) for f in self.__dataclass_fields__)
+
+class PairResults(NamedTuple):
+    """:func:`evaluate_pairs`' output, one row per pair."""
+
+    scalars: np.ndarray  # (n, len(SCALARS)), columns COL_*
+    reads: np.ndarray  # (n, MAX_MEMORIES) words of the level's port width
+    writes: np.ndarray  # (n, MAX_MEMORIES)
+    level_energy: np.ndarray  # (n, MAX_MEMORIES) pJ
+    order: np.ndarray  # (n, MAX_LOOPS) layer dim of each temporal loop, innermost first; -1 pads
 
 
 def _check_limits(arch: Architecture) -> None:
@@ -93,11 +144,10 @@ def _check_limits(arch: Architecture) -> None:
             raise ValueError(f"{where}: array dim {d!r} unrolls more than {MAX_MAPPING} entries")
 
 
-def pack_architectures(archs: Sequence[Architecture]) -> PackedArchitectures:
-    """Pack ``archs`` for :func:`evaluate_pairs` (raises ``ValueError`` past the size limits)."""
-    n = len(archs)
+def _empty_pack(n: int) -> dict[str, np.ndarray]:
     D, E, M, P = MAX_ARRAY_DIMS, MAX_MAPPING, MAX_MEMORIES, MAX_PORTS
-    out = {
+    n_ops, n_dirs = len(OPERANDS), len(DIRECTIONS)
+    return {
         "n_dims": np.zeros(n, np.int64),
         "arr_size": np.ones((n, D), np.int64),
         "systolic": np.zeros((n, D), np.bool_),
@@ -109,17 +159,22 @@ def pack_architectures(archs: Sequence[Architecture]) -> PackedArchitectures:
         "mem_rpj": np.zeros((n, M)),
         "mem_wpj": np.zeros((n, M)),
         "mem_served": np.zeros((n, M, D), np.bool_),
-        "mem_ops": np.zeros((n, M, 3), np.bool_),
-        "chain": np.full((n, 3, M), -1, np.int64),
-        "n_chain": np.zeros((n, 3), np.int64),
-        "port_of": np.full((n, M, 3, 4), -1, np.int64),
+        "mem_ops": np.zeros((n, M, n_ops), np.bool_),
+        "chain": np.full((n, n_ops, M), -1, np.int64),
+        "n_chain": np.zeros((n, n_ops), np.int64),
+        "port_of": np.full((n, M, n_ops, n_dirs), -1, np.int64),
         "bw_max": np.ones((n, M, P)),
         "bw_min": np.ones((n, M, P)),
-        "prec": np.ones((n, 4), np.int64),
+        "prec": np.ones((n, n_ops + 1), np.int64),
         "units": np.ones(n, np.int64),
         "mac_pj": np.zeros(n),
         "cycles_per_iteration": np.ones(n),
     }
+
+
+def pack_architectures(archs: Sequence[Architecture]) -> PackedArchitectures:
+    """Pack ``archs`` for :func:`evaluate_pairs` (raises ``ValueError`` past the size limits)."""
+    out = _empty_pack(len(archs))
     ld_index = {ld: i for i, ld in enumerate(LAYER_DIMS)}
     for a, arch in enumerate(archs):
         _check_limits(arch)
@@ -154,7 +209,7 @@ def pack_architectures(archs: Sequence[Architecture]) -> PackedArchitectures:
             chain = [i for i, mem in enumerate(arch.memories) if op in mem.operands]
             out["n_chain"][a, o] = len(chain)
             out["chain"][a, o, : len(chain)] = chain
-        out["prec"][a] = [int(arch.precision[k]) for k in ("W", "I", "O", "O_final")]
+        out["prec"][a] = [int(arch.precision[k]) for k in (*OPERANDS, "O_final")]
         out["units"][a] = arch.array.units
         out["mac_pj"][a] = arch.array.mac_pj
         out["cycles_per_iteration"][a] = arch.array.cycles_per_iteration
@@ -162,14 +217,14 @@ def pack_architectures(archs: Sequence[Architecture]) -> PackedArchitectures:
 
 
 def pack_layers(layers: Sequence[Layer]) -> tuple[np.ndarray, np.ndarray]:
-    """``(shape, macs)``: per layer ``B K G OX OY C FX FY stride in_h in_w`` and its MACs."""
+    """``(shape, macs)``: per layer the :data:`LAYER_COLUMNS` and its MACs."""
     shape = np.array(
         [
             (l.N, l.k_per_group, l.groups, l.Q, l.P, l.c_per_group, l.S, l.R, l.stride, l.H, l.W)
             for l in layers
         ],
         dtype=np.int64,
-    ).reshape(len(layers), 11)
+    ).reshape(len(layers), len(LAYER_COLUMNS))
     return shape, np.array([float(l.macs) for l in layers])
 
 
@@ -182,33 +237,33 @@ def evaluate_pairs(
     max_orders: int = 720,
     mac_energy: np.ndarray | None = None,
     split_loops: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    objective: str = "latency",
+) -> PairResults:
     """Map and cost each pair ``(archs[arch_index[i]], layers[layer_index[i]])``.
 
     ``mac_energy[i]`` (pJ) is pair ``i``'s MAC energy; by default MACs x the array's ``mac_pj``
     (in-memory-compute arrays give a mapping-dependent one, see :mod:`.imc`). ``split_loops``
     also tries, per loop order, parting one dimension's prime factors between its place and
-    the outermost position (as LOMA's orders can; about 10x more candidates).
-
-    Returns ``(scalars, reads, writes, level_energy, order)``: ``scalars[i]`` holds the
-    :data:`SCALARS` columns; ``reads/writes/level_energy[i, m]`` are memory ``m``'s
-    accesses (words of its ports' width) and energy (pJ); ``order[i]`` lists the layer
-    dimension of each temporal loop of the chosen mapping, innermost first (-1 pads).
+    the outermost position (as LOMA's orders can; about 10x more candidates). ``objective``:
+    the mapper goal, one of :data:`MAPPER_OBJECTIVES`.
     """
+    if objective not in MAPPER_OBJECTIVES:
+        raise ValueError(f"mapper objective must be one of {', '.join(MAPPER_OBJECTIVES)}, got {objective!r}")
     n = len(arch_index)
-    scalars = np.zeros((n, len(SCALARS)))
-    reads = np.zeros((n, MAX_MEMORIES))
-    writes = np.zeros((n, MAX_MEMORIES))
-    energy = np.zeros((n, MAX_MEMORIES))
-    order = np.full((n, MAX_LOOPS), -1, np.int64)
+    out = PairResults(
+        np.zeros((n, len(SCALARS))),
+        np.zeros((n, MAX_MEMORIES)),
+        np.zeros((n, MAX_MEMORIES)),
+        np.zeros((n, MAX_MEMORIES)),
+        np.full((n, MAX_LOOPS), -1, np.int64),
+    )
     arch_index = np.ascontiguousarray(arch_index, np.int64)
     layer_index = np.ascontiguousarray(layer_index, np.int64)
     layer_macs = np.ascontiguousarray(layer_macs, np.float64)
     if mac_energy is None:
         mac_energy = layer_macs[layer_index] * archs.mac_pj[arch_index]
-    compiled: Any = _evaluate_all  # the packed fields go in positionally
-    compiled(
-        *archs.arrays(),
+    _evaluate_all(
+        archs,
         np.ascontiguousarray(layer_shape, np.int64),
         layer_macs,
         np.ascontiguousarray(mac_energy, np.float64),
@@ -216,17 +271,124 @@ def evaluate_pairs(
         layer_index,
         int(max_orders),
         bool(split_loops),
-        _REL,
-        scalars,
-        reads,
-        writes,
-        energy,
-        order,
+        MAPPER_OBJECTIVES.index(objective),
+        out,
     )
-    return scalars, reads, writes, energy, order
+    return out
 
 
-# --------------------------------------------------------------------------- compiled core
+# =========================================================================== costing one loop order
+class ArchView(NamedTuple):
+    """One architecture's packed description (see :class:`.hierarchy_kernel.PackedArchitectures`)."""
+
+    n_mem: int
+    mem_size: np.ndarray  # (M,) bits
+    mem_rpj: np.ndarray  # (M,)
+    mem_wpj: np.ndarray  # (M,)
+    mem_ops: np.ndarray  # (M, 3) bool
+    chain: np.ndarray  # (3, M) each operand's levels, innermost first
+    n_chain: np.ndarray  # (3,)
+    port_of: np.ndarray  # (M, 3, 4) port of (operand, direction), -1: none
+    bw_max: np.ndarray  # (M, P)
+    bw_min: np.ndarray  # (M, P)
+    prec: np.ndarray  # (4,) W, I, O (partial sums), O_final
+
+
+class Placement(NamedTuple):
+    """The spatial step's result that the cost reads: per memory level the layer extents one
+    instance holds (``inside``) and its active instances (``act_nb``: all, ``act_b[op]``: those
+    with distinct data of the operand)."""
+
+    inside: np.ndarray  # (M, 8)
+    act_nb: np.ndarray  # (M,)
+    act_b: np.ndarray  # (M, 3)
+
+
+class Allocation(NamedTuple):
+    """:func:`allocate`'s result and scratch: ``bound[op, j]`` the number of loops (innermost
+    first) at or below the operand's j-th level."""
+
+    bound: np.ndarray  # (3, M)
+    ext: np.ndarray  # (3, 8) current tile extents
+    fpc: np.ndarray  # (3,) current tile footprints
+    lv: np.ndarray  # (3,) current level
+    nb: np.ndarray  # (3,) bounds written
+
+
+class Tiles(NamedTuple):
+    """Per boundary ``k`` (a tile holding loops ``[0, k)``), see :func:`tile_tables`."""
+
+    cum: np.ndarray  # (L+1, 8) extent of each dimension below
+    suf: np.ndarray  # (L+1,) product of the loops above
+    suf_rel: np.ndarray  # (3, L+1) product of the operand's relevant loops above
+    nxt: np.ndarray  # (3, L+1) first relevant loop above
+    top_irr: np.ndarray  # (3, L+1) the run of irrelevant loops at the top of the tile
+    no_red: np.ndarray  # (L+1,) no reduction loop above
+    e1: np.ndarray  # (8,) scratch extents
+    e2: np.ndarray  # (8,)
+
+
+#: rows of :attr:`Ledger.level` (per memory level), :attr:`Ledger.port` (per port) and
+#: :attr:`Ledger.operand` (per operand)
+LEVEL_ROWS: tuple[str, ...] = ("reads", "writes", "energy")
+PORT_ROWS: tuple[str, ...] = ("busy", "stall")
+OPERAND_ROWS: tuple[str, ...] = ("onload", "offload")
+READS, WRITES, ENERGY = (LEVEL_ROWS.index(r) for r in ("reads", "writes", "energy"))
+BUSY, STALL = (PORT_ROWS.index(r) for r in ("busy", "stall"))
+ONLOAD, OFFLOAD = (OPERAND_ROWS.index(r) for r in ("onload", "offload"))
+
+
+class Ledger(NamedTuple):
+    """What one loop order costs: per level accesses (words) and energy (pJ), per port busy
+    and stall cycles, per operand on- and off-loading cycles."""
+
+    level: np.ndarray  # (3, M) rows LEVEL_ROWS
+    port: np.ndarray  # (2, M, P) rows PORT_ROWS
+    operand: np.ndarray  # (2, 3) rows OPERAND_ROWS
+
+
+@njit(cache=True)
+def new_allocation(n_mem: int) -> Allocation:
+    return Allocation(
+        np.zeros((N_OPS, n_mem), np.int64),
+        np.ones((N_OPS, N_DIMS), np.int64),
+        np.zeros(N_OPS, np.int64),
+        np.zeros(N_OPS, np.int64),
+        np.zeros(N_OPS, np.int64),
+    )
+
+
+@njit(cache=True)
+def new_tiles(max_loops: int) -> Tiles:
+    return Tiles(
+        np.ones((max_loops + 1, N_DIMS), np.int64),
+        np.ones(max_loops + 1, np.int64),
+        np.ones((N_OPS, max_loops + 1), np.int64),
+        np.zeros((N_OPS, max_loops + 1), np.int64),
+        np.ones((N_OPS, max_loops + 1), np.int64),
+        np.ones(max_loops + 1, np.bool_),
+        np.ones(N_DIMS, np.int64),
+        np.ones(N_DIMS, np.int64),
+    )
+
+
+@njit(cache=True)
+def new_ledger(n_mem: int, n_ports: int) -> Ledger:
+    return Ledger(
+        np.zeros((len(LEVEL_ROWS), n_mem)),
+        np.zeros((len(PORT_ROWS), n_mem, n_ports)),
+        np.zeros((len(OPERAND_ROWS), N_OPS)),
+    )
+
+
+# Speed note: numba reads of a named tuple's array inside loops, and ``inline="always"``
+# helpers taking arrays, each add reference counting that LLVM does not remove (measured:
+# 2.5x to 6x slower on a small model of this cost). So every function unpacks its named
+# tuples once at the top, and the helpers are plain compiled functions taking arrays, which
+# LLVM inlines without that overhead.
+
+
+# ------------------------------------------------------------------------------ geometry
 @njit(cache=True, inline="always")
 def _window(out: int, k: int, stride: int, real: int) -> int:
     span = out * k if stride >= k else (out - 1) * stride + k
@@ -234,18 +396,20 @@ def _window(out: int, k: int, stride: int, real: int) -> int:
 
 
 @njit(cache=True)
-def _footprint(op: int, e: np.ndarray, stride: int, in_h: int, in_w: int) -> int:
-    if op == 0:
-        return e[1] * e[2] * e[5] * e[6] * e[7]
-    if op == 2:
-        return e[0] * e[1] * e[2] * e[3] * e[4]
-    ix = _window(e[3], e[6], stride, in_w)
-    iy = _window(e[4], e[7], stride, in_h)
-    return e[0] * e[2] * e[5] * ix * iy
+def footprint(op: int, e: np.ndarray, stride: int, in_h: int, in_w: int) -> int:
+    """Elements of operand ``op`` in a tile of extents ``e`` (inputs: the sliding window)."""
+    if op == W_OP:
+        return e[K] * e[G] * e[C] * e[FX] * e[FY]
+    if op == O_OP:
+        return e[B] * e[K] * e[G] * e[OX] * e[OY]
+    ix = _window(e[OX], e[FX], stride, in_w)
+    iy = _window(e[OY], e[FY], stride, in_h)
+    return e[B] * e[G] * e[C] * ix * iy
 
 
 @njit(cache=True)
-def _words(elements: float, bits: int, transfers: float, bw_max: float, bw_min: float) -> float:
+def words(elements: float, bits: int, transfers: float, bw_max: float, bw_min: float) -> float:
+    """Accesses in words of ``bw_max`` bits, at ``bw_min`` granularity per transfer."""
     if elements <= 0 or transfers <= 0:
         return 0.0
     per = math.ceil(elements * bits / bw_min) * bw_min / bw_max
@@ -253,12 +417,541 @@ def _words(elements: float, bits: int, transfers: float, bw_max: float, bw_min: 
 
 
 @njit(cache=True)
-def _cycles(elements: float, bits: int, bw_max: float) -> float:
+def cycles(elements: float, bits: int, bw_max: float) -> float:
     if elements <= 0:
         return 0.0
     return float(math.ceil(elements * bits / bw_max))
 
 
+# ------------------------------------------------------------------------------ allocation
+@njit(cache=True)
+def allocate(
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    n_loops: int,
+    av: ArchView,
+    pl: Placement,
+    shape: np.ndarray,
+    al: Allocation,
+) -> int:
+    """Greedy bottom-up assignment of the loops to every operand's levels (shared capacity).
+
+    Fills ``al.bound``; returns the index of the first loop placed after every operand
+    reached its outermost level (``n_loops`` if none): the order of the loops from there on
+    cannot change the allocation.
+    """
+    stride, in_h, in_w = shape[N_DIMS], shape[N_DIMS + 1], shape[N_DIMS + 2]
+    chain, n_chain, mem_ops, mem_size, prec = av.chain, av.n_chain, av.mem_ops, av.mem_size, av.prec
+    inside = pl.inside
+    bound, ext, fpc, lv, nb = al.bound, al.ext, al.fpc, al.lv, al.nb
+    for op in range(N_OPS):
+        lv[op] = 0
+        nb[op] = 0
+        for d in range(N_DIMS):
+            ext[op, d] = inside[chain[op, 0], d]
+        fpc[op] = footprint(op, ext[op], stride, in_h, in_w)  # current tile of each operand
+    top = n_loops
+    for i in range(n_loops):
+        if lv[W_OP] == n_chain[W_OP] - 1 and lv[I_OP] == n_chain[I_OP] - 1 and lv[O_OP] == n_chain[O_OP] - 1:
+            top = i  # every operand is at its outermost level: the remaining loops all go there
+            break
+        ld, f = loop_ld[i], loop_f[i]
+        for op in range(N_OPS):
+            while True:
+                m = chain[op, lv[op]]
+                if lv[op] == n_chain[op] - 1:
+                    ext[op, ld] *= f
+                    fpc[op] = footprint(op, ext[op], stride, in_h, in_w)
+                    break
+                # the level's tiles if this operand's tile takes the loop too
+                old = ext[op, ld]
+                ext[op, ld] = old * f
+                grown = footprint(op, ext[op], stride, in_h, in_w)
+                ext[op, ld] = old
+                tot = 0.0
+                for o2 in range(N_OPS):
+                    if mem_ops[m, o2] and chain[o2, lv[o2]] == m:
+                        tot += (grown if o2 == op else fpc[o2]) * prec[o2]
+                if tot <= mem_size[m]:
+                    ext[op, ld] = old * f
+                    fpc[op] = grown
+                    break
+                bound[op, nb[op]] = i
+                nb[op] += 1
+                lv[op] += 1
+                nxt = chain[op, lv[op]]
+                for d in range(N_DIMS):
+                    ext[op, d] = inside[nxt, d]
+                for i2 in range(i):
+                    ext[op, loop_ld[i2]] *= loop_f[i2]
+                fpc[op] = footprint(op, ext[op], stride, in_h, in_w)
+    for op in range(N_OPS):
+        while nb[op] < n_chain[op]:
+            bound[op, nb[op]] = n_loops
+            nb[op] += 1
+    return top
+
+
+# ------------------------------------------------------------------------------ tile tables
+@njit(cache=True)
+def tile_tables(loop_ld: np.ndarray, loop_f: np.ndarray, n_loops: int, tt: Tiles) -> None:
+    """Per boundary ``k``: extents below, products above, first relevant loop above, the
+    irrelevant run at the top of the tile, and whether a reduction loop runs above."""
+    cum, suf, suf_rel, nxt, top_irr, no_red = tt.cum, tt.suf, tt.suf_rel, tt.nxt, tt.top_irr, tt.no_red
+    for d in range(N_DIMS):
+        cum[0, d] = 1
+    for op in range(N_OPS):
+        top_irr[op, 0] = 1
+    for k in range(n_loops):
+        ld, f = loop_ld[k], loop_f[k]
+        for d in range(N_DIMS):
+            cum[k + 1, d] = cum[k, d]
+        cum[k + 1, ld] *= f
+        for op in range(N_OPS):
+            top_irr[op, k + 1] = 1 if REL[op, ld] else top_irr[op, k] * f
+    suf[n_loops] = 1
+    no_red[n_loops] = True
+    for op in range(N_OPS):
+        suf_rel[op, n_loops] = 1
+        nxt[op, n_loops] = n_loops
+    for k in range(n_loops - 1, -1, -1):
+        ld, f = loop_ld[k], loop_f[k]
+        suf[k] = suf[k + 1] * f
+        no_red[k] = no_red[k + 1] and not (REDUCTION[ld] and f != 1)
+        for op in range(N_OPS):
+            if REL[op, ld]:
+                suf_rel[op, k] = suf_rel[op, k + 1] * f
+                nxt[op, k] = k
+            else:
+                suf_rel[op, k] = suf_rel[op, k + 1]
+                nxt[op, k] = nxt[op, k + 1]
+
+
+# ------------------------------------------------------------------------------ the ledger
+@njit(cache=True)
+def _read(level: np.ndarray, m: int, w: float, pj: float) -> None:
+    level[READS, m] += w
+    level[ENERGY, m] += w * pj
+
+
+@njit(cache=True)
+def _write(level: np.ndarray, m: int, w: float, pj: float) -> None:
+    level[WRITES, m] += w
+    level[ENERGY, m] += w * pj
+
+
+@njit(cache=True)
+def _transfer(port: np.ndarray, m: int, p: int, cyc: float, window: float, times: float) -> None:
+    """``times`` transfers of ``cyc`` cycles on port ``p`` of level ``m``, each within ``window``."""
+    port[BUSY, m, p] += cyc * times
+    port[STALL, m, p] += max(0.0, cyc - window) * times
+
+
+@njit(cache=True)
+def port_stall(port: np.ndarray, n_mem: int, temporal: float) -> float:
+    """Stall cycles: the slowest port's (ports work in parallel)."""
+    stall = 0.0
+    for m in range(n_mem):
+        for p in range(port.shape[2]):
+            stall = max(stall, port[STALL, m, p], port[BUSY, m, p] - temporal)
+    return stall
+
+
+# ------------------------------------------------------------------------------ the cost
+@njit(cache=True)
+def cost_order(
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    n_loops: int,
+    av: ArchView,
+    pl: Placement,
+    al: Allocation,
+    shape: np.ndarray,
+    tt: Tiles,
+    lg: Ledger,
+    cpi: float,
+    lat_limit: float,
+    en_limit: float,
+) -> tuple[float, float, float, float]:
+    """Cost of one allocated loop order: ``(temporal, stall, onload, offload)`` cycles; the
+    per-level accesses and energy are left in the ledger. One temporal iteration takes
+    ``cpi`` array cycles (bit-serial in-memory compute).
+
+    Per operand and level (innermost first): the tile sent down and the child's tile, the
+    refills (loops above less the stationary run right above) and distinct tiles, the time
+    window of a refill (the whole period if the child's tile fits half the child, double
+    buffered; else only the last iterations of its top irrelevant run), then the accesses
+    and port transfers. Costing stops early, with an infinite stall, once the cycles so far
+    pass ``lat_limit`` or the memory energy so far passes ``en_limit``.
+
+    The per-level accounting is written out here rather than in per-level helpers: numba
+    increments and decrements the reference count of every array a non-inlined call
+    receives, and per level that made the cost 2x slower (measured on 4,800 ResNet-18
+    template pairs).
+    """
+    stride, in_h, in_w = shape[N_DIMS], shape[N_DIMS + 1], shape[N_DIMS + 2]
+    chain, n_chain, prec, mem_size, n_mem = av.chain, av.n_chain, av.prec, av.mem_size, av.n_mem
+    port_of, bw_max, bw_min, mem_rpj, mem_wpj = av.port_of, av.bw_max, av.bw_min, av.mem_rpj, av.mem_wpj
+    inside, act_nb, act_b, bound = pl.inside, pl.act_nb, pl.act_b, al.bound
+    cum, suf, suf_rel, nxt, top_irr, no_red = tt.cum, tt.suf, tt.suf_rel, tt.nxt, tt.top_irr, tt.no_red
+    e1, e2 = tt.e1, tt.e2
+    level, port, opc = lg.level, lg.port, lg.operand
+    _reset(level, port, opc, n_mem)
+    tile_tables(loop_ld, loop_f, n_loops, tt)
+    iterations = suf[0]
+    temporal = iterations * cpi  # cycles
+    for op in range(N_OPS):
+        bits = prec[op]
+        for j in range(n_chain[op]):
+            # ---- the level's tile geometry
+            m = chain[op, j]
+            child = chain[op, j - 1] if j > 0 else -1
+            k_lo = bound[op, j - 1] if j > 0 else 0
+            inst = act_b[m, op] if j > 0 else act_nb[m]
+            for d in range(N_DIMS):
+                e1[d] = inside[m, d] * cum[k_lo, d]
+                e2[d] = inside[child, d] * cum[k_lo, d] if j > 0 else cum[k_lo, d]
+            fp_down = footprint(op, e1, stride, in_h, in_w)
+            child_fp = footprint(op, e2, stride, in_h, in_w)
+            refills = suf[nxt[op, k_lo]]
+            distinct = suf_rel[op, k_lo]
+            period = temporal / max(1, refills)
+            window = period
+            if j > 0 and not child_fp * bits <= 0.5 * mem_size[child]:
+                window = period / max(1, top_irr[op, k_lo])
+            if op < O_OP:
+                # ---- weights / inputs: reads down to the child and the child's writes
+                p_tl = port_of[m, op, TL]
+                if p_tl >= 0:
+                    w = words(fp_down, bits, refills * inst, bw_max[m, p_tl], bw_min[m, p_tl])
+                    _read(level, m, w, mem_rpj[m])
+                if j > 0:
+                    copies = act_b[child, op] if j > 1 else act_nb[child]
+                    p_fh = port_of[child, op, FH]
+                    if p_fh >= 0:
+                        w = words(child_fp, bits, refills * copies, bw_max[child, p_fh], bw_min[child, p_fh])
+                        _write(level, child, w, mem_wpj[child])
+                    if j == 1:  # the first innermost tile must be in before compute starts
+                        c1 = cycles(fp_down, bits, bw_max[m, p_tl]) if p_tl >= 0 else 0.0
+                        c2 = cycles(child_fp, bits, bw_max[child, p_fh]) if p_fh >= 0 else 0.0
+                        opc[ONLOAD, op] += max(c1, c2)
+                        if refills == 1:
+                            continue
+                    if p_fh >= 0 and refills > 0:
+                        cyc = cycles(child_fp, bits, bw_max[child, p_fh])
+                        _transfer(port, child, p_fh, cyc, window, refills)
+                if p_tl >= 0 and refills > 0:
+                    _transfer(port, m, p_tl, cycles(fp_down, bits, bw_max[m, p_tl]), window, refills)
+                continue
+            # ---- outputs: partial sums up and back, final outputs, the child's side
+            once = j > 0 and refills == 1
+            if j == 0:  # a MAC has no accumulator: every product goes through level 0
+                back = iterations - distinct
+                refills = iterations
+            else:
+                back = refills - distinct
+            final_bits = prec[PREC_O_FINAL] if no_red[k_lo] else bits
+            p_fl = port_of[m, O_OP, FL]
+            p_tl = port_of[m, O_OP, TL]
+            if p_fl >= 0:
+                bmax, bmin = bw_max[m, p_fl], bw_min[m, p_fl]
+                _write(level, m, words(fp_down, bits, back * inst, bmax, bmin), mem_wpj[m])
+                _write(level, m, words(fp_down, final_bits, distinct * inst, bmax, bmin), mem_wpj[m])
+            if p_tl >= 0:
+                _read(
+                    level, m, words(fp_down, bits, back * inst, bw_max[m, p_tl], bw_min[m, p_tl]), mem_rpj[m]
+                )
+            if j > 0:
+                ci = act_nb[child]
+                p_th = port_of[child, O_OP, TH]
+                p_fh = port_of[child, O_OP, FH]
+                if p_th >= 0:
+                    bmax, bmin = bw_max[child, p_th], bw_min[child, p_th]
+                    _read(level, child, words(child_fp, bits, back * ci, bmax, bmin), mem_rpj[child])
+                    _read(
+                        level, child, words(child_fp, final_bits, distinct * ci, bmax, bmin), mem_rpj[child]
+                    )
+                if p_fh >= 0:
+                    w = words(child_fp, bits, back * ci, bw_max[child, p_fh], bw_min[child, p_fh])
+                    _write(level, child, w, mem_wpj[child])
+                if once:  # written back once: what does not fit the compute time is off-loading
+                    c1 = cycles(fp_down, final_bits, bw_max[m, p_fl]) if p_fl >= 0 else 0.0
+                    c2 = cycles(child_fp, final_bits, bw_max[child, p_th]) if p_th >= 0 else 0.0
+                    opc[OFFLOAD, op] += max(0.0, max(c1, c2) - temporal)
+                    continue
+                if p_th >= 0 and refills > 0:
+                    _transfer(port, child, p_th, cycles(child_fp, bits, bw_max[child, p_th]), window, refills)
+                if p_fh >= 0 and back > 0:
+                    _transfer(port, child, p_fh, cycles(child_fp, bits, bw_max[child, p_fh]), window, back)
+            if p_fl >= 0 and refills > 0:
+                _transfer(port, m, p_fl, cycles(fp_down, bits, bw_max[m, p_fl]), window, refills)
+            if p_tl >= 0 and back > 0:
+                _transfer(port, m, p_tl, cycles(fp_down, bits, bw_max[m, p_tl]), window, back)
+        # the rest only adds cycles (energy): an order already past the limit is dropped here
+        if op < O_OP and _past_limits(level, port, opc, n_mem, temporal, lat_limit, en_limit):
+            return temporal, np.inf, 0.0, 0.0
+    stall = port_stall(port, n_mem, temporal)
+    onload = max(opc[ONLOAD, W_OP], max(opc[ONLOAD, I_OP], opc[ONLOAD, O_OP]))
+    offload = max(opc[OFFLOAD, W_OP], max(opc[OFFLOAD, I_OP], opc[OFFLOAD, O_OP]))
+    return temporal, stall, onload, offload
+
+
+@njit(cache=True)
+def _reset(level: np.ndarray, port: np.ndarray, opc: np.ndarray, n_mem: int) -> None:
+    for m in range(n_mem):
+        for r in range(level.shape[0]):
+            level[r, m] = 0.0
+        for p in range(port.shape[2]):
+            port[BUSY, m, p] = 0.0
+            port[STALL, m, p] = 0.0
+    for op in range(N_OPS):
+        opc[ONLOAD, op] = 0.0
+        opc[OFFLOAD, op] = 0.0
+
+
+@njit(cache=True)
+def _past_limits(
+    level: np.ndarray,
+    port: np.ndarray,
+    opc: np.ndarray,
+    n_mem: int,
+    temporal: float,
+    lat_limit: float,
+    en_limit: float,
+) -> bool:
+    if temporal + port_stall(port, n_mem, temporal) + max(opc[ONLOAD, W_OP], opc[ONLOAD, I_OP]) > lat_limit:
+        return True
+    if en_limit < np.inf:
+        e = 0.0
+        for m in range(n_mem):
+            e += level[ENERGY, m]
+        return e > en_limit
+    return False
+
+
+# --------------------------------------------------------------------------- compiled state
+class Spatial(NamedTuple):
+    """The spatial step's scratch and result for one pair (``D`` array dims)."""
+
+    unroll_of: np.ndarray  # (D, 8) unrolling of each layer dim on each array dim
+    has: np.ndarray  # (D, 8) bool: the array dim unrolls the layer dim
+    seq: np.ndarray  # (D, 8) the layer dims an array dim unrolls, in mapping order
+    cnt: np.ndarray  # (D,)
+    left: np.ndarray  # (8,) extent left to unroll
+    unroll: np.ndarray  # (8,) total unrolling of each layer dim
+    temporal: np.ndarray  # (8,) what runs in time
+    used_eff: np.ndarray  # (D,) units in use on each array dim (fractional: padding)
+    counted: np.ndarray  # (8,) bool
+
+
+class Loops(NamedTuple):
+    """The temporal loops: each dimension's prime factors, the permuted dims, the current
+    permutation and loop nest (innermost first)."""
+
+    factors: np.ndarray  # (8, MAX_LOOPS) largest first
+    n_factors: np.ndarray  # (8,)
+    perm_dims: np.ndarray  # (6,)
+    perm: np.ndarray  # (6,)
+    loop_ld: np.ndarray  # (MAX_LOOPS,)
+    loop_f: np.ndarray  # (MAX_LOOPS,)
+
+
+class Candidates(NamedTuple):
+    """Per costed candidate: latency, energy, and (permutation no., split t, k, dir)."""
+
+    lat: np.ndarray
+    en: np.ndarray
+    key: np.ndarray  # (n, 4)
+
+
+class Scratch(NamedTuple):
+    sp: Spatial
+    pl: Placement
+    lp: Loops
+    al: Allocation
+    tt: Tiles
+    lg: Ledger
+    cands: Candidates
+
+
+@njit(cache=True)
+def _scratch(n_dims: int, n_mem: int, n_ports: int, n_cands: int) -> Scratch:
+    n_ld, n_perm = len(LAYER_DIMS), len(_PERMUTED)
+    sp = Spatial(
+        np.ones((n_dims, n_ld), np.int64),
+        np.zeros((n_dims, n_ld), np.bool_),
+        np.zeros((n_dims, n_ld), np.int64),
+        np.zeros(n_dims, np.int64),
+        np.zeros(n_ld, np.int64),
+        np.ones(n_ld, np.int64),
+        np.ones(n_ld, np.int64),
+        np.ones(n_dims),
+        np.zeros(n_ld, np.bool_),
+    )
+    pl = Placement(np.ones((n_mem, n_ld), np.int64), np.ones(n_mem), np.ones((n_mem, len(OPERANDS))))
+    lp = Loops(
+        np.zeros((n_ld, MAX_LOOPS), np.int64),
+        np.zeros(n_ld, np.int64),
+        np.zeros(n_perm, np.int64),
+        np.zeros(n_perm, np.int64),
+        np.zeros(MAX_LOOPS, np.int64),
+        np.ones(MAX_LOOPS, np.int64),
+    )
+    cands = Candidates(np.zeros(n_cands), np.zeros(n_cands), np.zeros((n_cands, 4), np.int64))
+    return Scratch(sp, pl, lp, new_allocation(n_mem), new_tiles(MAX_LOOPS), new_ledger(n_mem, n_ports), cands)
+
+
+@njit(cache=True)
+def _view(archs: PackedArchitectures, a: int) -> ArchView:
+    return ArchView(
+        archs.n_mem[a],
+        archs.mem_size[a],
+        archs.mem_rpj[a],
+        archs.mem_wpj[a],
+        archs.mem_ops[a],
+        archs.chain[a],
+        archs.n_chain[a],
+        archs.port_of[a],
+        archs.bw_max[a],
+        archs.bw_min[a],
+        archs.prec[a],
+    )
+
+
+# --------------------------------------------------------------------------- the driver
+@njit(cache=True)
+def _evaluate_all(
+    archs: PackedArchitectures,
+    layer_shape: np.ndarray,
+    layer_macs: np.ndarray,
+    pair_mac_e: np.ndarray,
+    arch_index: np.ndarray,
+    layer_index: np.ndarray,
+    max_orders: int,
+    split: bool,
+    goal: int,
+    out: PairResults,
+) -> None:
+    per_perm = _SPLIT_OPTIONS if split else 1
+    ws = _scratch(
+        archs.arr_size.shape[1], archs.mem_size.shape[1], archs.bw_max.shape[2], max(1, max_orders) * per_perm
+    )
+    for q in range(len(arch_index)):
+        a = arch_index[q]
+        shape = layer_shape[layer_index[q]]
+        av = _view(archs, a)
+        drain = _spatial_step(archs, a, shape, ws.sp, ws.pl)
+        n_perm = _loop_factors(ws.sp.temporal, ws.lp)
+        pick = _search(
+            av,
+            shape,
+            ws,
+            n_perm,
+            drain,
+            pair_mac_e[q],
+            archs.cycles_per_iteration[a],
+            max_orders,
+            per_perm,
+            goal,
+        )
+        _output_step(
+            av, shape, ws, n_perm, pick, drain, pair_mac_e[q], layer_macs[layer_index[q]], archs, a, q, out
+        )
+
+
+# --------------------------------------------------------------------------- 1. spatial
+@njit(cache=True)
+def _spatial_step(archs: PackedArchitectures, a: int, shape: np.ndarray, sp: Spatial, pl: Placement) -> float:
+    """Unroll the layer on the array, fill ``sp`` (what runs in time) and ``pl`` (per level what
+    one instance holds and how many are active); return the systolic drain cycles."""
+    nd = archs.n_dims[a]
+    _unroll(archs, a, shape, sp)
+    unroll_of, has, seq, cnt, used_eff = sp.unroll_of, sp.has, sp.seq, sp.cnt, sp.used_eff
+    inside, act_nb, act_b = pl.inside, pl.act_nb, pl.act_b
+    served = archs.mem_served[a]
+    for m in range(archs.n_mem[a]):
+        for ld in range(len(LAYER_DIMS)):
+            inside[m, ld] = 1
+        act_nb[m] = 1.0
+        for op in range(len(OPERANDS)):
+            act_b[m, op] = 1.0
+        for d in range(nd):
+            if served[m, d]:
+                for ld in range(len(LAYER_DIMS)):
+                    inside[m, ld] *= unroll_of[d, ld]
+            else:
+                act_nb[m] *= used_eff[d]
+                for op in range(len(OPERANDS)):
+                    if _unrolls_relevant(has, d, op):
+                        act_b[m, op] *= used_eff[d]
+    # results leave a systolic dimension one unit a cycle
+    drain = 0.0
+    for d in range(nd):
+        if archs.systolic[a, d]:
+            used = 1
+            for s in range(cnt[d]):
+                used *= unroll_of[d, seq[d, s]]
+            drain += max(0, used - 1)
+    return drain
+
+
+@njit(cache=True)
+def _unrolls_relevant(has: np.ndarray, d: int, op: int) -> bool:
+    for ld in range(len(LAYER_DIMS)):  # noqa: SIM110 (a compiled loop)
+        if has[d, ld] and REL[op, ld]:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _unroll(archs: PackedArchitectures, a: int, shape: np.ndarray, sp: Spatial) -> None:
+    """Each array dim unrolls its mapping's layer dims in order, each clipped to the extent
+    left and the room left; then the temporal extents and the units in use per array dim."""
+    nd = archs.n_dims[a]
+    n_ld = len(LAYER_DIMS)
+    unroll_of, has, seq, cnt, left = sp.unroll_of, sp.has, sp.seq, sp.cnt, sp.left
+    unroll, temporal, used_eff, counted = sp.unroll, sp.temporal, sp.used_eff, sp.counted
+    sm_n, sm_ld, sm_f = archs.sm_n[a], archs.sm_ld[a], archs.sm_f[a]
+    for d in range(n_ld):
+        left[d] = shape[d]
+    for d in range(nd):
+        cnt[d] = 0
+        for ld in range(n_ld):
+            unroll_of[d, ld] = 1
+            has[d, ld] = False
+        room = archs.arr_size[a, d]
+        for e in range(sm_n[d]):
+            ld = sm_ld[d, e]
+            if ld < 0:
+                continue
+            u = max(1, min(sm_f[d, e], min(left[ld], room)))
+            if not has[d, ld]:
+                has[d, ld] = True
+                seq[d, cnt[d]] = ld
+                cnt[d] += 1
+            unroll_of[d, ld] *= u
+            left[ld] = (left[ld] + u - 1) // u
+            room //= u
+    for ld in range(n_ld):
+        unroll[ld] = 1
+        for d in range(nd):
+            unroll[ld] *= unroll_of[d, ld]
+        temporal[ld] = (shape[ld] + unroll[ld] - 1) // unroll[ld]
+        counted[ld] = False
+    for d in range(nd):
+        eff = 1.0
+        for s in range(cnt[d]):
+            ld = seq[d, s]
+            u = unroll_of[d, ld]
+            if counted[ld]:
+                eff *= u
+            else:
+                eff *= shape[ld] / (unroll[ld] * temporal[ld]) * u
+            counted[ld] = True
+        used_eff[d] = eff
+
+
+# --------------------------------------------------------------------------- 2. search
 @njit(cache=True)
 def _prime_factors(n: int, out: np.ndarray) -> int:
     """Prime factors of ``n`` into ``out``, largest first; returns how many."""
@@ -276,6 +969,24 @@ def _prime_factors(n: int, out: np.ndarray) -> int:
     for i in range(k // 2):
         out[i], out[k - 1 - i] = out[k - 1 - i], out[i]
     return k
+
+
+@njit(cache=True)
+def _loop_factors(temporal: np.ndarray, lp: Loops) -> int:
+    """Prime factors of every temporal extent; the permuted dims are those with more than
+    one iteration. Returns how many are permuted (the permutation is reset)."""
+    perm_dims, perm, factors, n_factors = lp.perm_dims, lp.perm, lp.factors, lp.n_factors
+    n_perm = 0
+    for t in range(len(_PERMUTED)):
+        ld = _PERMUTED[t]
+        if temporal[ld] > 1:
+            perm_dims[n_perm] = ld
+            n_perm += 1
+    for ld in range(len(LAYER_DIMS)):
+        n_factors[ld] = _prime_factors(temporal[ld], factors[ld])
+    for t in range(n_perm):
+        perm[t] = t
+    return n_perm
 
 
 @njit(cache=True)
@@ -299,326 +1010,13 @@ def _next_permutation(a: np.ndarray, n: int) -> bool:
 
 
 @njit(cache=True)
-def _allocate(
-    loop_ld: np.ndarray,
-    loop_f: np.ndarray,
-    n_loops: int,
-    chain: np.ndarray,
-    n_chain: np.ndarray,
-    inside: np.ndarray,
-    mem_ops: np.ndarray,
-    mem_size: np.ndarray,
-    prec: np.ndarray,
-    stride: int,
-    in_h: int,
-    in_w: int,
-    bound: np.ndarray,
-    ext: np.ndarray,
-    fpc: np.ndarray,
-    lv: np.ndarray,
-    nb: np.ndarray,
-) -> None:
-    """Greedy bottom-up assignment of the loops to every operand's levels (shared capacity).
-
-    ``bound[op, j]``: number of loops (innermost first) at or below the operand's j-th level.
-    """
-    for op in range(3):
-        lv[op] = 0
-        nb[op] = 0
-        for d in range(8):
-            ext[op, d] = inside[chain[op, 0], d]
-        fpc[op] = _footprint(op, ext[op], stride, in_h, in_w)  # current tile of each operand
-    for i in range(n_loops):
-        if lv[0] == n_chain[0] - 1 and lv[1] == n_chain[1] - 1 and lv[2] == n_chain[2] - 1:
-            break  # every operand is at its outermost level: the remaining loops all go there
-        ld, f = loop_ld[i], loop_f[i]
-        for op in range(3):
-            while True:
-                m = chain[op, lv[op]]
-                if lv[op] == n_chain[op] - 1:
-                    ext[op, ld] *= f
-                    fpc[op] = _footprint(op, ext[op], stride, in_h, in_w)
-                    break
-                # the level's tiles if this operand's tile takes the loop too
-                old = ext[op, ld]
-                ext[op, ld] = old * f
-                grown = _footprint(op, ext[op], stride, in_h, in_w)
-                ext[op, ld] = old
-                tot = 0.0
-                for o2 in range(3):
-                    if mem_ops[m, o2] and chain[o2, lv[o2]] == m:
-                        tot += (grown if o2 == op else fpc[o2]) * prec[o2]
-                if tot <= mem_size[m]:
-                    ext[op, ld] = old * f
-                    fpc[op] = grown
-                    break
-                bound[op, nb[op]] = i
-                nb[op] += 1
-                lv[op] += 1
-                nxt = chain[op, lv[op]]
-                for d in range(8):
-                    ext[op, d] = inside[nxt, d]
-                for i2 in range(i):
-                    ext[op, loop_ld[i2]] *= loop_f[i2]
-                fpc[op] = _footprint(op, ext[op], stride, in_h, in_w)
-    for op in range(3):
-        while nb[op] < n_chain[op]:
-            bound[op, nb[op]] = n_loops
-            nb[op] += 1
-
-
-@njit(cache=True)
-def _stall(busy: np.ndarray, stall_acc: np.ndarray, n_mem: int, temporal: float) -> float:
-    """Stall cycles: the slowest port's (ports work in parallel)."""
-    stall = 0.0
-    for m in range(n_mem):
-        for p in range(busy.shape[1]):
-            stall = max(stall, stall_acc[m, p], busy[m, p] - temporal)
-    return stall
-
-
-@njit(cache=True)
-def _prefix_suffix(
-    loop_ld: np.ndarray,
-    loop_f: np.ndarray,
-    n_loops: int,
-    rel: np.ndarray,
-    cum: np.ndarray,
-    suf: np.ndarray,
-    suf_rel: np.ndarray,
-    nxt: np.ndarray,
-    top_irr: np.ndarray,
-    no_red: np.ndarray,
-) -> None:
-    """Per boundary ``k`` (a tile holding loops ``[0, k)``): ``cum[k]`` the extent of each
-    dimension below it; ``suf[k]`` the product of the loops above; per operand ``suf_rel`` the
-    product of the relevant loops above, ``nxt`` the first relevant loop above, ``top_irr`` the
-    run of irrelevant loops at the top of the tile; ``no_red[k]``: no reduction loop above."""
-    for d in range(8):
-        cum[0, d] = 1
-    for op in range(3):
-        top_irr[op, 0] = 1
-    for k in range(n_loops):
-        ld, f = loop_ld[k], loop_f[k]
-        for d in range(8):
-            cum[k + 1, d] = cum[k, d]
-        cum[k + 1, ld] *= f
-        for op in range(3):
-            top_irr[op, k + 1] = 1 if rel[op, ld] else top_irr[op, k] * f
-    suf[n_loops] = 1
-    no_red[n_loops] = True
-    for op in range(3):
-        suf_rel[op, n_loops] = 1
-        nxt[op, n_loops] = n_loops
-    for k in range(n_loops - 1, -1, -1):
-        ld, f = loop_ld[k], loop_f[k]
-        suf[k] = suf[k + 1] * f
-        no_red[k] = no_red[k + 1] and not ((ld == 5 or ld == 6 or ld == 7) and f != 1)
-        for op in range(3):
-            if rel[op, ld]:
-                suf_rel[op, k] = suf_rel[op, k + 1] * f
-                nxt[op, k] = k
-            else:
-                suf_rel[op, k] = suf_rel[op, k + 1]
-                nxt[op, k] = nxt[op, k + 1]
-
-
-@njit(cache=True)
-def _cost(
-    loop_ld: np.ndarray,
-    loop_f: np.ndarray,
-    n_loops: int,
-    bound: np.ndarray,
-    chain: np.ndarray,
-    n_chain: np.ndarray,
-    inside: np.ndarray,
-    act_nb: np.ndarray,
-    act_b: np.ndarray,
-    n_mem: int,
-    mem_size: np.ndarray,
-    mem_rpj: np.ndarray,
-    mem_wpj: np.ndarray,
-    port_of: np.ndarray,
-    bw_max: np.ndarray,
-    bw_min: np.ndarray,
-    prec: np.ndarray,
-    rel: np.ndarray,
-    stride: int,
-    in_h: int,
-    in_w: int,
-    lv_reads: np.ndarray,
-    lv_writes: np.ndarray,
-    lv_energy: np.ndarray,
-    busy: np.ndarray,
-    stall_acc: np.ndarray,
-    load: np.ndarray,
-    offl: np.ndarray,
-    e1: np.ndarray,
-    e2: np.ndarray,
-    cum: np.ndarray,
-    suf: np.ndarray,
-    suf_rel: np.ndarray,
-    nxt: np.ndarray,
-    top_irr: np.ndarray,
-    no_red: np.ndarray,
-    limit: float,
-    cpi: float,
-) -> tuple[float, float, float, float]:
-    """Cost of one allocated loop order: ``(temporal, stall, onload, offload)`` cycles; the
-    per-level accesses and energy are left in ``lv_reads / lv_writes / lv_energy``. One
-    temporal iteration takes ``cpi`` array cycles (bit-serial in-memory compute).
-
-    Costing stops early, with an infinite stall, once the cycles so far pass ``limit``.
-
-    Each access (``w = _words(...)``, then the level's count and energy) and each port
-    transfer (cycles, busy time, stall) is written out in place rather than through a helper:
-    numba helpers taking the ledger arrays made this function 1.5x to 2x slower, inlined or
-    not (measured on 768 ResNet-18 template pairs)."""
-    for m in range(n_mem):
-        lv_reads[m] = 0.0
-        lv_writes[m] = 0.0
-        lv_energy[m] = 0.0
-        for p in range(busy.shape[1]):
-            busy[m, p] = 0.0
-            stall_acc[m, p] = 0.0
-    for op in range(3):
-        load[op] = 0.0
-        offl[op] = 0.0
-    _prefix_suffix(loop_ld, loop_f, n_loops, rel, cum, suf, suf_rel, nxt, top_irr, no_red)
-    iterations = suf[0]
-    temporal = iterations * cpi  # cycles
-    for op in range(3):
-        bits_in = prec[op]
-        for j in range(n_chain[op]):
-            m = chain[op, j]
-            k_lo = bound[op, j - 1] if j > 0 else 0
-            inst = act_b[m, op] if j > 0 else act_nb[m]
-            for d in range(8):
-                e1[d] = inside[m, d] * cum[k_lo, d]
-            fp_down = _footprint(op, e1, stride, in_h, in_w)
-            # refills (loops above the tile, less the stationary run right above), distinct tiles
-            refills = suf[nxt[op, k_lo]]
-            distinct = suf_rel[op, k_lo]
-            child = chain[op, j - 1] if j > 0 else -1
-            for d in range(8):
-                e2[d] = inside[child, d] * cum[k_lo, d] if j > 0 else cum[k_lo, d]
-            child_fp = _footprint(op, e2, stride, in_h, in_w)
-            period = temporal / max(1, refills)
-            if j > 0:
-                dbl = child_fp * bits_in <= 0.5 * mem_size[child]
-                if dbl:
-                    window = period
-                else:
-                    window = period / max(1, top_irr[op, k_lo])
-            else:
-                window = period
-            once = j > 0 and refills == 1
-            if op < 2:
-                # tl of this level, to its children
-                p_tl = port_of[m, op, 1]
-                if p_tl >= 0:
-                    w = _words(fp_down, bits_in, refills * inst, bw_max[m, p_tl], bw_min[m, p_tl])
-                    lv_reads[m] += w
-                    lv_energy[m] += w * mem_rpj[m]
-                if j > 0:
-                    copies = act_b[child, op] if j > 1 else act_nb[child]
-                    p_fh = port_of[child, op, 0]
-                    if p_fh >= 0:
-                        w = _words(
-                            child_fp, bits_in, refills * copies, bw_max[child, p_fh], bw_min[child, p_fh]
-                        )
-                        lv_writes[child] += w
-                        lv_energy[child] += w * mem_wpj[child]
-                    if j == 1:  # the first innermost tile must be in before compute starts
-                        c1 = _cycles(fp_down, bits_in, bw_max[m, p_tl]) if p_tl >= 0 else 0.0
-                        c2 = _cycles(child_fp, bits_in, bw_max[child, p_fh]) if p_fh >= 0 else 0.0
-                        load[op] += max(c1, c2)
-                        if once:
-                            continue
-                    if p_fh >= 0 and refills > 0:
-                        cyc = _cycles(child_fp, bits_in, bw_max[child, p_fh])
-                        busy[child, p_fh] += cyc * refills
-                        stall_acc[child, p_fh] += max(0.0, cyc - window) * refills
-                if p_tl >= 0 and refills > 0:
-                    cyc = _cycles(fp_down, bits_in, bw_max[m, p_tl])
-                    busy[m, p_tl] += cyc * refills
-                    stall_acc[m, p_tl] += max(0.0, cyc - window) * refills
-            else:
-                if j == 0:  # a MAC has no accumulator: every product goes through level 0
-                    back = iterations - distinct
-                    refills = iterations
-                else:
-                    back = refills - distinct
-                psum, fin = prec[2], prec[3]
-                final_bits = fin if no_red[k_lo] else psum
-                p_fl = port_of[m, 2, 2]
-                p_tl = port_of[m, 2, 1]
-                if p_fl >= 0:
-                    w = _words(fp_down, psum, back * inst, bw_max[m, p_fl], bw_min[m, p_fl])
-                    lv_writes[m] += w
-                    lv_energy[m] += w * mem_wpj[m]
-                    w = _words(fp_down, final_bits, distinct * inst, bw_max[m, p_fl], bw_min[m, p_fl])
-                    lv_writes[m] += w
-                    lv_energy[m] += w * mem_wpj[m]
-                if p_tl >= 0:
-                    w = _words(fp_down, psum, back * inst, bw_max[m, p_tl], bw_min[m, p_tl])
-                    lv_reads[m] += w
-                    lv_energy[m] += w * mem_rpj[m]
-                if j > 0:
-                    ci = act_nb[child]
-                    p_th = port_of[child, 2, 3]
-                    p_fh = port_of[child, 2, 0]
-                    if p_th >= 0:
-                        w = _words(child_fp, psum, back * ci, bw_max[child, p_th], bw_min[child, p_th])
-                        lv_reads[child] += w
-                        lv_energy[child] += w * mem_rpj[child]
-                        w = _words(
-                            child_fp, final_bits, distinct * ci, bw_max[child, p_th], bw_min[child, p_th]
-                        )
-                        lv_reads[child] += w
-                        lv_energy[child] += w * mem_rpj[child]
-                    if p_fh >= 0:
-                        w = _words(child_fp, psum, back * ci, bw_max[child, p_fh], bw_min[child, p_fh])
-                        lv_writes[child] += w
-                        lv_energy[child] += w * mem_wpj[child]
-                    if once:  # written back once: what does not fit the compute time is off-loading
-                        c1 = _cycles(fp_down, final_bits, bw_max[m, p_fl]) if p_fl >= 0 else 0.0
-                        c2 = _cycles(child_fp, final_bits, bw_max[child, p_th]) if p_th >= 0 else 0.0
-                        offl[op] += max(0.0, max(c1, c2) - temporal)
-                        continue
-                    if p_th >= 0 and refills > 0:
-                        cyc = _cycles(child_fp, psum, bw_max[child, p_th])
-                        busy[child, p_th] += cyc * refills
-                        stall_acc[child, p_th] += max(0.0, cyc - window) * refills
-                    if p_fh >= 0 and back > 0:
-                        cyc = _cycles(child_fp, psum, bw_max[child, p_fh])
-                        busy[child, p_fh] += cyc * back
-                        stall_acc[child, p_fh] += max(0.0, cyc - window) * back
-                if p_fl >= 0 and refills > 0:
-                    cyc = _cycles(fp_down, psum, bw_max[m, p_fl])
-                    busy[m, p_fl] += cyc * refills
-                    stall_acc[m, p_fl] += max(0.0, cyc - window) * refills
-                if p_tl >= 0 and back > 0:
-                    cyc = _cycles(fp_down, psum, bw_max[m, p_tl])
-                    busy[m, p_tl] += cyc * back
-                    stall_acc[m, p_tl] += max(0.0, cyc - window) * back
-        # the rest only adds cycles: an order already past the limit is dropped here
-        if op < 2 and temporal + _stall(busy, stall_acc, n_mem, temporal) + max(load[0], load[1]) > limit:
-            return temporal, np.inf, 0.0, 0.0
-    stall = _stall(busy, stall_acc, n_mem, temporal)
-    onload = max(load[0], max(load[1], load[2]))
-    offload = max(offl[0], max(offl[1], offl[2]))
-    return temporal, stall, onload, offload
-
-
-@njit(cache=True)
 def _build_loops(
     perm: np.ndarray,
     n_perm: int,
     perm_dims: np.ndarray,
     factors: np.ndarray,
     n_factors: np.ndarray,
-    temporal_d: np.ndarray,
+    temporal: np.ndarray,
     split_t: int,
     split_k: int,
     split_dir: int,
@@ -638,281 +1036,342 @@ def _build_loops(
                 ld = perm_dims[perm[split_t]]
                 for k in range(n_factors[ld]):
                     if (k < split_k) != (split_dir == 0):
-                        loop_ld[n_loops] = ld
-                        loop_f[n_loops] = factors[ld, k]
-                        n_loops += 1
-            ld = 0  # B
+                        n_loops = _push_loop(loop_ld, loop_f, n_loops, ld, factors[ld, k])
+            ld = B
         else:
-            ld = 2  # G
-        if t >= n_perm and temporal_d[ld] <= 1:
+            ld = G
+        if t >= n_perm and temporal[ld] <= 1:
             continue
         for k in range(n_factors[ld]):
             if t == split_t and (k < split_k) != (split_dir == 0):
                 continue
-            loop_ld[n_loops] = ld
-            loop_f[n_loops] = factors[ld, k]
-            n_loops += 1
+            n_loops = _push_loop(loop_ld, loop_f, n_loops, ld, factors[ld, k])
     return n_loops
 
 
 @njit(cache=True)
-def _evaluate_all(
-    n_dims: np.ndarray,
-    arr_size: np.ndarray,
-    systolic: np.ndarray,
-    sm_n: np.ndarray,
-    sm_ld: np.ndarray,
-    sm_f: np.ndarray,
-    n_mem_a: np.ndarray,
-    mem_size_a: np.ndarray,
-    mem_rpj_a: np.ndarray,
-    mem_wpj_a: np.ndarray,
-    mem_served: np.ndarray,
-    mem_ops_a: np.ndarray,
-    chain_a: np.ndarray,
-    n_chain_a: np.ndarray,
-    port_of_a: np.ndarray,
-    bw_max_a: np.ndarray,
-    bw_min_a: np.ndarray,
-    prec_a: np.ndarray,
-    units_a: np.ndarray,
-    mac_pj_a: np.ndarray,
-    cpi_a: np.ndarray,
-    layer_shape: np.ndarray,
-    layer_macs: np.ndarray,
-    pair_mac_e: np.ndarray,
-    arch_index: np.ndarray,
-    layer_index: np.ndarray,
+def _push_loop(loop_ld: np.ndarray, loop_f: np.ndarray, n_loops: int, ld: int, f: int) -> int:
+    loop_ld[n_loops] = ld
+    loop_f[n_loops] = f
+    return n_loops + 1
+
+
+@njit(cache=True)
+def _first_of_its_class(
+    perm: np.ndarray, n_perm: int, perm_dims: np.ndarray, n_factors: np.ndarray, top: int
+) -> bool:
+    """Whether permutation ``perm`` (grouped factors, no split) is the first, in the search
+    order, of the orders it cannot differ from.
+
+    Loops from index ``top`` on lie above every operand's outermost boundary: they change
+    neither the allocation nor any tile; they only set, per operand, the run of loops
+    irrelevant to it right above a boundary (its stationarity). Each permuted dimension is
+    irrelevant to exactly one operand, so the suffix of dimensions placed after ``top``
+    matters only through its leading run of dimensions irrelevant to the same operand, as a
+    set. The first order with a given prefix and run set has the run ascending, then the
+    smallest other dimension not irrelevant to that operand, then the rest ascending.
+    """
+    pos, r = 0, 0
+    while r < n_perm and pos < top:
+        pos += n_factors[perm_dims[perm[r]]]
+        r += 1
+    if r >= n_perm - 1:
+        return True
+    cls = _IRRELEVANT_TO[perm_dims[perm[r]]]
+    for t in range(r, n_perm):
+        if _IRRELEVANT_TO[perm_dims[perm[t]]] < 0:
+            return True  # not a single operand's: no shortcut
+    t = r + 1
+    while t < n_perm and _IRRELEVANT_TO[perm_dims[perm[t]]] == cls:
+        if perm[t] < perm[t - 1]:
+            return False
+        t += 1
+    for u in range(t + 1, n_perm):
+        if perm[u] < perm[t] and _IRRELEVANT_TO[perm_dims[perm[u]]] != cls:
+            return False
+        if u > t + 1 and perm[u] < perm[u - 1]:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _goal_value(goal: int, lat: float, en: float) -> float:
+    if goal == _GOAL_LATENCY:
+        return lat
+    if goal == _GOAL_ENERGY:
+        return en
+    return lat * en
+
+
+@njit(cache=True, inline="always")
+def _tie_value(goal: int, lat: float, en: float) -> float:
+    return lat if goal == _GOAL_ENERGY else en
+
+
+@njit(cache=True)
+def _split_option(
+    option: int, perm: np.ndarray, n_perm: int, perm_dims: np.ndarray, n_factors: np.ndarray
+) -> tuple[int, int, int]:
+    """``(t, k, dir)`` of split candidate ``option`` (``t = -1``: none or not applicable)."""
+    if option == 0:
+        return -1, 0, 0
+    split_dir = (option - 1) % 2  # option - 1 = (t * MAX_LOOPS + k) * 2 + dir
+    split_k = ((option - 1) // 2) % MAX_LOOPS
+    split_t = (option - 1) // 2 // MAX_LOOPS
+    # a split of the outermost permuted dim would change nothing
+    if split_t >= n_perm - 1 or split_k < 1 or split_k >= n_factors[perm_dims[perm[split_t]]]:
+        return -2, 0, 0
+    return split_t, split_k, split_dir
+
+
+@njit(cache=True)
+def _search(
+    av: ArchView,
+    shape: np.ndarray,
+    ws: Scratch,
+    n_perm: int,
+    drain: float,
+    mac_e: float,
+    cpi: float,
     max_orders: int,
-    split: bool,
-    rel: np.ndarray,
-    out_scalars: np.ndarray,
-    out_reads: np.ndarray,
-    out_writes: np.ndarray,
-    out_energy: np.ndarray,
-    out_order: np.ndarray,
+    per_perm: int,
+    goal: int,
+) -> int:
+    """Cost every candidate order; return the index in ``ws.cands`` of the best by ``goal``
+    (ties within the factor :data:`TIE` go to the least energy, or for the energy goal the fastest; the
+    first one wins)."""
+    perm, perm_dims, factors, n_factors = ws.lp.perm, ws.lp.perm_dims, ws.lp.factors, ws.lp.n_factors
+    loop_ld, loop_f, temporal_d = ws.lp.loop_ld, ws.lp.loop_f, ws.sp.temporal
+    c_lat, c_en, c_key = ws.cands.lat, ws.cands.en, ws.cands.key
+    level_energy = ws.lg.level[ENERGY]
+    n_cand, n_perms, best = 0, 0, np.inf
+    while True:
+        for option in range(per_perm):
+            split_t, split_k, split_dir = _split_option(option, perm, n_perm, perm_dims, n_factors)
+            if split_t == -2:
+                continue
+            n_loops = _build_loops(
+                perm,
+                n_perm,
+                perm_dims,
+                factors,
+                n_factors,
+                temporal_d,
+                split_t,
+                split_k,
+                split_dir,
+                loop_ld,
+                loop_f,
+            )
+            top = allocate(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.al)
+            if option == 0 and not _first_of_its_class(perm, n_perm, perm_dims, n_factors, top):
+                continue  # costs what an earlier order cost
+            lat_limit = best * TIE - drain if goal == _GOAL_LATENCY else np.inf
+            en_limit = best * TIE - mac_e if goal == _GOAL_ENERGY else np.inf
+            temporal, stall, onload, offload = cost_order(
+                loop_ld, loop_f, n_loops, av, ws.pl, ws.al, shape, ws.tt, ws.lg, cpi, lat_limit, en_limit
+            )
+            lat = temporal + stall + onload + offload + drain
+            energy = 0.0
+            for m in range(av.n_mem):
+                energy += level_energy[m]
+            en = mac_e + energy if stall < np.inf else np.inf
+            c_lat[n_cand] = lat
+            c_en[n_cand] = en
+            c_key[n_cand, 0] = n_perms
+            c_key[n_cand, 1] = split_t
+            c_key[n_cand, 2] = split_k
+            c_key[n_cand, 3] = split_dir
+            best = min(best, _goal_value(goal, lat, en))
+            n_cand += 1
+        n_perms += 1
+        if n_perms >= max_orders or not _next_permutation(perm, n_perm):
+            break
+    pick, pick_t = 0, np.inf
+    for k in range(n_cand):
+        lat, en = c_lat[k], c_en[k]
+        if _goal_value(goal, lat, en) <= best * TIE and _tie_value(goal, lat, en) < pick_t:
+            pick, pick_t = k, _tie_value(goal, lat, en)
+    return pick
+
+
+# --------------------------------------------------------------------------- 3. output
+@njit(cache=True)
+def _output_step(
+    av: ArchView,
+    shape: np.ndarray,
+    ws: Scratch,
+    n_perm: int,
+    pick: int,
+    drain: float,
+    mac_e: float,
+    macs: float,
+    archs: PackedArchitectures,
+    a: int,
+    q: int,
+    out: PairResults,
 ) -> None:
-    D = arr_size.shape[1]
-    M = mem_size_a.shape[1]
-    P = bw_max_a.shape[2]
-    sp_u = np.ones((D, 8), np.int64)
-    sp_has = np.zeros((D, 8), np.bool_)
-    sp_seq = np.zeros((D, 8), np.int64)
-    sp_cnt = np.zeros(D, np.int64)
-    left = np.zeros(8, np.int64)
-    unroll = np.ones(8, np.int64)
-    temporal_d = np.ones(8, np.int64)
-    used_eff = np.ones(D)
-    counted = np.zeros(8, np.bool_)
-    inside = np.ones((M, 8), np.int64)
-    act_nb = np.ones(M)
-    act_b = np.ones((M, 3))
-    factors = np.zeros((8, 64), np.int64)
-    n_factors = np.zeros(8, np.int64)
-    perm_dims = np.zeros(6, np.int64)
-    perm = np.zeros(6, np.int64)
-    loop_ld = np.zeros(MAX_LOOPS, np.int64)
-    loop_f = np.ones(MAX_LOOPS, np.int64)
-    bound = np.zeros((3, M), np.int64)
-    ext = np.ones((3, 8), np.int64)
-    fpc = np.zeros(3, np.int64)
-    lv_reads = np.zeros(M)
-    lv_writes = np.zeros(M)
-    lv_energy = np.zeros(M)
-    busy = np.zeros((M, P))
-    stall_acc = np.zeros((M, P))
-    load = np.zeros(3)
-    offl = np.zeros(3)
-    e1 = np.ones(8, np.int64)
-    e2 = np.ones(8, np.int64)
-    cum = np.ones((MAX_LOOPS + 1, 8), np.int64)
-    suf = np.ones(MAX_LOOPS + 1, np.int64)
-    suf_rel = np.ones((3, MAX_LOOPS + 1), np.int64)
-    nxt = np.zeros((3, MAX_LOOPS + 1), np.int64)
-    top_irr = np.ones((3, MAX_LOOPS + 1), np.int64)
-    no_red = np.ones(MAX_LOOPS + 1, np.bool_)
-    lv = np.zeros(3, np.int64)
-    nb = np.zeros(3, np.int64)
-    # candidates per permutation: as is, or (split) one dimension's factors parted in two
-    per_perm = 1 + (2 * 6 * MAX_LOOPS if split else 0)
-    lat_of = np.zeros(max(1, max_orders) * per_perm)
-    en_of = np.zeros(max(1, max_orders) * per_perm)
-    cand = np.zeros((max(1, max_orders) * per_perm, 4), np.int64)  # perm no., split t, k, dir
-    for q in range(len(arch_index)):
-        a = arch_index[q]
-        sh = layer_shape[layer_index[q]]
-        stride, in_h, in_w = sh[8], sh[9], sh[10]
-        nd = n_dims[a]
-        n_mem = n_mem_a[a]
-        chain = chain_a[a]
-        n_chain = n_chain_a[a]
-        # ---- spatial unrolling
-        for d in range(8):
-            left[d] = sh[d]
-        for d in range(nd):
-            sp_cnt[d] = 0
-            for ld in range(8):
-                sp_u[d, ld] = 1
-                sp_has[d, ld] = False
-            room = arr_size[a, d]
-            for e in range(sm_n[a, d]):
-                ld = sm_ld[a, d, e]
-                if ld < 0:
-                    continue
-                u = max(1, min(sm_f[a, d, e], min(left[ld], room)))
-                if not sp_has[d, ld]:
-                    sp_has[d, ld] = True
-                    sp_seq[d, sp_cnt[d]] = ld
-                    sp_cnt[d] += 1
-                sp_u[d, ld] *= u
-                left[ld] = (left[ld] + u - 1) // u
-                room //= u
-        for ld in range(8):
-            unroll[ld] = 1
-            for d in range(nd):
-                unroll[ld] *= sp_u[d, ld]
-            temporal_d[ld] = (sh[ld] + unroll[ld] - 1) // unroll[ld]
-            counted[ld] = False
-        for d in range(nd):
-            eff = 1.0
-            for s in range(sp_cnt[d]):
-                ld = sp_seq[d, s]
-                u = sp_u[d, ld]
-                if counted[ld]:
-                    eff *= u
-                else:
-                    eff *= sh[ld] / (unroll[ld] * temporal_d[ld]) * u
-                counted[ld] = True
-            used_eff[d] = eff
-        for m in range(n_mem):
-            for ld in range(8):
-                inside[m, ld] = 1
-            act_nb[m] = 1.0
-            for op in range(3):
-                act_b[m, op] = 1.0
-            for d in range(nd):
-                if mem_served[a, m, d]:
-                    for ld in range(8):
-                        inside[m, ld] *= sp_u[d, ld]
-                else:
-                    act_nb[m] *= used_eff[d]
-                    for op in range(3):
-                        hit = False
-                        for ld in range(8):
-                            if sp_has[d, ld] and rel[op, ld]:
-                                hit = True
-                        if hit:
-                            act_b[m, op] *= used_eff[d]
-        # results leave a systolic dimension one unit a cycle
-        drain = 0.0
-        for d in range(nd):
-            if systolic[a, d]:
-                used = 1
-                for s in range(sp_cnt[d]):
-                    used *= sp_u[d, sp_seq[d, s]]
-                drain += max(0, used - 1)
-        macs = layer_macs[layer_index[q]]
-        units = units_a[a]
-        cpi = cpi_a[a]
-        ideal = math.ceil(math.ceil(macs / units) * cpi)
-        mac_e = pair_mac_e[q]
-        # ---- candidate orders: permutations of the dims with more than one iteration, each
-        # dimension's prime factors together (largest innermost), then B and G outermost
-        n_perm = 0
-        for t in range(6):
-            ld = _PERMUTED[t]
-            if temporal_d[ld] > 1:
-                perm_dims[n_perm] = ld
-                n_perm += 1
-        for ld in range(8):
-            n_factors[ld] = _prime_factors(temporal_d[ld], factors[ld])
-        for t in range(n_perm):
-            perm[t] = t
-        n_orders = 0
-        n_perms = 0
-        best_lat = np.inf
-        while True:
-            for option in range(per_perm):
-                split_t, split_k, split_dir = -1, 0, 0
-                if option > 0:  # option - 1 = (t * MAX_LOOPS + k) * 2 + dir
-                    split_dir = (option - 1) % 2
-                    split_k = ((option - 1) // 2) % MAX_LOOPS
-                    split_t = (option - 1) // 2 // MAX_LOOPS
-                    # a split of the outermost permuted dim would change nothing
-                    if split_t >= n_perm - 1 or split_k < 1:
-                        continue
-                    if split_k >= n_factors[perm_dims[perm[split_t]]]:
-                        continue
-                n_loops = _build_loops(
-                    perm, n_perm, perm_dims, factors, n_factors, temporal_d, split_t, split_k,
-                    split_dir, loop_ld, loop_f,
-                )  # fmt: skip
-                _allocate(
-                    loop_ld, loop_f, n_loops, chain, n_chain, inside, mem_ops_a[a], mem_size_a[a],
-                    prec_a[a], stride, in_h, in_w, bound, ext, fpc, lv, nb,
-                )  # fmt: skip
-                temporal, stall, onload, offload = _cost(
-                    loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
-                    mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
-                    prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
-                    stall_acc, load, offl, e1, e2, cum, suf, suf_rel, nxt, top_irr, no_red,
-                    best_lat * 1.005 - drain, cpi,
-                )  # fmt: skip
-                lat = temporal + stall + onload + offload + drain
-                energy = 0.0
-                for m in range(n_mem):
-                    energy += lv_energy[m]
-                lat_of[n_orders] = lat
-                en_of[n_orders] = mac_e + energy
-                cand[n_orders, 0] = n_perms
-                cand[n_orders, 1] = split_t
-                cand[n_orders, 2] = split_k
-                cand[n_orders, 3] = split_dir
-                best_lat = min(best_lat, lat)
-                n_orders += 1
-            n_perms += 1
-            if n_perms >= max_orders or not _next_permutation(perm, n_perm):
-                break
-        # ---- the fastest order; ties within 0.5 % go to the least energy (first one wins)
-        pick, pick_e = 0, np.inf
-        for k in range(n_orders):
-            if lat_of[k] <= best_lat * 1.005 and en_of[k] < pick_e:
-                pick, pick_e = k, en_of[k]
-        for t in range(n_perm):
-            perm[t] = t
-        for _ in range(cand[pick, 0]):
-            _next_permutation(perm, n_perm)
-        n_loops = _build_loops(
-            perm, n_perm, perm_dims, factors, n_factors, temporal_d, cand[pick, 1], cand[pick, 2],
-            cand[pick, 3], loop_ld, loop_f,
-        )  # fmt: skip
-        for i in range(n_loops):
-            out_order[q, i] = loop_ld[i]
-        _allocate(
-            loop_ld, loop_f, n_loops, chain, n_chain, inside, mem_ops_a[a], mem_size_a[a],
-            prec_a[a], stride, in_h, in_w, bound, ext, fpc, lv, nb,
-        )  # fmt: skip
-        temporal, stall, onload, offload = _cost(
-            loop_ld, loop_f, n_loops, bound, chain, n_chain, inside, act_nb, act_b, n_mem,
-            mem_size_a[a], mem_rpj_a[a], mem_wpj_a[a], port_of_a[a], bw_max_a[a], bw_min_a[a],
-            prec_a[a], rel, stride, in_h, in_w, lv_reads, lv_writes, lv_energy, busy,
-            stall_acc, load, offl, e1, e2, cum, suf, suf_rel, nxt, top_irr, no_red, np.inf, cpi,
-        )  # fmt: skip
-        latency = temporal + stall + onload + offload + drain
-        lv_sum = 0.0
-        for m in range(n_mem):
-            lv_sum += lv_energy[m]
-            out_reads[q, m] = lv_reads[m]
-            out_writes[q, m] = lv_writes[m]
-            out_energy[q, m] = lv_energy[m]
-        out_scalars[q, 0] = latency
-        out_scalars[q, 1] = ideal
-        out_scalars[q, 2] = temporal
-        out_scalars[q, 3] = stall
-        out_scalars[q, 4] = onload
-        out_scalars[q, 5] = offload
-        out_scalars[q, 6] = drain
-        out_scalars[q, 7] = mac_e + lv_sum
-        out_scalars[q, 8] = mac_e
-        out_scalars[q, 9] = ideal / temporal
-        out_scalars[q, 10] = macs * cpi / (latency * units)
+    """Rebuild candidate ``pick``, cost it in full and write pair ``q``'s row of ``out``."""
+    perm, perm_dims, factors, n_factors = ws.lp.perm, ws.lp.perm_dims, ws.lp.factors, ws.lp.n_factors
+    loop_ld, loop_f, key = ws.lp.loop_ld, ws.lp.loop_f, ws.cands.key
+    for t in range(n_perm):
+        perm[t] = t
+    for _ in range(key[pick, 0]):
+        _next_permutation(perm, n_perm)
+    n_loops = _build_loops(
+        perm, n_perm, perm_dims, factors, n_factors, ws.sp.temporal, key[pick, 1], key[pick, 2], key[pick, 3],
+        loop_ld, loop_f,
+    )  # fmt: skip
+    allocate(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.al)
+    _cost_and_write(av, shape, ws, n_loops, drain, mac_e, macs, archs, a, q, out)
+
+
+@njit(cache=True)
+def _cost_and_write(
+    av: ArchView,
+    shape: np.ndarray,
+    ws: Scratch,
+    n_loops: int,
+    drain: float,
+    mac_e: float,
+    macs: float,
+    archs: PackedArchitectures,
+    a: int,
+    q: int,
+    out: PairResults,
+) -> None:
+    """Cost the allocated loops of ``ws`` in full and write pair ``q``'s row of ``out``."""
+    loop_ld, loop_f = ws.lp.loop_ld, ws.lp.loop_f
+    for i in range(n_loops):
+        out.order[q, i] = loop_ld[i]
+    cpi = archs.cycles_per_iteration[a]
+    temporal, stall, onload, offload = cost_order(
+        loop_ld, loop_f, n_loops, av, ws.pl, ws.al, shape, ws.tt, ws.lg, cpi, np.inf, np.inf
+    )
+    latency = temporal + stall + onload + offload + drain
+    level = ws.lg.level
+    lv_sum = 0.0
+    for m in range(av.n_mem):
+        lv_sum += level[ENERGY, m]
+        out.reads[q, m] = level[READS, m]
+        out.writes[q, m] = level[WRITES, m]
+        out.level_energy[q, m] = level[ENERGY, m]
+    units = archs.units[a]
+    ideal = math.ceil(math.ceil(macs / units) * cpi)
+    row = out.scalars[q]
+    row[COL_LATENCY] = latency
+    row[COL_IDEAL] = ideal
+    row[COL_TEMPORAL] = temporal
+    row[COL_STALL] = stall
+    row[COL_ONLOAD] = onload
+    row[COL_OFFLOAD] = offload
+    row[COL_DRAIN] = drain
+    row[COL_ENERGY] = mac_e + lv_sum
+    row[COL_MAC_ENERGY] = mac_e
+    row[COL_SPATIAL_UTIL] = ideal / temporal
+    row[COL_UTIL] = macs * cpi / (latency * units)
+
+
+# =========================================================================== a given mapping
+def cost_mapping(
+    archs: PackedArchitectures,
+    layer_shape: np.ndarray,
+    layer_macs: float,
+    mac_energy: float,
+    loops: np.ndarray,
+    bounds: np.ndarray | None = None,
+) -> tuple[PairResults, np.ndarray, int]:
+    """Cost one given temporal mapping of one layer (``layer_shape``: a row of
+    :func:`pack_layers`) on the one architecture in ``archs`` (its spatial mapping as packed).
+
+    ``loops``: ``(n, 2)`` rows ``(layer dim index, factor)``, innermost first. ``bounds``:
+    ``(3, M)`` per operand the number of loops at or below each of its levels (innermost
+    first; the last = n), or ``None`` for the model's greedy bottom-up allocation.
+
+    Returns ``(results, temporal extents, over)``: ``results`` (one row), the temporal
+    extent of each layer dimension after the spatial unrolling (the product of ``loops``'
+    factors per dimension must equal it; the caller checks), and the index of the first
+    memory level whose tiles exceed its size (-1: the mapping fits).
+    """
+    out = PairResults(
+        np.zeros((1, len(SCALARS))),
+        np.zeros((1, MAX_MEMORIES)),
+        np.zeros((1, MAX_MEMORIES)),
+        np.zeros((1, MAX_MEMORIES)),
+        np.full((1, MAX_LOOPS), -1, np.int64),
+    )
+    loops = np.ascontiguousarray(loops, np.int64).reshape(-1, 2)
+    if len(loops) > MAX_LOOPS:
+        raise ValueError(f"at most {MAX_LOOPS} temporal loops, got {len(loops)}")
+    given = np.full((len(OPERANDS), MAX_MEMORIES), -1, np.int64)
+    if bounds is not None:
+        b = np.asarray(bounds, np.int64)
+        given[:, : b.shape[1]] = b
+    temporal = np.ones(len(LAYER_DIMS), np.int64)
+    over = _cost_given(
+        archs,
+        np.ascontiguousarray(layer_shape, np.int64),
+        float(layer_macs),
+        float(mac_energy),
+        loops[:, 0].copy(),
+        loops[:, 1].copy(),
+        len(loops),
+        given,
+        bounds is not None,
+        temporal,
+        out,
+    )
+    return out, temporal, int(over)
+
+
+@njit(cache=True)
+def _cost_given(
+    archs: PackedArchitectures,
+    shape: np.ndarray,
+    macs: float,
+    mac_e: float,
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    n_loops: int,
+    given: np.ndarray,
+    use_given: bool,
+    temporal_out: np.ndarray,
+    out: PairResults,
+) -> int:
+    ws = _scratch(archs.arr_size.shape[1], archs.mem_size.shape[1], archs.bw_max.shape[2], 1)
+    av = _view(archs, 0)
+    drain = _spatial_step(archs, 0, shape, ws.sp, ws.pl)
+    for ld in range(len(LAYER_DIMS)):
+        temporal_out[ld] = ws.sp.temporal[ld]
+    for i in range(n_loops):
+        ws.lp.loop_ld[i] = loop_ld[i]
+        ws.lp.loop_f[i] = loop_f[i]
+    allocate(ws.lp.loop_ld, ws.lp.loop_f, n_loops, av, ws.pl, shape, ws.al)
+    if use_given:
+        for op in range(len(OPERANDS)):
+            for j in range(av.n_chain[op]):
+                ws.al.bound[op, j] = given[op, j]
+    over = _capacity_violation(av, ws, n_loops, shape)
+    _cost_and_write(av, shape, ws, n_loops, drain, mac_e, macs, archs, 0, 0, out)
+    return over
+
+
+@njit(cache=True)
+def _capacity_violation(av: ArchView, ws: Scratch, n_loops: int, shape: np.ndarray) -> int:
+    """The first memory level whose operands' tiles (over the loops allocated to and below
+    it) exceed its size; -1 if none."""
+    stride, in_h, in_w = shape[N_DIMS], shape[N_DIMS + 1], shape[N_DIMS + 2]
+    chain, n_chain, bound, inside = av.chain, av.n_chain, ws.al.bound, ws.pl.inside
+    cum, e1 = ws.tt.cum, ws.tt.e1
+    tile_tables(ws.lp.loop_ld, ws.lp.loop_f, n_loops, ws.tt)
+    held = np.zeros(av.n_mem)
+    for op in range(len(OPERANDS)):
+        for j in range(n_chain[op] - 1):  # the outermost level holds everything
+            m = chain[op, j]
+            for d in range(N_DIMS):
+                e1[d] = inside[m, d] * cum[bound[op, j], d]
+            held[m] += footprint(op, e1, stride, in_h, in_w) * av.prec[op]
+    for m in range(av.n_mem):
+        if held[m] > av.mem_size[m]:
+            return m
+    return -1

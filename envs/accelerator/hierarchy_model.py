@@ -11,7 +11,9 @@ IEEE TC 2021; written from their papers, not their code):
    together, largest first; groups and batch outermost) the factors are assigned bottom-up to
    every operand's memory levels: a level takes loops while the tiles of all operands it
    holds still fit its size.
-   The mapper keeps the order with the least latency, then energy (ZigZag's default goal).
+   The mapper keeps the best order by its goal (``mapper_objective``, as ZigZag's ``opt``):
+   ``latency`` (default; ties within 0.5 % go to the least energy), ``energy`` (ties to
+   the least latency) or ``edp`` (energy x latency; ties to the least energy).
 3. **Accesses.** A level's tile of an operand is its footprint over the loops below it and
    the spatial unrolling of the array dimensions the level serves (inputs: the sliding
    window ``(OX-1) stride + FX``, never beyond the real input). It is refilled once per
@@ -41,7 +43,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -159,8 +161,10 @@ def spatial_candidates(
     fixed = spatial_unrolling(arch, dims)
     options = []
     for d, hinted in arch.spatial_hints.items():
-        size = arch.array.dims[d]
-        opts = [(ld, f) for ld in hinted if ld in dims for f in _divisors(min(dims[ld], size))]
+        size, most = arch.array.dims[d], arch.spatial_limits.get(d, {})
+        opts = [
+            (ld, f) for ld in hinted if ld in dims for f in _divisors(min(dims[ld], size, most.get(ld, size)))
+        ]
         options.append(sorted(opts, key=lambda o: -o[1]) or [(hinted[0], 1)])
     scored = []
     for rank, combo in enumerate(itertools.product(*options)):
@@ -233,6 +237,25 @@ class BatchCosts:
     level_energy_pj: np.ndarray
 
 
+MAPPER_OBJECTIVES = kernel.MAPPER_OBJECTIVES
+
+
+def check_mapper_objective(objective: str) -> str:
+    """``objective`` if it is one of :data:`MAPPER_OBJECTIVES`, else ``ValueError``."""
+    if objective not in MAPPER_OBJECTIVES:
+        raise ValueError(f"mapper_objective must be one of {', '.join(MAPPER_OBJECTIVES)}, got {objective!r}")
+    return objective
+
+
+def goal_key(objective: str, latency: float, energy: float) -> tuple[float, float]:
+    """Sort key of a mapping under the mapper goal: the goal, then the tie-breaker."""
+    if objective == "energy":
+        return energy, latency
+    if objective == "edp":
+        return latency * energy, energy
+    return latency, energy
+
+
 def _kernel(
     archs: Sequence[Architecture],
     distinct: Sequence[Layer],
@@ -240,6 +263,7 @@ def _kernel(
     li: np.ndarray,
     max_orders: int,
     split_loops: bool | None,
+    objective: str = "latency",
 ) -> tuple[np.ndarray, ...]:
     """The kernel on pairs of architectures without hints; ``split_loops=None``: split for the
     in-memory-compute architectures only (one kernel call per setting)."""
@@ -247,14 +271,24 @@ def _kernel(
     packed = kernel.pack_architectures(archs)
     mac_e = _pair_mac_energy(archs, distinct, ai, li)
     if split_loops is not None:
-        return kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders, mac_e, split_loops)
+        return kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders, mac_e, split_loops, objective)
     imc = np.array([a.array.imc is not None for a in archs], np.bool_)[ai]
     if not imc.any() or imc.all():
-        return kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders, mac_e, bool(imc.any()))
+        return kernel.evaluate_pairs(
+            packed, shape, macs, ai, li, max_orders, mac_e, bool(imc.any()), objective
+        )
     parts = [np.flatnonzero(~imc), np.flatnonzero(imc)]
     outs = [
         kernel.evaluate_pairs(
-            packed, shape, macs, ai[p], li[p], max_orders, None if mac_e is None else mac_e[p], bool(flag)
+            packed,
+            shape,
+            macs,
+            ai[p],
+            li[p],
+            max_orders,
+            None if mac_e is None else mac_e[p],
+            bool(flag),
+            objective,
         )
         for flag, p in enumerate(parts)
     ]
@@ -274,12 +308,14 @@ def _evaluate(
     li: np.ndarray,
     max_orders: int,
     split_loops: bool | None,
+    objective: str = "latency",
 ) -> tuple[np.ndarray, ...]:
     """The kernel on pairs ``(archs[ai[i]], distinct[li[i]])``; an architecture with spatial
-    hints is tried with each of its :func:`spatial_candidates` and the fastest (then least
-    energy) kept."""
+    hints is tried with each of its :func:`spatial_candidates` and the best by the mapper
+    goal kept."""
+    check_mapper_objective(objective)
     if all(not a.spatial_hints for a in archs):
-        return _kernel(archs, distinct, ai, li, max_orders, split_loops)
+        return _kernel(archs, distinct, ai, li, max_orders, split_loops, objective)
     variants: list[Architecture] = []
     index: dict[tuple[int, str], int] = {}
     v_ai, v_li, owner = [], [], []
@@ -293,13 +329,19 @@ def _evaluate(
             v_li.append(l_)
             owner.append(q)
     out = _kernel(
-        variants, distinct, np.array(v_ai, np.int64), np.array(v_li, np.int64), max_orders, split_loops
+        variants,
+        distinct,
+        np.array(v_ai, np.int64),
+        np.array(v_li, np.int64),
+        max_orders,
+        split_loops,
+        objective,
     )
-    lat, en = out[0][:, kernel.SCALARS.index("latency_cycles")], out[0][:, kernel.SCALARS.index("energy_pj")]
+    lat, en = out[0][:, kernel.COL_LATENCY].tolist(), out[0][:, kernel.COL_ENERGY].tolist()
     best = np.full(len(ai), -1, np.int64)
     for v, q in enumerate(owner):
         b = best[q]
-        if b < 0 or (lat[v], en[v]) < (lat[b], en[b]):
+        if b < 0 or goal_key(objective, lat[v], en[v]) < goal_key(objective, lat[b], en[b]):
             best[q] = v
     return tuple(x[best] for x in out)
 
@@ -309,14 +351,15 @@ def evaluate_batch(
     layers: Sequence[Layer],
     max_orders: int = 720,
     split_loops: bool | None = None,
+    mapper_objective: str = "latency",
 ) -> BatchCosts:
     """Map and cost every layer on every architecture (each distinct layer shape once); see
-    :func:`evaluate_layers` for ``split_loops``."""
+    :func:`evaluate_layers` for ``split_loops`` and ``mapper_objective``."""
     distinct, where = unique_layers(layers)
     n_a, n_l = len(archs), len(distinct)
     ai = np.repeat(np.arange(n_a), n_l)
     li = np.tile(np.arange(n_l), n_a)
-    sc, rd, wr, en, _ = _evaluate(archs, distinct, ai, li, max_orders, split_loops)
+    sc, rd, wr, en, _ = _evaluate(archs, distinct, ai, li, max_orders, split_loops, mapper_objective)
     m = kernel.MAX_MEMORIES
     sc = sc.reshape(n_a, n_l, -1)[:, where]
     return BatchCosts(
@@ -328,9 +371,18 @@ def evaluate_batch(
 
 
 def evaluate_layers(
-    arch: Architecture, layers: Sequence[Layer], max_orders: int = 720, split_loops: bool | None = None
+    arch: Architecture,
+    layers: Sequence[Layer],
+    max_orders: int = 720,
+    split_loops: bool | None = None,
+    mapper_objective: str = "latency",
 ) -> list[LayerCost]:
-    """Map each layer onto ``arch`` (best loop order by latency, then energy) and cost it.
+    """Map each layer onto ``arch`` (the best loop order, and spatial unrolling where the
+    architecture leaves it open, by ``mapper_objective``) and cost it.
+
+    ``mapper_objective``: ``"latency"`` (default: the fastest mapping, ties within 0.5 %
+    to the least energy), ``"energy"`` (the least energy, ties to the fastest) or ``"edp"``
+    (the least energy-delay product, ties to the least energy), as ZigZag's ``opt``.
 
     ``split_loops``: the mapper also tries, for each loop order, running part of one
     dimension's prime factors outermost (e.g. ``OY 4`` inside a buffer and ``OY 7`` above it,
@@ -343,7 +395,7 @@ def evaluate_layers(
     distinct, where = unique_layers(layers)
     n = len(distinct)
     sc, rd, wr, en, order = _evaluate(
-        [arch], distinct, np.zeros(n, np.int64), np.arange(n), max_orders, split_loops
+        [arch], distinct, np.zeros(n, np.int64), np.arange(n), max_orders, split_loops, mapper_objective
     )
     out = []
     for layer, q in zip(layers, where):
@@ -365,7 +417,88 @@ def evaluate_layers(
 
 
 def evaluate_layer(
-    arch: Architecture, layer: Layer, max_orders: int = 720, split_loops: bool | None = None
+    arch: Architecture,
+    layer: Layer,
+    max_orders: int = 720,
+    split_loops: bool | None = None,
+    mapper_objective: str = "latency",
 ) -> LayerCost:
-    """Map ``layer`` onto ``arch`` (best loop order by latency, then energy) and cost it."""
-    return evaluate_layers(arch, [layer], max_orders, split_loops)[0]
+    """Map ``layer`` onto ``arch`` (best mapping by ``mapper_objective``) and cost it."""
+    return evaluate_layers(arch, [layer], max_orders, split_loops, mapper_objective)[0]
+
+
+@dataclass(frozen=True)
+class MappingCost:
+    """:func:`evaluate_mapping`'s result: the layer's cost under the given mapping, and whether
+    the mapping fits the memories (``reason`` says which level overflows when it does not)."""
+
+    cost: LayerCost
+    feasible: bool
+    reason: str = ""
+
+
+def evaluate_mapping(
+    arch: Architecture,
+    layer: Layer,
+    loops: Sequence[tuple[str, int]],
+    spatial_mapping: Mapping[str, Sequence[tuple[str, int]]] | None = None,
+    bounds: Mapping[str, Sequence[int]] | None = None,
+) -> MappingCost:
+    """Cost one given mapping of ``layer`` on ``arch`` (no search): the building block of a
+    mapping-search env.
+
+    Args:
+        loops: the temporal loops ``(layer dim, factor)``, innermost first; per layer
+            dimension the factors must multiply to its extent left after the spatial
+            unrolling (``ValueError`` otherwise).
+        spatial_mapping: ``{array dim: ((layer dim, factor), ...)}``; default the
+            architecture's own (an architecture with spatial hints needs one).
+        bounds: per operand ``"W" "I" "O"``, the number of loops (innermost first) at or
+            below each of its memory levels, innermost level first, the last equal to
+            ``len(loops)``; default the model's greedy bottom-up allocation.
+
+    An infeasible mapping (some level's tiles exceed its size) is still costed, with
+    ``feasible=False`` and the reason.
+    """
+    if spatial_mapping is not None:
+        arch = arch.with_spatial_mapping(spatial_mapping)
+    elif arch.spatial_hints:
+        raise ValueError(f"architecture {arch.name!r} has spatial hints: give a spatial_mapping")
+    index = {d: i for i, d in enumerate(LAYER_DIMS)}
+    bad = [ld for ld, f in loops if ld not in index or int(f) < 1]
+    if bad:
+        raise ValueError(f"loops: unknown layer dims or factors < 1: {bad}")
+    packed = kernel.pack_architectures([arch])
+    shape, macs = kernel.pack_layers([layer])
+    rows = np.array([(index[ld], int(f)) for ld, f in loops], np.int64).reshape(-1, 2)
+    given = None if bounds is None else _bounds_matrix(arch, bounds, len(loops))
+    res, temporal, over = kernel.cost_mapping(
+        packed, shape[0], float(macs[0]), mac_energy_pj(arch, layer), rows, given
+    )
+    got = {ld: math.prod(int(f) for d, f in loops if d == ld) for ld in LAYER_DIMS}
+    wrong = {ld: (got[ld], int(temporal[i])) for i, ld in enumerate(LAYER_DIMS) if got[ld] != temporal[i]}
+    if wrong:
+        raise ValueError(f"loops: factors per dim (given, needed) do not cover the layer: {wrong}")
+    v = dict(zip(kernel.SCALARS, res.scalars[0].tolist()))
+    levels = {
+        mem.name: LevelRecord(float(res.reads[0, m]), float(res.writes[0, m]), float(res.level_energy[0, m]))
+        for m, mem in enumerate(arch.memories)
+    }
+    order = tuple(LAYER_DIMS[i] for i in res.order[0] if i >= 0)
+    cost = LayerCost(name=layer.name, macs=float(layer.macs), levels=levels, order=order, **v)
+    if over < 0:
+        return MappingCost(cost, True)
+    return MappingCost(cost, False, f"memory {arch.memories[over].name!r}: its tiles exceed its size")
+
+
+def _bounds_matrix(arch: Architecture, bounds: Mapping[str, Sequence[int]], n_loops: int) -> np.ndarray:
+    out = np.full((3, len(arch.memories)), -1, np.int64)
+    for o, op in enumerate(("W", "I", "O")):
+        b = [int(x) for x in bounds.get(op, ())]
+        n = len(arch.levels(op))
+        if len(b) != n or b != sorted(b) or b[-1] != n_loops or b[0] < 0:
+            raise ValueError(
+                f"bounds[{op!r}]: {n} nondecreasing loop counts ending at {n_loops} (one per level), got {b}"
+            )
+        out[o, :n] = b
+    return out

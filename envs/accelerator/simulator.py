@@ -14,7 +14,7 @@ from archgym.errors import InvalidDesignError, SimulationError
 from archgym.simulator import Metric, Metrics, PreparedWorkload, Simulator
 
 from .architecture import Architecture
-from .hierarchy_model import evaluate_batch
+from .hierarchy_model import check_mapper_objective, evaluate_batch
 from .hierarchy_model import evaluate_layers as evaluate_hierarchy
 from .model import DESIGN_FIELDS, AcceleratorModel, InfeasibleDesignError, ModelResult, design_matrix
 from .networks import Workload, as_workload
@@ -51,6 +51,17 @@ def network_totals(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     return tot
 
 
+def _sum_layers(per_layer: np.ndarray) -> np.ndarray:
+    """Row sums of a ``(designs, layers)`` array, in the same order whatever the batch holds.
+
+    The batch arrays are strided views (layers outermost); numpy sums such a view by adding
+    whole columns in turn when it has several rows but pairwise along the row when it has one,
+    so a design's total differed in the last bit with the batch's size. A contiguous copy is
+    summed pairwise along every row alike, so a design's metrics do not depend on its batch.
+    """
+    return np.ascontiguousarray(per_layer).sum(axis=1)
+
+
 class AcceleratorSimulator(Simulator[Workload]):
     """Analytical model of a 2-D PE-array DNN accelerator (four dataflows, built-in mapper).
 
@@ -76,6 +87,12 @@ class AcceleratorSimulator(Simulator[Workload]):
             (about 1.0x its latency and energy), some thousand layer evaluations a second.
             It has no separate interconnect energy (``energy_noc_pj`` is 0, as in ZigZag);
             area is the template model's.
+        mapper_objective: what the hierarchy model's mapper minimises, as ZigZag's ``opt``:
+            ``"latency"`` (default), ``"energy"`` or ``"edp"`` (see
+            :func:`~.hierarchy_model.evaluate_layers`); used by ``evaluate``,
+            ``evaluate_many`` and ``evaluate_layers`` (also for general
+            :class:`~.architecture.Architecture` descriptions). The template model has its
+            own DRAM-traffic mapper: with ``model="template"`` only ``"latency"`` is accepted.
 
     The workload is a :class:`~.networks.Workload`, a registered name (``"resnet50"``) or a
     list of :class:`~.layers.Layer` (e.g. from :func:`~.tracing.trace_layers`).
@@ -92,9 +109,13 @@ class AcceleratorSimulator(Simulator[Workload]):
         ws_im2col: bool = True,
         rf_port_stalls: bool = False,
         model: str = "template",
+        mapper_objective: str = "latency",
     ) -> None:
         if model not in MODELS:
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+        self.mapper_objective = check_mapper_objective(mapper_objective)
+        if mapper_objective != "latency" and model != "hierarchy":
+            raise ValueError("mapper_objective applies to the hierarchy model: also set model='hierarchy'")
         if rf_port_stalls and model != "template":
             raise ValueError(
                 "rf_port_stalls applies to the template model (the hierarchy model has port stalls)"
@@ -108,6 +129,8 @@ class AcceleratorSimulator(Simulator[Workload]):
             self.version = (
                 "archgym-accelerator hierarchy model 0.2 (9-knob template; compiled mapper, port stalls)"
             )
+            if mapper_objective != "latency":
+                self.version += f" mapper={mapper_objective}"
         elif rf_port_stalls:
             self.version = f"{type(self).version} +rf-port-stalls"
 
@@ -177,18 +200,18 @@ class AcceleratorSimulator(Simulator[Workload]):
         if not len(designs):
             return {m.name: np.zeros(0) for m in self.metrics}
         archs = self._architectures(designs)
-        costs = evaluate_batch(archs, wl.layers)
+        costs = evaluate_batch(archs, wl.layers, mapper_objective=self.mapper_objective)
         sc = costs.scalars
         names = [m.name for m in archs[0].memories]  # rf, glb, dram: one template, one layout
-        level_e = {n: costs.level_energy_pj[:, :, i].sum(1) for i, n in enumerate(names)}
+        level_e = {n: _sum_layers(costs.level_energy_pj[:, :, i]) for i, n in enumerate(names)}
         dram = names.index("dram")
-        dram_words = (costs.reads[:, :, dram] + costs.writes[:, :, dram]).sum(1)
+        dram_words = _sum_layers(costs.reads[:, :, dram] + costs.writes[:, :, dram])
         dram_word_bits = np.array([a.memories[dram].ports[0].bw_max for a in archs])
-        cycles = sc["latency_cycles"].sum(1)
+        cycles = _sum_layers(sc["latency_cycles"])
         clock = matrix[:, DESIGN_FIELDS.index("clock_mhz")]
         latency_ms = cycles / (clock * 1e3)
-        mac_e = sc["mac_energy_pj"].sum(1)
-        energy_pj = sc["energy_pj"].sum(1)
+        mac_e = _sum_layers(sc["mac_energy_pj"])
+        energy_pj = _sum_layers(sc["energy_pj"])
         macs = float(sum(layer.macs for layer in wl.layers))
         pes = np.array([a.array.units for a in archs], dtype=np.float64)
         return {
@@ -227,7 +250,7 @@ class AcceleratorSimulator(Simulator[Workload]):
             architecture = self._architectures([architecture])[0]
         if isinstance(architecture, Architecture):
             try:
-                costs = evaluate_hierarchy(architecture, wl.layers)
+                costs = evaluate_hierarchy(architecture, wl.layers, mapper_objective=self.mapper_objective)
             except (ValueError, ZeroDivisionError) as exc:
                 raise SimulationError(f"architecture {architecture.name!r}: {exc}") from None
             clock = architecture.clock_mhz

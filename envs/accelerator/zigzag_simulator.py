@@ -30,7 +30,7 @@ from archgym.errors import ConfigError, SimulationError
 from archgym.simulator import Metrics, PreparedWorkload, Simulator
 
 from .architecture import Architecture
-from .hierarchy_model import layer_dims, spatial_unrolling
+from .hierarchy_model import check_mapper_objective, layer_dims, spatial_unrolling
 from .layers import Layer
 from .networks import Workload
 from .simulator import METRICS, AcceleratorSimulator
@@ -96,9 +96,11 @@ def mapping_to_zigzag(arch: Architecture, layers: Sequence[Layer]) -> list[dict[
     return entries
 
 
-def _worker(conn: Any, layers: list[Layer], hw: str, mapping: str, precision: dict[str, int]) -> None:
+def _worker(
+    conn: Any, layers: list[Layer], hw: str, mapping: str, precision: dict[str, int], opt: str = "latency"
+) -> None:
     try:
-        conn.send(("ok", run_zigzag(layers, hw, mapping, precision=precision)))
+        conn.send(("ok", run_zigzag(layers, hw, mapping, opt=opt, precision=precision)))
     except BaseException as exc:  # report anything to the parent, which decides
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -111,18 +113,24 @@ class ZigZagSimulator(Simulator[Workload]):
     Args:
         evaluation_timeout_s: wall-clock limit of one design's ZigZag run.
         im2col: the ws/is templates' row fill (as :func:`~.templates.template_architecture`).
+        mapper_objective: ZigZag's ``opt``: ``latency`` (default), ``energy`` or ``edp``.
     """
 
     metrics = METRICS
 
-    def __init__(self, evaluation_timeout_s: float = 600.0, im2col: bool = True) -> None:
+    def __init__(
+        self, evaluation_timeout_s: float = 600.0, im2col: bool = True, mapper_objective: str = "latency"
+    ) -> None:
         if not zigzag_available():
             raise SimulationError("env.simulator=zigzag needs ZigZag: pip install 'archgym[zigzag]'")
         if evaluation_timeout_s <= 0:
             raise ConfigError(f"evaluation_timeout_s must be > 0, got {evaluation_timeout_s}")
         import zigzag
 
-        self.version = f"zigzag-dse {getattr(zigzag, '__version__', '3.9.1')} (LOMA, min latency)"
+        self.opt = {"latency": "latency", "energy": "energy", "edp": "EDP"}[
+            check_mapper_objective(mapper_objective)
+        ]
+        self.version = f"zigzag-dse {getattr(zigzag, '__version__', '3.9.1')} (LOMA, min {mapper_objective})"
         self.timeout = float(evaluation_timeout_s)
         self.im2col = im2col
         self._cache: dict[tuple, ZigZagLayerResult] = {}
@@ -155,7 +163,9 @@ class ZigZagSimulator(Simulator[Workload]):
             ctx = mp.get_context("spawn")
             parent, child = ctx.Pipe(duplex=False)
             proc = ctx.Process(
-                target=_worker, args=(child, layers, str(hw), str(mapping), dict(arch.precision)), daemon=True
+                target=_worker,
+                args=(child, layers, str(hw), str(mapping), dict(arch.precision), self.opt),
+                daemon=True,
             )
             proc.start()
             child.close()
