@@ -11,16 +11,23 @@ LINT_STAMP := $(VENV)/.archgym-lint-installed
 # torch first, pinned to the CPU build on disk; the project itself asks for torch>=2.2
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test test-all lint bench install clean
+.PHONY: demo test test-all lint bench install clean browser
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH)"
-	$(PY) -m pip install --quiet -e ".[test,nasbench,zigzag]"
+	$(PY) -m pip install --quiet -e ".[test,nasbench,zigzag,suite,browser]"
+	$(PY) -m pip install --quiet --no-deps "rliable==1.2.0"
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Debian's chromium for the HTML report's browser test (tests/test_report_html.py skips without it)
+browser:
+	command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
 $(LINT_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test,lint]"

@@ -676,6 +676,7 @@ def pareto_table(data: SweepData, metrics: Sequence[str] | None = None) -> pd.Da
     frames = []
     for env_id, (mx, my) in pareto_panels(data, metrics):
         env_rows = _with_source(data, data.rows[data.rows["env_id"] == env_id])
+        env_rows = env_rows.dropna(axis=1, how="all")  # other envs' knobs (all NaN here) are not this env's
         for (_, source), grp in sorted(env_rows.groupby(["agent", "_source"]), key=lambda kv: kv[0]):
             front = pareto_designs(grp, mx, my, data.metadata)
             if front.empty:

@@ -48,10 +48,11 @@ from archgym.logger import SHARD_GLOB
 RUN_FILE = "run.json"
 SUMMARY_FILE = "summary.json"
 DATASET_DIR = "dataset"
-#: config keys that do not change a run's results (left out of the fingerprint); ``evaluator``
+#: config keys that do not change a run's results (left out of the fingerprint); ``suite`` is a
+#: suite's task table (a run's share of it is its resolved env and budget); ``evaluator``
 #: holds only ``workers`` and ``backend``, and N workers of either backend log the same dataset
 #: as one (tests/test_agents_workers.py)
-VOLATILE_KEYS = ("progress", "resume", "evaluator")
+VOLATILE_KEYS = ("progress", "resume", "evaluator", "suite")
 
 Status = Literal["absent", "complete", "incomplete", "changed"]
 

@@ -11,7 +11,7 @@ from archgym.report import format_agents, make_report
 
 
 def main(argv: Sequence[str]) -> int:
-    """``archgym report SWEEP_DIR [--out DIR] [--pareto METRIC,METRIC] [--objective HASH]``."""
+    """``archgym report SWEEP_DIR [--out DIR] [--pareto METRIC,METRIC] [--objective HASH] [--html]``."""
     parser = argparse.ArgumentParser(
         prog="archgym report",
         description="Summarise a sweep directory: a table per env and agent (best reward, evaluations to "
@@ -33,6 +33,16 @@ def main(argv: Sequence[str]) -> int:
         metavar="HASH",
         help="report the runs of this objective_hash (default: per env, the objective most runs share)",
     )
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="also write report.html (interactive, self-contained: leaderboard with rliable intervals, "
+        "performance profiles, best-so-far bands, lottery, Pareto explorer) and leaderboard.csv/.md "
+        '(needs the suite extra: pip install -e ".[suite]")',
+    )
+    parser.add_argument(
+        "--suite", help="score against this suite's recorded references (default: the suite the runs name)"
+    )
     args = parser.parse_args(list(argv))
     files = make_report(
         args.sweep_dir,
@@ -41,6 +51,11 @@ def main(argv: Sequence[str]) -> int:
         progress=True,
         objective=args.objective,
     )
+    if args.html:
+        from archgym.report_html import write_html_report
+
+        files.update(write_html_report(args.sweep_dir, args.out, suite=args.suite))
+        print(files["leaderboard.md"].read_text())
     print(format_agents(pd.read_csv(files["agents.csv"])))
     print()
     for path in files.values():
