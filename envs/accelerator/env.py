@@ -14,7 +14,7 @@ from archgym.simulator import Simulator, check_settings
 
 from .layers import Layer
 from .networks import Workload, as_workload
-from .simulator import AcceleratorSimulator
+from .simulator import AcceleratorSimulator, HierarchySimulator, TemplateSimulator
 from .space import accelerator_design_space
 
 ENV_ID = "archgym/Accelerator-v0"
@@ -35,7 +35,7 @@ def default_targets(
     sample's 25th percentile, and returns the metrics of the one with the least energy-delay
     product among them, rounded up to two significant digits. Deterministic.
     """
-    sim = simulator or AcceleratorSimulator(model="hierarchy")
+    sim = simulator or HierarchySimulator()
     space = accelerator_design_space()
     rng = np.random.default_rng(seed)
     designs = [space.from_indices(i) for i in space.sample_indices(rng, n_samples)]
@@ -91,7 +91,7 @@ def make_accelerator_env(
             if isinstance(workload, Workload)
             else as_workload(tuple(cast(Iterable[Layer], workload)))
         )
-    sim = AcceleratorSimulator(model="hierarchy")
+    sim = HierarchySimulator()
     objective = objective_from_config(
         sim.metrics,
         targets=targets,
@@ -120,22 +120,19 @@ def _require_accelerator_env(env: ArchGymEnv, name: str) -> None:
         raise ConfigError(f"simulator {name!r} costs {ENV_ID} designs, not {env.env_id}'s")
 
 
-def hierarchy_simulator(env: ArchGymEnv, settings: Mapping[str, Any]) -> AcceleratorSimulator:
+def hierarchy_simulator(env: ArchGymEnv, settings: Mapping[str, Any]) -> HierarchySimulator:
     """``env.simulator=hierarchy`` (an ``archgym.simulators`` entry point): the hierarchy model."""
     _require_accelerator_env(env, "hierarchy")
     s = check_settings("hierarchy", settings, {"device": "cpu", "im2col": True})
-    return AcceleratorSimulator(device=str(s["device"]), model="hierarchy", ws_im2col=bool(s["im2col"]))
+    return HierarchySimulator(device=str(s["device"]), im2col=bool(s["im2col"]))
 
 
-def template_simulator(env: ArchGymEnv, settings: Mapping[str, Any]) -> AcceleratorSimulator:
+def template_simulator(env: ArchGymEnv, settings: Mapping[str, Any]) -> TemplateSimulator:
     """``env.simulator=template`` (an ``archgym.simulators`` entry point): the template model."""
     _require_accelerator_env(env, "template")
     s = check_settings("template", settings, {"device": "cpu", "im2col": True, "rf_port_stalls": False})
-    return AcceleratorSimulator(
-        device=str(s["device"]),
-        model="template",
-        ws_im2col=bool(s["im2col"]),
-        rf_port_stalls=bool(s["rf_port_stalls"]),
+    return TemplateSimulator(
+        device=str(s["device"]), im2col=bool(s["im2col"]), rf_port_stalls=bool(s["rf_port_stalls"])
     )
 
 
