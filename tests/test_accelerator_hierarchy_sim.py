@@ -119,7 +119,7 @@ def test_env_runs_on_the_hierarchy_simulator():
     env.reset(seed=0)
     _, _, _, _, info = env.step(env.action_space.sample())
     assert info["metrics"]["latency_ms"] > 0 and info["metrics"]["energy_noc_pj"] == 0.0
-    with pytest.raises(ConfigError, match="unknown simulator 'timeloop'; installed: hierarchy"):
+    with pytest.raises(ConfigError, match="unknown simulator 'timeloop'; installed: .*hierarchy"):
         make_env(ENV_ID, workload="alexnet", simulator="timeloop", targets={"latency_ms": 1})
     with pytest.raises(ConfigError, match="unknown keyword.*simulator_kind"):
         make_env(ENV_ID, workload="alexnet", simulator_kind="template", targets={"latency_ms": 1})

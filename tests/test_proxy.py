@@ -370,7 +370,8 @@ def test_bench_proxy_json_shape(tmp_path):
     out = json.loads(done.stdout)
     assert set(out["models"]) == {"gbt", "mlp"}
     for entry in out["models"].values():
-        assert set(entry["speedup"]) == {"batch_1000", "single"} and entry["speedup"]["batch_1000"] > 0
+        assert set(entry["speedup"]) == {"batch_1000", "batch_1000_dicts", "single"}
+        assert entry["speedup"]["batch_1000"] > 0 and entry["speedup"]["batch_1000_dicts"] > 0
         assert "latency_ms" in entry["metrics"]  # metric names come from the env
         for m in entry["metrics"].values():
             assert {"rel_rmse", "mape", "kendall_tau"} <= set(m)

@@ -18,6 +18,8 @@ BUILTIN = {
     "archgym/NAS-v0",
     "archgym/CoDesign-v0",
     "archgym/SoC-v0",
+    "archgym/LLMTraining-v0",
+    "archgym/LLMServing-v0",
 }
 
 

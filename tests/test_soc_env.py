@@ -25,8 +25,8 @@ def test_default_targets_are_the_workloads_budgets_and_knobs_follow_its_tasks(wo
     names = env.space.names
     assert sum(n.startswith("task_to_pe_mapping_") for n in names) == len(g.working_tasks)
     assert sum(n.startswith("task_to_mem_mapping_") for n in names) == len(g.data_tasks)
-    # 3 knobs per PE slot, 2 per memory slot, 2 per bus slot (3 slots each), then the mappings
-    assert len(names) == 3 * 3 + 2 * 3 + 2 * 3 + len(g.working_tasks) + len(g.data_tasks)
+    # 4 knobs per PE slot, 3 per memory slot, 2 per bus slot (3 slots each), then the mappings
+    assert len(names) == 4 * 3 + 3 * 3 + 2 * 3 + len(g.working_tasks) + len(g.data_tasks)
     obs, _ = env.reset(seed=0)
     obs, reward, *_, info = env.step(env.action_space.sample())
     assert obs.shape == env.observation_space.shape and np.all(np.isfinite(obs))
@@ -39,6 +39,16 @@ def test_slot_counts_and_node_are_parameters():
     assert "pe_allocation_1" in names and "pe_allocation_2" not in names and "mem_allocation_1" not in names
     assert env.space["bus_to_bus_connection_3"].allowed() == "integers -1..3"
     assert "node=22nm" in env.simulator.version and "pe_1_utilisation" in env.simulator.metric_names
+
+
+def test_dram_interconnect_and_figure_options_reach_the_simulator():
+    env = make_soc_env("audio_decoder", dram_channels="shared", interconnect="crossbar", figures="farsi")
+    version = env.simulator.version
+    assert "dram=shared" in version and "crossbar" in version and "figures=farsi" in version
+    assert "dram=separate bus" in make_soc_env("audio_decoder").simulator.version
+    for bad in ({"dram_channels": "half"}, {"interconnect": "noc"}, {"figures": "cacti"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            make_soc_env("audio_decoder", **bad)
 
 
 def test_infeasible_design_is_recorded_with_its_reason_not_raised():

@@ -3,6 +3,7 @@ ratios, energy bookkeeping, node scaling and infeasible designs.
 
 Most tests use the 45 nm node, where the database's figures apply as they are."""
 
+import numpy as np
 import pytest
 
 from archgym.envs.soc import SoCSimulator, Technology, default_design, load_workload, read_task_graph
@@ -26,8 +27,9 @@ def design(g, **over):
     return d
 
 
-def run(g, overlap=True, node_nm=45, **over):
-    return SoCSimulator(overlap=overlap, node_nm=node_nm).simulate(design(g, **over), g)
+def run(g, overlap=True, node_nm=45, dram_channels="separate", **over):
+    sim = SoCSimulator(overlap=overlap, node_nm=node_nm, dram_channels=dram_channels)
+    return sim.simulate(design(g, **over), g)
 
 
 def test_chain_on_one_core_is_the_sum_of_its_task_times(tmp_path):
@@ -40,16 +42,18 @@ def test_chain_on_one_core_is_the_sum_of_its_task_times(tmp_path):
     # sequential: every task reads, then computes, then writes
     seq = run(g2, overlap=False)
     assert seq.metrics["latency_ms"] == pytest.approx((6000 / 1e9 + 2 * 12000 / BUS4) * 1e3, rel=1e-12)
-    # overlapped (FARSI): each task takes its slowest part; with the data in DRAM, b's read and
-    # write share the DRAM's half-duplex data bus
+    # overlapped (FARSI): each task takes its slowest part; with the data in a shared-channel
+    # DRAM, b's read and write share the DRAM's half-duplex data bus
     a, b, c = max(1e-6, 4000 / BUS4), max(2e-6, 12000 / BUS4), max(3e-6, 8000 / BUS4)
-    ovl = run(g2)
+    ovl = run(g2, dram_channels="shared")
     assert ovl.metrics["latency_ms"] == pytest.approx((a + b + c) * 1e3, rel=1e-12)
     assert ovl.finish_s[1] - ovl.start_s[1] == pytest.approx(b, rel=1e-12)
-    # in SRAM, reads and writes use separate channels of the bus and the memory (FARSI, AXI)
+    # in SRAM and in FARSI's DRAM (GMEM), reads and writes use separate channels of the bus and
+    # the memory (FARSI, AXI)
     b_duplex = max(2e-6, 4000 / BUS4, 8000 / BUS4)
-    sram = run(g2, mem_allocation_0="sram")
-    assert sram.metrics["latency_ms"] == pytest.approx((a + b_duplex + c) * 1e3, rel=1e-12)
+    for over in ({"mem_allocation_0": "sram"}, {}):
+        duplex = run(g2, **over)
+        assert duplex.metrics["latency_ms"] == pytest.approx((a + b_duplex + c) * 1e3, rel=1e-12)
     assert seq.metrics["pe_0_utilisation"] == pytest.approx(1.0)
 
 
@@ -115,7 +119,7 @@ def test_moving_a_task_to_its_accelerator_follows_the_database_ratios(tmp_path):
 
 def test_accelerating_psychofilter_in_the_audio_decoder_changes_energy_by_the_database_delta():
     g = load_workload("audio_decoder")
-    wide = {"bus_allocation_0": 128}  # a 128-byte bus: compute, not data movement, bounds the latency
+    wide = {"bus_allocation_0": 128, "mem_width_0": 128}  # 128-byte bus and DRAM: compute bounds the latency
     base = run(g, **wide)  # everything on one A53, data in one DRAM
     moved = run(g, **wide, pe_allocation_1="IP", task_to_pe_mapping_psychoFilter_fxp_cloned=1)
     delta_compute = 1322969 * 2 / 47_019_607_843 - 142.002e-15
@@ -182,29 +186,6 @@ def test_infeasible_designs_raise_with_the_reason(tmp_path):
         run(big, mem_allocation_0="sram")
 
 
-def _crosscheck_module():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "soc_farsi_crosscheck.py"
-    spec = importlib.util.spec_from_file_location("soc_farsi_crosscheck", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_latency_and_pe_area_match_farsis_own_simulator_on_nine_designs():
-    """FARSI's figures: benchmarks/soc_farsi_crosscheck.py --farsi DIR (how: its docstring)."""
-    xc = _crosscheck_module()
-    assert len(xc.FARSI_LATENCY_S) == 9
-    for name, farsi_s in xc.FARSI_LATENCY_S.items():
-        s, mm2 = xc.ours(name)
-        assert s == pytest.approx(farsi_s, rel=0.01), name
-        # FARSI keeps the A53 that hosts audio's zero-work dummy_last; ours runs pseudo tasks on no PE
-        extra = 0.65 if name == "audio_all_ip" else 0.0
-        assert mm2 + extra == pytest.approx(xc.FARSI_PE_AREA_MM2[name], rel=1e-6), name
-
-
 def test_composite_meets_its_budget_only_when_every_part_meets_its_deadline(tmp_path):
     for name, cycles, deadline in (("fast", 1_000_000, 1.5), ("slow", 3_000_000, 10.0)):
         (tmp_path / f"{name}.yaml").write_text(
@@ -230,3 +211,60 @@ def _write_composite(tmp_path, parts):
     p = tmp_path / "rev.yaml"
     p.write_text(f"name: rev\ninclude: [{', '.join(parts)}]\nbudgets: {{power_mw: 1}}\n")
     return p
+
+
+def test_a_transfer_moves_at_the_narrower_of_its_bus_and_memory(tmp_path):
+    """FARSI's rule: every block on the way has its own work rate (width x clock); the slowest
+    sets the transfer's rate. 400 kB written over a 16-byte bus into a 4-byte SRAM: 1 ms."""
+    nbytes = 400_000
+    g = graph(tmp_path, [("a", 1, "~", "~", "~", 1), ("sink", 0, "~", "~", "~", 1)], [("a", "sink", nbytes)])
+    for bus, mem, rate in ((16, 4, 4), (4, 64, 4), (16, 16, 16), (128, 32, 32)):
+        r = run(g, mem_allocation_0="sram", bus_allocation_0=bus, mem_width_0=mem)
+        assert r.metrics["latency_ms"] == pytest.approx(nbytes / (rate * 100e6) * 1e3, rel=1e-9), (bus, mem)
+    # a shared-channel DRAM is also capped at one LPDDR4 channel (6.4 GB/s): 64 B x 100 MHz = 6.4 GB/s
+    wide = {"bus_allocation_0": 128, "mem_width_0": 128}
+    assert run(g, **wide).metrics["latency_ms"] == pytest.approx(nbytes / 12.8e9 * 1e3, rel=1e-9)
+    shared = run(g, dram_channels="shared", **wide).metrics["latency_ms"]
+    assert shared == pytest.approx(nbytes / 6.4e9 * 1e3, rel=1e-9)
+
+
+def test_ip_clock_scales_time_not_energy(tmp_path):
+    """FARSI's ip_freq_range multiplies an IP's work rate; its energy per run stays the database's."""
+    g = graph(tmp_path, [("src", 0, "~", "~", "~", 1), ("f", 500, 8000, 100.0, 1000, 16)], [("src", "f", 0)])
+    base = run(g, pe_allocation_0="IP")
+    for mhz in (400, 600, 800):
+        fast = run(g, pe_allocation_0="IP", pe_clock_mhz_0=mhz, pe_unroll_0=4)
+        assert fast.metrics["latency_ms"] == pytest.approx(8000 / (4 * mhz * 1e6) * 1e3, rel=1e-12)
+        assert fast.energy_j["compute"] == pytest.approx(4 * base.energy_j["compute"], rel=1e-12)
+    # the top unroll choice covers the longest loop: 16 iterations -> 16, fully unrolled
+    sp = SoCSimulator().design_space(g)
+    assert sp.params[sp.names.index("pe_unroll_0")].high == 16
+
+
+def test_crossbar_gives_each_memory_its_own_port(tmp_path):
+    """Two PEs write 4 MB each into two memories on one 4-byte bus: a shared bus takes 20 ms,
+    FARSI's interconnect (a port per memory) 10 ms; to one memory both share its channel."""
+    nbytes = 4_000_000
+    tasks = [("a", 1, "~", "~", "~", 1), ("b", 1, "~", "~", "~", 1), ("sink", 0, "~", "~", "~", 1)]
+    g = graph(tmp_path, tasks, [("a", "sink", nbytes), ("b", "sink", nbytes)])
+    two_mems = {"task_to_pe_mapping_b": 1, "task_to_mem_mapping_b": 1, "mem_width_0": 16, "mem_width_1": 16}
+    d = design(g, **two_mems)
+    bus = SoCSimulator(node_nm=45).simulate(d, g)
+    xbar = SoCSimulator(node_nm=45, interconnect="crossbar").simulate(d, g)
+    assert bus.metrics["latency_ms"] == pytest.approx(2 * nbytes / BUS4 * 1e3, rel=1e-9)
+    assert xbar.metrics["latency_ms"] == pytest.approx(nbytes / BUS4 * 1e3, rel=1e-9)
+    assert xbar.metrics["energy_mj"] == pytest.approx(bus.metrics["energy_mj"], rel=1e-12)
+    one_mem = design(g, task_to_pe_mapping_b=1, mem_width_0=16)
+    shared_port = SoCSimulator(node_nm=45, interconnect="crossbar").simulate(one_mem, g)
+    assert shared_port.metrics["latency_ms"] == pytest.approx(2 * nbytes / BUS4 * 1e3, rel=1e-9)
+
+
+def test_peak_power_follows_farsis_collection_windows():
+    """A 20 ms task of 1 J, then a 5 ms one of 1 J: the first phase overruns the 10 ms period and
+    closes its window (50 W); the second is the last window (200 W); the average is 80 W."""
+    from archgym.envs.soc.power import peak_window_power
+
+    start, finish, energy = np.array([0.0, 0.02]), np.array([0.02, 0.025]), np.array([1.0, 1.0])
+    assert peak_window_power(start, finish, energy) == pytest.approx(200.0)
+    # a run shorter than the period is one window: energy / latency
+    assert peak_window_power(start / 10, finish / 10, energy) == pytest.approx(2.0 / 0.0025)

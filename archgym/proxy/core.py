@@ -16,6 +16,7 @@ Loading it executes nothing from the file; pickle/joblib files are refused.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import os
@@ -33,11 +34,13 @@ from archgym.errors import ProxyDataError as ProxyDataError
 from archgym.errors import ProxyFileError
 from archgym.logger import METRIC_PREFIX, PARAM_PREFIX
 from archgym.provenance import is_proxy_source
-from archgym.proxy.features import FeatureEncoder, TargetScaler
+from archgym.proxy.features import Designs, FeatureEncoder, TargetScaler
 from archgym.proxy.fileformat import FILE_FORMAT, FILE_VERSION, pack, unpack
 from archgym.proxy.models import MODELS, Payload, Regressor, limited_threads, make_regressor
 
 GROUP_KEYS = ("env_id", "workload", "simulator_version")
+#: batches smaller than this predict without limiting threads (BLAS does not thread them)
+SMALL_BATCH = 64
 
 
 @dataclass
@@ -159,29 +162,44 @@ class ProxyModel:
             self._digest = hashlib.sha256(self.to_bytes()).hexdigest()[:12]
         return self._digest
 
-    def _limited(self) -> Any:
+    def _limited(self, n: int = 0) -> Any:
+        """One BLAS/torch thread while predicting ``n`` designs (small batches never start threads)."""
+        if n and n < SMALL_BATCH:
+            return contextlib.nullcontext()
         if self._controller is None:
             from threadpoolctl import ThreadpoolController
 
             self._controller = ThreadpoolController()
         return limited_threads(1, self._controller)
 
-    def predict(self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]) -> np.ndarray:
+    def predict(self, designs: Designs) -> np.ndarray:
         """Predicted metrics, shape ``(n designs, n metrics)``, in the simulator's units."""
         x = self.encoder.transform(designs)
-        with self._limited():
+        with self._limited(len(x)):
             return self.scaler.inverse(self.regressor.predict(x))
 
-    def predict_dist(
-        self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def predict_dist(self, designs: Designs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Predicted metrics, their predictive standard deviations (both ``(n, metrics)``, in
         the simulator's units) and, per design, whether it lies outside the training data's range."""
         x, outside = self.encoder.encode(designs)
-        with self._limited():
+        with self._limited(len(x)):
             z, z_std = self.regressor.predict_std(x)
         y = self.scaler.inverse(z)
         return y, self.scaler.inverse_std(y, z_std), outside
+
+    def predict_arrays(self, designs: Designs) -> dict[str, np.ndarray]:
+        """Every prediction as one array per name, no per-design Python object: each metric,
+        its predictive standard deviation ``<metric>_std`` and ``out_of_range`` (1.0 for a
+        design outside the training data's range). ``designs``: a frame, a mapping of
+        parameter name -> column of values, or a sequence of design dicts."""
+        names, table = self.predict_table(designs)
+        return {name: table[:, j] for j, name in enumerate(names)}
+
+    def predict_table(self, designs: Designs) -> tuple[tuple[str, ...], np.ndarray]:
+        """``(names, table)``: the columns of :meth:`predict_arrays` as one ``(n, names)`` matrix."""
+        y, std, outside = self.predict_dist(designs)
+        names = (*self.metric_names, *(f"{m}_std" for m in self.metric_names), "out_of_range")
+        return names, np.concatenate([y, std, outside[:, None]], axis=1)
 
     # ------------------------------------------------------------------ files
     def metadata(self) -> dict[str, Any]:

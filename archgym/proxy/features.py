@@ -23,6 +23,7 @@ the hot path of :meth:`~archgym.proxy.simulator.ProxySimulator.evaluate_many`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -33,6 +34,10 @@ import pandas as pd
 
 #: numeric parameters with at most this many distinct training values also get a one-hot block
 MAX_LEVELS = 16
+#: designs: a frame, a mapping of parameter name -> column of values, or a sequence of design dicts
+Designs = pd.DataFrame | Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
+#: up to this many design dicts are encoded in plain Python (faster than NumPy per parameter)
+SMALL_BATCH = 8
 
 
 def _is_pow2(values: np.ndarray) -> bool:
@@ -41,6 +46,18 @@ def _is_pow2(values: np.ndarray) -> bool:
         return False
     ints = v.astype(np.int64)
     return bool(np.all(ints & (ints - 1) == 0)) and len(np.unique(ints)) > 2
+
+
+def _category_indices(col: Sequence[Any] | np.ndarray, lookup: Mapping[Any, int]) -> np.ndarray:
+    """Index of each value among the categories (-1: unseen); non-string values by their ``str``."""
+    if isinstance(col, np.ndarray) and col.dtype.kind in "UO" and len(col) > 64:
+        uniq, inverse = np.unique(col.astype(str), return_inverse=True)  # a few distinct values
+        return np.array([lookup.get(v, -1) for v in uniq.tolist()], dtype=np.int64)[inverse.reshape(-1)]
+    get = lookup.get
+    idx = np.array([get(v, -1) for v in col], dtype=np.int64)
+    for i in np.flatnonzero(idx < 0).tolist():  # not found as given: a number or a bool naming a category
+        idx[i] = get(str(col[i]), -1)
+    return idx
 
 
 @dataclass
@@ -111,14 +128,16 @@ class FeatureEncoder:
             )
         return cls(feats)
 
-    def _columns(
-        self, designs: pd.DataFrame | Sequence[Mapping[str, Any]]
-    ) -> list[Sequence[Any] | np.ndarray]:
+    def _columns(self, designs: Designs) -> list[Sequence[Any] | np.ndarray]:
         """The designs' values, one sequence per parameter (in encoder order)."""
         if isinstance(designs, pd.DataFrame):
             missing = [n for n in self.names if n not in designs.columns]
             if not missing:
                 return [designs[n].to_numpy() for n in self.names]
+        elif isinstance(designs, Mapping):  # columns: parameter name -> values
+            missing = [n for n in self.names if n not in designs]
+            if not missing:
+                return [designs[n] for n in self.names]
         elif self._getter is None:
             return []
         else:
@@ -136,32 +155,27 @@ class FeatureEncoder:
             f"designs lack parameter(s) {', '.join(missing)}; the proxy needs {', '.join(self.names)}"
         )
 
-    def transform(
-        self, designs: pd.DataFrame | Sequence[Mapping[str, Any]], dtype: Any = np.float64
-    ) -> np.ndarray:
+    def transform(self, designs: Designs, dtype: Any = np.float64) -> np.ndarray:
         """Encode designs (a frame or a list of dicts keyed by parameter name)."""
         return self.encode(designs, dtype)[0]
 
-    def encode(
-        self, designs: pd.DataFrame | Sequence[Mapping[str, Any]], dtype: Any = np.float64
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def encode(self, designs: Designs, dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
         """Features and, per design, whether it lies outside the training data's range.
 
         A design is out of range when a numeric parameter is below the smallest or above the
         largest training value, or a categorical parameter takes a value never seen in training.
         """
+        if len(designs) <= SMALL_BATCH and not isinstance(designs, (pd.DataFrame, Mapping)):
+            return self._encode_few(designs, dtype)
         cols = self._columns(designs)
-        n = len(designs)
+        n = len(cols[0]) if cols else len(designs)
         out = np.zeros((n, self.width), dtype=dtype)
         outside = np.zeros(n, dtype=bool)
         rows = np.arange(n)
         j = 0
         for f, lookup, col in zip(self.features, self._lookup, cols):
             if f.kind == "onehot":
-                get = lookup.get
-                idx = np.fromiter(
-                    (get(v if type(v) is str else str(v), -1) for v in col), dtype=np.int64, count=n
-                )
+                idx = _category_indices(col, lookup)
                 hit = idx >= 0
                 out[rows[hit], j + idx[hit]] = 1.0
                 outside |= ~hit
@@ -176,6 +190,36 @@ class FeatureEncoder:
                     hit = np.asarray(f.levels)[idx_c] == x
                     out[rows[hit], j + 1 + idx_c[hit]] = 1.0
             j += f.width
+        return out, outside
+
+    def _encode_few(self, designs: Sequence[Mapping[str, Any]], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`encode` for a handful of design dicts, in plain Python (NumPy calls per
+        parameter cost more than the work for one design)."""
+        self._columns(designs)  # raises on a missing parameter
+        n = len(designs)
+        out = np.zeros((n, self.width), dtype=dtype)
+        outside = np.zeros(n, dtype=bool)
+        for i, d in enumerate(designs):
+            row = out[i]
+            j = 0
+            for f, lookup in zip(self.features, self._lookup):
+                v = d[f.name]
+                if f.kind == "onehot":
+                    k = lookup.get(v if type(v) is str else str(v), -1)
+                    if k >= 0:
+                        row[j + k] = 1.0
+                    else:
+                        outside[i] = True
+                else:
+                    x = float(v)
+                    z = math.log2(max(x, 1e-300)) if f.kind == "log2" and x == x else x
+                    row[j] = (z - f.mean) / f.std
+                    if not (f.low <= x <= f.high) or not math.isfinite(x):
+                        outside[i] = True
+                    k = lookup.get(x, -1)
+                    if k >= 0:
+                        row[j + 1 + k] = 1.0
+                j += f.width
         return out, outside
 
     def to_dict(self) -> list[dict[str, Any]]:
@@ -209,9 +253,9 @@ class TargetScaler:
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
         y = z * np.asarray(self.std) + np.asarray(self.mean)
-        for i, lg in enumerate(self.log):
-            if lg:
-                y[:, i] = np.exp(np.clip(y[:, i], -700, 700))
+        logs = np.flatnonzero(self.log)
+        if len(logs):
+            y[:, logs] = np.exp(np.clip(y[:, logs], -700, 700))
         return y
 
     def inverse_std(self, y: np.ndarray, z_std: np.ndarray) -> np.ndarray:

@@ -517,9 +517,16 @@ class MLP(Regressor):
             torch.stack([ls[i].bias.detach() for ls in linears]).unsqueeze(1).contiguous()
             for i in range(len(linears[0]))
         ]
+        # NumPy float32 copies for prediction: the first layer of all members side by side
+        # (one matmul), the others per member, stacked
+        w = [t.numpy().astype(np.float32) for t in self._w]
+        b = [t.numpy().astype(np.float32) for t in self._b]
+        self._np_first = (np.concatenate(list(w[0]), axis=1), b[0][:, 0, :].reshape(-1))
+        self._np_w = [np.ascontiguousarray(v) for v in w[1:]]
+        self._np_b = b[1:]
 
     def _members(self, x: np.ndarray) -> Any:
-        """Every member's output, shape ``(members, n, metrics)`` (a torch tensor)."""
+        """Every member's output, shape ``(members, n, metrics)`` (a torch tensor; training only)."""
         import torch
 
         h = torch.as_tensor(x, dtype=torch.float32)
@@ -536,20 +543,35 @@ class MLP(Regressor):
                 h = torch.nn.functional.silu(h)
         return h
 
-    def predict(self, x):
-        import torch
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        """Every member's output, ``(members, n, metrics)``, in NumPy float32 (no torch on the
+        prediction path): the first layer of all members as one matmul, the others batched,
+        bias and SiLU in place."""
+        w_in, b_in = self._np_first
+        n, members = len(x), len(self.nets)
+        h = np.asarray(x, dtype=np.float32) @ w_in  # (n, members * hidden)
+        h += b_in
+        h = h.reshape(n, members, -1).transpose(1, 0, 2)  # (members, n, hidden), a view
+        with np.errstate(over="ignore"):  # exp(-h) of a very negative h: inf, and h / inf = -0
+            _silu(h)
+            for i, (w, b) in enumerate(zip(self._np_w, self._np_b)):
+                h = np.matmul(h, w)
+                h += b
+                if i < len(self._np_w) - 1:
+                    _silu(h)
+        return h
 
-        with torch.inference_mode():
-            return self._members(x).mean(dim=0).double().numpy()
+    def predict(self, x):
+        h = self._forward(x)
+        return (h[0] if len(h) == 1 else h.mean(axis=0)).astype(np.float64)
 
     def predict_std(self, x):
-        import torch
-
-        with torch.inference_mode():
-            h = self._members(x).double()
-            mean = h.mean(dim=0).numpy()
-            spread = h.std(dim=0, correction=0).numpy() if h.shape[0] > 1 else np.ones_like(mean)
-            return mean, spread * self.std_scale
+        h = self._forward(x)
+        if len(h) == 1:
+            mean = h[0].astype(np.float64)
+            return mean, np.broadcast_to(self.std_scale, mean.shape).copy()
+        h = h.astype(np.float64)
+        return h.mean(axis=0), h.std(axis=0) * self.std_scale
 
     def payload(self):
         arrays = {"std_scale": np.asarray(self.std_scale, dtype=np.float64)}
@@ -580,6 +602,14 @@ class MLP(Regressor):
             obj.nets.append(net.eval())
         obj._stack()
         return obj
+
+
+def _silu(h: np.ndarray) -> None:
+    """``h *= sigmoid(h)`` in place (as ``h / (1 + exp(-h))``), with one temporary."""
+    t = np.negative(h)
+    np.exp(t, out=t)
+    t += 1.0
+    np.divide(h, t, out=h)
 
 
 MODELS: dict[str, type[Regressor]] = {

@@ -63,12 +63,16 @@ class ProxySimulator(Simulator):
         return self.evaluate_many([design], workload)[0]
 
     def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Any) -> list[Metrics]:
-        """Predictions for ``designs``; the workload is the one the proxy was trained on (checked
-        by :func:`check_compatible`), so it is not read."""
-        y, std, outside = self.model.predict_dist(designs)
-        keys = (*self.model.metric_names, *self.extra_columns)
-        table = np.concatenate([y, std, outside[:, None]], axis=1)
+        """One dict of metrics (and :attr:`extra_columns`) per design (from
+        :meth:`ProxyModel.predict_table`); the workload is the one the proxy was trained on
+        (checked by :func:`check_compatible`), so it is not read."""
+        keys, table = self.model.predict_table(designs)
         return [dict(zip(keys, row)) for row in table.tolist()]  # tolist: Python floats, fast
+
+    def evaluate_arrays(self, designs: Any, workload: Any) -> dict[str, np.ndarray]:
+        """The predictions as one array per metric and extra column, no dict per design
+        (:meth:`ProxyModel.predict_arrays`)."""
+        return self.model.predict_arrays(designs)
 
 
 def check_compatible(model: ProxyModel, env: Any, check_workload: bool = True) -> None:

@@ -41,14 +41,40 @@ from .devices import TIMING_NAMES
 
 INF = np.int64(1) << np.int64(62)
 
-PAGE_CODES = {"Open": 0, "OpenAdaptive": 1, "Closed": 2, "ClosedAdaptive": 3}
-SCHEDULER_CODES = {"Fifo": 0, "FrFcfs": 1, "FrFcfsGrp": 2, "GrpFrFcfs": 3, "GrpFrFcfsWm": 4}
-BUFFER_CODES = {"Bankwise": 0, "ReadWrite": 1, "Shared": 2}
-RESPQ_CODES = {"Fifo": 0, "Reorder": 1}
-REFRESH_CODES = {"NoRefresh": 0, "AllBank": 1, "PerBank": 2, "SameBank": 3}
-ARBITER_CODES = {"Simple": 0, "Fifo": 1, "Reorder": 2}
-CMDMUX_CODES = {"Oldest": 0, "Strict": 1}
-POWERDOWN_CODES = {"NoPowerDown": 0, "Staggered": 1}
+# ------------------------------------------------------------------ policy codes
+PAGE_OPEN, PAGE_OPEN_ADAPTIVE, PAGE_CLOSED, PAGE_CLOSED_ADAPTIVE = range(4)
+SCHED_FIFO, SCHED_FRFCFS, SCHED_FRFCFS_GRP, SCHED_GRP_FRFCFS, SCHED_GRP_FRFCFS_WM = range(5)
+BUF_BANKWISE, BUF_READWRITE, BUF_SHARED = range(3)
+RESPQ_FIFO, RESPQ_REORDER = range(2)
+REF_NONE, REF_ALLBANK, REF_PERBANK, REF_SAMEBANK = range(4)
+ARB_SIMPLE, ARB_FIFO, ARB_REORDER = range(3)
+CMDMUX_OLDEST, CMDMUX_STRICT = range(2)
+PD_NONE, PD_STAGGERED = range(2)
+
+PAGE_CODES = {
+    "Open": PAGE_OPEN,
+    "OpenAdaptive": PAGE_OPEN_ADAPTIVE,
+    "Closed": PAGE_CLOSED,
+    "ClosedAdaptive": PAGE_CLOSED_ADAPTIVE,
+}
+SCHEDULER_CODES = {
+    "Fifo": SCHED_FIFO,
+    "FrFcfs": SCHED_FRFCFS,
+    "FrFcfsGrp": SCHED_FRFCFS_GRP,
+    "GrpFrFcfs": SCHED_GRP_FRFCFS,
+    "GrpFrFcfsWm": SCHED_GRP_FRFCFS_WM,
+}
+BUFFER_CODES = {"Bankwise": BUF_BANKWISE, "ReadWrite": BUF_READWRITE, "Shared": BUF_SHARED}
+RESPQ_CODES = {"Fifo": RESPQ_FIFO, "Reorder": RESPQ_REORDER}
+REFRESH_CODES = {
+    "NoRefresh": REF_NONE,
+    "AllBank": REF_ALLBANK,
+    "PerBank": REF_PERBANK,
+    "SameBank": REF_SAMEBANK,
+}
+ARBITER_CODES = {"Simple": ARB_SIMPLE, "Fifo": ARB_FIFO, "Reorder": ARB_REORDER}
+CMDMUX_CODES = {"Oldest": CMDMUX_OLDEST, "Strict": CMDMUX_STRICT}
+POWERDOWN_CODES = {"NoPowerDown": PD_NONE, "Staggered": PD_STAGGERED}
 
 # config vector layout
 (
@@ -152,11 +178,36 @@ def _grow(a):
 @njit(cache=True, inline="always")
 def _in_unit(policy, u, b, bpg):
     """Is bank ``b`` (of a rank) in refresh unit ``u`` (AllBank: all; PerBank: bank u; SameBank: index u)?"""
-    if policy == 1:
+    if policy == REF_ALLBANK:
         return True
-    if policy == 2:
+    if policy == REF_PERBANK:
         return b == u
     return (b % bpg) == u
+
+
+@njit(cache=True, inline="always")
+def _write_mode(m, n_wr, n_rd, hiw, low):
+    """GrpFrFcfsWm's next mode (True: write drain) from the current one and the channel's
+    buffered writes and reads: enter at the high watermark (or with no reads), leave at the low
+    one with reads waiting (or with no writes). Scalars only: no reference counting."""
+    if not m:
+        return n_wr >= hiw or (n_rd == 0 and n_wr > 0)
+    return not (n_wr == 0 or (n_wr <= low and n_rd > 0))
+
+
+@njit(cache=True, inline="always")
+def _charge_power_down(stats, open_row, R, nbr, cycles):
+    """Count ``cycles`` of power-down on rank ``R``: active (a bank of it open) or precharged.
+    (Reached only with a power-down policy, off the hot path.)"""
+    any_open = False
+    for b in range(nbr):
+        if open_row[R * nbr + b] >= 0:
+            any_open = True
+            break
+    if any_open:
+        stats[S_PDA] += cycles
+    else:
+        stats[S_PDP] += cycles
 
 
 @njit(cache=True, error_model="numpy")
@@ -191,11 +242,11 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     arb = cfg[C_ARB]
     bufsize = cfg[C_BUFSIZE]
     maxact = cfg[C_MAXACT]
-    strict = cfg[C_CMDMUX] == 1
+    strict = cfg[C_CMDMUX] == CMDMUX_STRICT
     hitcap = cfg[C_HITCAP]
     pdpol = cfg[C_PD]
     pdto = cfg[C_PDTIMEOUT]
-    if arb == 0:
+    if arb == ARB_SIMPLE:
         maxact = n + 1  # the Simple arbiter does not limit active transactions
     CL = tim[T_CL]
     CWL = tim[T_CWL]
@@ -222,23 +273,23 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
 
     # write-drain watermarks (GrpFrFcfsWm), in entries of the channel's write buffer
     wcap = bufsize
-    if buforg == 0:
+    if buforg == BUF_BANKWISE:
         wcap = bufsize * NBC
     hiw = max(1, min(cfg[C_HIGHWM], wcap))
     low = min(cfg[C_LOWWM], hiw - 1)
 
     # refresh units (per rank)
-    if refpol == 1:
+    if refpol == REF_ALLBANK:
         n_units = 1
         unit_size = NBR
         ref_dur = tim[T_RFC]
         ref_round = tim[T_REFI]
-    elif refpol == 2:
+    elif refpol == REF_PERBANK:
         n_units = NBR
         unit_size = 1
         ref_dur = tim[T_RFCPB]
         ref_round = tim[T_REFIPB]
-    elif refpol == 3:
+    elif refpol == REF_SAMEBANK:
         n_units = BPG
         unit_size = NBR // BPG
         ref_dur = tim[T_RFCSB]
@@ -253,7 +304,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     max_pull = cfg[C_PULLIN] * n_units
 
     NBt = C * NBC
-    QCAP = 2 * bufsize if buforg == 1 else bufsize
+    QCAP = 2 * bufsize if buforg == BUF_READWRITE else bufsize
     # bank state (global bank index cb = channel * NBC + bank; rank index R = cb // NBR)
     open_row = np.full(NBt, -1, np.int64)
     act_ok = np.zeros(NBt, np.int64)
@@ -280,7 +331,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     idle_from = np.full(NR, -1, np.int64)  # >= 0: idle (no buffered request) since then
     ref_owed = np.zeros(NR, np.int64)
     ref_next = np.full(NR, INF, np.int64)
-    if refpol != 0:
+    if refpol != REF_NONE:
         for R in range(NR):
             ref_next[R] = ref_interval + ((R % RK) * ref_interval) // RK  # staggered over ranks
     ref_ptr = np.zeros(NR, np.int64)
@@ -308,7 +359,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     inc_b = np.full(C, -1, np.int64)
     # front end
     AQCAP = 1
-    if arb != 0:
+    if arb != ARB_SIMPLE:
         AQCAP = min(maxact, n) + 1
     aq = np.zeros((C, AQCAP), np.int64)
     aq_head = np.zeros(C, np.int64)
@@ -365,18 +416,18 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     while n_cas < n:
         # ---------------------------------------------------------- next events
         t_D = INF
-        if arb != 0 and heap_n > 0:
+        if arb != ARB_SIMPLE and heap_n > 0:
             t_D = heap[0]
         t_E = INF
         e_r = -1
-        if refpol != 0:
+        if refpol != REF_NONE:
             for R in range(NR):
                 if ref_next[R] < t_E:
                     t_E = ref_next[R]
                     e_r = R
         t_A = INF
         if nxt < n:
-            if arb == 0:
+            if arb == ARB_SIMPLE:
                 if aq_total == 0:
                     t_A = max(max(arrival[nxt], front_free), now)
             elif active < maxact:
@@ -389,9 +440,9 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                     h = aq[c, aq_head[c]]
                     cb = c * NBC + bank[h]
                     room = False
-                    if buforg == 0:
+                    if buforg == BUF_BANKWISE:
                         room = qlen[cb] < bufsize
-                    elif buforg == 1:
+                    elif buforg == BUF_READWRITE:
                         if is_write[h]:
                             room = cnt_wr[c] < bufsize
                         else:
@@ -431,7 +482,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                     bage = INF
                     for rk in range(RK):
                         forced_r[rk] = False
-                    if refpol != 0:
+                    if refpol != REF_NONE:
                         for rk in range(RK):
                             R = c * RK + rk
                             owed = ref_owed[R]
@@ -449,7 +500,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                                 want = idle
                             if want:
                                 t_ref = max(tmin, rk_wake[R])
-                                if refpol != 1:
+                                if refpol != REF_ALLBANK:
                                     t_ref = max(t_ref, rk_act_ok[R])
                                 any_open = False
                                 tpre = INF
@@ -515,7 +566,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                                         break
                         if p == -2:
                             filt = -1
-                            if sched == 4:
+                            if sched == SCHED_GRP_FRFCFS_WM:
                                 filt = 1 if wmode[c] else 0
                             hits_ok = orow >= 0 and (hitcap == 0 or streak[cb] <= hitcap)
                             ld = last_dir[c]
@@ -530,7 +581,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                                     continue
                                 if fa < 0:
                                     fa = pp
-                                    if sched == 0:
+                                    if sched == SCHED_FIFO:
                                         break
                                 isdir = ld >= 0 and wr_r == (ld == 1)
                                 if isdir and fd < 0:
@@ -538,16 +589,16 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                                 if hits_ok and row[r] == orow:
                                     if fh < 0:
                                         fh = pp
-                                        if sched == 1 or sched == 4:
+                                        if sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
                                             break
                                     if isdir:
                                         fhd = pp
                                         break
-                            if sched == 0:
+                            if sched == SCHED_FIFO:
                                 p = fa
-                            elif sched == 1 or sched == 4:
+                            elif sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
                                 p = fh if fh >= 0 else fa
-                            elif sched == 2:
+                            elif sched == SCHED_FRFCFS_GRP:
                                 p = fhd if fhd >= 0 else (fh if fh >= 0 else fa)
                             else:
                                 p = fhd if fhd >= 0 else (fh if fh >= 0 else (fd if fd >= 0 else fa))
@@ -626,22 +677,14 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             c = R // RK
             valid[c] = False
             if (
-                pdpol != 0
+                pdpol != PD_NONE
                 and idle_from[R] >= 0
                 and (ref_owed[R] > 0 or (ref_chain[R] and ref_owed[R] > -max_pull))
             ):
                 # the idle rank will refresh now: leave power-down first
                 s = idle_from[R] + pdto
                 if now > s:
-                    any_open = False
-                    for b in range(NBR):
-                        if open_row[R * NBR + b] >= 0:
-                            any_open = True
-                            break
-                    if any_open:
-                        stats[S_PDA] += now - s
-                    else:
-                        stats[S_PDP] += now - s
+                    _charge_power_down(stats, open_row, R, NBR, now - s)
                     stats[S_PDN] += 1
                     if rk_wake[R] < now + XP:
                         rk_wake[R] = now + XP
@@ -659,7 +702,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             active += 1
             tb_valid = False
             nxt += 1
-            if arb != 0:
+            if arb != ARB_SIMPLE:
                 front_free = t_next + 1
             continue
         # ---------------------------------------------------------- B: channel accept
@@ -685,31 +728,18 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             ref_chain[R] = False
             woke = False
             if idle_from[R] >= 0:
-                if pdpol != 0:
+                if pdpol != PD_NONE:
                     s = idle_from[R] + pdto
                     if now > s:  # the rank was in power-down since s: exit costs tXP
-                        any_open = False
-                        for b in range(NBR):
-                            if open_row[R * NBR + b] >= 0:
-                                any_open = True
-                                break
-                        if any_open:
-                            stats[S_PDA] += now - s
-                        else:
-                            stats[S_PDP] += now - s
+                        _charge_power_down(stats, open_row, R, NBR, now - s)
                         stats[S_PDN] += 1
                         if rk_wake[R] < now + XP:
                             rk_wake[R] = now + XP
                         woke = True
                 idle_from[R] = -1
             mode_changed = False
-            if sched == 4:
-                m = wmode[c]
-                if not m:
-                    if cnt_wr[c] >= hiw or (cnt_rd[c] == 0 and cnt_wr[c] > 0):
-                        m = True
-                elif cnt_wr[c] == 0 or (cnt_wr[c] <= low and cnt_rd[c] > 0):
-                    m = False
+            if sched == SCHED_GRP_FRFCFS_WM:
+                m = _write_mode(wmode[c], cnt_wr[c], cnt_rd[c], hiw, low)
                 if m != wmode[c]:
                     wmode[c] = m
                     mode_changed = True
@@ -731,7 +761,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             else:
                 valid[c] = False
                 inc_b[c] = -1
-            if arb == 0:
+            if arb == ARB_SIMPLE:
                 front_free = t_next + 1
             continue
         # ---------------------------------------------------------- C: command
@@ -752,7 +782,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                     sel[cb] = -1
                     if act_ok[cb] < t + ref_dur:
                         act_ok[cb] = t + ref_dur
-            if refpol == 1:
+            if refpol == REF_ALLBANK:
                 stats[S_REFAB] += 1
             else:
                 stats[S_REFUNIT] += 1
@@ -874,15 +904,15 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         if last_dir[c] != dirn:
             if last_dir[c] >= 0:
                 stats[S_TURN] += 1  # read/write turnaround on the data bus
-            if sched == 2 or sched == 3:
+            if sched == SCHED_FRFCFS_GRP or sched == SCHED_GRP_FRFCFS:
                 for bb in range(NBC):
                     sel[base + bb] = -1
         last_dir[c] = dirn
         # page policy: auto-precharge?
         ap = False
-        if page == 2:
+        if page == PAGE_CLOSED:
             ap = True
-        elif page == 1 or page == 3:
+        elif page == PAGE_OPEN_ADAPTIVE or page == PAGE_CLOSED_ADAPTIVE:
             orow = open_row[cb]
             nrem = qlen[cb]
             all_miss = True
@@ -890,7 +920,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 if row[q[cb, pp]] == orow:
                     all_miss = False
                     break
-            if page == 1:
+            if page == PAGE_OPEN_ADAPTIVE:
                 ap = nrem > 0 and all_miss
             else:
                 ap = all_miss
@@ -917,22 +947,17 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             snext[c] = sn
             if sn >= 0:
                 sel[base + bank[sn]] = -1
-        if sched == 4:
-            m = wmode[c]
-            if not m:
-                if cnt_wr[c] >= hiw or (cnt_rd[c] == 0 and cnt_wr[c] > 0):
-                    m = True
-            elif cnt_wr[c] == 0 or (cnt_wr[c] <= low and cnt_rd[c] > 0):
-                m = False
+        if sched == SCHED_GRP_FRFCFS_WM:
+            m = _write_mode(wmode[c], cnt_wr[c], cnt_rd[c], hiw, low)
             if m != wmode[c]:
                 wmode[c] = m
                 for bb in range(NBC):
                     sel[base + bb] = -1
-        if respq == 0:
+        if respq == RESPQ_FIFO:
             rel[r] = d_end
-            if arb != 2:
+            if arb != ARB_REORDER:
                 t_resp[r] = d_end + DBW
-                if arb != 0:
+                if arb != ARB_SIMPLE:
                     pend[pend_n] = t_resp[r]
                     pend_n += 1
         else:
@@ -941,14 +966,14 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 v = max(done[j], last_rel[c])
                 last_rel[c] = v
                 rel[j] = v
-                if arb != 2:
+                if arb != ARB_REORDER:
                     t_resp[j] = v + DBW
-                    if arb != 0:
+                    if arb != ARB_SIMPLE:
                         pend[pend_n] = t_resp[j]
                         pend_n += 1
                 j = nxt_same[j]
             rel_ptr[c] = j
-        if arb == 2:
+        if arb == ARB_REORDER:
             while g_ptr < n and rel[g_ptr] >= 0:
                 v = max(rel[g_ptr] + DBW, last_deliv)
                 last_deliv = v
@@ -976,22 +1001,14 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         if t_resp[i] > t_end:
             t_end = t_resp[i]
     stats[S_TEND] = t_end
-    if refpol != 0:
+    if refpol != REF_NONE:
         for R in range(NR):
             if ref_owed[R] > 0:
                 stats[S_REFOWED] += ref_owed[R]  # postponed refreshes still owed at the end
-    if pdpol != 0:  # ranks idle at the end of the window
+    if pdpol != PD_NONE:  # ranks idle at the end of the window
         for R in range(NR):
             if idle_from[R] >= 0 and t_end > idle_from[R] + pdto:
-                any_open = False
-                for b in range(NBR):
-                    if open_row[R * NBR + b] >= 0:
-                        any_open = True
-                        break
-                if any_open:
-                    stats[S_PDA] += t_end - idle_from[R] - pdto
-                else:
-                    stats[S_PDP] += t_end - idle_from[R] - pdto
+                _charge_power_down(stats, open_row, R, NBR, t_end - idle_from[R] - pdto)
     # union of busy intervals per rank, clipped to [t_first, t_end]
     t0 = stats[S_TFIRST]
     cur_s = np.full(NR, -1, np.int64)

@@ -36,6 +36,9 @@ def make_soc_env(
     n_bus: int = 3,
     node_nm: int = DEFAULT_NODE_NM,
     overlap: bool = True,
+    dram_channels: str = "separate",
+    interconnect: str = "bus",
+    figures: str = "published",
     **kwargs: Any,
 ) -> ArchGymEnv:
     """Build the SoC environment.
@@ -55,11 +58,21 @@ def make_soc_env(
             (the database's figures as they are); see :mod:`.technology`.
         overlap: True (FARSI's model): a task's reads, computation and write overlap; False: they
             run one after the other.
+        dram_channels: ``separate`` (FARSI's GMEM: a read and a write channel) or ``shared``
+            (one data bus for both directions, one LPDDR4 channel's peak).
+        interconnect: ``bus`` (a bus slot is one shared medium) or ``crossbar`` (FARSI's: a port
+            per memory or bridged bus it leads to).
+        figures: ``published`` (memory and wire figures of the literature, see
+            :mod:`.technology`) or ``farsi`` (the placeholders FARSI's database uses with CACTI
+            off; for cross-checks only).
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
             ``observe_design``, ``render_mode``).
     """
     graph = load_workload(workload)
-    sim = SoCSimulator(n_pe, n_mem, n_bus, Technology(node_nm=int(node_nm)), overlap=overlap)
+    tech = Technology(node_nm=int(node_nm), figures=figures)
+    sim = SoCSimulator(
+        n_pe, n_mem, n_bus, tech, overlap=overlap, dram_channels=dram_channels, interconnect=interconnect
+    )
     objective = objective_from_config(
         sim.metrics,
         targets=targets,

@@ -25,15 +25,20 @@ from typing import Any, cast
 import numpy as np
 
 from archgym.design_space import DesignSpace
-from archgym.errors import SimulationError
+from archgym.errors import ConfigError, SimulationError
 from archgym.simulator import Metric, PreparedWorkload, Simulator
 
 from .kernel import run_schedule
+from .power import peak_window_power
 from .space import soc_design_space
 from .taskgraph import TaskGraph, load_workload
 from .technology import Technology
 
-__version__ = "1.0"
+__version__ = "1.1"
+#: how a DRAM's reads and writes share it (see :class:`SoCSimulator`)
+DRAM_CHANNELS = ("separate", "shared")
+#: what a bus slot is (see :class:`SoCSimulator`)
+INTERCONNECTS = ("bus", "crossbar")
 
 
 def soc_metrics(n_pe: int, n_bus: int) -> tuple[Metric, ...]:
@@ -42,6 +47,9 @@ def soc_metrics(n_pe: int, n_bus: int) -> tuple[Metric, ...]:
         Metric("latency_ms", "ms", "lower", 20.0, "makespan of the task graph"),
         Metric("energy_mj", "mJ", "lower", 0.1, "compute + memory + bus energy of one run"),
         Metric("power_mw", "mW", "lower", 5.0, "energy / latency"),
+        Metric(
+            "peak_power_mw", "mW", "lower", 5.0, "FARSI's power: highest over its 10 ms collection windows"
+        ),
         Metric("area_mm2", "mm2", "lower", 5.0, "used cores, accelerator datapaths, SRAMs and buses"),
         Metric("latency_budget_met", "1", "higher", 1.0, "1 if every deadline of the workload is met"),
         Metric("power_budget_met", "1", "higher", 1.0, "1 if power is within the workload's budget"),
@@ -154,8 +162,10 @@ class _Hardware:
 
     pe_type: list[str]
     unroll: list[int]
+    clock_hz: list[float]
     pe_bus: list[int]
     mem_type: list[str]
+    mem_width: list[int]
     mem_bus: list[int]
     width: list[int]
     adj: list[list[int]]  # bus -> bridged buses
@@ -169,6 +179,12 @@ class _Paths:
     res: list[int]
     ptr: list[int]
     hops: list[int]
+    mem: list[int] = field(default_factory=list)  # memory slot of each path
+    ports: dict[tuple[int, tuple[str, int], bool], int] = field(default_factory=dict)  # crossbar ports
+    port_bus: list[int] = field(
+        default_factory=list
+    )  # bus of each port (resource 2 x (buses + memories) + k)
+    port_write: list[bool] = field(default_factory=list)
     rd: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     wr: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
@@ -207,6 +223,7 @@ class SoCResult:
     energy_j: dict[str, float]
     area_mm2: dict[str, float]
     phases: int
+    task_energy_j: np.ndarray = field(default_factory=lambda: np.zeros(0))  # compute + traffic, per task
 
 
 class SoCSimulator(Simulator[_Prepared]):
@@ -218,6 +235,13 @@ class SoCSimulator(Simulator[_Prepared]):
         node_nm: shorthand for ``Technology(node_nm=...)``.
         overlap: True (FARSI's model, default): a task's reads, computation and write run
             concurrently and it ends when the slowest ends; False: read, then compute, then write.
+        dram_channels: ``"separate"`` (FARSI's GMEM, default): a DRAM has a read and a write
+            channel of its width each, like an SRAM; ``"shared"``: one data bus for both
+            directions, capped at one LPDDR4-3200 x16 channel (6.4 GB/s).
+        interconnect: ``"bus"`` (default): a bus slot is one shared medium (a read and a write
+            channel) that every transfer crossing it shares; ``"crossbar"`` (FARSI's ``LMEM_ic``
+            pipe clusters): each memory or bridged bus it leads to has its own port of the
+            bus's width, so transfers toward different destinations do not contend.
     """
 
     def __init__(
@@ -228,9 +252,19 @@ class SoCSimulator(Simulator[_Prepared]):
         technology: Technology | None = None,
         node_nm: int | None = None,
         overlap: bool = True,
+        dram_channels: str = "separate",
+        interconnect: str = "bus",
     ) -> None:
         self.n_pe, self.n_mem, self.n_bus = int(n_pe), int(n_mem), int(n_bus)
         self.overlap = bool(overlap)
+        if dram_channels not in DRAM_CHANNELS:
+            raise ConfigError(
+                f"dram_channels must be one of {', '.join(DRAM_CHANNELS)}, got {dram_channels!r}"
+            )
+        self.dram_channels = dram_channels
+        if interconnect not in INTERCONNECTS:
+            raise ConfigError(f"interconnect must be one of {', '.join(INTERCONNECTS)}, got {interconnect!r}")
+        self.interconnect = interconnect
         tech = technology or Technology()
         if node_nm is not None:
             tech = Technology(**{**tech.__dict__, "node_nm": int(node_nm)})
@@ -238,7 +272,8 @@ class SoCSimulator(Simulator[_Prepared]):
         self.metrics = soc_metrics(self.n_pe, self.n_bus)
         slots = f"pe={self.n_pe} mem={self.n_mem} bus={self.n_bus}"
         mode = "overlap" if self.overlap else "sequential"
-        self.version = f"archgym-soc {__version__} node={tech.node_nm}nm {slots} {mode}"
+        figures = "" if tech.figures == "published" else f" figures={tech.figures}"
+        self.version = f"archgym-soc {__version__} node={tech.node_nm}nm {slots} {mode} dram={dram_channels} {interconnect}{figures}"
 
     def __repr__(self) -> str:
         return f"SoCSimulator({self.version!r})"
@@ -260,8 +295,10 @@ class SoCSimulator(Simulator[_Prepared]):
         hw = _Hardware(
             pe_type=[d[f"pe_allocation_{i}"] for i in range(self.n_pe)],
             unroll=[int(d[f"pe_unroll_{i}"]) for i in range(self.n_pe)],
+            clock_hz=[float(d[f"pe_clock_mhz_{i}"]) * 1e6 for i in range(self.n_pe)],
             pe_bus=[int(d[f"pe_to_bus_connection_{i}"]) for i in range(self.n_pe)],
             mem_type=[d[f"mem_allocation_{m}"] for m in range(self.n_mem)],
+            mem_width=[int(d[f"mem_width_{m}"]) for m in range(self.n_mem)],
             mem_bus=[int(d[f"mem_to_bus_connection_{m}"]) for m in range(self.n_mem)],
             width=[int(d[f"bus_allocation_{b}"]) for b in range(self.n_bus)],
             adj=[[] for _ in range(self.n_bus)],
@@ -293,8 +330,8 @@ class SoCSimulator(Simulator[_Prepared]):
 
     def _compute(
         self, pr: _Prepared, hw: _Hardware, task_pe: np.ndarray
-    ) -> tuple[np.ndarray, float, float, float]:
-        """Per-task compute time, and the compute energy, core area and accelerator area."""
+    ) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """Per-task compute time and compute energy, the core area and the accelerator area."""
         tech = self.tech
         is_ip_pe = np.array([t == "IP" for t in hw.pe_type], bool)
         on_ip = np.zeros(pr.n_tasks, bool)
@@ -308,14 +345,16 @@ class SoCSimulator(Simulator[_Prepared]):
             )
         u = np.ones(pr.n_tasks, np.int64)
         u[on_ip] = np.minimum(np.array(hw.unroll, np.int64)[task_pe[on_ip]], pr.iterations[on_ip])
-        compute = np.where(on_ip, tech.ip_time_s(pr.ip_cycles, u), tech.gpp_time_s(pr.gpp_cycles))
+        clock = np.full(pr.n_tasks, tech.ip_freq_hz)
+        clock[on_ip] = np.array(hw.clock_hz)[task_pe[on_ip]]
+        compute = np.where(on_ip, tech.ip_time_s(pr.ip_cycles, u, clock), tech.gpp_time_s(pr.gpp_cycles))
         compute[task_pe < 0] = 0.0
         e_ip = tech.ip_energy_j(pr.ip_energy_fj, u)
         e_gpp = tech.gpp_energy_j(pr.gpp_cycles)
-        e_compute = float(np.sum(np.where(on_ip, e_ip, np.where(task_pe >= 0, e_gpp, 0.0))))
+        e_task = np.where(on_ip, e_ip, np.where(task_pe >= 0, e_gpp, 0.0))
         cores = {int(p) for p in task_pe[pr.working] if hw.pe_type[int(p)] == "A53"}
         ip_area = float(np.sum(tech.ip_area(pr.ip_area_um2[on_ip], u[on_ip])))
-        return compute, e_compute, len(cores) * tech.gpp_area, ip_area
+        return compute, e_task, len(cores) * tech.gpp_area, ip_area
 
     @staticmethod
     def _peak_bytes(
@@ -357,16 +396,27 @@ class SoCSimulator(Simulator[_Prepared]):
                 mem_pj[m] = tech.sram_pj_per_byte(size)
                 area += tech.sram_area(size)
             else:
-                mem_pj[m] = tech.dram_pj_per_byte
+                mem_pj[m] = tech.dram_pj_per_byte_scaled
+                area += tech.dram_area(peak[m])
         return mem_pj, area
 
     def _paths(self, pr: _Prepared, hw: _Hardware, task_pe: np.ndarray, task_mem: np.ndarray) -> _Paths:
         """Every (PE, memory, direction) a transfer uses, and its resources: the buses on the way,
-        then the memory. Buses and SRAMs have separate read and write channels (as FARSI's blocks,
-        and AXI); a DRAM's data bus is shared by both directions. Resource ids: read channels of
-        the buses then the memories, then the write channels in the same order."""
+        then the memory. Buses and memories have separate read and write channels (as FARSI's
+        blocks, and AXI); with ``dram_channels="shared"`` a DRAM's data bus is shared by both
+        directions. Resource ids: read channels of the buses then the memories, then the write
+        channels in the same order."""
         paths = _Paths(pairs={}, res=[], ptr=[0], hops=[])
         n_res = self.n_bus + self.n_mem
+
+        def port_id(b: int, next_bus: list[int], m: int, write: bool) -> int:
+            """Bus ``b``'s port toward the next bus of the path, or toward memory ``m``."""
+            key = (b, ("bus", next_bus[0]) if next_bus else ("mem", m), write)
+            if key not in paths.ports:
+                paths.ports[key] = 2 * n_res + len(paths.port_bus)
+                paths.port_bus.append(b)
+                paths.port_write.append(write)
+            return paths.ports[key]
 
         def path_id(p: int, m: int, write: bool) -> int:
             key = (p, m, write)
@@ -377,11 +427,17 @@ class SoCSimulator(Simulator[_Prepared]):
                         f"pe_{p} (on bus {hw.pe_bus[p]}) has no bus path to mem_{m} (on bus {hw.mem_bus[m]})"
                     )
                 off = n_res if write else 0
-                mem_off = off if hw.mem_type[m] == "sram" else 0
+                shared = hw.mem_type[m] == "dram" and self.dram_channels == "shared"
+                mem_off = 0 if shared else off
                 paths.pairs[key] = len(paths.hops)
-                paths.res.extend([*(b + off for b in buses), self.n_bus + m + mem_off])
+                if self.interconnect == "crossbar":
+                    bus_res = [port_id(b, buses[j + 1 : j + 2], m, write) for j, b in enumerate(buses)]
+                else:
+                    bus_res = [b + off for b in buses]
+                paths.res.extend([*bus_res, self.n_bus + m + mem_off])
                 paths.ptr.append(len(paths.res))
                 paths.hops.append(len(buses))
+                paths.mem.append(m)
             return paths.pairs[key]
 
         rd_pe = np.repeat(task_pe, np.diff(pr.rd_ptr))
@@ -393,17 +449,20 @@ class SoCSimulator(Simulator[_Prepared]):
                 paths.wr[t] = path_id(int(task_pe[t]), int(task_mem[t]), True)
         return paths
 
-    def _bandwidth(self, hw: _Hardware) -> np.ndarray:
-        """Bytes/s of each resource channel (see :meth:`_paths`): buses width x clock, memories the
-        width of their bus, a DRAM capped at its peak."""
+    def _bandwidth(self, hw: _Hardware, paths: _Paths) -> np.ndarray:
+        """Bytes/s of each resource channel (see :meth:`_paths`): buses and memories their own width
+        x clock (a transfer moves at the narrower of its bus and memory, FARSI's bottleneck rule);
+        a shared-channel DRAM is capped at its peak (one LPDDR4 channel)."""
         tech = self.tech
         bw = np.empty(self.n_bus + self.n_mem)
         for b in range(self.n_bus):
             bw[b] = tech.bus_bytes_per_s(hw.width[b])
         for m in range(self.n_mem):
-            port = tech.bus_bytes_per_s(hw.width[hw.mem_bus[m]])
-            bw[self.n_bus + m] = min(port, tech.dram_peak_bytes_per_s) if hw.mem_type[m] == "dram" else port
-        return np.concatenate([bw, bw])
+            port = tech.mem_bytes_per_s(hw.mem_width[m])
+            capped = hw.mem_type[m] == "dram" and self.dram_channels == "shared"
+            bw[self.n_bus + m] = min(port, tech.dram_peak_bytes_per_s) if capped else port
+        ports = [tech.bus_bytes_per_s(hw.width[b]) for b in paths.port_bus]
+        return np.concatenate([bw, bw, ports])
 
     # ---------------------------------------------------------------- simulation
     def simulate(self, design: Mapping[str, Any], workload: Any) -> SoCResult:
@@ -417,9 +476,10 @@ class SoCSimulator(Simulator[_Prepared]):
                 f"design has no knob {exc.args[0]!r}; is it a design for workload {pr.graph.name!r} with "
                 f"{self.n_pe} PE, {self.n_mem} memory and {self.n_bus} bus slots?"
             ) from None
-        compute, e_compute, pe_area, ip_area = self._compute(pr, hw, task_pe)
+        compute, e_task, pe_area, ip_area = self._compute(pr, hw, task_pe)
+        e_compute = float(e_task.sum())
         paths = self._paths(pr, hw, task_pe, task_mem)
-        bw = self._bandwidth(hw)
+        bw = self._bandwidth(hw, paths)
         start, finish, phases = run_schedule(
             task_pe,
             compute,
@@ -448,14 +508,23 @@ class SoCSimulator(Simulator[_Prepared]):
         w = pr.wr_bytes > 0
         np.add.at(path_bytes, paths.wr[w], pr.wr_bytes[w])
         n_res = self.n_bus + self.n_mem
-        res_bytes = np.zeros(2 * n_res)
+        res_bytes = np.zeros(bw.size)
         for k in range(len(paths.hops)):
             res_bytes[paths.res[paths.ptr[k] : paths.ptr[k + 1]]] += path_bytes[k]
-        bus_read, bus_write = res_bytes[: self.n_bus], res_bytes[n_res : n_res + self.n_bus]
+        bus_read, bus_write = res_bytes[: self.n_bus].copy(), res_bytes[n_res : n_res + self.n_bus].copy()
+        port_bytes, port_bus = res_bytes[2 * n_res :], np.array(paths.port_bus, np.int64)
+        port_write = np.array(paths.port_write, bool)
+        np.add.at(bus_read, port_bus[~port_write], port_bytes[~port_write])
+        np.add.at(bus_write, port_bus[port_write], port_bytes[port_write])
         bus_bytes = bus_read + bus_write
-        mem_bytes = res_bytes[self.n_bus : n_res] + res_bytes[n_res + self.n_bus :]
+        mem_bytes = res_bytes[self.n_bus : n_res] + res_bytes[n_res + self.n_bus : 2 * n_res]
         e_mem = float(np.dot(mem_bytes, mem_pj)) * 1e-12
         e_bus = float(np.dot(path_bytes, paths.hops)) * self.tech.bus_pj_per_byte_hop * 1e-12
+        # each task's energy (compute + the bytes it moves) for FARSI's windowed peak power
+        path_j = (mem_pj[paths.mem] + np.array(paths.hops) * self.tech.bus_pj_per_byte_hop) * 1e-12
+        np.add.at(e_task, pr.rd_dst, pr.rd_bytes * path_j[paths.rd])
+        e_task[w] += pr.wr_bytes[w] * path_j[paths.wr[w]]
+        peak_w = peak_window_power(start, finish, e_task)
         used_bus = (
             {hw.pe_bus[int(p)] for p in task_pe[pr.working]}
             | {hw.mem_bus[int(m)] for m in task_mem[pr.data]}
@@ -467,7 +536,7 @@ class SoCSimulator(Simulator[_Prepared]):
         busy = np.zeros(self.n_pe)
         np.add.at(busy, task_pe[pr.working], finish[pr.working] - start[pr.working])
         bus_busy = np.maximum(bus_read, bus_write) / bw[: self.n_bus]  # the busier direction
-        metrics = self._metrics(pr, latency, energy, area, finish, busy, bus_busy)
+        metrics = self._metrics(pr, latency, energy, peak_w, area, finish, busy, bus_busy)
         return SoCResult(
             metrics,
             start,
@@ -476,6 +545,7 @@ class SoCSimulator(Simulator[_Prepared]):
             {"compute": e_compute, "memory": e_mem, "bus": e_bus},
             {"pe": pe_area, "ip": ip_area, "memory": mem_area, "bus": bus_area},
             int(phases),
+            e_task,
         )
 
     def _metrics(
@@ -483,6 +553,7 @@ class SoCSimulator(Simulator[_Prepared]):
         pr: _Prepared,
         latency: float,
         energy: float,
+        peak_power_w: float,
         area: float,
         finish: np.ndarray,
         busy_s: np.ndarray,
@@ -496,6 +567,7 @@ class SoCSimulator(Simulator[_Prepared]):
             "latency_ms": latency * 1e3,
             "energy_mj": energy * 1e3,
             "power_mw": power_mw,
+            "peak_power_mw": peak_power_w * 1e3,
             "area_mm2": area,
             "latency_budget_met": float(deadline_ok),
             "power_budget_met": float(power_mw <= budgets.get("power_mw", np.inf)),

@@ -13,8 +13,13 @@ knob                           values
                                the dedicated datapaths of the tasks mapped to it)
 ``pe_unroll_i``                loop unrolling of the tile's datapaths (powers of two, FARSI's
                                ``ip_loop_unrolling``; ignored for an A53)
+``pe_clock_mhz_i``             the tile's clock, 100 / 400 / 600 / 800 MHz (FARSI's
+                               ``ip_freq_range`` 1, 4, 6, 8 x the database's 100 MHz; ignored
+                               for an A53)
 ``pe_to_bus_connection_i``     the bus the PE sits on
 ``mem_allocation_m``           ``sram`` (on chip, sized to its content) or ``dram`` (off chip)
+``mem_width_m``                bytes per memory cycle, 4 to 128 (FARSI's ``LMEM_*`` / ``GMEM_*``
+                               width codes 0-5), independent of its bus's width
 ``mem_to_bus_connection_m``    the bus the memory sits on (one bus per memory, FARSI's rule)
 ``bus_allocation_b``           bus width in bytes (FARSI's ``LMEM_ic`` widths)
 ``bus_to_bus_connection_b``    another bus it bridges to, or -1 (none; itself also means none)
@@ -40,14 +45,21 @@ from .taskgraph import TaskGraph
 
 PE_TYPES = ("A53", "IP")
 MEM_TYPES = ("sram", "dram")
+#: FARSI's ``LMEM_ic_*`` widths offered as bus widths (ArchGym's FARSI settings)
 BUS_WIDTHS = (4, 16, 64, 128)
+#: FARSI's ``LMEM_0..5`` / ``GMEM_0..5`` widths (bytes per memory cycle)
+MEM_WIDTHS = (4, 8, 16, 32, 64, 128)
+#: FARSI's ``ip_freq_range`` (FARSI_what_ifs.py: 1, 4, 6, 8) times its IP clock of 100 MHz
+IP_CLOCKS_MHZ = (100, 400, 600, 800)
 MAX_UNROLL = 4096
 
 
 def unroll_choices(graph: TaskGraph) -> int:
-    """Largest unroll factor offered: a power of two within the workload's longest loop (<= 4096)."""
+    """Largest unroll factor offered: the power of two that covers the workload's longest loop
+    (<= 4096). A task's unroll is capped at its trip count, so the top choice fully unrolls the
+    longest loop, as FARSI's ``ip_loop_unrolling`` (powers of two, then the trip count) does."""
     top = 1
-    while top * 2 <= min(graph.max_iterations, MAX_UNROLL):
+    while top < min(graph.max_iterations, MAX_UNROLL):
         top *= 2
     return top
 
@@ -63,11 +75,13 @@ def soc_design_space(graph: TaskGraph, n_pe: int = 3, n_mem: int = 3, n_bus: int
         params += [
             Categorical(f"pe_allocation_{i}", PE_TYPES),
             Integer(f"pe_unroll_{i}", 1, top, log2=True),
+            Ordinal(f"pe_clock_mhz_{i}", IP_CLOCKS_MHZ),
             Integer(f"pe_to_bus_connection_{i}", 0, n_bus - 1),
         ]
     for m in range(n_mem):
         params += [
             Categorical(f"mem_allocation_{m}", MEM_TYPES),
+            Ordinal(f"mem_width_{m}", MEM_WIDTHS),
             Integer(f"mem_to_bus_connection_{m}", 0, n_bus - 1),
         ]
     for b in range(n_bus):

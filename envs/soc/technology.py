@@ -37,6 +37,16 @@ dynamic energy x (node/45) x (V/V45)^2 with nominal supplies 1.0, 0.9, 0.8, 0.75
 per mm scales with V^2 only (0.7 V at 7 nm). The A53, DRAM and all clocks are not scaled.
 FARSI's database does not state the node of its accelerator figures; they are taken as 45 nm,
 as FARSI's scaling factors imply.
+
+``figures="farsi"`` replaces the published memory and wire figures by the placeholders of
+FARSI's own database, the figures its simulator uses with CACTI off (``use_cacti = False``):
+``Byte_per_joul`` 200 (SRAM, ``LMEM_*``), 1 (DRAM, ``GMEM_*``) and 1 (bus, ``LMEM_ic_*``) bytes
+per joule, ``Byte_per_m`` 1 (SRAM) and 2 (DRAM) bytes per m^2, memories sized in
+``memory_block_size`` (1 MiB, ``misc_database - Common Hardware.csv``) blocks, DRAM counted in
+area and buses of no area (FARSI's ``zero_sized_blocks``), all scaled by ``tech_node_SF`` like its
+accelerators. Those figures are not physical (a 4 MB SRAM of 0.3 km^2); they exist so that
+the cross-check with FARSI (``benchmarks/soc_farsi_crosscheck.py``) compares energy, power and
+area bookkeeping like for like.
 """
 
 from __future__ import annotations
@@ -81,6 +91,13 @@ NODE_SCALING: dict[int, NodeScaling] = {
     7: NodeScaling(0.064, 0.0374, 0.079, 0.7**2, "FARSI tech_node_SF (simple_sim_run.py, FARSI_what_ifs.py)"),
 }
 DEFAULT_NODE_NM = 7
+#: memory and wire figures: published ones, or the placeholders of FARSI's database (see module doc)
+FIGURES = ("published", "farsi")
+#: FARSI's database placeholders (``misc_database - Block Characteristics.csv``): bytes per joule
+FARSI_BYTES_PER_J = {"sram": 200.0, "dram": 1.0, "bus": 1.0}
+#: same file: bytes per m^2 (memories); ``memory_block_size`` of ``Common Hardware.csv``
+FARSI_BYTES_PER_M2 = {"sram": 1.0, "dram": 2.0}
+FARSI_MEMORY_BLOCK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -88,6 +105,7 @@ class Technology:
     """Every physical figure the simulator uses, at one technology node (see module doc)."""
 
     node_nm: int = DEFAULT_NODE_NM
+    figures: str = "published"
     # reference core (FARSI "A53")
     gpp_freq_hz: float = 1.0e9
     gpp_ipc: float = 2.0
@@ -96,6 +114,7 @@ class Technology:
     # accelerators and interconnect (FARSI "IP", "LMEM_ic")
     ip_freq_hz: float = 100e6
     bus_freq_hz: float = 100e6
+    mem_freq_hz: float = 100e6  # FARSI's LMEM_* and GMEM_* rows: one ``BitWidth`` per cycle
     # memories (Horowitz ISSCC 2014; Mistry IEDM 2007; JESD209-4)
     sram_pj_per_byte_8k: float = 1.25
     sram_energy_exponent: float = math.log(10.0) / math.log(128.0)
@@ -116,6 +135,8 @@ class Technology:
                 f"technology node {self.node_nm} nm is not modelled; allowed: "
                 + ", ".join(map(str, NODE_SCALING))
             )
+        if self.figures not in FIGURES:
+            raise ConfigError(f"figures must be one of {', '.join(FIGURES)}, got {self.figures!r}")
 
     # ------------------------------------------------------------------ scaling
     @property
@@ -135,32 +156,63 @@ class Technology:
     def gpp_area(self) -> float:
         return self.gpp_area_mm2
 
-    def ip_time_s(self, ip_cycles: Num, unroll: Num | int) -> Num:
-        """Accelerator time with its main loop unrolled ``unroll`` times (FARSI's ip_spawn)."""
-        return ip_cycles / (unroll * self.ip_freq_hz)
+    def ip_time_s(self, ip_cycles: Num, unroll: Num | int, clock_hz: Num | float | None = None) -> Num:
+        """Accelerator time with its main loop unrolled ``unroll`` times at ``clock_hz`` (default the
+        database's 100 MHz): FARSI's ``ip_spawn`` multiplies an IP's work rate by both."""
+        return ip_cycles / (unroll * (self.ip_freq_hz if clock_hz is None else clock_hz))
 
     def ip_energy_j(self, ip_energy_fj: Num, unroll: Num | int) -> Num:
-        """FARSI scales an unrolled IP's energy per run by the unroll factor."""
+        """FARSI scales an unrolled IP's energy per run by the unroll factor (its clock leaves the
+        energy per run unchanged: ``ip_freq`` scales only the work rate in FARSI's library)."""
         return ip_energy_fj * 1e-15 * unroll * self.scaling.energy
 
     def ip_area(self, ip_area_um2: Num, unroll: Num | int) -> Num:
         return ip_area_um2 * 1e-6 * unroll * self.scaling.logic_area
 
     # ---------------------------------------------------------------- memories
+    @property
+    def farsi(self) -> bool:
+        return self.figures == "farsi"
+
     def sram_size_bytes(self, content_bytes: float) -> int:
-        """The SRAM macro that holds ``content_bytes``: a power of two >= the minimum."""
+        """The SRAM macro that holds ``content_bytes``: a power of two >= the minimum (FARSI's
+        figures: whole ``memory_block_size`` blocks)."""
+        if self.farsi:
+            return math.ceil(content_bytes / FARSI_MEMORY_BLOCK_BYTES) * FARSI_MEMORY_BLOCK_BYTES
         need = max(float(content_bytes), float(self.sram_min_bytes))
         return int(2 ** math.ceil(math.log2(need)))
 
     def sram_pj_per_byte(self, size_bytes: int) -> float:
+        if self.farsi:
+            return 1e12 / FARSI_BYTES_PER_J["sram"] * self.scaling.energy
         return (
             self.sram_pj_per_byte_8k
             * (size_bytes / 8192.0) ** self.sram_energy_exponent
             * self.scaling.energy
         )
 
+    @property
+    def dram_pj_per_byte_scaled(self) -> float:
+        """DRAM energy per byte: off chip and not scaled; FARSI's placeholder scales it."""
+        if self.farsi:
+            return 1e12 / FARSI_BYTES_PER_J["dram"] * self.scaling.energy
+        return self.dram_pj_per_byte
+
     def sram_area(self, size_bytes: int) -> float:
+        if self.farsi:
+            return size_bytes / FARSI_BYTES_PER_M2["sram"] * 1e6 * self.scaling.memory_area
         return size_bytes * 8 * self.sram_um2_per_bit * 1e-6 * self.scaling.memory_area
+
+    def dram_area(self, content_bytes: float) -> float:
+        """Off chip: no SoC area; FARSI counts its DRAM blocks (whole memory blocks)."""
+        if not self.farsi:
+            return 0.0
+        size = math.ceil(content_bytes / FARSI_MEMORY_BLOCK_BYTES) * FARSI_MEMORY_BLOCK_BYTES
+        return size / FARSI_BYTES_PER_M2["dram"] * 1e6 * self.scaling.memory_area
+
+    def mem_bytes_per_s(self, width_bytes: int) -> float:
+        """A memory's bandwidth per channel: its width per memory cycle (FARSI's LMEM/GMEM rows)."""
+        return width_bytes * self.mem_freq_hz
 
     # ------------------------------------------------------------------- buses
     def bus_bytes_per_s(self, width_bytes: int) -> float:
@@ -168,8 +220,12 @@ class Technology:
 
     @property
     def bus_pj_per_byte_hop(self) -> float:
+        if self.farsi:
+            return 1e12 / FARSI_BYTES_PER_J["bus"] * self.scaling.energy
         return self.wire_pj_per_byte_mm * self.hop_length_mm * self.scaling.wire_energy
 
     def bus_area(self, width_bytes: int) -> float:
+        if self.farsi:
+            return 0.0
         wires = 2 * 8 * width_bytes
         return wires * self.wire_pitch_um * self.hop_length_mm * 1e-3 * self.scaling.logic_area
