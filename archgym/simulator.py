@@ -293,7 +293,9 @@ def resolve_simulator(env: ArchGymEnv, spec: str | Mapping[str, Any] | None) -> 
     try:
         made = factory(env, settings)
     except ArchGymError as exc:  # a bad setting, ZigZag not installed, a proxy file that cannot be read
-        raise ConfigError(f"env.simulator ({name}): {exc}") from exc
+        message = str(exc)  # named once: a message that already names its env.simulator key keeps it
+        prefix = "" if message.startswith("env.simulator") else f"env.simulator ({name}): "
+        raise ConfigError(f"{prefix}{message}") from exc
     return made if isinstance(made, SimulatorChoice) else SimulatorChoice(made)
 
 

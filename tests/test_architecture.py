@@ -113,6 +113,7 @@ def test_no_import_circle_in_archgym_envs_or_agents():
 
 def test_every_project_exception_is_an_archgym_error():
     from archgym.envs.accelerator import architecture, imc, networks, onnx_import, tracing, zigzag_bridge
+    from archgym.envs.accelerator.mapping_cost import InfeasibleMappingError
     from archgym.envs.accelerator.model import InfeasibleDesignError
     from archgym.envs.dram.address_mapping import AddressMappingError
     from archgym.envs.dram.traces import TraceFormatError
@@ -127,6 +128,7 @@ def test_every_project_exception_is_an_archgym_error():
         tracing.TracingError,
         zigzag_bridge.ZigZagUnavailableError,
         InfeasibleDesignError,
+        InfeasibleMappingError,
         AddressMappingError,
         TraceFormatError,
         BenchmarkFileError,

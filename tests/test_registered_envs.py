@@ -15,6 +15,7 @@ from archgym.registry import ConfigError, env_entry_points, env_ids, make_env
 BUILTIN = {
     "archgym/DRAMController-v0",
     "archgym/Accelerator-v0",
+    "archgym/AcceleratorMapping-v0",
     "archgym/NAS-v0",
     "archgym/CoDesign-v0",
     "archgym/SoC-v0",

@@ -12,33 +12,38 @@ from archgym.errors import ConfigError
 from archgym.objective import ConstraintSpec, objective_from_config, round_up_significant
 from archgym.simulator import Simulator, check_settings
 
+from .extended_simulator import ExtendedAcceleratorSimulator
 from .layers import Layer
 from .networks import Workload, as_workload
 from .simulator import AcceleratorSimulator, HierarchySimulator, TemplateSimulator
-from .space import accelerator_design_space
+from .space import accelerator_design_space, extended_design_space
 
 ENV_ID = "archgym/Accelerator-v0"
 TARGET_METRICS: tuple[str, ...] = ("latency_ms", "energy_uj", "area_mm2")
+#: the design spaces: the 9-knob one and the Timeloop-sized extended one (26 knobs)
+SPACES = {"default": accelerator_design_space, "extended": extended_design_space}
 
 
 def default_targets(
     workload: Workload | str = "resnet18",
     n_samples: int = 512,
     seed: int = 0,
-    simulator: AcceleratorSimulator | None = None,
+    simulator: AcceleratorSimulator | ExtendedAcceleratorSimulator | None = None,
+    space: str = "default",
 ) -> dict[str, float]:
     """Achievable but demanding targets from the model's own range on ``workload``.
 
-    The model is ``simulator``, by default the env's: the hierarchy model.
+    The model is ``simulator``, by default the env's: the hierarchy model; the designs are
+    drawn from the ``space`` (``default`` or ``extended``).
 
     Draws ``n_samples`` designs uniformly (fixed ``seed``), keeps those with area at most the
     sample's 25th percentile, and returns the metrics of the one with the least energy-delay
     product among them, rounded up to two significant digits. Deterministic.
     """
-    sim = simulator or HierarchySimulator()
-    space = accelerator_design_space()
+    sim = simulator or _hierarchy(space)
+    ds = SPACES[space]()
     rng = np.random.default_rng(seed)
-    designs = [space.from_indices(i) for i in space.sample_indices(rng, n_samples)]
+    designs = [ds.from_indices(i) for i in ds.sample_indices(rng, n_samples)]
     m = sim.evaluate_arrays(designs, sim.workload_data(workload))
     small = m["area_mm2"] <= np.percentile(m["area_mm2"], 25)
     best = int(np.argmin(np.where(small, m["edp"], np.inf)))
@@ -54,6 +59,7 @@ def make_accelerator_env(
     episode_length: int = 32,
     area_budget_mm2: float | None = None,
     batch: int = 1,
+    space: str = "default",
     **kwargs: Any,
 ) -> ArchGymEnv:
     """Build the accelerator environment, on the hierarchy model.
@@ -78,6 +84,11 @@ def make_accelerator_env(
         episode_length: steps per episode.
         area_budget_mm2: shorthand for the constraint ``area_mm2 <= area_budget_mm2``.
         batch: batch size when ``workload`` is a name.
+        space: ``default`` (the 9 knobs of :func:`~.space.accelerator_design_space`) or
+            ``extended``: the 26-knob Timeloop-sized space of
+            :func:`~.space.extended_design_space` (per-operand scratchpads, an optional column
+            buffer, a banked global buffer, separate weight and activation bits), costed by the
+            hierarchy model only (:mod:`.extended_simulator`).
         **kwargs: passed to :class:`~archgym.env.ArchGymEnv` (``action_encoding``,
             ``observe_design``, ``render_mode``).
     """
@@ -91,11 +102,13 @@ def make_accelerator_env(
             if isinstance(workload, Workload)
             else as_workload(tuple(cast(Iterable[Layer], workload)))
         )
-    sim = HierarchySimulator()
+    if space not in SPACES:
+        raise ConfigError(f"env.kwargs.space must be one of {', '.join(SPACES)}, got {space!r}")
+    sim = _hierarchy(space)
     objective = objective_from_config(
         sim.metrics,
         targets=targets,
-        default_targets=lambda: default_targets(wl, simulator=sim),
+        default_targets=lambda: default_targets(wl, simulator=sim, space=space),
         tolerance=tolerance,
         modes=modes,
         default_mode="at_most",
@@ -103,7 +116,7 @@ def make_accelerator_env(
         budgets={"area_mm2": area_budget_mm2},
     )
     env = ArchGymEnv(
-        accelerator_design_space(),
+        SPACES[space](),
         sim,
         wl,
         objective,
@@ -115,15 +128,35 @@ def make_accelerator_env(
     return env
 
 
+def _hierarchy(space: str, im2col: bool = True) -> AcceleratorSimulator | ExtendedAcceleratorSimulator:
+    """The hierarchy model for designs of ``space``."""
+    if space == "extended":
+        return ExtendedAcceleratorSimulator(im2col=im2col)
+    return HierarchySimulator(im2col=im2col)
+
+
+def _space_of(env: ArchGymEnv) -> str:
+    return "extended" if "w_spad_words" in env.space.names else "default"
+
+
 def _require_accelerator_env(env: ArchGymEnv, name: str) -> None:
     if env.env_id and env.env_id != ENV_ID:
         raise ConfigError(f"simulator {name!r} costs {ENV_ID} designs, not {env.env_id}'s")
+    if name != "hierarchy" and _space_of(env) == "extended":
+        raise ConfigError(
+            f"simulator {name!r} costs the 9-knob space; space=extended is costed by hierarchy only"
+        )
 
 
-def hierarchy_simulator(env: ArchGymEnv, settings: Mapping[str, Any]) -> HierarchySimulator:
-    """``env.simulator=hierarchy`` (an ``archgym.simulators`` entry point): the hierarchy model."""
+def hierarchy_simulator(
+    env: ArchGymEnv, settings: Mapping[str, Any]
+) -> AcceleratorSimulator | ExtendedAcceleratorSimulator:
+    """``env.simulator=hierarchy`` (an ``archgym.simulators`` entry point): the hierarchy model
+    (for ``space=extended``: :class:`~.extended_simulator.ExtendedAcceleratorSimulator`)."""
     _require_accelerator_env(env, "hierarchy")
     s = check_settings("hierarchy", settings, {"device": "cpu", "im2col": True})
+    if _space_of(env) == "extended":
+        return _hierarchy("extended", bool(s["im2col"]))
     return HierarchySimulator(device=str(s["device"]), im2col=bool(s["im2col"]))
 
 

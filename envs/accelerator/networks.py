@@ -14,6 +14,12 @@ The modules are plain ``torch.nn.Module`` classes built from the architecture de
   227x227).
 * BERT-base encoder layer -- Devlin et al., NAACL 2019: hidden 768, 12 heads, FFN 3072; the
   Q/K/V/output projections, the two attention products and the two FFN GEMMs.
+* ViT-B/16 encoder block -- Dosovitskiy et al., ICLR 2021: the same layer with pre-LN, over
+  197 tokens (196 patches of a 224x224 image and the class token).
+* An odd-shaped CNN (ours, for the fidelity benchmark): 7x7 and 5x5 kernels, strides 1 and 2,
+  channel counts that are not powers of two (24, 40, 56, 72, 100, 150), a 99x99 input.
+
+:func:`export_onnx` writes any of them as an ONNX file with inferred shapes (as ZigZag reads).
 """
 
 from __future__ import annotations
@@ -199,10 +205,12 @@ class AlexNet(nn.Module):
 
 # -------------------------------------------------------------------------------- BERT
 class BertEncoderLayer(nn.Module):
-    """One BERT encoder layer (post-LN transformer block); input ``(B, T, hidden)``."""
+    """One BERT encoder layer (post-LN transformer block); input ``(B, T, hidden)``.
+    ``pre_norm``: layer norms before attention and the FFN (a ViT encoder block)."""
 
-    def __init__(self, hidden: int = 768, heads: int = 12, ffn: int = 3072) -> None:
+    def __init__(self, hidden: int = 768, heads: int = 12, ffn: int = 3072, pre_norm: bool = False) -> None:
         super().__init__()
+        self.pre_norm = pre_norm
         if hidden % heads:
             raise ValueError(f"hidden {hidden} must be divisible by heads {heads}")
         self.heads, self.head_dim = heads, hidden // heads
@@ -220,13 +228,37 @@ class BertEncoderLayer(nn.Module):
         b, t, _ = x.shape
         return x.view(b, t, self.heads, self.head_dim).transpose(1, 2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _attention(self, x: torch.Tensor) -> torch.Tensor:
         b, t, h = x.shape
         q, k, v = self._split(self.query(x)), self._split(self.key(x)), self._split(self.value(x))
         p = torch.softmax(self.scores(q, k.transpose(-1, -2)) / self.head_dim**0.5, dim=-1)
-        ctx = self.context(p, v).transpose(1, 2).reshape(b, t, h)
-        x = self.ln1(x + self.attn_out(ctx))
-        return self.ln2(x + self.ffn_out(nn.functional.gelu(self.ffn_in(x))))
+        return self.attn_out(self.context(p, v).transpose(1, 2).reshape(b, t, h))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ffn = lambda y: self.ffn_out(nn.functional.gelu(self.ffn_in(y)))  # noqa: E731
+        if self.pre_norm:
+            x = x + self._attention(self.ln1(x))
+            return x + ffn(self.ln2(x))
+        x = self.ln1(x + self._attention(x))
+        return self.ln2(x + ffn(x))
+
+
+# --------------------------------------------------------------------------- odd CNN
+class OddCNN(nn.Module):
+    """A small CNN with odd shapes (see the module docstring); input ``(B, 3, 99, 99)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        spec = ((3, 24, 7, 2, 3), (24, 40, 5, 2, 2), (40, 56, 3, 1, 1), (56, 72, 5, 2, 2), (72, 100, 3, 2, 0))
+        self.convs = nn.ModuleList(nn.Conv2d(ci, co, k, s, p, bias=False) for ci, co, k, s, p in spec)
+        self.pointwise = nn.Conv2d(100, 150, 1, bias=False)
+        self.fc = nn.Linear(150, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv in self.convs:
+            x = torch.relu(conv(x))
+        x = torch.relu(self.pointwise(x))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
 # ---------------------------------------------------------------------------- registry
@@ -254,6 +286,12 @@ NETWORKS: dict[str, NetworkSpec] = {
     ),
     "bert_base_512": NetworkSpec(
         BertEncoderLayer, lambda n: (n, 512, 768), "BERT-base encoder layer, sequence 512"
+    ),
+    "vit_b16_block": NetworkSpec(
+        lambda: BertEncoderLayer(pre_norm=True), lambda n: (n, 197, 768), "ViT-B/16 encoder block, 197 tokens"
+    ),
+    "odd_cnn": NetworkSpec(
+        OddCNN, lambda n: (n, 3, 99, 99), "odd-shaped CNN: 7x7/5x5 kernels, 24-150 channels"
     ),
 }
 
@@ -292,6 +330,28 @@ def _traced(name: str, batch: int) -> tuple[Layer, ...]:
     with torch.device("meta"):
         module = spec.build()
     return tuple(trace_layers(module, spec.input_shape(batch), dtype=torch.float32))
+
+
+def export_onnx(name: str, path: str | Path, batch: int = 1) -> Path:
+    """Write the registered network ``name`` to ``path`` as ONNX (``torch.onnx.export``, opset
+    17) with every intermediate shape inferred (``onnx.shape_inference``), as ZigZag's ONNX
+    reader needs. Weights are random (drawn without touching the global RNG): only the
+    shapes matter. Needs the ``onnx`` package."""
+    import onnx
+
+    key = name.lower().replace("-", "_")
+    if key not in NETWORKS:
+        raise UnknownWorkloadError(f"unknown workload {name!r}; registered: {', '.join(NETWORKS)}")
+    spec = NETWORKS[key]
+    out = Path(path)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        module = spec.build().eval()
+        example = torch.zeros(spec.input_shape(batch))
+    with torch.no_grad():
+        torch.onnx.export(module, (example,), str(out), opset_version=17, dynamo=False)
+    onnx.save(onnx.shape_inference.infer_shapes(onnx.load(str(out))), str(out))
+    return out
 
 
 def workload_names() -> list[str]:

@@ -138,3 +138,108 @@ def split_memory_architecture(
         precision={"W": bits, "I": bits, "O": 2 * bits, "O_final": bits},
         clock_mhz=clock,
     )
+
+
+def _ported_level(
+    name: str,
+    size_bits: float,
+    operands: tuple[str, ...],
+    read_bits: float,
+    write_bits: float,
+    gran_bits: float,
+    served: tuple[str, ...],
+    tech: Technology,
+    bank_bits: float | None = None,
+) -> MemoryLevel:
+    """A memory with a read and a write port of their own widths (bits a cycle), transfers in
+    ``gran_bits`` granules; access energies from the size of one bank (default: the memory)."""
+    bank = size_bits if bank_bits is None else bank_bits
+    ports = (
+        Port("r_port_1", "read", read_bits, min(gran_bits, read_bits)),
+        Port("w_port_1", "write", write_bits, min(gran_bits, write_bits)),
+    )
+    alloc = {}
+    for op in operands:
+        alloc[(op, "tl")] = "r_port_1"
+        alloc[(op, "fh")] = "w_port_1"
+        if op == "O":
+            alloc[(op, "th")] = "r_port_1"
+            alloc[(op, "fl")] = "w_port_1"
+    return MemoryLevel(
+        name,
+        size_bits,
+        operands,
+        ports,
+        alloc,
+        served,
+        derived_access_pj(bank, read_bits, tech),
+        derived_access_pj(bank, write_bits, tech),
+        derived_area_mm2(size_bits, tech),
+    )
+
+
+def extended_architecture(
+    design: Mapping[str, Any], tech: Technology = DEFAULT_TECHNOLOGY, im2col: bool = True
+) -> Architecture:
+    """A design of the extended space (:func:`~.space.extended_design_space`) as an Architecture.
+
+    Per PE, a scratchpad per operand (``*_spad_words`` deep; ports of ``*_spad_rd`` /
+    ``*_spad_wr`` accesses a cycle of ``*_spad_block`` words each); optionally a buffer per PE
+    column (``col_buf_kib``, holding ``col_buf_operands``, fed and read at the NoC width);
+    the global buffer of ``glb_banks`` banks (each delivers ``glb_block`` words a cycle, up to
+    the NoC's ``noc_bw`` bytes; access energy from one bank's size); DRAM. Weights are
+    ``weight_bits`` wide, inputs and final outputs ``act_bits``, partial sums twice the wider.
+    Energies and areas come from the sizes (:func:`~.architecture.derived_access_pj`,
+    :func:`~.architecture.derived_area_mm2`) and :mod:`.technology`'s MAC tables.
+    """
+    wb, ab = int(design["weight_bits"]), int(design["act_bits"])
+    bits = {"W": wb, "I": ab, "O": 2 * max(wb, ab)}
+    rows, cols = int(design["pe_rows"]), int(design["pe_cols"])
+    clock = float(design["clock_mhz"])
+    noc_bits = float(design["noc_bw"]) * 8
+    dram_bits = float(design["dram_bw"]) * 1e9 * 8 / (clock * 1e6)
+    array = OperationalArray(
+        {"D1": rows, "D2": cols}, tech.mac_pj(max(wb, ab)), tech.mac_um2(max(wb, ab)) * 1e-6
+    )
+    mems = []
+    for op in ("W", "I", "O"):
+        k, b = op.lower(), bits[op]
+        block = int(design[f"{k}_spad_block"]) * b
+        mems.append(
+            _ported_level(
+                f"{k}_spad",
+                float(design[f"{k}_spad_words"]) * b,
+                (op,),
+                int(design[f"{k}_spad_rd"]) * block,
+                int(design[f"{k}_spad_wr"]) * block,
+                block,
+                (),
+                tech,
+            )
+        )
+    if float(design["col_buf_kib"]) > 0:
+        ops = tuple(str(design["col_buf_operands"]))
+        gran = int(design["col_buf_block"]) * min(bits[o] for o in ops)
+        mems.append(
+            _ported_level(
+                "col_buf", float(design["col_buf_kib"]) * 8192, ops, noc_bits, noc_bits, gran, ("D1",), tech
+            )
+        )
+    glb_bits = float(design["glb_kib"]) * 8192
+    banks = int(design["glb_banks"])
+    glb_bw = min(noc_bits, banks * int(design["glb_block"]) * max(wb, ab))
+    gran = int(design["glb_block"]) * min(wb, ab)
+    mems.append(
+        _ported_level(
+            "glb", glb_bits, ("W", "I", "O"), glb_bw, glb_bw, gran, ("D1", "D2"), tech, glb_bits / banks
+        )
+    )
+    mems.append(_dram(dram_bits, min(wb, ab), tech))
+    return Architecture(
+        name=f"{design['dataflow']}-{rows}x{cols}-extended",
+        array=array,
+        memories=tuple(mems),
+        spatial_mapping=_spatial(str(design["dataflow"]), rows, cols, im2col),
+        precision={"W": wb, "I": ab, "O": bits["O"], "O_final": ab},
+        clock_mhz=clock,
+    )

@@ -166,3 +166,33 @@ def _result(name: str, cme: Any) -> ZigZagLayerResult:
         level_accesses=accesses,
         spatial_utilization=float(cme.mac_spatial_utilization),
     )
+
+
+def run_zigzag_onnx(
+    onnx_path: str | Path,
+    hardware_yaml: str | Path,
+    mapping_yaml: str | Path,
+    *,
+    opt: str = "latency",
+    lpf_limit: int = 6,
+) -> dict[str, ZigZagLayerResult]:
+    """Run ZigZag on an ONNX file as ZigZag itself reads it (its ONNX parser: a Gemm/MatMul
+    becomes the loops ``C D K`` (+ ``B H``), not a convolution); one result per compute node,
+    by node name."""
+    try:
+        from zigzag.api import get_hardware_performance_zigzag
+    except ImportError as exc:
+        raise ZigZagUnavailableError("ZigZag is not installed: pip install 'archgym[zigzag]'") from exc
+    with tempfile.TemporaryDirectory(prefix="archgym-zigzag-") as tmp:
+        _quiet_logging()
+        result = get_hardware_performance_zigzag(
+            str(onnx_path),
+            str(hardware_yaml),
+            str(mapping_yaml),
+            opt=opt,
+            dump_folder=tmp,
+            lpf_limit=lpf_limit,
+            loma_show_progress_bar=False,
+        )
+        _quiet_logging()
+    return {str(cme.layer.name): _result(str(cme.layer.name), cme) for cme, _ in result[-1][0][1]}
