@@ -40,6 +40,7 @@ from archgym.design_space import DesignSpace
 from archgym.errors import ConfigError
 from archgym.evaluation import Evaluation, Evaluator, Recorder
 from archgym.objective import Objective
+from archgym.plugins import ENV_GROUP, entry_point_table, factory_keywords, load_object
 from archgym.simulator import PreparedWorkload, Simulator
 
 ACTION_ENCODINGS = ("multidiscrete", "box")
@@ -51,6 +52,12 @@ _OBS_LIMIT = 1e9  # observations are clipped here so they stay finite float32
 ObsType = NDArray[np.float32]
 #: actions: an index vector (``multidiscrete``) or a point of ``[-1, 1]^d`` (``box``)
 ActType = NDArray[Any]
+
+
+def _factory_keywords(env_id: str) -> list[str]:
+    """The named arguments of the factory registered for ``env_id`` (none if it is not)."""
+    path = entry_point_table(ENV_GROUP).get(env_id)
+    return [k for k in factory_keywords(load_object(path)) if k not in ENV_KEYWORDS] if path else []
 
 
 class ArchGymEnv(gym.Env[ObsType, ActType]):
@@ -74,9 +81,10 @@ class ArchGymEnv(gym.Env[ObsType, ActType]):
         **unknown: Any,
     ) -> None:
         if unknown:  # a keyword an env factory passed on from its caller
+            allowed = [*_factory_keywords(env_id), *ENV_KEYWORDS]
             raise ConfigError(
-                f"{env_id or type(self).__name__}: unknown keyword(s) {', '.join(unknown)}; this env takes "
-                f"its factory's arguments and {', '.join(ENV_KEYWORDS)}"
+                f"{env_id or type(self).__name__}: unknown keyword(s) {', '.join(unknown)}; "
+                f"allowed: {', '.join(allowed)}"
             )
         if episode_length < 1:
             raise ConfigError(f"episode_length must be >= 1, got {episode_length}")

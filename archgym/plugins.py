@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from importlib.metadata import entry_points
 from typing import Any
+
+#: the entry-point groups: environments, agents, simulators
+ENV_GROUP = "archgym.envs"
+AGENT_GROUP = "archgym.agents"
+SIMULATOR_GROUP = "archgym.simulators"
 
 
 def entry_point_table(group: str) -> dict[str, str]:
@@ -23,3 +29,9 @@ def load_object(path: str) -> Any:
     for part in attr.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+def factory_keywords(factory: Any) -> list[str]:
+    """The named keyword arguments of a callable (not ``**kwargs``), in order."""
+    params = inspect.signature(factory).parameters.values()
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]

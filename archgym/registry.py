@@ -30,14 +30,11 @@ from typing import TYPE_CHECKING, Any
 import gymnasium
 
 from archgym.errors import ConfigError as ConfigError
-from archgym.plugins import entry_point_table
+from archgym.plugins import AGENT_GROUP, ENV_GROUP, entry_point_table, factory_keywords
 from archgym.plugins import load_object as load_object
 
 if TYPE_CHECKING:
     from archgym.agent import Agent
-
-ENV_GROUP = "archgym.envs"
-AGENT_GROUP = "archgym.agents"
 
 
 def env_entry_points() -> dict[str, str]:
@@ -98,8 +95,7 @@ def _env_keywords(env_id: str) -> list[str] | None:
     params = inspect.signature(factory).parameters.values()
     if any(p.kind is p.VAR_KEYWORD for p in params):
         return None
-    named = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    return [*named, *_GYMNASIUM_MAKE_KEYWORDS]
+    return [*factory_keywords(factory), *_GYMNASIUM_MAKE_KEYWORDS]
 
 
 def make_env(

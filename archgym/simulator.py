@@ -43,7 +43,7 @@ import numpy as np
 from archgym.errors import ArchGymError, ConfigError, UnknownNameError
 from archgym.errors import InvalidWorkloadError as InvalidWorkloadError
 from archgym.errors import SimulationError as SimulationError
-from archgym.plugins import entry_point_table, load_object
+from archgym.plugins import SIMULATOR_GROUP, entry_point_table, load_object
 
 if TYPE_CHECKING:
     from archgym.env import ArchGymEnv
@@ -52,8 +52,6 @@ Design = dict[str, Any]
 Metrics = dict[str, float]
 #: the form a simulator keeps its prepared workload in (a decoded trace, a tuple of layers...)
 W = TypeVar("W")
-
-SIMULATOR_GROUP = "archgym.simulators"
 
 
 def content_digest(*parts: object) -> str:

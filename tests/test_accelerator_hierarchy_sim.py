@@ -8,6 +8,8 @@ import pytest
 from archgym.envs.accelerator import (
     EYERISS_LIKE,
     AcceleratorSimulator,
+    HierarchySimulator,
+    TemplateSimulator,
     accelerator_design_space,
     load_workload,
 )
@@ -101,12 +103,12 @@ def test_hierarchy_simulator_physical_bounds():
     assert np.median(h["latency_cycles"] / t["latency_cycles"]) > 1.0
 
 
-def test_hierarchy_model_name_is_checked_and_run_is_template_only():
+def test_the_model_name_picks_the_class():
     with pytest.raises(ValueError, match="model must be one of template, hierarchy"):
         AcceleratorSimulator(model="timeloop")
     sim = AcceleratorSimulator(model="hierarchy")
-    with pytest.raises(ValueError, match="evaluate_arrays"):
-        sim.run([EYERISS_LIKE], "alexnet")
+    assert isinstance(sim, HierarchySimulator) and not hasattr(sim, "run")  # run() is the template's
+    assert isinstance(AcceleratorSimulator(), TemplateSimulator)
     with pytest.raises(SimulationError, match="pe_rows"):
         sim.evaluate({**EYERISS_LIKE, "pe_rows": 0.5}, "alexnet")
 

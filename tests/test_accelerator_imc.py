@@ -213,8 +213,10 @@ def test_fidelity_on_distinct_resnet18_layers(hw):
     lat_o, e_o = [o.latency_cycles for o in ours], [o.energy_pj for o in ours]
     lat_z, e_z = zip(*ZZ_LAYERS[hw].values())
     assert spearman(lat_o, lat_z) >= 0.95 and spearman(e_o, e_z) >= 0.95
-    assert 1 / 1.5 <= sum(lat_o) / sum(lat_z) <= 1.5
-    assert 1 / 1.5 <= sum(e_o) / sum(e_z) <= 1.5
+    # the totals' ratios as measured (the docstring), within 2 %: a drift shows
+    lat_x, e_x = {"aimc": (0.9556, 0.9415), "dimc": (0.9856, 0.9347)}[hw]
+    assert sum(lat_o) / sum(lat_z) == pytest.approx(lat_x, rel=0.02)
+    assert sum(e_o) / sum(e_z) == pytest.approx(e_x, rel=0.02)
     # the stem: ZigZag and we unroll K 64 x FX 7 and find the same latency within 1 %
     assert lat_o[0] == pytest.approx(lat_z[0], rel=0.01)
 

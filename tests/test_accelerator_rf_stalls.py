@@ -37,12 +37,13 @@ def _latencies(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def test_rf_port_stalls_track_the_hierarchy_model():
-    # measured: Spearman 0.927 -> 0.988, median ratio 0.62 -> 0.93
+    # measured: Spearman 0.927 -> 0.988, median ratio 0.624 -> 0.930 (held within 2 %)
     ref, roof, stall = _latencies(10, seed=2)
     rho_roof, rho_stall = spearmanr(roof, ref).statistic, spearmanr(stall, ref).statistic
     assert rho_stall >= 0.95 and rho_stall > rho_roof
-    assert 0.85 <= np.median(stall / ref) <= 1.15
-    assert np.median(roof / ref) < 0.8  # the roofline misses the stalls
+    assert (rho_roof, rho_stall) == pytest.approx((0.927, 0.988), abs=0.02)
+    assert np.median(stall / ref) == pytest.approx(0.930, rel=0.02)
+    assert np.median(roof / ref) == pytest.approx(0.624, rel=0.02)  # the roofline misses the stalls
 
 
 @pytest.mark.slow

@@ -113,11 +113,18 @@ def _env_design_figures():
     return json.loads((Path(__file__).parent / "data/zigzag_env_designs_resnet18.json").read_text())
 
 
+# the hierarchy model's totals / ZigZag's recorded ones for the file's 10 designs, as measured
+# (/work/ref/h22/recorded_ratios.py): latency 0.89x-1.25x, energy 0.78x-2.29x
+RECORDED_LATENCY_RATIOS = [0.9482, 1.0486, 1.1587, 0.946, 1.0866, 1.0911, 1.2467, 0.8947, 0.9957, 0.9657]
+RECORDED_ENERGY_RATIOS = [1.0015, 0.9851, 1.0486, 0.9563, 1.2438, 1.0464, 0.9072, 2.2929, 0.778, 1.0962]
+
+
 def test_env_default_model_ranks_random_designs_as_zigzag_does():
     """The env's default (hierarchy) model on random 9-knob designs against ZigZag's recorded
-    figures: per-layer and per-design ranks agree (Spearman >= 0.9) and every design's total
-    latency is within 0.8x-1.3x of ZigZag's (energy 0.7x-2.5x); the template model ranks the
-    designs' latency far less like ZigZag (recorded: 0.62), which is why it is not the default."""
+    figures: per-layer and per-design ranks agree (Spearman >= 0.9) and every design's totals
+    are within 2 % of the ratios to ZigZag's measured here (latency 0.89x-1.25x, energy
+    0.78x-2.29x); the template model ranks the designs' latency far less like ZigZag (recorded:
+    0.62), which is why it is not the default."""
     from archgym.envs.accelerator import AcceleratorSimulator
     from archgym.envs.accelerator.hierarchy_model import unique_layers
 
@@ -142,10 +149,11 @@ def test_env_default_model_ranks_random_designs_as_zigzag_does():
     h_lat, h_e = (list(x) for x in zip(*got["hierarchy"]))
     assert spearman(h_lat, z_lat) >= 0.9 and spearman(h_e, z_e) >= 0.9
     assert spearman(totals(h_lat), totals(z_lat)) >= 0.9 and spearman(totals(h_e), totals(z_e)) >= 0.9
-    for ours, theirs in zip(totals(h_lat), totals(z_lat)):
-        assert 0.8 <= ours / theirs <= 1.3
-    for ours, theirs in zip(totals(h_e), totals(z_e)):
-        assert 0.7 <= ours / theirs <= 2.5
+    # every design's totals against ZigZag's, within 2 % of the ratios measured (issue 22)
+    lat_x = [ours / theirs for ours, theirs in zip(totals(h_lat), totals(z_lat))]
+    e_x = [ours / theirs for ours, theirs in zip(totals(h_e), totals(z_e))]
+    assert lat_x == pytest.approx(RECORDED_LATENCY_RATIOS, rel=0.02)
+    assert e_x == pytest.approx(RECORDED_ENERGY_RATIOS, rel=0.02)
     t_lat = [lat for lat, _ in got["template"]]
     assert spearman(totals(t_lat), totals(z_lat)) < spearman(totals(h_lat), totals(z_lat)) - 0.2
 

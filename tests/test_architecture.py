@@ -220,7 +220,10 @@ def test_simulator_configs_give_config_errors():
 
 
 def test_unknown_env_keywords_are_config_errors_naming_the_allowed_ones():
-    with pytest.raises(errors.ConfigError, match="unknown keyword.*max_active.*episode_length"):
+    with pytest.raises(
+        errors.ConfigError,
+        match="unknown keyword.*max_active.*allowed: workload, .*max_active_encoding.*episode_length",
+    ):
         make_env("archgym/DRAMController-v0", max_active="pow2", targets=DRAM_TARGETS)
 
 

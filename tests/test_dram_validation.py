@@ -241,16 +241,46 @@ def reference_traces():
     }
 
 
+# ours / Ramulator's (bandwidth, average read latency) on those cases, as measured with this
+# simulator (archgym 0.1.0, issue 22; /work/ref/h22/recorded_ratios.py): the test holds each
+# within 2 % of its recorded value, so a drift shows although the fidelity bands still hold
+RECORDED_RATIOS = {
+    "DDR4-2400": {
+        "random_rw": (0.9566, 0.9937),
+        "random_r": (1.0085, 0.9293),
+        "seq_r": (1.0053, 0.9945),
+        "seq_rw": (1.0062, 0.9910),
+    },
+    "DDR3-1600": {
+        "random_rw": (0.9643, 0.9998),
+        "random_r": (1.0003, 0.9504),
+        "seq_r": (1.0040, 0.9956),
+        "seq_rw": (1.0054, 0.9903),
+    },
+    "LPDDR4-3200": {
+        "random_rw": (0.9377, 1.0214),
+        "random_r": (0.9708, 0.9681),
+        "seq_r": (0.9847, 0.9893),
+        "seq_rw": (0.9853, 0.9972),
+    },
+}
+
+
 @pytest.mark.parametrize("device", list(RAMULATOR_REFERENCE))
 def test_saturated_bandwidth_and_latency_match_ramulator(device, reference_traces):
     """Saturated random and sequential traces with 32-deep read/write buffers and a watermark
     drain: bandwidth within 10 % and average read latency (accept to last data beat, Ramulator's
-    ``arrive`` to ``depart``) within 15 % of Ramulator's; sequential row hits within 1 %."""
+    ``arrive`` to ``depart``) within 15 % of Ramulator's, each ratio within 2 % of its recorded
+    value (:data:`RECORDED_RATIOS`); sequential row hits within 1 %."""
     sim = DRAMSimulator(device, address_mapping=RAMULATOR_MAPPING[device])
     tck = sim.device.tck_ns
     for name, (cycles, lat_cycles, hits, _misses, _conflicts) in RAMULATOR_REFERENCE[device].items():
         r = sim.simulate(RAMULATOR_LIKE, reference_traces[name])
         ref_bw = N_REF * 64 / (cycles * tck)
-        assert r.metrics["bandwidth_gbps"] == pytest.approx(ref_bw, rel=0.10), name
-        assert r.metrics["avg_read_latency_ns"] == pytest.approx(lat_cycles * tck, rel=0.15), name
+        bw_ratio, lat_ratio = (
+            r.metrics["bandwidth_gbps"] / ref_bw,
+            r.metrics["avg_read_latency_ns"] / (lat_cycles * tck),
+        )
+        assert 0.9 <= bw_ratio <= 1.1 and 0.85 <= lat_ratio <= 1.15, name
+        assert (bw_ratio, lat_ratio) == pytest.approx(RECORDED_RATIOS[device][name], rel=0.02), name
         assert abs(r.counts["row_hits"] - hits) <= 0.01 * N_REF, name

@@ -1,12 +1,13 @@
-"""DNN-accelerator environment: analytical loop-nest models (Timeloop/ZigZag-style).
+r"""DNN-accelerator environment: analytical loop-nest models (Timeloop/ZigZag-style).
 
 Public API:
 
 * :func:`load_workload`, :func:`workload_names`, :func:`trace_layers`, :class:`Layer` --
   workloads as layer lists, traced from ``torch.nn.Module`` definitions;
-* :class:`AcceleratorSimulator` -- the Simulator: ``model="hierarchy"`` (the env's default:
-  each design as an :class:`Architecture`, a compiled mapper with port stalls) or
-  ``model="template"`` (the vectorised four-template roofline model);
+* :class:`HierarchySimulator` (the env's default: each design as an :class:`Architecture`, a
+  compiled mapper with port stalls) and :class:`TemplateSimulator` (the vectorised
+  four-template roofline model), both :class:`AcceleratorSimulator`\ s
+  (``AcceleratorSimulator(model=...)`` builds either);
 * :func:`accelerator_design_space`, :func:`make_accelerator_env`;
 * :class:`Architecture` -- general accelerator descriptions (``Architecture.from_zigzag``),
   :func:`template_architecture` for design-space points; ``evaluate_layers`` costs them.
@@ -18,7 +19,7 @@ from .architecture import Architecture, ArchitectureError
 from .dataflows import DATAFLOWS
 from .layers import Layer, LayerArrays, to_arrays, total_macs
 from .networks import UnknownWorkloadError, Workload, load_workload, workload_names
-from .simulator import AcceleratorSimulator, network_totals
+from .simulator import AcceleratorSimulator, HierarchySimulator, TemplateSimulator, network_totals
 from .space import EYERISS_LIKE, accelerator_design_space
 from .technology import DEFAULT_TECHNOLOGY, Technology
 from .templates import template_architecture
@@ -29,11 +30,13 @@ __all__ = [
     "DEFAULT_TECHNOLOGY",
     "EYERISS_LIKE",
     "AcceleratorSimulator",
+    "HierarchySimulator",
     "Architecture",
     "ArchitectureError",
     "Layer",
     "LayerArrays",
     "MatMul",
+    "TemplateSimulator",
     "Technology",
     "TracingError",
     "UnknownWorkloadError",

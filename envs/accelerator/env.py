@@ -15,7 +15,7 @@ from archgym.simulator import Simulator, check_settings
 from .extended_simulator import ExtendedAcceleratorSimulator
 from .layers import Layer
 from .networks import Workload, as_workload
-from .simulator import AcceleratorSimulator
+from .simulator import AcceleratorSimulator, HierarchySimulator, TemplateSimulator
 from .space import accelerator_design_space, extended_design_space
 
 ENV_ID = "archgym/Accelerator-v0"
@@ -143,7 +143,7 @@ def _hierarchy(
                 f"mapper_objective={mapper_objective!r}: space=extended's mapper minimises latency only"
             )
         return ExtendedAcceleratorSimulator(im2col=im2col)
-    return AcceleratorSimulator(model="hierarchy", ws_im2col=im2col, mapper_objective=mapper_objective)
+    return HierarchySimulator(im2col=im2col, mapper_objective=mapper_objective)
 
 
 def _space_of(env: ArchGymEnv) -> str:
@@ -177,23 +177,17 @@ def hierarchy_simulator(
     )
     if _space_of(env) == "extended":
         return _hierarchy("extended", bool(s["im2col"]), str(s["mapper_objective"]))
-    return AcceleratorSimulator(
-        device=str(s["device"]),
-        model="hierarchy",
-        ws_im2col=bool(s["im2col"]),
-        mapper_objective=str(s["mapper_objective"]),
+    return HierarchySimulator(
+        device=str(s["device"]), im2col=bool(s["im2col"]), mapper_objective=str(s["mapper_objective"])
     )
 
 
-def template_simulator(env: ArchGymEnv, settings: Mapping[str, Any]) -> AcceleratorSimulator:
+def template_simulator(env: ArchGymEnv, settings: Mapping[str, Any]) -> TemplateSimulator:
     """``env.simulator=template`` (an ``archgym.simulators`` entry point): the template model."""
     _require_accelerator_env(env, "template")
     s = check_settings("template", settings, {"device": "cpu", "im2col": True, "rf_port_stalls": False})
-    return AcceleratorSimulator(
-        device=str(s["device"]),
-        model="template",
-        ws_im2col=bool(s["im2col"]),
-        rf_port_stalls=bool(s["rf_port_stalls"]),
+    return TemplateSimulator(
+        device=str(s["device"]), im2col=bool(s["im2col"]), rf_port_stalls=bool(s["rf_port_stalls"])
     )
 
 

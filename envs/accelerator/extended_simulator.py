@@ -23,7 +23,7 @@ from archgym.simulator import Metrics, PreparedWorkload, Simulator
 from .architecture import Architecture, ArchitectureError
 from .hierarchy_model import evaluate_batch
 from .networks import Workload, as_workload
-from .simulator import METRICS
+from .simulator import METRICS, NetworkTotals, network_metrics
 from .space import extended_design_space
 from .technology import DEFAULT_TECHNOLOGY, Technology
 from .templates import extended_architecture
@@ -66,33 +66,25 @@ class ExtendedAcceleratorSimulator(Simulator[Workload]):
         sc = costs.scalars
         n = len(archs)
         groups = {g: np.zeros(n) for g in ("rf", "glb", "dram")}
-        dram_mb = np.zeros(n)
+        dram_bytes = np.zeros(n)
         for a, arch in enumerate(archs):
             for m, mem in enumerate(arch.memories):
                 groups[_GROUP[mem.name]][a] += costs.level_energy_pj[a, :, m].sum()
             dram = len(arch.memories) - 1
             words = (costs.reads[a, :, dram] + costs.writes[a, :, dram]).sum()
-            dram_mb[a] = words * arch.memories[dram].ports[0].bw_max / 8 / 1e6
-        cycles = sc["latency_cycles"].sum(1)
-        clock = np.array([a.clock_mhz for a in archs])
-        latency_ms = cycles / (clock * 1e3)
-        energy_uj = sc["energy_pj"].sum(1) * 1e-6
-        macs = float(sum(layer.macs for layer in wl.layers))
-        units = np.array([a.array.units for a in archs], np.float64)
-        return {
-            "latency_ms": latency_ms,
-            "latency_cycles": cycles,
-            "energy_uj": energy_uj,
-            "edp": energy_uj * latency_ms,
-            "area_mm2": np.array([a.area_mm2 for a in archs]),
-            "utilization": macs / (cycles * units),
-            "dram_mb": dram_mb,
-            "energy_dram_pj": groups["dram"],
-            "energy_glb_pj": groups["glb"],
-            "energy_noc_pj": np.zeros(n),
-            "energy_rf_pj": groups["rf"],
-            "energy_mac_pj": sc["mac_energy_pj"].sum(1),
-        }
+            dram_bytes[a] = words * arch.memories[dram].ports[0].bw_max / 8
+        totals = NetworkTotals(
+            cycles=sc["latency_cycles"].sum(1),
+            clock_mhz=np.array([a.clock_mhz for a in archs]),
+            energy_pj=sc["energy_pj"].sum(1),
+            level_energy_pj=groups,
+            mac_energy_pj=sc["mac_energy_pj"].sum(1),
+            dram_bytes=dram_bytes,
+            macs=float(sum(layer.macs for layer in wl.layers)),
+            pes=np.array([a.array.units for a in archs], np.float64),
+            area_mm2=np.array([a.area_mm2 for a in archs]),
+        )
+        return network_metrics(totals)  # the assembly the 9-knob hierarchy model and ZigZag use
 
     def evaluate(self, design: Mapping[str, Any], workload: Any) -> Metrics:
         return self.evaluate_many([design], workload)[0]

@@ -1,16 +1,30 @@
-"""``AcceleratorSimulator``: the analytical DNN-accelerator model behind the Simulator protocol."""
+"""The accelerator's two cost models of a 9-knob design behind the Simulator protocol.
+
+* :class:`TemplateSimulator`: the vectorised four-template model (:mod:`.model`), millions of
+  layer evaluations a second;
+* :class:`HierarchySimulator`: each design built as an :class:`~.architecture.Architecture`
+  (:func:`~.templates.template_architecture`) and costed by the compiled hierarchy model, with
+  its own loop-order search, per-port stalls, on/off-loading and drain -- the model checked
+  against ZigZag (about 1.0x its latency and energy), some thousand layer evaluations a second.
+
+Both share :class:`AcceleratorSimulator` (metrics, workload preparation, design checks); the
+hierarchy model and :class:`~.zigzag_simulator.ZigZagSimulator` turn per-layer results into
+network metrics with one function, :func:`network_metrics`. ``AcceleratorSimulator(model=...)``
+still builds the class of that model, for existing callers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
 import torch
 
 from archgym.design_space import check_design_fields
-from archgym.errors import InvalidDesignError, SimulationError
+from archgym.errors import ConfigError, InvalidDesignError, SimulationError
 from archgym.simulator import Metric, Metrics, PreparedWorkload, Simulator
 
 from .architecture import Architecture
@@ -21,7 +35,7 @@ from .networks import Workload, as_workload
 from .technology import DEFAULT_TECHNOLOGY, Technology
 from .templates import template_architecture
 
-#: the two cost models of a 9-knob design (see the class docstring)
+#: the two cost models of a 9-knob design, by the name ``env.simulator`` and ``model=`` use
 MODELS: tuple[str, ...] = ("template", "hierarchy")
 
 METRICS: tuple[Metric, ...] = (
@@ -39,9 +53,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("energy_mac_pj", "pJ", "lower", 1e9, "multiply-accumulate energy"),
 )
 
-
 #: design fields that count things (PEs, bytes, bytes per cycle, bits): whole numbers >= 1
 COUNT_FIELDS: tuple[str, ...] = ("pe_rows", "pe_cols", "rf_bytes", "noc_bw", "precision_bits")
+#: the template architecture's memory levels, innermost first
+LEVELS: tuple[str, ...] = ("rf", "glb", "dram")
 
 
 def network_totals(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
@@ -51,7 +66,7 @@ def network_totals(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     return tot
 
 
-def _sum_layers(per_layer: np.ndarray) -> np.ndarray:
+def sum_layers(per_layer: np.ndarray) -> np.ndarray:
     """Row sums of a ``(designs, layers)`` array, in the same order whatever the batch holds.
 
     The batch arrays are strided views (layers outermost); numpy sums such a view by adding
@@ -62,77 +77,103 @@ def _sum_layers(per_layer: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(per_layer).sum(axis=1)
 
 
+@dataclass(frozen=True)
+class NetworkTotals:
+    """Whole-network sums of a batch of designs on the template architecture, ``(B,)`` each."""
+
+    cycles: np.ndarray
+    clock_mhz: np.ndarray
+    energy_pj: np.ndarray  # every level plus the MACs
+    level_energy_pj: Mapping[str, np.ndarray]  # by memory level (LEVELS)
+    mac_energy_pj: np.ndarray
+    dram_bytes: np.ndarray
+    macs: float  # of the workload
+    pes: np.ndarray
+    area_mm2: np.ndarray
+
+
+def network_metrics(t: NetworkTotals) -> dict[str, np.ndarray]:
+    """The :data:`METRICS` of network totals (the hierarchy model's and ZigZag's assembly; there
+    is no separate interconnect energy in either, so ``energy_noc_pj`` is 0)."""
+    latency_ms = t.cycles / (t.clock_mhz * 1e3)
+    energy_uj = t.energy_pj * 1e-6
+    return {
+        "latency_ms": latency_ms,
+        "latency_cycles": t.cycles,
+        "energy_uj": energy_uj,
+        "edp": energy_uj * latency_ms,
+        "area_mm2": t.area_mm2,
+        "utilization": t.macs / (t.cycles * t.pes),
+        "dram_mb": t.dram_bytes / 1e6,
+        "energy_dram_pj": t.level_energy_pj["dram"],
+        "energy_glb_pj": t.level_energy_pj["glb"],
+        "energy_noc_pj": np.zeros_like(t.cycles, dtype=np.float64),
+        "energy_rf_pj": t.level_energy_pj["rf"],
+        "energy_mac_pj": t.mac_energy_pj,
+    }
+
+
 class AcceleratorSimulator(Simulator[Workload]):
-    """Analytical model of a 2-D PE-array DNN accelerator (four dataflows, built-in mapper).
+    """What the accelerator's cost models of a 9-knob design share: the metrics, the workload
+    (a :class:`~.networks.Workload`, a registered name such as ``"resnet50"`` or a list of
+    :class:`~.layers.Layer`), the design checks and the area model.
+
+    ``AcceleratorSimulator(model="template" | "hierarchy", ...)`` builds
+    :class:`TemplateSimulator` or :class:`HierarchySimulator` (``model`` is read only there).
 
     Args:
-        device: ``"cpu"`` or ``"cuda"``: where the vectorised model runs.
+        device: ``"cpu"`` or ``"cuda"``: where the vectorised (template and area) model runs.
         technology: per-access energies and component areas.
         cpu_threads: torch intra-op threads while the model runs on the CPU (restored after
             each call). The model's tensors are small, so threading costs more than it
             gains, especially on a loaded machine: the default is 1. ``None`` leaves torch's
             setting alone.
-        ws_im2col: the ws and is templates fill spare PE rows with filter dimensions after
+        im2col: the ws and is templates fill spare PE rows with filter dimensions after
             the input channels (im2col); ``False`` unrolls input channels only.
-        rf_port_stalls: the array waits on its register files' ports (one read and one
-            write port per PE's RF holding all three operands), as the hierarchy model and
-            ZigZag find for this template; latency then tracks theirs (about 2x the
-            roofline on convolutions). Off by default: it halves the Eyeriss-like design's
-            utilisation below the chip's measured ~0.69 (see the README).
-        model: ``"template"`` (default): the vectorised four-template model, millions of
-            layer evaluations a second; ``"hierarchy"``: each design is built as an
-            :class:`~.architecture.Architecture` (:func:`~.templates.template_architecture`)
-            and costed by the compiled hierarchy model, with its own loop-order search,
-            per-port stalls, on/off-loading and drain -- the model checked against ZigZag
-            (about 1.0x its latency and energy), some thousand layer evaluations a second.
-            It has no separate interconnect energy (``energy_noc_pj`` is 0, as in ZigZag);
-            area is the template model's.
         mapper_objective: what the hierarchy model's mapper minimises, as ZigZag's ``opt``:
             ``"latency"`` (default), ``"energy"`` or ``"edp"`` (see
             :func:`~.hierarchy_model.evaluate_layers`); used by ``evaluate``,
             ``evaluate_many`` and ``evaluate_layers`` (also for general
             :class:`~.architecture.Architecture` descriptions). The template model has its
-            own DRAM-traffic mapper: with ``model="template"`` only ``"latency"`` is accepted.
-
-    The workload is a :class:`~.networks.Workload`, a registered name (``"resnet50"``) or a
-    list of :class:`~.layers.Layer` (e.g. from :func:`~.tracing.trace_layers`).
+            own DRAM-traffic mapper: :class:`TemplateSimulator` accepts only ``"latency"``.
     """
 
     metrics = METRICS
-    version = "archgym-accelerator-model 0.1 (45nm: Horowitz ISSCC'14 + Eyeriss ISCA'16 ratios)"
+    #: the model's name (:data:`MODELS`)
+    model_kind: str = ""
+
+    def __new__(cls, *args: Any, model: str | None = None, **kwargs: Any) -> AcceleratorSimulator:
+        if cls is AcceleratorSimulator:
+            if (model or "template") not in _CLASSES:
+                raise ConfigError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+            cls = _CLASSES[model or "template"]
+        return super().__new__(cls)
 
     def __init__(
         self,
         device: str | torch.device = "cpu",
         technology: Technology = DEFAULT_TECHNOLOGY,
         cpu_threads: int | None = 1,
-        ws_im2col: bool = True,
+        im2col: bool = True,
+        *,
+        model: str | None = None,
         rf_port_stalls: bool = False,
-        model: str = "template",
+        ws_im2col: bool | None = None,
         mapper_objective: str = "latency",
     ) -> None:
-        if model not in MODELS:
-            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+        if model is not None and model != self.model_kind:
+            raise ConfigError(f"{type(self).__name__} is the {self.model_kind} model, not {model!r}")
         self.mapper_objective = check_mapper_objective(mapper_objective)
-        if mapper_objective != "latency" and model != "hierarchy":
-            raise ValueError("mapper_objective applies to the hierarchy model: also set model='hierarchy'")
-        if rf_port_stalls and model != "template":
-            raise ValueError(
-                "rf_port_stalls applies to the template model (the hierarchy model has port stalls)"
-            )
-        self.model = AcceleratorModel(technology, device, ws_im2col, rf_port_stalls)
-        self.model_kind = model
+        self.im2col = bool(im2col if ws_im2col is None else ws_im2col)
         self.technology = technology
-        self.ws_im2col = ws_im2col
         self.cpu_threads = cpu_threads
-        if model == "hierarchy":  # different results: say so in every row's provenance
-            self.version = (
-                "archgym-accelerator hierarchy model 0.2 (9-knob template; compiled mapper, port stalls)"
-            )
-            if mapper_objective != "latency":
-                self.version += f" mapper={mapper_objective}"
-        elif rf_port_stalls:
-            self.version = f"{type(self).version} +rf-port-stalls"
+        # the template model's tensors: its costs, or (hierarchy) only the area of a design
+        self.model = AcceleratorModel(technology, device, self.im2col, rf_port_stalls)
+
+    @property
+    def ws_im2col(self) -> bool:
+        """The former name of :attr:`im2col`."""
+        return self.im2col
 
     def prepare(self, workload: object) -> PreparedWorkload[Workload]:
         """A registered name, a :class:`~.networks.Workload` or a list of layers as a
@@ -168,13 +209,86 @@ class AcceleratorSimulator(Simulator[Workload]):
         except (TypeError, ValueError) as exc:
             raise SimulationError(str(exc)) from None
 
+    def area_mm2(self, designs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Area of each design (mm^2, 45 nm: the template's PE array, RFs, buffer and NoC)."""
+        return self.model.area_mm2(self._matrix(designs))
+
+    def architecture(self, design: Mapping[str, Any]) -> Architecture:
+        """The design's template :class:`~.architecture.Architecture`."""
+        return template_architecture(design, self.technology, im2col=self.im2col)
+
+    def evaluate_arrays(
+        self, designs: Sequence[Mapping[str, Any]], workload: Workload
+    ) -> dict[str, np.ndarray]:
+        """Network metrics as ``{name: (B,) array}`` (the fastest batch form)."""
+        raise NotImplementedError
+
+    def evaluate_layers(
+        self, architecture: Architecture | Mapping[str, Any], workload: Workload
+    ) -> list[dict[str, Any]]:
+        """One record per layer: ``name``, ``latency_cycles``, ``latency_ms``, ``energy_pj``,
+        ``macs``, ``utilization`` and per memory level ``accesses_<level>`` /
+        ``energy_<level>_pj``; the network metrics are their sums (:func:`network_totals`).
+
+        ``architecture`` is a general :class:`~.architecture.Architecture` (costed by the
+        hierarchy model with stalls, :mod:`.hierarchy_model`, whatever this simulator is) or a
+        design of the 9-knob space (costed by this simulator's model)."""
+        wl = self.workload_data(workload)
+        if isinstance(architecture, Architecture):
+            return _hierarchy_records(architecture, wl, self.mapper_objective)
+        return self._design_layers(architecture, wl)
+
+    def _design_layers(self, design: Mapping[str, Any], wl: Workload) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def evaluate(self, design: Mapping[str, Any], workload: Workload) -> Metrics:
+        return self.evaluate_many([design], workload)[0]
+
+    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Workload) -> list[Metrics]:
+        if not designs:
+            return []
+        cols = self.evaluate_arrays(designs, workload)
+        names = self.metric_names
+        table = np.stack([cols[n] for n in names], axis=1)
+        return [dict(zip(names, map(float, row))) for row in table]
+
+
+def _hierarchy_records(
+    architecture: Architecture, wl: Workload, mapper_objective: str = "latency"
+) -> list[dict[str, Any]]:
+    try:
+        costs = evaluate_hierarchy(architecture, wl.layers, mapper_objective=mapper_objective)
+    except (ValueError, ZeroDivisionError) as exc:  # an architecture the model cannot map
+        raise SimulationError(f"architecture {architecture.name!r}: {exc}") from None
+    clock = architecture.clock_mhz
+    return [dict(c.record(), latency_ms=c.latency_cycles / (clock * 1e3)) for c in costs]
+
+
+class TemplateSimulator(AcceleratorSimulator):
+    """The vectorised four-template model (:mod:`.model`): a roofline with on-loading, tens of
+    thousands of designs a second.
+
+    Args (besides :class:`AcceleratorSimulator`'s):
+        rf_port_stalls: the array waits on its register files' ports (one read and one
+            write port per PE's RF holding all three operands), as the hierarchy model and
+            ZigZag find for this template; latency then tracks theirs (about 2x the
+            roofline on convolutions). Off by default: it halves the Eyeriss-like design's
+            utilisation below the chip's measured ~0.69 (see the README).
+    """
+
+    model_kind = "template"
+    version = "archgym-accelerator-model 0.1 (45nm: Horowitz ISSCC'14 + Eyeriss ISCA'16 ratios)"
+
+    def __init__(self, *args: Any, rf_port_stalls: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, rf_port_stalls=rf_port_stalls, **kwargs)
+        if self.mapper_objective != "latency":
+            raise ConfigError("mapper_objective applies to the hierarchy model: also set model='hierarchy'")
+        self.rf_port_stalls = bool(rf_port_stalls)
+        if rf_port_stalls:  # different results: say so in every row's provenance
+            self.version = f"{type(self).version} +rf-port-stalls"
+
     def run(self, designs: Sequence[Mapping[str, Any]], workload: Workload) -> ModelResult:
-        """Full per-layer result of the template model for a batch of designs (analysis, tests)."""
-        if self.model_kind != "template":
-            raise ValueError(
-                "run() returns the template model's tensors; with model='hierarchy' use "
-                "evaluate_arrays (network metrics) or evaluate_layers (per-layer records)"
-            )
+        """The model's full per-layer result for a batch of designs (analysis, tests)."""
         wl = self.workload_data(workload)
         try:
             with self._threads():
@@ -187,75 +301,10 @@ class AcceleratorSimulator(Simulator[Workload]):
     def evaluate_arrays(
         self, designs: Sequence[Mapping[str, Any]], workload: Workload
     ) -> dict[str, np.ndarray]:
-        """Network metrics as ``{name: (B,) array}`` (the fastest batch form)."""
-        if self.model_kind == "hierarchy":
-            return self._hierarchy_arrays(designs, self.workload_data(workload))
         return self.run(designs, workload).network_metrics()
 
-    def _architectures(self, designs: Sequence[Mapping[str, Any]]) -> list[Architecture]:
-        return [template_architecture(d, self.technology, im2col=self.ws_im2col) for d in designs]
-
-    def _hierarchy_arrays(self, designs: Sequence[Mapping[str, Any]], wl: Workload) -> dict[str, np.ndarray]:
-        matrix = self._matrix(designs)
-        if not len(designs):
-            return {m.name: np.zeros(0) for m in self.metrics}
-        archs = self._architectures(designs)
-        costs = evaluate_batch(archs, wl.layers, mapper_objective=self.mapper_objective)
-        sc = costs.scalars
-        names = [m.name for m in archs[0].memories]  # rf, glb, dram: one template, one layout
-        level_e = {n: _sum_layers(costs.level_energy_pj[:, :, i]) for i, n in enumerate(names)}
-        dram = names.index("dram")
-        dram_words = _sum_layers(costs.reads[:, :, dram] + costs.writes[:, :, dram])
-        dram_word_bits = np.array([a.memories[dram].ports[0].bw_max for a in archs])
-        cycles = _sum_layers(sc["latency_cycles"])
-        clock = matrix[:, DESIGN_FIELDS.index("clock_mhz")]
-        latency_ms = cycles / (clock * 1e3)
-        mac_e = _sum_layers(sc["mac_energy_pj"])
-        energy_pj = _sum_layers(sc["energy_pj"])
-        macs = float(sum(layer.macs for layer in wl.layers))
-        pes = np.array([a.array.units for a in archs], dtype=np.float64)
-        return {
-            "latency_ms": latency_ms,
-            "latency_cycles": cycles,
-            "energy_uj": energy_pj * 1e-6,
-            "edp": energy_pj * 1e-6 * latency_ms,
-            "area_mm2": self.model.area_mm2(matrix),
-            "utilization": macs / (cycles * pes),
-            "dram_mb": dram_words * dram_word_bits / 8 / 1e6,
-            "energy_dram_pj": level_e["dram"],
-            "energy_glb_pj": level_e["glb"],
-            "energy_noc_pj": np.zeros(len(designs)),
-            "energy_rf_pj": level_e["rf"],
-            "energy_mac_pj": mac_e,
-        }
-
-    def evaluate(self, design: Mapping[str, Any], workload: Workload) -> Metrics:
-        return self.evaluate_many([design], workload)[0]
-
-    def evaluate_layers(
-        self, architecture: Architecture | Mapping[str, Any], workload: Workload
-    ) -> list[dict[str, Any]]:
-        """One record per layer: ``name``, ``latency_cycles``, ``energy_pj``, ``macs``,
-        ``utilization`` and per memory level ``accesses_<level>`` / ``energy_<level>_pj``.
-
-        ``architecture`` is a general :class:`~.architecture.Architecture` (evaluated by the
-        hierarchy model with stalls, :mod:`.hierarchy_model`), or a design of the 9-knob space
-        (evaluated by this simulator's ``model``: the template model by default, or the
-        hierarchy model on the design's template architecture). Either way the network
-        metrics are the sums of these records (:func:`network_totals`).
-        """
-        wl = self.workload_data(workload)
-        if not isinstance(architecture, Architecture) and self.model_kind == "hierarchy":
-            self._matrix([architecture])
-            architecture = self._architectures([architecture])[0]
-        if isinstance(architecture, Architecture):
-            try:
-                costs = evaluate_hierarchy(architecture, wl.layers, mapper_objective=self.mapper_objective)
-            except (ValueError, ZeroDivisionError) as exc:
-                raise SimulationError(f"architecture {architecture.name!r}: {exc}") from None
-            clock = architecture.clock_mhz
-            return [dict(c.record(), latency_ms=c.latency_cycles / (clock * 1e3)) for c in costs]
-        res = self.run([architecture], wl)
+    def _design_layers(self, design: Mapping[str, Any], wl: Workload) -> list[dict[str, Any]]:
+        res = self.run([design], wl)
         cyc = res.layer_cycles[0].tolist()
         lat = res.layer_latency_ms[0].tolist()
         e_tot = res.layer_energy_pj[0].tolist()
@@ -278,10 +327,56 @@ class AcceleratorSimulator(Simulator[Workload]):
             out.append(rec)
         return out
 
-    def evaluate_many(self, designs: Sequence[Mapping[str, Any]], workload: Workload) -> list[Metrics]:
-        if not designs:
-            return []
-        cols = self.evaluate_arrays(designs, workload)
-        names = self.metric_names
-        table = np.stack([cols[n] for n in names], axis=1)
-        return [dict(zip(names, map(float, row))) for row in table]
+
+class HierarchySimulator(AcceleratorSimulator):
+    """Each design's template :class:`~.architecture.Architecture` costed by the compiled
+    hierarchy model (loop-order search, port stalls, on/off-loading, drain); area is the
+    template model's. Within about 1.0x of ZigZag on the template's designs."""
+
+    model_kind = "hierarchy"
+    version = "archgym-accelerator hierarchy model 0.2 (9-knob template; compiled mapper, port stalls)"
+
+    def __init__(self, *args: Any, rf_port_stalls: bool = False, **kwargs: Any) -> None:
+        if rf_port_stalls:
+            raise ConfigError(
+                "rf_port_stalls applies to the template model (the hierarchy model has port stalls)"
+            )
+        super().__init__(*args, **kwargs)
+        if self.mapper_objective != "latency":  # different results: say so in every row's provenance
+            self.version = f"{type(self).version} mapper={self.mapper_objective}"
+
+    def evaluate_arrays(
+        self, designs: Sequence[Mapping[str, Any]], workload: Workload
+    ) -> dict[str, np.ndarray]:
+        wl = self.workload_data(workload)
+        matrix = self._matrix(designs)
+        if not len(designs):
+            return {m.name: np.zeros(0) for m in self.metrics}
+        archs = [self.architecture(d) for d in designs]
+        costs = evaluate_batch(archs, wl.layers, mapper_objective=self.mapper_objective)
+        names = [m.name for m in archs[0].memories]  # rf, glb, dram: one template, one layout
+        dram = names.index("dram")
+        dram_words = sum_layers(costs.reads[:, :, dram] + costs.writes[:, :, dram])
+        dram_word_bits = np.array([a.memories[dram].ports[0].bw_max for a in archs])
+        totals = NetworkTotals(
+            cycles=sum_layers(costs.scalars["latency_cycles"]),
+            clock_mhz=matrix[:, DESIGN_FIELDS.index("clock_mhz")],
+            energy_pj=sum_layers(costs.scalars["energy_pj"]),
+            level_energy_pj={n: sum_layers(costs.level_energy_pj[:, :, i]) for i, n in enumerate(names)},
+            mac_energy_pj=sum_layers(costs.scalars["mac_energy_pj"]),
+            dram_bytes=dram_words * dram_word_bits / 8,
+            macs=float(sum(layer.macs for layer in wl.layers)),
+            pes=np.array([a.array.units for a in archs], dtype=np.float64),
+            area_mm2=self.model.area_mm2(matrix),
+        )
+        return network_metrics(totals)
+
+    def _design_layers(self, design: Mapping[str, Any], wl: Workload) -> list[dict[str, Any]]:
+        self._matrix([design])
+        return _hierarchy_records(self.architecture(design), wl, self.mapper_objective)
+
+
+_CLASSES: dict[str, type[AcceleratorSimulator]] = {
+    "template": TemplateSimulator,
+    "hierarchy": HierarchySimulator,
+}

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from archgym.errors import ConfigError, SimulationError
@@ -33,8 +34,7 @@ from .architecture import Architecture
 from .hierarchy_model import check_mapper_objective, layer_dims, spatial_unrolling
 from .layers import Layer
 from .networks import Workload
-from .simulator import METRICS, AcceleratorSimulator
-from .templates import template_architecture
+from .simulator import LEVELS, METRICS, NetworkTotals, TemplateSimulator, network_metrics
 from .zigzag_bridge import ZigZagLayerResult, run_zigzag, zigzag_available
 
 _ZZ_NAME = {"W": "I2", "I": "I1", "O": "O"}
@@ -134,7 +134,7 @@ class ZigZagSimulator(Simulator[Workload]):
         self.timeout = float(evaluation_timeout_s)
         self.im2col = im2col
         self._cache: dict[tuple, ZigZagLayerResult] = {}
-        self._native = AcceleratorSimulator()
+        self._native = TemplateSimulator(im2col=im2col)  # workloads, architectures and area
 
     def prepare(self, workload: object) -> PreparedWorkload[Workload]:
         """The workload as a :class:`~.networks.Workload` (as the native models prepare it)."""
@@ -142,8 +142,11 @@ class ZigZagSimulator(Simulator[Workload]):
 
     def layer_results(self, design: Mapping[str, Any], workload: Workload) -> list[ZigZagLayerResult]:
         """ZigZag's result for every layer of ``workload`` on ``design`` (cached)."""
-        wl = self.workload_data(workload)
-        arch = template_architecture(design, im2col=self.im2col)
+        return self._layer_results(design, self._native.architecture(design), self.workload_data(workload))
+
+    def _layer_results(
+        self, design: Mapping[str, Any], arch: Architecture, wl: Workload
+    ) -> list[ZigZagLayerResult]:
         dkey = (tuple(sorted((k, str(v)) for k, v in design.items())), self.im2col)
         todo: dict[tuple, Layer] = {}
         for layer in wl.layers:
@@ -189,30 +192,22 @@ class ZigZagSimulator(Simulator[Workload]):
 
     def evaluate(self, design: Mapping[str, Any], workload: Workload) -> Metrics:
         wl = self.workload_data(workload)
-        res = self.layer_results(design, wl)
-        clock = float(design["clock_mhz"])
-        cycles = sum(r.latency_cycles for r in res)
-        energy = sum(r.energy_pj for r in res)
-        lat_ms = cycles / (clock * 1e3)
-        arch = template_architecture(design, im2col=self.im2col)
+        arch = self._native.architecture(design)  # built once per design
+        res = self._layer_results(design, arch, wl)
         dram = next(m for m in arch.memories if m.name == "dram")
-        per_level = {
-            name: sum(r.level_energy_pj.get(name, 0.0) for r in res) for name in ("rf", "glb", "dram")
-        }
-        dram_words = sum(r.level_accesses.get("dram", 0.0) for r in res)
-        macs = float(sum(layer.macs for layer in wl.layers))
-        area = self._native.evaluate(design, wl)["area_mm2"]
-        return {
-            "latency_ms": lat_ms,
-            "latency_cycles": cycles,
-            "energy_uj": energy * 1e-6,
-            "edp": energy * 1e-6 * lat_ms,
-            "area_mm2": area,
-            "utilization": macs / (cycles * arch.array.units),
-            "dram_mb": dram_words * dram.ports[0].bw_max / 8 / 1e6,
-            "energy_dram_pj": per_level["dram"],
-            "energy_glb_pj": per_level["glb"],
-            "energy_noc_pj": 0.0,
-            "energy_rf_pj": per_level["rf"],
-            "energy_mac_pj": sum(r.mac_energy_pj for r in res),
-        }
+        totals = NetworkTotals(
+            cycles=np.array([sum(r.latency_cycles for r in res)], dtype=np.float64),
+            clock_mhz=np.array([float(design["clock_mhz"])]),
+            energy_pj=np.array([sum(r.energy_pj for r in res)]),
+            level_energy_pj={
+                name: np.array([sum(r.level_energy_pj.get(name, 0.0) for r in res)]) for name in LEVELS
+            },
+            mac_energy_pj=np.array([sum(r.mac_energy_pj for r in res)]),
+            dram_bytes=np.array(
+                [sum(r.level_accesses.get("dram", 0.0) for r in res) * dram.ports[0].bw_max / 8]
+            ),
+            macs=float(sum(layer.macs for layer in wl.layers)),
+            pes=np.array([float(arch.array.units)]),
+            area_mm2=self._native.area_mm2([design]),  # the template's area model alone
+        )
+        return {k: float(v[0]) for k, v in network_metrics(totals).items()}

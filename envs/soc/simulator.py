@@ -30,7 +30,21 @@ from archgym.simulator import Metric, PreparedWorkload, Simulator
 
 from .kernel import run_schedule
 from .power import peak_window_power
-from .space import soc_design_space
+from .space import (
+    BUS_ALLOCATION,
+    BUS_TO_BUS,
+    MEM_ALLOCATION,
+    MEM_TO_BUS,
+    MEM_WIDTH,
+    PE_ALLOCATION,
+    PE_CLOCK_MHZ,
+    PE_TO_BUS,
+    PE_UNROLL,
+    TASK_TO_MEM,
+    TASK_TO_PE,
+    knob,
+    soc_design_space,
+)
 from .taskgraph import TaskGraph, load_workload
 from .technology import Technology
 
@@ -293,18 +307,18 @@ class SoCSimulator(Simulator[_Prepared]):
     # ------------------------------------------------------------------ decoding
     def _hardware(self, d: Mapping[str, Any]) -> _Hardware:
         hw = _Hardware(
-            pe_type=[d[f"pe_allocation_{i}"] for i in range(self.n_pe)],
-            unroll=[int(d[f"pe_unroll_{i}"]) for i in range(self.n_pe)],
-            clock_hz=[float(d[f"pe_clock_mhz_{i}"]) * 1e6 for i in range(self.n_pe)],
-            pe_bus=[int(d[f"pe_to_bus_connection_{i}"]) for i in range(self.n_pe)],
-            mem_type=[d[f"mem_allocation_{m}"] for m in range(self.n_mem)],
-            mem_width=[int(d[f"mem_width_{m}"]) for m in range(self.n_mem)],
-            mem_bus=[int(d[f"mem_to_bus_connection_{m}"]) for m in range(self.n_mem)],
-            width=[int(d[f"bus_allocation_{b}"]) for b in range(self.n_bus)],
+            pe_type=[d[knob(PE_ALLOCATION, i)] for i in range(self.n_pe)],
+            unroll=[int(d[knob(PE_UNROLL, i)]) for i in range(self.n_pe)],
+            clock_hz=[float(d[knob(PE_CLOCK_MHZ, i)]) * 1e6 for i in range(self.n_pe)],
+            pe_bus=[int(d[knob(PE_TO_BUS, i)]) for i in range(self.n_pe)],
+            mem_type=[d[knob(MEM_ALLOCATION, m)] for m in range(self.n_mem)],
+            mem_width=[int(d[knob(MEM_WIDTH, m)]) for m in range(self.n_mem)],
+            mem_bus=[int(d[knob(MEM_TO_BUS, m)]) for m in range(self.n_mem)],
+            width=[int(d[knob(BUS_ALLOCATION, b)]) for b in range(self.n_bus)],
             adj=[[] for _ in range(self.n_bus)],
         )
         for b in range(self.n_bus):
-            o = int(d[f"bus_to_bus_connection_{b}"])
+            o = int(d[knob(BUS_TO_BUS, b)])
             if o >= self.n_bus:
                 raise SimulationError(f"bus_to_bus_connection_{b} = {o}: there are buses 0..{self.n_bus - 1}")
             if o >= 0 and o != b:
@@ -322,8 +336,8 @@ class SoCSimulator(Simulator[_Prepared]):
         """Task -> PE slot (-1: pseudo task) and task -> memory slot (-1: no output in memory)."""
         task_pe = np.full(pr.n_tasks, -1, np.int64)
         task_mem = np.full(pr.n_tasks, -1, np.int64)
-        task_pe[pr.working] = [int(d[f"task_to_pe_mapping_{n}"]) for n in pr.working_names]
-        task_mem[pr.data] = [int(d[f"task_to_mem_mapping_{n}"]) for n in pr.data_names]
+        task_pe[pr.working] = [int(d[knob(TASK_TO_PE, n)]) for n in pr.working_names]
+        task_mem[pr.data] = [int(d[knob(TASK_TO_MEM, n)]) for n in pr.data_names]
         if np.any(task_pe[pr.working] >= self.n_pe) or np.any(task_mem[pr.data] >= self.n_mem):
             raise SimulationError("a task mapping names a PE or memory slot that does not exist")
         return task_pe, task_mem

@@ -54,6 +54,25 @@ IP_CLOCKS_MHZ = (100, 400, 600, 800)
 MAX_UNROLL = 4096
 
 
+#: the knobs' names: ``knob(<kind>, slot or task)``, e.g. ``knob(PE_ALLOCATION, 0) == "pe_allocation_0"``
+PE_ALLOCATION = "pe_allocation"
+PE_UNROLL = "pe_unroll"
+PE_CLOCK_MHZ = "pe_clock_mhz"
+PE_TO_BUS = "pe_to_bus_connection"
+MEM_ALLOCATION = "mem_allocation"
+MEM_WIDTH = "mem_width"
+MEM_TO_BUS = "mem_to_bus_connection"
+BUS_ALLOCATION = "bus_allocation"
+BUS_TO_BUS = "bus_to_bus_connection"
+TASK_TO_PE = "task_to_pe_mapping"
+TASK_TO_MEM = "task_to_mem_mapping"
+
+
+def knob(kind: str, index: int | str) -> str:
+    """The design-space name of a slot's knob (``index``: the slot) or a task's (the task's name)."""
+    return f"{kind}_{index}"
+
+
 def unroll_choices(graph: TaskGraph) -> int:
     """Largest unroll factor offered: the power of two that covers the workload's longest loop
     (<= 4096). A task's unroll is capped at its trip count, so the top choice fully unrolls the
@@ -73,24 +92,24 @@ def soc_design_space(graph: TaskGraph, n_pe: int = 3, n_mem: int = 3, n_bus: int
     top = unroll_choices(graph)
     for i in range(n_pe):
         params += [
-            Categorical(f"pe_allocation_{i}", PE_TYPES),
-            Integer(f"pe_unroll_{i}", 1, top, log2=True),
-            Ordinal(f"pe_clock_mhz_{i}", IP_CLOCKS_MHZ),
-            Integer(f"pe_to_bus_connection_{i}", 0, n_bus - 1),
+            Categorical(knob(PE_ALLOCATION, i), PE_TYPES),
+            Integer(knob(PE_UNROLL, i), 1, top, log2=True),
+            Ordinal(knob(PE_CLOCK_MHZ, i), IP_CLOCKS_MHZ),
+            Integer(knob(PE_TO_BUS, i), 0, n_bus - 1),
         ]
     for m in range(n_mem):
         params += [
-            Categorical(f"mem_allocation_{m}", MEM_TYPES),
-            Ordinal(f"mem_width_{m}", MEM_WIDTHS),
-            Integer(f"mem_to_bus_connection_{m}", 0, n_bus - 1),
+            Categorical(knob(MEM_ALLOCATION, m), MEM_TYPES),
+            Ordinal(knob(MEM_WIDTH, m), MEM_WIDTHS),
+            Integer(knob(MEM_TO_BUS, m), 0, n_bus - 1),
         ]
     for b in range(n_bus):
         params += [
-            Ordinal(f"bus_allocation_{b}", BUS_WIDTHS),
-            Integer(f"bus_to_bus_connection_{b}", -1, n_bus - 1),
+            Ordinal(knob(BUS_ALLOCATION, b), BUS_WIDTHS),
+            Integer(knob(BUS_TO_BUS, b), -1, n_bus - 1),
         ]
-    params += [Integer(f"task_to_pe_mapping_{t.name}", 0, n_pe - 1) for t in graph.working_tasks]
-    params += [Integer(f"task_to_mem_mapping_{t.name}", 0, n_mem - 1) for t in graph.data_tasks]
+    params += [Integer(knob(TASK_TO_PE, t.name), 0, n_pe - 1) for t in graph.working_tasks]
+    params += [Integer(knob(TASK_TO_MEM, t.name), 0, n_mem - 1) for t in graph.data_tasks]
     return DesignSpace(params)
 
 
@@ -102,5 +121,5 @@ def default_design(graph: TaskGraph, n_pe: int = 3, n_mem: int = 3, n_bus: int =
     for p in space.params:
         design[p.name] = p.from_index(0)
     for m in range(n_mem):
-        design[f"mem_allocation_{m}"] = "dram"
+        design[knob(MEM_ALLOCATION, m)] = "dram"
     return design
