@@ -115,26 +115,18 @@ def make_llm_training_env(
     cluster = build_cluster(gpu, gpus, gpus_per_node, network)
     sim = LLMTrainingSimulator(cluster, search_network=search_network, max_cp=int(max_cp))
     workload = TrainingWorkload(transformer, int(global_batch))
-    objective = objective_from_config(
-        sim.metrics,
-        targets=targets,
-        default_targets=lambda: {"mfu": 0.5},
-        tolerance=tolerance,
-        modes=modes,
-        constraints=constraints,
-    )
-    env = LLMEnv(
-        sim.design_space(workload),
+    return _llm_env(
         sim,
         workload,
-        objective,
-        episode_length=episode_length,
-        env_id=TRAINING_ENV_ID,
-        workload_name=workload.name,
-        **kwargs,
+        TRAINING_ENV_ID,
+        {"mfu": 0.5},
+        targets,
+        tolerance,
+        modes,
+        constraints,
+        episode_length,
+        kwargs,
     )
-    env._native = sim
-    return env
 
 
 def make_llm_serving_env(
@@ -169,10 +161,38 @@ def make_llm_serving_env(
     cluster = build_cluster(gpu, gpus, gpus_per_node, network)
     sim = LLMServingSimulator(cluster, search_network=search_network)
     workload = ServingWorkload(transformer, int(prompt_len), int(output_len))
+    defaults = {"tpot_s": 0.03, "tokens_per_s_per_gpu": 500.0}
+    return _llm_env(
+        sim,
+        workload,
+        SERVING_ENV_ID,
+        defaults,
+        targets,
+        tolerance,
+        modes,
+        constraints,
+        episode_length,
+        kwargs,
+    )
+
+
+def _llm_env(
+    sim: LLMTrainingSimulator | LLMServingSimulator,
+    workload: Any,
+    env_id: str,
+    default_targets: Mapping[str, float],
+    targets: Mapping[str, float] | None,
+    tolerance: float,
+    modes: Mapping[str, str] | None,
+    constraints: Iterable[ConstraintSpec] | None,
+    episode_length: int,
+    env_kwargs: Mapping[str, Any],
+) -> LLMEnv:
+    """The objective and the env both LLM factories build around their simulator and workload."""
     objective = objective_from_config(
         sim.metrics,
         targets=targets,
-        default_targets=lambda: {"tpot_s": 0.03, "tokens_per_s_per_gpu": 500.0},
+        default_targets=lambda: dict(default_targets),
         tolerance=tolerance,
         modes=modes,
         constraints=constraints,
@@ -183,9 +203,9 @@ def make_llm_serving_env(
         workload,
         objective,
         episode_length=episode_length,
-        env_id=SERVING_ENV_ID,
+        env_id=env_id,
         workload_name=workload.name,
-        **kwargs,
+        **env_kwargs,
     )
     env._native = sim
     return env
