@@ -327,33 +327,22 @@ def _prime_factors(n: int) -> list[int]:
 
 
 # ------------------------------------------------------------------ the kernel's entry points
-# The compiled kernel is being split into named parts (issue 23: ``footprint``, ``allocate``
-# and ``cost_order`` on named tuples) on a parallel branch. Until both are merged these three
-# functions call whichever form the installed kernel has; the second branch of each can go then.
-_K: Any = kernel
-_NAMED = hasattr(kernel, "cost_order")
-
-
 def _footprint(op: int, ext: np.ndarray, layer: Layer) -> int:
     """Elements of operand ``op``'s tile over the loop extents ``ext`` (inputs: sliding windows)."""
-    fn = _K.footprint if _NAMED else _K._footprint
-    return int(fn(op, np.ascontiguousarray(ext, np.int64), layer.stride, layer.H, layer.W))
+    return int(kernel.footprint(op, np.ascontiguousarray(ext, np.int64), layer.stride, layer.H, layer.W))
 
 
-def _packed(arch: Architecture, setup: SpatialSetup) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
-    """The architecture packed for the kernel and the setup padded to its memory count."""
-    p = _K.pack_architectures([arch])
+def _kernel_inputs(arch: Architecture, layer: Layer, setup: SpatialSetup) -> tuple[Any, Any, Any]:
+    """The architecture's view, the layer's packed shape and the padded placement, for the kernel."""
+    p = kernel.pack_architectures([arch])
     M, n_mem = kernel.MAX_MEMORIES, len(arch.memories)
     inside, act_nb, act_b = np.ones((M, 8), np.int64), np.ones(M), np.ones((M, 3))
     inside[:n_mem], act_nb[:n_mem], act_b[:n_mem] = setup.inside, setup.act_nb, setup.act_b
-    return p, inside, act_nb, act_b
-
-
-def _view(p: Any) -> Any:
-    return _K.ArchView(
+    view = kernel.ArchView(
         p.n_mem[0], p.mem_size[0], p.mem_rpj[0], p.mem_wpj[0], p.mem_ops[0], p.chain[0], p.n_chain[0],
         p.port_of[0], p.bw_max[0], p.bw_min[0], p.prec[0],
     )  # fmt: skip
+    return view, kernel.pack_layers([layer])[0][0], kernel.Placement(inside, act_nb, act_b)
 
 
 def _allocate(
@@ -365,22 +354,10 @@ def _allocate(
     n_loops: int,
 ) -> np.ndarray:
     """The mapper's greedy bottom-up allocation of the loops: ``bound`` (3, memories)."""
-    p, inside, _, _ = _packed(arch, setup)
-    M = kernel.MAX_MEMORIES
-    if _NAMED:
-        shape = _K.pack_layers([layer])[0][0]
-        al = _K.new_allocation(M)
-        pl = _K.Placement(inside, np.ones(M), np.ones((M, 3)))
-        _K.allocate(loop_ld, loop_f, n_loops, _view(p), pl, shape, al)
-        bound = al.bound
-    else:
-        bound = np.zeros((3, M), np.int64)
-        _K._allocate(
-            loop_ld, loop_f, n_loops, p.chain[0], p.n_chain[0], inside, p.mem_ops[0], p.mem_size[0], p.prec[0],
-            layer.stride, layer.H, layer.W, bound, np.ones((3, 8), np.int64), np.zeros(3, np.int64),
-            np.zeros(3, np.int64), np.zeros(3, np.int64),
-        )  # fmt: skip
-    return np.asarray(bound)[:, : len(arch.memories)]
+    view, shape, placement = _kernel_inputs(arch, layer, setup)
+    al = kernel.new_allocation(kernel.MAX_MEMORIES)
+    kernel.allocate(loop_ld, loop_f, n_loops, view, placement, shape, al)  # reads placement.inside only
+    return np.asarray(al.bound)[:, : len(arch.memories)]
 
 
 def _cost_loops(
@@ -394,30 +371,15 @@ def _cost_loops(
 ) -> tuple[float, float, float, float, np.ndarray, np.ndarray, np.ndarray]:
     """The kernel's cost of one allocated loop order: ``(temporal, stall, onload, offload)``
     cycles and per memory reads, writes (words) and energy (pJ)."""
-    p, inside, act_nb, act_b = _packed(arch, setup)
-    M, P, L, n_mem = kernel.MAX_MEMORIES, kernel.MAX_PORTS, kernel.MAX_LOOPS, len(arch.memories)
-    bnd = np.zeros((3, M), np.int64)
-    bnd[:, :n_mem] = bound
+    view, shape, placement = _kernel_inputs(arch, layer, setup)
+    M, n_mem = kernel.MAX_MEMORIES, len(arch.memories)
+    al = kernel.new_allocation(M)
+    al.bound[:, :n_mem] = bound
+    lg = kernel.new_ledger(M, kernel.MAX_PORTS)
     cpi = float(arch.array.cycles_per_iteration)
-    if _NAMED:
-        shape = _K.pack_layers([layer])[0][0]
-        al = _K.new_allocation(M)
-        al.bound[:] = bnd
-        lg = _K.new_ledger(M, P)
-        pl = _K.Placement(inside, act_nb, act_b)
-        out = _K.cost_order(
-            loop_ld, loop_f, n_loops, _view(p), pl, al, shape, _K.new_tiles(L), lg, cpi, np.inf, np.inf
-        )
-        level = lg.level[:, :n_mem]
-        return (*out, level[_K.READS].copy(), level[_K.WRITES].copy(), level[_K.ENERGY].copy())
-    rd, wr, en = np.zeros(M), np.zeros(M), np.zeros(M)
-    scratch: list[Any] = [np.zeros((M, P)), np.zeros((M, P)), np.zeros(3), np.zeros(3)]
-    scratch += [np.ones(8, np.int64), np.ones(8, np.int64), np.ones((L + 1, 8), np.int64)]
-    scratch += [np.ones(L + 1, np.int64), np.ones((3, L + 1), np.int64), np.zeros((3, L + 1), np.int64)]
-    scratch += [np.ones((3, L + 1), np.int64), np.ones(L + 1, np.bool_)]
-    out = _K._cost(
-        loop_ld, loop_f, n_loops, bnd, p.chain[0], p.n_chain[0], inside, act_nb, act_b, n_mem,
-        p.mem_size[0], p.mem_rpj[0], p.mem_wpj[0], p.port_of[0], p.bw_max[0], p.bw_min[0], p.prec[0],
-        _K._REL, layer.stride, layer.H, layer.W, rd, wr, en, *scratch, np.inf, cpi,
+    out = kernel.cost_order(
+        loop_ld, loop_f, n_loops, view, placement, al, shape, kernel.new_tiles(kernel.MAX_LOOPS), lg, cpi,
+        np.inf, np.inf,
     )  # fmt: skip
-    return (*out, rd[:n_mem], wr[:n_mem], en[:n_mem])
+    level = lg.level[:, :n_mem]
+    return (*out, level[kernel.READS].copy(), level[kernel.WRITES].copy(), level[kernel.ENERGY].copy())
