@@ -58,6 +58,24 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def _add_band(fig: Any, x: Any, lo: Any, hi: Any, colour: str, group: str) -> None:
+    """A shaded interval ``lo..hi`` over ``x`` in a faint ``colour``, grouped with its line."""
+    go = _plotly()
+    x = np.asarray(x)
+    fig.add_trace(
+        go.Scatter(
+            x=np.r_[x, x[::-1]],
+            y=np.r_[np.asarray(hi), np.asarray(lo)[::-1]],
+            fill="toself",
+            fillcolor=_rgba(colour, 0.15),
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup=group,
+        )
+    )
+
+
 def fig_leaderboard(board: Leaderboard) -> Any:
     """IQM and mean with 95 % intervals, one row per agent."""
     go = _plotly()
@@ -94,18 +112,7 @@ def fig_profiles(board: Leaderboard, cmap: dict[str, str]) -> Any:
     fig = go.Figure()
     for agent, p in board.profiles.groupby("agent", sort=True):
         c = cmap[str(agent)]
-        fig.add_trace(
-            go.Scatter(
-                x=np.r_[p["tau"], p["tau"][::-1]],
-                y=np.r_[p["hi"], p["lo"][::-1]],
-                fill="toself",
-                fillcolor=_rgba(c, 0.15),
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=str(agent),
-            )
-        )
+        _add_band(fig, p["tau"], p["lo"], p["hi"], c, str(agent))
         fig.add_trace(
             go.Scatter(
                 x=p["tau"], y=p["fraction"], name=str(agent), line={"color": c}, legendgroup=str(agent)
@@ -167,18 +174,7 @@ def fig_best_so_far(data: SweepData, board: Leaderboard, task: str, cmap: dict[s
         lo, med, hi = np.percentile(m, [25, 50, 75], axis=0)
         x = np.arange(1, n + 1)
         c = cmap[str(agent)]
-        fig.add_trace(
-            go.Scatter(
-                x=np.r_[x, x[::-1]],
-                y=np.r_[hi, lo[::-1]],
-                fill="toself",
-                fillcolor=_rgba(c, 0.15),
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=str(agent),
-            )
-        )
+        _add_band(fig, x, lo, hi, c, str(agent))
         fig.add_trace(
             go.Scatter(
                 x=x, y=med, name=f"{agent} ({len(curves)} runs)", line={"color": c}, legendgroup=str(agent)
