@@ -20,7 +20,7 @@ weight, input and output register files and buffers whose sizes are knobs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .architecture import (
@@ -51,6 +51,19 @@ def _spatial(dataflow: str, rows: int, cols: int, im2col: bool) -> dict[str, tup
     return {"D1": r, "D2": c}
 
 
+def _one_read_one_write_port(operands: Sequence[str]) -> dict[tuple[str, str], str]:
+    """Every operand read through ``r_port_1`` and written through ``w_port_1`` (outputs' partial
+    sums both ways)."""
+    alloc = {}
+    for op in operands:
+        alloc[(op, "tl")] = "r_port_1"
+        alloc[(op, "fh")] = "w_port_1"
+        if op == "O":
+            alloc[(op, "th")] = "r_port_1"
+            alloc[(op, "fl")] = "w_port_1"
+    return alloc
+
+
 def _level(
     name: str,
     size_bits: float,
@@ -64,13 +77,7 @@ def _level(
     e = derived_access_pj(size_bits, bw_bits, tech) if energy_pj is None else energy_pj
     gran = min(min_bits or bw_bits, bw_bits)
     ports = (Port("r_port_1", "read", bw_bits, gran), Port("w_port_1", "write", bw_bits, gran))
-    alloc = {}
-    for op in operands:
-        alloc[(op, "tl")] = "r_port_1"
-        alloc[(op, "fh")] = "w_port_1"
-        if op == "O":
-            alloc[(op, "th")] = "r_port_1"
-            alloc[(op, "fl")] = "w_port_1"
+    alloc = _one_read_one_write_port(operands)
     return MemoryLevel(
         name, size_bits, operands, ports, alloc, served, e, e, derived_area_mm2(size_bits, tech)
     )
@@ -158,13 +165,7 @@ def _ported_level(
         Port("r_port_1", "read", read_bits, min(gran_bits, read_bits)),
         Port("w_port_1", "write", write_bits, min(gran_bits, write_bits)),
     )
-    alloc = {}
-    for op in operands:
-        alloc[(op, "tl")] = "r_port_1"
-        alloc[(op, "fh")] = "w_port_1"
-        if op == "O":
-            alloc[(op, "th")] = "r_port_1"
-            alloc[(op, "fl")] = "w_port_1"
+    alloc = _one_read_one_write_port(operands)
     return MemoryLevel(
         name,
         size_bits,
