@@ -107,23 +107,18 @@ def _quiet_logging() -> None:
     logging.getLogger().setLevel(logging.ERROR)
 
 
-def run_zigzag(
-    layers: Sequence[Layer],
-    hardware_yaml: str | Path,
-    mapping_yaml: str | Path,
-    *,
-    opt: str = "latency",
-    precision: Mapping[str, int] | None = None,
-    lpf_limit: int = 6,
-) -> list[ZigZagLayerResult]:
-    """Run ZigZag on ``layers`` (each independently) and return one result per layer, in order."""
+def _zigzag_api(
+    workload: Any, hardware_yaml: str | Path, mapping_yaml: str | Path, opt: str, lpf_limit: int
+) -> Any:
+    """ZigZag's ``get_hardware_performance_zigzag`` in a temporary dump folder, its logging kept quiet.
+
+    Raises:
+        ZigZagUnavailableError: ZigZag is not installed.
+    """
     try:
         from zigzag.api import get_hardware_performance_zigzag
     except ImportError as exc:
         raise ZigZagUnavailableError("ZigZag is not installed: pip install 'archgym[zigzag]'") from exc
-    if not layers:
-        return []
-    workload = [layer_to_zigzag(layer, i, precision) for i, layer in enumerate(layers)]
     with tempfile.TemporaryDirectory(prefix="archgym-zigzag-") as tmp:
         _quiet_logging()
         result = get_hardware_performance_zigzag(
@@ -136,6 +131,23 @@ def run_zigzag(
             loma_show_progress_bar=False,
         )
         _quiet_logging()  # ZigZag's API configures the root logger at INFO
+    return result
+
+
+def run_zigzag(
+    layers: Sequence[Layer],
+    hardware_yaml: str | Path,
+    mapping_yaml: str | Path,
+    *,
+    opt: str = "latency",
+    precision: Mapping[str, int] | None = None,
+    lpf_limit: int = 6,
+) -> list[ZigZagLayerResult]:
+    """Run ZigZag on ``layers`` (each independently) and return one result per layer, in order."""
+    if not layers:
+        return []
+    workload = [layer_to_zigzag(layer, i, precision) for i, layer in enumerate(layers)]
+    result = _zigzag_api(workload, hardware_yaml, mapping_yaml, opt, lpf_limit)
     cmes = result[-1]
     per_layer = [cme for cme, _ in cmes[0][1]]
     by_id = {int(cme.layer.id): cme for cme in per_layer}
@@ -179,20 +191,5 @@ def run_zigzag_onnx(
     """Run ZigZag on an ONNX file as ZigZag itself reads it (its ONNX parser: a Gemm/MatMul
     becomes the loops ``C D K`` (+ ``B H``), not a convolution); one result per compute node,
     by node name."""
-    try:
-        from zigzag.api import get_hardware_performance_zigzag
-    except ImportError as exc:
-        raise ZigZagUnavailableError("ZigZag is not installed: pip install 'archgym[zigzag]'") from exc
-    with tempfile.TemporaryDirectory(prefix="archgym-zigzag-") as tmp:
-        _quiet_logging()
-        result = get_hardware_performance_zigzag(
-            str(onnx_path),
-            str(hardware_yaml),
-            str(mapping_yaml),
-            opt=opt,
-            dump_folder=tmp,
-            lpf_limit=lpf_limit,
-            loma_show_progress_bar=False,
-        )
-        _quiet_logging()
+    result = _zigzag_api(str(onnx_path), hardware_yaml, mapping_yaml, opt, lpf_limit)
     return {str(cme.layer.name): _result(str(cme.layer.name), cme) for cme, _ in result[-1][0][1]}
