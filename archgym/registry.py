@@ -2,8 +2,10 @@
 
 **Environments** are gymnasium environments: ``make_env`` (and ``archgym run env.id=...``)
 accepts any id in gymnasium's registry. Packages register theirs through the entry-point
-group ``archgym.envs`` (name: the gymnasium id, value: ``"module:factory"``); archgym's own
-four envs are registered exactly that way, in archgym's ``pyproject.toml``::
+group ``archgym.envs`` (name: the gymnasium id, value: ``"module:factory"``, or
+``"module:DECLARATION"``, an :class:`~archgym.declaration.EnvDeclaration` that names the
+factory and declares the default space and metrics so ``archgym envs`` lists the env without
+building it; archgym's own envs are registered that way, in archgym's ``pyproject.toml``)::
 
     [project.entry-points."archgym.envs"]
     "mylab/MyChip-v0" = "mylab.env:make_my_chip_env"
@@ -35,6 +37,7 @@ from archgym.plugins import load_object as load_object
 
 if TYPE_CHECKING:
     from archgym.agent import Agent
+    from archgym.declaration import EnvDeclaration
 
 
 def env_entry_points() -> dict[str, str]:
@@ -79,6 +82,17 @@ def env_ids() -> list[str]:
     """Ids of the envs registered through the ``archgym.envs`` entry points (built-ins first)."""
     ids = list(env_entry_points())
     return sorted(ids, key=lambda i: (not i.startswith("archgym/"), i))
+
+
+def env_declaration(env_id: str) -> EnvDeclaration | None:
+    """The :class:`~archgym.declaration.EnvDeclaration` an ``archgym.envs`` entry point names
+    (None when it names a plain factory or the id has no entry point); imports only the
+    declaration's module."""
+    from archgym.declaration import EnvDeclaration
+
+    entry = env_entry_points().get(env_id)
+    obj = load_object(entry) if entry else None
+    return obj if isinstance(obj, EnvDeclaration) else None
 
 
 #: keywords ``gymnasium.make`` takes itself

@@ -15,38 +15,20 @@ Public API:
 The environment factory lives in :mod:`.env` (imported lazily by the registry).
 """
 
-from .architecture import Architecture, ArchitectureError
-from .dataflows import DATAFLOWS
-from .layers import Layer, LayerArrays, to_arrays, total_macs
-from .networks import UnknownWorkloadError, Workload, load_workload, workload_names
-from .simulator import AcceleratorSimulator, HierarchySimulator, TemplateSimulator, network_totals
-from .space import EYERISS_LIKE, accelerator_design_space
-from .technology import DEFAULT_TECHNOLOGY, Technology
-from .templates import template_architecture
-from .tracing import MatMul, TracingError, trace_layers
+from archgym.lazy import lazy_exports
 
-__all__ = [
-    "DATAFLOWS",
-    "DEFAULT_TECHNOLOGY",
-    "EYERISS_LIKE",
-    "AcceleratorSimulator",
-    "HierarchySimulator",
-    "Architecture",
-    "ArchitectureError",
-    "Layer",
-    "LayerArrays",
-    "MatMul",
-    "TemplateSimulator",
-    "Technology",
-    "TracingError",
-    "UnknownWorkloadError",
-    "Workload",
-    "accelerator_design_space",
-    "load_workload",
-    "network_totals",
-    "template_architecture",
-    "to_arrays",
-    "total_macs",
-    "trace_layers",
-    "workload_names",
-]
+# each name imports its submodule on first use, so reading the design space or the metrics
+# (``archgym envs``) does not load torch
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        ".architecture": ("Architecture", "ArchitectureError"),
+        ".layers": ("Layer", "LayerArrays", "to_arrays", "total_macs"),
+        ".networks": ("UnknownWorkloadError", "Workload", "load_workload", "workload_names"),
+        ".simulator": ("AcceleratorSimulator", "HierarchySimulator", "TemplateSimulator", "network_totals"),
+        ".space": ("DATAFLOWS", "EYERISS_LIKE", "accelerator_design_space"),
+        ".technology": ("DEFAULT_TECHNOLOGY", "Technology"),
+        ".templates": ("template_architecture",),
+        ".tracing": ("MatMul", "TracingError", "trace_layers"),
+    },
+)

@@ -44,7 +44,8 @@ from dataclasses import dataclass
 
 import torch
 
-DATAFLOWS: tuple[str, ...] = ("ws", "os", "rs", "is")
+from .space import DATAFLOWS
+
 DATAFLOW_NAMES: dict[str, str] = {
     "ws": "weight stationary (TPU/NVDLA-like)",
     "os": "output stationary (ShiDianNao-like)",

@@ -26,26 +26,19 @@ import numpy as np
 from archgym.env import ArchGymEnv
 from archgym.errors import ConfigError, InvalidWorkloadError
 from archgym.objective import ConstraintSpec, objective_from_config, round_up_significant
-from archgym.simulator import Metric, Metrics, PreparedWorkload, Simulator, check_settings
+from archgym.simulator import Metrics, PreparedWorkload, Simulator, check_settings
 
 from .architecture import Architecture
 from .hierarchy_model import evaluate_layers, unique_layers
 from .layers import Layer
 from .mapping_cost import InfeasibleMappingError, cost_mapping
 from .mapping_space import LayerMappingSpace, mapping_design_space
+from .metrics import MAPPING_METRICS as METRICS
 from .networks import Workload, as_workload, load_workload
 from .space import EYERISS_LIKE
 from .templates import template_architecture
 
 ENV_ID = "archgym/AcceleratorMapping-v0"
-
-METRICS: tuple[Metric, ...] = (
-    Metric("latency_ms", "ms", "lower", 1.0, "latency of the mapped layers"),
-    Metric("latency_cycles", "cycles", "lower", 1e6, "latency in clock cycles"),
-    Metric("energy_uj", "uJ", "lower", 1e3, "energy: memory accesses + MACs"),
-    Metric("edp", "uJ*ms", "lower", 1e3, "energy-delay product"),
-    Metric("utilization", "1", "higher", 0.5, "MACs / (cycles x MAC units)"),
-)
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,12 @@ import torch
 
 from archgym.design_space import check_design_fields
 from archgym.errors import ConfigError, InvalidDesignError, SimulationError
-from archgym.simulator import Metric, Metrics, PreparedWorkload, Simulator
+from archgym.simulator import Metrics, PreparedWorkload, Simulator
 
 from .architecture import Architecture
 from .hierarchy_model import check_mapper_objective, evaluate_batch
 from .hierarchy_model import evaluate_layers as evaluate_hierarchy
+from .metrics import METRICS
 from .model import DESIGN_FIELDS, AcceleratorModel, InfeasibleDesignError, ModelResult, design_matrix
 from .networks import Workload, as_workload
 from .technology import DEFAULT_TECHNOLOGY, Technology
@@ -38,20 +39,6 @@ from .templates import template_architecture
 #: the two cost models of a 9-knob design, by the name ``env.simulator`` and ``model=`` use
 MODELS: tuple[str, ...] = ("template", "hierarchy")
 
-METRICS: tuple[Metric, ...] = (
-    Metric("latency_ms", "ms", "lower", 10.0, "inference latency of the whole workload"),
-    Metric("latency_cycles", "cycles", "lower", 1e7, "inference latency in clock cycles"),
-    Metric("energy_uj", "uJ", "lower", 1e4, "total energy: DRAM + buffer + NoC + RF + MAC"),
-    Metric("edp", "uJ*ms", "lower", 1e5, "energy-delay product"),
-    Metric("area_mm2", "mm^2", "lower", 10.0, "PE array + RFs + global buffer + NoC (45 nm)"),
-    Metric("utilization", "1", "higher", 0.5, "MACs / (cycles x PEs)"),
-    Metric("dram_mb", "MB", "lower", 100.0, "DRAM traffic"),
-    Metric("energy_dram_pj", "pJ", "lower", 1e10, "DRAM access energy"),
-    Metric("energy_glb_pj", "pJ", "lower", 1e9, "global-buffer access energy"),
-    Metric("energy_noc_pj", "pJ", "lower", 1e9, "network-on-chip (array) energy"),
-    Metric("energy_rf_pj", "pJ", "lower", 1e9, "register-file access energy"),
-    Metric("energy_mac_pj", "pJ", "lower", 1e9, "multiply-accumulate energy"),
-)
 
 #: design fields that count things (PEs, bytes, bytes per cycle, bits): whole numbers >= 1
 COUNT_FIELDS: tuple[str, ...] = ("pe_rows", "pe_cols", "rf_bytes", "noc_bw", "precision_bits")

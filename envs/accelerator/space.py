@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from archgym.design_space import Categorical, DesignSpace, Integer, Ordinal
 
-from .dataflows import DATAFLOWS
+#: the dataflow templates (the ``dataflow`` knob); :mod:`.dataflows` holds their reuse models
+DATAFLOWS: tuple[str, ...] = ("ws", "os", "rs", "is")
 
 PE_DIMS: tuple[int, ...] = (4, 8, 12, 14, 16, 24, 32, 48, 64, 128)
 GLB_KIB: tuple[int, ...] = (16, 32, 64, 108, 128, 256, 512, 1024, 2048, 4096)

@@ -14,45 +14,25 @@ Public API:
 * environments -- :func:`make_nas_env`, :func:`make_codesign_env`.
 """
 
-from .block_space import BlockSpace, BlockSpaceConfig
-from .cell_space import CellSpace, CellSpaceConfig, arch_string, parse_arch_string, uniform_cell
-from .codesign import CoDesignSimulator, make_codesign_env
-from .data import ImageData, load_dataset, load_digits_data
-from .env import make_nas_env
-from .evaluators import NASSimulator
-from .hardware import HardwareCost
-from .hwnasbench import HWNASBenchTable, MeasuredHardware
-from .nasbench import NB201Evaluator
-from .proxies import PROXIES, ProxyEvaluator, ProxySettings
-from .search_space import NetworkSpace
-from .training import TrainEvaluator, TrainSettings
-from .vit_space import ViTSpace, ViTSpaceConfig
+from archgym.lazy import lazy_exports
 
-__all__ = [
-    "PROXIES",
-    "BlockSpace",
-    "BlockSpaceConfig",
-    "CellSpace",
-    "CellSpaceConfig",
-    "CoDesignSimulator",
-    "HWNASBenchTable",
-    "HardwareCost",
-    "ImageData",
-    "MeasuredHardware",
-    "NASSimulator",
-    "NB201Evaluator",
-    "NetworkSpace",
-    "ProxyEvaluator",
-    "ProxySettings",
-    "TrainEvaluator",
-    "TrainSettings",
-    "ViTSpace",
-    "ViTSpaceConfig",
-    "arch_string",
-    "load_dataset",
-    "load_digits_data",
-    "make_codesign_env",
-    "make_nas_env",
-    "parse_arch_string",
-    "uniform_cell",
-]
+# each name imports its submodule on first use, so reading the design space or the metrics
+# (``archgym envs``) does not load torch
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        ".block_space": ("BlockSpace", "BlockSpaceConfig"),
+        ".cell_space": ("CellSpace", "CellSpaceConfig", "arch_string", "parse_arch_string", "uniform_cell"),
+        ".codesign": ("CoDesignSimulator", "make_codesign_env"),
+        ".data": ("ImageData", "load_dataset", "load_digits_data"),
+        ".env": ("make_nas_env",),
+        ".evaluators": ("NASSimulator",),
+        ".hardware": ("HardwareCost",),
+        ".hwnasbench": ("HWNASBenchTable", "MeasuredHardware"),
+        ".nasbench": ("NB201Evaluator",),
+        ".proxies": ("PROXIES", "ProxyEvaluator", "ProxySettings"),
+        ".search_space": ("NetworkSpace",),
+        ".training": ("TrainEvaluator", "TrainSettings"),
+        ".vit_space": ("ViTSpace", "ViTSpaceConfig"),
+    },
+)

@@ -37,28 +37,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from archgym.design_space import Categorical, DesignSpace
+from archgym.design_space import DesignSpace
 
+from .cell_ops import EDGES, NB201_NAMES, NUM_NODES, OPS, cell_design_space, edge_name
 from .search_space import NetworkSpace
-
-#: the five operations, in the order of the design space's choices
-OPS: tuple[str, ...] = ("none", "skip", "conv1x1", "conv3x3", "avgpool3x3")
-#: NAS-Bench-201's names of :data:`OPS`
-NB201_NAMES: dict[str, str] = {
-    "none": "none",
-    "skip": "skip_connect",
-    "conv1x1": "nor_conv_1x1",
-    "conv3x3": "nor_conv_3x3",
-    "avgpool3x3": "avg_pool_3x3",
-}
-#: the six edges ``(from, to)`` in NAS-Bench-201's string order (grouped by target node)
-EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
-NUM_NODES = 4
-
-
-def edge_name(i: int, j: int) -> str:
-    """Design-parameter name of the edge from node ``i`` into node ``j``."""
-    return f"edge_{i}_{j}"
 
 
 def arch_string(design: Mapping[str, Any]) -> str:
@@ -228,7 +210,7 @@ class CellSpace(NetworkSpace):
         super().__init__(input_shape, num_classes)
 
     def _make_space(self) -> DesignSpace:
-        return DesignSpace([Categorical(edge_name(i, j), OPS) for i, j in EDGES])
+        return cell_design_space()
 
     def build(self, design: Mapping[str, Any]) -> nn.Module:
         d = self.space.validate(design)

@@ -20,11 +20,9 @@ energy-delay product), all as budgets (``at_most``).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from archgym.design_space import DesignSpace, Parameter
 from archgym.env import ArchGymEnv
 from archgym.envs.accelerator.env import default_targets as accelerator_default_targets
 from archgym.errors import ConfigError
@@ -33,25 +31,10 @@ from archgym.simulator import Metrics
 
 from .env import NASOptions, build_nas_simulator, check_env_options, default_targets
 from .evaluators import NASSimulator
+from .joint_space import HW_PREFIX, NET_PREFIX, joint_space
 from .search_space import NetworkSpace
 
 ENV_ID = "archgym/CoDesign-v0"
-NET_PREFIX = "net."
-HW_PREFIX = "hw."
-
-
-def _prefixed(param: Parameter, prefix: str) -> Parameter:
-    """A copy of ``param`` under the name ``prefix + name``."""
-    p = copy.copy(param)
-    object.__setattr__(p, "name", prefix + param.name)
-    return p
-
-
-def joint_space(net: DesignSpace, hw: DesignSpace) -> DesignSpace:
-    """``net.*`` parameters followed by ``hw.*`` parameters."""
-    return DesignSpace(
-        [_prefixed(p, NET_PREFIX) for p in net.params] + [_prefixed(p, HW_PREFIX) for p in hw.params]
-    )
 
 
 def split_design(design: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -27,22 +27,13 @@ from archgym.simulator import Metric, Metrics, PreparedWorkload, Simulator
 
 from .data import ImageData
 from .hardware import HardwareCost
+from .metrics import proxy_metrics
 from .nasbench import NB201Evaluator
-from .proxies import COST_PROXIES, PROXY_SCALES, ProxyEvaluator, ProxySettings, check_proxy_names
+from .proxies import ProxyEvaluator, ProxySettings, check_proxy_names
 from .search_space import NetworkSpace
 from .training import TrainEvaluator, TrainSettings
 
 EVALUATORS: tuple[str, ...] = ("proxy", "train", "nb201")
-
-_PROXY_DESCRIPTIONS: dict[str, tuple[str, str]] = {
-    "synflow": ("1", "ln(1 + synaptic flow) at initialisation (Tanaka et al. 2020)"),
-    "naswot": ("1", "log-determinant of the ReLU-code kernel (Mellor et al. 2021)"),
-    "jacov": ("1", "Jacobian-covariance score (Mellor et al. 2020, v1)"),
-    "grad_norm": ("1", "sum of per-layer loss-gradient norms at initialisation"),
-    "dss": ("1", "ln(1 + attention synaptic diversity + synaptic saliency) (Zhou et al. 2022)"),
-    "params_m": ("M", "trainable parameters, millions"),
-    "flops_m": ("MFLOP", "2 x MACs of one image through conv/linear layers, millions"),
-}
 
 
 class NetworkEvaluator(Protocol):
@@ -60,16 +51,7 @@ class ProxyMetrics:
         self, space: NetworkSpace, data: ImageData, names: Sequence[str], settings: ProxySettings
     ) -> None:
         self.evaluator = ProxyEvaluator(space, data, check_proxy_names(names), settings)
-        self.metrics = tuple(
-            Metric(
-                n,
-                _PROXY_DESCRIPTIONS[n][0],
-                "lower" if n in COST_PROXIES else "higher",
-                PROXY_SCALES[n],
-                _PROXY_DESCRIPTIONS[n][1],
-            )
-            for n in self.evaluator.names
-        )
+        self.metrics = proxy_metrics(self.evaluator.names)
 
     def __call__(self, design: Mapping[str, Any]) -> dict[str, float]:
         return self.evaluator(design)

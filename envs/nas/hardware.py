@@ -10,7 +10,6 @@ the tests); area depends only on the accelerator design.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,12 +18,9 @@ from archgym.envs.accelerator.space import EYERISS_LIKE, accelerator_design_spac
 from archgym.simulator import Metric
 
 from .cache import ArchCache
+from .metrics import HW_METRICS, hardware_metrics
 from .runtime import cpu_threads, seeded
 from .search_space import NetworkSpace
-
-#: accelerator metrics a NAS environment reports, with scales sized for the small digits networks
-HW_METRICS: tuple[str, ...] = ("latency_ms", "energy_uj", "area_mm2")
-_NAS_SCALES: dict[str, float] = {"latency_ms": 0.05, "energy_uj": 20.0, "area_mm2": 5.0}
 
 
 def default_accelerator_design() -> dict[str, Any]:
@@ -54,15 +50,7 @@ class HardwareCost:
         self.space = space
         self.simulator = simulator or AcceleratorSimulator()
         self.batch = int(batch)
-        known = {m.name: m for m in self.simulator.metrics}
-        unknown = [m for m in metrics if m not in known]
-        if unknown:
-            raise ValueError(
-                f"unknown accelerator metric(s) {', '.join(unknown)}; allowed: {', '.join(known)}"
-            )
-        self.metrics: tuple[Metric, ...] = tuple(
-            dataclasses.replace(known[m], scale=_NAS_SCALES.get(m, known[m].scale)) for m in metrics
-        )
+        self.metrics: tuple[Metric, ...] = hardware_metrics(self.simulator.metrics, metrics)
         self.accelerator_space = accelerator_design_space()
         self.cache: ArchCache[tuple[Layer, ...]] = ArchCache()
 

@@ -55,6 +55,7 @@ from archgym.envs.accelerator.tracing import trace_layers
 
 from .cache import ArchCache
 from .data import ImageData
+from .metrics import COST_PROXIES, DEFAULT_PROXIES, PROXY_SCALES
 from .runtime import cpu_threads, resolve_device, seeded
 from .search_space import NetworkSpace
 
@@ -253,20 +254,6 @@ PROXIES: dict[str, ProxyFn] = {
     "params_m": params_m,
     "flops_m": flops_m,
 }
-#: proxies whose larger value means a bigger (costlier) network, not a better one
-COST_PROXIES: tuple[str, ...] = ("params_m", "flops_m")
-#: typical magnitudes (for observation scaling) of each proxy on the default digits spaces
-PROXY_SCALES: dict[str, float] = {
-    "synflow": 20.0,
-    "naswot": 500.0,
-    "jacov": 1e5,
-    "grad_norm": 10.0,
-    "dss": 5.0,
-    "params_m": 0.1,
-    "flops_m": 5.0,
-}
-#: order in which proxies run: the ones that only read the network first, synflow (copies) any time
-DEFAULT_PROXIES: tuple[str, ...] = ("synflow", "naswot", "grad_norm", "dss", "jacov", "params_m", "flops_m")
 
 
 def check_proxy_names(names: Sequence[str]) -> tuple[str, ...]:
