@@ -18,9 +18,9 @@ absolute-error score better for a metric spanning decades), then standardised.
 
 :meth:`FeatureEncoder.encode` is vectorised, the hot path of
 :meth:`~archgym.proxy.simulator.ProxySimulator.evaluate_arrays`: no Python loop over the designs.
-Each parameter's values are read in one C-level pass (``map`` over the design dicts), the
-categorical ones of a design dict as one tuple looked up in a memo of the combinations seen
-(:class:`_CategoryMemo`), then one compiled pass
+Each design dict is read once, as a tuple (one C-level ``map``: reading dicts scattered in
+memory is the cost), its categorical values looked up as one tuple in a memo of the
+combinations seen (:class:`_CategoryMemo`), then one compiled pass
 (:func:`~archgym.proxy.feature_kernel.fill_features`) writes every feature. Up to
 ``SMALL_BATCH`` design dicts are encoded in plain Python (calling NumPy costs more than the work).
 """
@@ -58,26 +58,26 @@ def _is_pow2(values: np.ndarray) -> bool:
     return bool(np.all(ints & (ints - 1) == 0)) and len(np.unique(ints)) > 2
 
 
-class _DictColumn:
-    """One parameter's values across design dicts: iterating reads them in one C-level pass."""
+class _RowColumn:
+    """One parameter's values in rows read from design dicts (a tuple per design)."""
 
-    __slots__ = ("designs", "get")
+    __slots__ = ("rows", "position", "get")
 
-    def __init__(self, designs: Sequence[Mapping[str, Any]], name: str) -> None:
-        self.designs, self.get = designs, itemgetter(name)
+    def __init__(self, rows: Sequence[tuple[Any, ...]], position: int) -> None:
+        self.rows, self.position, self.get = rows, position, itemgetter(position)
 
     def __len__(self) -> int:
-        return len(self.designs)
+        return len(self.rows)
 
     def __iter__(self) -> Iterator[Any]:
-        return map(self.get, self.designs)
+        return map(self.get, self.rows)  # one C-level pass
 
     def __getitem__(self, i: int) -> Any:
-        return self.get(self.designs[i])
+        return self.rows[i][self.position]
 
 
 #: one parameter's values: a sequence, an array, or read from design dicts
-Column = Sequence[Any] | np.ndarray | _DictColumn
+Column = Sequence[Any] | np.ndarray | _RowColumn
 
 
 def _category_indices(col: Column, lookup: Mapping[Any, int]) -> np.ndarray:
@@ -102,41 +102,41 @@ def _numbers(col: Column) -> np.ndarray:
 class _CategoryMemo:
     """Each combination of categorical values seen in design dicts -> its categories' indices.
 
-    Reading design dicts costs a look-up per parameter and design; with the memo it is one
-    tuple of a design's categorical values and one look-up for all of them (a design space has
-    few combinations). It remembers at most ``size`` combinations, of strings only; the others
-    are looked up per parameter every time. The indices are those :func:`_category_indices` gives.
+    Looking categories up costs a dictionary look-up per parameter and design; with the memo
+    it is one for all of a design's categorical values, as a tuple (a design space has few
+    combinations). It remembers at most ``size`` combinations, of strings only; the others are
+    looked up per parameter every time. The indices are those :func:`_category_indices` gives.
     """
 
-    def __init__(self, names: Sequence[str], lookups: Sequence[Mapping[Any, int]], size: int) -> None:
-        self.names, self.lookups, self.size = list(names), list(lookups), size
-        self.key = itemgetter(*self.names) if self.names else (lambda _d: ())
+    def __init__(self, positions: Sequence[int], lookups: Sequence[Mapping[Any, int]], size: int) -> None:
+        self.positions, self.lookups, self.size = list(positions), list(lookups), size
+        self.key = itemgetter(*self.positions) if self.positions else (lambda _r: ())
         self.rows: dict[Any, int] = {}  # combination -> row of ``table`` (row 0: not remembered)
-        self.table = np.full((1, len(self.names)), -1, dtype=np.int64)
+        self.table = np.full((1, len(self.positions)), -1, dtype=np.int64)
 
-    def indices(self, designs: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """``(n designs, n categorical parameters)`` indices (-1: unseen); KeyError for a missing one."""
+    def indices(self, rows: Sequence[tuple[Any, ...]]) -> np.ndarray:
+        """``(n designs, n categorical parameters)`` indices (-1: unseen) from rows of values."""
         try:
-            at = np.fromiter(map(self.rows.get, map(self.key, designs), repeat(0)), np.int64, len(designs))
+            at = np.fromiter(map(self.rows.get, map(self.key, rows), repeat(0)), np.int64, len(rows))
         except TypeError:  # an unhashable value: no memo
-            at = np.zeros(len(designs), dtype=np.int64)
+            at = np.zeros(len(rows), dtype=np.int64)
         out = self.table[at]
         miss = np.flatnonzero(at == 0)
         if miss.size:
-            sub = [designs[i] for i in miss.tolist()]
-            idx = [_category_indices(_DictColumn(sub, n), lk) for n, lk in zip(self.names, self.lookups)]
+            sub = [rows[i] for i in miss.tolist()]
+            idx = [_category_indices(_RowColumn(sub, p), lk) for p, lk in zip(self.positions, self.lookups)]
             out[miss] = np.column_stack(idx)
             with contextlib.suppress(TypeError):
                 self._remember(sub, out[miss])
         return out
 
-    def _remember(self, designs: Sequence[Mapping[str, Any]], idx: np.ndarray) -> None:
+    def _remember(self, rows: Sequence[tuple[Any, ...]], idx: np.ndarray) -> None:
         new: dict[Any, np.ndarray] = {}
-        for d, row in zip(designs, idx):
+        for r, row in zip(rows, idx):
             if len(self.rows) + len(new) >= self.size:
                 break
-            key = self.key(d)
-            if all(type(v) is str for v in (key if len(self.names) > 1 else (key,))):
+            key = self.key(r)
+            if all(type(v) is str for v in (key if len(self.positions) > 1 else (key,))):
                 new.setdefault(key, row)  # strings only: 1, 1.0 and True are equal keys, not equal categories
         if new:  # the table grows before the keys that point into it
             start = len(self.table)
@@ -192,9 +192,9 @@ class FeatureEncoder:
             (np.cumsum(counts) - counts).astype(np.int64),
             counts,
         )
-        self._memo = _CategoryMemo(
-            [self.features[k].name for k in self._cat], [self._lookup[k] for k in self._cat], MEMO_SIZE
-        )
+        self._memo = _CategoryMemo(self._cat, [self._lookup[k] for k in self._cat], MEMO_SIZE)
+        names = self.names
+        self._row = itemgetter(*names) if len(names) > 1 else (lambda d: tuple(d[n] for n in names))
 
     @property
     def names(self) -> list[str]:
@@ -242,7 +242,11 @@ class FeatureEncoder:
             if all(n in designs for n in self.names):
                 return [designs[n] for n in self.names]
         else:
-            return [_DictColumn(designs, n) for n in self.names]  # KeyError when read
+            try:  # each design dict read once (one C-level pass), as a tuple
+                rows = list(map(self._row, designs))
+            except KeyError:
+                raise self._missing(designs) from None
+            return [_RowColumn(rows, j) for j in range(len(self.names))]
         raise self._missing(designs)
 
     def _missing(self, designs: Designs) -> KeyError:
@@ -274,16 +278,13 @@ class FeatureEncoder:
         n = len(cols[0]) if cols else len(designs)
         cat = np.empty((n, len(self._cat)), dtype=np.int64)
         x = np.empty((n, len(self._num)))
-        try:
-            if self._cat and isinstance(cols[0], _DictColumn):
-                cat[:] = self._memo.indices(designs)  # type: ignore[arg-type]
-            else:
-                for b, k in enumerate(self._cat):
-                    cat[:, b] = _category_indices(cols[k], self._lookup[k])
-            for c, k in enumerate(self._num):
-                x[:, c] = _numbers(cols[k])
-        except KeyError:
-            raise self._missing(designs) from None
+        if self._cat and isinstance(cols[0], _RowColumn):
+            cat[:] = self._memo.indices(cols[0].rows)
+        else:
+            for b, k in enumerate(self._cat):
+                cat[:, b] = _category_indices(cols[k], self._lookup[k])
+        for c, k in enumerate(self._num):
+            x[:, c] = _numbers(cols[k])
         out = np.zeros((n, self.width), dtype=dtype)
         outside = np.empty(n, dtype=bool)
         cat_col, num_col, *consts = self._consts
