@@ -131,13 +131,13 @@ class _CategoryMemo:
         return out
 
     def _remember(self, rows: Sequence[tuple[Any, ...]], idx: np.ndarray) -> None:
+        single = len(self.positions) == 1
         new: dict[Any, np.ndarray] = {}
-        for r, row in zip(rows, idx):
+        for key, row in dict(zip(map(self.key, rows), idx)).items():  # each combination once
             if len(self.rows) + len(new) >= self.size:
                 break
-            key = self.key(r)
-            if all(type(v) is str for v in (key if len(self.positions) > 1 else (key,))):
-                new.setdefault(key, row)  # strings only: 1, 1.0 and True are equal keys, not equal categories
+            if all(type(v) is str for v in ((key,) if single else key)):
+                new[key] = row  # strings only: 1, 1.0 and True are equal keys, not equal categories
         if new:  # the table grows before the keys that point into it
             start = len(self.table)
             self.table = np.concatenate([self.table, np.array(list(new.values()), dtype=np.int64)])
