@@ -65,3 +65,43 @@ def test_single_evaluation_matches_the_batch(mlp_proxy):
         one = sim.evaluate(dicts[i], None)
         assert one.keys() == batch[i].keys()
         np.testing.assert_allclose(list(one.values()), list(batch[i].values()), rtol=1e-6)
+
+
+def test_memo_and_compiled_encoding_match_plain_python(mlp_proxy):
+    """Design dicts go through the memo of categorical combinations and the compiled fill; a
+    second call (every combination remembered) and a frame give the same features, and values
+    equal to a category only after ``str`` (1, 1.0, True) are never conflated by the memo."""
+    model, table = mlp_proxy
+    enc = model.encoder
+    dicts = table.designs.iloc[:60].to_dict("records")
+    cat = next(f for f in enc.features if f.kind == "onehot")
+    dicts[1] = {**dicts[1], cat.name: 12345}  # a number: str(12345) is no category either
+    first, again = enc.encode(dicts), enc.encode(dicts)
+    few = [enc.encode(dicts[i : i + SMALL_BATCH]) for i in range(0, 60, SMALL_BATCH)]
+    for got in (
+        again,
+        enc.encode(table.designs.iloc[:60].assign(**{cat.name: [d[cat.name] for d in dicts]})),
+    ):
+        np.testing.assert_array_equal(got[0], first[0])
+        np.testing.assert_array_equal(got[1], first[1])
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in few]), first[0])
+    assert first[1][1] and first[1].sum() == 1
+    assert all(type(v) is str for key in enc._memo.rows for v in (key if isinstance(key, tuple) else (key,)))
+
+
+def test_large_batches_match_the_torch_networks(mlp_proxy):
+    """A batch large enough for the fused SiLU predicts what the torch networks do, and what
+    one design at a time (NumPy SiLU) does, to float32 precision."""
+    import torch
+
+    model, table = mlp_proxy
+    dicts = (table.designs.to_dict("records") * 3)[:320]  # 320 x 16 hidden >= SILU_TORCH
+    arrays = model.predict_arrays(dicts)
+    x = torch.as_tensor(model.encoder.transform(dicts), dtype=torch.float32)
+    with torch.inference_mode():
+        z = torch.stack([net(x) for net in model.regressor.nets]).mean(0).double().numpy()
+    ref = model.scaler.inverse(z)
+    one = np.array([model.predict([d])[0] for d in dicts[::40]])
+    for j, name in enumerate(model.metric_names):
+        np.testing.assert_allclose(arrays[name], ref[:, j], rtol=2e-6)
+        np.testing.assert_allclose(arrays[name][::40], one[:, j], rtol=2e-6)

@@ -174,14 +174,14 @@ class ProxyModel:
 
     def predict(self, designs: Designs) -> np.ndarray:
         """Predicted metrics, shape ``(n designs, n metrics)``, in the simulator's units."""
-        x = self.encoder.transform(designs)
+        x = self.encoder.transform(designs, self.regressor.input_dtype)
         with self._limited(len(x)):
             return self.scaler.inverse(self.regressor.predict(x))
 
     def predict_dist(self, designs: Designs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Predicted metrics, their predictive standard deviations (both ``(n, metrics)``, in
         the simulator's units) and, per design, whether it lies outside the training data's range."""
-        x, outside = self.encoder.encode(designs)
+        x, outside = self.encoder.encode(designs, self.regressor.input_dtype)
         with self._limited(len(x)):
             z, z_std = self.regressor.predict_std(x)
         y = self.scaler.inverse(z)

@@ -16,26 +16,36 @@ Targets are ``log(value)`` when a metric is positive on every training row (rela
 errors matter for latency, power, energy; ``log=False`` keeps raw values, which fits an
 absolute-error score better for a metric spanning decades), then standardised.
 
-:meth:`FeatureEncoder.transform` is vectorised per parameter (one pass over the designs to
-pick the values, no per-value Python work beyond a dictionary look-up for categories): it is
-the hot path of :meth:`~archgym.proxy.simulator.ProxySimulator.evaluate_many`.
+:meth:`FeatureEncoder.encode` is vectorised, the hot path of
+:meth:`~archgym.proxy.simulator.ProxySimulator.evaluate_arrays`: no Python loop over the designs.
+Each design dict is read once, as a tuple (one C-level ``map``: reading dicts scattered in
+memory is the cost), its categorical values looked up as one tuple in a memo of the
+combinations seen (:class:`_CategoryMemo`), then one compiled pass
+(:func:`~archgym.proxy.feature_kernel.fill_features`) writes every feature. Up to
+``SMALL_BATCH`` design dicts are encoded in plain Python (calling NumPy costs more than the work).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from archgym.proxy.feature_kernel import fill_features
+
 #: numeric parameters with at most this many distinct training values also get a one-hot block
 MAX_LEVELS = 16
 #: designs: a frame, a mapping of parameter name -> column of values, or a sequence of design dicts
 Designs = pd.DataFrame | Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
+#: the most combinations of categorical values an encoder remembers (see :class:`_CategoryMemo`)
+MEMO_SIZE = 1 << 14
 #: up to this many design dicts are encoded in plain Python (faster than NumPy per parameter)
 SMALL_BATCH = 8
 
@@ -48,16 +58,90 @@ def _is_pow2(values: np.ndarray) -> bool:
     return bool(np.all(ints & (ints - 1) == 0)) and len(np.unique(ints)) > 2
 
 
-def _category_indices(col: Sequence[Any] | np.ndarray, lookup: Mapping[Any, int]) -> np.ndarray:
+class _RowColumn:
+    """One parameter's values in rows read from design dicts (a tuple per design)."""
+
+    __slots__ = ("rows", "position", "get")
+
+    def __init__(self, rows: Sequence[tuple[Any, ...]], position: int) -> None:
+        self.rows, self.position, self.get = rows, position, itemgetter(position)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self.get, self.rows)  # one C-level pass
+
+    def __getitem__(self, i: int) -> Any:
+        return self.rows[i][self.position]
+
+
+#: one parameter's values: a sequence, an array, or read from design dicts
+Column = Sequence[Any] | np.ndarray | _RowColumn
+
+
+def _category_indices(col: Column, lookup: Mapping[Any, int]) -> np.ndarray:
     """Index of each value among the categories (-1: unseen); non-string values by their ``str``."""
-    if isinstance(col, np.ndarray) and col.dtype.kind in "UO" and len(col) > 64:
-        uniq, inverse = np.unique(col.astype(str), return_inverse=True)  # a few distinct values
+    if isinstance(col, np.ndarray) and col.dtype.kind == "U" and len(col) > 64:
+        uniq, inverse = np.unique(col, return_inverse=True)  # a few distinct values
         return np.array([lookup.get(v, -1) for v in uniq.tolist()], dtype=np.int64)[inverse.reshape(-1)]
-    get = lookup.get
-    idx = np.array([get(v, -1) for v in col], dtype=np.int64)
+    idx = np.fromiter(map(lookup.get, col, repeat(-1)), dtype=np.int64, count=len(col))  # no Python loop
     for i in np.flatnonzero(idx < 0).tolist():  # not found as given: a number or a bool naming a category
-        idx[i] = get(str(col[i]), -1)
+        idx[i] = lookup.get(str(col[i]), -1)
     return idx
+
+
+def _numbers(col: Column) -> np.ndarray:
+    """A column of numbers as float64 (``None`` as NaN)."""
+    if not isinstance(col, np.ndarray):
+        with contextlib.suppress(TypeError, ValueError):  # None or a string: NumPy's conversion below
+            return np.fromiter(col, dtype=np.float64, count=len(col))
+    return np.asarray(col, dtype=np.float64)
+
+
+class _CategoryMemo:
+    """Each combination of categorical values seen in design dicts -> its categories' indices.
+
+    Looking categories up costs a dictionary look-up per parameter and design; with the memo
+    it is one for all of a design's categorical values, as a tuple (a design space has few
+    combinations). It remembers at most ``size`` combinations, of strings only; the others are
+    looked up per parameter every time. The indices are those :func:`_category_indices` gives.
+    """
+
+    def __init__(self, positions: Sequence[int], lookups: Sequence[Mapping[Any, int]], size: int) -> None:
+        self.positions, self.lookups, self.size = list(positions), list(lookups), size
+        self.key = itemgetter(*self.positions) if self.positions else (lambda _r: ())
+        self.rows: dict[Any, int] = {}  # combination -> row of ``table`` (row 0: not remembered)
+        self.table = np.full((1, len(self.positions)), -1, dtype=np.int64)
+
+    def indices(self, rows: Sequence[tuple[Any, ...]]) -> np.ndarray:
+        """``(n designs, n categorical parameters)`` indices (-1: unseen) from rows of values."""
+        try:
+            at = np.fromiter(map(self.rows.get, map(self.key, rows), repeat(0)), np.int64, len(rows))
+        except TypeError:  # an unhashable value: no memo
+            at = np.zeros(len(rows), dtype=np.int64)
+        out = self.table[at]
+        miss = np.flatnonzero(at == 0)
+        if miss.size:
+            sub = [rows[i] for i in miss.tolist()]
+            idx = [_category_indices(_RowColumn(sub, p), lk) for p, lk in zip(self.positions, self.lookups)]
+            out[miss] = np.column_stack(idx)
+            with contextlib.suppress(TypeError):
+                self._remember(sub, out[miss])
+        return out
+
+    def _remember(self, rows: Sequence[tuple[Any, ...]], idx: np.ndarray) -> None:
+        single = len(self.positions) == 1
+        new: dict[Any, np.ndarray] = {}
+        for key, row in dict(zip(map(self.key, rows), idx)).items():  # each combination once
+            if len(self.rows) + len(new) >= self.size:
+                break
+            if all(type(v) is str for v in ((key,) if single else key)):
+                new[key] = row  # strings only: 1, 1.0 and True are equal keys, not equal categories
+        if new:  # the table grows before the keys that point into it
+            start = len(self.table)
+            self.table = np.concatenate([self.table, np.array(list(new.values()), dtype=np.int64)])
+            self.rows.update((k, start + j) for j, k in enumerate(new))
 
 
 @dataclass
@@ -83,13 +167,34 @@ class FeatureEncoder:
 
     def __init__(self, features: Sequence[ParamFeature]) -> None:
         self.features = list(features)
-        self._getter = itemgetter(*self.names) if self.features else (lambda _d: ())
         self._lookup: list[dict[Any, int]] = [
             {c: k for k, c in enumerate(f.categories)}
             if f.kind == "onehot"
             else {v: k for k, v in enumerate(f.levels)}
             for f in self.features
         ]
+        # the vectorised encoding's constants (see :func:`fill_features`): the categorical and
+        # numeric features' positions and first columns, the numeric ones' scaling, ranges and levels
+        start = np.cumsum([0] + [f.width for f in self.features])[:-1].astype(np.int64)
+        self._cat = [k for k, f in enumerate(self.features) if f.kind == "onehot"]
+        self._num = [k for k, f in enumerate(self.features) if f.kind != "onehot"]
+        num = [self.features[k] for k in self._num]
+        counts = np.array([len(f.levels) for f in num], dtype=np.int64)
+        self._consts = (
+            start[self._cat],
+            start[self._num],
+            np.array([f.kind == "log2" for f in num], dtype=bool),
+            *(
+                np.array([getattr(f, a) for f in num], dtype=np.float64)
+                for a in ("mean", "std", "low", "high")
+            ),
+            np.array([v for f in num for v in f.levels], dtype=np.float64),
+            (np.cumsum(counts) - counts).astype(np.int64),
+            counts,
+        )
+        self._memo = _CategoryMemo(self._cat, [self._lookup[k] for k in self._cat], MEMO_SIZE)
+        names = self.names
+        self._row = itemgetter(*names) if len(names) > 1 else (lambda d: tuple(d[n] for n in names))
 
     @property
     def names(self) -> list[str]:
@@ -128,30 +233,29 @@ class FeatureEncoder:
             )
         return cls(feats)
 
-    def _columns(self, designs: Designs) -> list[Sequence[Any] | np.ndarray]:
+    def _columns(self, designs: Designs) -> list[Column]:
         """The designs' values, one sequence per parameter (in encoder order)."""
         if isinstance(designs, pd.DataFrame):
-            missing = [n for n in self.names if n not in designs.columns]
-            if not missing:
+            if all(n in designs.columns for n in self.names):
                 return [designs[n].to_numpy() for n in self.names]
         elif isinstance(designs, Mapping):  # columns: parameter name -> values
-            missing = [n for n in self.names if n not in designs]
-            if not missing:
+            if all(n in designs for n in self.names):
                 return [designs[n] for n in self.names]
-        elif self._getter is None:
-            return []
         else:
-            getter = self._getter
-            try:
-                rows = [getter(d) for d in designs]
+            try:  # each design dict read once (one C-level pass), as a tuple
+                rows = list(map(self._row, designs))
             except KeyError:
-                rows = None
-            if rows is not None:
-                if len(self.features) == 1:
-                    return [rows]
-                return list(zip(*rows)) if rows else [() for _ in self.features]
+                raise self._missing(designs) from None
+            return [_RowColumn(rows, j) for j in range(len(self.names))]
+        raise self._missing(designs)
+
+    def _missing(self, designs: Designs) -> KeyError:
+        """The error for designs that lack some of the proxy's parameters."""
+        if isinstance(designs, (pd.DataFrame, Mapping)):
+            missing = [n for n in self.names if n not in designs]
+        else:
             missing = sorted({n for d in designs for n in self.names if n not in d}, key=self.names.index)
-        raise KeyError(
+        return KeyError(
             f"designs lack parameter(s) {', '.join(missing)}; the proxy needs {', '.join(self.names)}"
         )
 
@@ -164,38 +268,34 @@ class FeatureEncoder:
 
         A design is out of range when a numeric parameter is below the smallest or above the
         largest training value, or a categorical parameter takes a value never seen in training.
+        Vectorised: one C-level pass per parameter reads the values (categories of design dicts
+        through :class:`_CategoryMemo`), then one compiled pass writes the features
+        (:func:`~archgym.proxy.feature_kernel.fill_features`).
         """
         if len(designs) <= SMALL_BATCH and not isinstance(designs, (pd.DataFrame, Mapping)):
             return self._encode_few(designs, dtype)
         cols = self._columns(designs)
         n = len(cols[0]) if cols else len(designs)
+        cat = np.empty((n, len(self._cat)), dtype=np.int64)
+        x = np.empty((n, len(self._num)))
+        if self._cat and isinstance(cols[0], _RowColumn):
+            cat[:] = self._memo.indices(cols[0].rows)
+        else:
+            for b, k in enumerate(self._cat):
+                cat[:, b] = _category_indices(cols[k], self._lookup[k])
+        for c, k in enumerate(self._num):
+            x[:, c] = _numbers(cols[k])
         out = np.zeros((n, self.width), dtype=dtype)
-        outside = np.zeros(n, dtype=bool)
-        rows = np.arange(n)
-        j = 0
-        for f, lookup, col in zip(self.features, self._lookup, cols):
-            if f.kind == "onehot":
-                idx = _category_indices(col, lookup)
-                hit = idx >= 0
-                out[rows[hit], j + idx[hit]] = 1.0
-                outside |= ~hit
-            else:
-                x = np.asarray(col, dtype=np.float64)
-                z = np.log2(np.maximum(x, 1e-300)) if f.kind == "log2" else x
-                out[:, j] = (z - f.mean) / f.std
-                outside |= (x < f.low) | (x > f.high) | ~np.isfinite(x)
-                if f.levels:
-                    idx = np.searchsorted(f.levels, x)
-                    idx_c = np.minimum(idx, len(f.levels) - 1)
-                    hit = np.asarray(f.levels)[idx_c] == x
-                    out[rows[hit], j + 1 + idx_c[hit]] = 1.0
-            j += f.width
+        outside = np.empty(n, dtype=bool)
+        cat_col, num_col, *consts = self._consts
+        fill_features(out, outside, cat, cat_col, x, num_col, *consts)
         return out, outside
 
     def _encode_few(self, designs: Sequence[Mapping[str, Any]], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`encode` for a handful of design dicts, in plain Python (NumPy calls per
         parameter cost more than the work for one design)."""
-        self._columns(designs)  # raises on a missing parameter
+        if any(n not in d for d in designs for n in self.names):
+            raise self._missing(designs)
         n = len(designs)
         out = np.zeros((n, self.width), dtype=dtype)
         outside = np.zeros(n, dtype=bool)

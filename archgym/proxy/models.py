@@ -30,6 +30,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+#: SiLU of at least this many activations runs in torch (below, calling it costs more than it saves)
+SILU_TORCH = 4096
+
 
 @contextlib.contextmanager
 def limited_threads(n: int = 1, controller: Any = None) -> Iterator[None]:
@@ -65,6 +68,8 @@ class Regressor:
 
     kind: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {}
+    #: the dtype :meth:`predict` computes in (features are encoded in it)
+    input_dtype: ClassVar[Any] = np.float64
 
     def __init__(self, seed: int = 0, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -419,6 +424,7 @@ class MLP(Regressor):
     """
 
     kind = "mlp"
+    input_dtype = np.float32
     defaults: ClassVar[dict[str, Any]] = {
         "hidden": 256,
         "layers": 3,
@@ -544,16 +550,15 @@ class MLP(Regressor):
         return h
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
-        """Every member's output, ``(members, n, metrics)``, in NumPy float32 (no torch on the
-        prediction path): the first layer of all members as one matmul, the others batched,
-        bias and SiLU in place."""
+        """Every member's output, ``(members, n, metrics)``, in float32: NumPy matmuls (the
+        first layer of all members as one, the others batched), bias and SiLU in place."""
         w_in, b_in = self._np_first
         n, members = len(x), len(self.nets)
         h = np.asarray(x, dtype=np.float32) @ w_in  # (n, members * hidden)
         h += b_in
-        h = h.reshape(n, members, -1).transpose(1, 0, 2)  # (members, n, hidden), a view
         with np.errstate(over="ignore"):  # exp(-h) of a very negative h: inf, and h / inf = -0
             _silu(h)
+            h = h.reshape(n, members, -1).transpose(1, 0, 2)  # (members, n, hidden), a view
             for i, (w, b) in enumerate(zip(self._np_w, self._np_b)):
                 h = np.matmul(h, w)
                 h += b
@@ -605,7 +610,13 @@ class MLP(Regressor):
 
 
 def _silu(h: np.ndarray) -> None:
-    """``h *= sigmoid(h)`` in place (as ``h / (1 + exp(-h))``), with one temporary."""
+    """``h *= sigmoid(h)`` in place: torch's fused kernel for a large contiguous ``h`` (one pass,
+    3x NumPy's), else NumPy (``h / (1 + exp(-h))``, with one temporary)."""
+    if h.size >= SILU_TORCH and h.flags.c_contiguous:
+        import torch
+
+        torch.nn.functional.silu(torch.from_numpy(h), inplace=True)
+        return
     t = np.negative(h)
     np.exp(t, out=t)
     t += 1.0
