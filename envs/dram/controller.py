@@ -25,14 +25,9 @@ requests entered the channel (ACT/PRE for younger requests may still go ahead).
 
 Performance notes (profiled): each bank caches its proposal (kind, bank-local earliest cycle,
 request) until its queue or state changes; a channel caches its best command and, after a
-request is accepted into one bank, only folds that bank's new proposal in. Folding all banks
-after a command is most of the run time on random traffic (``perf``: over half); with half or
-more of the channel's banks busy it runs as short loops without data-dependent branches (a
-bank without a proposal has earliest cycle INF), which avoids the mispredicted skips of the
-one-by-one fold. The Simple arbiter's next send is made at the accept that frees it (it is
-fixed then), one event less per request. Helpers that take arrays are written inline in the
-kernel on purpose: a numba call with array arguments costs two atomic reference-count
-operations per array, which was a third of the run time.
+request is accepted into one bank, only folds that bank's new proposal in. Helpers that take
+arrays are written inline in the kernel on purpose: a numba call with array arguments costs
+two atomic reference-count operations per array, which was a third of the run time.
 
 Design knobs arrive as small integer codes (see the ``*_CODES`` tables).
 """
@@ -319,17 +314,11 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     streak = np.zeros(NBt, np.int64)  # column accesses since the row was opened (row-hit cap)
     q = np.zeros((NBt, QCAP), np.int64)
     qlen = np.zeros(NBt, np.int64)
-    nbusy = np.zeros(C, np.int64)  # banks of the channel with buffered requests
     sel = np.full(NBt, -1, np.int64)  # scheduler's pick (queue position); -1 recompute, -2 none
     bk_kind = np.zeros(NBt, np.int64)  # per-bank proposal: command kind,
-    bk_t = np.full(NBt, INF, np.int64)  # its bank-local earliest cycle (INF: none),
-    bk_age = np.full(NBt, INF, np.int64)  # and its request (age)
+    bk_t = np.zeros(NBt, np.int64)  # its bank-local earliest cycle,
+    bk_age = np.zeros(NBt, np.int64)  # and its request (age)
     gidx = np.arange(NBt) // BPG  # bank -> global bank-group index (no division in the hot loop)
-    brank = np.arange(NBC) // NBR  # bank of a channel -> its rank in the channel
-    NGC = NBC // BPG  # bank groups of a channel (over its ranks)
-    bgl = np.arange(NBC) // BPG  # bank of a channel -> its bank group in the channel
-    ftab = np.zeros((K_REF + 1) * NGC, np.int64)  # floor per (command kind, group); K_NONE: 0
-    eff = np.zeros(NBC, np.int64)  # earliest cycle per bank of the channel being folded
     # rank state
     rk_act_ok = np.zeros(NR, np.int64)
     rk_rd_ok = np.zeros(NR, np.int64)
@@ -423,13 +412,6 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         stats[S_TFIRST] = arrival[0]
         for R in range(NR):
             idle_from[R] = arrival[0]
-        if arb == ARB_SIMPLE:  # the first send (the later ones are made at each accept)
-            t_send[0] = arrival[0]
-            x_acc[0] = arrival[0]
-            aq[chan[0], 0] = 0
-            aq_len[chan[0]] = 1
-            aq_total = 1
-            nxt = 1
 
     while n_cas < n:
         # ---------------------------------------------------------- next events
@@ -443,9 +425,13 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 if ref_next[R] < t_E:
                     t_E = ref_next[R]
                     e_r = R
-        t_A = INF  # (the Simple arbiter's sends are made at the previous accept: see B)
-        if nxt < n and arb != ARB_SIMPLE and active < maxact:
-            t_A = max(max(arrival[nxt], front_free), now)
+        t_A = INF
+        if nxt < n:
+            if arb == ARB_SIMPLE:
+                if aq_total == 0:
+                    t_A = max(max(arrival[nxt], front_free), now)
+            elif active < maxact:
+                t_A = max(max(arrival[nxt], front_free), now)
         if not tb_valid:  # recomputed only after events that change queues or buffers
             t_B = INF
             b_c = -1
@@ -479,7 +465,6 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 base = c * NBC
                 tmin = max(now, last_cmd[c] + 1)
                 incremental = valid[c]
-                any_forced = False
                 if incremental:
                     b_lo = inc_b[c]
                     b_hi = b_lo + 1
@@ -503,7 +488,6 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                             owed = ref_owed[R]
                             forced = owed > max_post or ref_commit[R]
                             forced_r[rk] = forced
-                            any_forced = any_forced or forced
                             want = forced
                             u = ref_ptr[R]
                             rbase = R * NBR
@@ -555,30 +539,22 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                     chv[rk, K_PRE] = w
                     chv[rk, K_RD] = max(max(rk_rd_ok[R], data_free[c] + sw - CL), w)
                     chv[rk, K_WR] = max(max(max(rk_wr_ok[R], ch_wr_ok[c]), data_free[c] + sw - CWL), w)
-                # ---- the bank schedulers' picks where they are stale (a bank without a pick
-                # proposes nothing: earliest cycle and age INF)
-                dense = not incremental and 2 * nbusy[c] >= NBC
                 for b in range(b_lo, b_hi):
                     cb = base + b
                     ql = qlen[cb]
-                    if ql == 0 and not dense:
+                    if ql == 0:
                         continue
-                    rk = brank[b]
+                    rk = 0
+                    if RK > 1:
+                        rk = b // NBR
                     if (
-                        any_forced
-                        and not incremental
+                        not incremental
                         and forced_r[rk]
                         and _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG)
                     ):
-                        sel[cb] = -1  # a forced refresh holds the bank: no proposal
-                        bk_t[cb] = INF
-                        bk_age[cb] = INF
                         continue
-                    if sel[cb] == -1 and ql == 0:
-                        sel[cb] = -2  # an empty bank proposes nothing
-                        bk_t[cb] = INF
-                        bk_age[cb] = INF
-                    elif sel[cb] == -1:
+                    if sel[cb] == -1:
+                        # ---- the bank scheduler's pick
                         orow = open_row[cb]
                         p = -2
                         if strict:
@@ -643,47 +619,19 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                             else:
                                 bk_kind[cb] = K_ACT
                                 bk_t[cb] = act_ok[cb]
-                        else:
-                            bk_t[cb] = INF
-                            bk_age[cb] = INF
-                    if not dense:  # fold this bank's proposal in (see below)
-                        t = bk_t[cb]
-                        if t > bt:
-                            continue  # cannot beat the best so far: constraints only add to it
-                        k = bk_kind[cb]
-                        t = max(max(t, tmin), max(chv[rk, k], bgc[k, gidx[cb]]))
-                        a = bk_age[cb]
-                        if (t < bt) | ((t == bt) & (a < bage)):
-                            bt = t
-                            bk = k
-                            bb = b
-                            bage = a
-                # ---- the best command: the earliest cycle (the bank's own plus the rank,
-                # bank-group and bus floors of its command kind), then the oldest request; a
-                # bank without a proposal is INF and never wins. With few busy banks (or one,
-                # after an accept) they were folded in one by one above; with many,
-                if dense:
-                    # floors per (kind, bank group of the channel), then each bank's earliest
-                    # cycle, the earliest of them and the oldest request among those: loops
-                    # without branches over short contiguous arrays (the last one vectorises)
-                    g0 = base // BPG
-                    for g in range(NGC):
-                        rk = brank[g * BPG]
-                        for k in range(K_ACT, K_WR + 1):
-                            ftab[k * NGC + g] = max(tmin, max(chv[rk, k], bgc[k, g0 + g]))
-                    emin = INF
-                    for b in range(NBC):
-                        e = max(bk_t[base + b], ftab[bk_kind[base + b] * NGC + bgl[b]])
-                        eff[b] = e
-                        emin = min(emin, e)
-                    amin = INF
-                    for b in range(NBC):
-                        amin = min(amin, bk_age[base + b] if eff[b] == emin else INF)
-                    if (emin < bt) | ((emin == bt) & (amin < bage)):
-                        bt = emin
-                        bb = bank[amin]
-                        bk = bk_kind[base + bb]
-                        bage = amin
+                    if sel[cb] < 0:
+                        continue
+                    t = bk_t[cb]
+                    if t > bt:
+                        continue  # cannot beat the best so far: constraints only add to it
+                    k = bk_kind[cb]
+                    t = max(max(t, tmin), max(chv[rk, k], bgc[k, gidx[cb]]))
+                    a = bk_age[cb]
+                    if (t < bt) | ((t == bt) & (a < bage)):
+                        bt = t
+                        bk = k
+                        bb = b
+                        bage = a
                 best_t[c] = bt
                 best_k[c] = bk
                 best_b[c] = bb
@@ -771,8 +719,6 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             R = cb // NBR
             q[cb, qlen[cb]] = h
             qlen[cb] += 1
-            if qlen[cb] == 1:
-                nbusy[c] += 1
             rk_cnt[R] += 1
             if is_write[h]:
                 cnt_wr[c] += 1
@@ -815,17 +761,8 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             else:
                 valid[c] = False
                 inc_b[c] = -1
-            if arb == ARB_SIMPLE and nxt < n:
-                # the Simple arbiter holds one request: the next one is sent at its arrival or
-                # one cycle after this accept, and nothing in between looks at it, so it is
-                # sent now (one event less per request)
-                i = nxt
-                t_send[i] = max(arrival[i], t_next + 1)
-                x_acc[i] = t_send[i]
-                aq[chan[i], 0] = i  # (aq_head stays 0: AQCAP is 1)
-                aq_len[chan[i]] = 1
-                aq_total = 1
-                nxt += 1
+            if arb == ARB_SIMPLE:
+                front_free = t_next + 1
             continue
         # ---------------------------------------------------------- C: command
         c = c_c
@@ -929,8 +866,6 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         for pp in range(p, ql - 1):
             q[cb, pp] = q[cb, pp + 1]
         qlen[cb] = ql - 1
-        if ql == 1:
-            nbusy[c] -= 1
         rk_cnt[R] -= 1
         sel[cb] = -1
         tb_valid = False
