@@ -25,6 +25,9 @@ single-core throughput. Pin it with ``taskset -c 0 python benchmarks/bench_dram.
 
     python benchmarks/bench_dram.py --ramulator /path/to/ramulator/ramulator --sections ramulator
     python benchmarks/bench_dram.py --baseline-kernel /tmp/old_controller.py --sections kernel
+
+With ``--baseline-kernel`` the Ramulator section also times this pipeline with that kernel
+(before / after in one run) and says whether its metrics are the same.
 """
 
 from __future__ import annotations
@@ -221,39 +224,61 @@ def run_ramulator(binary: Path, config: Path, trace: Path, stats: Path) -> float
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def bench_ramulator(binary: Path, config: Path, traces: dict, repeats: int) -> None:
+def baseline_end_to_end(sim: DRAMSimulator, path: Path, baseline: ModuleType) -> dict[str, float]:
+    """``sim.evaluate`` from the text file, with another commit's kernel in place of this one's."""
+    trace = read_trace(path, cache=False)
+    d = sim.decode_trace(trace)
+    cfg = sim.encode_design(RAMULATOR_DESIGN)
+    out = baseline.run_kernel(d.arrival, d.channel, d.bank, d.row, d.is_write, cfg, sim._geo, sim._tim)
+    return sim._result(trace, d.arrival, out[1], out[2], out[4]).metrics
+
+
+def bench_ramulator(
+    binary: Path, config: Path, traces: dict, repeats: int, baseline: ModuleType | None
+) -> None:
     sim = DRAMSimulator("DDR4-2400", address_mapping=RAMULATOR_MAPPING)
     sim.evaluate(RAMULATOR_DESIGN, sim.decode_trace(sequential(64, interval_ns=1)))
     n = len(next(iter(traces.values())))
     print(
         f"\nagainst Ramulator ({binary}, {config.name}), end to end from the same Ramulator text trace, "
         f"{n:,} requests; median of {repeats}, CPU seconds"
+        + ("; 'baseline': this pipeline with the --baseline-kernel" if baseline else "")
     )
     print(
         f"{'trace':<11} {'Ramulator s':>11} {'ours s':>8} {'ours / Ramulator':>17}   "
         f"{'Ramulator GB/s, read ns':>24} {'ours GB/s, read ns':>20}"
+        + (f" {'baseline s':>11} {'baseline / Ramulator':>21}  same metrics" if baseline else "")
     )
     with tempfile.TemporaryDirectory() as tmp:
         for tname in ("random-sat", "seq-sat"):
             path = Path(tmp) / f"{tname}.trace"
             write_ramulator(traces[tname], path)
             stats = Path(tmp) / f"{tname}.stats"
-            ram_cpu, ours_cpu = [], []
+            ram_cpu, ours_cpu, base_cpu = [], [], []
             metrics: dict[str, float] = {}
-            for _ in range(repeats):  # interleaved: the machine's load hits both alike
+            base_metrics: dict[str, float] = {}
+            for _ in range(repeats):  # interleaved: the machine's load hits all alike
                 ram_cpu.append(run_ramulator(binary, config, path, stats))
                 c0 = time.process_time()
                 metrics = sim.evaluate(RAMULATOR_DESIGN, sim.decode_trace(read_trace(path, cache=False)))
                 ours_cpu.append(time.process_time() - c0)
+                if baseline is not None:
+                    c0 = time.process_time()
+                    base_metrics = baseline_end_to_end(sim, path, baseline)
+                    base_cpu.append(time.process_time() - c0)
             st = ramulator_stats(stats)
             tck = sim.device.tck_ns
             ram_bw = n * 64 / (st["ramulator.dram_cycles"] * tck)
             ram_lat = st["ramulator.read_latency_avg_0"] * tck
             r, o = float(np.median(ram_cpu)), float(np.median(ours_cpu))
-            print(
+            line = (
                 f"{tname:<11} {r:>11.2f} {o:>8.3f} {r / o:>16.1f}x   {ram_bw:>12.2f}, {ram_lat:>9.1f} "
                 f"{metrics['bandwidth_gbps']:>9.2f}, {metrics['avg_read_latency_ns']:>8.1f}"
             )
+            if baseline is not None:
+                b = float(np.median(base_cpu))
+                line += f" {b:>11.3f} {r / b:>20.1f}x  {base_metrics == metrics}"
+            print(line)
 
 
 def main() -> None:
@@ -314,7 +339,7 @@ def main() -> None:
         if args.ramulator is None:
             print("\nagainst Ramulator: skipped (no --ramulator PATH)")
         else:
-            bench_ramulator(args.ramulator, config, traces, args.repeats)
+            bench_ramulator(args.ramulator, config, traces, args.repeats, baseline)
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 

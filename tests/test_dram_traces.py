@@ -224,6 +224,26 @@ def test_address_mapping_decode_encode():
 
 
 @pytest.mark.parametrize(
+    "spec, channels, ranks",
+    [
+        ("RoBaCoBg", 1, 1),
+        ("RoBaCo5BgCo2", 1, 1),
+        ("RoRaBaCoBg", 1, 4),
+        ("RoBaCoBgCh", 2, 1),
+        ("RaRoChBaCoBg", 2, 2),
+    ],
+)
+def test_compiled_channel_bank_row_equal_the_decoded_fields(spec, channels, ranks):
+    m = AddressMapping.parse(spec, DDR4_2400, channels=channels, ranks=ranks)
+    addrs = np.random.default_rng(3).integers(0, 2**63, 5000, dtype=np.uint64)  # wrapping bits too
+    f = m.decode(addrs)
+    ch, bank, row = m.decode_channel_bank_row(addrs, DDR4_2400.bank_groups, DDR4_2400.banks_per_group)
+    assert np.array_equal(ch, f["channel"]) and np.array_equal(row, f["row"])
+    expected = (f["rank"] * DDR4_2400.bank_groups + f["bankgroup"]) * DDR4_2400.banks_per_group + f["bank"]
+    assert np.array_equal(bank, expected) and bank.max() == 16 * ranks - 1
+
+
+@pytest.mark.parametrize(
     "spec,msg",
     [
         ("RoBaCo", "lacks field Bg"),

@@ -194,18 +194,12 @@ class DRAMSimulator(Simulator[DecodedTrace]):
 
     def decode_trace(self, trace: Trace) -> DecodedTrace:
         """Kernel inputs of a trace: arrival cycle, channel, bank (within the channel), row, is_write."""
-        f = self.mapping.decode(trace.address)
-        arrival = np.ceil(trace.time_ns / self.device.tck_ns - 1e-9).astype(np.int64)
         d = self.device
-        bank = (f["rank"] * d.bank_groups + f["bankgroup"]) * d.banks_per_group + f["bank"]
-        return DecodedTrace(
-            trace,
-            arrival,
-            f["channel"],
-            bank.astype(np.int64),
-            f["row"],
-            np.ascontiguousarray(trace.is_write),
+        channel, bank, row = self.mapping.decode_channel_bank_row(
+            trace.address, d.bank_groups, d.banks_per_group
         )
+        arrival = np.ceil(trace.time_ns / d.tck_ns - 1e-9).astype(np.int64)
+        return DecodedTrace(trace, arrival, channel, bank, row, np.ascontiguousarray(trace.is_write))
 
     # --------------------------------------------------------------- simulation
     def simulate(self, design: Mapping[str, Any], workload: DecodedTrace) -> SimResult:
