@@ -25,6 +25,8 @@ from archgym.errors import ArchGymError
 
 from .layers import Layer
 
+#: our mapper goal (``mapper_objective``) -> ZigZag's ``opt``
+ZIGZAG_OPT: dict[str, str] = {"latency": "latency", "energy": "energy", "edp": "EDP"}
 #: ZigZag's default operand precisions for ONNX layers (bits)
 DEFAULT_PRECISION: dict[str, int] = {"W": 8, "I": 8, "O": 16, "O_final": 8}
 
