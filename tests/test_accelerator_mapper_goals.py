@@ -41,7 +41,7 @@ OURS_OVER_ZIGZAG = {
     ("eyeriss_like", "default", "energy"): (0.994, 0.987),
     ("tpu_like", "tpu_like", "edp"): (1.007, 0.998),
     ("eyeriss_like", "default", "edp"): (1.030, 0.979),
-    ("meta_prototype", "default", "latency"): (1.020, 0.964),
+    ("meta_prototype", "default", "latency"): (0.997, 0.964),  # 1.020 before outputs were sized final
     ("edge_tpu_like", "default", "latency"): (0.998, 1.034),
     ("tesla_npu_like", "default", "latency"): (1.000, 0.600),
 }
