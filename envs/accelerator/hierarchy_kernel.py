@@ -436,7 +436,13 @@ def last_reduction(loop_ld: np.ndarray, loop_f: np.ndarray, n_loops: int) -> int
 
 @njit(cache=True)
 def output_bits(
-    inside: np.ndarray, chain: np.ndarray, n_chain: np.ndarray, prec: np.ndarray, j: int, start: int, last_red: int
+    inside: np.ndarray,
+    chain: np.ndarray,
+    n_chain: np.ndarray,
+    prec: np.ndarray,
+    j: int,
+    start: int,
+    last_red: int,
 ) -> int:
     """Bits an output takes in the ``j``-th output level, whose loops start at ``start``: final
     outputs once every reduction loop runs below it and the level sums over the whole spatial
@@ -1403,7 +1409,9 @@ def _capacity_violation(av: ArchView, ws: Scratch, n_loops: int, shape: np.ndarr
                 e1[d] = inside[m, d] * cum[bound[op, j], d]
             bits = av.prec[op]
             if op == O_OP:
-                bits = output_bits(inside, chain, n_chain, av.prec, j, bound[op, j - 1] if j > 0 else 0, last_red)
+                bits = output_bits(
+                    inside, chain, n_chain, av.prec, j, bound[op, j - 1] if j > 0 else 0, last_red
+                )
             held[m] += footprint(op, e1, stride, in_h, in_w) * bits
     for m in range(av.n_mem):
         if held[m] > av.mem_size[m]:
