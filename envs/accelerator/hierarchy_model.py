@@ -10,7 +10,10 @@ IEEE TC 2021; written from their papers, not their code):
    ordered innermost-first; for each order of the layer dimensions (a dimension's factors stay
    together, largest first; groups and batch outermost) the factors are assigned bottom-up to
    every operand's memory levels: a level takes loops while the tiles of all operands it
-   holds still fit its size.
+   holds still fit its size (an output tile with every reduction loop, temporal and spatial,
+   below it holds final outputs, at their precision; otherwise partial sums, as ZigZag's LOMA
+   memory allocator sizes them). A GEMM on an architecture read from ZigZag's files uses
+   only the mapping entries on a GEMM's loops (:meth:`~.architecture.Architecture.for_kind`).
    The mapper keeps the best order by its goal (``mapper_objective``, as ZigZag's ``opt``):
    ``latency`` (default; ties within 0.5 % go to the least energy), ``energy`` (ties to
    the least latency) or ``edp`` (energy x latency; ties to the least energy).
