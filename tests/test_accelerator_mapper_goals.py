@@ -259,3 +259,22 @@ def test_an_output_tile_above_every_reduction_loop_takes_final_precision():
     got = evaluate_mapping(arch, layer, loops, bounds=bounds)
     assert got.feasible
     assert got.cost.energy_pj == pytest.approx(53134531.5, rel=0.005)
+
+
+#: ZigZag 3.9.1's latency (cycles) of ResNet-18's conv1 (7x7, stride 2, 3 -> 64 channels) with
+#: each hardware's own mapping file, recorded with ``zigzag_bridge.run_zigzag([conv1], hardware,
+#: mapping)`` (LOMA, opt=latency, 2026-12-07), and our latency / ZigZag's (1.85x and 1.47x while
+#: every output tile was sized as 16-bit partial sums, which halved the output tiles the
+#: levels above the reduction loops could hold)
+ZIGZAG_CONV1 = {
+    ("tesla_npu_like", "tesla_npu_like"): (119202.0, 0.967),
+    ("meta_prototype", "meta_prototype_like"): (154579.0, 1.067),
+}
+
+
+@pytest.mark.parametrize(("hw", "mapping"), sorted(ZIGZAG_CONV1))
+def test_conv1_latency_with_final_precision_outputs(hw, mapping):
+    zz_cycles, ratio = ZIGZAG_CONV1[(hw, mapping)]
+    conv1 = _resnet18()[0]
+    got = evaluate_layers(_arch(hw, mapping), [conv1])[0].latency_cycles / zz_cycles
+    assert got == pytest.approx(ratio, rel=0.005)
