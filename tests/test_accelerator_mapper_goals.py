@@ -30,6 +30,7 @@ ZIGZAG_RESNET18 = {
     ("eyeriss_like", "default", "energy"): (17060506.0, 13702356818.0),
     ("tpu_like", "tpu_like", "edp"): (3867529.0, 1864047751.408),
     ("gemm_l1_l3", "gemm_l1_l3", "energy"): (1814090688.0, 71161997644.56),
+    ("gemm_l1_l3", "gemm_l1_l3", "edp"): (1814090688.0, 71161997644.56),  # the same mappings
     ("tesla_npu_like", "tesla_npu_like", "latency"): (2712475.0, 1834852275.688),
     ("meta_prototype", "meta_prototype_like", "latency"): (2723036.0, 1824433670.72),
     ("eyeriss_like", "default", "edp"): (15663849.0, 13947665739.0),
@@ -44,6 +45,7 @@ OURS_OVER_ZIGZAG = {
     ("eyeriss_like", "default", "energy"): (0.994, 0.987),
     ("tpu_like", "tpu_like", "edp"): (1.007, 0.998),
     ("gemm_l1_l3", "gemm_l1_l3", "energy"): (1.000, 0.827),
+    ("gemm_l1_l3", "gemm_l1_l3", "edp"): (1.000, 0.827),
     ("tesla_npu_like", "tesla_npu_like", "latency"): (0.992, 0.956),
     ("meta_prototype", "meta_prototype_like", "latency"): (0.997, 0.963),
     ("eyeriss_like", "default", "edp"): (1.030, 0.979),
