@@ -2,6 +2,7 @@
 
     python benchmarks/bench_accelerator_fidelity_onnx.py --cache /work/ref/zz_onnx.json
     python benchmarks/bench_accelerator_fidelity_onnx.py --hardware tpu_like --network bert_base
+    python benchmarks/bench_accelerator_fidelity_onnx.py --opt energy --hardware tesla_npu_like
 
 The companion of ``bench_accelerator_fidelity.py`` (which runs the ONNX files zigzag-dse
 bundles, all CNNs) for GEMM-heavy networks: each network of :data:`NETWORKS` is written with
@@ -12,8 +13,8 @@ LOMA, ``opt`` = ``--opt``) and ours with ``load_workload(onnx)`` on ``Architectu
 which maps each layer as ZigZag does (``Architecture.for_kind``: a GEMM's tokens are
 ZigZag's ``D``, so mapping entries on ``OX``/``OY`` do not unroll them). ``--conv-form``
 costs GEMMs in our convolution form instead (tokens on ``OY``: ``gemm_dims={}``), to show
-what the ZigZag reading changes. Printed per hardware x network: per-layer Spearman rank correlation of
-latency and energy and network-total ratios ours / ZigZag.
+what the ZigZag reading changes. Printed per hardware x network: per-layer Spearman rank
+correlation of latency and energy and network-total ratios ours / ZigZag.
 """
 
 from __future__ import annotations
