@@ -35,6 +35,8 @@ ZIGZAG_RESNET18 = {
     ("meta_prototype", "meta_prototype_like", "latency"): (2723036.0, 1824433670.72),
     ("tesla_npu_like", "tesla_npu_like", "energy"): (2727853.0, 1727390583.604),
     ("meta_prototype", "meta_prototype_like", "energy"): (2768868.0, 1685332896.0),
+    ("tesla_npu_like", "tesla_npu_like", "edp"): (2726561.0, 1727716855.284),
+    ("meta_prototype", "meta_prototype_like", "edp"): (2748528.0, 1687449828.8),
     ("eyeriss_like", "default", "edp"): (15663849.0, 13947665739.0),
     ("meta_prototype", "default", "latency"): (2722612.0, 1822872656.24),
     ("edge_tpu_like", "default", "latency"): (3050655.0, 1943122810.51),
@@ -52,6 +54,8 @@ OURS_OVER_ZIGZAG = {
     ("meta_prototype", "meta_prototype_like", "latency"): (0.997, 0.963),
     ("tesla_npu_like", "tesla_npu_like", "energy"): (0.989, 1.011),
     ("meta_prototype", "meta_prototype_like", "energy"): (0.983, 1.014),
+    ("tesla_npu_like", "tesla_npu_like", "edp"): (0.989, 1.011),
+    ("meta_prototype", "meta_prototype_like", "edp"): (0.990, 1.013),
     ("eyeriss_like", "default", "edp"): (1.030, 0.979),
     ("meta_prototype", "default", "latency"): (0.997, 0.964),  # 1.020 before outputs were sized final
     ("edge_tpu_like", "default", "latency"): (0.998, 1.034),
