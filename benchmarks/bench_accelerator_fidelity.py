@@ -38,12 +38,10 @@ import numpy as np
 from archgym.envs.accelerator.architecture import Architecture
 from archgym.envs.accelerator.hierarchy_model import evaluate_layer
 from archgym.envs.accelerator.networks import load_workload
-from archgym.envs.accelerator.zigzag_bridge import run_zigzag, zigzag_inputs_dir
+from archgym.envs.accelerator.zigzag_bridge import ZIGZAG_OPT, run_zigzag, zigzag_inputs_dir
 from archgym.validate import spearman
 
 MAPPING_OF = {"meta_prototype": "meta_prototype_like", "aimc": "default_imc", "dimc": "default_imc"}
-#: our mapper goal -> ZigZag's ``opt``
-ZIGZAG_OPT = {"latency": "latency", "energy": "energy", "edp": "EDP"}
 
 
 def _sig(layer) -> str:

@@ -29,6 +29,14 @@ ZIGZAG_RESNET18 = {
     ("tpu_like", "tpu_like", "energy"): (4106119.0, 1860446855.088),
     ("eyeriss_like", "default", "energy"): (17060506.0, 13702356818.0),
     ("tpu_like", "tpu_like", "edp"): (3867529.0, 1864047751.408),
+    ("gemm_l1_l3", "gemm_l1_l3", "energy"): (1814090688.0, 71161997644.56),
+    ("gemm_l1_l3", "gemm_l1_l3", "edp"): (1814090688.0, 71161997644.56),  # the same mappings
+    ("tesla_npu_like", "tesla_npu_like", "latency"): (2712475.0, 1834852275.688),
+    ("meta_prototype", "meta_prototype_like", "latency"): (2723036.0, 1824433670.72),
+    ("tesla_npu_like", "tesla_npu_like", "energy"): (2727853.0, 1727390583.604),
+    ("meta_prototype", "meta_prototype_like", "energy"): (2768868.0, 1685332896.0),
+    ("tesla_npu_like", "tesla_npu_like", "edp"): (2726561.0, 1727716855.284),
+    ("meta_prototype", "meta_prototype_like", "edp"): (2748528.0, 1687449828.8),
     ("eyeriss_like", "default", "edp"): (15663849.0, 13947665739.0),
     ("meta_prototype", "default", "latency"): (2722612.0, 1822872656.24),
     ("edge_tpu_like", "default", "latency"): (3050655.0, 1943122810.51),
@@ -40,8 +48,16 @@ OURS_OVER_ZIGZAG = {
     ("tpu_like", "tpu_like", "energy"): (1.000, 1.001),
     ("eyeriss_like", "default", "energy"): (0.994, 0.987),
     ("tpu_like", "tpu_like", "edp"): (1.007, 0.998),
+    ("gemm_l1_l3", "gemm_l1_l3", "energy"): (1.000, 0.827),
+    ("gemm_l1_l3", "gemm_l1_l3", "edp"): (1.000, 0.827),
+    ("tesla_npu_like", "tesla_npu_like", "latency"): (0.992, 0.956),
+    ("meta_prototype", "meta_prototype_like", "latency"): (0.997, 0.963),
+    ("tesla_npu_like", "tesla_npu_like", "energy"): (0.989, 1.011),
+    ("meta_prototype", "meta_prototype_like", "energy"): (0.983, 1.014),
+    ("tesla_npu_like", "tesla_npu_like", "edp"): (0.989, 1.011),
+    ("meta_prototype", "meta_prototype_like", "edp"): (0.990, 1.013),
     ("eyeriss_like", "default", "edp"): (1.030, 0.979),
-    ("meta_prototype", "default", "latency"): (1.020, 0.964),
+    ("meta_prototype", "default", "latency"): (0.997, 0.964),  # 1.020 before outputs were sized final
     ("edge_tpu_like", "default", "latency"): (0.998, 1.034),
     ("tesla_npu_like", "default", "latency"): (1.000, 0.600),
 }
@@ -208,3 +224,71 @@ def test_evaluate_mapping_reproduces_the_mappers_choice_and_flags_overflow():
     assert not over.feasible and "exceed" in over.reason
     with pytest.raises(ValueError, match="cover the layer"):
         evaluate_mapping(arch, layer, loops[:-1])
+
+
+#: ZigZag's own energy-goal choice (LOMA, lpf_limit 6; energy pJ) on two ResNet-18 layers, from
+#: ``python benchmarks/bench_accelerator_fidelity.py --network resnet18 --opt energy --hardware
+#: eyeriss_like gemm_l1_l3 --cache zz.json`` (2026-12-07), where our mapper's choice has less
+#: energy: (hardware, mapping file, layer index, ZigZag's energy)
+ZIGZAG_OWN_ENERGY_CHOICE = [
+    ("eyeriss_like", "default", 6, 907593494.0),  # layer2.0.conv2: 128 -> 128 channels, 28 x 28
+    ("gemm_l1_l3", "gemm_l1_l3", 1, 4462507125.76),  # layer1.0.conv1: 64 -> 64 channels, 56 x 56
+]
+
+
+@pytest.mark.parametrize(("hw", "mapping", "index", "zz_own"), ZIGZAG_OWN_ENERGY_CHOICE)
+def test_zigzag_costs_our_energy_choice_below_its_own(hw, mapping, index, zz_own):
+    """Where our energy-goal totals are below ZigZag's (gemm_l1_l3 0.83x, see the README) the
+    gap is LOMA's search, not the cost model: given the mapping our mapper keeps as its loop
+    order, ZigZag costs it within 0.5 % of our energy and 5 % to 25 % below its own choice."""
+    from archgym.envs.accelerator.mapping_cost import mapper_mapping
+    from archgym.envs.accelerator.zigzag_bridge import run_zigzag_mapping
+
+    arch = _arch(hw, mapping)
+    layer = _resnet18()[index]
+    ours = evaluate_layers(arch, [layer], mapper_objective="energy")[0]
+    chosen = mapper_mapping(arch, layer, ours.order)
+    spatial = {d: chosen.spatial.get(d) or (("K", 1),) for d in arch.array.dims}  # idle: factor 1
+    ref = run_zigzag_mapping(layer, INPUTS / "hardware" / f"{hw}.yaml", spatial, chosen.loops, opt="energy")
+    assert ours.energy_pj == pytest.approx(ref.energy_pj, rel=0.005)
+    assert 0.75 * zz_own < ref.energy_pj < 0.95 * zz_own
+
+
+def test_an_output_tile_above_every_reduction_loop_takes_final_precision():
+    """ZigZag's memory allocator sizes an output tile with every reduction loop below it at the
+    final-output precision (8 bits, not the 16-bit partial sums): ZigZag's own energy-goal
+    mapping of layer3.0's downsampling on eyeriss_like keeps 2 x 14 x 256 outputs in the 8 KB
+    output SRAM (57,344 bits at 8 bits; 114,688 at 16 would not fit). Given that mapping, ours
+    finds it feasible and costs it within 0.5 % of ZigZag's energy (53,134,531.5 pJ, from the
+    same command as ZIGZAG_OWN_ENERGY_CHOICE; the loops and their levels read from ZigZag's
+    chosen ``temporal_mapping``)."""
+    from archgym.envs.accelerator.hierarchy_model import evaluate_mapping
+
+    arch = _arch("eyeriss_like", "default")
+    layer = _resnet18()[12]
+    loops = [("OX", 2), ("OY", 2), ("C", 11), ("K", 19), ("OY", 7), ("OX", 7)]
+    bounds = {"W": [3, 6, 6], "I": [4, 6, 6], "O": [3, 5, 6, 6]}  # loops at or below each level
+    sram_8kb = next(m for m in arch.memories if m.name == "sram_8KB")
+    assert 2 * 14 * 256 * 8 <= sram_8kb.size_bits < 2 * 14 * 256 * 16
+    got = evaluate_mapping(arch, layer, loops, bounds=bounds)
+    assert got.feasible
+    assert got.cost.energy_pj == pytest.approx(53134531.5, rel=0.005)
+
+
+#: ZigZag 3.9.1's latency (cycles) of ResNet-18's conv1 (7x7, stride 2, 3 -> 64 channels) with
+#: each hardware's own mapping file, recorded with ``zigzag_bridge.run_zigzag([conv1], hardware,
+#: mapping)`` (LOMA, opt=latency, 2026-12-07), and our latency / ZigZag's (1.85x and 1.47x while
+#: every output tile was sized as 16-bit partial sums, which halved the output tiles the
+#: levels above the reduction loops could hold)
+ZIGZAG_CONV1 = {
+    ("tesla_npu_like", "tesla_npu_like"): (119202.0, 0.967),
+    ("meta_prototype", "meta_prototype_like"): (154579.0, 1.067),
+}
+
+
+@pytest.mark.parametrize(("hw", "mapping"), sorted(ZIGZAG_CONV1))
+def test_conv1_latency_with_final_precision_outputs(hw, mapping):
+    zz_cycles, ratio = ZIGZAG_CONV1[(hw, mapping)]
+    conv1 = _resnet18()[0]
+    got = evaluate_layers(_arch(hw, mapping), [conv1])[0].latency_cycles / zz_cycles
+    assert got == pytest.approx(ratio, rel=0.005)

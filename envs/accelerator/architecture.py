@@ -47,6 +47,10 @@ RELEVANT: dict[str, frozenset[str]] = {
     "I": frozenset({"B", "G", "C", "OX", "OY", "FX", "FY"}),
     "O": frozenset({"B", "K", "G", "OX", "OY"}),
 }
+#: the loops of a GEMM as ZigZag's ONNX parser names them (zigzag-dse 3.9.1,
+#: ``parser/onnx/gemm_parser.py``: ``I[b][h][d][c] * W[c][k] -> O[b][h][d][k]``) -> the same
+#: loops in our convolution form (tokens ``D`` = ``OY``, heads ``H`` = groups ``G``)
+ZIGZAG_GEMM_DIMS: dict[str, str] = {"K": "K", "C": "C", "D": "OY", "B": "B", "H": "G"}
 #: ZigZag's aliases for the memory operands (``I1`` inputs, ``I2`` weights)
 _ZZ_OPERAND = {"I1": "I", "I2": "W", "O": "O"}
 
@@ -151,7 +155,13 @@ class Architecture:
 
     ``spatial_hints`` maps an array dimension that ``spatial_mapping`` leaves out to the layer
     dimensions it may unroll: per layer, the mapper tries one of them at a time (ZigZag's
-    ``spatial_mapping_hint``, see :func:`~.hierarchy_model.spatial_candidates`).
+    ``spatial_mapping_hint``, see :func:`~.hierarchy_model.spatial_candidates`); a hint of
+    all of :data:`LAYER_DIMS` means any dimension the layer has.
+
+    ``gemm_dims`` says how the spatial mapping and hints name a GEMM's loops: empty (our
+    templates) they use our convolution form, a GEMM's tokens being ``OY``; ZigZag's files
+    (:data:`ZIGZAG_GEMM_DIMS`) name them ``K C D B H``, so an entry on ``OX``/``OY`` does
+    not unroll a GEMM (:meth:`for_kind`).
     """
 
     name: str
@@ -165,6 +175,8 @@ class Architecture:
     #: ``{array dim: {layer dim: most}}``: the largest unrolling the mapper may generate there
     #: (ZigZag's memory-bandwidth limit, see :meth:`from_zigzag`)
     spatial_limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    #: ``{a GEMM loop as the spatial mapping names it: our layer dim}`` (empty: our own names)
+    gemm_dims: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for op in OPERANDS:
@@ -179,7 +191,7 @@ class Architecture:
                 if int(f) < 1:
                     raise ArchitectureError(f"architecture {self.name!r}: unrolling {ld} x {f} on {d}")
         for d, hinted in self.spatial_hints.items():
-            bad = [ld for ld in hinted if ld not in LAYER_DIMS]
+            bad = [ld for ld in hinted if ld not in LAYER_DIMS and ld not in self.gemm_dims]
             if d not in self.array.dims or d in self.spatial_mapping or bad or not hinted:
                 raise ArchitectureError(
                     f"architecture {self.name!r}: spatial hint {d}: {list(hinted)} needs an array dim "
@@ -207,12 +219,34 @@ class Architecture:
         return self.array.units * self.array.mac_area_mm2 + mem + self.area_mm2_extra
 
     def with_spatial_mapping(self, mapping: Mapping[str, Sequence[tuple[str, int]]]) -> Architecture:
-        """This architecture with ``mapping`` as its whole spatial mapping (no hints left)."""
+        """This architecture with ``mapping`` (in our layer dims, also for a GEMM) as its whole
+        spatial mapping (no hints left)."""
         return replace(
             self,
             spatial_mapping={d: tuple((ld, int(f)) for ld, f in e) for d, e in mapping.items()},
             spatial_hints={},
+            gemm_dims={},
         )
+
+    def for_kind(self, kind: str) -> Architecture:
+        """This architecture as it applies to a layer of ``kind``: itself, except for a GEMM
+        under :attr:`gemm_dims` -- then only the entries and hints on a GEMM's loops, renamed
+        to ours (as ZigZag drops an unrolling of a dimension the layer lacks, and fills an
+        array dimension whose hints name none of the layer's with any of them)."""
+        if kind != "gemm" or not self.gemm_dims:
+            return self
+        names = self.gemm_dims
+        mapping = {}
+        for d, entries in self.spatial_mapping.items():
+            most = self.spatial_limits.get(d, {})
+            kept = tuple((names[ld], min(f, most.get(names[ld], f))) for ld, f in entries if ld in names)
+            if kept:
+                mapping[d] = kept
+        hints = {}
+        for d, hinted in self.spatial_hints.items():
+            any_dim = set(hinted) >= set(LAYER_DIMS) or not any(ld in names for ld in hinted)
+            hints[d] = tuple(dict.fromkeys(names[ld] for ld in (names if any_dim else hinted) if ld in names))
+        return replace(self, spatial_mapping=mapping, spatial_hints=hints, gemm_dims={})
 
     # ------------------------------------------------------------------ ZigZag
     @classmethod
@@ -288,6 +322,7 @@ class Architecture:
             clock_mhz=1000.0 if clock_mhz is None else clock_mhz,
             spatial_hints=hints,
             spatial_limits=limits,
+            gemm_dims=ZIGZAG_GEMM_DIMS,
         )
 
 

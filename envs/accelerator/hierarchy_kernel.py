@@ -425,6 +425,38 @@ def cycles(elements: float, bits: int, bw_max: float) -> float:
 
 # ------------------------------------------------------------------------------ allocation
 @njit(cache=True)
+def last_reduction(loop_ld: np.ndarray, loop_f: np.ndarray, n_loops: int) -> int:
+    """Index of the outermost temporal reduction loop (``C FX FY``, factor > 1); -1 if none."""
+    last = -1
+    for i in range(n_loops):
+        if REDUCTION[loop_ld[i]] and loop_f[i] != 1:
+            last = i
+    return last
+
+
+@njit(cache=True)
+def output_bits(
+    inside: np.ndarray,
+    chain: np.ndarray,
+    n_chain: np.ndarray,
+    prec: np.ndarray,
+    j: int,
+    start: int,
+    last_red: int,
+) -> int:
+    """Bits an output takes in the ``j``-th output level, whose loops start at ``start``: final
+    outputs once every reduction loop runs below it and the level sums over the whole spatial
+    reduction (as ZigZag's LOMA memory allocator sizes an output tile), else partial sums."""
+    if last_red >= start:
+        return prec[O_OP]
+    m, top = chain[O_OP, j], chain[O_OP, n_chain[O_OP] - 1]
+    for d in range(N_DIMS):
+        if REDUCTION[d] and inside[m, d] != inside[top, d]:
+            return prec[O_OP]
+    return prec[PREC_O_FINAL]
+
+
+@njit(cache=True)
 def allocate(
     loop_ld: np.ndarray,
     loop_f: np.ndarray,
@@ -450,6 +482,8 @@ def allocate(
         for d in range(N_DIMS):
             ext[op, d] = inside[chain[op, 0], d]
         fpc[op] = footprint(op, ext[op], stride, in_h, in_w)  # current tile of each operand
+    last_red = last_reduction(loop_ld, loop_f, n_loops)
+    o_bits = output_bits(inside, chain, n_chain, prec, 0, 0, last_red)
     top = n_loops
     for i in range(n_loops):
         if lv[W_OP] == n_chain[W_OP] - 1 and lv[I_OP] == n_chain[I_OP] - 1 and lv[O_OP] == n_chain[O_OP] - 1:
@@ -471,7 +505,7 @@ def allocate(
                 tot = 0.0
                 for o2 in range(N_OPS):
                     if mem_ops[m, o2] and chain[o2, lv[o2]] == m:
-                        tot += (grown if o2 == op else fpc[o2]) * prec[o2]
+                        tot += (grown if o2 == op else fpc[o2]) * (o_bits if o2 == O_OP else prec[o2])
                 if tot <= mem_size[m]:
                     ext[op, ld] = old * f
                     fpc[op] = grown
@@ -479,6 +513,8 @@ def allocate(
                 bound[op, nb[op]] = i
                 nb[op] += 1
                 lv[op] += 1
+                if op == O_OP:
+                    o_bits = output_bits(inside, chain, n_chain, prec, lv[op], i, last_red)
                 nxt = chain[op, lv[op]]
                 for d in range(N_DIMS):
                     ext[op, d] = inside[nxt, d]
@@ -1364,13 +1400,19 @@ def _capacity_violation(av: ArchView, ws: Scratch, n_loops: int, shape: np.ndarr
     chain, n_chain, bound, inside = av.chain, av.n_chain, ws.al.bound, ws.pl.inside
     cum, e1 = ws.tt.cum, ws.tt.e1
     tile_tables(ws.lp.loop_ld, ws.lp.loop_f, n_loops, ws.tt)
+    last_red = last_reduction(ws.lp.loop_ld, ws.lp.loop_f, n_loops)
     held = np.zeros(av.n_mem)
     for op in range(len(OPERANDS)):
         for j in range(n_chain[op] - 1):  # the outermost level holds everything
             m = chain[op, j]
             for d in range(N_DIMS):
                 e1[d] = inside[m, d] * cum[bound[op, j], d]
-            held[m] += footprint(op, e1, stride, in_h, in_w) * av.prec[op]
+            bits = av.prec[op]
+            if op == O_OP:
+                bits = output_bits(
+                    inside, chain, n_chain, av.prec, j, bound[op, j - 1] if j > 0 else 0, last_red
+                )
+            held[m] += footprint(op, e1, stride, in_h, in_w) * bits
     for m in range(av.n_mem):
         if held[m] > av.mem_size[m]:
             return m

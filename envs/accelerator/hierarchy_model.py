@@ -10,7 +10,10 @@ IEEE TC 2021; written from their papers, not their code):
    ordered innermost-first; for each order of the layer dimensions (a dimension's factors stay
    together, largest first; groups and batch outermost) the factors are assigned bottom-up to
    every operand's memory levels: a level takes loops while the tiles of all operands it
-   holds still fit its size.
+   holds still fit its size (an output tile with every reduction loop, temporal and spatial,
+   below it holds final outputs, at their precision; otherwise partial sums, as ZigZag's LOMA
+   memory allocator sizes them). A GEMM on an architecture read from ZigZag's files uses
+   only the mapping entries on a GEMM's loops (:meth:`~.architecture.Architecture.for_kind`).
    The mapper keeps the best order by its goal (``mapper_objective``, as ZigZag's ``opt``):
    ``latency`` (default; ties within 0.5 % go to the least energy), ``energy`` (ties to
    the least latency) or ``edp`` (energy x latency; ties to the least energy).
@@ -301,6 +304,25 @@ def _kernel(
     return tuple(merged)
 
 
+def _as_applied(
+    archs: Sequence[Architecture], distinct: Sequence[Layer], ai: np.ndarray, li: np.ndarray
+) -> tuple[Sequence[Architecture], np.ndarray]:
+    """The architectures as they apply to each pair's layer (:meth:`Architecture.for_kind`:
+    a GEMM on an architecture read from ZigZag's files uses only the mapping entries on a
+    GEMM's loops) and the pairs' new architecture indices."""
+    if not any(a.gemm_dims for a in archs) or all(x.kind != "gemm" for x in distinct):
+        return archs, ai
+    out, index, ai = list(archs), {}, ai.copy()
+    for q, (a, l_) in enumerate(zip(ai.tolist(), li.tolist())):
+        view = archs[a].for_kind(distinct[l_].kind)
+        if view is not archs[a]:
+            if a not in index:
+                index[a] = len(out)
+                out.append(view)
+            ai[q] = index[a]
+    return out, ai
+
+
 def _evaluate(
     archs: Sequence[Architecture],
     distinct: Sequence[Layer],
@@ -314,6 +336,7 @@ def _evaluate(
     hints is tried with each of its :func:`spatial_candidates` and the best by the mapper
     goal kept."""
     check_mapper_objective(objective)
+    archs, ai = _as_applied(archs, distinct, ai, li)
     if all(not a.spatial_hints for a in archs):
         return _kernel(archs, distinct, ai, li, max_orders, split_loops, objective)
     variants: list[Architecture] = []
@@ -460,9 +483,10 @@ def evaluate_mapping(
     An infeasible mapping (some level's tiles exceed its size) is still costed, with
     ``feasible=False`` and the reason.
     """
-    if spatial_mapping is not None:
-        arch = arch.with_spatial_mapping(spatial_mapping)
-    elif arch.spatial_hints:
+    arch = (
+        arch.for_kind(layer.kind) if spatial_mapping is None else arch.with_spatial_mapping(spatial_mapping)
+    )
+    if arch.spatial_hints:
         raise ValueError(f"architecture {arch.name!r} has spatial hints: give a spatial_mapping")
     index = {d: i for i, d in enumerate(LAYER_DIMS)}
     bad = [ld for ld, f in loops if ld not in index or int(f) < 1]

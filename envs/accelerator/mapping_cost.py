@@ -188,7 +188,13 @@ def tile_bits(
 def _check_capacity(arch: Architecture, layer: Layer, setup: SpatialSetup, loop_ld, loop_f, bound) -> None:
     """Every memory must hold the tiles of all the operands it keeps (shared capacity)."""
     cum = loop_extents(loop_ld, loop_f)
-    prec = [int(arch.precision[k]) for k in ("W", "I", "O")]
+    prec = np.array([int(arch.precision[k]) for k in ("W", "I", "O", "O_final")], np.int64)
+    chain = np.full((len(OPERANDS), len(arch.memories)), -1, np.int64)
+    for o, op in enumerate(OPERANDS):
+        for j, mem in enumerate(arch.levels(op)):
+            chain[o, j] = arch.memories.index(mem)
+    n_chain = (chain >= 0).sum(axis=1)
+    last_red = kernel.last_reduction(loop_ld, loop_f, len(loop_ld))
     for m, mem in enumerate(arch.memories):
         bits, parts = 0.0, []
         for o, op in enumerate(OPERANDS):
@@ -197,7 +203,11 @@ def _check_capacity(arch: Architecture, layer: Layer, setup: SpatialSetup, loop_
             j = arch.levels(op).index(mem)
             ext = setup.inside[m] * cum[bound[o, j]]
             elements = _footprint(o, ext, layer)
-            bits += elements * prec[o]
+            start = int(bound[o, j - 1]) if j > 0 else 0
+            op_bits = prec[o]
+            if op == "O":  # final outputs above every reduction loop, as the mapper sizes them
+                op_bits = kernel.output_bits(setup.inside, chain, n_chain, prec, j, start, last_red)
+            bits += elements * op_bits
             parts.append(f"{op} {elements}")
         if bits > mem.size_bits:
             raise InfeasibleMappingError(

@@ -58,7 +58,9 @@ class MappingProblem:
         distinct, where = unique_layers(self.layers)
         many = len(distinct) > 1
         spaces = tuple(
-            LayerMappingSpace(self.arch, layer, self.spatial, prefix=f"l{i}." if many else "")
+            LayerMappingSpace(
+                self.arch.for_kind(layer.kind), layer, self.spatial, prefix=f"l{i}." if many else ""
+            )
             for i, layer in enumerate(distinct)
         )
         object.__setattr__(self, "spaces", spaces)

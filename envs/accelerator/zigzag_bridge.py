@@ -25,6 +25,8 @@ from archgym.errors import ArchGymError
 
 from .layers import Layer
 
+#: our mapper goal (``mapper_objective``) -> ZigZag's ``opt``
+ZIGZAG_OPT: dict[str, str] = {"latency": "latency", "energy": "energy", "edp": "EDP"}
 #: ZigZag's default operand precisions for ONNX layers (bits)
 DEFAULT_PRECISION: dict[str, int] = {"W": 8, "I": 8, "O": 16, "O_final": 8}
 
@@ -152,6 +154,33 @@ def run_zigzag(
     per_layer = [cme for cme, _ in cmes[0][1]]
     by_id = {int(cme.layer.id): cme for cme in per_layer}
     return [_result(layer.name, by_id[i]) for i, layer in enumerate(layers)]
+
+
+def run_zigzag_mapping(
+    layer: Layer,
+    hardware_yaml: str | Path,
+    spatial: Mapping[str, Sequence[tuple[str, int]]],
+    loops: Sequence[tuple[str, int]],
+    *,
+    opt: str = "latency",
+) -> ZigZagLayerResult:
+    """ZigZag's cost of one given mapping of ``layer``: the spatial unrolling ``{array dim:
+    ((layer dim, factor), ...)}`` and the temporal loops ``(layer dim, factor)`` innermost first,
+    written as a mapping file whose ``temporal_ordering`` fixes LOMA's loop order (ZigZag still
+    allocates the loops to the memory levels itself). An array dimension ``spatial`` leaves out
+    is filled by ZigZag's spatial-mapping generator: give ``((dim, 1),)`` to leave it idle."""
+    import yaml
+
+    entry = {
+        "name": "default",
+        "spatial_mapping": {d: [f"{ld}, {int(f)}" for ld, f in e] for d, e in spatial.items()},
+        "temporal_ordering": [[ld, int(f)] for ld, f in loops],
+        "memory_operand_links": {"O": "O", "W": "I2", "I": "I1"},
+    }
+    with tempfile.TemporaryDirectory(prefix="archgym-zigzag-map-") as tmp:
+        mapping = Path(tmp) / "mapping.yaml"
+        mapping.write_text(yaml.safe_dump([entry]))
+        return run_zigzag([layer], hardware_yaml, mapping, opt=opt)[0]
 
 
 def _result(name: str, cme: Any) -> ZigZagLayerResult:

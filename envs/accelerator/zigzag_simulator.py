@@ -35,7 +35,7 @@ from .hierarchy_model import check_mapper_objective, layer_dims, spatial_unrolli
 from .layers import Layer
 from .networks import Workload
 from .simulator import LEVELS, METRICS, NetworkTotals, TemplateSimulator, network_metrics
-from .zigzag_bridge import ZigZagLayerResult, run_zigzag, zigzag_available
+from .zigzag_bridge import ZIGZAG_OPT, ZigZagLayerResult, run_zigzag, zigzag_available
 
 _ZZ_NAME = {"W": "I2", "I": "I1", "O": "O"}
 
@@ -127,9 +127,7 @@ class ZigZagSimulator(Simulator[Workload]):
             raise ConfigError(f"evaluation_timeout_s must be > 0, got {evaluation_timeout_s}")
         import zigzag
 
-        self.opt = {"latency": "latency", "energy": "energy", "edp": "EDP"}[
-            check_mapper_objective(mapper_objective)
-        ]
+        self.opt = ZIGZAG_OPT[check_mapper_objective(mapper_objective)]
         self.version = f"zigzag-dse {getattr(zigzag, '__version__', '3.9.1')} (LOMA, min {mapper_objective})"
         self.timeout = float(evaluation_timeout_s)
         self.im2col = im2col
