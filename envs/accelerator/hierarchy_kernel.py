@@ -408,6 +408,18 @@ def footprint(op: int, e: np.ndarray, stride: int, in_h: int, in_w: int) -> int:
 
 
 @njit(cache=True)
+def _row_footprint(op: int, e: np.ndarray, r: int, stride: int, in_h: int, in_w: int) -> int:
+    """:func:`footprint` of the extents ``e[r]`` (no row view: numba builds one per call)."""
+    if op == W_OP:
+        return e[r, K] * e[r, G] * e[r, C] * e[r, FX] * e[r, FY]
+    if op == O_OP:
+        return e[r, B] * e[r, K] * e[r, G] * e[r, OX] * e[r, OY]
+    ix = _window(e[r, OX], e[r, FX], stride, in_w)
+    iy = _window(e[r, OY], e[r, FY], stride, in_h)
+    return e[r, B] * e[r, G] * e[r, C] * ix * iy
+
+
+@njit(cache=True)
 def words(elements: float, bits: int, transfers: float, bw_max: float, bw_min: float) -> float:
     """Accesses in words of ``bw_max`` bits, at ``bw_min`` granularity per transfer."""
     if elements <= 0 or transfers <= 0:
@@ -449,7 +461,7 @@ def allocate(
         nb[op] = 0
         for d in range(N_DIMS):
             ext[op, d] = inside[chain[op, 0], d]
-        fpc[op] = footprint(op, ext[op], stride, in_h, in_w)  # current tile of each operand
+        fpc[op] = _row_footprint(op, ext, op, stride, in_h, in_w)  # current tile of each operand
     top = n_loops
     for i in range(n_loops):
         if lv[W_OP] == n_chain[W_OP] - 1 and lv[I_OP] == n_chain[I_OP] - 1 and lv[O_OP] == n_chain[O_OP] - 1:
@@ -461,12 +473,12 @@ def allocate(
                 m = chain[op, lv[op]]
                 if lv[op] == n_chain[op] - 1:
                     ext[op, ld] *= f
-                    fpc[op] = footprint(op, ext[op], stride, in_h, in_w)
+                    fpc[op] = _row_footprint(op, ext, op, stride, in_h, in_w)
                     break
                 # the level's tiles if this operand's tile takes the loop too
                 old = ext[op, ld]
                 ext[op, ld] = old * f
-                grown = footprint(op, ext[op], stride, in_h, in_w)
+                grown = _row_footprint(op, ext, op, stride, in_h, in_w)
                 ext[op, ld] = old
                 tot = 0.0
                 for o2 in range(N_OPS):
@@ -484,7 +496,7 @@ def allocate(
                     ext[op, d] = inside[nxt, d]
                 for i2 in range(i):
                     ext[op, loop_ld[i2]] *= loop_f[i2]
-                fpc[op] = footprint(op, ext[op], stride, in_h, in_w)
+                fpc[op] = _row_footprint(op, ext, op, stride, in_h, in_w)
     for op in range(N_OPS):
         while nb[op] < n_chain[op]:
             bound[op, nb[op]] = n_loops
@@ -727,6 +739,65 @@ def _past_limits(
             e += level[ENERGY, m]
         return e > en_limit
     return False
+
+
+@njit(cache=True)
+def innermost_stall(
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    n_loops: int,
+    av: ArchView,
+    pl: Placement,
+    shape: np.ndarray,
+    port: np.ndarray,
+    cpi: float,
+) -> tuple[float, float]:
+    """``(temporal, stall bound)`` of a loop order before its allocation: the stall of the
+    innermost level's transfers alone (every MAC's operand reads and partial-sum writes), which
+    depend only on the runs of loops irrelevant to each operand at the bottom of the nest.
+
+    The transfers are the innermost-level ones :func:`cost_order` adds to the same ports,
+    computed with the same expressions and in the same order (W, I, O); every other transfer
+    only adds non-negative cycles, and rounded sums grow with each term, so :func:`cost_order`'s
+    stall is at least this bound, bit for bit. ``port`` is scratch (a :class:`Ledger` port table).
+    """
+    stride, in_h, in_w = shape[N_DIMS], shape[N_DIMS + 1], shape[N_DIMS + 2]
+    chain, prec, port_of, bw_max, inside = av.chain, av.prec, av.port_of, av.bw_max, pl.inside
+    for m in range(av.n_mem):
+        for p in range(port.shape[2]):
+            port[BUSY, m, p] = 0.0
+            port[STALL, m, p] = 0.0
+    iterations = 1
+    for i in range(n_loops):
+        iterations *= loop_f[i]
+    temporal = iterations * cpi
+    for op in range(N_OPS):
+        k = 0
+        while k < n_loops and not REL[op, loop_ld[k]]:
+            k += 1
+        refills = 1  # the loops above the first relevant one (cost_order's suf[nxt[op, 0]])
+        distinct = 1  # the relevant loops (suf_rel[op, 0])
+        for i in range(n_loops):
+            if i >= k:
+                refills *= loop_f[i]
+            if REL[op, loop_ld[i]]:
+                distinct *= loop_f[i]
+        m = chain[op, 0]
+        fp = _row_footprint(op, inside, m, stride, in_h, in_w)
+        bits = prec[op]
+        window = temporal / max(1, refills)
+        p_tl = port_of[m, op, TL]
+        if op < O_OP:
+            if p_tl >= 0 and refills > 0:
+                _transfer(port, m, p_tl, cycles(fp, bits, bw_max[m, p_tl]), window, refills)
+            continue
+        back = iterations - distinct
+        p_fl = port_of[m, O_OP, FL]
+        if p_fl >= 0 and iterations > 0:
+            _transfer(port, m, p_fl, cycles(fp, bits, bw_max[m, p_fl]), window, iterations)
+        if p_tl >= 0 and back > 0:
+            _transfer(port, m, p_tl, cycles(fp, bits, bw_max[m, p_tl]), window, back)
+    return temporal, port_stall(port, av.n_mem, temporal)
 
 
 # --------------------------------------------------------------------------- compiled state
@@ -1163,6 +1234,11 @@ def _search(
                 loop_ld,
                 loop_f,
             )
+            if goal != _GOAL_ENERGY and best < np.inf:
+                temporal, bound = innermost_stall(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.lg.port, cpi)
+                lat_bound = temporal + bound + drain
+                if _goal_value(goal, lat_bound, mac_e) > best * TIE:
+                    continue  # past the tie band whatever the rest costs: not a candidate
             top = allocate(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.al)
             if option == 0 and not _first_of_its_class(perm, n_perm, perm_dims, n_factors, top):
                 continue  # costs what an earlier order cost
