@@ -1165,6 +1165,49 @@ def _first_of_its_class(
     return True
 
 
+#: the mirror image of a layer dimension: OX <-> OY and FX <-> FY (the others are their own)
+_MIRROR = np.arange(N_DIMS, dtype=np.int64)
+_MIRROR[OX], _MIRROR[OY], _MIRROR[FX], _MIRROR[FY] = OY, OX, FY, FX
+
+
+@njit(cache=True)
+def _mirror_table(
+    shape: np.ndarray, temporal: np.ndarray, inside: np.ndarray, n_mem: int, perm_dims: np.ndarray, n_perm: int
+) -> np.ndarray:
+    """Per permuted position, the position of its mirror-image dimension (``[-1]``: the pair is
+    not symmetric).
+
+    A layer and unrolling that look the same with rows and columns swapped (square output,
+    kernel and input, the same unrolling of OX as of OY and of FX as of FY in every memory,
+    hence the same temporal factors) cost the same under an order and under its mirror
+    image: every footprint, allocation, refill and port transfer is computed from the same
+    integers (OX and OY, FX and FY have the same relevance to every operand).
+    """
+    out = np.full(max(1, n_perm), -1, np.int64)
+    if shape[OX] != shape[OY] or shape[FX] != shape[FY] or shape[N_DIMS + 1] != shape[N_DIMS + 2]:
+        return out
+    if temporal[OX] != temporal[OY] or temporal[FX] != temporal[FY]:
+        return out
+    for m in range(n_mem):
+        if inside[m, OX] != inside[m, OY] or inside[m, FX] != inside[m, FY]:
+            return out
+    for t in range(n_perm):
+        for u in range(n_perm):
+            if perm_dims[u] == _MIRROR[perm_dims[t]]:
+                out[t] = u
+    return out
+
+
+@njit(cache=True)
+def _mirrored_earlier(perm: np.ndarray, n_perm: int, mirror: np.ndarray) -> bool:
+    """Whether the mirror image of ``perm`` comes before it in the search order."""
+    for t in range(n_perm):
+        m = mirror[perm[t]]
+        if m != perm[t]:
+            return m < perm[t]
+    return False
+
+
 @njit(cache=True, inline="always")
 def _goal_value(goal: int, lat: float, en: float) -> float:
     if goal == _GOAL_LATENCY:
@@ -1216,7 +1259,13 @@ def _search(
     c_lat, c_en, c_key = ws.cands.lat, ws.cands.en, ws.cands.key
     level_energy = ws.lg.level[ENERGY]
     n_cand, n_perms, best = 0, 0, np.inf
+    mirror = _mirror_table(shape, temporal_d, ws.pl.inside, av.n_mem, perm_dims, n_perm)
     while True:
+        if mirror[0] >= 0 and _mirrored_earlier(perm, n_perm, mirror):
+            n_perms += 1  # costs exactly what its mirror image, an earlier order, costs
+            if n_perms >= max_orders or not _next_permutation(perm, n_perm):
+                break
+            continue
         for option in range(per_perm):
             split_t, split_k, split_dir = _split_option(option, perm, n_perm, perm_dims, n_factors)
             if split_t == -2:
