@@ -64,7 +64,9 @@ def _split_designs(n: int, seed: int) -> list[dict[str, Any]]:
     rng = np.random.default_rng(seed)
     out = []
     for d in _designs(n, seed):
-        extra = {k: int(rng.choice([16, 32, 64, 128, 256])) for k in ("rf_w_bytes", "rf_i_bytes", "rf_o_bytes")}
+        extra = {
+            k: int(rng.choice([16, 32, 64, 128, 256])) for k in ("rf_w_bytes", "rf_i_bytes", "rf_o_bytes")
+        }
         extra.update(wbuf_kib=int(rng.choice([16, 64, 256])), abuf_kib=int(rng.choice([16, 64, 256])))
         out.append(dict(d, **extra))
     return out
@@ -83,7 +85,10 @@ def _zigzag_archs() -> list[tuple[str, Architecture]]:
         return []
     inputs = Path(zigzag.__file__).resolve().parent / "inputs"
     return [
-        (f"zz-{hw}-{mp}", Architecture.from_zigzag(inputs / f"hardware/{hw}.yaml", inputs / f"mapping/{mp}.yaml"))
+        (
+            f"zz-{hw}-{mp}",
+            Architecture.from_zigzag(inputs / f"hardware/{hw}.yaml", inputs / f"mapping/{mp}.yaml"),
+        )
         for hw, mp in ZIGZAG_PAIRS
     ]
 
@@ -107,7 +112,9 @@ def compute(n_designs: int, seed: int) -> dict[str, Any]:
     ref: dict[str, Any] = {}
     groups = {
         "template": [template_architecture(d) for d in _designs(n_designs, seed)],
-        "template-no-im2col": [template_architecture(d, im2col=False) for d in _designs(n_designs // 4, seed + 1)],
+        "template-no-im2col": [
+            template_architecture(d, im2col=False) for d in _designs(n_designs // 4, seed + 1)
+        ],
         "split": [split_memory_architecture(d) for d in _split_designs(n_designs // 4, seed + 2)],
         "extended": [extended_architecture(d) for d in _extended(n_designs // 4, seed + 3)],
     }

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 from .architecture import DIRECTIONS, LAYER_DIMS, OPERANDS, RELEVANT, Architecture
 from .layers import Layer
@@ -246,6 +246,10 @@ def evaluate_pairs(
     also tries, per loop order, parting one dimension's prime factors between its place and
     the outermost position (as LOMA's orders can; about 10x more candidates). ``objective``:
     the mapper goal, one of :data:`MAPPER_OBJECTIVES`.
+
+    With more than one numba thread (``NUMBA_NUM_THREADS``, default: the cores) and at least
+    :data:`PARALLEL_MIN_PAIRS` pairs per thread, the pairs are shared across the threads;
+    the results are the same as on one thread.
     """
     if objective not in MAPPER_OBJECTIVES:
         raise ValueError(f"mapper objective must be one of {', '.join(MAPPER_OBJECTIVES)}, got {objective!r}")
@@ -262,7 +266,7 @@ def evaluate_pairs(
     layer_macs = np.ascontiguousarray(layer_macs, np.float64)
     if mac_energy is None:
         mac_energy = layer_macs[layer_index] * archs.mac_pj[arch_index]
-    _evaluate_all(
+    args = (
         archs,
         np.ascontiguousarray(layer_shape, np.int64),
         layer_macs,
@@ -274,6 +278,11 @@ def evaluate_pairs(
         MAPPER_OBJECTIVES.index(objective),
         out,
     )
+    threads = min(get_num_threads(), n // PARALLEL_MIN_PAIRS)
+    if threads > 1:
+        _evaluate_all_threads(*args, 4 * threads)
+    else:
+        _evaluate_all(*args)
     return out
 
 
@@ -890,6 +899,10 @@ def _view(archs: PackedArchitectures, a: int) -> ArchView:
 
 
 # --------------------------------------------------------------------------- the driver
+#: pairs per thread below which :func:`evaluate_pairs` stays on one thread
+PARALLEL_MIN_PAIRS = 32
+
+
 @njit(cache=True)
 def _evaluate_all(
     archs: PackedArchitectures,
@@ -908,26 +921,91 @@ def _evaluate_all(
         archs.arr_size.shape[1], archs.mem_size.shape[1], archs.bw_max.shape[2], max(1, max_orders) * per_perm
     )
     for q in range(len(arch_index)):
-        a = arch_index[q]
-        shape = layer_shape[layer_index[q]]
-        av = _view(archs, a)
-        drain = _spatial_step(archs, a, shape, ws.sp, ws.pl)
-        n_perm = _loop_factors(ws.sp.temporal, ws.lp)
-        pick = _search(
-            av,
-            shape,
-            ws,
-            n_perm,
-            drain,
-            pair_mac_e[q],
-            archs.cycles_per_iteration[a],
+        _evaluate_pair(
+            archs,
+            layer_shape,
+            layer_macs,
+            pair_mac_e,
+            arch_index,
+            layer_index,
             max_orders,
             per_perm,
             goal,
+            out,
+            ws,
+            q,
         )
-        _output_step(
-            av, shape, ws, n_perm, pick, drain, pair_mac_e[q], layer_macs[layer_index[q]], archs, a, q, out
+
+
+@njit(cache=True, parallel=True)
+def _evaluate_all_threads(
+    archs: PackedArchitectures,
+    layer_shape: np.ndarray,
+    layer_macs: np.ndarray,
+    pair_mac_e: np.ndarray,
+    arch_index: np.ndarray,
+    layer_index: np.ndarray,
+    max_orders: int,
+    split: bool,
+    goal: int,
+    out: PairResults,
+    n_chunks: int,
+) -> None:
+    """:func:`_evaluate_all` with the pairs split in ``n_chunks`` runs across numba's threads
+    (each with its own scratch; every pair's result is computed exactly as on one thread)."""
+    per_perm = _SPLIT_OPTIONS if split else 1
+    n = len(arch_index)
+    for c in prange(n_chunks):
+        ws = _scratch(
+            archs.arr_size.shape[1],
+            archs.mem_size.shape[1],
+            archs.bw_max.shape[2],
+            max(1, max_orders) * per_perm,
         )
+        for q in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            _evaluate_pair(
+                archs,
+                layer_shape,
+                layer_macs,
+                pair_mac_e,
+                arch_index,
+                layer_index,
+                max_orders,
+                per_perm,
+                goal,
+                out,
+                ws,
+                q,
+            )
+
+
+@njit(cache=True)
+def _evaluate_pair(
+    archs: PackedArchitectures,
+    layer_shape: np.ndarray,
+    layer_macs: np.ndarray,
+    pair_mac_e: np.ndarray,
+    arch_index: np.ndarray,
+    layer_index: np.ndarray,
+    max_orders: int,
+    per_perm: int,
+    goal: int,
+    out: PairResults,
+    ws: Scratch,
+    q: int,
+) -> None:
+    """Pair ``q``'s three steps (spatial, search, output) in the scratch ``ws``."""
+    a = arch_index[q]
+    shape = layer_shape[layer_index[q]]
+    av = _view(archs, a)
+    drain = _spatial_step(archs, a, shape, ws.sp, ws.pl)
+    n_perm = _loop_factors(ws.sp.temporal, ws.lp)
+    pick = _search(
+        av, shape, ws, n_perm, drain, pair_mac_e[q], archs.cycles_per_iteration[a], max_orders, per_perm, goal
+    )
+    _output_step(
+        av, shape, ws, n_perm, pick, drain, pair_mac_e[q], layer_macs[layer_index[q]], archs, a, q, out
+    )
 
 
 # --------------------------------------------------------------------------- 1. spatial
@@ -1172,7 +1250,12 @@ _MIRROR[OX], _MIRROR[OY], _MIRROR[FX], _MIRROR[FY] = OY, OX, FY, FX
 
 @njit(cache=True)
 def _mirror_table(
-    shape: np.ndarray, temporal: np.ndarray, inside: np.ndarray, n_mem: int, perm_dims: np.ndarray, n_perm: int
+    shape: np.ndarray,
+    temporal: np.ndarray,
+    inside: np.ndarray,
+    n_mem: int,
+    perm_dims: np.ndarray,
+    n_perm: int,
 ) -> np.ndarray:
     """Per permuted position, the position of its mirror-image dimension (``[-1]``: the pair is
     not symmetric).
