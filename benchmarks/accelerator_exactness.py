@@ -11,7 +11,7 @@ leaves array dimensions to the mapper's spatial generation; in-memory-compute ar
 split-loop search) on ResNet-18 when the ``zigzag`` extra is installed. Per (design, layer) it
 records the chosen loop order and every cost column of :func:`evaluate_layers` and of the batch
 path :func:`evaluate_batch`, and the simulator's network metrics. ``check`` prints IDENTICAL
-(bit for bit) or lists the differences (exit 1).
+(bit for bit) or lists the differences (exit 1). ``--threads 2`` runs the batch cases on numba's threads.
 """
 
 from __future__ import annotations
@@ -100,14 +100,14 @@ def _layer_rows(arch: Architecture, layers, goal: str) -> list[tuple]:
     ]
 
 
-def _batch(archs: list[Architecture], layers, goal: str) -> dict[str, np.ndarray]:
-    c = evaluate_batch(archs, layers, mapper_objective=goal)
+def _batch(archs: list[Architecture], layers, goal: str, threads: int) -> dict[str, np.ndarray]:
+    c = evaluate_batch(archs, layers, mapper_objective=goal, threads=threads)
     out = {f"scalar:{k}": v for k, v in c.scalars.items()}
     out.update(reads=c.reads, writes=c.writes, level_energy_pj=c.level_energy_pj)
     return out
 
 
-def compute(n_designs: int, seed: int) -> dict[str, Any]:
+def compute(n_designs: int, seed: int, threads: int = 1) -> dict[str, Any]:
     """Every case's results (see the module docstring)."""
     ref: dict[str, Any] = {}
     groups = {
@@ -123,12 +123,12 @@ def compute(n_designs: int, seed: int) -> dict[str, Any]:
         for goal in MAPPER_OBJECTIVES:
             for name, archs in groups.items():
                 key = f"{name}/{net}/{goal}"
-                ref[f"batch/{key}"] = _batch(archs, layers, goal)
+                ref[f"batch/{key}"] = _batch(archs, layers, goal, threads)
                 step = 1 if name == "template" and net == "resnet18" else 4
                 ref[f"layers/{key}"] = [_layer_rows(a, layers, goal) for a in archs[::step]]
     designs = _designs(n_designs, seed)
     for goal in MAPPER_OBJECTIVES:
-        sim = HierarchySimulator(mapper_objective=goal)
+        sim = HierarchySimulator(mapper_objective=goal, threads=threads)
         ref[f"sim/resnet18/{goal}"] = sim.evaluate_arrays(designs, "resnet18")
     layers = load_workload("resnet18").layers
     for name, arch in _zigzag_archs():
@@ -172,12 +172,13 @@ def main() -> None:
     ap.add_argument("path", type=Path)
     ap.add_argument("--designs", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1, help="numba threads for the batch cases")
     args = ap.parse_args()
     if args.action == "check" and not args.path.is_file():
         print(f"error: no reference at {args.path}", file=sys.stderr)
         sys.exit(2)
     t0 = time.process_time()
-    now = compute(args.designs, args.seed)
+    now = compute(args.designs, args.seed, args.threads)
     print(f"computed {len(now)} cases in {time.process_time() - t0:.1f} s CPU")
     if args.action == "freeze":
         args.path.parent.mkdir(parents=True, exist_ok=True)

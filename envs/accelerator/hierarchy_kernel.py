@@ -238,6 +238,7 @@ def evaluate_pairs(
     mac_energy: np.ndarray | None = None,
     split_loops: bool = False,
     objective: str = "latency",
+    threads: int = 1,
 ) -> PairResults:
     """Map and cost each pair ``(archs[arch_index[i]], layers[layer_index[i]])``.
 
@@ -247,9 +248,10 @@ def evaluate_pairs(
     the outermost position (as LOMA's orders can; about 10x more candidates). ``objective``:
     the mapper goal, one of :data:`MAPPER_OBJECTIVES`.
 
-    With more than one numba thread (``NUMBA_NUM_THREADS``, default: the cores) and at least
-    :data:`PARALLEL_MIN_PAIRS` pairs per thread, the pairs are shared across the threads;
-    the results are the same as on one thread.
+    ``threads > 1`` shares the pairs across that many of numba's threads (at most
+    ``NUMBA_NUM_THREADS``; each thread gets at least :data:`PARALLEL_MIN_PAIRS` pairs); the
+    results are the same as on one thread. The threaded kernel compiles on its first use
+    (tens of seconds, then cached on disk), so one thread is the default.
     """
     if objective not in MAPPER_OBJECTIVES:
         raise ValueError(f"mapper objective must be one of {', '.join(MAPPER_OBJECTIVES)}, got {objective!r}")
@@ -278,7 +280,7 @@ def evaluate_pairs(
         MAPPER_OBJECTIVES.index(objective),
         out,
     )
-    threads = min(get_num_threads(), n // PARALLEL_MIN_PAIRS)
+    threads = min(int(threads), get_num_threads(), n // PARALLEL_MIN_PAIRS)
     if threads > 1:
         _evaluate_all_threads(*args, 4 * threads)
     else:
