@@ -90,6 +90,8 @@ _IRRELEVANT_TO = np.array(
     [int(np.flatnonzero(~REL[:, d])[0]) if (~REL[:, d]).sum() == 1 else -1 for d in range(len(LAYER_DIMS))],
     dtype=np.int64,
 )
+#: ``n!`` for every number of permuted dims
+_FACTORIAL = np.array([math.factorial(n) for n in range(len(_PERMUTED) + 1)], dtype=np.int64)
 #: candidates per permutation in split mode: as is, or one dimension's factors parted in two
 _SPLIT_OPTIONS = 1 + 2 * len(_PERMUTED) * MAX_LOOPS
 
@@ -1245,6 +1247,37 @@ def _first_of_its_class(
     return True
 
 
+@njit(cache=True)
+def _innermost_run(perm: np.ndarray, n_perm: int, perm_dims: np.ndarray) -> int:
+    """How many innermost permuted dims :func:`innermost_stall` depends on: the run of dims
+    irrelevant to the same operand as the innermost one, and the first dim after it (the other
+    operands' runs are empty; the rest enters only through products over all loops)."""
+    cls = _IRRELEVANT_TO[perm_dims[perm[0]]]
+    r = 1
+    while r < n_perm and _IRRELEVANT_TO[perm_dims[perm[r]]] == cls:
+        r += 1
+    return min(n_perm, r + 1)
+
+
+@njit(cache=True)
+def _last_with_prefix(perm: np.ndarray, n_perm: int, r: int) -> int:
+    """Jump to the last permutation (in the search order) that shares ``perm[:r]`` (the rest
+    descending); returns how many permutations the jump passes over."""
+    m = n_perm - r
+    rank = 0  # of perm[r:] among the orders of its elements (its Lehmer code)
+    for i in range(r, n_perm):
+        smaller = 0
+        for j in range(i + 1, n_perm):
+            if perm[j] < perm[i]:
+                smaller += 1
+        rank += smaller * _FACTORIAL[n_perm - 1 - i]
+    for i in range(r, n_perm):
+        for j in range(i + 1, n_perm):
+            if perm[j] > perm[i]:
+                perm[i], perm[j] = perm[j], perm[i]
+    return _FACTORIAL[m] - 1 - rank
+
+
 #: the mirror image of a layer dimension: OX <-> OY and FX <-> FY (the others are their own)
 _MIRROR = np.arange(N_DIMS, dtype=np.int64)
 _MIRROR[OX], _MIRROR[OY], _MIRROR[FX], _MIRROR[FY] = OY, OX, FY, FX
@@ -1345,6 +1378,7 @@ def _search(
     level_energy = ws.lg.level[ENERGY]
     n_cand, n_perms, best = 0, 0, np.inf
     mirror = _mirror_table(shape, temporal_d, ws.pl.inside, av.n_mem, perm_dims, n_perm)
+    whole_search = max_orders >= _FACTORIAL[n_perm]
     while True:
         if mirror[0] >= 0 and _mirrored_earlier(perm, n_perm, mirror):
             n_perms += 1  # costs exactly what its mirror image, an earlier order, costs
@@ -1372,6 +1406,8 @@ def _search(
                 temporal, bound = innermost_stall(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.lg.port, cpi)
                 lat_bound = temporal + bound + drain
                 if _goal_value(goal, lat_bound, mac_e) > best * TIE:
+                    if per_perm == 1 and whole_search:  # so are the orders sharing its innermost run
+                        n_perms += _last_with_prefix(perm, n_perm, _innermost_run(perm, n_perm, perm_dims))
                     continue  # past the tie band whatever the rest costs: not a candidate
             top = allocate(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.al)
             if option == 0 and not _first_of_its_class(perm, n_perm, perm_dims, n_factors, top):
