@@ -66,7 +66,7 @@ def main() -> None:
     print(
         f"{'batch':>7} {'cold s':>8} {'warm s':>8} {'designs/s':>11} {'layer-evals/s':>14} {'CPU designs/s':>14}"
     )
-    extra = {"threads": args.threads} if args.model == "hierarchy" else {}
+    extra = {"threads": args.threads} if args.threads != 1 else {}
     for b in (int(x) for x in args.batches.split(",")):
         designs = [space.from_indices(i) for i in space.sample_indices(rng, b)]
         sim = AcceleratorSimulator(
