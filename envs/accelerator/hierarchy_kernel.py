@@ -16,8 +16,13 @@ steps per pair:
 
 The search skips orders that cannot differ from one already costed: once every operand has
 reached its outermost level, the loops above only matter through the run of loops
-irrelevant to an operand right above its tiles (:func:`_first_of_its_class`); this keeps the
-results identical and the chosen order the first of its kind, as a full search would.
+irrelevant to an operand right above its tiles (:func:`_first_of_its_class`); and, for a
+square layer and unrolling, the mirror image (OX<->OY, FX<->FY) of an earlier order
+(:func:`_mirror_table`). Before an order is allocated, a bound on its stall from its
+innermost level alone (:func:`innermost_stall`) drops it, with every later order sharing its
+innermost run, when it cannot reach the tie band of the best so far. These keep the results
+identical and the chosen order the first of its kind, as a full search would
+(``benchmarks/accelerator_exactness.py``, ``tests/test_accelerator_search_exact.py``).
 
 All compiled code lives in this one module on purpose: numba's on-disk cache
 (``cache=True``) checks only the file of the function it loads, so a callee in another
