@@ -16,8 +16,13 @@ steps per pair:
 
 The search skips orders that cannot differ from one already costed: once every operand has
 reached its outermost level, the loops above only matter through the run of loops
-irrelevant to an operand right above its tiles (:func:`_first_of_its_class`); this keeps the
-results identical and the chosen order the first of its kind, as a full search would.
+irrelevant to an operand right above its tiles (:func:`_first_of_its_class`); and, for a
+square layer and unrolling, the mirror image (OX<->OY, FX<->FY) of an earlier order
+(:func:`_mirror_table`). Before an order is allocated, a bound on its stall from its
+innermost level alone (:func:`innermost_stall`) drops it, with every later order sharing its
+innermost run, when it cannot reach the tie band of the best so far. These keep the results
+identical and the chosen order the first of its kind, as a full search would
+(``benchmarks/accelerator_exactness.py``, ``tests/test_accelerator_search_exact.py``).
 
 All compiled code lives in this one module on purpose: numba's on-disk cache
 (``cache=True``) checks only the file of the function it loads, so a callee in another
@@ -31,7 +36,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 from .architecture import DIRECTIONS, LAYER_DIMS, OPERANDS, RELEVANT, Architecture
 from .layers import Layer
@@ -90,6 +95,8 @@ _IRRELEVANT_TO = np.array(
     [int(np.flatnonzero(~REL[:, d])[0]) if (~REL[:, d]).sum() == 1 else -1 for d in range(len(LAYER_DIMS))],
     dtype=np.int64,
 )
+#: ``n!`` for every number of permuted dims
+_FACTORIAL = np.array([math.factorial(n) for n in range(len(_PERMUTED) + 1)], dtype=np.int64)
 #: candidates per permutation in split mode: as is, or one dimension's factors parted in two
 _SPLIT_OPTIONS = 1 + 2 * len(_PERMUTED) * MAX_LOOPS
 
@@ -238,6 +245,7 @@ def evaluate_pairs(
     mac_energy: np.ndarray | None = None,
     split_loops: bool = False,
     objective: str = "latency",
+    threads: int = 1,
 ) -> PairResults:
     """Map and cost each pair ``(archs[arch_index[i]], layers[layer_index[i]])``.
 
@@ -246,6 +254,11 @@ def evaluate_pairs(
     also tries, per loop order, parting one dimension's prime factors between its place and
     the outermost position (as LOMA's orders can; about 10x more candidates). ``objective``:
     the mapper goal, one of :data:`MAPPER_OBJECTIVES`.
+
+    ``threads > 1`` shares the pairs across that many of numba's threads (at most
+    ``NUMBA_NUM_THREADS``; each thread gets at least :data:`PARALLEL_MIN_PAIRS` pairs); the
+    results are the same as on one thread. The threaded kernel compiles on its first use
+    (tens of seconds, then cached on disk), so one thread is the default.
     """
     if objective not in MAPPER_OBJECTIVES:
         raise ValueError(f"mapper objective must be one of {', '.join(MAPPER_OBJECTIVES)}, got {objective!r}")
@@ -262,7 +275,7 @@ def evaluate_pairs(
     layer_macs = np.ascontiguousarray(layer_macs, np.float64)
     if mac_energy is None:
         mac_energy = layer_macs[layer_index] * archs.mac_pj[arch_index]
-    _evaluate_all(
+    args = (
         archs,
         np.ascontiguousarray(layer_shape, np.int64),
         layer_macs,
@@ -274,6 +287,11 @@ def evaluate_pairs(
         MAPPER_OBJECTIVES.index(objective),
         out,
     )
+    threads = min(int(threads), get_num_threads(), n // PARALLEL_MIN_PAIRS)
+    if threads > 1:
+        _evaluate_all_threads(*args, 4 * threads)
+    else:
+        _evaluate_all(*args)
     return out
 
 
@@ -408,6 +426,18 @@ def footprint(op: int, e: np.ndarray, stride: int, in_h: int, in_w: int) -> int:
 
 
 @njit(cache=True)
+def _row_footprint(op: int, e: np.ndarray, r: int, stride: int, in_h: int, in_w: int) -> int:
+    """:func:`footprint` of the extents ``e[r]`` (no row view: numba builds one per call)."""
+    if op == W_OP:
+        return e[r, K] * e[r, G] * e[r, C] * e[r, FX] * e[r, FY]
+    if op == O_OP:
+        return e[r, B] * e[r, K] * e[r, G] * e[r, OX] * e[r, OY]
+    ix = _window(e[r, OX], e[r, FX], stride, in_w)
+    iy = _window(e[r, OY], e[r, FY], stride, in_h)
+    return e[r, B] * e[r, G] * e[r, C] * ix * iy
+
+
+@njit(cache=True)
 def words(elements: float, bits: int, transfers: float, bw_max: float, bw_min: float) -> float:
     """Accesses in words of ``bw_max`` bits, at ``bw_min`` granularity per transfer."""
     if elements <= 0 or transfers <= 0:
@@ -481,7 +511,7 @@ def allocate(
         nb[op] = 0
         for d in range(N_DIMS):
             ext[op, d] = inside[chain[op, 0], d]
-        fpc[op] = footprint(op, ext[op], stride, in_h, in_w)  # current tile of each operand
+        fpc[op] = _row_footprint(op, ext, op, stride, in_h, in_w)  # current tile of each operand
     last_red = last_reduction(loop_ld, loop_f, n_loops)
     o_bits = output_bits(inside, chain, n_chain, prec, 0, 0, last_red)
     top = n_loops
@@ -495,12 +525,12 @@ def allocate(
                 m = chain[op, lv[op]]
                 if lv[op] == n_chain[op] - 1:
                     ext[op, ld] *= f
-                    fpc[op] = footprint(op, ext[op], stride, in_h, in_w)
+                    fpc[op] = _row_footprint(op, ext, op, stride, in_h, in_w)
                     break
                 # the level's tiles if this operand's tile takes the loop too
                 old = ext[op, ld]
                 ext[op, ld] = old * f
-                grown = footprint(op, ext[op], stride, in_h, in_w)
+                grown = _row_footprint(op, ext, op, stride, in_h, in_w)
                 ext[op, ld] = old
                 tot = 0.0
                 for o2 in range(N_OPS):
@@ -520,7 +550,7 @@ def allocate(
                     ext[op, d] = inside[nxt, d]
                 for i2 in range(i):
                     ext[op, loop_ld[i2]] *= loop_f[i2]
-                fpc[op] = footprint(op, ext[op], stride, in_h, in_w)
+                fpc[op] = _row_footprint(op, ext, op, stride, in_h, in_w)
     for op in range(N_OPS):
         while nb[op] < n_chain[op]:
             bound[op, nb[op]] = n_loops
@@ -765,6 +795,65 @@ def _past_limits(
     return False
 
 
+@njit(cache=True)
+def innermost_stall(
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    n_loops: int,
+    av: ArchView,
+    pl: Placement,
+    shape: np.ndarray,
+    port: np.ndarray,
+    cpi: float,
+) -> tuple[float, float]:
+    """``(temporal, stall bound)`` of a loop order before its allocation: the stall of the
+    innermost level's transfers alone (every MAC's operand reads and partial-sum writes), which
+    depend only on the runs of loops irrelevant to each operand at the bottom of the nest.
+
+    The transfers are the innermost-level ones :func:`cost_order` adds to the same ports,
+    computed with the same expressions and in the same order (W, I, O); every other transfer
+    only adds non-negative cycles, and rounded sums grow with each term, so :func:`cost_order`'s
+    stall is at least this bound, bit for bit. ``port`` is scratch (a :class:`Ledger` port table).
+    """
+    stride, in_h, in_w = shape[N_DIMS], shape[N_DIMS + 1], shape[N_DIMS + 2]
+    chain, prec, port_of, bw_max, inside = av.chain, av.prec, av.port_of, av.bw_max, pl.inside
+    for m in range(av.n_mem):
+        for p in range(port.shape[2]):
+            port[BUSY, m, p] = 0.0
+            port[STALL, m, p] = 0.0
+    iterations = 1
+    for i in range(n_loops):
+        iterations *= loop_f[i]
+    temporal = iterations * cpi
+    for op in range(N_OPS):
+        k = 0
+        while k < n_loops and not REL[op, loop_ld[k]]:
+            k += 1
+        refills = 1  # the loops above the first relevant one (cost_order's suf[nxt[op, 0]])
+        distinct = 1  # the relevant loops (suf_rel[op, 0])
+        for i in range(n_loops):
+            if i >= k:
+                refills *= loop_f[i]
+            if REL[op, loop_ld[i]]:
+                distinct *= loop_f[i]
+        m = chain[op, 0]
+        fp = _row_footprint(op, inside, m, stride, in_h, in_w)
+        bits = prec[op]
+        window = temporal / max(1, refills)
+        p_tl = port_of[m, op, TL]
+        if op < O_OP:
+            if p_tl >= 0 and refills > 0:
+                _transfer(port, m, p_tl, cycles(fp, bits, bw_max[m, p_tl]), window, refills)
+            continue
+        back = iterations - distinct
+        p_fl = port_of[m, O_OP, FL]
+        if p_fl >= 0 and iterations > 0:
+            _transfer(port, m, p_fl, cycles(fp, bits, bw_max[m, p_fl]), window, iterations)
+        if p_tl >= 0 and back > 0:
+            _transfer(port, m, p_tl, cycles(fp, bits, bw_max[m, p_tl]), window, back)
+    return temporal, port_stall(port, av.n_mem, temporal)
+
+
 # --------------------------------------------------------------------------- compiled state
 class Spatial(NamedTuple):
     """The spatial step's scratch and result for one pair (``D`` array dims)."""
@@ -855,6 +944,10 @@ def _view(archs: PackedArchitectures, a: int) -> ArchView:
 
 
 # --------------------------------------------------------------------------- the driver
+#: pairs per thread below which :func:`evaluate_pairs` stays on one thread
+PARALLEL_MIN_PAIRS = 32
+
+
 @njit(cache=True)
 def _evaluate_all(
     archs: PackedArchitectures,
@@ -873,26 +966,91 @@ def _evaluate_all(
         archs.arr_size.shape[1], archs.mem_size.shape[1], archs.bw_max.shape[2], max(1, max_orders) * per_perm
     )
     for q in range(len(arch_index)):
-        a = arch_index[q]
-        shape = layer_shape[layer_index[q]]
-        av = _view(archs, a)
-        drain = _spatial_step(archs, a, shape, ws.sp, ws.pl)
-        n_perm = _loop_factors(ws.sp.temporal, ws.lp)
-        pick = _search(
-            av,
-            shape,
-            ws,
-            n_perm,
-            drain,
-            pair_mac_e[q],
-            archs.cycles_per_iteration[a],
+        _evaluate_pair(
+            archs,
+            layer_shape,
+            layer_macs,
+            pair_mac_e,
+            arch_index,
+            layer_index,
             max_orders,
             per_perm,
             goal,
+            out,
+            ws,
+            q,
         )
-        _output_step(
-            av, shape, ws, n_perm, pick, drain, pair_mac_e[q], layer_macs[layer_index[q]], archs, a, q, out
+
+
+@njit(cache=True, parallel=True)
+def _evaluate_all_threads(
+    archs: PackedArchitectures,
+    layer_shape: np.ndarray,
+    layer_macs: np.ndarray,
+    pair_mac_e: np.ndarray,
+    arch_index: np.ndarray,
+    layer_index: np.ndarray,
+    max_orders: int,
+    split: bool,
+    goal: int,
+    out: PairResults,
+    n_chunks: int,
+) -> None:
+    """:func:`_evaluate_all` with the pairs split in ``n_chunks`` runs across numba's threads
+    (each with its own scratch; every pair's result is computed exactly as on one thread)."""
+    per_perm = _SPLIT_OPTIONS if split else 1
+    n = len(arch_index)
+    for c in prange(n_chunks):
+        ws = _scratch(
+            archs.arr_size.shape[1],
+            archs.mem_size.shape[1],
+            archs.bw_max.shape[2],
+            max(1, max_orders) * per_perm,
         )
+        for q in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            _evaluate_pair(
+                archs,
+                layer_shape,
+                layer_macs,
+                pair_mac_e,
+                arch_index,
+                layer_index,
+                max_orders,
+                per_perm,
+                goal,
+                out,
+                ws,
+                q,
+            )
+
+
+@njit(cache=True)
+def _evaluate_pair(
+    archs: PackedArchitectures,
+    layer_shape: np.ndarray,
+    layer_macs: np.ndarray,
+    pair_mac_e: np.ndarray,
+    arch_index: np.ndarray,
+    layer_index: np.ndarray,
+    max_orders: int,
+    per_perm: int,
+    goal: int,
+    out: PairResults,
+    ws: Scratch,
+    q: int,
+) -> None:
+    """Pair ``q``'s three steps (spatial, search, output) in the scratch ``ws``."""
+    a = arch_index[q]
+    shape = layer_shape[layer_index[q]]
+    av = _view(archs, a)
+    drain = _spatial_step(archs, a, shape, ws.sp, ws.pl)
+    n_perm = _loop_factors(ws.sp.temporal, ws.lp)
+    pick = _search(
+        av, shape, ws, n_perm, drain, pair_mac_e[q], archs.cycles_per_iteration[a], max_orders, per_perm, goal
+    )
+    _output_step(
+        av, shape, ws, n_perm, pick, drain, pair_mac_e[q], layer_macs[layer_index[q]], archs, a, q, out
+    )
 
 
 # --------------------------------------------------------------------------- 1. spatial
@@ -1130,6 +1288,85 @@ def _first_of_its_class(
     return True
 
 
+@njit(cache=True)
+def _innermost_run(perm: np.ndarray, n_perm: int, perm_dims: np.ndarray) -> int:
+    """How many innermost permuted dims :func:`innermost_stall` depends on: the run of dims
+    irrelevant to the same operand as the innermost one, and the first dim after it (the other
+    operands' runs are empty; the rest enters only through products over all loops)."""
+    cls = _IRRELEVANT_TO[perm_dims[perm[0]]]
+    r = 1
+    while r < n_perm and _IRRELEVANT_TO[perm_dims[perm[r]]] == cls:
+        r += 1
+    return min(n_perm, r + 1)
+
+
+@njit(cache=True)
+def _last_with_prefix(perm: np.ndarray, n_perm: int, r: int) -> int:
+    """Jump to the last permutation (in the search order) that shares ``perm[:r]`` (the rest
+    descending); returns how many permutations the jump passes over."""
+    m = n_perm - r
+    rank = 0  # of perm[r:] among the orders of its elements (its Lehmer code)
+    for i in range(r, n_perm):
+        smaller = 0
+        for j in range(i + 1, n_perm):
+            if perm[j] < perm[i]:
+                smaller += 1
+        rank += smaller * _FACTORIAL[n_perm - 1 - i]
+    for i in range(r, n_perm):
+        for j in range(i + 1, n_perm):
+            if perm[j] > perm[i]:
+                perm[i], perm[j] = perm[j], perm[i]
+    return _FACTORIAL[m] - 1 - rank
+
+
+#: the mirror image of a layer dimension: OX <-> OY and FX <-> FY (the others are their own)
+_MIRROR = np.arange(N_DIMS, dtype=np.int64)
+_MIRROR[OX], _MIRROR[OY], _MIRROR[FX], _MIRROR[FY] = OY, OX, FY, FX
+
+
+@njit(cache=True)
+def _mirror_table(
+    shape: np.ndarray,
+    temporal: np.ndarray,
+    inside: np.ndarray,
+    n_mem: int,
+    perm_dims: np.ndarray,
+    n_perm: int,
+) -> np.ndarray:
+    """Per permuted position, the position of its mirror-image dimension (``[-1]``: the pair is
+    not symmetric).
+
+    A layer and unrolling that look the same with rows and columns swapped (square output,
+    kernel and input, the same unrolling of OX as of OY and of FX as of FY in every memory,
+    hence the same temporal factors) cost the same under an order and under its mirror
+    image: every footprint, allocation, refill and port transfer is computed from the same
+    integers (OX and OY, FX and FY have the same relevance to every operand).
+    """
+    out = np.full(max(1, n_perm), -1, np.int64)
+    if shape[OX] != shape[OY] or shape[FX] != shape[FY] or shape[N_DIMS + 1] != shape[N_DIMS + 2]:
+        return out
+    if temporal[OX] != temporal[OY] or temporal[FX] != temporal[FY]:
+        return out
+    for m in range(n_mem):
+        if inside[m, OX] != inside[m, OY] or inside[m, FX] != inside[m, FY]:
+            return out
+    for t in range(n_perm):
+        for u in range(n_perm):
+            if perm_dims[u] == _MIRROR[perm_dims[t]]:
+                out[t] = u
+    return out
+
+
+@njit(cache=True)
+def _mirrored_earlier(perm: np.ndarray, n_perm: int, mirror: np.ndarray) -> bool:
+    """Whether the mirror image of ``perm`` comes before it in the search order."""
+    for t in range(n_perm):
+        m = mirror[perm[t]]
+        if m != perm[t]:
+            return m < perm[t]
+    return False
+
+
 @njit(cache=True, inline="always")
 def _goal_value(goal: int, lat: float, en: float) -> float:
     if goal == _GOAL_LATENCY:
@@ -1181,7 +1418,14 @@ def _search(
     c_lat, c_en, c_key = ws.cands.lat, ws.cands.en, ws.cands.key
     level_energy = ws.lg.level[ENERGY]
     n_cand, n_perms, best = 0, 0, np.inf
+    mirror = _mirror_table(shape, temporal_d, ws.pl.inside, av.n_mem, perm_dims, n_perm)
+    whole_search = max_orders >= _FACTORIAL[n_perm]
     while True:
+        if mirror[0] >= 0 and _mirrored_earlier(perm, n_perm, mirror):
+            n_perms += 1  # costs exactly what its mirror image, an earlier order, costs
+            if n_perms >= max_orders or not _next_permutation(perm, n_perm):
+                break
+            continue
         for option in range(per_perm):
             split_t, split_k, split_dir = _split_option(option, perm, n_perm, perm_dims, n_factors)
             if split_t == -2:
@@ -1199,6 +1443,13 @@ def _search(
                 loop_ld,
                 loop_f,
             )
+            if goal != _GOAL_ENERGY and best < np.inf:
+                temporal, bound = innermost_stall(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.lg.port, cpi)
+                lat_bound = temporal + bound + drain
+                if _goal_value(goal, lat_bound, mac_e) > best * TIE:
+                    if per_perm == 1 and whole_search:  # so are the orders sharing its innermost run
+                        n_perms += _last_with_prefix(perm, n_perm, _innermost_run(perm, n_perm, perm_dims))
+                    continue  # past the tie band whatever the rest costs: not a candidate
             top = allocate(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.al)
             if option == 0 and not _first_of_its_class(perm, n_perm, perm_dims, n_factors, top):
                 continue  # costs what an earlier order cost

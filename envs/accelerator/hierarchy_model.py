@@ -267,6 +267,7 @@ def _kernel(
     max_orders: int,
     split_loops: bool | None,
     objective: str = "latency",
+    threads: int = 1,
 ) -> tuple[np.ndarray, ...]:
     """The kernel on pairs of architectures without hints; ``split_loops=None``: split for the
     in-memory-compute architectures only (one kernel call per setting)."""
@@ -274,11 +275,13 @@ def _kernel(
     packed = kernel.pack_architectures(archs)
     mac_e = _pair_mac_energy(archs, distinct, ai, li)
     if split_loops is not None:
-        return kernel.evaluate_pairs(packed, shape, macs, ai, li, max_orders, mac_e, split_loops, objective)
+        return kernel.evaluate_pairs(
+            packed, shape, macs, ai, li, max_orders, mac_e, split_loops, objective, threads
+        )
     imc = np.array([a.array.imc is not None for a in archs], np.bool_)[ai]
     if not imc.any() or imc.all():
         return kernel.evaluate_pairs(
-            packed, shape, macs, ai, li, max_orders, mac_e, bool(imc.any()), objective
+            packed, shape, macs, ai, li, max_orders, mac_e, bool(imc.any()), objective, threads
         )
     parts = [np.flatnonzero(~imc), np.flatnonzero(imc)]
     outs = [
@@ -292,6 +295,7 @@ def _kernel(
             None if mac_e is None else mac_e[p],
             bool(flag),
             objective,
+            threads,
         )
         for flag, p in enumerate(parts)
     ]
@@ -331,6 +335,7 @@ def _evaluate(
     max_orders: int,
     split_loops: bool | None,
     objective: str = "latency",
+    threads: int = 1,
 ) -> tuple[np.ndarray, ...]:
     """The kernel on pairs ``(archs[ai[i]], distinct[li[i]])``; an architecture with spatial
     hints is tried with each of its :func:`spatial_candidates` and the best by the mapper
@@ -338,7 +343,7 @@ def _evaluate(
     check_mapper_objective(objective)
     archs, ai = _as_applied(archs, distinct, ai, li)
     if all(not a.spatial_hints for a in archs):
-        return _kernel(archs, distinct, ai, li, max_orders, split_loops, objective)
+        return _kernel(archs, distinct, ai, li, max_orders, split_loops, objective, threads)
     variants: list[Architecture] = []
     index: dict[tuple[int, str], int] = {}
     v_ai, v_li, owner = [], [], []
@@ -359,6 +364,7 @@ def _evaluate(
         max_orders,
         split_loops,
         objective,
+        threads,
     )
     lat, en = out[0][:, kernel.COL_LATENCY].tolist(), out[0][:, kernel.COL_ENERGY].tolist()
     best = np.full(len(ai), -1, np.int64)
@@ -375,14 +381,17 @@ def evaluate_batch(
     max_orders: int = 720,
     split_loops: bool | None = None,
     mapper_objective: str = "latency",
+    threads: int = 1,
 ) -> BatchCosts:
     """Map and cost every layer on every architecture (each distinct layer shape once); see
-    :func:`evaluate_layers` for ``split_loops`` and ``mapper_objective``."""
+    :func:`evaluate_layers` for ``split_loops`` and ``mapper_objective``. ``threads > 1``
+    shares the pairs across numba's threads (the same results; see
+    :func:`~.hierarchy_kernel.evaluate_pairs`)."""
     distinct, where = unique_layers(layers)
     n_a, n_l = len(archs), len(distinct)
     ai = np.repeat(np.arange(n_a), n_l)
     li = np.tile(np.arange(n_l), n_a)
-    sc, rd, wr, en, _ = _evaluate(archs, distinct, ai, li, max_orders, split_loops, mapper_objective)
+    sc, rd, wr, en, _ = _evaluate(archs, distinct, ai, li, max_orders, split_loops, mapper_objective, threads)
     m = kernel.MAX_MEMORIES
     sc = sc.reshape(n_a, n_l, -1)[:, where]
     return BatchCosts(

@@ -318,17 +318,26 @@ class TemplateSimulator(AcceleratorSimulator):
 class HierarchySimulator(AcceleratorSimulator):
     """Each design's template :class:`~.architecture.Architecture` costed by the compiled
     hierarchy model (loop-order search, port stalls, on/off-loading, drain); area is the
-    template model's. Within about 1.0x of ZigZag on the template's designs."""
+    template model's. Within about 1.0x of ZigZag on the template's designs.
+
+    Args (besides :class:`AcceleratorSimulator`'s):
+        threads: numba threads a batch's (design, layer) pairs are shared across in
+            ``evaluate_arrays``/``evaluate_many`` (the same results; default 1).
+    """
 
     model_kind = "hierarchy"
     version = "archgym-accelerator hierarchy model 0.2 (9-knob template; compiled mapper, port stalls)"
 
-    def __init__(self, *args: Any, rf_port_stalls: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, rf_port_stalls: bool = False, threads: int = 1, **kwargs: Any) -> None:
         if rf_port_stalls:
             raise ConfigError(
                 "rf_port_stalls applies to the template model (the hierarchy model has port stalls)"
             )
+        if int(threads) < 1:
+            raise ConfigError(f"threads must be >= 1, got {threads!r}")
         super().__init__(*args, **kwargs)
+        #: numba threads a batch's (design, layer) pairs are shared across (same results)
+        self.threads = int(threads)
         if self.mapper_objective != "latency":  # different results: say so in every row's provenance
             self.version = f"{type(self).version} mapper={self.mapper_objective}"
 
@@ -340,7 +349,7 @@ class HierarchySimulator(AcceleratorSimulator):
         if not len(designs):
             return {m.name: np.zeros(0) for m in self.metrics}
         archs = [self.architecture(d) for d in designs]
-        costs = evaluate_batch(archs, wl.layers, mapper_objective=self.mapper_objective)
+        costs = evaluate_batch(archs, wl.layers, mapper_objective=self.mapper_objective, threads=self.threads)
         names = [m.name for m in archs[0].memories]  # rf, glb, dram: one template, one layout
         dram = names.index("dram")
         dram_words = sum_layers(costs.reads[:, :, dram] + costs.writes[:, :, dram])
