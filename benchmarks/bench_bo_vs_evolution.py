@@ -63,7 +63,9 @@ def lottery_target(budget: int, samples: int, seed: int = 12345, success: float 
     p_star = 1.0 - (1.0 - success) ** (1.0 / budget)
 
     def p_of(f: float) -> float:
-        return success_rate(metrics, TargetSpec(tightened(spec.targets, spec.modes, f), spec.tolerance, spec.modes))
+        return success_rate(
+            metrics, TargetSpec(tightened(spec.targets, spec.modes, f), spec.tolerance, spec.modes)
+        )
 
     lo, hi = 1e-3, 4.0
     for _ in range(40):
@@ -74,7 +76,9 @@ def lottery_target(budget: int, samples: int, seed: int = 12345, success: float 
     return chosen
 
 
-def one_run(agent: str, seed: int, budget: int, targets: dict[str, float], bo_defaults: bool) -> dict[str, Any]:
+def one_run(
+    agent: str, seed: int, budget: int, targets: dict[str, float], bo_defaults: bool
+) -> dict[str, Any]:
     env, plain = accelerator(budget, targets)
     params: dict[str, Any] = {}
     if agent == "bo" and not bo_defaults:
@@ -129,7 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--budget", type=int, default=300)
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--agents", default=AGENTS, help=f"comma-separated (default {AGENTS})")
-    ap.add_argument("--samples", type=int, default=20000, help="random designs for the target (default 20000)")
+    ap.add_argument(
+        "--samples", type=int, default=20000, help="random designs for the target (default 20000)"
+    )
     ap.add_argument("--bo-defaults", action="store_true", help="bo with its own defaults, not suite=small's")
     ap.add_argument("--out", type=Path, required=True, help="CSV of per-run results (appended; resumes)")
     args = ap.parse_args(argv)

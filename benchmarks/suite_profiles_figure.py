@@ -20,11 +20,11 @@ import matplotlib
 import pandas as pd
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from archgym.report import load_sweep, markdown_table  # noqa: E402
-from archgym.scores import run_scores, score_matrix  # noqa: E402
-from archgym.stats import aggregate_scores, performance_profiles  # noqa: E402
+from archgym.report import load_sweep, markdown_table
+from archgym.scores import run_scores, score_matrix
+from archgym.stats import aggregate_scores, performance_profiles
 
 
 def _ci(v: float, lo: float, hi: float) -> str:

@@ -67,7 +67,9 @@ def spec_at(base: TargetSpec, f: float, rounded: bool = False) -> TargetSpec:
     targets = tightened(base.targets, base.modes, f)
     if rounded:
         targets = {k: round_harder(v, base.modes[k]) for k, v in targets.items()}
-    return TargetSpec(targets, base.tolerance, base.modes, base.weights, base.constraints, base.infeasible_reward)
+    return TargetSpec(
+        targets, base.tolerance, base.modes, base.weights, base.constraints, base.infeasible_reward
+    )
 
 
 def anchors(rewards: np.ndarray, budget: int, draws: int = 400, seed: int = 0) -> tuple[float, float, float]:
@@ -78,7 +80,9 @@ def anchors(rewards: np.ndarray, budget: int, draws: int = 400, seed: int = 0) -
     return m, b, (-m / (b - m) if b - m > 1e-12 else -math.inf)
 
 
-def spread_factor(metrics: Sequence[Mapping[str, float] | None], base: TargetSpec, budget: int, floor: float) -> float:
+def spread_factor(
+    metrics: Sequence[Mapping[str, float] | None], base: TargetSpec, budget: int, floor: float
+) -> float:
     """The spread rule's ``f`` (module doc)."""
     rows = []
     for f in FACTORS:

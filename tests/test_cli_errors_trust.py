@@ -98,7 +98,13 @@ def test_a_crashing_job_is_reported_and_the_sweep_goes_on(tmp_path, monkeypatch,
     argv = ["--multirun", *DRAM, "agent._target_=crashy_agent.Crashy", "agent.name=crashy", "seed=0,1"]
     status, err = _run([*argv, f"hydra.sweep.dir={tmp_path / 'sw'}"], capsys)
     assert status == 2, err
-    assert "sweep: 2 jobs: 1 ran, 0 already complete, 0 skipped (directory locked by another run), 1 failed" in err
+    assert (
+        "sweep: 2 jobs: 1 ran, 0 already complete, 0 skipped (directory locked by another run), 1 failed"
+        in err
+    )
     assert "seed=1: RuntimeError: boom in ask" in err
-    done = {p.parent.name.rpartition("seed=")[2]: json.loads(p.read_text())["complete"] for p in (tmp_path / "sw").glob("*/summary.json")}
+    done = {
+        p.parent.name.rpartition("seed=")[2]: json.loads(p.read_text())["complete"]
+        for p in (tmp_path / "sw").glob("*/summary.json")
+    }
     assert done == {"0": True, "1": False}  # the crashed run keeps its summary, to be resumed
