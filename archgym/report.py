@@ -331,7 +331,8 @@ def group_label(row: Any, varying: Sequence[str]) -> str:
     return label + (f" [{', '.join(parts)}]" if parts else "")
 
 
-def _markdown(df: pd.DataFrame) -> str:
+def markdown_table(df: pd.DataFrame) -> str:
+    """A DataFrame as a GitHub markdown table (floats to 4 significant digits)."""
     cols = list(df.columns)
     fmt = lambda v: f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)  # noqa: E731
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -792,7 +793,7 @@ def make_report(
     for name, df in (("agents", agents), ("configs", configs)):
         write_text_atomic(out / f"{name}.csv", df.to_csv(index=False))
         files[f"{name}.csv"] = out / f"{name}.csv"
-    write_text_atomic(out / "agents.md", _markdown(agents.drop(columns=["best_config"])))
+    write_text_atomic(out / "agents.md", markdown_table(agents.drop(columns=["best_config"])))
     files["agents.md"] = out / "agents.md"
     files["best_so_far.png"] = plot_best_so_far(data, out / "best_so_far.png")
     files["lottery.png"] = plot_lottery(data, out / "lottery.png")

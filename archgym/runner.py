@@ -166,6 +166,25 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
+def with_suite_agent_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` with the suite's settings for its agent (``suite.agent_params.<agent name>``) merged
+    over ``agent.params``.
+
+    A suite may set cheaper hyperparameters for an agent at its small budgets (``suite=small``
+    gives BO a lighter acquisition optimiser); they enter ``agent.params`` before the run's
+    fingerprint is taken, so a change to them re-runs that agent's runs. Give another value with
+    ``+suite.agent_params.bo.num_restarts=8``, or drop them all with ``~suite.agent_params``.
+    """
+    out = dict(config)
+    suite, agent = out.get("suite"), out.get("agent")
+    if not isinstance(suite, Mapping) or not isinstance(agent, Mapping):
+        return out
+    params = (suite.get("agent_params") or {}).get(str(agent.get("name")))
+    if params:
+        out["agent"] = {**agent, "params": {**dict(agent.get("params") or {}), **dict(params)}}
+    return out
+
+
 def build(cfg: RunConfig, env: Any = None, agent: AgentFactory | None = None) -> tuple[Any, Agent]:
     """Make the env (on the simulator ``env.simulator`` names) and the agent.
 
@@ -258,7 +277,7 @@ def run_experiment(
     is called with the directory once the run is about to start (the CLI saves the Hydra
     config there).
     """
-    plain = _to_plain(config)
+    plain = with_suite_agent_params(_to_plain(config))
     cfg = RunConfig.from_mapping(plain)
     out = Path(output_dir)
     existed, lock_existed = _first_existing(out), (out / LOCK_FILE).exists()

@@ -9,6 +9,9 @@ tasks (:mod:`archgym.scores`): random search's median best reward at the budget 
 reward any run of any agent reached, measured on the suite's own full run (see
 ``benchmarks/suite_reference.py``).
 
+``suite.agent_params.<agent name>`` sets an agent's hyperparameters for the suite's budgets (the
+runner merges them into ``agent.params``: :func:`archgym.runner.with_suite_agent_params`).
+
 The ``suite`` block itself does not enter a run's fingerprint (:data:`archgym.sweep.VOLATILE_KEYS`):
 what a run uses of it is its resolved ``env`` and ``budget``, so recording references does
 not make complete runs look changed.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from archgym.cli import main
@@ -73,3 +75,36 @@ def test_an_infeasible_best_names_the_violated_constraint():
     )
     feasible = RunSummary(**{**summary.__dict__, "best_metrics": {"bandwidth_gbps": 13.0}})
     assert infeasible_reason(feasible) is None and "no feasible" not in format_summary(feasible)
+
+
+CRASHY = '''
+from archgym.agents.random_search import RandomSearch
+
+
+class Crashy(RandomSearch):
+    """Random search that crashes on seed 1 (a bug in a user's agent, not a config error)."""
+
+    def ask(self):
+        if self.seed == 1:
+            raise RuntimeError("boom in ask")
+        return super().ask()
+'''
+
+
+def test_a_crashing_job_is_reported_and_the_sweep_goes_on(tmp_path, monkeypatch, capsys):
+    (tmp_path / "crashy_agent.py").write_text(CRASHY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    argv = ["--multirun", *DRAM, "agent._target_=crashy_agent.Crashy", "agent.name=crashy", "seed=0,1"]
+    status, err = _run([*argv, f"hydra.sweep.dir={tmp_path / 'sw'}"], capsys)
+    assert status == 2, err
+    assert (
+        "sweep: 2 jobs: 1 ran, 0 already complete, 0 skipped (directory locked by another run), 1 failed"
+        in err
+    )
+    assert "seed=1: RuntimeError: boom in ask" in err
+    done = {
+        p.parent.name.rpartition("seed=")[2]: json.loads(p.read_text())["complete"]
+        for p in (tmp_path / "sw").glob("*/summary.json")
+    }
+    assert done == {"0": True, "1": False}  # the crashed run keeps its summary, to be resumed

@@ -11,9 +11,10 @@ import pytest
 import scipy.stats
 
 from archgym.registry import env_ids
-from archgym.runner import run_experiment
+from archgym.runner import run_experiment, with_suite_agent_params
 from archgym.scores import normalised_score, run_scores, score_matrix
 from archgym.suite import Reference, Suite, Task, available_suites, load_suite, task_config
+from archgym.sweep import fingerprint
 
 pytest.importorskip(
     "rliable", reason="rliable not installed (pip install --no-deps rliable==1.2.0, see Makefile)"
@@ -137,6 +138,16 @@ def test_a_resumed_suite_skips_complete_runs(tmp_path, capsys):
     changed["env"]["kwargs"]["targets"]["latency_ms"] = 1.0  # another target is another run
     with pytest.raises(Exception, match="different config"):
         run_experiment(changed, tmp_path / "run")
+
+
+def test_suite_agent_params_set_that_agents_hyperparameters_and_its_fingerprint():
+    bo = task_config("small", "accelerator", ["agent=bo", "seed=0"])
+    merged = with_suite_agent_params(bo)
+    assert merged["agent"]["params"]["num_restarts"] == 2 and merged["agent"]["params"]["mc_samples"] == 32
+    assert merged["agent"]["params"]["n_initial"] == bo["agent"]["params"]["n_initial"]  # the rest kept
+    assert fingerprint(merged) != fingerprint(bo)  # so changing them re-runs bo's runs
+    rnd = task_config("small", "accelerator", ["agent=random", "seed=0"])
+    assert with_suite_agent_params(rnd) == rnd
 
 
 @pytest.mark.slow

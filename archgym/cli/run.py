@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import tempfile
+import traceback
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -115,6 +116,12 @@ def task(cfg: DictConfig) -> float | None:
             record_job(out, "locked" if isinstance(exc, RunLockedError) else "failed", str(exc))
             return None
         raise SystemExit(status) from None
+    except Exception as exc:  # a simulator or agent crash: in a sweep, one failed job of many
+        if not sweep:
+            raise
+        traceback.print_exc()
+        record_job(out, "failed", f"{type(exc).__name__}: {exc}")
+        return None
     if sweep:
         record_job(out, "complete" if summary.run_id == before else "ran")
     print(format_summary(summary))
@@ -141,7 +148,7 @@ def select_custom_configs(args: list[str]) -> list[str]:
         extra.append("agent=custom")
         if "agent.name" not in keys:  # label the run by the class path
             extra += [f"agent.name={a.partition('=')[2]}" for a in args if a.startswith("agent._target_=")]
-    return extra + args
+    return args + extra  # after any --multirun: Hydra reads its overrides as one run of words
 
 
 def _simulator_override(arg: str) -> str:
