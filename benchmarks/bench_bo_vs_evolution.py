@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 from lottery_targets import round_harder, success_rate, tightened
 
 from archgym.env import unwrap
@@ -76,19 +77,31 @@ def lottery_target(budget: int, samples: int, seed: int = 12345, success: float 
     return chosen
 
 
+def run_label(agent: str, bo_params: dict[str, Any]) -> str:
+    """The agent's name in the CSV: ``bo`` with extra settings is ``bo[q=4,refit_every=4]``."""
+    if agent != "bo" or not bo_params:
+        return agent
+    return "bo[" + ",".join(f"{k}={v}" for k, v in bo_params.items()) + "]"
+
+
 def one_run(
-    agent: str, seed: int, budget: int, targets: dict[str, float], bo_defaults: bool
+    agent: str,
+    seed: int,
+    budget: int,
+    targets: dict[str, float],
+    bo_defaults: bool,
+    bo_params: dict[str, Any],
 ) -> dict[str, Any]:
     env, plain = accelerator(budget, targets)
     params: dict[str, Any] = {}
-    if agent == "bo" and not bo_defaults:
-        params = dict(plain["suite"]["agent_params"]["bo"])
+    if agent == "bo":
+        params = {**({} if bo_defaults else plain["suite"]["agent_params"]["bo"]), **bo_params}
     search = make_agent(agent, unwrap(env).space, seed=seed, **params)
     t0 = time.process_time()
     res = search.run(env, budget, stop_on_success=False)
     best = res.best.reward if res.best is not None and res.best.feasible else 0.0
     return {
-        "agent": agent,
+        "agent": run_label(agent, bo_params),
         "seed": seed,
         "best_reward": float(best),
         "evaluations_to_target": res.first_success_step if res.success else np.nan,
@@ -137,16 +150,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--samples", type=int, default=20000, help="random designs for the target (default 20000)"
     )
     ap.add_argument("--bo-defaults", action="store_true", help="bo with its own defaults, not suite=small's")
+    ap.add_argument(
+        "--bo-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a bo setting on top of those (e.g. q=4, refit_every=4); such runs are named bo[q=4,...] in the CSV",
+    )
     ap.add_argument("--out", type=Path, required=True, help="CSV of per-run results (appended; resumes)")
     args = ap.parse_args(argv)
+    bo_params = {k: yaml.safe_load(v) for k, _, v in (p.partition("=") for p in args.bo_param)}
     targets = lottery_target(args.budget, args.samples)
     done = pd.read_csv(args.out) if args.out.is_file() else pd.DataFrame(columns=["agent", "seed"])
     have = set(zip(done["agent"], done["seed"]))
     for seed in range(args.seeds):
         for agent in args.agents.split(","):
-            if (agent, seed) in have:
+            if (run_label(agent, bo_params), seed) in have:
                 continue
-            row = one_run(agent, seed, args.budget, targets, args.bo_defaults)
+            row = one_run(agent, seed, args.budget, targets, args.bo_defaults, bo_params)
             print(row, flush=True)
             pd.DataFrame([row]).to_csv(args.out, mode="a", header=not args.out.is_file(), index=False)
     runs = pd.read_csv(args.out)
