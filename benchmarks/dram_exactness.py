@@ -27,6 +27,7 @@ from typing import Any
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np
+from bench_dram import RAMULATOR_DESIGN, RAMULATOR_MAPPING  # the benchmark's Ramulator set-up
 
 from archgym.envs.dram import (
     DEFAULT_DESIGN,
@@ -40,16 +41,6 @@ from archgym.envs.dram import (
 from archgym.envs.dram import controller as K
 from archgym.envs.dram.traces import Trace
 
-RAMULATOR_DESIGN = {
-    **DEFAULT_DESIGN,
-    **EXTENDED_DEFAULTS,
-    "scheduler_buffer": "ReadWrite",
-    "request_buffer_size": 32,
-    "scheduler": "GrpFrFcfsWm",
-    "high_watermark": 26,
-    "low_watermark": 5,
-    "row_hit_cap": 16,
-}
 EXT = {**DEFAULT_DESIGN, **EXTENDED_DEFAULTS}
 #: named designs run on the 1M-request traces (each differs from the default in a few knobs)
 DESIGNS: dict[str, dict[str, Any]] = {
@@ -102,7 +93,7 @@ DESIGNS: dict[str, dict[str, Any]] = {
 #: set-ups: (name, simulator arguments)
 SETUPS: dict[str, dict[str, Any]] = {
     "ddr4": {},
-    "ddr4-ramulator-map": {"address_mapping": "RoBaBgCo"},
+    "ddr4-ramulator-map": {"address_mapping": RAMULATOR_MAPPING},
     "ddr4-2ranks": {"ranks": 2},
     "ddr4-2ch": {"channels": 2, "address_mapping": "RoBaCoBgCh"},
     "ddr5": {"device": "DDR5-4800"},
