@@ -961,25 +961,21 @@ def _evaluate_all(
     goal: int,
     out: PairResults,
 ) -> None:
-    per_perm = _SPLIT_OPTIONS if split else 1
-    ws = _scratch(
-        archs.arr_size.shape[1], archs.mem_size.shape[1], archs.bw_max.shape[2], max(1, max_orders) * per_perm
+    n = len(arch_index)
+    _evaluate_range(
+        archs,
+        layer_shape,
+        layer_macs,
+        pair_mac_e,
+        arch_index,
+        layer_index,
+        max_orders,
+        split,
+        goal,
+        out,
+        0,
+        n,
     )
-    for q in range(len(arch_index)):
-        _evaluate_pair(
-            archs,
-            layer_shape,
-            layer_macs,
-            pair_mac_e,
-            arch_index,
-            layer_index,
-            max_orders,
-            per_perm,
-            goal,
-            out,
-            ws,
-            q,
-        )
 
 
 @njit(cache=True, parallel=True)
@@ -998,30 +994,60 @@ def _evaluate_all_threads(
 ) -> None:
     """:func:`_evaluate_all` with the pairs split in ``n_chunks`` runs across numba's threads
     (each with its own scratch; every pair's result is computed exactly as on one thread)."""
-    per_perm = _SPLIT_OPTIONS if split else 1
     n = len(arch_index)
     for c in prange(n_chunks):
-        ws = _scratch(
-            archs.arr_size.shape[1],
-            archs.mem_size.shape[1],
-            archs.bw_max.shape[2],
-            max(1, max_orders) * per_perm,
+        lo, hi = c * n // n_chunks, (c + 1) * n // n_chunks
+        _evaluate_range(
+            archs,
+            layer_shape,
+            layer_macs,
+            pair_mac_e,
+            arch_index,
+            layer_index,
+            max_orders,
+            split,
+            goal,
+            out,
+            lo,
+            hi,
         )
-        for q in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-            _evaluate_pair(
-                archs,
-                layer_shape,
-                layer_macs,
-                pair_mac_e,
-                arch_index,
-                layer_index,
-                max_orders,
-                per_perm,
-                goal,
-                out,
-                ws,
-                q,
-            )
+
+
+@njit(cache=True)
+def _evaluate_range(
+    archs: PackedArchitectures,
+    layer_shape: np.ndarray,
+    layer_macs: np.ndarray,
+    pair_mac_e: np.ndarray,
+    arch_index: np.ndarray,
+    layer_index: np.ndarray,
+    max_orders: int,
+    split: bool,
+    goal: int,
+    out: PairResults,
+    lo: int,
+    hi: int,
+) -> None:
+    """Pairs ``lo..hi-1`` with one scratch: the loop both drivers run."""
+    per_perm = _SPLIT_OPTIONS if split else 1
+    ws = _scratch(
+        archs.arr_size.shape[1], archs.mem_size.shape[1], archs.bw_max.shape[2], max(1, max_orders) * per_perm
+    )
+    for q in range(lo, hi):
+        _evaluate_pair(
+            archs,
+            layer_shape,
+            layer_macs,
+            pair_mac_e,
+            arch_index,
+            layer_index,
+            max_orders,
+            per_perm,
+            goal,
+            out,
+            ws,
+            q,
+        )
 
 
 @njit(cache=True)
