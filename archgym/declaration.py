@@ -71,11 +71,12 @@ class EnvDeclaration:
             lines.append(space.describe())
         if self.space_note:
             lines.append(f"  knobs: {self.space_note}")
-        lines.append("  metrics: " + _metric_list(self.declared_metrics()))
+        lines.append("  metrics: " + metric_list(self.declared_metrics()))
         return "\n".join(lines)
 
 
-def _metric_list(metrics: Sequence[Metric]) -> str:
+def metric_list(metrics: Sequence[Metric]) -> str:
+    """``name [unit, better], ...``: how `archgym envs` shows metrics."""
     return ", ".join(f"{m.name} [{m.unit}, {m.better}]" for m in metrics)
 
 

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from archgym.cli.common import config_options
+from archgym.declaration import metric_list
 from archgym.registry import env_declaration, env_ids
 
 
@@ -41,7 +42,7 @@ def _built_description(env_id: str) -> str:
     env = gymnasium.make(env_id)
     try:
         base = unwrap(env)
-        metrics = ", ".join(f"{m.name} [{m.unit}, {m.better}]" for m in base.simulator.metrics)
+        metrics = metric_list(base.simulator.metrics)
         return f"{env_id}  simulator: {base.simulator.version}\n{base.space.describe()}\n  metrics: {metrics}"
     finally:
         env.close()

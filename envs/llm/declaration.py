@@ -6,27 +6,26 @@ from __future__ import annotations
 from archgym.declaration import EnvDeclaration, factory_defaults
 from archgym.design_space import DesignSpace
 
-from .hardware import dgx_cluster
 from .space import serving_space, training_space
 from .transformers import load_transformer
 
 
 def training_default_space() -> DesignSpace:
     """The training knobs of the factory's default model on its default cluster."""
-    from .env import make_llm_training_env
+    from .env import build_cluster, make_llm_training_env
 
     d = factory_defaults(make_llm_training_env)
-    cluster = dgx_cluster(d["gpu"], d["gpus"], d["gpus_per_node"])
+    cluster = build_cluster(d["gpu"], d["gpus"], d["gpus_per_node"], d["network"])
     model = load_transformer(d["model"], d["seq_len"])
     return training_space(model, cluster, d["search_network"], d["max_cp"])
 
 
 def serving_default_space() -> DesignSpace:
     """The serving knobs of the factory's default model on its default cluster."""
-    from .env import make_llm_serving_env
+    from .env import build_cluster, make_llm_serving_env
 
     d = factory_defaults(make_llm_serving_env)
-    cluster = dgx_cluster(d["gpu"], d["gpus"], d["gpus_per_node"])
+    cluster = build_cluster(d["gpu"], d["gpus"], d["gpus_per_node"], d["network"])
     return serving_space(load_transformer(d["model"]), cluster, d["search_network"])
 
 
