@@ -157,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
     print_costs(costs, args.startup)
+    if args.charge_as not in args.agents.split(","):
+        print(f"\n(no layout: the agents not timed are charged {args.charge_as}'s cost; time it too)")
+        return 0
     runs = {t: k for t, k in runs_per_task(args.suite, args.seeds).items() if t in tasks}
     print_layout(costs, runs, args.charge_as, args.startup)
     return 0
