@@ -4,8 +4,8 @@ For every task of ``conf/suite/<suite>.yaml`` and every agent given, one run (se
 exactly as ``archgym run +suite=SUITE task=TASK agent=AGENT`` builds it (the task's env,
 simulator and budget, the suite's agent parameters) and timed: the env and agent build, and
 the search (and, within it, the first evaluation: numba compiles a kernel there unless its
-on-disk cache is warm). ``--prefix AGENT=N`` stops that agent's runs after N evaluations and extrapolates
-the rest of the budget at the mean cost of the prefix's last quarter of evaluations, marked
+on-disk cache is warm). ``--prefix AGENT=N`` stops that agent's runs after N evaluations and
+extrapolates the rest of the budget at the mean cost of the prefix's last quarter of evaluations, marked
 ``extrapolated``: for an agent whose cost per step grows with its history (bo's GP) this is a
 lower bound. Process start-up (Python, Hydra, imports; ``--startup``) is added per run.
 
@@ -30,7 +30,7 @@ import numpy as np
 from archgym.env import unwrap
 from archgym.errors import ConfigError
 from archgym.registry import agent_entry_points
-from archgym.runner import RunConfig, build
+from archgym.runner import RunConfig, build, with_suite_agent_params
 from archgym.suite import load_suite, task_config
 
 #: what a worker counts per run besides the env, the agent and the search (measured: ``--startup``)
@@ -55,10 +55,16 @@ class Cost:
         return self.evaluations < self.budget
 
 
+def run_config(suite: str, task: str, agent: str) -> RunConfig:
+    """What ``archgym run +suite=SUITE task=TASK agent=AGENT seed=0`` runs (suite agent params merged)."""
+    plain = task_config(suite, task, [f"agent={agent}", "seed=0"])
+    return RunConfig.from_mapping(with_suite_agent_params(plain))
+
+
 def time_run(suite: str, task: str, agent: str, prefix: int | None) -> Cost:
     """Build and run ``agent`` on ``task`` (seed 0) for its budget or the first ``prefix`` evaluations."""
     t0 = time.perf_counter()
-    cfg = RunConfig.from_mapping(task_config(suite, task, [f"agent={agent}", "seed=0"]))
+    cfg = run_config(suite, task, agent)
     env, search = build(cfg)
     built = time.perf_counter() - t0
     stamps: list[float] = []
@@ -92,7 +98,7 @@ def runs_per_task(suite: str, seeds: int) -> dict[str, dict[str, int]]:
 
 def _grid_fits(suite: str, task: str) -> bool:
     try:
-        build(RunConfig.from_mapping(task_config(suite, task, ["agent=grid", "seed=0"])))
+        build(run_config(suite, task, "grid"))
     except ConfigError:
         return False
     return True

@@ -42,3 +42,8 @@ def test_one_suite_task_is_timed_as_the_suite_builds_it():
     c = cost.time_run("small", "llm_serving", "random", prefix=5)
     assert (c.task, c.agent, c.budget, c.evaluations) == ("llm_serving", "random", 48, 5)
     assert c.extrapolated and c.search_s > 0 and c.build_s > 0
+
+
+def test_the_suites_agent_params_reach_the_timed_agent():
+    assert cost.run_config("small", "llm_serving", "bo").agent_params["num_restarts"] == 2
+    assert cost.run_config("standard", "llm_serving", "bo").agent_params["num_restarts"] != 2
