@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
+import yaml
 
 from archgym.registry import env_ids
 from archgym.runner import run_experiment, with_suite_agent_params
 from archgym.scores import normalised_score, run_scores, score_matrix
-from archgym.suite import Reference, Suite, Task, available_suites, load_suite, task_config
+from archgym.suite import Reference, Suite, Task, available_suites, load_suite, suite_dir, task_config
 from archgym.sweep import fingerprint
 
 pytest.importorskip(
@@ -32,6 +33,16 @@ def test_every_suite_task_composes_to_a_registered_env_with_targets(name):
     first = next(iter(suite.tasks))
     cfg = task_config(name, first)
     assert cfg["env"]["id"] == suite.tasks[first].env_id and cfg["budget"] == suite.tasks[first].budget
+
+
+@pytest.mark.parametrize("name", ["small", "standard", "lottery"])
+def test_every_registered_env_is_a_task_of_every_suite(name):
+    """small, standard and lottery cover every env archgym registers, LLM and mapping included."""
+    covered = {t.env_id for t in load_suite(name).tasks.values()}
+    assert set(env_ids()) <= covered
+    raw = yaml.safe_load((suite_dir() / f"{name}.yaml").read_text())
+    swept = raw["hydra"]["sweeper"]["params"]["task"].split(",")
+    assert set(swept) == set(load_suite(name).tasks)
 
 
 def _runs(rewards: dict[str, list[float | None]], task: str = "t", objective: str = "h") -> pd.DataFrame:
