@@ -41,6 +41,10 @@ ZIGZAG_RESNET18 = {
     ("meta_prototype", "default", "latency"): (2722612.0, 1822872656.24),
     ("edge_tpu_like", "default", "latency"): (3050655.0, 1943122810.51),
     ("tesla_npu_like", "default", "latency"): (15152112.0, 4132297661.904),
+    # --opt edp --hardware edge_tpu_like generic_array_cacti ascend_like (2026-12-08)
+    ("edge_tpu_like", "edge_tpu_like", "edp"): (3051851.0, 1902637139.15),
+    ("generic_array_cacti", "default", "edp"): (2888237.0, 673494867.76),
+    ("ascend_like", "ascend_like", "edp"): (3025330.0, 1743110555.12),
 }
 #: our totals / ZigZag's on the same rows when recorded (the test checks our model still
 #: gives them, within 2 %)
@@ -60,6 +64,9 @@ OURS_OVER_ZIGZAG = {
     ("meta_prototype", "default", "latency"): (0.997, 0.964),  # 1.020 before outputs were sized final
     ("edge_tpu_like", "default", "latency"): (0.998, 1.034),
     ("tesla_npu_like", "default", "latency"): (1.000, 0.600),
+    ("edge_tpu_like", "edge_tpu_like", "edp"): (0.997, 1.055),
+    ("generic_array_cacti", "default", "edp"): (1.000, 1.000),
+    ("ascend_like", "ascend_like", "edp"): (0.990, 1.028),
 }
 
 
@@ -292,3 +299,45 @@ def test_conv1_latency_with_final_precision_outputs(hw, mapping):
     conv1 = _resnet18()[0]
     got = evaluate_layers(_arch(hw, mapping), [conv1])[0].latency_cycles / zz_cycles
     assert got == pytest.approx(ratio, rel=0.005)
+
+
+#: ZigZag 3.9.1's latency-goal choice for ResNet-18's layer1.0.conv1 (64 -> 64 channels, 56 x 56):
+#: its temporal loops (innermost first), the loops at or below each memory level per operand,
+#: and its latency (cycles) and energy (pJ), read from ZigZag's ``temporal_mapping`` (``python
+#: benchmarks/bench_accelerator_fidelity.py --network resnet18 --hardware HW --cache zz.json``,
+#: 2026-12-08)
+ZIGZAG_LATENCY_CHOICE = {
+    ("generic_array_cacti", "default"): (
+        [("K", 2), ("C", 2), ("FY", 3), ("FX", 3), ("OY", 56), ("OX", 56)],
+        {"O": [4, 6, 6], "W": [6, 6, 6], "I": [4, 6, 6]},
+        112917.0,
+        47849407.36,
+    ),
+    ("gemm_l1_l3", "gemm_l1_l3"): (
+        [("FX", 3), ("FY", 3), ("OY", 56), ("OX", 56), ("C", 64), ("K", 64)],
+        {"O": [2, 5, 6], "W": [6, 6], "I": [4, 6]},
+        115606179.0,
+        7742961320.96,
+    ),
+}
+
+
+@pytest.mark.parametrize(("hw", "mapping"), sorted(ZIGZAG_LATENCY_CHOICE))
+def test_zigzags_latency_choice_is_faster_and_outside_our_candidates(hw, mapping):
+    """Why our latency-goal energy is 0.65x-0.69x ZigZag's on these files (README, "Why the
+    energy-at-equal-latency gap stays"): ZigZag keeps the strictly fastest mapping. Ours costs
+    ZigZag's choice as ZigZag does (latency within 1e-4, energy within 1.5 %) and faster than
+    our own pick, so it is not among our candidates (LOMA gives a level whole loops); our pick,
+    within the 0.5 % tie band, has 0.86x / 0.46x of its energy."""
+    from archgym.envs.accelerator.hierarchy_model import evaluate_mapping
+
+    loops, bounds, zz_lat, zz_en = ZIGZAG_LATENCY_CHOICE[(hw, mapping)]
+    arch = _arch(hw, mapping)
+    layer = _resnet18()[1]
+    theirs = evaluate_mapping(arch, layer, loops, bounds=bounds)
+    assert theirs.feasible
+    assert theirs.cost.latency_cycles == pytest.approx(zz_lat, rel=1e-4)
+    assert theirs.cost.energy_pj == pytest.approx(zz_en, rel=0.015)
+    ours = evaluate_layers(arch, [layer])[0]
+    assert theirs.cost.latency_cycles < ours.latency_cycles <= theirs.cost.latency_cycles * kernel.TIE
+    assert ours.energy_pj < 0.9 * theirs.cost.energy_pj
