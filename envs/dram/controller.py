@@ -165,6 +165,10 @@ N_STATS = 24
 
 # command kinds
 K_NONE, K_ACT, K_PRE, K_RD, K_WR, K_REFPRE, K_REF = 0, 1, 2, 3, 4, 5, 6
+#: up to this many proposals a channel's fold goes bank by bank, above it by vector reductions
+FEW_PROPOSALS = 4
+# a bank's scheduler pick (``sel``): a queue position, or one of these
+SEL_DIRTY, SEL_NONE = -1, -2
 
 
 @njit(cache=True)
@@ -193,6 +197,15 @@ def _write_mode(m, n_wr, n_rd, hiw, low):
     if not m:
         return n_wr >= hiw or (n_rd == 0 and n_wr > 0)
     return not (n_wr == 0 or (n_wr <= low and n_rd > 0))
+
+
+@njit(cache=True, inline="always")
+def _mark(sel, dirty, n_dirty, c, cb, base):
+    """Queue bank ``cb`` of channel ``c`` for a new scheduler pick (``sel`` -1: once only)."""
+    if sel[cb] != SEL_DIRTY:
+        sel[cb] = SEL_DIRTY
+        dirty[base + n_dirty[c]] = cb
+        n_dirty[c] += 1
 
 
 @njit(cache=True, inline="always")
@@ -314,11 +327,23 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     streak = np.zeros(NBt, np.int64)  # column accesses since the row was opened (row-hit cap)
     q = np.zeros((NBt, QCAP), np.int64)
     qlen = np.zeros(NBt, np.int64)
-    sel = np.full(NBt, -1, np.int64)  # scheduler's pick (queue position); -1 recompute, -2 none
-    bk_kind = np.zeros(NBt, np.int64)  # per-bank proposal: command kind,
+    sel = np.full(NBt, SEL_NONE, np.int64)  # scheduler's pick (queue position) or SEL_*
+    dirty = np.zeros(NBt, np.int64)  # per channel (from c * NBC): banks queued for a new pick
+    n_dirty = np.zeros(C, np.int64)
+    bk_kind = np.zeros(NBt, np.int64)  # per-bank proposal: command kind (K_NONE: none),
     bk_t = np.zeros(NBt, np.int64)  # its bank-local earliest cycle,
-    bk_age = np.zeros(NBt, np.int64)  # and its request (age)
+    bk_age = np.full(NBt, INF, np.int64)  # and its request (age; INF: none)
+    n_prop = np.zeros(C, np.int64)  # banks of the channel with a proposal
+    tt = np.zeros(NBC, np.int64)  # the fold's earliest cycle per bank
+    bk_slot = np.zeros(NBt, np.int64)  # its kind's row and group in ``fl`` (kind * NGC + group)
     gidx = np.arange(NBt) // BPG  # bank -> global bank-group index (no division in the hot loop)
+    NGC = NBC // BPG  # bank groups per channel (all ranks)
+    GPR = NBR // BPG  # bank groups per rank
+    glb = np.arange(NBC) // BPG  # bank of a channel -> its bank group within the channel
+    # earliest cycle of each command kind in each bank group of the channel being folded
+    # (all constraints but the bank's own, and the command bus); K_NONE's row never issues
+    fl = np.zeros((K_REF + 1) * NGC, np.int64)  # [kind * NGC + group]
+    fl[K_NONE * NGC : (K_NONE + 1) * NGC] = INF
     # rank state
     rk_act_ok = np.zeros(NR, np.int64)
     rk_rd_ok = np.zeros(NR, np.int64)
@@ -463,8 +488,88 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 # ---- recompute the channel's best command (all banks), or fold one bank's new
                 # proposal into the cached best (after a request was accepted into that bank)
                 base = c * NBC
+                # ---- new scheduler picks for the banks whose queue or state changed
+                for di in range(n_dirty[c]):
+                    cb = dirty[base + di]
+                    b = cb - base
+                    ql = qlen[cb]
+                    orow = open_row[cb]
+                    p = SEL_NONE
+                    if strict:
+                        sn = snext[c]
+                        if sn >= 0 and bank[sn] == b:
+                            for pp in range(ql):
+                                if q[cb, pp] == sn:
+                                    p = pp
+                                    break
+                    if p == SEL_NONE and ql > 0:
+                        filt = -1
+                        if sched == SCHED_GRP_FRFCFS_WM:
+                            filt = 1 if wmode[c] else 0
+                        hits_ok = orow >= 0 and (hitcap == 0 or streak[cb] <= hitcap)
+                        ld = last_dir[c]
+                        fa = -1
+                        fd = -1
+                        fh = -1
+                        fhd = -1
+                        for pp in range(ql):
+                            r = q[cb, pp]
+                            wr_r = is_write[r]
+                            if filt >= 0 and wr_r != (filt == 1):
+                                continue
+                            if fa < 0:
+                                fa = pp
+                                if sched == SCHED_FIFO or (not hits_ok and sched != SCHED_GRP_FRFCFS):
+                                    break
+                            isdir = ld >= 0 and wr_r == (ld == 1)
+                            if isdir and fd < 0:
+                                fd = pp
+                                if not hits_ok:
+                                    break  # GrpFrFcfs without hits: the oldest in the last direction
+                            if hits_ok and row[r] == orow:
+                                if fh < 0:
+                                    fh = pp
+                                    if sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
+                                        break
+                                if isdir:
+                                    fhd = pp
+                                    break
+                        if sched == SCHED_FIFO:
+                            p = fa
+                        elif sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
+                            p = fh if fh >= 0 else fa
+                        elif sched == SCHED_FRFCFS_GRP:
+                            p = fhd if fhd >= 0 else (fh if fh >= 0 else fa)
+                        else:
+                            p = fhd if fhd >= 0 else (fh if fh >= 0 else (fd if fd >= 0 else fa))
+                        if p < 0:
+                            p = SEL_NONE
+                        elif strict and orow >= 0 and row[q[cb, p]] == orow:
+                            p = SEL_NONE  # a column command out of order: wait
+                    sel[cb] = p
+                    if bk_kind[cb] != K_NONE:
+                        n_prop[c] -= 1
+                    bk_kind[cb] = K_NONE
+                    bk_age[cb] = INF
+                    if p >= 0:
+                        r = q[cb, p]
+                        bk_age[cb] = r
+                        if orow == row[r]:
+                            bk_kind[cb] = K_WR if is_write[r] else K_RD
+                            bk_t[cb] = rdwr_ok[cb]
+                        elif orow >= 0:
+                            bk_kind[cb] = K_PRE
+                            bk_t[cb] = pre_ok[cb]
+                        else:
+                            bk_kind[cb] = K_ACT
+                            bk_t[cb] = act_ok[cb]
+                    bk_slot[cb] = bk_kind[cb] * NGC + glb[b]
+                    if bk_kind[cb] != K_NONE:
+                        n_prop[c] += 1
+                n_dirty[c] = 0
                 tmin = max(now, last_cmd[c] + 1)
                 incremental = valid[c]
+                any_forced = False
                 if incremental:
                     b_lo = inc_b[c]
                     b_hi = b_lo + 1
@@ -488,6 +593,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                             owed = ref_owed[R]
                             forced = owed > max_post or ref_commit[R]
                             forced_r[rk] = forced
+                            any_forced = any_forced or forced
                             want = forced
                             u = ref_ptr[R]
                             rbase = R * NBR
@@ -539,99 +645,49 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                     chv[rk, K_PRE] = w
                     chv[rk, K_RD] = max(max(rk_rd_ok[R], data_free[c] + sw - CL), w)
                     chv[rk, K_WR] = max(max(max(rk_wr_ok[R], ch_wr_ok[c]), data_free[c] + sw - CWL), w)
-                for b in range(b_lo, b_hi):
-                    cb = base + b
-                    ql = qlen[cb]
-                    if ql == 0:
-                        continue
-                    rk = 0
-                    if RK > 1:
-                        rk = b // NBR
-                    if (
-                        not incremental
-                        and forced_r[rk]
-                        and _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG)
-                    ):
-                        continue
-                    if sel[cb] == -1:
-                        # ---- the bank scheduler's pick
-                        orow = open_row[cb]
-                        p = -2
-                        if strict:
-                            sn = snext[c]
-                            if sn >= 0 and bank[sn] == b:
-                                for pp in range(ql):
-                                    if q[cb, pp] == sn:
-                                        p = pp
-                                        break
-                        if p == -2:
-                            filt = -1
-                            if sched == SCHED_GRP_FRFCFS_WM:
-                                filt = 1 if wmode[c] else 0
-                            hits_ok = orow >= 0 and (hitcap == 0 or streak[cb] <= hitcap)
-                            ld = last_dir[c]
-                            fa = -1
-                            fd = -1
-                            fh = -1
-                            fhd = -1
-                            for pp in range(ql):
-                                r = q[cb, pp]
-                                wr_r = is_write[r]
-                                if filt >= 0 and wr_r != (filt == 1):
-                                    continue
-                                if fa < 0:
-                                    fa = pp
-                                    if sched == SCHED_FIFO:
-                                        break
-                                isdir = ld >= 0 and wr_r == (ld == 1)
-                                if isdir and fd < 0:
-                                    fd = pp
-                                if hits_ok and row[r] == orow:
-                                    if fh < 0:
-                                        fh = pp
-                                        if sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
-                                            break
-                                    if isdir:
-                                        fhd = pp
-                                        break
-                            if sched == SCHED_FIFO:
-                                p = fa
-                            elif sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
-                                p = fh if fh >= 0 else fa
-                            elif sched == SCHED_FRFCFS_GRP:
-                                p = fhd if fhd >= 0 else (fh if fh >= 0 else fa)
-                            else:
-                                p = fhd if fhd >= 0 else (fh if fh >= 0 else (fd if fd >= 0 else fa))
-                            if p < 0:
-                                p = -2
-                            elif strict and orow >= 0 and row[q[cb, p]] == orow:
-                                p = -2  # a column command out of order: wait
-                        sel[cb] = p
-                        if p >= 0:
-                            r = q[cb, p]
-                            bk_age[cb] = r
-                            if orow == row[r]:
-                                bk_kind[cb] = K_WR if is_write[r] else K_RD
-                                bk_t[cb] = rdwr_ok[cb]
-                            elif orow >= 0:
-                                bk_kind[cb] = K_PRE
-                                bk_t[cb] = pre_ok[cb]
-                            else:
-                                bk_kind[cb] = K_ACT
-                                bk_t[cb] = act_ok[cb]
-                    if sel[cb] < 0:
-                        continue
-                    t = bk_t[cb]
-                    if t > bt:
-                        continue  # cannot beat the best so far: constraints only add to it
-                    k = bk_kind[cb]
-                    t = max(max(t, tmin), max(chv[rk, k], bgc[k, gidx[cb]]))
-                    a = bk_age[cb]
-                    if (t < bt) | ((t == bt) & (a < bage)):
-                        bt = t
-                        bk = k
-                        bb = b
-                        bage = a
+                won = -1
+                if incremental or any_forced or n_prop[c] <= FEW_PROPOSALS:
+                    # ---- the fold, bank by bank (the banks without a proposal skipped)
+                    for b in range(b_lo, b_hi):
+                        cb = base + b
+                        k = bk_kind[cb]
+                        if k == K_NONE:
+                            continue
+                        rk = 0
+                        if RK > 1:
+                            rk = b // NBR
+                        if any_forced and forced_r[rk] and _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG):
+                            continue
+                        t = max(max(bk_t[cb], tmin), max(chv[rk, k], bgc[k, gidx[cb]]))
+                        a = bk_age[cb]
+                        if (t < bt) | ((t == bt) & (a < bage)):
+                            bt = t
+                            bage = a
+                            won = b
+                else:
+                    # ---- the fold over many proposals: each kind's floor in each bank group,
+                    # then the earliest cycle and the oldest request at it, as reductions
+                    # without data-dependent branches (they vectorise)
+                    for rk in range(RK):
+                        for k in range(K_ACT, K_WR + 1):
+                            f = max(chv[rk, k], tmin)
+                            for gl in range(rk * GPR, (rk + 1) * GPR):
+                                fl[k * NGC + gl] = max(f, bgc[k, c * NGC + gl])
+                    m = INF
+                    for b in range(NBC):
+                        t = max(bk_t[base + b], fl[bk_slot[base + b]])
+                        tt[b] = t
+                        m = min(m, t)
+                    ma = INF
+                    for b in range(NBC):
+                        ma = min(ma, bk_age[base + b] if tt[b] == m else INF)
+                    if m < bt:  # a refresh (age -1) wins ties
+                        bt = m
+                        bage = ma
+                        won = bank[ma]
+                if won >= 0:
+                    bb = won
+                    bk = bk_kind[base + won]
                 best_t[c] = bt
                 best_k[c] = bk
                 best_b[c] = bb
@@ -724,7 +780,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 cnt_wr[c] += 1
             else:
                 cnt_rd[c] += 1
-            sel[cb] = -1
+            _mark(sel, dirty, n_dirty, c, cb, c * NBC)
             ref_chain[R] = False
             woke = False
             if idle_from[R] >= 0:
@@ -744,7 +800,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                     wmode[c] = m
                     mode_changed = True
                     for bb in range(NBC):
-                        sel[c * NBC + bb] = -1
+                        _mark(sel, dirty, n_dirty, c, c * NBC + bb, c * NBC)
             bk = best_k[c]
             if (
                 valid[c]
@@ -779,7 +835,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             for bb in range(NBR):
                 if _in_unit(refpol, u, bb, BPG):
                     cb = rbase + bb
-                    sel[cb] = -1
+                    _mark(sel, dirty, n_dirty, c, cb, c * NBC)
                     if act_ok[cb] < t + ref_dur:
                         act_ok[cb] = t + ref_dur
             if refpol == REF_ALLBANK:
@@ -822,7 +878,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             if busy_until[R] < t + RP:
                 busy_until[R] = t + RP
             int_e[bank_int[cb]] = t
-            sel[cb] = -1
+            _mark(sel, dirty, n_dirty, c, cb, c * NBC)
             stats[S_PRE] += 1
             continue
         g = gidx[cb]
@@ -845,7 +901,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 bgc[K_ACT, g] = t + RRDL
             faw[R, faw_i[R]] = t
             faw_i[R] = (faw_i[R] + 1) & 3
-            sel[cb] = -1
+            _mark(sel, dirty, n_dirty, c, cb, c * NBC)
             stats[S_ACT] += 1
             if n_int == int_s.shape[0]:
                 int_s = _grow(int_s)
@@ -867,7 +923,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             q[cb, pp] = q[cb, pp + 1]
         qlen[cb] = ql - 1
         rk_cnt[R] -= 1
-        sel[cb] = -1
+        _mark(sel, dirty, n_dirty, c, cb, c * NBC)
         tb_valid = False
         wr = k == K_WR
         rk = b // NBR
@@ -906,7 +962,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 stats[S_TURN] += 1  # read/write turnaround on the data bus
             if sched == SCHED_FRFCFS_GRP or sched == SCHED_GRP_FRFCFS:
                 for bb in range(NBC):
-                    sel[base + bb] = -1
+                    _mark(sel, dirty, n_dirty, c, base + bb, base)
         last_dir[c] = dirn
         # page policy: auto-precharge?
         ap = False
@@ -946,13 +1002,13 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 sn = nxt_same[sn]
             snext[c] = sn
             if sn >= 0:
-                sel[base + bank[sn]] = -1
+                _mark(sel, dirty, n_dirty, c, base + bank[sn], base)
         if sched == SCHED_GRP_FRFCFS_WM:
             m = _write_mode(wmode[c], cnt_wr[c], cnt_rd[c], hiw, low)
             if m != wmode[c]:
                 wmode[c] = m
                 for bb in range(NBC):
-                    sel[base + bb] = -1
+                    _mark(sel, dirty, n_dirty, c, base + bb, base)
         if respq == RESPQ_FIFO:
             rel[r] = d_end
             if arb != ARB_REORDER:
