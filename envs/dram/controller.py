@@ -337,6 +337,8 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     tt = np.zeros(NBC, np.int64)  # the fold's earliest cycle per bank
     bk_slot = np.zeros(NBt, np.int64)  # its kind's row and group in ``fl`` (kind * NGC + group)
     gidx = np.arange(NBt) // BPG  # bank -> global bank-group index (no division in the hot loop)
+    rank_of = np.arange(NBt) // NBR  # bank -> global rank index
+    rk_of = np.arange(NBC) // NBR  # bank of a channel -> its rank within the channel
     NGC = NBC // BPG  # bank groups per channel (all ranks)
     GPR = NBR // BPG  # bank groups per rank
     glb = np.arange(NBC) // BPG  # bank of a channel -> its bank group within the channel
@@ -373,7 +375,8 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     data_rank = np.full(C, -1, np.int64)
     wmode = np.zeros(C, np.bool_)
     # bank-group constraints by command kind (rows K_ACT, K_RD, K_WR; other rows stay 0)
-    bgc = np.zeros((K_REF + 1, NBt // BPG), np.int64)
+    NGT = NBt // BPG  # bank groups in all
+    bgc = np.zeros((K_REF + 1) * NGT, np.int64)  # [kind * NGT + global bank group]
     last_dir = np.full(C, -1, np.int64)
     # cached best command per channel
     valid = np.zeros(C, np.bool_)
@@ -655,10 +658,10 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                             continue
                         rk = 0
                         if RK > 1:
-                            rk = b // NBR
+                            rk = rk_of[b]
                         if any_forced and forced_r[rk] and _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG):
                             continue
-                        t = max(max(bk_t[cb], tmin), max(chv[rk, k], bgc[k, gidx[cb]]))
+                        t = max(max(bk_t[cb], tmin), max(chv[rk, k], bgc[k * NGT + gidx[cb]]))
                         a = bk_age[cb]
                         if (t < bt) | ((t == bt) & (a < bage)):
                             bt = t
@@ -672,7 +675,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                         for k in range(K_ACT, K_WR + 1):
                             f = max(chv[rk, k], tmin)
                             for gl in range(rk * GPR, (rk + 1) * GPR):
-                                fl[k * NGC + gl] = max(f, bgc[k, c * NGC + gl])
+                                fl[k * NGC + gl] = max(f, bgc[k * NGT + c * NGC + gl])
                     m = INF
                     for b in range(NBC):
                         t = max(bk_t[base + b], fl[bk_slot[base + b]])
@@ -752,7 +755,8 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             t_send[i] = max(arrival[i], front_free)  # BEGIN_REQ; accepted (END_REQ) at t_next
             x_acc[i] = t_next
             c = chan[i]
-            aq[c, (aq_head[c] + aq_len[c]) % AQCAP] = i
+            tail = aq_head[c] + aq_len[c]
+            aq[c, tail - AQCAP if tail >= AQCAP else tail] = i
             aq_len[c] += 1
             aq_total += 1
             active += 1
@@ -765,14 +769,14 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         if t_B == t_next:
             c = b_c
             h = aq[c, aq_head[c]]
-            aq_head[c] = (aq_head[c] + 1) % AQCAP
+            aq_head[c] = 0 if aq_head[c] + 1 == AQCAP else aq_head[c] + 1
             aq_len[c] -= 1
             aq_total -= 1
             tb_valid = False
             t_acc[h] = t_next
             bh = bank[h]
             cb = c * NBC + bh
-            R = cb // NBR
+            R = rank_of[cb]
             q[cb, qlen[cb]] = h
             qlen[cb] += 1
             rk_cnt[R] += 1
@@ -863,7 +867,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             n_int += 1
             continue
         cb = base + b
-        R = cb // NBR
+        R = rank_of[cb]
         if k == K_REFPRE:
             ref_commit[R] = True
         if k in (K_PRE, K_REFPRE):
@@ -897,8 +901,8 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 act_ok[cb] = t + RC
             if rk_act_ok[R] < t + RRDS:
                 rk_act_ok[R] = t + RRDS
-            if bgc[K_ACT, g] < t + RRDL:
-                bgc[K_ACT, g] = t + RRDL
+            if bgc[K_ACT * NGT + g] < t + RRDL:
+                bgc[K_ACT * NGT + g] = t + RRDL
             faw[R, faw_i[R]] = t
             faw_i[R] = (faw_i[R] + 1) & 3
             _mark(sel, dirty, n_dirty, c, cb, c * NBC)
@@ -926,7 +930,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         _mark(sel, dirty, n_dirty, c, cb, c * NBC)
         tb_valid = False
         wr = k == K_WR
-        rk = b // NBR
+        rk = rk_of[b]
         if data_rank[c] >= 0 and data_rank[c] != rk:
             stats[S_RANKSW] += 1
         data_rank[c] = rk
@@ -936,12 +940,12 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             d_end = t + CWL + BURST
             if rk_wr_ok[R] < t + CCDS:
                 rk_wr_ok[R] = t + CCDS
-            if bgc[K_WR, g] < t + CCDLWR:
-                bgc[K_WR, g] = t + CCDLWR
+            if bgc[K_WR * NGT + g] < t + CCDLWR:
+                bgc[K_WR * NGT + g] = t + CCDLWR
             if rk_rd_ok[R] < d_end + WTRS:
                 rk_rd_ok[R] = d_end + WTRS
-            if bgc[K_RD, g] < d_end + WTRL:
-                bgc[K_RD, g] = d_end + WTRL
+            if bgc[K_RD * NGT + g] < d_end + WTRL:
+                bgc[K_RD * NGT + g] = d_end + WTRL
             tp = max(pre_ok[cb], d_end + WRt)
         else:
             cnt_rd[c] -= 1
@@ -949,8 +953,8 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             d_end = t + CL + BURST
             if rk_rd_ok[R] < t + CCDS:
                 rk_rd_ok[R] = t + CCDS
-            if bgc[K_RD, g] < t + CCDL:
-                bgc[K_RD, g] = t + CCDL
+            if bgc[K_RD * NGT + g] < t + CCDL:
+                bgc[K_RD * NGT + g] = t + CCDL
             if ch_wr_ok[c] < t + RTW:
                 ch_wr_ok[c] = t + RTW
             tp = max(pre_ok[cb], t + RTP)
