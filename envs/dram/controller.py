@@ -200,6 +200,13 @@ def _write_mode(m, n_wr, n_rd, hiw, low):
 
 
 @njit(cache=True, inline="always")
+def _u(i):
+    """``i`` (known >= 0) as an unsigned index: numba then skips its negative-index wrap-around,
+    which keeps loops over arrays free of per-element selects (so they vectorise)."""
+    return np.uint64(i)
+
+
+@njit(cache=True, inline="always")
 def _mark(sel, dirty, n_dirty, c, cb, base):
     """Queue bank ``cb`` of channel ``c`` for a new scheduler pick (``sel`` -1: once only)."""
     if sel[cb] != SEL_DIRTY:
@@ -674,16 +681,18 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                     for rk in range(RK):
                         for k in range(K_ACT, K_WR + 1):
                             f = max(chv[rk, k], tmin)
-                            for gl in range(rk * GPR, (rk + 1) * GPR):
-                                fl[k * NGC + gl] = max(f, bgc[k * NGT + c * NGC + gl])
+                            fo = k * NGC + rk * GPR
+                            bo = k * NGT + c * NGC + rk * GPR
+                            for j in range(GPR):
+                                fl[_u(fo + j)] = max(f, bgc[_u(bo + j)])
                     m = INF
                     for b in range(NBC):
-                        t = max(bk_t[base + b], fl[bk_slot[base + b]])
+                        t = max(bk_t[_u(base + b)], fl[_u(bk_slot[_u(base + b)])])
                         tt[b] = t
                         m = min(m, t)
                     ma = INF
                     for b in range(NBC):
-                        ma = min(ma, bk_age[base + b] if tt[b] == m else INF)
+                        ma = min(ma, bk_age[_u(base + b)] if tt[b] == m else INF)
                     if m < bt:  # a refresh (age -1) wins ties
                         bt = m
                         bage = ma
