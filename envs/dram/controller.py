@@ -207,6 +207,18 @@ def _u(i):
 
 
 @njit(cache=True, inline="always")
+def _send(i, t, arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, aqcap):
+    """The initiator sends request ``i`` (BEGIN_REQ at its arrival, or when the front end is
+    free); the arbiter accepts it at cycle ``t`` (END_REQ) into its channel's queue."""
+    t_send[i] = max(arrival[i], front_free)
+    x_acc[i] = t
+    c = chan[i]
+    tail = aq_head[c] + aq_len[c]
+    aq[c, tail - aqcap if tail >= aqcap else tail] = i
+    aq_len[c] += 1
+
+
+@njit(cache=True, inline="always")
 def _mark(sel, dirty, n_dirty, c, cb, base):
     """Queue bank ``cb`` of channel ``c`` for a new scheduler pick (``sel`` -1: once only)."""
     if sel[cb] != SEL_DIRTY:
@@ -399,7 +411,6 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     aq = np.zeros((C, AQCAP), np.int64)
     aq_head = np.zeros(C, np.int64)
     aq_len = np.zeros(C, np.int64)
-    aq_total = 0
     x_acc = np.zeros(n, np.int64)
     t_send = np.zeros(n, np.int64)
     t_acc = np.zeros(n, np.int64)
@@ -447,6 +458,9 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         stats[S_TFIRST] = arrival[0]
         for R in range(NR):
             idle_from[R] = arrival[0]
+        if arb == ARB_SIMPLE:
+            _send(0, max(arrival[0], 0), arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, AQCAP)
+            nxt = 1
 
     while n_cas < n:
         # ---------------------------------------------------------- next events
@@ -460,13 +474,9 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 if ref_next[R] < t_E:
                     t_E = ref_next[R]
                     e_r = R
-        t_A = INF
-        if nxt < n:
-            if arb == ARB_SIMPLE:
-                if aq_total == 0:
-                    t_A = max(max(arrival[nxt], front_free), now)
-            elif active < maxact:
-                t_A = max(max(arrival[nxt], front_free), now)
+        t_A = INF  # (the Simple arbiter sends at the accept that frees it, see B)
+        if nxt < n and arb != ARB_SIMPLE and active < maxact:
+            t_A = max(max(arrival[nxt], front_free), now)
         if not tb_valid:  # recomputed only after events that change queues or buffers
             t_B = INF
             b_c = -1
@@ -760,19 +770,11 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             continue
         # ---------------------------------------------------------- A: send + arbiter accept
         if t_A == t_next:
-            i = nxt
-            t_send[i] = max(arrival[i], front_free)  # BEGIN_REQ; accepted (END_REQ) at t_next
-            x_acc[i] = t_next
-            c = chan[i]
-            tail = aq_head[c] + aq_len[c]
-            aq[c, tail - AQCAP if tail >= AQCAP else tail] = i
-            aq_len[c] += 1
-            aq_total += 1
+            _send(nxt, t_next, arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, AQCAP)
             active += 1
             tb_valid = False
             nxt += 1
-            if arb != ARB_SIMPLE:
-                front_free = t_next + 1
+            front_free = t_next + 1
             continue
         # ---------------------------------------------------------- B: channel accept
         if t_B == t_next:
@@ -780,7 +782,6 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             h = aq[c, aq_head[c]]
             aq_head[c] = 0 if aq_head[c] + 1 == AQCAP else aq_head[c] + 1
             aq_len[c] -= 1
-            aq_total -= 1
             tb_valid = False
             t_acc[h] = t_next
             bh = bank[h]
@@ -831,7 +832,13 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 valid[c] = False
                 inc_b[c] = -1
             if arb == ARB_SIMPLE:
+                # the arbiter is free: the initiator's next request goes out now (one cycle
+                # later, or at its arrival), whatever happens in between
                 front_free = t_next + 1
+                if nxt < n:
+                    t_a = max(arrival[nxt], front_free)
+                    _send(nxt, t_a, arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, AQCAP)
+                    nxt += 1
             continue
         # ---------------------------------------------------------- C: command
         c = c_c
