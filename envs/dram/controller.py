@@ -214,17 +214,19 @@ def _send(i, t, arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, a
     x_acc[i] = t
     c = chan[i]
     tail = aq_head[c] + aq_len[c]
-    aq[c, tail - aqcap if tail >= aqcap else tail] = i
+    aq[c, tail - aqcap * (tail >= aqcap)] = i
     aq_len[c] += 1
 
 
 @njit(cache=True, inline="always")
-def _mark(sel, dirty, n_dirty, c, cb, base):
-    """Queue bank ``cb`` of channel ``c`` for a new scheduler pick (``sel`` -1: once only)."""
-    if sel[cb] != SEL_DIRTY:
-        sel[cb] = SEL_DIRTY
-        dirty[base + n_dirty[c]] = cb
-        n_dirty[c] += 1
+def _mark(sel, dirty, n_dirty, c, cb, dbase):
+    """Queue bank ``cb`` of channel ``c`` for a new scheduler pick (``sel`` SEL_DIRTY: once only).
+    Branch-free (a bank already queued rewrites the spare slot after the queue), so numba's
+    reference-count pruning removes the array arguments' increments."""
+    new = sel[cb] != SEL_DIRTY
+    sel[cb] = SEL_DIRTY
+    dirty[dbase + n_dirty[c]] = cb
+    n_dirty[c] += new
 
 
 @njit(cache=True, inline="always")
@@ -347,7 +349,8 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     q = np.zeros((NBt, QCAP), np.int64)
     qlen = np.zeros(NBt, np.int64)
     sel = np.full(NBt, SEL_NONE, np.int64)  # scheduler's pick (queue position) or SEL_*
-    dirty = np.zeros(NBt, np.int64)  # per channel (from c * NBC): banks queued for a new pick
+    DQ = NBC + 1  # per channel: banks queued for a new pick, then a spare slot
+    dirty = np.zeros(C * DQ, np.int64)
     n_dirty = np.zeros(C, np.int64)
     bk_kind = np.zeros(NBt, np.int64)  # per-bank proposal: command kind (K_NONE: none),
     bk_t = np.zeros(NBt, np.int64)  # its bank-local earliest cycle,
@@ -510,7 +513,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 base = c * NBC
                 # ---- new scheduler picks for the banks whose queue or state changed
                 for di in range(n_dirty[c]):
-                    cb = dirty[base + di]
+                    cb = dirty[c * DQ + di]
                     b = cb - base
                     ql = qlen[cb]
                     orow = open_row[cb]
@@ -678,7 +681,10 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                             rk = rk_of[b]
                         if any_forced and forced_r[rk] and _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG):
                             continue
-                        t = max(max(bk_t[cb], tmin), max(chv[rk, k], bgc[k * NGT + gidx[cb]]))
+                        t = bk_t[cb]
+                        if t > bt:
+                            continue  # cannot beat the best so far: constraints only add to it
+                        t = max(max(t, tmin), max(chv[rk, k], bgc[k * NGT + gidx[cb]]))
                         a = bk_age[cb]
                         if (t < bt) | ((t == bt) & (a < bage)):
                             bt = t
@@ -794,7 +800,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 cnt_wr[c] += 1
             else:
                 cnt_rd[c] += 1
-            _mark(sel, dirty, n_dirty, c, cb, c * NBC)
+            _mark(sel, dirty, n_dirty, c, cb, c * DQ)
             ref_chain[R] = False
             woke = False
             if idle_from[R] >= 0:
@@ -814,7 +820,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                     wmode[c] = m
                     mode_changed = True
                     for bb in range(NBC):
-                        _mark(sel, dirty, n_dirty, c, c * NBC + bb, c * NBC)
+                        _mark(sel, dirty, n_dirty, c, c * NBC + bb, c * DQ)
             bk = best_k[c]
             if (
                 valid[c]
@@ -855,7 +861,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             for bb in range(NBR):
                 if _in_unit(refpol, u, bb, BPG):
                     cb = rbase + bb
-                    _mark(sel, dirty, n_dirty, c, cb, c * NBC)
+                    _mark(sel, dirty, n_dirty, c, cb, c * DQ)
                     if act_ok[cb] < t + ref_dur:
                         act_ok[cb] = t + ref_dur
             if refpol == REF_ALLBANK:
@@ -898,7 +904,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             if busy_until[R] < t + RP:
                 busy_until[R] = t + RP
             int_e[bank_int[cb]] = t
-            _mark(sel, dirty, n_dirty, c, cb, c * NBC)
+            _mark(sel, dirty, n_dirty, c, cb, c * DQ)
             stats[S_PRE] += 1
             continue
         g = gidx[cb]
@@ -921,7 +927,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 bgc[K_ACT * NGT + g] = t + RRDL
             faw[R, faw_i[R]] = t
             faw_i[R] = (faw_i[R] + 1) & 3
-            _mark(sel, dirty, n_dirty, c, cb, c * NBC)
+            _mark(sel, dirty, n_dirty, c, cb, c * DQ)
             stats[S_ACT] += 1
             if n_int == int_s.shape[0]:
                 int_s = _grow(int_s)
@@ -943,7 +949,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             q[cb, pp] = q[cb, pp + 1]
         qlen[cb] = ql - 1
         rk_cnt[R] -= 1
-        _mark(sel, dirty, n_dirty, c, cb, c * NBC)
+        _mark(sel, dirty, n_dirty, c, cb, c * DQ)
         tb_valid = False
         wr = k == K_WR
         rk = rk_of[b]
@@ -982,7 +988,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 stats[S_TURN] += 1  # read/write turnaround on the data bus
             if sched == SCHED_FRFCFS_GRP or sched == SCHED_GRP_FRFCFS:
                 for bb in range(NBC):
-                    _mark(sel, dirty, n_dirty, c, base + bb, base)
+                    _mark(sel, dirty, n_dirty, c, base + bb, c * DQ)
         last_dir[c] = dirn
         # page policy: auto-precharge?
         ap = False
@@ -1022,13 +1028,13 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                 sn = nxt_same[sn]
             snext[c] = sn
             if sn >= 0:
-                _mark(sel, dirty, n_dirty, c, base + bank[sn], base)
+                _mark(sel, dirty, n_dirty, c, base + bank[sn], c * DQ)
         if sched == SCHED_GRP_FRFCFS_WM:
             m = _write_mode(wmode[c], cnt_wr[c], cnt_rd[c], hiw, low)
             if m != wmode[c]:
                 wmode[c] = m
                 for bb in range(NBC):
-                    _mark(sel, dirty, n_dirty, c, base + bb, base)
+                    _mark(sel, dirty, n_dirty, c, base + bb, c * DQ)
         if respq == RESPQ_FIFO:
             rel[r] = d_end
             if arb != ARB_REORDER:
