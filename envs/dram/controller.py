@@ -465,617 +465,619 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
             _send(0, max(arrival[0], 0), arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, AQCAP)
             nxt = 1
 
-    while n_cas < n:
-        # ---------------------------------------------------------- next events
-        t_D = INF
-        if arb != ARB_SIMPLE and heap_n > 0:
-            t_D = heap[0]
-        t_E = INF
-        e_r = -1
-        if refpol != REF_NONE:
-            for R in range(NR):
-                if ref_next[R] < t_E:
-                    t_E = ref_next[R]
-                    e_r = R
-        t_A = INF  # (the Simple arbiter sends at the accept that frees it, see B)
-        if nxt < n and arb != ARB_SIMPLE and active < maxact:
-            t_A = max(max(arrival[nxt], front_free), now)
-        if not tb_valid:  # recomputed only after events that change queues or buffers
-            t_B = INF
-            b_c = -1
+    while n_cas < n and stats[S_ERR] == 0:
+        # the event loop runs in stretches: a stretch ends when the interval arrays are full, they
+        # grow here (arrays reassigned inside the hot loop would be reference-counted there)
+        if n_int == int_s.shape[0]:
+            int_s = _grow(int_s)
+            int_e = _grow(int_e)
+            int_c = _grow(int_c)
+        while n_cas < n:
+            if n_int == int_s.shape[0]:
+                break  # an event may add one interval: grow first
+            # ---------------------------------------------------------- next events
+            t_D = INF
+            if arb != ARB_SIMPLE and heap_n > 0:
+                t_D = heap[0]
+            t_E = INF
+            e_r = -1
+            if refpol != REF_NONE:
+                for R in range(NR):
+                    if ref_next[R] < t_E:
+                        t_E = ref_next[R]
+                        e_r = R
+            t_A = INF  # (the Simple arbiter sends at the accept that frees it, see B)
+            if nxt < n and arb != ARB_SIMPLE and active < maxact:
+                t_A = max(max(arrival[nxt], front_free), now)
+            if not tb_valid:  # recomputed only after events that change queues or buffers
+                t_B = INF
+                b_c = -1
+                for c in range(C):
+                    if aq_len[c] > 0:
+                        h = aq[c, aq_head[c]]
+                        cb = c * NBC + bank[h]
+                        room = False
+                        if buforg == BUF_BANKWISE:
+                            room = qlen[cb] < bufsize
+                        elif buforg == BUF_READWRITE:
+                            if is_write[h]:
+                                room = cnt_wr[c] < bufsize
+                            else:
+                                room = cnt_rd[c] < bufsize
+                        else:
+                            room = cnt_rd[c] + cnt_wr[c] < bufsize
+                        if room:
+                            tb = max(x_acc[h] + DFW, now)
+                            if tb < t_B:
+                                t_B = tb
+                                b_c = c
+                tb_valid = True
+            # command proposals
+            t_C = INF
+            c_c = -1
             for c in range(C):
-                if aq_len[c] > 0:
-                    h = aq[c, aq_head[c]]
-                    cb = c * NBC + bank[h]
-                    room = False
-                    if buforg == BUF_BANKWISE:
-                        room = qlen[cb] < bufsize
-                    elif buforg == BUF_READWRITE:
-                        if is_write[h]:
-                            room = cnt_wr[c] < bufsize
-                        else:
-                            room = cnt_rd[c] < bufsize
-                    else:
-                        room = cnt_rd[c] + cnt_wr[c] < bufsize
-                    if room:
-                        tb = max(x_acc[h] + DFW, now)
-                        if tb < t_B:
-                            t_B = tb
-                            b_c = c
-            tb_valid = True
-        # command proposals
-        t_C = INF
-        c_c = -1
-        for c in range(C):
-            if not valid[c] or inc_b[c] >= 0:
-                # ---- recompute the channel's best command (all banks), or fold one bank's new
-                # proposal into the cached best (after a request was accepted into that bank)
-                base = c * NBC
-                # ---- new scheduler picks for the banks whose queue or state changed
-                for di in range(n_dirty[c]):
-                    cb = dirty[c * DQ + di]
-                    b = cb - base
-                    ql = qlen[cb]
-                    orow = open_row[cb]
-                    p = SEL_NONE
-                    if strict:
-                        sn = snext[c]
-                        if sn >= 0 and bank[sn] == b:
+                if not valid[c] or inc_b[c] >= 0:
+                    # ---- recompute the channel's best command (all banks), or fold one bank's new
+                    # proposal into the cached best (after a request was accepted into that bank)
+                    base = c * NBC
+                    # ---- new scheduler picks for the banks whose queue or state changed
+                    for di in range(n_dirty[c]):
+                        cb = dirty[c * DQ + di]
+                        b = cb - base
+                        ql = qlen[cb]
+                        orow = open_row[cb]
+                        p = SEL_NONE
+                        if strict:
+                            sn = snext[c]
+                            if sn >= 0 and bank[sn] == b:
+                                for pp in range(ql):
+                                    if q[cb, pp] == sn:
+                                        p = pp
+                                        break
+                        if p == SEL_NONE and ql > 0:
+                            filt = -1
+                            if sched == SCHED_GRP_FRFCFS_WM:
+                                filt = 1 if wmode[c] else 0
+                            hits_ok = orow >= 0 and (hitcap == 0 or streak[cb] <= hitcap)
+                            ld = last_dir[c]
+                            fa = -1
+                            fd = -1
+                            fh = -1
+                            fhd = -1
                             for pp in range(ql):
-                                if q[cb, pp] == sn:
-                                    p = pp
-                                    break
-                    if p == SEL_NONE and ql > 0:
-                        filt = -1
-                        if sched == SCHED_GRP_FRFCFS_WM:
-                            filt = 1 if wmode[c] else 0
-                        hits_ok = orow >= 0 and (hitcap == 0 or streak[cb] <= hitcap)
-                        ld = last_dir[c]
-                        fa = -1
-                        fd = -1
-                        fh = -1
-                        fhd = -1
-                        for pp in range(ql):
-                            r = q[cb, pp]
-                            wr_r = is_write[r]
-                            if filt >= 0 and wr_r != (filt == 1):
-                                continue
-                            if fa < 0:
-                                fa = pp
-                                if sched == SCHED_FIFO or (not hits_ok and sched != SCHED_GRP_FRFCFS):
-                                    break
-                            isdir = ld >= 0 and wr_r == (ld == 1)
-                            if isdir and fd < 0:
-                                fd = pp
-                                if not hits_ok:
-                                    break  # GrpFrFcfs without hits: the oldest in the last direction
-                            if hits_ok and row[r] == orow:
-                                if fh < 0:
-                                    fh = pp
-                                    if sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
+                                r = q[cb, pp]
+                                wr_r = is_write[r]
+                                if filt >= 0 and wr_r != (filt == 1):
+                                    continue
+                                if fa < 0:
+                                    fa = pp
+                                    if sched == SCHED_FIFO or (not hits_ok and sched != SCHED_GRP_FRFCFS):
                                         break
-                                if isdir:
-                                    fhd = pp
-                                    break
-                        if sched == SCHED_FIFO:
-                            p = fa
-                        elif sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
-                            p = fh if fh >= 0 else fa
-                        elif sched == SCHED_FRFCFS_GRP:
-                            p = fhd if fhd >= 0 else (fh if fh >= 0 else fa)
-                        else:
-                            p = fhd if fhd >= 0 else (fh if fh >= 0 else (fd if fd >= 0 else fa))
-                        if p < 0:
-                            p = SEL_NONE
-                        elif strict and orow >= 0 and row[q[cb, p]] == orow:
-                            p = SEL_NONE  # a column command out of order: wait
-                    sel[cb] = p
-                    if bk_kind[cb] != K_NONE:
-                        n_prop[c] -= 1
-                    bk_kind[cb] = K_NONE
-                    bk_age[cb] = INF
-                    if p >= 0:
-                        r = q[cb, p]
-                        bk_age[cb] = r
-                        if orow == row[r]:
-                            bk_kind[cb] = K_WR if is_write[r] else K_RD
-                            bk_t[cb] = rdwr_ok[cb]
-                        elif orow >= 0:
-                            bk_kind[cb] = K_PRE
-                            bk_t[cb] = pre_ok[cb]
-                        else:
-                            bk_kind[cb] = K_ACT
-                            bk_t[cb] = act_ok[cb]
-                    bk_slot[cb] = bk_kind[cb] * NGC + glb[b]
-                    if bk_kind[cb] != K_NONE:
-                        n_prop[c] += 1
-                n_dirty[c] = 0
-                tmin = max(now, last_cmd[c] + 1)
-                incremental = valid[c]
-                any_forced = False
-                if incremental:
-                    b_lo = inc_b[c]
-                    b_hi = b_lo + 1
-                    bt = best_t[c]
-                    bk = best_k[c]
-                    bb = best_b[c]
-                    bage = best_age[c]
-                else:
-                    stats[S_RECOMP] += 1
-                    b_lo = 0
-                    b_hi = NBC
-                    bt = INF
-                    bk = K_NONE
-                    bb = -1
-                    bage = INF
-                    for rk in range(RK):
-                        forced_r[rk] = False
-                    if refpol != REF_NONE:
+                                isdir = ld >= 0 and wr_r == (ld == 1)
+                                if isdir and fd < 0:
+                                    fd = pp
+                                    if not hits_ok:
+                                        break  # GrpFrFcfs without hits: the oldest in the last direction
+                                if hits_ok and row[r] == orow:
+                                    if fh < 0:
+                                        fh = pp
+                                        if sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
+                                            break
+                                    if isdir:
+                                        fhd = pp
+                                        break
+                            if sched == SCHED_FIFO:
+                                p = fa
+                            elif sched == SCHED_FRFCFS or sched == SCHED_GRP_FRFCFS_WM:
+                                p = fh if fh >= 0 else fa
+                            elif sched == SCHED_FRFCFS_GRP:
+                                p = fhd if fhd >= 0 else (fh if fh >= 0 else fa)
+                            else:
+                                p = fhd if fhd >= 0 else (fh if fh >= 0 else (fd if fd >= 0 else fa))
+                            if p < 0:
+                                p = SEL_NONE
+                            elif strict and orow >= 0 and row[q[cb, p]] == orow:
+                                p = SEL_NONE  # a column command out of order: wait
+                        sel[cb] = p
+                        if bk_kind[cb] != K_NONE:
+                            n_prop[c] -= 1
+                        bk_kind[cb] = K_NONE
+                        bk_age[cb] = INF
+                        if p >= 0:
+                            r = q[cb, p]
+                            bk_age[cb] = r
+                            if orow == row[r]:
+                                bk_kind[cb] = K_WR if is_write[r] else K_RD
+                                bk_t[cb] = rdwr_ok[cb]
+                            elif orow >= 0:
+                                bk_kind[cb] = K_PRE
+                                bk_t[cb] = pre_ok[cb]
+                            else:
+                                bk_kind[cb] = K_ACT
+                                bk_t[cb] = act_ok[cb]
+                        bk_slot[cb] = bk_kind[cb] * NGC + glb[b]
+                        if bk_kind[cb] != K_NONE:
+                            n_prop[c] += 1
+                    n_dirty[c] = 0
+                    tmin = max(now, last_cmd[c] + 1)
+                    incremental = valid[c]
+                    any_forced = False
+                    if incremental:
+                        b_lo = inc_b[c]
+                        b_hi = b_lo + 1
+                        bt = best_t[c]
+                        bk = best_k[c]
+                        bb = best_b[c]
+                        bage = best_age[c]
+                    else:
+                        stats[S_RECOMP] += 1
+                        b_lo = 0
+                        b_hi = NBC
+                        bt = INF
+                        bk = K_NONE
+                        bb = -1
+                        bage = INF
                         for rk in range(RK):
-                            R = c * RK + rk
-                            owed = ref_owed[R]
-                            forced = owed > max_post or ref_commit[R]
-                            forced_r[rk] = forced
-                            any_forced = any_forced or forced
-                            want = forced
-                            u = ref_ptr[R]
-                            rbase = R * NBR
-                            if not want and (owed > 0 or (ref_chain[R] and owed > -max_pull)):
-                                idle = True
-                                for b in range(NBR):
-                                    if qlen[rbase + b] > 0 and _in_unit(refpol, u, b, BPG):
-                                        idle = False
-                                        break
-                                want = idle
-                            if want:
-                                t_ref = max(tmin, rk_wake[R])
-                                if refpol != REF_ALLBANK:
-                                    t_ref = max(t_ref, rk_act_ok[R])
-                                any_open = False
-                                tpre = INF
-                                bpre = -1
-                                for b in range(NBR):
-                                    if not _in_unit(refpol, u, b, BPG):
-                                        continue
-                                    cb = rbase + b
-                                    if open_row[cb] >= 0:
-                                        tp = max(max(pre_ok[cb], tmin), rk_wake[R])
-                                        if not any_open or tp < tpre:
-                                            tpre = tp
-                                            bpre = rk * NBR + b
-                                        any_open = True
-                                    elif act_ok[cb] > t_ref:
-                                        t_ref = act_ok[cb]
-                                if any_open:
-                                    if tpre < bt:
-                                        bt = tpre
-                                        bk = K_REFPRE
-                                        bb = bpre
+                            forced_r[rk] = False
+                        if refpol != REF_NONE:
+                            for rk in range(RK):
+                                R = c * RK + rk
+                                owed = ref_owed[R]
+                                forced = owed > max_post or ref_commit[R]
+                                forced_r[rk] = forced
+                                any_forced = any_forced or forced
+                                want = forced
+                                u = ref_ptr[R]
+                                rbase = R * NBR
+                                if not want and (owed > 0 or (ref_chain[R] and owed > -max_pull)):
+                                    idle = True
+                                    for b in range(NBR):
+                                        if qlen[rbase + b] > 0 and _in_unit(refpol, u, b, BPG):
+                                            idle = False
+                                            break
+                                    want = idle
+                                if want:
+                                    t_ref = max(tmin, rk_wake[R])
+                                    if refpol != REF_ALLBANK:
+                                        t_ref = max(t_ref, rk_act_ok[R])
+                                    any_open = False
+                                    tpre = INF
+                                    bpre = -1
+                                    for b in range(NBR):
+                                        if not _in_unit(refpol, u, b, BPG):
+                                            continue
+                                        cb = rbase + b
+                                        if open_row[cb] >= 0:
+                                            tp = max(max(pre_ok[cb], tmin), rk_wake[R])
+                                            if not any_open or tp < tpre:
+                                                tpre = tp
+                                                bpre = rk * NBR + b
+                                            any_open = True
+                                        elif act_ok[cb] > t_ref:
+                                            t_ref = act_ok[cb]
+                                    if any_open:
+                                        if tpre < bt:
+                                            bt = tpre
+                                            bk = K_REFPRE
+                                            bb = bpre
+                                            bage = -1
+                                    elif t_ref < bt:
+                                        bt = t_ref
+                                        bk = K_REF
+                                        bb = rk
                                         bage = -1
-                                elif t_ref < bt:
-                                    bt = t_ref
-                                    bk = K_REF
-                                    bb = rk
-                                    bage = -1
-                # per-rank floors of each command kind: rank timing, data bus, power-down exit
-                for rk in range(RK):
-                    R = c * RK + rk
-                    w = rk_wake[R]
-                    sw = np.int64(0)
-                    if data_rank[c] >= 0 and data_rank[c] != rk:
-                        sw = RTRS
-                    chv[rk, K_ACT] = max(max(rk_act_ok[R], faw[R, faw_i[R]] + FAW), w)
-                    chv[rk, K_PRE] = w
-                    chv[rk, K_RD] = max(max(rk_rd_ok[R], data_free[c] + sw - CL), w)
-                    chv[rk, K_WR] = max(max(max(rk_wr_ok[R], ch_wr_ok[c]), data_free[c] + sw - CWL), w)
-                won = -1
-                if incremental or any_forced or n_prop[c] <= FEW_PROPOSALS:
-                    # ---- the fold, bank by bank (the banks without a proposal skipped)
-                    for b in range(b_lo, b_hi):
-                        cb = base + b
-                        k = bk_kind[cb]
-                        if k == K_NONE:
-                            continue
-                        rk = 0
-                        if RK > 1:
-                            rk = rk_of[b]
-                        if any_forced and forced_r[rk] and _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG):
-                            continue
-                        t = bk_t[cb]
-                        if t > bt:
-                            continue  # cannot beat the best so far: constraints only add to it
-                        t = max(max(t, tmin), max(chv[rk, k], bgc[k * NGT + gidx[cb]]))
-                        a = bk_age[cb]
-                        if (t < bt) | ((t == bt) & (a < bage)):
-                            bt = t
-                            bage = a
-                            won = b
-                else:
-                    # ---- the fold over many proposals: each kind's floor in each bank group,
-                    # then the earliest cycle and the oldest request at it, as reductions
-                    # without data-dependent branches (they vectorise)
+                    # per-rank floors of each command kind: rank timing, data bus, power-down exit
                     for rk in range(RK):
-                        for k in range(K_ACT, K_WR + 1):
-                            f = max(chv[rk, k], tmin)
-                            fo = k * NGC + rk * GPR
-                            bo = k * NGT + c * NGC + rk * GPR
-                            for j in range(GPR):
-                                fl[_u(fo + j)] = max(f, bgc[_u(bo + j)])
-                    m = INF
-                    for b in range(NBC):
-                        t = max(bk_t[_u(base + b)], fl[_u(bk_slot[_u(base + b)])])
-                        tt[b] = t
-                        m = min(m, t)
-                    ma = INF
-                    for b in range(NBC):
-                        ma = min(ma, bk_age[_u(base + b)] if tt[b] == m else INF)
-                    if m < bt:  # a refresh (age -1) wins ties
-                        bt = m
-                        bage = ma
-                        won = bank[ma]
-                if won >= 0:
-                    bb = won
-                    bk = bk_kind[base + won]
-                best_t[c] = bt
-                best_k[c] = bk
-                best_b[c] = bb
-                best_age[c] = bage
-                valid[c] = True
-                inc_b[c] = -1
-            if best_t[c] < t_C:
-                t_C = best_t[c]
-                c_c = c
+                        R = c * RK + rk
+                        w = rk_wake[R]
+                        sw = np.int64(0)
+                        if data_rank[c] >= 0 and data_rank[c] != rk:
+                            sw = RTRS
+                        chv[rk, K_ACT] = max(max(rk_act_ok[R], faw[R, faw_i[R]] + FAW), w)
+                        chv[rk, K_PRE] = w
+                        chv[rk, K_RD] = max(max(rk_rd_ok[R], data_free[c] + sw - CL), w)
+                        chv[rk, K_WR] = max(max(max(rk_wr_ok[R], ch_wr_ok[c]), data_free[c] + sw - CWL), w)
+                    won = -1
+                    if incremental or any_forced or n_prop[c] <= FEW_PROPOSALS:
+                        # ---- the fold, bank by bank (the banks without a proposal skipped)
+                        for b in range(b_lo, b_hi):
+                            cb = base + b
+                            k = bk_kind[cb]
+                            if k == K_NONE:
+                                continue
+                            rk = 0
+                            if RK > 1:
+                                rk = rk_of[b]
+                            if any_forced and forced_r[rk]:
+                                if _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG):
+                                    continue  # its refresh is forced: the bank takes no request
+                            t = bk_t[cb]
+                            if t > bt:
+                                continue  # cannot beat the best so far: constraints only add to it
+                            t = max(max(t, tmin), max(chv[rk, k], bgc[k * NGT + gidx[cb]]))
+                            a = bk_age[cb]
+                            if (t < bt) | ((t == bt) & (a < bage)):
+                                bt = t
+                                bage = a
+                                won = b
+                    else:
+                        # ---- the fold over many proposals: each kind's floor in each bank group,
+                        # then the earliest cycle and the oldest request at it, as reductions
+                        # without data-dependent branches (they vectorise)
+                        for rk in range(RK):
+                            for k in range(K_ACT, K_WR + 1):
+                                f = max(chv[rk, k], tmin)
+                                fo = k * NGC + rk * GPR
+                                bo = k * NGT + c * NGC + rk * GPR
+                                for j in range(GPR):
+                                    fl[_u(fo + j)] = max(f, bgc[_u(bo + j)])
+                        m = INF
+                        for b in range(NBC):
+                            t = max(bk_t[_u(base + b)], fl[_u(bk_slot[_u(base + b)])])
+                            tt[b] = t
+                            m = min(m, t)
+                        ma = INF
+                        for b in range(NBC):
+                            ma = min(ma, bk_age[_u(base + b)] if tt[b] == m else INF)
+                        if m < bt:  # a refresh (age -1) wins ties
+                            bt = m
+                            bage = ma
+                            won = bank[ma]
+                    if won >= 0:
+                        bb = won
+                        bk = bk_kind[base + won]
+                    best_t[c] = bt
+                    best_k[c] = bk
+                    best_b[c] = bb
+                    best_age[c] = bage
+                    valid[c] = True
+                    inc_b[c] = -1
+                if best_t[c] < t_C:
+                    t_C = best_t[c]
+                    c_c = c
 
-        t_next = min(min(t_D, t_E), min(min(t_A, t_B), t_C))
-        if t_next >= INF:
-            stats[S_ERR] = 1  # deadlock: nothing can ever happen (a bug)
-            break
-        now = t_next
-        stats[S_EVENTS] += 1
+            t_next = min(min(t_D, t_E), min(min(t_A, t_B), t_C))
+            if t_next >= INF:
+                stats[S_ERR] = 1  # deadlock: nothing can ever happen (a bug)
+                break
+            now = t_next
+            stats[S_EVENTS] += 1
 
-        # ---------------------------------------------------------- D: delivery
-        if t_D == t_next:
-            heap_n -= 1  # pop the heap's minimum
-            heap[0] = heap[heap_n]
-            i = 0
-            while True:
-                lft = 2 * i + 1
-                if lft >= heap_n:
-                    break
-                m = lft
-                if lft + 1 < heap_n and heap[lft + 1] < heap[lft]:
-                    m = lft + 1
-                if heap[i] <= heap[m]:
-                    break
-                tmp = heap[m]
-                heap[m] = heap[i]
-                heap[i] = tmp
-                i = m
-            active -= 1
-            continue
-        # ---------------------------------------------------------- E: refresh tick
-        if t_E == t_next:
-            R = e_r
-            ref_owed[R] += 1
-            ref_next[R] += ref_interval
-            c = R // RK
-            valid[c] = False
-            if (
-                pdpol != PD_NONE
-                and idle_from[R] >= 0
-                and (ref_owed[R] > 0 or (ref_chain[R] and ref_owed[R] > -max_pull))
-            ):
-                # the idle rank will refresh now: leave power-down first
-                s = idle_from[R] + pdto
-                if now > s:
-                    _charge_power_down(stats, open_row, R, NBR, now - s)
-                    stats[S_PDN] += 1
-                    if rk_wake[R] < now + XP:
-                        rk_wake[R] = now + XP
-                idle_from[R] = -1
-            continue
-        # ---------------------------------------------------------- A: send + arbiter accept
-        if t_A == t_next:
-            _send(nxt, t_next, arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, AQCAP)
-            active += 1
-            tb_valid = False
-            nxt += 1
-            front_free = t_next + 1
-            continue
-        # ---------------------------------------------------------- B: channel accept
-        if t_B == t_next:
-            c = b_c
-            h = aq[c, aq_head[c]]
-            aq_head[c] = 0 if aq_head[c] + 1 == AQCAP else aq_head[c] + 1
-            aq_len[c] -= 1
-            tb_valid = False
-            t_acc[h] = t_next
-            bh = bank[h]
-            cb = c * NBC + bh
-            R = rank_of[cb]
-            q[cb, qlen[cb]] = h
-            qlen[cb] += 1
-            rk_cnt[R] += 1
-            if is_write[h]:
-                cnt_wr[c] += 1
-            else:
-                cnt_rd[c] += 1
-            _mark(sel, dirty, n_dirty, c, cb, c * DQ)
-            ref_chain[R] = False
-            woke = False
-            if idle_from[R] >= 0:
-                if pdpol != PD_NONE:
+            # ---------------------------------------------------------- D: delivery
+            if t_D == t_next:
+                heap_n -= 1  # pop the heap's minimum
+                heap[0] = heap[heap_n]
+                i = 0
+                while True:
+                    lft = 2 * i + 1
+                    if lft >= heap_n:
+                        break
+                    m = lft
+                    if lft + 1 < heap_n and heap[lft + 1] < heap[lft]:
+                        m = lft + 1
+                    if heap[i] <= heap[m]:
+                        break
+                    tmp = heap[m]
+                    heap[m] = heap[i]
+                    heap[i] = tmp
+                    i = m
+                active -= 1
+                continue
+            # ---------------------------------------------------------- E: refresh tick
+            if t_E == t_next:
+                R = e_r
+                ref_owed[R] += 1
+                ref_next[R] += ref_interval
+                c = R // RK
+                valid[c] = False
+                if (
+                    pdpol != PD_NONE
+                    and idle_from[R] >= 0
+                    and (ref_owed[R] > 0 or (ref_chain[R] and ref_owed[R] > -max_pull))
+                ):
+                    # the idle rank will refresh now: leave power-down first
                     s = idle_from[R] + pdto
-                    if now > s:  # the rank was in power-down since s: exit costs tXP
+                    if now > s:
                         _charge_power_down(stats, open_row, R, NBR, now - s)
                         stats[S_PDN] += 1
                         if rk_wake[R] < now + XP:
                             rk_wake[R] = now + XP
-                        woke = True
-                idle_from[R] = -1
-            mode_changed = False
+                    idle_from[R] = -1
+                continue
+            # ---------------------------------------------------------- A: send + arbiter accept
+            if t_A == t_next:
+                _send(nxt, t_next, arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, AQCAP)
+                active += 1
+                tb_valid = False
+                nxt += 1
+                front_free = t_next + 1
+                continue
+            # ---------------------------------------------------------- B: channel accept
+            if t_B == t_next:
+                c = b_c
+                h = aq[c, aq_head[c]]
+                aq_head[c] = 0 if aq_head[c] + 1 == AQCAP else aq_head[c] + 1
+                aq_len[c] -= 1
+                tb_valid = False
+                t_acc[h] = t_next
+                bh = bank[h]
+                cb = c * NBC + bh
+                R = rank_of[cb]
+                q[cb, qlen[cb]] = h
+                qlen[cb] += 1
+                rk_cnt[R] += 1
+                if is_write[h]:
+                    cnt_wr[c] += 1
+                else:
+                    cnt_rd[c] += 1
+                _mark(sel, dirty, n_dirty, c, cb, c * DQ)
+                ref_chain[R] = False
+                woke = False
+                if idle_from[R] >= 0:
+                    if pdpol != PD_NONE:
+                        s = idle_from[R] + pdto
+                        if now > s:  # the rank was in power-down since s: exit costs tXP
+                            _charge_power_down(stats, open_row, R, NBR, now - s)
+                            stats[S_PDN] += 1
+                            if rk_wake[R] < now + XP:
+                                rk_wake[R] = now + XP
+                            woke = True
+                    idle_from[R] = -1
+                mode_changed = False
+                if sched == SCHED_GRP_FRFCFS_WM:
+                    m = _write_mode(wmode[c], cnt_wr[c], cnt_rd[c], hiw, low)
+                    if m != wmode[c]:
+                        wmode[c] = m
+                        mode_changed = True
+                        for bb in range(NBC):
+                            _mark(sel, dirty, n_dirty, c, c * NBC + bb, c * DQ)
+                bk = best_k[c]
+                if (
+                    valid[c]
+                    and inc_b[c] < 0
+                    and not woke
+                    and not mode_changed
+                    and bk != K_REF
+                    and bk != K_REFPRE
+                    and best_b[c] != bh
+                    and ref_owed[R] <= max_post
+                    and not ref_commit[R]
+                ):
+                    inc_b[c] = bh  # only this bank's proposal changed: fold it into the cached best
+                else:
+                    valid[c] = False
+                    inc_b[c] = -1
+                if arb == ARB_SIMPLE:
+                    # the arbiter is free: the initiator's next request goes out now (one cycle
+                    # later, or at its arrival), whatever happens in between
+                    front_free = t_next + 1
+                    if nxt < n:
+                        t_a = max(arrival[nxt], front_free)
+                        _send(nxt, t_a, arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, AQCAP)
+                        nxt += 1
+                continue
+            # ---------------------------------------------------------- C: command
+            c = c_c
+            t = t_next
+            k = best_k[c]
+            b = best_b[c]
+            base = c * NBC
+            last_cmd[c] = t
+            valid[c] = False
+            if k == K_REF:
+                R = c * RK + b
+                u = ref_ptr[R]
+                rbase = R * NBR
+                for bb in range(NBR):
+                    if _in_unit(refpol, u, bb, BPG):
+                        cb = rbase + bb
+                        _mark(sel, dirty, n_dirty, c, cb, c * DQ)
+                        if act_ok[cb] < t + ref_dur:
+                            act_ok[cb] = t + ref_dur
+                if refpol == REF_ALLBANK:
+                    stats[S_REFAB] += 1
+                else:
+                    stats[S_REFUNIT] += 1
+                    if rk_act_ok[R] < t + RRDS:
+                        rk_act_ok[R] = t + RRDS
+                stats[S_REFBANKCYC] += ref_dur * unit_size
+                ref_owed[R] -= 1
+                ref_commit[R] = False
+                ref_chain[R] = True
+                ref_ptr[R] = (ref_ptr[R] + 1) % n_units
+                if busy_until[R] < t + ref_dur:
+                    busy_until[R] = t + ref_dur
+                if rk_cnt[R] == 0:
+                    idle_from[R] = busy_until[R]
+                int_s[n_int] = t
+                int_e[n_int] = t + ref_dur
+                int_c[n_int] = R
+                n_int += 1
+                continue
+            cb = base + b
+            R = rank_of[cb]
+            if k == K_REFPRE:
+                ref_commit[R] = True
+            if k in (K_PRE, K_REFPRE):
+                if k == K_PRE:
+                    r = q[cb, sel[cb]]
+                    if not served[r]:
+                        served[r] = True
+                        stats[S_CONF] += 1
+                open_row[cb] = -1
+                if act_ok[cb] < t + RP:
+                    act_ok[cb] = t + RP
+                if busy_until[R] < t + RP:
+                    busy_until[R] = t + RP
+                int_e[bank_int[cb]] = t
+                _mark(sel, dirty, n_dirty, c, cb, c * DQ)
+                stats[S_PRE] += 1
+                continue
+            g = gidx[cb]
+            p = sel[cb]
+            r = q[cb, p]
+            if k == K_ACT:
+                if not served[r]:
+                    served[r] = True
+                    stats[S_MISS] += 1
+                open_row[cb] = row[r]
+                streak[cb] = 0
+                rdwr_ok[cb] = t + RCD
+                if pre_ok[cb] < t + RAS:
+                    pre_ok[cb] = t + RAS
+                if act_ok[cb] < t + RC:
+                    act_ok[cb] = t + RC
+                if rk_act_ok[R] < t + RRDS:
+                    rk_act_ok[R] = t + RRDS
+                if bgc[K_ACT * NGT + g] < t + RRDL:
+                    bgc[K_ACT * NGT + g] = t + RRDL
+                faw[R, faw_i[R]] = t
+                faw_i[R] = (faw_i[R] + 1) & 3
+                _mark(sel, dirty, n_dirty, c, cb, c * DQ)
+                stats[S_ACT] += 1
+                int_s[n_int] = t
+                int_e[n_int] = INF
+                int_c[n_int] = R
+                bank_int[cb] = n_int
+                n_int += 1
+                continue
+            # ---- column command (RD / WR), possibly with auto-precharge
+            if not served[r]:
+                served[r] = True
+                stats[S_HIT] += 1
+            streak[cb] += 1
+            ql = qlen[cb]
+            for pp in range(p, ql - 1):
+                q[cb, pp] = q[cb, pp + 1]
+            qlen[cb] = ql - 1
+            rk_cnt[R] -= 1
+            _mark(sel, dirty, n_dirty, c, cb, c * DQ)
+            tb_valid = False
+            wr = k == K_WR
+            rk = rk_of[b]
+            if data_rank[c] >= 0 and data_rank[c] != rk:
+                stats[S_RANKSW] += 1
+            data_rank[c] = rk
+            if wr:
+                cnt_wr[c] -= 1
+                stats[S_WR] += 1
+                d_end = t + CWL + BURST
+                if rk_wr_ok[R] < t + CCDS:
+                    rk_wr_ok[R] = t + CCDS
+                if bgc[K_WR * NGT + g] < t + CCDLWR:
+                    bgc[K_WR * NGT + g] = t + CCDLWR
+                if rk_rd_ok[R] < d_end + WTRS:
+                    rk_rd_ok[R] = d_end + WTRS
+                if bgc[K_RD * NGT + g] < d_end + WTRL:
+                    bgc[K_RD * NGT + g] = d_end + WTRL
+                tp = max(pre_ok[cb], d_end + WRt)
+            else:
+                cnt_rd[c] -= 1
+                stats[S_RD] += 1
+                d_end = t + CL + BURST
+                if rk_rd_ok[R] < t + CCDS:
+                    rk_rd_ok[R] = t + CCDS
+                if bgc[K_RD * NGT + g] < t + CCDL:
+                    bgc[K_RD * NGT + g] = t + CCDL
+                if ch_wr_ok[c] < t + RTW:
+                    ch_wr_ok[c] = t + RTW
+                tp = max(pre_ok[cb], t + RTP)
+            pre_ok[cb] = tp
+            data_free[c] = d_end
+            dirn = 1 if wr else 0
+            if last_dir[c] != dirn:
+                if last_dir[c] >= 0:
+                    stats[S_TURN] += 1  # read/write turnaround on the data bus
+                if sched == SCHED_FRFCFS_GRP or sched == SCHED_GRP_FRFCFS:
+                    for bb in range(NBC):
+                        _mark(sel, dirty, n_dirty, c, base + bb, c * DQ)
+            last_dir[c] = dirn
+            # page policy: auto-precharge?
+            ap = False
+            if page == PAGE_CLOSED:
+                ap = True
+            elif page == PAGE_OPEN_ADAPTIVE or page == PAGE_CLOSED_ADAPTIVE:
+                orow = open_row[cb]
+                nrem = qlen[cb]
+                all_miss = True
+                for pp in range(nrem):
+                    if row[q[cb, pp]] == orow:
+                        all_miss = False
+                        break
+                if page == PAGE_OPEN_ADAPTIVE:
+                    ap = nrem > 0 and all_miss
+                else:
+                    ap = all_miss
+            if busy_until[R] < d_end:
+                busy_until[R] = d_end
+            if ap:
+                open_row[cb] = -1
+                if act_ok[cb] < tp + RP:
+                    act_ok[cb] = tp + RP
+                if busy_until[R] < tp + RP:
+                    busy_until[R] = tp + RP
+                int_e[bank_int[cb]] = tp
+                stats[S_APRE] += 1
+            if rk_cnt[R] == 0:
+                idle_from[R] = busy_until[R]
+            # response path
+            n_cas += 1
+            t_cas[r] = t
+            done[r] = d_end
+            if strict:
+                sn = snext[c]
+                while sn >= 0 and t_cas[sn] >= 0:
+                    sn = nxt_same[sn]
+                snext[c] = sn
+                if sn >= 0:
+                    _mark(sel, dirty, n_dirty, c, base + bank[sn], c * DQ)
             if sched == SCHED_GRP_FRFCFS_WM:
                 m = _write_mode(wmode[c], cnt_wr[c], cnt_rd[c], hiw, low)
                 if m != wmode[c]:
                     wmode[c] = m
-                    mode_changed = True
                     for bb in range(NBC):
-                        _mark(sel, dirty, n_dirty, c, c * NBC + bb, c * DQ)
-            bk = best_k[c]
-            if (
-                valid[c]
-                and inc_b[c] < 0
-                and not woke
-                and not mode_changed
-                and bk != K_REF
-                and bk != K_REFPRE
-                and best_b[c] != bh
-                and ref_owed[R] <= max_post
-                and not ref_commit[R]
-            ):
-                inc_b[c] = bh  # only this bank's proposal changed: fold it into the cached best
-            else:
-                valid[c] = False
-                inc_b[c] = -1
-            if arb == ARB_SIMPLE:
-                # the arbiter is free: the initiator's next request goes out now (one cycle
-                # later, or at its arrival), whatever happens in between
-                front_free = t_next + 1
-                if nxt < n:
-                    t_a = max(arrival[nxt], front_free)
-                    _send(nxt, t_a, arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, AQCAP)
-                    nxt += 1
-            continue
-        # ---------------------------------------------------------- C: command
-        c = c_c
-        t = t_next
-        k = best_k[c]
-        b = best_b[c]
-        base = c * NBC
-        last_cmd[c] = t
-        valid[c] = False
-        if k == K_REF:
-            R = c * RK + b
-            u = ref_ptr[R]
-            rbase = R * NBR
-            for bb in range(NBR):
-                if _in_unit(refpol, u, bb, BPG):
-                    cb = rbase + bb
-                    _mark(sel, dirty, n_dirty, c, cb, c * DQ)
-                    if act_ok[cb] < t + ref_dur:
-                        act_ok[cb] = t + ref_dur
-            if refpol == REF_ALLBANK:
-                stats[S_REFAB] += 1
-            else:
-                stats[S_REFUNIT] += 1
-                if rk_act_ok[R] < t + RRDS:
-                    rk_act_ok[R] = t + RRDS
-            stats[S_REFBANKCYC] += ref_dur * unit_size
-            ref_owed[R] -= 1
-            ref_commit[R] = False
-            ref_chain[R] = True
-            ref_ptr[R] = (ref_ptr[R] + 1) % n_units
-            if busy_until[R] < t + ref_dur:
-                busy_until[R] = t + ref_dur
-            if rk_cnt[R] == 0:
-                idle_from[R] = busy_until[R]
-            if n_int == int_s.shape[0]:
-                int_s = _grow(int_s)
-                int_e = _grow(int_e)
-                int_c = _grow(int_c)
-            int_s[n_int] = t
-            int_e[n_int] = t + ref_dur
-            int_c[n_int] = R
-            n_int += 1
-            continue
-        cb = base + b
-        R = rank_of[cb]
-        if k == K_REFPRE:
-            ref_commit[R] = True
-        if k in (K_PRE, K_REFPRE):
-            if k == K_PRE:
-                r = q[cb, sel[cb]]
-                if not served[r]:
-                    served[r] = True
-                    stats[S_CONF] += 1
-            open_row[cb] = -1
-            if act_ok[cb] < t + RP:
-                act_ok[cb] = t + RP
-            if busy_until[R] < t + RP:
-                busy_until[R] = t + RP
-            int_e[bank_int[cb]] = t
-            _mark(sel, dirty, n_dirty, c, cb, c * DQ)
-            stats[S_PRE] += 1
-            continue
-        g = gidx[cb]
-        p = sel[cb]
-        r = q[cb, p]
-        if k == K_ACT:
-            if not served[r]:
-                served[r] = True
-                stats[S_MISS] += 1
-            open_row[cb] = row[r]
-            streak[cb] = 0
-            rdwr_ok[cb] = t + RCD
-            if pre_ok[cb] < t + RAS:
-                pre_ok[cb] = t + RAS
-            if act_ok[cb] < t + RC:
-                act_ok[cb] = t + RC
-            if rk_act_ok[R] < t + RRDS:
-                rk_act_ok[R] = t + RRDS
-            if bgc[K_ACT * NGT + g] < t + RRDL:
-                bgc[K_ACT * NGT + g] = t + RRDL
-            faw[R, faw_i[R]] = t
-            faw_i[R] = (faw_i[R] + 1) & 3
-            _mark(sel, dirty, n_dirty, c, cb, c * DQ)
-            stats[S_ACT] += 1
-            if n_int == int_s.shape[0]:
-                int_s = _grow(int_s)
-                int_e = _grow(int_e)
-                int_c = _grow(int_c)
-            int_s[n_int] = t
-            int_e[n_int] = INF
-            int_c[n_int] = R
-            bank_int[cb] = n_int
-            n_int += 1
-            continue
-        # ---- column command (RD / WR), possibly with auto-precharge
-        if not served[r]:
-            served[r] = True
-            stats[S_HIT] += 1
-        streak[cb] += 1
-        ql = qlen[cb]
-        for pp in range(p, ql - 1):
-            q[cb, pp] = q[cb, pp + 1]
-        qlen[cb] = ql - 1
-        rk_cnt[R] -= 1
-        _mark(sel, dirty, n_dirty, c, cb, c * DQ)
-        tb_valid = False
-        wr = k == K_WR
-        rk = rk_of[b]
-        if data_rank[c] >= 0 and data_rank[c] != rk:
-            stats[S_RANKSW] += 1
-        data_rank[c] = rk
-        if wr:
-            cnt_wr[c] -= 1
-            stats[S_WR] += 1
-            d_end = t + CWL + BURST
-            if rk_wr_ok[R] < t + CCDS:
-                rk_wr_ok[R] = t + CCDS
-            if bgc[K_WR * NGT + g] < t + CCDLWR:
-                bgc[K_WR * NGT + g] = t + CCDLWR
-            if rk_rd_ok[R] < d_end + WTRS:
-                rk_rd_ok[R] = d_end + WTRS
-            if bgc[K_RD * NGT + g] < d_end + WTRL:
-                bgc[K_RD * NGT + g] = d_end + WTRL
-            tp = max(pre_ok[cb], d_end + WRt)
-        else:
-            cnt_rd[c] -= 1
-            stats[S_RD] += 1
-            d_end = t + CL + BURST
-            if rk_rd_ok[R] < t + CCDS:
-                rk_rd_ok[R] = t + CCDS
-            if bgc[K_RD * NGT + g] < t + CCDL:
-                bgc[K_RD * NGT + g] = t + CCDL
-            if ch_wr_ok[c] < t + RTW:
-                ch_wr_ok[c] = t + RTW
-            tp = max(pre_ok[cb], t + RTP)
-        pre_ok[cb] = tp
-        data_free[c] = d_end
-        dirn = 1 if wr else 0
-        if last_dir[c] != dirn:
-            if last_dir[c] >= 0:
-                stats[S_TURN] += 1  # read/write turnaround on the data bus
-            if sched == SCHED_FRFCFS_GRP or sched == SCHED_GRP_FRFCFS:
-                for bb in range(NBC):
-                    _mark(sel, dirty, n_dirty, c, base + bb, c * DQ)
-        last_dir[c] = dirn
-        # page policy: auto-precharge?
-        ap = False
-        if page == PAGE_CLOSED:
-            ap = True
-        elif page == PAGE_OPEN_ADAPTIVE or page == PAGE_CLOSED_ADAPTIVE:
-            orow = open_row[cb]
-            nrem = qlen[cb]
-            all_miss = True
-            for pp in range(nrem):
-                if row[q[cb, pp]] == orow:
-                    all_miss = False
-                    break
-            if page == PAGE_OPEN_ADAPTIVE:
-                ap = nrem > 0 and all_miss
-            else:
-                ap = all_miss
-        if busy_until[R] < d_end:
-            busy_until[R] = d_end
-        if ap:
-            open_row[cb] = -1
-            if act_ok[cb] < tp + RP:
-                act_ok[cb] = tp + RP
-            if busy_until[R] < tp + RP:
-                busy_until[R] = tp + RP
-            int_e[bank_int[cb]] = tp
-            stats[S_APRE] += 1
-        if rk_cnt[R] == 0:
-            idle_from[R] = busy_until[R]
-        # response path
-        n_cas += 1
-        t_cas[r] = t
-        done[r] = d_end
-        if strict:
-            sn = snext[c]
-            while sn >= 0 and t_cas[sn] >= 0:
-                sn = nxt_same[sn]
-            snext[c] = sn
-            if sn >= 0:
-                _mark(sel, dirty, n_dirty, c, base + bank[sn], c * DQ)
-        if sched == SCHED_GRP_FRFCFS_WM:
-            m = _write_mode(wmode[c], cnt_wr[c], cnt_rd[c], hiw, low)
-            if m != wmode[c]:
-                wmode[c] = m
-                for bb in range(NBC):
-                    _mark(sel, dirty, n_dirty, c, base + bb, c * DQ)
-        if respq == RESPQ_FIFO:
-            rel[r] = d_end
-            if arb != ARB_REORDER:
-                t_resp[r] = d_end + DBW
-                if arb != ARB_SIMPLE:
-                    pend[pend_n] = t_resp[r]
-                    pend_n += 1
-        else:
-            j = rel_ptr[c]
-            while j >= 0 and done[j] >= 0:
-                v = max(done[j], last_rel[c])
-                last_rel[c] = v
-                rel[j] = v
+                        _mark(sel, dirty, n_dirty, c, base + bb, c * DQ)
+            if respq == RESPQ_FIFO:
+                rel[r] = d_end
                 if arb != ARB_REORDER:
-                    t_resp[j] = v + DBW
+                    t_resp[r] = d_end + DBW
                     if arb != ARB_SIMPLE:
-                        pend[pend_n] = t_resp[j]
+                        pend[pend_n] = t_resp[r]
                         pend_n += 1
-                j = nxt_same[j]
-            rel_ptr[c] = j
-        if arb == ARB_REORDER:
-            while g_ptr < n and rel[g_ptr] >= 0:
-                v = max(rel[g_ptr] + DBW, last_deliv)
-                last_deliv = v
-                t_resp[g_ptr] = v
-                pend[pend_n] = v
-                pend_n += 1
-                g_ptr += 1
-        for pi in range(pend_n):  # push the newly known deliveries onto the heap
-            i = heap_n
-            heap[i] = pend[pi]
-            heap_n += 1
-            while i > 0:
-                par = (i - 1) >> 1
-                if heap[par] <= heap[i]:
-                    break
-                tmp = heap[par]
-                heap[par] = heap[i]
-                heap[i] = tmp
-                i = par
-        pend_n = 0
+            else:
+                j = rel_ptr[c]
+                while j >= 0 and done[j] >= 0:
+                    v = max(done[j], last_rel[c])
+                    last_rel[c] = v
+                    rel[j] = v
+                    if arb != ARB_REORDER:
+                        t_resp[j] = v + DBW
+                        if arb != ARB_SIMPLE:
+                            pend[pend_n] = t_resp[j]
+                            pend_n += 1
+                    j = nxt_same[j]
+                rel_ptr[c] = j
+            if arb == ARB_REORDER:
+                while g_ptr < n and rel[g_ptr] >= 0:
+                    v = max(rel[g_ptr] + DBW, last_deliv)
+                    last_deliv = v
+                    t_resp[g_ptr] = v
+                    pend[pend_n] = v
+                    pend_n += 1
+                    g_ptr += 1
+            for pi in range(pend_n):  # push the newly known deliveries onto the heap
+                i = heap_n
+                heap[i] = pend[pi]
+                heap_n += 1
+                while i > 0:
+                    par = (i - 1) >> 1
+                    if heap[par] <= heap[i]:
+                        break
+                    tmp = heap[par]
+                    heap[par] = heap[i]
+                    heap[i] = tmp
+                    i = par
+            pend_n = 0
 
     # ---------------------------------------------------------- finish
     t_end = np.int64(0)
