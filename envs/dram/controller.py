@@ -688,9 +688,12 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                             rk = 0
                             if RK > 1:
                                 rk = rk_of[b]
-                            if any_forced and forced_r[rk]:
-                                if _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG):
-                                    continue  # its refresh is forced: the bank takes no request
+                            if (
+                                any_forced
+                                and forced_r[rk]
+                                and _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG)
+                            ):
+                                continue  # its refresh is forced: the bank takes no request
                             t = bk_t[cb]
                             if t > bt:
                                 continue  # cannot beat the best so far: constraints only add to it
