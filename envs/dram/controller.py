@@ -207,6 +207,37 @@ def _u(i):
 
 
 @njit(cache=True, inline="always")
+def _floor_table(fl, chv, bgc, tmin, c, n_ranks, gpr, ngc, ngt):
+    """Fill ``fl[kind * ngc + group]``, channel ``c``'s earliest cycle of each command kind in
+    each of its bank groups: the rank's floor ``chv``, the group's ``bgc`` and the command bus
+    ``tmin`` (contiguous loads: they vectorise)."""
+    for rk in range(n_ranks):
+        for k in range(K_ACT, K_WR + 1):
+            f = max(chv[rk, k], tmin)
+            fo = k * ngc + rk * gpr
+            bo = k * ngt + c * ngc + rk * gpr
+            for j in range(gpr):
+                fl[_u(fo + j)] = max(f, bgc[_u(bo + j)])
+
+
+@njit(cache=True, inline="always")
+def _fold_many(bk_t, bk_slot, bk_age, fl, tt, base, nbc):
+    """The earliest cycle over the banks ``base .. base + nbc - 1`` of a channel (each bank's
+    own earliest cycle raised to its kind's floor in its group, ``fl[bk_slot]``; a bank without
+    a proposal points at an INF row) and the oldest request at that cycle: two reductions
+    without data-dependent branches, which vectorise (``tt``: scratch)."""
+    m = INF
+    for b in range(nbc):
+        t = max(bk_t[_u(base + b)], fl[_u(bk_slot[_u(base + b)])])
+        tt[b] = t
+        m = min(m, t)
+    ma = INF
+    for b in range(nbc):
+        ma = min(ma, bk_age[_u(base + b)] if tt[b] == m else INF)
+    return m, ma
+
+
+@njit(cache=True, inline="always")
 def _send(i, t, arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, aqcap):
     """The initiator sends request ``i`` (BEGIN_REQ at its arrival, or when the front end is
     free); the arbiter accepts it at cycle ``t`` (END_REQ) into its channel's queue."""
@@ -707,21 +738,8 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                         # ---- the fold over many proposals: each kind's floor in each bank group,
                         # then the earliest cycle and the oldest request at it, as reductions
                         # without data-dependent branches (they vectorise)
-                        for rk in range(RK):
-                            for k in range(K_ACT, K_WR + 1):
-                                f = max(chv[rk, k], tmin)
-                                fo = k * NGC + rk * GPR
-                                bo = k * NGT + c * NGC + rk * GPR
-                                for j in range(GPR):
-                                    fl[_u(fo + j)] = max(f, bgc[_u(bo + j)])
-                        m = INF
-                        for b in range(NBC):
-                            t = max(bk_t[_u(base + b)], fl[_u(bk_slot[_u(base + b)])])
-                            tt[b] = t
-                            m = min(m, t)
-                        ma = INF
-                        for b in range(NBC):
-                            ma = min(ma, bk_age[_u(base + b)] if tt[b] == m else INF)
+                        _floor_table(fl, chv, bgc, tmin, c, RK, GPR, NGC, NGT)
+                        m, ma = _fold_many(bk_t, bk_slot, bk_age, fl, tt, base, NBC)
                         if m < bt:  # a refresh (age -1) wins ties
                             bt = m
                             bage = ma
