@@ -24,10 +24,18 @@ issues the proposal with the earliest cycle; ties go to refresh, then to the old
 requests entered the channel (ACT/PRE for younger requests may still go ahead).
 
 Performance notes (profiled): each bank caches its proposal (kind, bank-local earliest cycle,
-request) until its queue or state changes; a channel caches its best command and, after a
-request is accepted into one bank, only folds that bank's new proposal in. Helpers that take
-arrays are written inline in the kernel on purpose: a numba call with array arguments costs
-two atomic reference-count operations per array, which was a third of the run time.
+request) until its queue or state changes; the banks whose proposal changed are queued
+(``_mark``) and picked anew before the channel's next fold. A channel caches its best command
+and, after a request is accepted into one bank, only folds that bank's new proposal in. A full
+fold over many proposals builds a small table of each command kind's floor in each bank group
+(``_floor_table``) and reduces over the banks without data-dependent branches (``_fold_many``,
+vectorised: indices made unsigned with ``_u`` so numba emits no wrap-around selects); with few
+proposals it goes bank by bank. Inline helpers that take arrays are branch-free or loop-only
+on purpose: numba increments and decrements an array argument's reference count (atomic
+operations) unless its pruning pass can pair them, which it does within a block or a plain
+loop but not around early exits (a scheduler-pick helper with breaks and returns was 20 %
+slower), and no array is reassigned inside the hot loop (the interval arrays grow between
+stretches of it).
 
 Design knobs arrive as small integer codes (see the ``*_CODES`` tables).
 """
