@@ -24,10 +24,18 @@ issues the proposal with the earliest cycle; ties go to refresh, then to the old
 requests entered the channel (ACT/PRE for younger requests may still go ahead).
 
 Performance notes (profiled): each bank caches its proposal (kind, bank-local earliest cycle,
-request) until its queue or state changes; a channel caches its best command and, after a
-request is accepted into one bank, only folds that bank's new proposal in. Helpers that take
-arrays are written inline in the kernel on purpose: a numba call with array arguments costs
-two atomic reference-count operations per array, which was a third of the run time.
+request) until its queue or state changes; the banks whose proposal changed are queued
+(``_mark``) and picked anew before the channel's next fold. A channel caches its best command
+and, after a request is accepted into one bank, only folds that bank's new proposal in. A full
+fold over many proposals builds a small table of each command kind's floor in each bank group
+(``_floor_table``) and reduces over the banks without data-dependent branches (``_fold_many``,
+vectorised: indices made unsigned with ``_u`` so numba emits no wrap-around selects); with few
+proposals it goes bank by bank. Inline helpers that take arrays are branch-free or loop-only
+on purpose: numba increments and decrements an array argument's reference count (atomic
+operations) unless its pruning pass can pair them, which it does within a block or a plain
+loop but not around early exits (a scheduler-pick helper with breaks and returns was 20 %
+slower), and no array is reassigned inside the hot loop (the interval arrays grow between
+stretches of it).
 
 Design knobs arrive as small integer codes (see the ``*_CODES`` tables).
 """
@@ -165,6 +173,10 @@ N_STATS = 24
 
 # command kinds
 K_NONE, K_ACT, K_PRE, K_RD, K_WR, K_REFPRE, K_REF = 0, 1, 2, 3, 4, 5, 6
+#: up to this many proposals a channel's fold goes bank by bank, above it by vector reductions
+FEW_PROPOSALS = 4
+# a bank's scheduler pick (``sel``): a queue position, or one of these
+SEL_DIRTY, SEL_NONE = -1, -2
 
 
 @njit(cache=True)
@@ -193,6 +205,67 @@ def _write_mode(m, n_wr, n_rd, hiw, low):
     if not m:
         return n_wr >= hiw or (n_rd == 0 and n_wr > 0)
     return not (n_wr == 0 or (n_wr <= low and n_rd > 0))
+
+
+@njit(cache=True, inline="always")
+def _u(i):
+    """``i`` (known >= 0) as an unsigned index: numba then skips its negative-index wrap-around,
+    which keeps loops over arrays free of per-element selects (so they vectorise)."""
+    return np.uint64(i)
+
+
+@njit(cache=True, inline="always")
+def _floor_table(fl, chv, bgc, tmin, c, n_ranks, gpr, ngc, ngt):
+    """Fill ``fl[kind * ngc + group]``, channel ``c``'s earliest cycle of each command kind in
+    each of its bank groups: the rank's floor ``chv``, the group's ``bgc`` and the command bus
+    ``tmin`` (contiguous loads: they vectorise)."""
+    for rk in range(n_ranks):
+        for k in range(K_ACT, K_WR + 1):
+            f = max(chv[rk, k], tmin)
+            fo = k * ngc + rk * gpr
+            bo = k * ngt + c * ngc + rk * gpr
+            for j in range(gpr):
+                fl[_u(fo + j)] = max(f, bgc[_u(bo + j)])
+
+
+@njit(cache=True, inline="always")
+def _fold_many(bk_t, bk_slot, bk_age, fl, tt, base, nbc):
+    """The earliest cycle over the banks ``base .. base + nbc - 1`` of a channel (each bank's
+    own earliest cycle raised to its kind's floor in its group, ``fl[bk_slot]``; a bank without
+    a proposal points at an INF row) and the oldest request at that cycle: two reductions
+    without data-dependent branches, which vectorise (``tt``: scratch)."""
+    m = INF
+    for b in range(nbc):
+        t = max(bk_t[_u(base + b)], fl[_u(bk_slot[_u(base + b)])])
+        tt[b] = t
+        m = min(m, t)
+    ma = INF
+    for b in range(nbc):
+        ma = min(ma, bk_age[_u(base + b)] if tt[b] == m else INF)
+    return m, ma
+
+
+@njit(cache=True, inline="always")
+def _send(i, t, arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, aqcap):
+    """The initiator sends request ``i`` (BEGIN_REQ at its arrival, or when the front end is
+    free); the arbiter accepts it at cycle ``t`` (END_REQ) into its channel's queue."""
+    t_send[i] = max(arrival[i], front_free)
+    x_acc[i] = t
+    c = chan[i]
+    tail = aq_head[c] + aq_len[c]
+    aq[c, tail - aqcap * (tail >= aqcap)] = i
+    aq_len[c] += 1
+
+
+@njit(cache=True, inline="always")
+def _mark(sel, dirty, n_dirty, c, cb, dbase):
+    """Queue bank ``cb`` of channel ``c`` for a new scheduler pick (``sel`` SEL_DIRTY: once only).
+    Branch-free (a bank already queued rewrites the spare slot after the queue), so numba's
+    reference-count pruning removes the array arguments' increments."""
+    new = sel[cb] != SEL_DIRTY
+    sel[cb] = SEL_DIRTY
+    dirty[dbase + n_dirty[c]] = cb
+    n_dirty[c] += new
 
 
 @njit(cache=True, inline="always")
@@ -314,11 +387,26 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     streak = np.zeros(NBt, np.int64)  # column accesses since the row was opened (row-hit cap)
     q = np.zeros((NBt, QCAP), np.int64)
     qlen = np.zeros(NBt, np.int64)
-    sel = np.full(NBt, -1, np.int64)  # scheduler's pick (queue position); -1 recompute, -2 none
-    bk_kind = np.zeros(NBt, np.int64)  # per-bank proposal: command kind,
+    sel = np.full(NBt, SEL_NONE, np.int64)  # scheduler's pick (queue position) or SEL_*
+    DQ = NBC + 1  # per channel: banks queued for a new pick, then a spare slot
+    dirty = np.zeros(C * DQ, np.int64)
+    n_dirty = np.zeros(C, np.int64)
+    bk_kind = np.zeros(NBt, np.int64)  # per-bank proposal: command kind (K_NONE: none),
     bk_t = np.zeros(NBt, np.int64)  # its bank-local earliest cycle,
-    bk_age = np.zeros(NBt, np.int64)  # and its request (age)
+    bk_age = np.full(NBt, INF, np.int64)  # and its request (age; INF: none)
+    n_prop = np.zeros(C, np.int64)  # banks of the channel with a proposal
+    tt = np.zeros(NBC, np.int64)  # the fold's earliest cycle per bank
+    bk_slot = np.zeros(NBt, np.int64)  # its kind's row and group in ``fl`` (kind * NGC + group)
     gidx = np.arange(NBt) // BPG  # bank -> global bank-group index (no division in the hot loop)
+    rank_of = np.arange(NBt) // NBR  # bank -> global rank index
+    rk_of = np.arange(NBC) // NBR  # bank of a channel -> its rank within the channel
+    NGC = NBC // BPG  # bank groups per channel (all ranks)
+    GPR = NBR // BPG  # bank groups per rank
+    glb = np.arange(NBC) // BPG  # bank of a channel -> its bank group within the channel
+    # earliest cycle of each command kind in each bank group of the channel being folded
+    # (all constraints but the bank's own, and the command bus); K_NONE's row never issues
+    fl = np.zeros((K_REF + 1) * NGC, np.int64)  # [kind * NGC + group]
+    fl[K_NONE * NGC : (K_NONE + 1) * NGC] = INF
     # rank state
     rk_act_ok = np.zeros(NR, np.int64)
     rk_rd_ok = np.zeros(NR, np.int64)
@@ -348,7 +436,8 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     data_rank = np.full(C, -1, np.int64)
     wmode = np.zeros(C, np.bool_)
     # bank-group constraints by command kind (rows K_ACT, K_RD, K_WR; other rows stay 0)
-    bgc = np.zeros((K_REF + 1, NBt // BPG), np.int64)
+    NGT = NBt // BPG  # bank groups in all
+    bgc = np.zeros((K_REF + 1) * NGT, np.int64)  # [kind * NGT + global bank group]
     last_dir = np.full(C, -1, np.int64)
     # cached best command per channel
     valid = np.zeros(C, np.bool_)
@@ -364,7 +453,6 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
     aq = np.zeros((C, AQCAP), np.int64)
     aq_head = np.zeros(C, np.int64)
     aq_len = np.zeros(C, np.int64)
-    aq_total = 0
     x_acc = np.zeros(n, np.int64)
     t_send = np.zeros(n, np.int64)
     t_acc = np.zeros(n, np.int64)
@@ -412,151 +500,72 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
         stats[S_TFIRST] = arrival[0]
         for R in range(NR):
             idle_from[R] = arrival[0]
+        if arb == ARB_SIMPLE:
+            _send(0, max(arrival[0], 0), arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, AQCAP)
+            nxt = 1
 
-    while n_cas < n:
-        # ---------------------------------------------------------- next events
-        t_D = INF
-        if arb != ARB_SIMPLE and heap_n > 0:
-            t_D = heap[0]
-        t_E = INF
-        e_r = -1
-        if refpol != REF_NONE:
-            for R in range(NR):
-                if ref_next[R] < t_E:
-                    t_E = ref_next[R]
-                    e_r = R
-        t_A = INF
-        if nxt < n:
-            if arb == ARB_SIMPLE:
-                if aq_total == 0:
-                    t_A = max(max(arrival[nxt], front_free), now)
-            elif active < maxact:
+    while n_cas < n and stats[S_ERR] == 0:
+        # the event loop runs in stretches: a stretch ends when the interval arrays are full, they
+        # grow here (arrays reassigned inside the hot loop would be reference-counted there)
+        if n_int == int_s.shape[0]:
+            int_s = _grow(int_s)
+            int_e = _grow(int_e)
+            int_c = _grow(int_c)
+        while n_cas < n:
+            if n_int == int_s.shape[0]:
+                break  # an event may add one interval: grow first
+            # ---------------------------------------------------------- next events
+            t_D = INF
+            if arb != ARB_SIMPLE and heap_n > 0:
+                t_D = heap[0]
+            t_E = INF
+            e_r = -1
+            if refpol != REF_NONE:
+                for R in range(NR):
+                    if ref_next[R] < t_E:
+                        t_E = ref_next[R]
+                        e_r = R
+            t_A = INF  # (the Simple arbiter sends at the accept that frees it, see B)
+            if nxt < n and arb != ARB_SIMPLE and active < maxact:
                 t_A = max(max(arrival[nxt], front_free), now)
-        if not tb_valid:  # recomputed only after events that change queues or buffers
-            t_B = INF
-            b_c = -1
-            for c in range(C):
-                if aq_len[c] > 0:
-                    h = aq[c, aq_head[c]]
-                    cb = c * NBC + bank[h]
-                    room = False
-                    if buforg == BUF_BANKWISE:
-                        room = qlen[cb] < bufsize
-                    elif buforg == BUF_READWRITE:
-                        if is_write[h]:
-                            room = cnt_wr[c] < bufsize
+            if not tb_valid:  # recomputed only after events that change queues or buffers
+                t_B = INF
+                b_c = -1
+                for c in range(C):
+                    if aq_len[c] > 0:
+                        h = aq[c, aq_head[c]]
+                        cb = c * NBC + bank[h]
+                        room = False
+                        if buforg == BUF_BANKWISE:
+                            room = qlen[cb] < bufsize
+                        elif buforg == BUF_READWRITE:
+                            if is_write[h]:
+                                room = cnt_wr[c] < bufsize
+                            else:
+                                room = cnt_rd[c] < bufsize
                         else:
-                            room = cnt_rd[c] < bufsize
-                    else:
-                        room = cnt_rd[c] + cnt_wr[c] < bufsize
-                    if room:
-                        tb = max(x_acc[h] + DFW, now)
-                        if tb < t_B:
-                            t_B = tb
-                            b_c = c
-            tb_valid = True
-        # command proposals
-        t_C = INF
-        c_c = -1
-        for c in range(C):
-            if not valid[c] or inc_b[c] >= 0:
-                # ---- recompute the channel's best command (all banks), or fold one bank's new
-                # proposal into the cached best (after a request was accepted into that bank)
-                base = c * NBC
-                tmin = max(now, last_cmd[c] + 1)
-                incremental = valid[c]
-                if incremental:
-                    b_lo = inc_b[c]
-                    b_hi = b_lo + 1
-                    bt = best_t[c]
-                    bk = best_k[c]
-                    bb = best_b[c]
-                    bage = best_age[c]
-                else:
-                    stats[S_RECOMP] += 1
-                    b_lo = 0
-                    b_hi = NBC
-                    bt = INF
-                    bk = K_NONE
-                    bb = -1
-                    bage = INF
-                    for rk in range(RK):
-                        forced_r[rk] = False
-                    if refpol != REF_NONE:
-                        for rk in range(RK):
-                            R = c * RK + rk
-                            owed = ref_owed[R]
-                            forced = owed > max_post or ref_commit[R]
-                            forced_r[rk] = forced
-                            want = forced
-                            u = ref_ptr[R]
-                            rbase = R * NBR
-                            if not want and (owed > 0 or (ref_chain[R] and owed > -max_pull)):
-                                idle = True
-                                for b in range(NBR):
-                                    if qlen[rbase + b] > 0 and _in_unit(refpol, u, b, BPG):
-                                        idle = False
-                                        break
-                                want = idle
-                            if want:
-                                t_ref = max(tmin, rk_wake[R])
-                                if refpol != REF_ALLBANK:
-                                    t_ref = max(t_ref, rk_act_ok[R])
-                                any_open = False
-                                tpre = INF
-                                bpre = -1
-                                for b in range(NBR):
-                                    if not _in_unit(refpol, u, b, BPG):
-                                        continue
-                                    cb = rbase + b
-                                    if open_row[cb] >= 0:
-                                        tp = max(max(pre_ok[cb], tmin), rk_wake[R])
-                                        if not any_open or tp < tpre:
-                                            tpre = tp
-                                            bpre = rk * NBR + b
-                                        any_open = True
-                                    elif act_ok[cb] > t_ref:
-                                        t_ref = act_ok[cb]
-                                if any_open:
-                                    if tpre < bt:
-                                        bt = tpre
-                                        bk = K_REFPRE
-                                        bb = bpre
-                                        bage = -1
-                                elif t_ref < bt:
-                                    bt = t_ref
-                                    bk = K_REF
-                                    bb = rk
-                                    bage = -1
-                # per-rank floors of each command kind: rank timing, data bus, power-down exit
-                for rk in range(RK):
-                    R = c * RK + rk
-                    w = rk_wake[R]
-                    sw = np.int64(0)
-                    if data_rank[c] >= 0 and data_rank[c] != rk:
-                        sw = RTRS
-                    chv[rk, K_ACT] = max(max(rk_act_ok[R], faw[R, faw_i[R]] + FAW), w)
-                    chv[rk, K_PRE] = w
-                    chv[rk, K_RD] = max(max(rk_rd_ok[R], data_free[c] + sw - CL), w)
-                    chv[rk, K_WR] = max(max(max(rk_wr_ok[R], ch_wr_ok[c]), data_free[c] + sw - CWL), w)
-                for b in range(b_lo, b_hi):
-                    cb = base + b
-                    ql = qlen[cb]
-                    if ql == 0:
-                        continue
-                    rk = 0
-                    if RK > 1:
-                        rk = b // NBR
-                    if (
-                        not incremental
-                        and forced_r[rk]
-                        and _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG)
-                    ):
-                        continue
-                    if sel[cb] == -1:
-                        # ---- the bank scheduler's pick
+                            room = cnt_rd[c] + cnt_wr[c] < bufsize
+                        if room:
+                            tb = max(x_acc[h] + DFW, now)
+                            if tb < t_B:
+                                t_B = tb
+                                b_c = c
+                tb_valid = True
+            # command proposals
+            t_C = INF
+            c_c = -1
+            for c in range(C):
+                if not valid[c] or inc_b[c] >= 0:
+                    # ---- recompute the channel's best command (all banks), or fold one bank's new
+                    # proposal into the cached best (after a request was accepted into that bank)
+                    base = c * NBC
+                    # ---- new scheduler picks for the banks whose queue or state changed
+                    for di in range(n_dirty[c]):
+                        cb = dirty[c * DQ + di]
+                        b = cb - base
+                        ql = qlen[cb]
                         orow = open_row[cb]
-                        p = -2
+                        p = SEL_NONE
                         if strict:
                             sn = snext[c]
                             if sn >= 0 and bank[sn] == b:
@@ -564,7 +573,7 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                                     if q[cb, pp] == sn:
                                         p = pp
                                         break
-                        if p == -2:
+                        if p == SEL_NONE and ql > 0:
                             filt = -1
                             if sched == SCHED_GRP_FRFCFS_WM:
                                 filt = 1 if wmode[c] else 0
@@ -581,11 +590,13 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                                     continue
                                 if fa < 0:
                                     fa = pp
-                                    if sched == SCHED_FIFO:
+                                    if sched == SCHED_FIFO or (not hits_ok and sched != SCHED_GRP_FRFCFS):
                                         break
                                 isdir = ld >= 0 and wr_r == (ld == 1)
                                 if isdir and fd < 0:
                                     fd = pp
+                                    if not hits_ok:
+                                        break  # GrpFrFcfs without hits: the oldest in the last direction
                                 if hits_ok and row[r] == orow:
                                     if fh < 0:
                                         fh = pp
@@ -603,10 +614,14 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                             else:
                                 p = fhd if fhd >= 0 else (fh if fh >= 0 else (fd if fd >= 0 else fa))
                             if p < 0:
-                                p = -2
+                                p = SEL_NONE
                             elif strict and orow >= 0 and row[q[cb, p]] == orow:
-                                p = -2  # a column command out of order: wait
+                                p = SEL_NONE  # a column command out of order: wait
                         sel[cb] = p
+                        if bk_kind[cb] != K_NONE:
+                            n_prop[c] -= 1
+                        bk_kind[cb] = K_NONE
+                        bk_age[cb] = INF
                         if p >= 0:
                             r = q[cb, p]
                             bk_age[cb] = r
@@ -619,381 +634,479 @@ def run_kernel(arrival, chan, bank, row, is_write, cfg, geo, tim):
                             else:
                                 bk_kind[cb] = K_ACT
                                 bk_t[cb] = act_ok[cb]
-                    if sel[cb] < 0:
-                        continue
-                    t = bk_t[cb]
-                    if t > bt:
-                        continue  # cannot beat the best so far: constraints only add to it
-                    k = bk_kind[cb]
-                    t = max(max(t, tmin), max(chv[rk, k], bgc[k, gidx[cb]]))
-                    a = bk_age[cb]
-                    if (t < bt) | ((t == bt) & (a < bage)):
-                        bt = t
-                        bk = k
-                        bb = b
-                        bage = a
-                best_t[c] = bt
-                best_k[c] = bk
-                best_b[c] = bb
-                best_age[c] = bage
-                valid[c] = True
-                inc_b[c] = -1
-            if best_t[c] < t_C:
-                t_C = best_t[c]
-                c_c = c
+                        bk_slot[cb] = bk_kind[cb] * NGC + glb[b]
+                        if bk_kind[cb] != K_NONE:
+                            n_prop[c] += 1
+                    n_dirty[c] = 0
+                    tmin = max(now, last_cmd[c] + 1)
+                    incremental = valid[c]
+                    any_forced = False
+                    if incremental:
+                        b_lo = inc_b[c]
+                        b_hi = b_lo + 1
+                        bt = best_t[c]
+                        bk = best_k[c]
+                        bb = best_b[c]
+                        bage = best_age[c]
+                    else:
+                        stats[S_RECOMP] += 1
+                        b_lo = 0
+                        b_hi = NBC
+                        bt = INF
+                        bk = K_NONE
+                        bb = -1
+                        bage = INF
+                        for rk in range(RK):
+                            forced_r[rk] = False
+                        if refpol != REF_NONE:
+                            for rk in range(RK):
+                                R = c * RK + rk
+                                owed = ref_owed[R]
+                                forced = owed > max_post or ref_commit[R]
+                                forced_r[rk] = forced
+                                any_forced = any_forced or forced
+                                want = forced
+                                u = ref_ptr[R]
+                                rbase = R * NBR
+                                if not want and (owed > 0 or (ref_chain[R] and owed > -max_pull)):
+                                    idle = True
+                                    for b in range(NBR):
+                                        if qlen[rbase + b] > 0 and _in_unit(refpol, u, b, BPG):
+                                            idle = False
+                                            break
+                                    want = idle
+                                if want:
+                                    t_ref = max(tmin, rk_wake[R])
+                                    if refpol != REF_ALLBANK:
+                                        t_ref = max(t_ref, rk_act_ok[R])
+                                    any_open = False
+                                    tpre = INF
+                                    bpre = -1
+                                    for b in range(NBR):
+                                        if not _in_unit(refpol, u, b, BPG):
+                                            continue
+                                        cb = rbase + b
+                                        if open_row[cb] >= 0:
+                                            tp = max(max(pre_ok[cb], tmin), rk_wake[R])
+                                            if not any_open or tp < tpre:
+                                                tpre = tp
+                                                bpre = rk * NBR + b
+                                            any_open = True
+                                        elif act_ok[cb] > t_ref:
+                                            t_ref = act_ok[cb]
+                                    if any_open:
+                                        if tpre < bt:
+                                            bt = tpre
+                                            bk = K_REFPRE
+                                            bb = bpre
+                                            bage = -1
+                                    elif t_ref < bt:
+                                        bt = t_ref
+                                        bk = K_REF
+                                        bb = rk
+                                        bage = -1
+                    # per-rank floors of each command kind: rank timing, data bus, power-down exit
+                    for rk in range(RK):
+                        R = c * RK + rk
+                        w = rk_wake[R]
+                        sw = np.int64(0)
+                        if data_rank[c] >= 0 and data_rank[c] != rk:
+                            sw = RTRS
+                        chv[rk, K_ACT] = max(max(rk_act_ok[R], faw[R, faw_i[R]] + FAW), w)
+                        chv[rk, K_PRE] = w
+                        chv[rk, K_RD] = max(max(rk_rd_ok[R], data_free[c] + sw - CL), w)
+                        chv[rk, K_WR] = max(max(max(rk_wr_ok[R], ch_wr_ok[c]), data_free[c] + sw - CWL), w)
+                    won = -1
+                    if incremental or any_forced or n_prop[c] <= FEW_PROPOSALS:
+                        # ---- the fold, bank by bank (the banks without a proposal skipped)
+                        for b in range(b_lo, b_hi):
+                            cb = base + b
+                            k = bk_kind[cb]
+                            if k == K_NONE:
+                                continue
+                            rk = 0
+                            if RK > 1:
+                                rk = rk_of[b]
+                            if (
+                                any_forced
+                                and forced_r[rk]
+                                and _in_unit(refpol, ref_ptr[c * RK + rk], b % NBR, BPG)
+                            ):
+                                continue  # its refresh is forced: the bank takes no request
+                            t = bk_t[cb]
+                            if t > bt:
+                                continue  # cannot beat the best so far: constraints only add to it
+                            t = max(max(t, tmin), max(chv[rk, k], bgc[k * NGT + gidx[cb]]))
+                            a = bk_age[cb]
+                            if (t < bt) | ((t == bt) & (a < bage)):
+                                bt = t
+                                bage = a
+                                won = b
+                    else:
+                        # ---- the fold over many proposals: each kind's floor in each bank group,
+                        # then the earliest cycle and the oldest request at it, as reductions
+                        # without data-dependent branches (they vectorise)
+                        _floor_table(fl, chv, bgc, tmin, c, RK, GPR, NGC, NGT)
+                        m, ma = _fold_many(bk_t, bk_slot, bk_age, fl, tt, base, NBC)
+                        if m < bt:  # a refresh (age -1) wins ties
+                            bt = m
+                            bage = ma
+                            won = bank[ma]
+                    if won >= 0:
+                        bb = won
+                        bk = bk_kind[base + won]
+                    best_t[c] = bt
+                    best_k[c] = bk
+                    best_b[c] = bb
+                    best_age[c] = bage
+                    valid[c] = True
+                    inc_b[c] = -1
+                if best_t[c] < t_C:
+                    t_C = best_t[c]
+                    c_c = c
 
-        t_next = min(min(t_D, t_E), min(min(t_A, t_B), t_C))
-        if t_next >= INF:
-            stats[S_ERR] = 1  # deadlock: nothing can ever happen (a bug)
-            break
-        now = t_next
-        stats[S_EVENTS] += 1
+            t_next = min(min(t_D, t_E), min(min(t_A, t_B), t_C))
+            if t_next >= INF:
+                stats[S_ERR] = 1  # deadlock: nothing can ever happen (a bug)
+                break
+            now = t_next
+            stats[S_EVENTS] += 1
 
-        # ---------------------------------------------------------- D: delivery
-        if t_D == t_next:
-            heap_n -= 1  # pop the heap's minimum
-            heap[0] = heap[heap_n]
-            i = 0
-            while True:
-                lft = 2 * i + 1
-                if lft >= heap_n:
-                    break
-                m = lft
-                if lft + 1 < heap_n and heap[lft + 1] < heap[lft]:
-                    m = lft + 1
-                if heap[i] <= heap[m]:
-                    break
-                tmp = heap[m]
-                heap[m] = heap[i]
-                heap[i] = tmp
-                i = m
-            active -= 1
-            continue
-        # ---------------------------------------------------------- E: refresh tick
-        if t_E == t_next:
-            R = e_r
-            ref_owed[R] += 1
-            ref_next[R] += ref_interval
-            c = R // RK
-            valid[c] = False
-            if (
-                pdpol != PD_NONE
-                and idle_from[R] >= 0
-                and (ref_owed[R] > 0 or (ref_chain[R] and ref_owed[R] > -max_pull))
-            ):
-                # the idle rank will refresh now: leave power-down first
-                s = idle_from[R] + pdto
-                if now > s:
-                    _charge_power_down(stats, open_row, R, NBR, now - s)
-                    stats[S_PDN] += 1
-                    if rk_wake[R] < now + XP:
-                        rk_wake[R] = now + XP
-                idle_from[R] = -1
-            continue
-        # ---------------------------------------------------------- A: send + arbiter accept
-        if t_A == t_next:
-            i = nxt
-            t_send[i] = max(arrival[i], front_free)  # BEGIN_REQ; accepted (END_REQ) at t_next
-            x_acc[i] = t_next
-            c = chan[i]
-            aq[c, (aq_head[c] + aq_len[c]) % AQCAP] = i
-            aq_len[c] += 1
-            aq_total += 1
-            active += 1
-            tb_valid = False
-            nxt += 1
-            if arb != ARB_SIMPLE:
-                front_free = t_next + 1
-            continue
-        # ---------------------------------------------------------- B: channel accept
-        if t_B == t_next:
-            c = b_c
-            h = aq[c, aq_head[c]]
-            aq_head[c] = (aq_head[c] + 1) % AQCAP
-            aq_len[c] -= 1
-            aq_total -= 1
-            tb_valid = False
-            t_acc[h] = t_next
-            bh = bank[h]
-            cb = c * NBC + bh
-            R = cb // NBR
-            q[cb, qlen[cb]] = h
-            qlen[cb] += 1
-            rk_cnt[R] += 1
-            if is_write[h]:
-                cnt_wr[c] += 1
-            else:
-                cnt_rd[c] += 1
-            sel[cb] = -1
-            ref_chain[R] = False
-            woke = False
-            if idle_from[R] >= 0:
-                if pdpol != PD_NONE:
+            # ---------------------------------------------------------- D: delivery
+            if t_D == t_next:
+                heap_n -= 1  # pop the heap's minimum
+                heap[0] = heap[heap_n]
+                i = 0
+                while True:
+                    lft = 2 * i + 1
+                    if lft >= heap_n:
+                        break
+                    m = lft
+                    if lft + 1 < heap_n and heap[lft + 1] < heap[lft]:
+                        m = lft + 1
+                    if heap[i] <= heap[m]:
+                        break
+                    tmp = heap[m]
+                    heap[m] = heap[i]
+                    heap[i] = tmp
+                    i = m
+                active -= 1
+                continue
+            # ---------------------------------------------------------- E: refresh tick
+            if t_E == t_next:
+                R = e_r
+                ref_owed[R] += 1
+                ref_next[R] += ref_interval
+                c = R // RK
+                valid[c] = False
+                if (
+                    pdpol != PD_NONE
+                    and idle_from[R] >= 0
+                    and (ref_owed[R] > 0 or (ref_chain[R] and ref_owed[R] > -max_pull))
+                ):
+                    # the idle rank will refresh now: leave power-down first
                     s = idle_from[R] + pdto
-                    if now > s:  # the rank was in power-down since s: exit costs tXP
+                    if now > s:
                         _charge_power_down(stats, open_row, R, NBR, now - s)
                         stats[S_PDN] += 1
                         if rk_wake[R] < now + XP:
                             rk_wake[R] = now + XP
-                        woke = True
-                idle_from[R] = -1
-            mode_changed = False
+                    idle_from[R] = -1
+                continue
+            # ---------------------------------------------------------- A: send + arbiter accept
+            if t_A == t_next:
+                _send(nxt, t_next, arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, AQCAP)
+                active += 1
+                tb_valid = False
+                nxt += 1
+                front_free = t_next + 1
+                continue
+            # ---------------------------------------------------------- B: channel accept
+            if t_B == t_next:
+                c = b_c
+                h = aq[c, aq_head[c]]
+                aq_head[c] = 0 if aq_head[c] + 1 == AQCAP else aq_head[c] + 1
+                aq_len[c] -= 1
+                tb_valid = False
+                t_acc[h] = t_next
+                bh = bank[h]
+                cb = c * NBC + bh
+                R = rank_of[cb]
+                q[cb, qlen[cb]] = h
+                qlen[cb] += 1
+                rk_cnt[R] += 1
+                if is_write[h]:
+                    cnt_wr[c] += 1
+                else:
+                    cnt_rd[c] += 1
+                _mark(sel, dirty, n_dirty, c, cb, c * DQ)
+                ref_chain[R] = False
+                woke = False
+                if idle_from[R] >= 0:
+                    if pdpol != PD_NONE:
+                        s = idle_from[R] + pdto
+                        if now > s:  # the rank was in power-down since s: exit costs tXP
+                            _charge_power_down(stats, open_row, R, NBR, now - s)
+                            stats[S_PDN] += 1
+                            if rk_wake[R] < now + XP:
+                                rk_wake[R] = now + XP
+                            woke = True
+                    idle_from[R] = -1
+                mode_changed = False
+                if sched == SCHED_GRP_FRFCFS_WM:
+                    m = _write_mode(wmode[c], cnt_wr[c], cnt_rd[c], hiw, low)
+                    if m != wmode[c]:
+                        wmode[c] = m
+                        mode_changed = True
+                        for bb in range(NBC):
+                            _mark(sel, dirty, n_dirty, c, c * NBC + bb, c * DQ)
+                bk = best_k[c]
+                if (
+                    valid[c]
+                    and inc_b[c] < 0
+                    and not woke
+                    and not mode_changed
+                    and bk != K_REF
+                    and bk != K_REFPRE
+                    and best_b[c] != bh
+                    and ref_owed[R] <= max_post
+                    and not ref_commit[R]
+                ):
+                    inc_b[c] = bh  # only this bank's proposal changed: fold it into the cached best
+                else:
+                    valid[c] = False
+                    inc_b[c] = -1
+                if arb == ARB_SIMPLE:
+                    # the arbiter is free: the initiator's next request goes out now (one cycle
+                    # later, or at its arrival), whatever happens in between
+                    front_free = t_next + 1
+                    if nxt < n:
+                        t_a = max(arrival[nxt], front_free)
+                        _send(nxt, t_a, arrival, front_free, chan, t_send, x_acc, aq, aq_head, aq_len, AQCAP)
+                        nxt += 1
+                continue
+            # ---------------------------------------------------------- C: command
+            c = c_c
+            t = t_next
+            k = best_k[c]
+            b = best_b[c]
+            base = c * NBC
+            last_cmd[c] = t
+            valid[c] = False
+            if k == K_REF:
+                R = c * RK + b
+                u = ref_ptr[R]
+                rbase = R * NBR
+                for bb in range(NBR):
+                    if _in_unit(refpol, u, bb, BPG):
+                        cb = rbase + bb
+                        _mark(sel, dirty, n_dirty, c, cb, c * DQ)
+                        if act_ok[cb] < t + ref_dur:
+                            act_ok[cb] = t + ref_dur
+                if refpol == REF_ALLBANK:
+                    stats[S_REFAB] += 1
+                else:
+                    stats[S_REFUNIT] += 1
+                    if rk_act_ok[R] < t + RRDS:
+                        rk_act_ok[R] = t + RRDS
+                stats[S_REFBANKCYC] += ref_dur * unit_size
+                ref_owed[R] -= 1
+                ref_commit[R] = False
+                ref_chain[R] = True
+                ref_ptr[R] = (ref_ptr[R] + 1) % n_units
+                if busy_until[R] < t + ref_dur:
+                    busy_until[R] = t + ref_dur
+                if rk_cnt[R] == 0:
+                    idle_from[R] = busy_until[R]
+                int_s[n_int] = t
+                int_e[n_int] = t + ref_dur
+                int_c[n_int] = R
+                n_int += 1
+                continue
+            cb = base + b
+            R = rank_of[cb]
+            if k == K_REFPRE:
+                ref_commit[R] = True
+            if k in (K_PRE, K_REFPRE):
+                if k == K_PRE:
+                    r = q[cb, sel[cb]]
+                    if not served[r]:
+                        served[r] = True
+                        stats[S_CONF] += 1
+                open_row[cb] = -1
+                if act_ok[cb] < t + RP:
+                    act_ok[cb] = t + RP
+                if busy_until[R] < t + RP:
+                    busy_until[R] = t + RP
+                int_e[bank_int[cb]] = t
+                _mark(sel, dirty, n_dirty, c, cb, c * DQ)
+                stats[S_PRE] += 1
+                continue
+            g = gidx[cb]
+            p = sel[cb]
+            r = q[cb, p]
+            if k == K_ACT:
+                if not served[r]:
+                    served[r] = True
+                    stats[S_MISS] += 1
+                open_row[cb] = row[r]
+                streak[cb] = 0
+                rdwr_ok[cb] = t + RCD
+                if pre_ok[cb] < t + RAS:
+                    pre_ok[cb] = t + RAS
+                if act_ok[cb] < t + RC:
+                    act_ok[cb] = t + RC
+                if rk_act_ok[R] < t + RRDS:
+                    rk_act_ok[R] = t + RRDS
+                if bgc[K_ACT * NGT + g] < t + RRDL:
+                    bgc[K_ACT * NGT + g] = t + RRDL
+                faw[R, faw_i[R]] = t
+                faw_i[R] = (faw_i[R] + 1) & 3
+                _mark(sel, dirty, n_dirty, c, cb, c * DQ)
+                stats[S_ACT] += 1
+                int_s[n_int] = t
+                int_e[n_int] = INF
+                int_c[n_int] = R
+                bank_int[cb] = n_int
+                n_int += 1
+                continue
+            # ---- column command (RD / WR), possibly with auto-precharge
+            if not served[r]:
+                served[r] = True
+                stats[S_HIT] += 1
+            streak[cb] += 1
+            ql = qlen[cb]
+            for pp in range(p, ql - 1):
+                q[cb, pp] = q[cb, pp + 1]
+            qlen[cb] = ql - 1
+            rk_cnt[R] -= 1
+            _mark(sel, dirty, n_dirty, c, cb, c * DQ)
+            tb_valid = False
+            wr = k == K_WR
+            rk = rk_of[b]
+            if data_rank[c] >= 0 and data_rank[c] != rk:
+                stats[S_RANKSW] += 1
+            data_rank[c] = rk
+            if wr:
+                cnt_wr[c] -= 1
+                stats[S_WR] += 1
+                d_end = t + CWL + BURST
+                if rk_wr_ok[R] < t + CCDS:
+                    rk_wr_ok[R] = t + CCDS
+                if bgc[K_WR * NGT + g] < t + CCDLWR:
+                    bgc[K_WR * NGT + g] = t + CCDLWR
+                if rk_rd_ok[R] < d_end + WTRS:
+                    rk_rd_ok[R] = d_end + WTRS
+                if bgc[K_RD * NGT + g] < d_end + WTRL:
+                    bgc[K_RD * NGT + g] = d_end + WTRL
+                tp = max(pre_ok[cb], d_end + WRt)
+            else:
+                cnt_rd[c] -= 1
+                stats[S_RD] += 1
+                d_end = t + CL + BURST
+                if rk_rd_ok[R] < t + CCDS:
+                    rk_rd_ok[R] = t + CCDS
+                if bgc[K_RD * NGT + g] < t + CCDL:
+                    bgc[K_RD * NGT + g] = t + CCDL
+                if ch_wr_ok[c] < t + RTW:
+                    ch_wr_ok[c] = t + RTW
+                tp = max(pre_ok[cb], t + RTP)
+            pre_ok[cb] = tp
+            data_free[c] = d_end
+            dirn = 1 if wr else 0
+            if last_dir[c] != dirn:
+                if last_dir[c] >= 0:
+                    stats[S_TURN] += 1  # read/write turnaround on the data bus
+                if sched == SCHED_FRFCFS_GRP or sched == SCHED_GRP_FRFCFS:
+                    for bb in range(NBC):
+                        _mark(sel, dirty, n_dirty, c, base + bb, c * DQ)
+            last_dir[c] = dirn
+            # page policy: auto-precharge?
+            ap = False
+            if page == PAGE_CLOSED:
+                ap = True
+            elif page == PAGE_OPEN_ADAPTIVE or page == PAGE_CLOSED_ADAPTIVE:
+                orow = open_row[cb]
+                nrem = qlen[cb]
+                all_miss = True
+                for pp in range(nrem):
+                    if row[q[cb, pp]] == orow:
+                        all_miss = False
+                        break
+                if page == PAGE_OPEN_ADAPTIVE:
+                    ap = nrem > 0 and all_miss
+                else:
+                    ap = all_miss
+            if busy_until[R] < d_end:
+                busy_until[R] = d_end
+            if ap:
+                open_row[cb] = -1
+                if act_ok[cb] < tp + RP:
+                    act_ok[cb] = tp + RP
+                if busy_until[R] < tp + RP:
+                    busy_until[R] = tp + RP
+                int_e[bank_int[cb]] = tp
+                stats[S_APRE] += 1
+            if rk_cnt[R] == 0:
+                idle_from[R] = busy_until[R]
+            # response path
+            n_cas += 1
+            t_cas[r] = t
+            done[r] = d_end
+            if strict:
+                sn = snext[c]
+                while sn >= 0 and t_cas[sn] >= 0:
+                    sn = nxt_same[sn]
+                snext[c] = sn
+                if sn >= 0:
+                    _mark(sel, dirty, n_dirty, c, base + bank[sn], c * DQ)
             if sched == SCHED_GRP_FRFCFS_WM:
                 m = _write_mode(wmode[c], cnt_wr[c], cnt_rd[c], hiw, low)
                 if m != wmode[c]:
                     wmode[c] = m
-                    mode_changed = True
                     for bb in range(NBC):
-                        sel[c * NBC + bb] = -1
-            bk = best_k[c]
-            if (
-                valid[c]
-                and inc_b[c] < 0
-                and not woke
-                and not mode_changed
-                and bk != K_REF
-                and bk != K_REFPRE
-                and best_b[c] != bh
-                and ref_owed[R] <= max_post
-                and not ref_commit[R]
-            ):
-                inc_b[c] = bh  # only this bank's proposal changed: fold it into the cached best
-            else:
-                valid[c] = False
-                inc_b[c] = -1
-            if arb == ARB_SIMPLE:
-                front_free = t_next + 1
-            continue
-        # ---------------------------------------------------------- C: command
-        c = c_c
-        t = t_next
-        k = best_k[c]
-        b = best_b[c]
-        base = c * NBC
-        last_cmd[c] = t
-        valid[c] = False
-        if k == K_REF:
-            R = c * RK + b
-            u = ref_ptr[R]
-            rbase = R * NBR
-            for bb in range(NBR):
-                if _in_unit(refpol, u, bb, BPG):
-                    cb = rbase + bb
-                    sel[cb] = -1
-                    if act_ok[cb] < t + ref_dur:
-                        act_ok[cb] = t + ref_dur
-            if refpol == REF_ALLBANK:
-                stats[S_REFAB] += 1
-            else:
-                stats[S_REFUNIT] += 1
-                if rk_act_ok[R] < t + RRDS:
-                    rk_act_ok[R] = t + RRDS
-            stats[S_REFBANKCYC] += ref_dur * unit_size
-            ref_owed[R] -= 1
-            ref_commit[R] = False
-            ref_chain[R] = True
-            ref_ptr[R] = (ref_ptr[R] + 1) % n_units
-            if busy_until[R] < t + ref_dur:
-                busy_until[R] = t + ref_dur
-            if rk_cnt[R] == 0:
-                idle_from[R] = busy_until[R]
-            if n_int == int_s.shape[0]:
-                int_s = _grow(int_s)
-                int_e = _grow(int_e)
-                int_c = _grow(int_c)
-            int_s[n_int] = t
-            int_e[n_int] = t + ref_dur
-            int_c[n_int] = R
-            n_int += 1
-            continue
-        cb = base + b
-        R = cb // NBR
-        if k == K_REFPRE:
-            ref_commit[R] = True
-        if k in (K_PRE, K_REFPRE):
-            if k == K_PRE:
-                r = q[cb, sel[cb]]
-                if not served[r]:
-                    served[r] = True
-                    stats[S_CONF] += 1
-            open_row[cb] = -1
-            if act_ok[cb] < t + RP:
-                act_ok[cb] = t + RP
-            if busy_until[R] < t + RP:
-                busy_until[R] = t + RP
-            int_e[bank_int[cb]] = t
-            sel[cb] = -1
-            stats[S_PRE] += 1
-            continue
-        g = gidx[cb]
-        p = sel[cb]
-        r = q[cb, p]
-        if k == K_ACT:
-            if not served[r]:
-                served[r] = True
-                stats[S_MISS] += 1
-            open_row[cb] = row[r]
-            streak[cb] = 0
-            rdwr_ok[cb] = t + RCD
-            if pre_ok[cb] < t + RAS:
-                pre_ok[cb] = t + RAS
-            if act_ok[cb] < t + RC:
-                act_ok[cb] = t + RC
-            if rk_act_ok[R] < t + RRDS:
-                rk_act_ok[R] = t + RRDS
-            if bgc[K_ACT, g] < t + RRDL:
-                bgc[K_ACT, g] = t + RRDL
-            faw[R, faw_i[R]] = t
-            faw_i[R] = (faw_i[R] + 1) & 3
-            sel[cb] = -1
-            stats[S_ACT] += 1
-            if n_int == int_s.shape[0]:
-                int_s = _grow(int_s)
-                int_e = _grow(int_e)
-                int_c = _grow(int_c)
-            int_s[n_int] = t
-            int_e[n_int] = INF
-            int_c[n_int] = R
-            bank_int[cb] = n_int
-            n_int += 1
-            continue
-        # ---- column command (RD / WR), possibly with auto-precharge
-        if not served[r]:
-            served[r] = True
-            stats[S_HIT] += 1
-        streak[cb] += 1
-        ql = qlen[cb]
-        for pp in range(p, ql - 1):
-            q[cb, pp] = q[cb, pp + 1]
-        qlen[cb] = ql - 1
-        rk_cnt[R] -= 1
-        sel[cb] = -1
-        tb_valid = False
-        wr = k == K_WR
-        rk = b // NBR
-        if data_rank[c] >= 0 and data_rank[c] != rk:
-            stats[S_RANKSW] += 1
-        data_rank[c] = rk
-        if wr:
-            cnt_wr[c] -= 1
-            stats[S_WR] += 1
-            d_end = t + CWL + BURST
-            if rk_wr_ok[R] < t + CCDS:
-                rk_wr_ok[R] = t + CCDS
-            if bgc[K_WR, g] < t + CCDLWR:
-                bgc[K_WR, g] = t + CCDLWR
-            if rk_rd_ok[R] < d_end + WTRS:
-                rk_rd_ok[R] = d_end + WTRS
-            if bgc[K_RD, g] < d_end + WTRL:
-                bgc[K_RD, g] = d_end + WTRL
-            tp = max(pre_ok[cb], d_end + WRt)
-        else:
-            cnt_rd[c] -= 1
-            stats[S_RD] += 1
-            d_end = t + CL + BURST
-            if rk_rd_ok[R] < t + CCDS:
-                rk_rd_ok[R] = t + CCDS
-            if bgc[K_RD, g] < t + CCDL:
-                bgc[K_RD, g] = t + CCDL
-            if ch_wr_ok[c] < t + RTW:
-                ch_wr_ok[c] = t + RTW
-            tp = max(pre_ok[cb], t + RTP)
-        pre_ok[cb] = tp
-        data_free[c] = d_end
-        dirn = 1 if wr else 0
-        if last_dir[c] != dirn:
-            if last_dir[c] >= 0:
-                stats[S_TURN] += 1  # read/write turnaround on the data bus
-            if sched == SCHED_FRFCFS_GRP or sched == SCHED_GRP_FRFCFS:
-                for bb in range(NBC):
-                    sel[base + bb] = -1
-        last_dir[c] = dirn
-        # page policy: auto-precharge?
-        ap = False
-        if page == PAGE_CLOSED:
-            ap = True
-        elif page == PAGE_OPEN_ADAPTIVE or page == PAGE_CLOSED_ADAPTIVE:
-            orow = open_row[cb]
-            nrem = qlen[cb]
-            all_miss = True
-            for pp in range(nrem):
-                if row[q[cb, pp]] == orow:
-                    all_miss = False
-                    break
-            if page == PAGE_OPEN_ADAPTIVE:
-                ap = nrem > 0 and all_miss
-            else:
-                ap = all_miss
-        if busy_until[R] < d_end:
-            busy_until[R] = d_end
-        if ap:
-            open_row[cb] = -1
-            if act_ok[cb] < tp + RP:
-                act_ok[cb] = tp + RP
-            if busy_until[R] < tp + RP:
-                busy_until[R] = tp + RP
-            int_e[bank_int[cb]] = tp
-            stats[S_APRE] += 1
-        if rk_cnt[R] == 0:
-            idle_from[R] = busy_until[R]
-        # response path
-        n_cas += 1
-        t_cas[r] = t
-        done[r] = d_end
-        if strict:
-            sn = snext[c]
-            while sn >= 0 and t_cas[sn] >= 0:
-                sn = nxt_same[sn]
-            snext[c] = sn
-            if sn >= 0:
-                sel[base + bank[sn]] = -1
-        if sched == SCHED_GRP_FRFCFS_WM:
-            m = _write_mode(wmode[c], cnt_wr[c], cnt_rd[c], hiw, low)
-            if m != wmode[c]:
-                wmode[c] = m
-                for bb in range(NBC):
-                    sel[base + bb] = -1
-        if respq == RESPQ_FIFO:
-            rel[r] = d_end
-            if arb != ARB_REORDER:
-                t_resp[r] = d_end + DBW
-                if arb != ARB_SIMPLE:
-                    pend[pend_n] = t_resp[r]
-                    pend_n += 1
-        else:
-            j = rel_ptr[c]
-            while j >= 0 and done[j] >= 0:
-                v = max(done[j], last_rel[c])
-                last_rel[c] = v
-                rel[j] = v
+                        _mark(sel, dirty, n_dirty, c, base + bb, c * DQ)
+            if respq == RESPQ_FIFO:
+                rel[r] = d_end
                 if arb != ARB_REORDER:
-                    t_resp[j] = v + DBW
+                    t_resp[r] = d_end + DBW
                     if arb != ARB_SIMPLE:
-                        pend[pend_n] = t_resp[j]
+                        pend[pend_n] = t_resp[r]
                         pend_n += 1
-                j = nxt_same[j]
-            rel_ptr[c] = j
-        if arb == ARB_REORDER:
-            while g_ptr < n and rel[g_ptr] >= 0:
-                v = max(rel[g_ptr] + DBW, last_deliv)
-                last_deliv = v
-                t_resp[g_ptr] = v
-                pend[pend_n] = v
-                pend_n += 1
-                g_ptr += 1
-        for pi in range(pend_n):  # push the newly known deliveries onto the heap
-            i = heap_n
-            heap[i] = pend[pi]
-            heap_n += 1
-            while i > 0:
-                par = (i - 1) >> 1
-                if heap[par] <= heap[i]:
-                    break
-                tmp = heap[par]
-                heap[par] = heap[i]
-                heap[i] = tmp
-                i = par
-        pend_n = 0
+            else:
+                j = rel_ptr[c]
+                while j >= 0 and done[j] >= 0:
+                    v = max(done[j], last_rel[c])
+                    last_rel[c] = v
+                    rel[j] = v
+                    if arb != ARB_REORDER:
+                        t_resp[j] = v + DBW
+                        if arb != ARB_SIMPLE:
+                            pend[pend_n] = t_resp[j]
+                            pend_n += 1
+                    j = nxt_same[j]
+                rel_ptr[c] = j
+            if arb == ARB_REORDER:
+                while g_ptr < n and rel[g_ptr] >= 0:
+                    v = max(rel[g_ptr] + DBW, last_deliv)
+                    last_deliv = v
+                    t_resp[g_ptr] = v
+                    pend[pend_n] = v
+                    pend_n += 1
+                    g_ptr += 1
+            for pi in range(pend_n):  # push the newly known deliveries onto the heap
+                i = heap_n
+                heap[i] = pend[pi]
+                heap_n += 1
+                while i > 0:
+                    par = (i - 1) >> 1
+                    if heap[par] <= heap[i]:
+                        break
+                    tmp = heap[par]
+                    heap[par] = heap[i]
+                    heap[i] = tmp
+                    i = par
+            pend_n = 0
 
     # ---------------------------------------------------------- finish
     t_end = np.int64(0)
