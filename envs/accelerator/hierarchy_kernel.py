@@ -1598,59 +1598,44 @@ def _search_tree(
     allocation_start(av, ws.pl, shape, al, big if _reduction_left(perm, 0, perm_dims, n_perm) else -1)
     _copy_allocation(*a_arrays, *t_arrays, 0, True)
     child[0], pos[0], last_red[0], goal_lb[0] = 0, 0, -1, 0.0
-    d = 0
+    d, fresh = 0, True  # fresh: ``al`` is the allocation saved at depth d
     while d >= 0:
         c = _next_child(perm, d, child[d], n_perm)
-        if c >= n_perm:
-            d -= 1
+        if c >= n_perm or (best < np.inf and goal_lb[d] > best * TIE):
+            d, fresh = d - 1, False  # no child left, or none can be a candidate any more
             continue
         child[d] = c + 1
         perm[d] = c
         if mirror[0] >= 0 and _mirrored_earlier(perm, d + 1, mirror):
             continue  # every order below costs exactly what its mirror image, an earlier order, costs
-        _copy_allocation(*a_arrays, *t_arrays, d, False)
         ld = perm_dims[c]
         hi = _push_factors(loop_ld, loop_f, pos[d], ld, factors, n_factors)
         pos[d + 1] = hi
         last_red[d + 1] = hi - 1 if REDUCTION[ld] else last_red[d]
-        left = _reduction_left(perm, d + 1, perm_dims, n_perm)
-        allocate_loops(loop_ld, loop_f, pos[d], hi, big if left else last_red[d + 1], av, ws.pl, shape, al)
         goal_lb[d + 1] = goal_lb[d]
         if goal != _GOAL_ENERGY and _decides_innermost_run(perm, d + 1, perm_dims, n_perm):
-            n_loops = _push_completion(
-                perm, d + 1, n_perm, perm_dims, factors, n_factors, temporal_d, loop_ld, loop_f, hi
-            )
+            n_loops = _push_completion(perm, d + 1, n_perm, perm_dims, factors, n_factors, temporal_d, loop_ld, loop_f, hi)  # fmt: skip
             temporal, bound = innermost_stall(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.lg.port, cpi)
             goal_lb[d + 1] = max(goal_lb[d + 1], _goal_value(goal, temporal + bound + drain, mac_e))
-        if best < np.inf and d + 1 <= n_perm - PREFIX_BOUND_MIN_LEFT and goal_lb[d + 1] <= best * TIE:
-            n_loops = _push_completion(
-                perm, d + 1, n_perm, perm_dims, factors, n_factors, temporal_d, loop_ld, loop_f, hi
-            )
-            lat_b, en_b = _prefix_bound(
-                loop_ld,
-                loop_f,
-                n_loops,
-                hi,
-                av,
-                ws.pl,
-                al,
-                tr.al,
-                shape,
-                ws.tt,
-                ws.lg,
-                cpi,
-                drain,
-                mac_e,
-                goal,
-                best,
-            )
-            goal_lb[d + 1] = max(goal_lb[d + 1], _goal_value(goal, lat_b, en_b))
         if best < np.inf and goal_lb[d + 1] > best * TIE:
             continue  # past the tie band whatever the rest costs: no order below is a candidate
+        if not fresh:
+            _copy_allocation(*a_arrays, *t_arrays, d, False)
+        fresh = False
+        left = _reduction_left(perm, d + 1, perm_dims, n_perm)
+        allocate_loops(loop_ld, loop_f, pos[d], hi, big if left else last_red[d + 1], av, ws.pl, shape, al)
+        if best < np.inf and d + 1 <= n_perm - PREFIX_BOUND_MIN_LEFT:
+            n_loops = _push_completion(perm, d + 1, n_perm, perm_dims, factors, n_factors, temporal_d, loop_ld, loop_f, hi)  # fmt: skip
+            lat_b, en_b = _prefix_bound(
+                loop_ld, loop_f, n_loops, hi, av, ws.pl, al, tr.al, shape, ws.tt, ws.lg, cpi, drain, mac_e, goal, best
+            )  # fmt: skip
+            goal_lb[d + 1] = max(goal_lb[d + 1], _goal_value(goal, lat_b, en_b))
+            if goal_lb[d + 1] > best * TIE:
+                continue  # no order below reaches the tie band
         if d + 1 < n_perm:
             _copy_allocation(*a_arrays, *t_arrays, d + 1, True)
             child[d + 1] = 0
-            d += 1
+            d, fresh = d + 1, True
             continue
         # a leaf: a whole order
         n_loops = _push_outer(loop_ld, loop_f, hi, temporal_d, factors, n_factors)
