@@ -18,11 +18,12 @@ The search skips orders that cannot differ from one already costed: once every o
 reached its outermost level, the loops above only matter through the run of loops
 irrelevant to an operand right above its tiles (:func:`_first_of_its_class`); and, for a
 square layer and unrolling, the mirror image (OX<->OY, FX<->FY) of an earlier order
-(:func:`_mirror_table`). Over the whole set of orders (the default) it walks the
-permutation tree depth first (:func:`_search_tree`), allocating each prefix of the loop
-nest once, and drops a whole subtree when a lower bound of the mapper goal over it is past
-the tie band of the best so far: the stall of the innermost level alone
-(:func:`innermost_stall`) and every cost term the prefix fixes (:func:`_prefix_bound`).
+(:func:`_mirror_table`). Over the whole set of orders (the default) of five or more
+permuted dims (:data:`TREE_MIN_DIMS`) it walks the permutation tree depth first
+(:func:`_search_tree`), allocating each prefix of the loop nest once, and drops a whole
+subtree when a lower bound of the mapper goal over it is past the tie band of the best so
+far: the stall of the innermost level alone (:func:`innermost_stall`) and every cost term
+the prefix fixes (:func:`_prefix_bound`).
 These keep the results identical and the chosen order the first of its kind, as a full
 search would (``benchmarks/accelerator_exactness.py``, ``tests/test_accelerator_search_exact.py``).
 
@@ -1503,7 +1504,7 @@ def _search(
     """Cost every candidate order; return the index in ``ws.cands`` of the best by ``goal``
     (ties within the factor :data:`TIE` go to the least energy, or for the energy goal the fastest; the
     first one wins)."""
-    if per_perm == 1 and max_orders >= _FACTORIAL[n_perm]:
+    if per_perm == 1 and max_orders >= _FACTORIAL[n_perm] and n_perm >= TREE_MIN_DIMS:
         return _search_tree(av, shape, ws, n_perm, drain, mac_e, cpi, goal)
     perm, perm_dims, factors, n_factors = ws.lp.perm, ws.lp.perm_dims, ws.lp.factors, ws.lp.n_factors
     loop_ld, loop_f, temporal_d = ws.lp.loop_ld, ws.lp.loop_f, ws.sp.temporal
@@ -1675,6 +1676,9 @@ def _latency_energy(
     return temporal + stall + onload + offload + drain, mac_e + energy if stall < np.inf else np.inf
 
 
+#: permuted dims from which :func:`_search` walks the tree (fewer: a few orders, which the
+#: lexicographic loop costs faster than the walk bounds them; measured on MobileNetV2)
+TREE_MIN_DIMS = 5
 #: permuted dims left below which :func:`_search_tree` bounds no prefix (a subtree of fewer
 #: orders costs about as much to cost as to bound)
 PREFIX_BOUND_MIN_LEFT = 2
