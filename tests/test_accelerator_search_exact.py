@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from archgym.envs.accelerator import accelerator_design_space, load_workload
+from archgym.envs.accelerator import hierarchy_kernel as kernel
 from archgym.envs.accelerator.hierarchy_model import (
     evaluate_batch,
     evaluate_layer,
@@ -62,7 +63,7 @@ def _rule(candidates, goal: str):
     return candidates[min(band, key=lambda i: (keys[i][1], i))]
 
 
-@pytest.mark.parametrize("goal", ["latency", "edp"])
+@pytest.mark.parametrize("goal", ["latency", "energy", "edp"])
 def test_pruned_search_picks_what_the_full_search_picks(goal):
     space = accelerator_design_space()
     rng = np.random.default_rng(3)
@@ -90,3 +91,66 @@ def test_threads_give_the_same_results():
     for name, v in one.scalars.items():
         assert np.array_equal(v, two.scalars[name]), name
     assert np.array_equal(one.level_energy_pj, two.level_energy_pj)
+
+
+def _prefix_bounds_and_costs(arch, layer):
+    """Per loop order: its cost and, per prefix of its permuted dims, the search's bound."""
+    packed = kernel.pack_architectures([arch])
+    shape = kernel.pack_layers([layer])[0][0]
+    ws = kernel._scratch(kernel.MAX_ARRAY_DIMS, kernel.MAX_MEMORIES, kernel.MAX_PORTS, 1)
+    av = kernel._view(packed, 0)
+    drain = kernel._spatial_step(packed, 0, shape, ws.sp, ws.pl)
+    n_perm = kernel._loop_factors(ws.sp.temporal, ws.lp)
+    lp, energy = ws.lp, ws.lg.level[kernel.ENERGY]
+    out = []
+    for perm in itertools.permutations(range(n_perm)):
+        lp.perm[:n_perm] = perm
+        n = kernel._build_loops(
+            lp.perm, n_perm, lp.perm_dims, lp.factors, lp.n_factors, ws.sp.temporal, -1, 0, 0,
+            lp.loop_ld, lp.loop_f,
+        )  # fmt: skip
+        kernel.allocate(lp.loop_ld, lp.loop_f, n, av, ws.pl, shape, ws.al)
+        t, s, on, off = kernel.cost_order(
+            lp.loop_ld, lp.loop_f, n, av, ws.pl, ws.al, shape, ws.tt, ws.lg, 1.0, np.inf, np.inf
+        )
+        en = 0.0
+        for m in range(av.n_mem):  # in the kernel's order (numpy's sum rounds differently)
+            en += energy[m]
+        cost = (t + s + on + off + drain, en)
+        last_red = kernel.last_reduction(lp.loop_ld, lp.loop_f, n)
+        bounds, upto = [], 0
+        for r in range(1, n_perm):
+            upto += lp.n_factors[lp.perm_dims[perm[r - 1]]]
+            left = any(kernel.REDUCTION[lp.perm_dims[u]] for u in perm[r:])
+            red = kernel.MAX_LOOPS + 1 if left else last_red
+            kernel.allocation_start(av, ws.pl, shape, ws.al, red)
+            kernel.allocate_loops(lp.loop_ld, lp.loop_f, 0, upto, red, av, ws.pl, shape, ws.al)
+            lat, en = kernel._prefix_bound(
+                lp.loop_ld, lp.loop_f, n, upto, av, ws.pl, ws.al, ws.tree.al, shape, ws.tt, ws.lg, 1.0, drain,
+                0.0, 0, np.inf,
+            )  # fmt: skip
+            bounds.append((perm[:r], lat, en))
+        out.append((perm, cost, bounds))
+    return out
+
+
+def test_prefix_bound_is_below_every_completion():
+    """:func:`~archgym.envs.accelerator.hierarchy_kernel._prefix_bound` of a prefix of the
+    permuted dims, bit for bit, is at most the latency and the memory energy of every order
+    that starts with it; and it is not vacuous (it equals an order's cost at times)."""
+    space = accelerator_design_space()
+    rng = np.random.default_rng(9)
+    layers = load_workload("resnet18").layers
+    tight = checked = 0
+    for idx in space.sample_indices(rng, 3):
+        arch = template_architecture(space.from_indices(idx))
+        for layer in (layers[1], layers[12], layers[-2]):
+            rows = _prefix_bounds_and_costs(arch, layer)
+            for _, _, bounds in rows:
+                for prefix, lat_b, en_b in bounds:
+                    below = [cost for perm, cost, _ in rows if perm[: len(prefix)] == prefix]
+                    assert all(lat_b <= lat and en_b <= en for lat, en in below)
+                    tight += any(lat_b == lat for lat, _ in below)
+                    checked += 1
+    assert checked > 100
+    assert tight > 0

@@ -18,11 +18,14 @@ The search skips orders that cannot differ from one already costed: once every o
 reached its outermost level, the loops above only matter through the run of loops
 irrelevant to an operand right above its tiles (:func:`_first_of_its_class`); and, for a
 square layer and unrolling, the mirror image (OX<->OY, FX<->FY) of an earlier order
-(:func:`_mirror_table`). Before an order is allocated, a bound on its stall from its
-innermost level alone (:func:`innermost_stall`) drops it, with every later order sharing its
-innermost run, when it cannot reach the tie band of the best so far. These keep the results
-identical and the chosen order the first of its kind, as a full search would
-(``benchmarks/accelerator_exactness.py``, ``tests/test_accelerator_search_exact.py``).
+(:func:`_mirror_table`). Over the whole set of orders (the default) of five or more
+permuted dims (:data:`TREE_MIN_DIMS`) it walks the permutation tree depth first
+(:func:`_search_tree`), allocating each prefix of the loop nest once, and drops a whole
+subtree when a lower bound of the mapper goal over it is past the tie band of the best so
+far: the stall of the innermost level alone (:func:`innermost_stall`) and every cost term
+the prefix fixes (:func:`_prefix_bound`).
+These keep the results identical and the chosen order the first of its kind, as a full
+search would (``benchmarks/accelerator_exactness.py``, ``tests/test_accelerator_search_exact.py``).
 
 All compiled code lives in this one module on purpose: numba's on-disk cache
 (``cache=True``) checks only the file of the function it loads, so a callee in another
@@ -331,6 +334,11 @@ class Allocation(NamedTuple):
     fpc: np.ndarray  # (3,) current tile footprints
     lv: np.ndarray  # (3,) current level
     nb: np.ndarray  # (3,) bounds written
+    state: np.ndarray  # (2,) columns ALLOC_O_BITS (an output's bits in its current level), ALLOC_TOP
+
+
+#: columns of :attr:`Allocation.state`
+ALLOC_O_BITS, ALLOC_TOP = 0, 1
 
 
 class Tiles(NamedTuple):
@@ -373,6 +381,7 @@ def new_allocation(n_mem: int) -> Allocation:
         np.zeros(N_OPS, np.int64),
         np.zeros(N_OPS, np.int64),
         np.zeros(N_OPS, np.int64),
+        np.zeros(2, np.int64),
     )
 
 
@@ -502,22 +511,58 @@ def allocate(
     reached its outermost level (``n_loops`` if none): the order of the loops from there on
     cannot change the allocation.
     """
+    last_red = last_reduction(loop_ld, loop_f, n_loops)
+    allocation_start(av, pl, shape, al, last_red)
+    allocate_loops(loop_ld, loop_f, 0, n_loops, last_red, av, pl, shape, al)
+    return allocation_end(n_loops, av, al)
+
+
+@njit(cache=True)
+def allocation_start(av: ArchView, pl: Placement, shape: np.ndarray, al: Allocation, last_red: int) -> None:
+    """Start :func:`allocate`: every operand at its innermost level, no loop placed.
+
+    ``last_red`` (see :func:`last_reduction`) only enters through ``last_red >= start`` for
+    loop indices ``start`` already reached, so a caller that allocates a loop nest part by
+    part (:func:`allocate_loops`) may pass any value past the loops placed so far while a
+    reduction loop is still to come."""
     stride, in_h, in_w = shape[N_DIMS], shape[N_DIMS + 1], shape[N_DIMS + 2]
-    chain, n_chain, mem_ops, mem_size, prec = av.chain, av.n_chain, av.mem_ops, av.mem_size, av.prec
-    inside = pl.inside
-    bound, ext, fpc, lv, nb = al.bound, al.ext, al.fpc, al.lv, al.nb
+    chain, n_chain, prec, inside = av.chain, av.n_chain, av.prec, pl.inside
+    ext, fpc, lv, nb, st = al.ext, al.fpc, al.lv, al.nb, al.state
     for op in range(N_OPS):
         lv[op] = 0
         nb[op] = 0
         for d in range(N_DIMS):
             ext[op, d] = inside[chain[op, 0], d]
         fpc[op] = _row_footprint(op, ext, op, stride, in_h, in_w)  # current tile of each operand
-    last_red = last_reduction(loop_ld, loop_f, n_loops)
-    o_bits = output_bits(inside, chain, n_chain, prec, 0, 0, last_red)
-    top = n_loops
-    for i in range(n_loops):
+    st[ALLOC_O_BITS] = output_bits(inside, chain, n_chain, prec, 0, 0, last_red)
+    st[ALLOC_TOP] = -1
+
+
+@njit(cache=True)
+def allocate_loops(
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    lo: int,
+    hi: int,
+    last_red: int,
+    av: ArchView,
+    pl: Placement,
+    shape: np.ndarray,
+    al: Allocation,
+) -> None:
+    """Place loops ``lo..hi-1`` (all below them placed already) in :func:`allocate`'s greedy
+    order; stops, recording the index in ``al.state[ALLOC_TOP]``, once every operand is at
+    its outermost level."""
+    stride, in_h, in_w = shape[N_DIMS], shape[N_DIMS + 1], shape[N_DIMS + 2]
+    chain, n_chain, mem_ops, mem_size, prec = av.chain, av.n_chain, av.mem_ops, av.mem_size, av.prec
+    inside = pl.inside
+    bound, ext, fpc, lv, nb, st = al.bound, al.ext, al.fpc, al.lv, al.nb, al.state
+    if st[ALLOC_TOP] >= 0:
+        return
+    o_bits = st[ALLOC_O_BITS]
+    for i in range(lo, hi):
         if lv[W_OP] == n_chain[W_OP] - 1 and lv[I_OP] == n_chain[I_OP] - 1 and lv[O_OP] == n_chain[O_OP] - 1:
-            top = i  # every operand is at its outermost level: the remaining loops all go there
+            st[ALLOC_TOP] = i  # every operand is at its outermost level: the remaining loops all go there
             break
         ld, f = loop_ld[i], loop_f[i]
         for op in range(N_OPS):
@@ -551,11 +596,19 @@ def allocate(
                 for i2 in range(i):
                     ext[op, loop_ld[i2]] *= loop_f[i2]
                 fpc[op] = _row_footprint(op, ext, op, stride, in_h, in_w)
+    st[ALLOC_O_BITS] = o_bits
+
+
+@njit(cache=True)
+def allocation_end(n_loops: int, av: ArchView, al: Allocation) -> int:
+    """Finish :func:`allocate` (the levels not reached hold every loop); returns its ``top``."""
+    bound, nb, n_chain = al.bound, al.nb, av.n_chain
     for op in range(N_OPS):
         while nb[op] < n_chain[op]:
             bound[op, nb[op]] = n_loops
             nb[op] += 1
-    return top
+    top = al.state[ALLOC_TOP]
+    return n_loops if top < 0 else top
 
 
 # ------------------------------------------------------------------------------ tile tables
@@ -638,10 +691,16 @@ def cost_order(
     cpi: float,
     lat_limit: float,
     en_limit: float,
+    upto: int = MAX_LOOPS + 1,
 ) -> tuple[float, float, float, float]:
     """Cost of one allocated loop order: ``(temporal, stall, onload, offload)`` cycles; the
     per-level accesses and energy are left in the ledger. One temporal iteration takes
     ``cpi`` array cycles (bit-serial in-memory compute).
+
+    With ``upto < n_loops``, a lower bound on the cost of every order sharing the first
+    ``upto`` loops (with the allocation of those loops; see :func:`_prefix_bound`): only
+    the (operand, level) terms that those loops fix are counted, each exactly as in the
+    full cost and in the same order.
 
     Per operand and level (innermost first): the tile sent down and the child's tile, the
     refills (loops above less the stationary run right above) and distinct tiles, the time
@@ -673,6 +732,8 @@ def cost_order(
             m = chain[op, j]
             child = chain[op, j - 1] if j > 0 else -1
             k_lo = bound[op, j - 1] if j > 0 else 0
+            if upto < n_loops and (k_lo >= upto or nxt[op, k_lo] >= upto):
+                continue  # set by loops past the prefix: counted as 0 in a prefix's bound
             inst = act_b[m, op] if j > 0 else act_nb[m]
             for d in range(N_DIMS):
                 e1[d] = inside[m, d] * cum[k_lo, d]
@@ -889,6 +950,25 @@ class Candidates(NamedTuple):
     key: np.ndarray  # (n, 4)
 
 
+class Tree(NamedTuple):
+    """:func:`_search_tree`'s state per depth ``r`` (``r`` permuted dims placed, innermost
+    first): the allocation of the loops placed so far (:class:`Allocation`'s arrays with a
+    leading depth axis), the next child to try, where the depth's loops start, the last
+    reduction loop placed and a lower bound of the mapper goal in the subtree."""
+
+    bound: np.ndarray  # (R, 3, M)
+    ext: np.ndarray  # (R, 3, 8)
+    fpc: np.ndarray  # (R, 3)
+    lv: np.ndarray  # (R, 3)
+    nb: np.ndarray  # (R, 3)
+    state: np.ndarray  # (R, 2)
+    child: np.ndarray  # (R,)
+    pos: np.ndarray  # (R,)
+    last_red: np.ndarray  # (R,)
+    goal_lb: np.ndarray  # (R,) a lower bound of the mapper goal in the subtree
+    al: Allocation  # scratch for a prefix's bound
+
+
 class Scratch(NamedTuple):
     sp: Spatial
     pl: Placement
@@ -897,6 +977,7 @@ class Scratch(NamedTuple):
     tt: Tiles
     lg: Ledger
     cands: Candidates
+    tree: Tree
 
 
 @njit(cache=True)
@@ -923,7 +1004,22 @@ def _scratch(n_dims: int, n_mem: int, n_ports: int, n_cands: int) -> Scratch:
         np.ones(MAX_LOOPS, np.int64),
     )
     cands = Candidates(np.zeros(n_cands), np.zeros(n_cands), np.zeros((n_cands, 4), np.int64))
-    return Scratch(sp, pl, lp, new_allocation(n_mem), new_tiles(MAX_LOOPS), new_ledger(n_mem, n_ports), cands)
+    r = n_perm + 1
+    tree = Tree(
+        np.zeros((r, N_OPS, n_mem), np.int64),
+        np.ones((r, N_OPS, N_DIMS), np.int64),
+        np.zeros((r, N_OPS), np.int64),
+        np.zeros((r, N_OPS), np.int64),
+        np.zeros((r, N_OPS), np.int64),
+        np.zeros((r, 2), np.int64),
+        np.zeros(r, np.int64),
+        np.zeros(r, np.int64),
+        np.zeros(r, np.int64),
+        np.zeros(r),
+        new_allocation(n_mem),
+    )
+    al, tt, lg = new_allocation(n_mem), new_tiles(MAX_LOOPS), new_ledger(n_mem, n_ports)
+    return Scratch(sp, pl, lp, al, tt, lg, cands, tree)
 
 
 @njit(cache=True)
@@ -1314,37 +1410,6 @@ def _first_of_its_class(
     return True
 
 
-@njit(cache=True)
-def _innermost_run(perm: np.ndarray, n_perm: int, perm_dims: np.ndarray) -> int:
-    """How many innermost permuted dims :func:`innermost_stall` depends on: the run of dims
-    irrelevant to the same operand as the innermost one, and the first dim after it (the other
-    operands' runs are empty; the rest enters only through products over all loops)."""
-    cls = _IRRELEVANT_TO[perm_dims[perm[0]]]
-    r = 1
-    while r < n_perm and _IRRELEVANT_TO[perm_dims[perm[r]]] == cls:
-        r += 1
-    return min(n_perm, r + 1)
-
-
-@njit(cache=True)
-def _last_with_prefix(perm: np.ndarray, n_perm: int, r: int) -> int:
-    """Jump to the last permutation (in the search order) that shares ``perm[:r]`` (the rest
-    descending); returns how many permutations the jump passes over."""
-    m = n_perm - r
-    rank = 0  # of perm[r:] among the orders of its elements (its Lehmer code)
-    for i in range(r, n_perm):
-        smaller = 0
-        for j in range(i + 1, n_perm):
-            if perm[j] < perm[i]:
-                smaller += 1
-        rank += smaller * _FACTORIAL[n_perm - 1 - i]
-    for i in range(r, n_perm):
-        for j in range(i + 1, n_perm):
-            if perm[j] > perm[i]:
-                perm[i], perm[j] = perm[j], perm[i]
-    return _FACTORIAL[m] - 1 - rank
-
-
 #: the mirror image of a layer dimension: OX <-> OY and FX <-> FY (the others are their own)
 _MIRROR = np.arange(N_DIMS, dtype=np.int64)
 _MIRROR[OX], _MIRROR[OY], _MIRROR[FX], _MIRROR[FY] = OY, OX, FY, FX
@@ -1439,13 +1504,13 @@ def _search(
     """Cost every candidate order; return the index in ``ws.cands`` of the best by ``goal``
     (ties within the factor :data:`TIE` go to the least energy, or for the energy goal the fastest; the
     first one wins)."""
+    if per_perm == 1 and max_orders >= _FACTORIAL[n_perm] and n_perm >= TREE_MIN_DIMS:
+        return _search_tree(av, shape, ws, n_perm, drain, mac_e, cpi, goal)
     perm, perm_dims, factors, n_factors = ws.lp.perm, ws.lp.perm_dims, ws.lp.factors, ws.lp.n_factors
     loop_ld, loop_f, temporal_d = ws.lp.loop_ld, ws.lp.loop_f, ws.sp.temporal
     c_lat, c_en, c_key = ws.cands.lat, ws.cands.en, ws.cands.key
-    level_energy = ws.lg.level[ENERGY]
     n_cand, n_perms, best = 0, 0, np.inf
     mirror = _mirror_table(shape, temporal_d, ws.pl.inside, av.n_mem, perm_dims, n_perm)
-    whole_search = max_orders >= _FACTORIAL[n_perm]
     while True:
         if mirror[0] >= 0 and _mirrored_earlier(perm, n_perm, mirror):
             n_perms += 1  # costs exactly what its mirror image, an earlier order, costs
@@ -1473,22 +1538,15 @@ def _search(
                 temporal, bound = innermost_stall(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.lg.port, cpi)
                 lat_bound = temporal + bound + drain
                 if _goal_value(goal, lat_bound, mac_e) > best * TIE:
-                    if per_perm == 1 and whole_search:  # so are the orders sharing its innermost run
-                        n_perms += _last_with_prefix(perm, n_perm, _innermost_run(perm, n_perm, perm_dims))
                     continue  # past the tie band whatever the rest costs: not a candidate
             top = allocate(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.al)
             if option == 0 and not _first_of_its_class(perm, n_perm, perm_dims, n_factors, top):
                 continue  # costs what an earlier order cost
-            lat_limit = best * TIE - drain if goal == _GOAL_LATENCY else np.inf
-            en_limit = best * TIE - mac_e if goal == _GOAL_ENERGY else np.inf
-            temporal, stall, onload, offload = cost_order(
+            lat_limit, en_limit = _limits(goal, best, drain, mac_e)
+            cost = cost_order(
                 loop_ld, loop_f, n_loops, av, ws.pl, ws.al, shape, ws.tt, ws.lg, cpi, lat_limit, en_limit
             )
-            lat = temporal + stall + onload + offload + drain
-            energy = 0.0
-            for m in range(av.n_mem):
-                energy += level_energy[m]
-            en = mac_e + energy if stall < np.inf else np.inf
+            lat, en = _latency_energy(cost, drain, mac_e, ws.lg.level[ENERGY], av.n_mem)
             c_lat[n_cand] = lat
             c_en[n_cand] = en
             c_key[n_cand, 0] = n_perms
@@ -1500,12 +1558,333 @@ def _search(
         n_perms += 1
         if n_perms >= max_orders or not _next_permutation(perm, n_perm):
             break
+    return _pick(goal, n_cand, best, c_lat, c_en)
+
+
+# ------------------------------------------------------------------ 2b. search as a tree
+@njit(cache=True)
+def _search_tree(
+    av: ArchView,
+    shape: np.ndarray,
+    ws: Scratch,
+    n_perm: int,
+    drain: float,
+    mac_e: float,
+    cpi: float,
+    goal: int,
+) -> int:
+    """:func:`_search` over every permutation (grouped factors, no split), as a depth-first
+    walk of the permutation tree in the search order (position ``r`` of the order is depth
+    ``r``, innermost first), with the same candidates, keys and pick.
+
+    The allocation of the loops placed so far is kept per depth (:class:`Tree`), so each
+    order only allocates the loops that differ from the previous order's. A subtree is
+    dropped whole when no order in it can be the pick or lower the best: its mirror image
+    comes earlier (:func:`_mirrored_earlier` is decided by the first non-self-mirrored dim),
+    or a lower bound of the mapper goal over the subtree is past the tie band of the best so
+    far: the stall of the innermost level (:func:`innermost_stall`, fixed once the innermost
+    run and the dim after it are placed) and the cost terms its prefix fixes
+    (:func:`_prefix_bound`).
+    """
+    perm, perm_dims, factors, n_factors = ws.lp.perm, ws.lp.perm_dims, ws.lp.factors, ws.lp.n_factors
+    loop_ld, loop_f, temporal_d = ws.lp.loop_ld, ws.lp.loop_f, ws.sp.temporal
+    c_lat, c_en, c_key = ws.cands.lat, ws.cands.en, ws.cands.key
+    tr, al = ws.tree, ws.al
+    child, pos, last_red, goal_lb = tr.child, tr.pos, tr.last_red, tr.goal_lb
+    a_arrays = (al.bound, al.ext, al.fpc, al.lv, al.nb, al.state)
+    t_arrays = (tr.bound, tr.ext, tr.fpc, tr.lv, tr.nb, tr.state)
+    mirror = _mirror_table(shape, temporal_d, ws.pl.inside, av.n_mem, perm_dims, n_perm)
+    big = MAX_LOOPS + 1  # past every loop index: a reduction loop is still to come
+    n_cand, best = 0, np.inf
+    allocation_start(av, ws.pl, shape, al, big if _reduction_left(perm, 0, perm_dims, n_perm) else -1)
+    _copy_allocation(*a_arrays, *t_arrays, 0, True)
+    child[0], pos[0], last_red[0], goal_lb[0] = 0, 0, -1, 0.0
+    d, fresh = 0, True  # fresh: ``al`` is the allocation saved at depth d
+    while d >= 0:
+        c = _next_child(perm, d, child[d], n_perm)
+        if c >= n_perm or (best < np.inf and goal_lb[d] > best * TIE):
+            d, fresh = d - 1, False  # no child left, or none can be a candidate any more
+            continue
+        child[d] = c + 1
+        perm[d] = c
+        if mirror[0] >= 0 and _mirrored_earlier(perm, d + 1, mirror):
+            continue  # every order below costs exactly what its mirror image, an earlier order, costs
+        ld = perm_dims[c]
+        hi = _push_factors(loop_ld, loop_f, pos[d], ld, factors, n_factors)
+        pos[d + 1] = hi
+        last_red[d + 1] = hi - 1 if REDUCTION[ld] else last_red[d]
+        goal_lb[d + 1] = goal_lb[d]
+        if goal != _GOAL_ENERGY and _decides_innermost_run(perm, d + 1, perm_dims, n_perm):
+            n_loops = _push_completion(perm, d + 1, n_perm, perm_dims, factors, n_factors, temporal_d, loop_ld, loop_f, hi)  # fmt: skip
+            temporal, bound = innermost_stall(loop_ld, loop_f, n_loops, av, ws.pl, shape, ws.lg.port, cpi)
+            goal_lb[d + 1] = max(goal_lb[d + 1], _goal_value(goal, temporal + bound + drain, mac_e))
+        if best < np.inf and goal_lb[d + 1] > best * TIE:
+            continue  # past the tie band whatever the rest costs: no order below is a candidate
+        if not fresh:
+            _copy_allocation(*a_arrays, *t_arrays, d, False)
+        fresh = False
+        left = _reduction_left(perm, d + 1, perm_dims, n_perm)
+        allocate_loops(loop_ld, loop_f, pos[d], hi, big if left else last_red[d + 1], av, ws.pl, shape, al)
+        if best < np.inf and d + 1 <= n_perm - PREFIX_BOUND_MIN_LEFT:
+            n_loops = _push_completion(perm, d + 1, n_perm, perm_dims, factors, n_factors, temporal_d, loop_ld, loop_f, hi)  # fmt: skip
+            lat_b, en_b = _prefix_bound(
+                loop_ld, loop_f, n_loops, hi, av, ws.pl, al, tr.al, shape, ws.tt, ws.lg, cpi, drain, mac_e, goal, best
+            )  # fmt: skip
+            goal_lb[d + 1] = max(goal_lb[d + 1], _goal_value(goal, lat_b, en_b))
+            if goal_lb[d + 1] > best * TIE:
+                continue  # no order below reaches the tie band
+        if d + 1 < n_perm:
+            _copy_allocation(*a_arrays, *t_arrays, d + 1, True)
+            child[d + 1] = 0
+            d, fresh = d + 1, True
+            continue
+        # a leaf: a whole order
+        n_loops = _push_outer(loop_ld, loop_f, hi, temporal_d, factors, n_factors)
+        allocate_loops(loop_ld, loop_f, hi, n_loops, last_red[d + 1], av, ws.pl, shape, al)
+        top = allocation_end(n_loops, av, al)
+        if not _first_of_its_class(perm, n_perm, perm_dims, n_factors, top):
+            continue  # costs what an earlier order cost
+        lat_limit, en_limit = _limits(goal, best, drain, mac_e)
+        cost = cost_order(
+            loop_ld, loop_f, n_loops, av, ws.pl, al, shape, ws.tt, ws.lg, cpi, lat_limit, en_limit
+        )
+        lat, en = _latency_energy(cost, drain, mac_e, ws.lg.level[ENERGY], av.n_mem)
+        c_lat[n_cand], c_en[n_cand] = lat, en
+        c_key[n_cand, 0], c_key[n_cand, 1], c_key[n_cand, 2], c_key[n_cand, 3] = _rank(perm, n_perm), -1, 0, 0
+        best = min(best, _goal_value(goal, lat, en))
+        n_cand += 1
+    return _pick(goal, n_cand, best, c_lat, c_en)
+
+
+@njit(cache=True)
+def _limits(goal: int, best: float, drain: float, mac_e: float) -> tuple[float, float]:
+    """:func:`cost_order`'s ``(lat_limit, en_limit)``: past them an order is past the tie band."""
+    lat_limit = best * TIE - drain if goal == _GOAL_LATENCY else np.inf
+    en_limit = best * TIE - mac_e if goal == _GOAL_ENERGY else np.inf
+    return lat_limit, en_limit
+
+
+@njit(cache=True)
+def _latency_energy(
+    cost: tuple[float, float, float, float], drain: float, mac_e: float, level_energy: np.ndarray, n_mem: int
+) -> tuple[float, float]:
+    """``(latency, energy)`` from :func:`cost_order`'s result (energy ``inf`` if it stopped early)."""
+    temporal, stall, onload, offload = cost
+    energy = 0.0
+    for m in range(n_mem):
+        energy += level_energy[m]
+    return temporal + stall + onload + offload + drain, mac_e + energy if stall < np.inf else np.inf
+
+
+#: permuted dims from which :func:`_search` walks the tree (fewer: a few orders, which the
+#: lexicographic loop costs faster than the walk bounds them; measured on MobileNetV2)
+TREE_MIN_DIMS = 5
+#: permuted dims left below which :func:`_search_tree` bounds no prefix (a subtree of fewer
+#: orders costs about as much to cost as to bound)
+PREFIX_BOUND_MIN_LEFT = 2
+
+
+@njit(cache=True)
+def _prefix_bound(
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    n_loops: int,
+    upto: int,
+    av: ArchView,
+    pl: Placement,
+    al: Allocation,
+    scratch: Allocation,
+    shape: np.ndarray,
+    tt: Tiles,
+    lg: Ledger,
+    cpi: float,
+    drain: float,
+    mac_e: float,
+    goal: int,
+    best: float,
+) -> tuple[float, float]:
+    """``(latency, energy)`` lower bounds of every order whose first ``upto`` loops are those
+    of ``loop_ld`` (allocated in ``al``; the rest of ``loop_ld`` is any completion).
+
+    Why it is a bound, bit for bit: the allocation of the first ``upto`` loops does not
+    depend on the loops above (greedy and bottom-up; the output precision only asks whether
+    a reduction loop is still to come, a property of the set of dims above), and a level
+    boundary placed among them stays where it is. Given the boundary ``k`` of an (operand,
+    level), its costs read the extents below ``k`` (the prefix), the loops above the first
+    relevant loop above ``k`` (a product fixed by the prefix once that loop is in it), the
+    relevant loops above ``k`` and whether a reduction loop runs above it (products and
+    properties of a set). So each term :func:`cost_order` counts with ``upto`` is the same
+    number in every order of the subtree; the terms it leaves out are non-negative, and a
+    rounded sum of non-negative terms taken in the same order never decreases when a term
+    is added, nor does a maximum; latency and energy are such sums and maxima. A subtree is
+    also past the limits that :func:`cost_order` stops at when its bound is.
+    """
+    bound, nb, n_chain = scratch.bound, al.nb, av.n_chain
+    for op in range(N_OPS):
+        for j in range(n_chain[op]):
+            bound[op, j] = al.bound[op, j] if j < nb[op] else n_loops  # not placed yet: past the prefix
+    lat_limit, en_limit = _limits(goal, best, drain, mac_e)
+    cost = cost_order(
+        loop_ld, loop_f, n_loops, av, pl, scratch, shape, tt, lg, cpi, lat_limit, en_limit, upto
+    )
+    return _latency_energy(cost, drain, mac_e, lg.level[ENERGY], av.n_mem)
+
+
+@njit(cache=True)
+def _pick(goal: int, n_cand: int, best: float, c_lat: np.ndarray, c_en: np.ndarray) -> int:
+    """The first candidate within the tie band of ``best`` with the least tie value."""
     pick, pick_t = 0, np.inf
     for k in range(n_cand):
         lat, en = c_lat[k], c_en[k]
         if _goal_value(goal, lat, en) <= best * TIE and _tie_value(goal, lat, en) < pick_t:
             pick, pick_t = k, _tie_value(goal, lat, en)
     return pick
+
+
+@njit(cache=True)
+def _next_child(perm: np.ndarray, r: int, start: int, n_perm: int) -> int:
+    """The smallest dim index ``>= start`` not in ``perm[:r]`` (``n_perm``: none)."""
+    c = start
+    while c < n_perm:
+        free = True
+        for t in range(r):
+            if perm[t] == c:
+                free = False
+                break
+        if free:
+            return c
+        c += 1
+    return n_perm
+
+
+@njit(cache=True)
+def _reduction_left(perm: np.ndarray, r: int, perm_dims: np.ndarray, n_perm: int) -> bool:
+    """Whether a reduction dim is among the permuted dims not in ``perm[:r]``."""
+    for u in range(n_perm):
+        if REDUCTION[perm_dims[u]]:
+            placed = False
+            for t in range(r):
+                if perm[t] == u:
+                    placed = True
+            if not placed:
+                return True
+    return False
+
+
+@njit(cache=True)
+def _decides_innermost_run(perm: np.ndarray, r: int, perm_dims: np.ndarray, n_perm: int) -> bool:
+    """Whether ``perm[:r]`` is the shortest prefix that fixes :func:`innermost_stall`: the run
+    of dims irrelevant to the innermost dim's operand and the dim after it (or every dim)."""
+    cls = _IRRELEVANT_TO[perm_dims[perm[0]]]
+    for t in range(1, r - 1):
+        if _IRRELEVANT_TO[perm_dims[perm[t]]] != cls:
+            return False
+    if r >= 2 and _IRRELEVANT_TO[perm_dims[perm[r - 1]]] != cls:
+        return True
+    return r == n_perm
+
+
+@njit(cache=True)
+def _push_factors(
+    loop_ld: np.ndarray, loop_f: np.ndarray, at: int, ld: int, factors: np.ndarray, n_factors: np.ndarray
+) -> int:
+    """Write dim ``ld``'s loops (its prime factors, largest first) from ``at``; returns the end."""
+    for k in range(n_factors[ld]):
+        at = _push_loop(loop_ld, loop_f, at, ld, factors[ld, k])
+    return at
+
+
+@njit(cache=True)
+def _push_outer(
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    at: int,
+    temporal: np.ndarray,
+    factors: np.ndarray,
+    n_factors: np.ndarray,
+) -> int:
+    """Write the B and G loops above the permuted dims (as :func:`_build_loops`)."""
+    for ld in (B, G):
+        if temporal[ld] > 1:
+            at = _push_factors(loop_ld, loop_f, at, ld, factors, n_factors)
+    return at
+
+
+@njit(cache=True)
+def _push_completion(
+    perm: np.ndarray,
+    r: int,
+    n_perm: int,
+    perm_dims: np.ndarray,
+    factors: np.ndarray,
+    n_factors: np.ndarray,
+    temporal: np.ndarray,
+    loop_ld: np.ndarray,
+    loop_f: np.ndarray,
+    at: int,
+) -> int:
+    """Complete the loops of ``perm[:r]`` (written up to ``at``) with the first order of its
+    subtree (the other dims ascending, then B and G); returns the number of loops."""
+    c = _next_child(perm, r, 0, n_perm)
+    while c < n_perm:
+        at = _push_factors(loop_ld, loop_f, at, perm_dims[c], factors, n_factors)
+        c = _next_child(perm, r, c + 1, n_perm)
+    return _push_outer(loop_ld, loop_f, at, temporal, factors, n_factors)
+
+
+@njit(cache=True)
+def _rank(perm: np.ndarray, n_perm: int) -> int:
+    """The position of ``perm`` in the search order (its Lehmer code)."""
+    rank = 0
+    for i in range(n_perm):
+        smaller = 0
+        for j in range(i + 1, n_perm):
+            if perm[j] < perm[i]:
+                smaller += 1
+        rank += smaller * _FACTORIAL[n_perm - 1 - i]
+    return rank
+
+
+@njit(cache=True)
+def _copy_allocation(
+    bound: np.ndarray,
+    ext: np.ndarray,
+    fpc: np.ndarray,
+    lv: np.ndarray,
+    nb: np.ndarray,
+    st: np.ndarray,
+    t_bound: np.ndarray,
+    t_ext: np.ndarray,
+    t_fpc: np.ndarray,
+    t_lv: np.ndarray,
+    t_nb: np.ndarray,
+    t_st: np.ndarray,
+    r: int,
+    save: bool,
+) -> None:
+    """Copy an :class:`Allocation`'s arrays to (``save``) or from depth ``r`` of the
+    :class:`Tree`'s, element by element (numba's whole-array assignment checks for overlap
+    and may copy twice; and passing the named tuples costs more than the copy)."""
+    for op in range(N_OPS):
+        for m in range(bound.shape[1]):
+            if save:
+                t_bound[r, op, m] = bound[op, m]
+            else:
+                bound[op, m] = t_bound[r, op, m]
+        for d in range(N_DIMS):
+            if save:
+                t_ext[r, op, d] = ext[op, d]
+            else:
+                ext[op, d] = t_ext[r, op, d]
+        if save:
+            t_fpc[r, op], t_lv[r, op], t_nb[r, op] = fpc[op], lv[op], nb[op]
+        else:
+            fpc[op], lv[op], nb[op] = t_fpc[r, op], t_lv[r, op], t_nb[r, op]
+    for k in range(st.shape[0]):
+        if save:
+            t_st[r, k] = st[k]
+        else:
+            st[k] = t_st[r, k]
 
 
 # --------------------------------------------------------------------------- 3. output
