@@ -16,6 +16,7 @@ from archgym.envs.accelerator.hierarchy_model import (
     spatial_candidates,
     unique_layers,
 )
+from archgym.envs.accelerator.mapping_cost import prime_factors
 
 zz = pytest.importorskip("archgym.envs.accelerator.zigzag_bridge")
 if not zz.zigzag_available():
@@ -199,16 +200,6 @@ def test_meta_prototype_default_mapping_uses_the_whole_array():
     assert math.isfinite(cost.energy_pj)
 
 
-def _prime_factors(n):
-    out, p = [], 2
-    while n > 1:
-        while n % p == 0:
-            out.append(p)
-            n //= p
-        p += 1
-    return sorted(out, reverse=True)
-
-
 def test_evaluate_mapping_reproduces_the_mappers_choice_and_flags_overflow():
     from archgym.envs.accelerator.hierarchy_model import evaluate_mapping, spatial_unrolling
 
@@ -220,7 +211,7 @@ def test_evaluate_mapping_reproduces_the_mappers_choice_and_flags_overflow():
     for used in spatial_unrolling(arch, dims).values():
         for ld, u in used.items():
             unroll[ld] = unroll.get(ld, 1) * u
-    left = {ld: _prime_factors(-(-dims[ld] // unroll.get(ld, 1))) for ld in dims}
+    left = {ld: prime_factors(-(-dims[ld] // unroll.get(ld, 1))) for ld in dims}
     loops = [(ld, left[ld].pop(0)) for ld in best.order]  # each dim's factors largest first
     got = evaluate_mapping(arch, layer, loops)
     assert got.feasible and got.cost.record() == best.record()

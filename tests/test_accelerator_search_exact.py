@@ -25,20 +25,11 @@ from archgym.envs.accelerator.hierarchy_model import (
     layer_dims,
     spatial_unrolling,
 )
+from archgym.envs.accelerator.mapping_cost import prime_factors
 from archgym.envs.accelerator.templates import template_architecture
 
 TIE = 1.005
 PERMUTED = ("K", "OX", "OY", "C", "FX", "FY")  # the kernel's order of candidate dimensions
-
-
-def _prime_factors(n: int) -> list[int]:
-    out, p = [], 2
-    while n > 1:
-        while n % p == 0:
-            out.append(p)
-            n //= p
-        p += 1
-    return sorted(out, reverse=True)
 
 
 def _every_order(arch, layer):
@@ -50,7 +41,7 @@ def _every_order(arch, layer):
     permuted = [ld for ld in PERMUTED if temporal[ld] > 1]
     outer = [ld for ld in ("B", "G") if temporal[ld] > 1]
     for perm in itertools.permutations(permuted):
-        loops = [(ld, f) for ld in (*perm, *outer) for f in _prime_factors(temporal[ld])]
+        loops = [(ld, f) for ld in (*perm, *outer) for f in prime_factors(temporal[ld])]
         cost = evaluate_mapping(arch, layer, loops).cost
         yield cost.order, cost.latency_cycles, cost.energy_pj
 

@@ -304,7 +304,7 @@ def mapper_mapping(arch: Architecture, layer: Layer, order: Sequence[str]) -> La
     if arch.spatial_hints:
         raise ValueError("mapper_mapping: architectures with spatial hints pick their unrolling per layer")
     setup = spatial_setup(arch, layer)
-    left = {ld: _prime_factors(setup.temporal[ld]) for ld in LAYER_DIMS}
+    left = {ld: prime_factors(setup.temporal[ld]) for ld in LAYER_DIMS}
     loops = []
     for ld in order:
         loops.append((ld, left[ld].pop(0)))
@@ -323,7 +323,7 @@ def mapper_mapping(arch: Architecture, layer: Layer, order: Sequence[str]) -> La
     return LayerMapping(spatial, tuple(loops), levels)
 
 
-def _prime_factors(n: int) -> list[int]:
+def prime_factors(n: int) -> list[int]:
     """Prime factors of ``n``, largest first (the mapper's order within a dimension)."""
     out, p = [], 2
     while n > 1 and p * p <= n:
